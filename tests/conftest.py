@@ -1,0 +1,90 @@
+"""Shared fixtures: an embedded engine for unit tests, a real PostgreSQL database for integration tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from workflow.app import App, build
+from workflow.clock import SimulatedClock, at_local
+from workflow.db import normalise_url
+from workflow.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+DEFINITIONS = REPO / "definitions"
+SHIPPED = "community_safety_strategy"
+TEST_SERVER = os.environ.get("CYCLE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def clock() -> SimulatedClock:
+    return SimulatedClock(at_local(dt.date(2021, 7, 1), 9))
+
+
+def make_settings(data_dir: Path, database_url: str | None = None) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url or f"sqlite:///{data_dir / 'cycle.db'}",
+        definitions_dir=DEFINITIONS,
+    )
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: SimulatedClock) -> Iterator[App]:
+    """An engine on a fresh embedded SQLite database."""
+    built = build(make_settings(tmp_path), clock=clock)
+    yield built
+    built.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database made for this test run and dropped after it.
+
+    Fails, never skips, when the server is unreachable: these tests must run.
+    """
+    server = make_url(normalise_url(TEST_SERVER))
+    name = f"cycle_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        pytest.fail(
+            f"PostgreSQL is needed at {server.render_as_string(hide_password=True)} for the integration tests "
+            f"and could not be used ({exc.__class__.__name__}: {exc}). Start it with 'make services' or point "
+            "CYCLE_TEST_DATABASE_URL at another server.",
+            pytrace=False,
+        )
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_app(pg_url: str, tmp_path: Path, clock: SimulatedClock) -> Iterator[App]:
+    """An engine on the test run's PostgreSQL database, emptied after each test."""
+    from workflow import db
+
+    settings = make_settings(tmp_path, pg_url)
+    engine = db.make_engine(pg_url)
+    db.upgrade(engine)
+    engine.dispose()
+    built = build(settings, clock=clock)
+    yield built
+    with built.database.begin() as connection:
+        connection.execute(text(
+            "TRUNCATE decision_attendees, decisions, papers, outbox, strands, history, cycles, definitions "
+            "RESTART IDENTITY CASCADE"
+        ))
+    built.close()

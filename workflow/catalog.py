@@ -1,0 +1,85 @@
+"""Where definitions come from: files for new cycles, stored snapshots for running ones.
+
+A cycle stays on the definition version it started with: its exact text is
+stored when the cycle starts, and reloaded from there, so editing a file never
+changes a running cycle. Editing a file without raising its version is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .definition import Definition
+from .errors import DefinitionChanged, UnknownDefinition
+from .loader import load_definition, parse_definition, suggest
+from .models import DefinitionSnapshot
+
+
+class Catalog:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.templates_dir = directory / "templates"
+        self._snapshots: dict[tuple[str, int, str], Definition] = {}
+        self._lock = threading.Lock()
+
+    def files(self) -> list[Path]:
+        return sorted(self.directory.glob("*.yaml"))
+
+    def resolve_file(self, ref: str) -> Path:
+        """A definition named by path, or by id (the file `<id>.yaml` in the definitions folder)."""
+        candidate = Path(ref)
+        if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+            if not candidate.is_file():
+                raise UnknownDefinition(f"there is no definition file at {candidate}")
+            return candidate
+        path = self.directory / f"{ref}.yaml"
+        if path.is_file():
+            return path
+        known = [p.stem for p in self.files()]
+        raise UnknownDefinition(f"there is no definition '{ref}' in {self.directory}{suggest(ref, known)}")
+
+    def load(self, ref: str) -> Definition:
+        path = self.resolve_file(ref)
+        return load_definition(path, templates_dir=self.templates_for(path))
+
+    def templates_for(self, path: Path) -> Path:
+        beside = path.parent / "templates"
+        return beside if beside.is_dir() else self.templates_dir
+
+    def register(self, session: Session, definition: Definition, now: dt.datetime) -> None:
+        """Store the definition's text for the cycles about to run on it."""
+        stored = session.get(DefinitionSnapshot, (definition.id, definition.version))
+        if stored is None:
+            session.add(DefinitionSnapshot(
+                id=definition.id, version=definition.version, checksum=definition.checksum,
+                source=definition.source, path=definition.path, registered_at=now,
+            ))
+        elif stored.checksum != definition.checksum:
+            raise DefinitionChanged(
+                f"{definition.path} has changed since version {definition.version} of '{definition.id}' was "
+                f"first used; raise its 'version' to {self.next_version(session, definition.id)} so cycles "
+                "already running keep the version they started with"
+            )
+
+    @staticmethod
+    def next_version(session: Session, definition_id: str) -> int:
+        versions = session.scalars(select(DefinitionSnapshot.version).where(DefinitionSnapshot.id == definition_id))
+        return max(versions, default=0) + 1
+
+    def snapshot(self, session: Session, definition_id: str, version: int) -> Definition:
+        """The definition a running cycle started on, parsed once per process."""
+        stored = session.get(DefinitionSnapshot, (definition_id, version))
+        if stored is None:
+            raise UnknownDefinition(f"version {version} of definition '{definition_id}' is not in this database")
+        key = (stored.id, stored.version, stored.checksum)
+        found = self._snapshots.get(key)
+        if found is None:
+            found = parse_definition(stored.source, stored.path, templates_dir=self.templates_for(Path(stored.path)))
+            with self._lock:
+                self._snapshots[key] = found
+        return found

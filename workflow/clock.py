@@ -1,0 +1,59 @@
+"""Where "now" comes from: every command and sweep asks a clock, never the OS directly.
+
+A simulated clock lets a test or a demo run a nine-month cycle in seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+LOCAL = ZoneInfo("Europe/London")
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
+class SimulatedClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("a simulated clock needs a timezone-aware start time")
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> dt.datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, when: dt.datetime) -> None:
+        if when.tzinfo is None:
+            raise ValueError("a simulated clock needs timezone-aware times")
+        with self._lock:
+            self._now = when
+
+    def advance(self, delta: dt.timedelta) -> dt.datetime:
+        with self._lock:
+            self._now += delta
+            return self._now
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The date in England for a moment: deadlines are English calendar days."""
+    return moment.astimezone(LOCAL).date()
+
+
+def at_local(day: dt.date, hour: int = 9) -> dt.datetime:
+    """A moment on an English calendar day (09:00 by default), in UTC."""
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=LOCAL).astimezone(dt.UTC)

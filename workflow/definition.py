@@ -1,0 +1,271 @@
+"""The cycle definition model: immutable values that a loaded YAML file becomes.
+
+Nothing here touches a database, a broker or a clock; `loader` builds these
+from files, `machine` compiles them and the engine runs cycles on them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Membership(enum.StrEnum):
+    """How a person sits on a board; only voting members count to a decision."""
+
+    VOTING = "voting"
+    CHAIR = "chair"  # a non-voting chair, as Safer MK has
+    ADVISOR = "advisor"
+    OBSERVER = "observer"
+    OFFICER = "officer"
+
+
+SYSTEM_ROLE = "system"
+"""The role held by the scheduler when it fires a timed transition."""
+
+
+# --- dates -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthDate:
+    """'August': the last working day of that month in the cycle."""
+
+    month: int
+
+
+@dataclass(frozen=True)
+class DayMonthDate:
+    """'3 January': that day in the cycle's occurrence of the month."""
+
+    day: int
+    month: int
+
+
+@dataclass(frozen=True)
+class FixedDate:
+    """'2022-01-03': an absolute date, for one-off definitions."""
+
+    year: int
+    month: int
+    day: int
+
+
+@dataclass(frozen=True)
+class NthWeekdayDate:
+    """'third Thursday of August': how boards fix their meeting dates."""
+
+    nth: int  # 1..4, or -1 for "last"
+    weekday: int  # Monday == 0
+    month: int
+
+
+@dataclass(frozen=True)
+class MilestoneDate:
+    """'risk_board_august' or '10 working days before risk_board_august'."""
+
+    milestone: str
+    working_days: int = 0  # negative: before
+
+
+DateExpr = MonthDate | DayMonthDate | FixedDate | NthWeekdayDate | MilestoneDate
+
+
+# --- directory -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    title: str
+    email: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Board:
+    id: str
+    name: str
+    quorum: int
+    members: tuple[tuple[str, Membership], ...]
+
+    def with_membership(self, *kinds: Membership) -> tuple[str, ...]:
+        return tuple(person for person, kind in self.members if kind in kinds)
+
+    @property
+    def voting(self) -> tuple[str, ...]:
+        return self.with_membership(Membership.VOTING)
+
+    @property
+    def chair(self) -> str | None:
+        chairs = self.with_membership(Membership.CHAIR)
+        return chairs[0] if chairs else None
+
+
+@dataclass(frozen=True)
+class Meeting:
+    id: str
+    board: str
+    title: str
+    date: DateExpr
+
+
+# --- gates -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionGate:
+    """The board's latest decision on `item` was carried by a quorum."""
+
+    board: str
+    item: str
+    quorum: int | None = None  # None: the board's own quorum
+
+
+@dataclass(frozen=True)
+class PapersGate:
+    """These named papers are attached to the cycle."""
+
+    papers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NotBeforeGate:
+    """The transition may not be fired before this date."""
+
+    date: DateExpr
+
+
+@dataclass(frozen=True)
+class StrandsGate:
+    """Every parallel strand of the stage has reached a final state."""
+
+    stage: str
+
+
+Gate = DecisionGate | PapersGate | NotBeforeGate | StrandsGate
+
+
+# --- the machine -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    roles: tuple[str, ...]
+    title: str = ""
+    gates: tuple[Gate, ...] = ()
+    documents: tuple[str, ...] = ()
+    at: DateExpr | None = None  # a timed transition, fired by the scheduler
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The small state machine each parallel strand runs."""
+
+    id: str
+    initial: str
+    states: tuple[str, ...]
+    finals: tuple[str, ...]
+    transitions: tuple[Transition, ...]
+
+
+@dataclass(frozen=True)
+class Strand:
+    id: str
+    title: str
+    lifecycle: str
+    owner: str | None = None
+    due: DateExpr | None = None
+    at: tuple[tuple[str, DateExpr], ...] = ()  # timed strand triggers
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    title: str
+    owner: str | None = None
+    board: str | None = None
+    due: DateExpr | None = None
+    final: bool = False
+    strands: tuple[Strand, ...] = ()
+    reminders: tuple[str, ...] = ()
+
+    def strand(self, strand_id: str) -> Strand | None:
+        return next((s for s in self.strands if s.id == strand_id), None)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    after_working_days: int
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReminderRule:
+    id: str
+    template: str
+    recipients: tuple[str, ...]
+    before: tuple[int, ...] = ()  # working days before due
+    on_due: bool = True
+    overdue_every: int | None = None  # working days between overdue reminders
+    escalate: tuple[Escalation, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    id: str
+    title: str
+    template: str
+    notify: tuple[str, ...] = ()
+
+
+COMMANDS = ("start", "decide", "attach")
+"""Commands whose roles the definition sets under `permissions`."""
+
+
+@dataclass(frozen=True)
+class Definition:
+    id: str
+    title: str
+    version: int
+    starts_in: int  # month the cycle year begins in
+    initial: str
+    roles: dict[str, str]
+    people: dict[str, Person]
+    boards: dict[str, Board]
+    meetings: dict[str, Meeting]
+    papers: dict[str, str]
+    stages: dict[str, Stage]
+    transitions: tuple[Transition, ...]
+    lifecycles: dict[str, Lifecycle]
+    reminders: dict[str, ReminderRule]
+    documents: dict[str, DocumentSpec]
+    permissions: dict[str, tuple[str, ...]]
+    description: str = ""
+    source: str = field(default="", compare=False, repr=False)
+    path: str = field(default="", compare=False)
+    checksum: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.id, self.version)
+
+    def is_final(self, stage: str) -> bool:
+        return self.stages[stage].final
+
+    def transitions_from(self, stage: str) -> tuple[Transition, ...]:
+        return tuple(t for t in self.transitions if stage in t.sources)
+
+    def triggers(self) -> set[str]:
+        return {t.trigger for t in self.transitions}
+
+    def strand_triggers(self) -> set[str]:
+        return {t.trigger for lc in self.lifecycles.values() for t in lc.transitions}
+
+    def roles_of(self, person: str) -> tuple[str, ...]:
+        found = self.people.get(person)
+        return found.roles if found else ()

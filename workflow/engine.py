@@ -1,0 +1,565 @@
+"""The engine's commands: start, fire, decide, attach, and the read side.
+
+Each command is one database transaction: it loads the cycle, checks the
+actor's role and the gates, and writes the new state (with an optimistic
+version check), an append-only history row and the domain events into the
+outbox. A refused command raises before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import mimetypes
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import gates as gate_rules
+from .calendar import Timeline, working_days_between
+from .catalog import Catalog
+from .clock import Clock, local_date
+from .definition import SYSTEM_ROLE, DecisionGate, Definition, Membership, Transition
+from .errors import (
+    ConcurrentChange,
+    CycleFinished,
+    InvalidInput,
+    NotFound,
+    RoleMissing,
+    UnknownActor,
+)
+from .gates import DecisionFact, Facts
+from .loader import suggest
+from .machine import FireContext, MachineCache
+from .models import (
+    Cycle,
+    Decision,
+    DecisionAttendee,
+    HistoryEntry,
+    OutboxEvent,
+    Paper,
+    StrandState,
+)
+from .storage import PaperStore
+
+SYSTEM_ACTOR = "system"
+
+SCHEDULE_12A = {
+    1: "Information relating to any individual",
+    2: "Information which is likely to reveal the identity of an individual",
+    3: "Information relating to the financial or business affairs of any particular person "
+       "(including the authority holding that information)",
+    4: "Information relating to any consultations or negotiations, or contemplated consultations or "
+       "negotiations, in connection with any labour relations matter",
+    5: "Information in respect of which a claim to legal professional privilege could be maintained "
+       "in legal proceedings",
+    6: "Information which reveals that the authority proposes to give a notice or make an order or direction",
+    7: "Information relating to any action taken or to be taken in connection with the prevention, "
+       "investigation or prosecution of crime",
+}
+
+
+@dataclass(frozen=True)
+class Fired:
+    cycle: str
+    trigger: str
+    from_state: str
+    to_state: str
+    strand: str | None
+    version: int
+    events: list[str]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    cycle: str
+    board: str
+    item: str
+    outcome: str
+    votes_for: int
+    votes_against: int
+    abstentions: int
+    voting_present: int
+    quorum: int
+
+
+@dataclass(frozen=True)
+class Attached:
+    cycle: str
+    paper: str
+    title: str
+    sha256: str
+    size: int
+    exempt: bool
+
+
+@dataclass
+class Action:
+    """Something that can be done from the current stage, and what stands in its way."""
+
+    trigger: str
+    title: str
+    dest: str
+    roles: list[str]
+    people: list[str]
+    blocked_by: list[str]
+    at: str | None = None
+
+
+@dataclass
+class Status:
+    cycle: str
+    definition: str
+    version: int
+    year: int
+    stage: str
+    stage_title: str
+    status: str
+    owner: str | None
+    board: str | None
+    due: str | None
+    working_days_left: int | None
+    actions: list[Action]
+    strands: list[dict[str, Any]]
+    papers: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    upcoming: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(
+        self, *, sessions: sessionmaker[Session], catalog: Catalog, clock: Clock, papers: PaperStore,
+        machines: MachineCache | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.catalog = catalog
+        self.clock = clock
+        self.papers = papers
+        self.machines = machines or MachineCache()
+
+    # -- plumbing ---------------------------------------------------------------
+
+    @contextmanager
+    def _unit_of_work(self) -> Iterator[Session]:
+        """One transaction; a lost optimistic check becomes a sentence for the user."""
+        session = self.sessions()
+        try:
+            with session.begin():
+                yield session
+        except StaleDataError:
+            raise ConcurrentChange(
+                "the cycle changed while your command was running (someone else acted on it at the same "
+                "moment); nothing was written: check 'cycle status' and try again"
+            ) from None
+        except OperationalError as exc:
+            if "locked" in str(exc).lower():
+                raise ConcurrentChange("the database was busy with another command; nothing was written: "
+                                       "try again") from None
+            raise
+        finally:
+            session.close()
+
+    def _cycle(self, session: Session, ref: str | int, *, lock: bool = False) -> Cycle:
+        query = select(Cycle)
+        if isinstance(ref, int) or str(ref).isdigit():
+            query = query.where(Cycle.id == int(ref))
+        else:
+            query = query.where(Cycle.key == ref)
+        found = session.scalars(query).one_or_none()
+        if found is None:
+            keys = list(session.scalars(select(Cycle.key)))
+            raise NotFound(f"there is no cycle '{ref}'{suggest(str(ref), keys)}")
+        return found
+
+    def _definition(self, session: Session, cycle: Cycle) -> Definition:
+        return self.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
+
+    @staticmethod
+    def _roles(definition: Definition, actor: str) -> tuple[str, ...]:
+        if actor == SYSTEM_ACTOR:
+            return (SYSTEM_ROLE,)
+        if actor not in definition.people:
+            raise UnknownActor(
+                f"'{actor}' is not in the directory of '{definition.id}'{suggest(actor, definition.people)}; "
+                "give --as one of the people the definition lists"
+            )
+        return definition.people[actor].roles
+
+    def _require(self, definition: Definition, actor: str, command: str) -> None:
+        allowed = definition.permissions.get(command, ())
+        held = self._roles(definition, actor)
+        if not set(allowed) & set(held):
+            raise RoleMissing(
+                f"{actor} cannot {command} on '{definition.id}': that needs one of the roles "
+                f"{', '.join(allowed) or '(none defined)'}, and {actor} holds {', '.join(held) or 'none'}"
+            )
+
+    @staticmethod
+    def _active(cycle: Cycle) -> None:
+        if cycle.status != "active":
+            raise CycleFinished(f"cycle {cycle.key} is complete (it ended at '{cycle.state}'); nothing more "
+                                "can change it")
+
+    def _history(self, session: Session, cycle: Cycle, now: dt.datetime, actor: str, action: str, **kw: Any) -> None:
+        session.add(HistoryEntry(cycle_id=cycle.id, at=now, actor=actor, action=action,
+                                 data=kw.pop("data", None) or {}, **kw))
+
+    def _event(self, session: Session, cycle: Cycle, now: dt.datetime, event_type: str, **payload: Any) -> str:
+        body = {"cycle_id": cycle.id, "cycle": cycle.key, "definition": cycle.definition_id,
+                "definition_version": cycle.definition_version, "at": now.isoformat(), **payload}
+        session.add(OutboxEvent(cycle_id=cycle.id, event_type=event_type, payload=body, created_at=now))
+        return event_type
+
+    def facts(self, session: Session, cycle: Cycle, definition: Definition, now: dt.datetime) -> Facts:
+        latest = (
+            select(Decision)
+            .where(Decision.cycle_id == cycle.id)
+            .order_by(Decision.id)
+        )
+        decisions = {(d.board, d.item): DecisionFact(d.outcome, d.votes_for, d.voting_present)
+                     for d in session.scalars(latest)}
+        papers = set(session.scalars(select(Paper.paper).where(Paper.cycle_id == cycle.id)))
+        strands: dict[str, tuple[str, str, bool]] = {}
+        for row in session.scalars(select(StrandState).where(StrandState.cycle_id == cycle.id)):
+            spec = definition.stages[row.stage].strand(row.strand)
+            lifecycle = definition.lifecycles[spec.lifecycle] if spec else None
+            strands[row.strand] = (row.stage, row.state, bool(lifecycle and row.state in lifecycle.finals))
+        return Facts(today=local_date(now), timeline=Timeline(definition, cycle.year), decisions=decisions,
+                     papers=papers, strands=strands)
+
+    # -- commands -----------------------------------------------------------------
+
+    def start(self, definition_ref: str, year: int, actor: str, *, comment: str | None = None) -> Fired:
+        definition = self.catalog.load(definition_ref)
+        self._require(definition, actor, "start")
+        if not 2000 <= year <= 2100:
+            raise InvalidInput(f"{year} is not a cycle year this engine can plan for (2000 to 2100)")
+        key = f"{definition.id}-{year}"
+        now = self.clock.now()
+        try:
+            with self._unit_of_work() as session:
+                if session.scalars(select(Cycle).where(Cycle.key == key)).first() is not None:
+                    raise InvalidInput(f"a cycle of '{definition.id}' for {year} already exists: {key}")
+                self.catalog.register(session, definition, now)
+                cycle = Cycle(key=key, definition_id=definition.id, definition_version=definition.version,
+                              year=year, state=definition.initial, status="active", started_at=now,
+                              started_by=actor, state_entered_at=now, updated_at=now)
+                session.add(cycle)
+                session.flush()
+                self._history(session, cycle, now, actor, "start", trigger=None, from_state=None,
+                              to_state=definition.initial, comment=comment,
+                              data={"definition_version": definition.version, "checksum": definition.checksum})
+                events = [self._event(session, cycle, now, "CycleStarted", year=year, started_by=actor)]
+                events += self._enter(session, cycle, definition, definition.initial, now, from_state=None)
+                version = cycle.version
+        except IntegrityError:
+            raise InvalidInput(f"a cycle of '{definition.id}' for {year} already exists: {key}") from None
+        return Fired(key, "start", "", definition.initial, None, version, events)
+
+    def _enter(self, session: Session, cycle: Cycle, definition: Definition, stage_id: str, now: dt.datetime,
+               *, from_state: str | None) -> list[str]:
+        stage = definition.stages[stage_id]
+        timeline = Timeline(definition, cycle.year)
+        due = timeline.stage_due(stage_id)
+        for strand in stage.strands:
+            lifecycle = definition.lifecycles[strand.lifecycle]
+            existing = session.scalars(select(StrandState).where(
+                StrandState.cycle_id == cycle.id, StrandState.strand == strand.id)).first()
+            if existing is None:
+                session.add(StrandState(cycle_id=cycle.id, stage=stage_id, strand=strand.id,
+                                        state=lifecycle.initial, updated_at=now))
+        events = [self._event(session, cycle, now, "StageEntered", stage=stage_id, from_stage=from_state,
+                              due=due.isoformat() if due else None,
+                              strands=[s.id for s in stage.strands])]
+        if stage.final:
+            cycle.status = "complete"
+            events.append(self._event(session, cycle, now, "CycleCompleted", stage=stage_id))
+        return events
+
+    def fire(self, cycle_ref: str | int, trigger: str, actor: str, *, strand: str | None = None,
+             comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
+        now = self.clock.now()
+        with self._unit_of_work() as session:
+            cycle = self._cycle(session, cycle_ref)
+            definition = self._definition(session, cycle)
+            roles = self._roles(definition, actor)
+            self._active(cycle)
+            compiled = self.machines.get(definition)
+            facts = self.facts(session, cycle, definition, now)
+            ctx = FireContext(definition, facts, roles)
+            if strand is not None:
+                return self._fire_strand(session, cycle, definition, compiled, strand, trigger, actor, ctx, now,
+                                         comment, data)
+            before = cycle.state
+            taken = compiled.cycle.fire(before, trigger, ctx, what=f"cycle {cycle.key}")
+            cycle.state = taken.dest
+            cycle.state_entered_at = now
+            cycle.updated_at = now
+            self._history(session, cycle, now, actor, "fire", trigger=trigger, from_state=before,
+                          to_state=taken.dest, comment=comment, data=self._fire_data(session, cycle, taken, data))
+            events = []
+            if taken.gates:
+                events.append(self._event(session, cycle, now, "GatePassed", trigger=trigger, from_stage=before,
+                                          to_stage=taken.dest, documents=list(taken.documents),
+                                          decisions=self._decision_ids(session, cycle, taken), actor=actor))
+            events += self._enter(session, cycle, definition, taken.dest, now, from_state=before)
+            session.flush()
+            return Fired(cycle.key, trigger, before, taken.dest, None, cycle.version, events)
+
+    def _fire_strand(self, session: Session, cycle: Cycle, definition: Definition, compiled: Any, strand: str,
+                     trigger: str, actor: str, ctx: FireContext, now: dt.datetime, comment: str | None,
+                     data: dict[str, Any] | None) -> Fired:
+        row = session.scalars(select(StrandState).where(
+            StrandState.cycle_id == cycle.id, StrandState.strand == strand)).first()
+        if row is None:
+            every = [s.id for st in definition.stages.values() for s in st.strands]
+            if strand in every:
+                raise InvalidInput(f"strand '{strand}' has not opened yet: cycle {cycle.key} is at '{cycle.state}'")
+            raise InvalidInput(f"there is no strand '{strand}' in '{definition.id}'{suggest(strand, every)}")
+        if row.stage != cycle.state:
+            raise InvalidInput(f"strand '{strand}' belongs to stage '{row.stage}', which the cycle has left "
+                               f"(it is at '{cycle.state}')")
+        spec = definition.stages[row.stage].strand(strand)
+        assert spec is not None
+        machine = compiled.lifecycles[spec.lifecycle]
+        before = row.state
+        machine.fire(before, trigger, ctx, what=f"strand '{strand}'")
+        row.state = ctx.taken.dest if ctx.taken else before
+        row.updated_at = now
+        cycle.updated_at = now  # bumps the cycle's version: strands and stage moves serialise
+        self._history(session, cycle, now, actor, "fire", trigger=trigger, strand=strand, from_state=before,
+                      to_state=row.state, comment=comment, data=data or {})
+        events = [self._event(session, cycle, now, "StrandChanged", strand=strand, stage=row.stage,
+                              from_state=before, to_state=row.state, actor=actor)]
+        session.flush()
+        return Fired(cycle.key, trigger, before, row.state, strand, cycle.version, events)
+
+    def _fire_data(self, session: Session, cycle: Cycle, taken: Transition, data: dict[str, Any] | None) -> dict[str, Any]:
+        recorded = dict(data or {})
+        if taken.gates:
+            recorded["gates"] = [type(g).__name__ for g in taken.gates]
+            recorded["decisions"] = self._decision_ids(session, cycle, taken)
+        return recorded
+
+    @staticmethod
+    def _decision_ids(session: Session, cycle: Cycle, taken: Transition) -> list[int]:
+        ids = []
+        for gate in taken.gates:
+            if isinstance(gate, DecisionGate):
+                found = session.scalars(select(func.max(Decision.id)).where(
+                    Decision.cycle_id == cycle.id, Decision.board == gate.board, Decision.item == gate.item)).first()
+                if found is not None:
+                    ids.append(found)
+        return ids
+
+    def decide(
+        self, cycle_ref: str | int, board: str, item: str, actor: str, *,
+        votes_for: list[str] = (), votes_against: list[str] = (), abstain: list[str] = (),  # type: ignore[assignment]
+        apologies: list[str] = (), present: list[str] = (), interests: dict[str, str] | None = None,  # type: ignore[assignment]
+        resolution: str | None = None, meeting_date: dt.date | None = None, defer: bool = False,
+        comment: str | None = None,
+    ) -> Recorded:
+        now = self.clock.now()
+        interests = interests or {}
+        with self._unit_of_work() as session:
+            cycle = self._cycle(session, cycle_ref)
+            definition = self._definition(session, cycle)
+            self._require(definition, actor, "decide")
+            self._active(cycle)
+            if board not in definition.boards:
+                raise InvalidInput(f"there is no board '{board}' in '{definition.id}'{suggest(board, definition.boards)}")
+            spec = definition.boards[board]
+            items = sorted({g.item for t in definition.transitions for g in t.gates
+                            if isinstance(g, DecisionGate) and g.board == board})
+            if item not in items:
+                listed = f" (its items: {', '.join(items)})" if items else ""
+                raise InvalidInput(f"the {spec.name} has no item '{item}' in this cycle{suggest(item, items)}{listed}")
+            quorum = max([g.quorum or spec.quorum for t in definition.transitions for g in t.gates
+                          if isinstance(g, DecisionGate) and g.board == board and g.item == item] or [spec.quorum])
+            membership = dict(spec.members)
+            attendees = self._attendance(spec.name, membership, votes_for, votes_against, abstain, apologies,
+                                         present, interests)
+            counts = {v: sum(1 for a in attendees if a.vote == v) for v in ("for", "against", "abstain")}
+            voting_present = sum(counts.values())
+            if defer:
+                outcome = "deferred"
+            elif voting_present < quorum:
+                outcome = "deferred"  # inquorate: the item cannot be decided at this meeting
+            else:
+                outcome = "carried" if counts["for"] > counts["against"] else "lost"
+            day = meeting_date or local_date(now)
+            text = resolution or f"That the item '{item}' be agreed."
+            decision = Decision(
+                cycle_id=cycle.id, board=board, item=item, outcome=outcome, resolution=text, meeting_date=day,
+                votes_for=counts["for"], votes_against=counts["against"], abstentions=counts["abstain"],
+                voting_present=voting_present, quorum=quorum, recorded_by=actor, recorded_at=now,
+                attendees=attendees,
+            )
+            session.add(decision)
+            cycle.updated_at = now
+            session.flush()
+            summary = {"decision_id": decision.id, "board": board, "item": item, "outcome": outcome,
+                       "for": counts["for"], "against": counts["against"], "abstain": counts["abstain"],
+                       "voting_present": voting_present, "quorum": quorum, "meeting_date": day.isoformat()}
+            self._history(session, cycle, now, actor, "decide", trigger=None, from_state=cycle.state,
+                          to_state=cycle.state, comment=comment, data=summary)
+            self._event(session, cycle, now, "DecisionRecorded", **summary)
+            return Recorded(cycle.key, board, item, outcome, counts["for"], counts["against"], counts["abstain"],
+                            voting_present, quorum)
+
+    @staticmethod
+    def _attendance(board_name: str, membership: dict[str, Membership], votes_for: list[str],
+                    votes_against: list[str], abstain: list[str], apologies: list[str], present: list[str],
+                    interests: dict[str, str]) -> list[DecisionAttendee]:
+        seen: dict[str, str] = {}
+        attendees: list[DecisionAttendee] = []
+        groups = [("for", votes_for), ("against", votes_against), ("abstain", abstain), (None, present)]
+        for vote, people in groups:
+            for person in people:
+                if person not in membership:
+                    raise InvalidInput(f"'{person}' is not a member of the {board_name}"
+                                       f"{suggest(person, membership)}")
+                if person in seen:
+                    raise InvalidInput(f"'{person}' is listed twice ({seen[person]} and {vote or 'present'})")
+                kind = membership[person]
+                if vote is not None and kind is not Membership.VOTING:
+                    raise InvalidInput(f"'{person}' is a non-voting {kind.value} of the {board_name}: record them "
+                                       "with --present; only voting members' votes count")
+                seen[person] = vote or "present"
+                attendees.append(DecisionAttendee(person=person, membership=kind.value, attendance="present",
+                                                  vote=vote, interest=interests.get(person)))
+        for person in apologies:
+            if person not in membership:
+                raise InvalidInput(f"'{person}' is not a member of the {board_name}{suggest(person, membership)}")
+            if person in seen:
+                raise InvalidInput(f"'{person}' cannot both attend ({seen[person]}) and send apologies")
+            seen[person] = "apologies"
+            attendees.append(DecisionAttendee(person=person, membership=membership[person].value,
+                                              attendance="apologies", vote=None, interest=None))
+        for person in interests:
+            if seen.get(person) in (None, "apologies"):
+                raise InvalidInput(f"'{person}' declared an interest but is not recorded as present")
+        return attendees
+
+    def attach(self, cycle_ref: str | int, paper: str, file: Path, actor: str, *, exempt: int | None = None,
+               title: str | None = None, comment: str | None = None) -> Attached:
+        try:
+            content = file.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None
+        now = self.clock.now()
+        with self._unit_of_work() as session:
+            cycle = self._cycle(session, cycle_ref)
+            definition = self._definition(session, cycle)
+            self._require(definition, actor, "attach")
+            self._active(cycle)
+            if paper not in definition.papers:
+                raise InvalidInput(f"'{definition.id}' names no paper '{paper}'{suggest(paper, definition.papers)}")
+            if exempt is not None and exempt not in SCHEDULE_12A:
+                raise InvalidInput(f"Schedule 12A has paragraphs 1 to 7; {exempt} is not one of them")
+            if not content:
+                raise InvalidInput(f"{file} is empty; attach the paper itself")
+            # Stored before the row that points at it; content-addressed, so a rolled-back
+            # command leaves at most an unreferenced copy, never a row without its file.
+            digest = self.papers.put(content)
+            reason = f"Schedule 12A, paragraph {exempt}: {SCHEDULE_12A[exempt]}" if exempt is not None else None
+            row = Paper(cycle_id=cycle.id, paper=paper, title=title or definition.papers[paper], filename=file.name,
+                        media_type=mimetypes.guess_type(file.name)[0] or "application/octet-stream",
+                        size=len(content), sha256=digest, exempt=exempt is not None, exempt_reason=reason,
+                        attached_by=actor, attached_at=now)
+            session.add(row)
+            cycle.updated_at = now
+            session.flush()
+            summary = {"paper_id": row.id, "paper": paper, "sha256": digest, "size": len(content),
+                       "exempt": row.exempt}
+            # An exempt paper's title stays out of the history and the events: both feed public outputs.
+            if not row.exempt:
+                summary["title"] = row.title
+                summary["filename"] = file.name
+            self._history(session, cycle, now, actor, "attach", trigger=None, from_state=cycle.state,
+                          to_state=cycle.state, comment=comment, data=summary)
+            self._event(session, cycle, now, "PaperAttached", **summary)
+            return Attached(cycle.key, paper, row.title, digest, len(content), row.exempt)
+
+    # -- read side -------------------------------------------------------------------
+
+    def list_cycles(self) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            rows = session.scalars(select(Cycle).order_by(Cycle.id)).all()
+            result = []
+            for c in rows:
+                definition = self._definition(session, c)
+                result.append({"id": c.id, "cycle": c.key, "definition": c.definition_id,
+                               "version": c.definition_version, "year": c.year, "stage": c.state,
+                               "stage_title": definition.stages[c.state].title, "status": c.status,
+                               "updated_at": c.updated_at.isoformat()})
+            return result
+
+    def status(self, cycle_ref: str | int) -> Status:
+        now = self.clock.now()
+        with self.sessions() as session:
+            cycle = self._cycle(session, cycle_ref)
+            definition = self._definition(session, cycle)
+            stage = definition.stages[cycle.state]
+            facts = self.facts(session, cycle, definition, now)
+            timeline = facts.timeline
+            due = timeline.stage_due(stage.id)
+            actions = []
+            if cycle.status == "active":
+                for t in definition.transitions_from(stage.id):
+                    blocked = gate_rules.reasons(t.gates, definition, facts)
+                    people = [p.id for p in definition.people.values() if set(p.roles) & set(t.roles)]
+                    at = timeline.resolve(t.at).isoformat() if t.at else None
+                    actions.append(Action(t.trigger, t.title or t.trigger, t.dest, list(t.roles), people, blocked, at))
+            strands = []
+            for row in session.scalars(select(StrandState).where(StrandState.cycle_id == cycle.id,
+                                                                 StrandState.stage == stage.id)):
+                spec = stage.strand(row.strand)
+                lifecycle = definition.lifecycles[spec.lifecycle] if spec else None
+                next_triggers = [t.trigger for t in lifecycle.transitions if row.state in t.sources] if lifecycle else []
+                sdue = timeline.resolve(spec.due).isoformat() if spec and spec.due else None
+                strands.append({"strand": row.strand, "title": spec.title if spec else row.strand,
+                                "state": row.state, "complete": bool(lifecycle and row.state in lifecycle.finals),
+                                "due": sdue, "next": next_triggers})
+            papers = [{"paper": p.paper, "title": "(exempt paper)" if p.exempt else p.title, "sha256": p.sha256,
+                       "exempt": p.exempt, "attached_at": p.attached_at.isoformat()}
+                      for p in session.scalars(select(Paper).where(Paper.cycle_id == cycle.id).order_by(Paper.id))]
+            decisions = [{"board": d.board, "item": d.item, "outcome": d.outcome, "for": d.votes_for,
+                          "against": d.votes_against, "abstain": d.abstentions, "meeting_date": d.meeting_date.isoformat()}
+                         for d in session.scalars(select(Decision).where(Decision.cycle_id == cycle.id)
+                                                  .order_by(Decision.id))]
+            today = facts.today
+            upcoming = [{"date": day.isoformat(), "milestone": mid, "title": title,
+                         "working_days": working_days_between(today, day)}
+                        for day, mid, title in timeline.dated() if day >= today][:5]
+            return Status(
+                cycle=cycle.key, definition=definition.id, version=definition.version, year=cycle.year,
+                stage=stage.id, stage_title=stage.title, status=cycle.status,
+                owner=stage.owner, board=definition.boards[stage.board].name if stage.board else None,
+                due=due.isoformat() if due else None,
+                working_days_left=working_days_between(today, due) if due else None,
+                actions=actions, strands=strands, papers=papers, decisions=decisions, upcoming=upcoming,
+            )
+
+    def history(self, cycle_ref: str | int) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            cycle = self._cycle(session, cycle_ref)
+            rows = session.scalars(select(HistoryEntry).where(HistoryEntry.cycle_id == cycle.id)
+                                   .order_by(HistoryEntry.id))
+            return [{"id": h.id, "at": h.at.isoformat(), "actor": h.actor, "action": h.action,
+                     "trigger": h.trigger, "strand": h.strand, "from": h.from_state, "to": h.to_state,
+                     "comment": h.comment, "data": h.data} for h in rows]
+
+    def outbox(self, cycle_ref: str | int) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            cycle = self._cycle(session, cycle_ref)
+            rows = session.scalars(select(OutboxEvent).where(OutboxEvent.cycle_id == cycle.id)
+                                   .order_by(OutboxEvent.id))
+            return [{"id": e.id, "type": e.event_type, "payload": e.payload,
+                     "dispatched": e.dispatched_at is not None} for e in rows]

@@ -1,0 +1,102 @@
+"""The errors a user of strategy-cycle can meet, under one root class.
+
+Each carries the context a person needs to act on it; the CLI is the one place
+that turns them into a message on stderr and an exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CycleError(Exception):
+    """Root of every error strategy-cycle reports to a user."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a definition, located in its file."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}"
+
+
+class ConfigurationError(CycleError):
+    """A setting from the environment cannot be used."""
+
+
+class DefinitionError(CycleError):
+    """A cycle definition is invalid; every problem found is listed."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        count = len(problems)
+        lines = "\n".join(f"  {p}" for p in problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"the definition has {count} {noun}:\n{lines}")
+
+
+class UnknownDefinition(CycleError):
+    """No definition with that id (or file) could be found."""
+
+
+class DefinitionChanged(CycleError):
+    """A definition's file changed without its version being raised."""
+
+
+class NotFound(CycleError):
+    """A cycle, paper or other record named by the user does not exist."""
+
+
+class Refused(CycleError):
+    """A command was refused; nothing was written."""
+
+    exit_code = 3
+
+
+class NotAllowedFromHere(Refused):
+    """The trigger exists but cannot be fired from the cycle's current stage."""
+
+
+class UnknownTrigger(Refused):
+    """The definition has no trigger of that name."""
+
+
+class RoleMissing(Refused):
+    """The actor does not hold a role the command needs."""
+
+
+class UnknownActor(Refused):
+    """The actor named with --as is not in the cycle's directory."""
+
+
+class GateNotMet(Refused):
+    """A gate on the transition is not yet satisfied."""
+
+    def __init__(self, message: str, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__(message)
+
+
+class InvalidInput(Refused):
+    """A command's arguments do not make sense for this cycle."""
+
+
+class CycleFinished(Refused):
+    """The cycle has reached its final stage; nothing more can be fired."""
+
+
+class ConcurrentChange(Refused):
+    """Someone else changed the cycle between our read and our write."""
+
+    exit_code = 4

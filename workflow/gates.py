@@ -1,0 +1,82 @@
+"""Gates: the conditions a transition waits for, each explained in a sentence.
+
+A gate reads the cycle's facts through `Facts` (decisions, papers, strands,
+today), so this module stays pure; the engine fills `Facts` from the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .calendar import Timeline
+from .definition import (
+    DecisionGate,
+    Definition,
+    Gate,
+    NotBeforeGate,
+    PapersGate,
+    StrandsGate,
+)
+
+
+@dataclass(frozen=True)
+class DecisionFact:
+    """A board's latest recorded decision on an item."""
+
+    outcome: str  # carried, lost or deferred
+    votes_for: int
+    voting_present: int
+
+
+@dataclass
+class Facts:
+    today: dt.date
+    timeline: Timeline
+    decisions: dict[tuple[str, str], DecisionFact] = field(default_factory=dict)
+    papers: set[str] = field(default_factory=set)
+    # strand id -> (stage, state, is_final)
+    strands: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+
+
+def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
+    """Why `gate` is not met, or None when it is."""
+    match gate:
+        case DecisionGate(board, item, quorum):
+            name = definition.boards[board].name
+            needed = quorum if quorum is not None else definition.boards[board].quorum
+            decision = facts.decisions.get((board, item))
+            if decision is None:
+                return f"the {name} has not yet recorded a decision on '{item}'"
+            if decision.outcome != "carried":
+                return f"the {name}'s decision on '{item}' was {decision.outcome}, not carried"
+            if decision.voting_present < needed:
+                return (f"the {name}'s decision on '{item}' had {decision.voting_present} voting members "
+                        f"present, fewer than the quorum of {needed}")
+            return None
+        case PapersGate(papers):
+            missing = [p for p in papers if p not in facts.papers]
+            if missing:
+                titles = ", ".join(f"'{definition.papers[p]}'" for p in missing)
+                return f"these papers are not attached yet: {titles}"
+            return None
+        case NotBeforeGate(date):
+            earliest = facts.timeline.resolve(date)
+            if facts.today < earliest:
+                return f"it cannot happen before {earliest:%-d %B %Y} (today is {facts.today:%-d %B %Y})"
+            return None
+        case StrandsGate(stage):
+            open_strands = [
+                definition.stages[stage].strand(sid)
+                for sid, (in_stage, _state, final) in facts.strands.items()
+                if in_stage == stage and not final
+            ]
+            if open_strands:
+                names = ", ".join(f"'{s.title}'" for s in open_strands if s is not None)
+                return f"these strands of the {definition.stages[stage].title.lower()} are not complete: {names}"
+            return None
+    raise TypeError(f"not a gate: {gate!r}")
+
+
+def reasons(gates: tuple[Gate, ...], definition: Definition, facts: Facts) -> list[str]:
+    return [reason for gate in gates if (reason := unmet(gate, definition, facts)) is not None]

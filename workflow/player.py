@@ -1,0 +1,166 @@
+"""Plays the officers and boards of any definition, on its own timetable.
+
+Used by the demo and by tests that run a whole cycle: at each stage it moves
+a simulated clock to the stage's date, attaches the papers the gates ask for,
+records the boards' decisions, completes the parallel strands, and fires the
+transition as a person who holds the role. It only calls engine commands, so
+everything it does is checked and recorded like an officer's work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .calendar import Timeline
+from .clock import SimulatedClock, at_local, local_date
+from .definition import (
+    SYSTEM_ROLE,
+    DecisionGate,
+    Definition,
+    Lifecycle,
+    Membership,
+    NotBeforeGate,
+    PapersGate,
+    Transition,
+)
+from .engine import Engine
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing the player did, for a progress display."""
+
+    day: dt.date
+    kind: str  # paper | decision | strand | stage
+    text: str
+
+
+class Player:
+    def __init__(self, engine: Engine, clock: SimulatedClock, definition: Definition, cycle: str, year: int,
+                 *, on_step: Callable[[Step], None] = lambda step: None,
+                 fire: Callable[[str, str, str | None], object] | None = None) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.definition = definition
+        self.cycle = cycle
+        self.timeline = Timeline(definition, year)
+        self.on_step = on_step
+        self.fire_hook = fire
+        self._papers = Path(tempfile.mkdtemp(prefix="cycle-papers-"))
+
+    # -- whom to play ---------------------------------------------------------------
+
+    def person_with(self, roles: tuple[str, ...]) -> str:
+        for person in self.definition.people.values():
+            if set(person.roles) & set(roles):
+                return person.id
+        raise LookupError(f"nobody in '{self.definition.id}' holds any of {', '.join(roles)}")
+
+    def _step(self, kind: str, text: str) -> None:
+        self.on_step(Step(local_date(self.clock.now()), kind, text))
+
+    def move_to(self, day: dt.date, hour: int = 10) -> None:
+        """Move the clock forward to a day; never backwards."""
+        target = at_local(day, hour)
+        if target > self.clock.now():
+            self.clock.set(target)
+
+    # -- the play -------------------------------------------------------------------
+
+    def play(self) -> None:
+        status = self.engine.status(self.cycle)
+        while status.status == "active":
+            self.play_stage(status.stage)
+            status = self.engine.status(self.cycle)
+
+    def play_stage(self, stage_id: str) -> None:
+        stage = self.definition.stages[stage_id]
+        transition = self.choose(stage_id)
+        for strand in sorted(stage.strands, key=lambda s: self.timeline.resolve(s.due) if s.due else dt.date.max):
+            if strand.due is not None:
+                self.move_to(self.timeline.resolve(strand.due) - dt.timedelta(days=1))
+            self.complete_strand(strand.id, self.definition.lifecycles[strand.lifecycle])
+        due = self.timeline.stage_due(stage_id)
+        if due is not None:
+            self.move_to(due)
+        for gate in transition.gates:
+            match gate:
+                case PapersGate(papers):
+                    for paper in papers:
+                        self.attach(paper)
+                case NotBeforeGate(date):
+                    self.move_to(self.timeline.resolve(date))
+        for gate in transition.gates:
+            if isinstance(gate, DecisionGate):
+                self.decide(gate)
+        if transition.at is not None:
+            self.move_to(self.timeline.resolve(transition.at), hour=18)
+        actor = self.person_with(tuple(r for r in transition.roles if r != SYSTEM_ROLE) or transition.roles)
+        self.fire(transition.trigger, actor, None)
+        self._step("stage", f"{transition.title or transition.trigger}: now at "
+                            f"'{self.definition.stages[transition.dest].title}'")
+
+    def fire(self, trigger: str, actor: str, strand: str | None) -> None:
+        if self.fire_hook is not None:
+            self.fire_hook(trigger, actor, strand)
+        else:
+            self.engine.fire(self.cycle, trigger, actor, strand=strand)
+
+    def choose(self, stage_id: str) -> Transition:
+        """The way forward: the transition leading furthest from the start."""
+        options = self.definition.transitions_from(stage_id)
+        if not options:
+            raise LookupError(f"stage '{stage_id}' has no way forward")
+        order = list(self.definition.stages)
+        return max(options, key=lambda t: order.index(t.dest))
+
+    def attach(self, paper: str) -> None:
+        title = self.definition.papers[paper]
+        path = self._papers / f"{paper}.txt"
+        path.write_text(f"{title}\n\n{self.definition.title}, cycle {self.cycle}.\n"
+                        f"Paper prepared on {local_date(self.clock.now()):%-d %B %Y} for the rehearsal.\n",
+                        encoding="utf-8")
+        author = self.person_with(self.definition.permissions["attach"])
+        self.engine.attach(self.cycle, paper, path, author)
+        self._step("paper", f"attached '{title}'")
+
+    def decide(self, gate: DecisionGate) -> None:
+        board = self.definition.boards[gate.board]
+        voting = list(board.voting)
+        apologies = voting[-1:] if len(voting) > (gate.quorum or board.quorum) else []
+        present = [p for p in voting if p not in apologies]
+        non_voting = [p for p, kind in board.members if kind is not Membership.VOTING]
+        result = self.engine.decide(
+            self.cycle, gate.board, gate.item, self.person_with(self.definition.permissions["decide"]),
+            votes_for=present, apologies=apologies, present=non_voting,
+            resolution=f"That the {gate.item.replace('_', ' ')} be agreed.",
+            meeting_date=local_date(self.clock.now()),
+        )
+        self._step("decision", f"{board.name}: '{gate.item}' {result.outcome} "
+                               f"({result.votes_for} for, {len(apologies)} apologies)")
+
+    def complete_strand(self, strand: str, lifecycle: Lifecycle) -> None:
+        path = self._path_to_final(lifecycle)
+        for t in path:
+            actor = self.person_with(tuple(r for r in t.roles if r != SYSTEM_ROLE) or t.roles)
+            self.fire(t.trigger, actor, strand)
+        self._step("strand", f"strand '{strand}' complete")
+
+    @staticmethod
+    def _path_to_final(lifecycle: Lifecycle) -> list[Transition]:
+        queue: deque[tuple[str, list[Transition]]] = deque([(lifecycle.initial, [])])
+        seen = {lifecycle.initial}
+        while queue:
+            state, path = queue.popleft()
+            if state in lifecycle.finals:
+                return path
+            for t in lifecycle.transitions:
+                if state in t.sources and t.dest not in seen:
+                    seen.add(t.dest)
+                    queue.append((t.dest, [*path, t]))
+        raise LookupError(f"lifecycle '{lifecycle.id}' has no way to a final state")
