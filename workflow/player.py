@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .calendar import Timeline
+from .calendar import Timeline, add_working_days
 from .clock import SimulatedClock, at_local, local_date
 from .definition import (
     SYSTEM_ROLE,
@@ -81,10 +81,17 @@ class Player:
     def play_stage(self, stage_id: str) -> None:
         stage = self.definition.stages[stage_id]
         transition = self.choose(stage_id)
+        # Each strand takes its first step as the stage opens and finishes just before it is due.
+        paths = {s.id: self._path_to_final(self.definition.lifecycles[s.lifecycle]) for s in stage.strands}
+        for strand in stage.strands:
+            for t in paths[strand.id][:1]:
+                self.fire(t.trigger, self.person_for(t), strand.id)
         for strand in sorted(stage.strands, key=lambda s: self.timeline.resolve(s.due) if s.due else dt.date.max):
             if strand.due is not None:
-                self.move_to(self.timeline.resolve(strand.due) - dt.timedelta(days=1))
-            self.complete_strand(strand.id, self.definition.lifecycles[strand.lifecycle])
+                self.move_to(add_working_days(self.timeline.resolve(strand.due), -1))
+            for t in paths[strand.id][1:]:
+                self.fire(t.trigger, self.person_for(t), strand.id)
+            self._step("strand", f"{strand.title}: {paths[strand.id][-1].dest if paths[strand.id] else 'done'}")
         due = self.timeline.stage_due(stage_id)
         if due is not None:
             self.move_to(due)
@@ -100,8 +107,7 @@ class Player:
                 self.decide(gate)
         if transition.at is not None:
             self.move_to(self.timeline.resolve(transition.at), hour=18)
-        actor = self.person_with(tuple(r for r in transition.roles if r != SYSTEM_ROLE) or transition.roles)
-        self.fire(transition.trigger, actor, None)
+        self.fire(transition.trigger, self.person_for(transition), None)
         self._step("stage", f"{transition.title or transition.trigger}: now at "
                             f"'{self.definition.stages[transition.dest].title}'")
 
@@ -144,12 +150,8 @@ class Player:
         self._step("decision", f"{board.name}: '{gate.item}' {result.outcome} "
                                f"({result.votes_for} for, {len(apologies)} apologies)")
 
-    def complete_strand(self, strand: str, lifecycle: Lifecycle) -> None:
-        path = self._path_to_final(lifecycle)
-        for t in path:
-            actor = self.person_with(tuple(r for r in t.roles if r != SYSTEM_ROLE) or t.roles)
-            self.fire(t.trigger, actor, strand)
-        self._step("strand", f"strand '{strand}' complete")
+    def person_for(self, transition: Transition) -> str:
+        return self.person_with(tuple(r for r in transition.roles if r != SYSTEM_ROLE) or transition.roles)
 
     @staticmethod
     def _path_to_final(lifecycle: Lifecycle) -> list[Transition]:
