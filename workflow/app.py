@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import Engine as SqlEngine
 
 from .catalog import Catalog
-from .clock import Clock, SimulatedClock, SystemClock
-from .db import ensure_schema, make_engine, session_factory
+from .clock import Clock, SharedClock, SimulatedClock, SystemClock
+from .db import WRITE_OPTION, ensure_schema, make_engine, session_factory
 from .engine import Engine
+from .models import SimulatedNow
 from .settings import Settings
 from .storage import PaperStore
 
@@ -24,8 +26,30 @@ class App:
         self.database.dispose()
 
 
-def default_clock(settings: Settings) -> Clock:
+def default_clock(settings: Settings, database: SqlEngine) -> Clock:
+    if settings.shared_clock:
+        return shared_clock(database)
     return SimulatedClock(settings.frozen_now) if settings.frozen_now else SystemClock()
+
+
+def shared_clock(database: SqlEngine) -> SharedClock:
+    sessions = session_factory(database)
+
+    def read() -> dt.datetime | None:
+        with sessions() as session:
+            row = session.get(SimulatedNow, 1)
+            return row.now if row else None
+
+    def write(when: dt.datetime) -> None:
+        with sessions() as session, session.begin():
+            session.connection(execution_options={WRITE_OPTION: True})
+            row = session.get(SimulatedNow, 1)
+            if row is None:
+                session.add(SimulatedNow(id=1, now=when))
+            else:
+                row.now = when
+
+    return SharedClock(read, write)
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> App:
@@ -34,7 +58,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
     engine = Engine(
         sessions=session_factory(database),
         catalog=Catalog(settings.definitions_dir),
-        clock=clock or default_clock(settings),
+        clock=clock or default_clock(settings, database),
         papers=PaperStore(settings.papers_dir),
     )
     return App(settings, database, engine)

@@ -417,13 +417,43 @@ def current() -> None:
         engine.dispose()
 
 
-@main.command()
-@click.option("--year", type=int, default=2021, show_default=True, help="Cycle year to run.")
-@click.option("--definition", default="community_safety_strategy", show_default=True)
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where the demo keeps its database and papers (default: a fresh 'demo' folder in the data directory).")
-def demo(year: int, definition: str, data_dir: Path | None) -> None:
-    """Run a whole cycle, from start to adoption, on a simulated clock."""
-    from .demo import run_demo
+@main.group()
+def clock() -> None:
+    """The shared simulated clock, for rehearsals (processes started with CYCLE_CLOCK=shared read it)."""
 
-    run_demo(Settings.from_env(), year=year, definition=definition, data_dir=data_dir, console=out)
+
+def _shared_clock() -> tuple[Any, Any]:
+    from .app import shared_clock
+
+    settings = Settings.from_env()
+    engine = database.make_engine(settings.database_url)
+    database.ensure_schema(engine, auto_upgrade=settings.embedded)
+    return engine, shared_clock(engine)
+
+
+@clock.command(name="set")
+@click.argument("when")
+def clock_set(when: str) -> None:
+    """Set the shared clock to WHEN (ISO 8601; UTC unless an offset is given)."""
+    try:
+        moment = dt.datetime.fromisoformat(when)
+    except ValueError:
+        raise click.BadParameter(f"'{when}' is not a date and time; use ISO 8601, such as 2021-08-19T10:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    engine, shared = _shared_clock()
+    try:
+        shared.set(moment)
+        out.print(f"The shared clock reads {moment.isoformat()}.")
+    finally:
+        engine.dispose()
+
+
+@clock.command(name="show")
+def clock_show() -> None:
+    """Show the shared clock."""
+    engine, shared = _shared_clock()
+    try:
+        out.print(shared.now().isoformat())
+    finally:
+        engine.dispose()

@@ -55,8 +55,13 @@ def _sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A command reads then writes; IMMEDIATE takes the write lock up front so two
-        # commands queue instead of one failing on a stale snapshot.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # commands queue instead of one failing on a stale snapshot. Reads stay deferred.
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_OPTION = "cycle_write"
+"""Execution option marking a transaction that will write (SQLite takes its lock up front)."""
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -14,6 +14,7 @@ class Membership(enum.StrEnum):
     """How a person sits on a board; only voting members count to a decision."""
 
     VOTING = "voting"
+    VOTING_CHAIR = "voting_chair"  # chairs the board and votes
     CHAIR = "chair"  # a non-voting chair, as Safer MK has
     ADVISOR = "advisor"
     OBSERVER = "observer"
@@ -94,11 +95,11 @@ class Board:
 
     @property
     def voting(self) -> tuple[str, ...]:
-        return self.with_membership(Membership.VOTING)
+        return self.with_membership(Membership.VOTING, Membership.VOTING_CHAIR)
 
     @property
     def chair(self) -> str | None:
-        chairs = self.with_membership(Membership.CHAIR)
+        chairs = self.with_membership(Membership.CHAIR, Membership.VOTING_CHAIR)
         return chairs[0] if chairs else None
 
 

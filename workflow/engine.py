@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,6 +25,7 @@ from . import gates as gate_rules
 from .calendar import Timeline, working_days_between
 from .catalog import Catalog
 from .clock import Clock, local_date
+from .db import WRITE_OPTION
 from .definition import SYSTEM_ROLE, DecisionGate, Definition, Membership, Transition
 from .errors import (
     ConcurrentChange,
@@ -39,6 +40,7 @@ from .loader import suggest
 from .machine import FireContext, MachineCache
 from .models import (
     Cycle,
+    Deadline,
     Decision,
     DecisionAttendee,
     HistoryEntry,
@@ -146,11 +148,12 @@ class Engine:
     # -- plumbing ---------------------------------------------------------------
 
     @contextmanager
-    def _unit_of_work(self) -> Iterator[Session]:
+    def unit_of_work(self) -> Iterator[Session]:
         """One transaction; a lost optimistic check becomes a sentence for the user."""
         session = self.sessions()
         try:
             with session.begin():
+                session.connection(execution_options={WRITE_OPTION: True})
                 yield session
         except StaleDataError:
             raise ConcurrentChange(
@@ -243,7 +246,7 @@ class Engine:
         key = f"{definition.id}-{year}"
         now = self.clock.now()
         try:
-            with self._unit_of_work() as session:
+            with self.unit_of_work() as session:
                 if session.scalars(select(Cycle).where(Cycle.key == key)).first() is not None:
                     raise InvalidInput(f"a cycle of '{definition.id}' for {year} already exists: {key}")
                 self.catalog.register(session, definition, now)
@@ -284,33 +287,44 @@ class Engine:
 
     def fire(self, cycle_ref: str | int, trigger: str, actor: str, *, strand: str | None = None,
              comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
+        if actor == SYSTEM_ACTOR:
+            raise RoleMissing("'system' is the scheduler's own identity; act as yourself with --as")
+        with self.unit_of_work() as session:
+            return self.fire_in(session, cycle_ref, trigger, actor, strand=strand, comment=comment, data=data)
+
+    def fire_in(self, session: Session, cycle_ref: str | int, trigger: str, actor: str, *,
+                strand: str | None = None, comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
+        """`fire` inside a transaction the caller owns (the sweep marks its deadline in the same one)."""
         now = self.clock.now()
-        with self._unit_of_work() as session:
-            cycle = self._cycle(session, cycle_ref)
-            definition = self._definition(session, cycle)
-            roles = self._roles(definition, actor)
-            self._active(cycle)
-            compiled = self.machines.get(definition)
-            facts = self.facts(session, cycle, definition, now)
-            ctx = FireContext(definition, facts, roles)
-            if strand is not None:
-                return self._fire_strand(session, cycle, definition, compiled, strand, trigger, actor, ctx, now,
-                                         comment, data)
-            before = cycle.state
-            taken = compiled.cycle.fire(before, trigger, ctx, what=f"cycle {cycle.key}")
-            cycle.state = taken.dest
-            cycle.state_entered_at = now
-            cycle.updated_at = now
-            self._history(session, cycle, now, actor, "fire", trigger=trigger, from_state=before,
-                          to_state=taken.dest, comment=comment, data=self._fire_data(session, cycle, taken, data))
-            events = []
-            if taken.gates:
-                events.append(self._event(session, cycle, now, "GatePassed", trigger=trigger, from_stage=before,
-                                          to_stage=taken.dest, documents=list(taken.documents),
-                                          decisions=self._decision_ids(session, cycle, taken), actor=actor))
-            events += self._enter(session, cycle, definition, taken.dest, now, from_state=before)
-            session.flush()
-            return Fired(cycle.key, trigger, before, taken.dest, None, cycle.version, events)
+        cycle = self._cycle(session, cycle_ref)
+        definition = self._definition(session, cycle)
+        roles = self._roles(definition, actor)
+        self._active(cycle)
+        compiled = self.machines.get(definition)
+        facts = self.facts(session, cycle, definition, now)
+        ctx = FireContext(definition, facts, roles)
+        if strand is not None:
+            return self._fire_strand(session, cycle, definition, compiled, strand, trigger, actor, ctx, now,
+                                     comment, data)
+        before = cycle.state
+        taken = compiled.cycle.fire(before, trigger, ctx, what=f"cycle {cycle.key}")
+        cycle.state = taken.dest
+        cycle.state_entered_at = now
+        cycle.updated_at = now
+        self._history(session, cycle, now, actor, "fire", trigger=trigger, from_state=before,
+                      to_state=taken.dest, comment=comment, data=self._fire_data(session, cycle, taken, data))
+        events = []
+        if taken.gates:
+            events.append(self._event(session, cycle, now, "GatePassed", trigger=trigger, from_stage=before,
+                                      to_stage=taken.dest, documents=list(taken.documents),
+                                      decisions=self._decision_ids(session, cycle, taken), actor=actor))
+        events += self._enter(session, cycle, definition, taken.dest, now, from_state=before)
+        # The stage's own deadlines (overdue, timed steps) no longer apply once it is left.
+        session.execute(update(Deadline).where(Deadline.cycle_id == cycle.id, Deadline.stage == before,
+                                               Deadline.status == "pending")
+                        .values(status="cancelled", done_at=now, last_error=f"the cycle left '{before}'"))
+        session.flush()
+        return Fired(cycle.key, trigger, before, taken.dest, None, cycle.version, events)
 
     def _fire_strand(self, session: Session, cycle: Cycle, definition: Definition, compiled: Any, strand: str,
                      trigger: str, actor: str, ctx: FireContext, now: dt.datetime, comment: str | None,
@@ -328,6 +342,9 @@ class Engine:
         spec = definition.stages[row.stage].strand(strand)
         assert spec is not None
         machine = compiled.lifecycles[spec.lifecycle]
+        if actor == SYSTEM_ACTOR and trigger in dict(spec.at):
+            # The definition times this strand trigger: the scheduler acts with the roles it names.
+            ctx.actor_roles = tuple({r for t in machine.candidates(row.state, trigger) for r in t.roles})
         before = row.state
         machine.fire(before, trigger, ctx, what=f"strand '{strand}'")
         row.state = ctx.taken.dest if ctx.taken else before
@@ -367,7 +384,7 @@ class Engine:
     ) -> Recorded:
         now = self.clock.now()
         interests = interests or {}
-        with self._unit_of_work() as session:
+        with self.unit_of_work() as session:
             cycle = self._cycle(session, cycle_ref)
             definition = self._definition(session, cycle)
             self._require(definition, actor, "decide")
@@ -428,7 +445,7 @@ class Engine:
                 if person in seen:
                     raise InvalidInput(f"'{person}' is listed twice ({seen[person]} and {vote or 'present'})")
                 kind = membership[person]
-                if vote is not None and kind is not Membership.VOTING:
+                if vote is not None and kind not in (Membership.VOTING, Membership.VOTING_CHAIR):
                     raise InvalidInput(f"'{person}' is a non-voting {kind.value} of the {board_name}: record them "
                                        "with --present; only voting members' votes count")
                 seen[person] = vote or "present"
@@ -454,7 +471,7 @@ class Engine:
         except OSError as exc:
             raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None
         now = self.clock.now()
-        with self._unit_of_work() as session:
+        with self.unit_of_work() as session:
             cycle = self._cycle(session, cycle_ref)
             definition = self._definition(session, cycle)
             self._require(definition, actor, "attach")

@@ -413,14 +413,14 @@ class _Builder:
                                    f"unknown membership '{kind}'{suggest(kind, kinds)}; expected one of {', '.join(kinds)}")
                     continue
                 members.append((person, Membership(kind)))
-            voting = sum(1 for _, k in members if k is Membership.VOTING)
+            voting = sum(1 for _, k in members if k in (Membership.VOTING, Membership.VOTING_CHAIR))
             quorum = self.r.get(node, "quorum", field, int, default=1)
             if quorum < 1:
                 self.r.problem(node.line_of("quorum"), f"{field}.quorum", "a quorum must be at least 1")
             elif quorum > voting and members_node is not None:
                 self.r.problem(node.line_of("quorum"), f"{field}.quorum",
                                f"a quorum of {quorum} is more than the board's {voting} voting members")
-            if sum(1 for _, k in members if k is Membership.CHAIR) > 1:
+            if sum(1 for _, k in members if k in (Membership.CHAIR, Membership.VOTING_CHAIR)) > 1:
                 self.r.problem(node.line_of("members"), f"{field}.members", "a board has at most one chair")
             self.boards[bid] = Board(bid, name, quorum, tuple(members))
 

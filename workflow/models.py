@@ -134,8 +134,8 @@ class OutboxEvent(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_pending", "id", postgresql_where=text("dispatched_at IS NULL"),
-              sqlite_where=text("dispatched_at IS NULL")),
+        Index("ix_outbox_pending", "id", postgresql_where=text("handled_at IS NULL"),
+              sqlite_where=text("handled_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -144,6 +144,8 @@ class OutboxEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime]
     dispatched_at: Mapped[dt.datetime | None]
+    handled_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Decision(Base):
@@ -194,3 +196,51 @@ class Paper(Base):
     exempt_reason: Mapped[str | None] = mapped_column(String(300))
     attached_by: Mapped[str] = mapped_column(String(100))
     attached_at: Mapped[dt.datetime]
+
+
+class Deadline(Base):
+    """Something that must happen at a time: a timed transition, a stage falling overdue.
+
+    The sweep claims due rows through the (status, due_at) index, so its cost follows
+    what is due, not how many cycles exist.
+    """
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        Index("ix_deadlines_due", "due_at", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # one row per effect, whoever creates it
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(100))
+    strand: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))  # timed_transition | strand_trigger | stage_overdue
+    trigger: Mapped[str | None] = mapped_column(String(100))
+    entry: Mapped[int] = mapped_column(BigInteger)  # the StageEntered event that created it
+    due_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | done | skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    done_at: Mapped[dt.datetime | None]
+
+
+class Effect(Base):
+    """The unique key of every side effect a handler has performed: a redelivered event finds it and stops."""
+
+    __tablename__ = "effects"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+
+
+class SimulatedNow(Base):
+    """The shared simulated clock for rehearsals and tests: one row, read by every process."""
+
+    __tablename__ = "simulated_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    now: Mapped[dt.datetime]

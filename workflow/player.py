@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .calendar import Timeline, add_working_days
-from .clock import SimulatedClock, at_local, local_date
+from .clock import SettableClock, at_local, local_date
 from .definition import (
     SYSTEM_ROLE,
     DecisionGate,
     Definition,
     Lifecycle,
-    Membership,
     NotBeforeGate,
     PapersGate,
     Transition,
@@ -41,9 +40,10 @@ class Step:
 
 
 class Player:
-    def __init__(self, engine: Engine, clock: SimulatedClock, definition: Definition, cycle: str, year: int,
+    def __init__(self, engine: Engine, clock: SettableClock, definition: Definition, cycle: str, year: int,
                  *, on_step: Callable[[Step], None] = lambda step: None,
-                 fire: Callable[[str, str, str | None], object] | None = None) -> None:
+                 fire: Callable[[str, str, str | None], object] | None = None,
+                 await_scheduler: Callable[[Callable[[], bool], str], None] | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.definition = definition
@@ -51,6 +51,8 @@ class Player:
         self.timeline = Timeline(definition, year)
         self.on_step = on_step
         self.fire_hook = fire
+        # With workers running, timed transitions are theirs: the player moves the clock and waits.
+        self.await_scheduler = await_scheduler
         self._papers = Path(tempfile.mkdtemp(prefix="cycle-papers-"))
 
     # -- whom to play ---------------------------------------------------------------
@@ -89,7 +91,13 @@ class Player:
         for strand in sorted(stage.strands, key=lambda s: self.timeline.resolve(s.due) if s.due else dt.date.max):
             if strand.due is not None:
                 self.move_to(add_working_days(self.timeline.resolve(strand.due), -1))
+            timed = dict(strand.at)
             for t in paths[strand.id][1:]:
+                if t.trigger in timed and self.await_scheduler is not None:
+                    self.move_to(self.timeline.resolve(timed[t.trigger]) + dt.timedelta(days=1), hour=0)
+                    self.await_scheduler(self._strand_at(strand.id, t.dest),
+                                         f"{t.trigger} '{strand.title}'")
+                    continue
                 self.fire(t.trigger, self.person_for(t), strand.id)
             self._step("strand", f"{strand.title}: {paths[strand.id][-1].dest if paths[strand.id] else 'done'}")
         due = self.timeline.stage_due(stage_id)
@@ -105,11 +113,24 @@ class Player:
         for gate in transition.gates:
             if isinstance(gate, DecisionGate):
                 self.decide(gate)
-        if transition.at is not None:
-            self.move_to(self.timeline.resolve(transition.at), hour=18)
-        self.fire(transition.trigger, self.person_for(transition), None)
+        if transition.at is not None and self.await_scheduler is not None:
+            self.move_to(self.timeline.resolve(transition.at) + dt.timedelta(days=1), hour=1)
+            self.await_scheduler(self._stage_left(stage_id), transition.title or transition.trigger)
+        else:
+            if transition.at is not None:
+                self.move_to(self.timeline.resolve(transition.at), hour=18)
+            self.fire(transition.trigger, self.person_for(transition), None)
         self._step("stage", f"{transition.title or transition.trigger}: now at "
                             f"'{self.definition.stages[transition.dest].title}'")
+
+    def _strand_at(self, strand: str, state: str) -> Callable[[], bool]:
+        def reached() -> bool:
+            return any(s["strand"] == strand and s["state"] == state for s in self.engine.status(self.cycle).strands)
+
+        return reached
+
+    def _stage_left(self, stage: str) -> Callable[[], bool]:
+        return lambda: self.engine.status(self.cycle).stage != stage
 
     def fire(self, trigger: str, actor: str, strand: str | None) -> None:
         if self.fire_hook is not None:
@@ -140,7 +161,7 @@ class Player:
         voting = list(board.voting)
         apologies = voting[-1:] if len(voting) > (gate.quorum or board.quorum) else []
         present = [p for p in voting if p not in apologies]
-        non_voting = [p for p, kind in board.members if kind is not Membership.VOTING]
+        non_voting = [p for p, _ in board.members if p not in board.voting]
         result = self.engine.decide(
             self.cycle, gate.board, gate.item, self.person_with(self.definition.permissions["decide"]),
             votes_for=present, apologies=apologies, present=non_voting,

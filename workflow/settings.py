@@ -18,16 +18,40 @@ def default_data_dir(env: Mapping[str, str]) -> Path:
     return Path(base) / "strategy-cycle"
 
 
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}='{raw}' is not a number of seconds") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be more than 0 seconds")
+    return value
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     data_dir: Path
     database_url: str
     definitions_dir: Path
     frozen_now: dt.datetime | None = None  # CYCLE_NOW: pin the clock, for rehearsals and scripts
+    shared_clock: bool = False  # CYCLE_CLOCK=shared: every process reads a simulated clock from the database
+    broker_url: str = ""  # empty: the embedded transport, which needs no server
+    queue: str = "strategy-cycle"
+    sweep_interval: float = 60.0
+    relay_interval: float = 2.0
+    redeliver_after: float = 300.0  # an event dispatched but not handled this long is sent again
+    visibility_timeout: float = 3600.0  # Redis: an unacknowledged task comes back after this long
 
     @property
     def papers_dir(self) -> Path:
         return self.data_dir / "papers"
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.data_dir / "broker"
 
     @property
     def embedded(self) -> bool:
@@ -50,5 +74,15 @@ class Settings:
                 ) from None
             if frozen_now.tzinfo is None:
                 frozen_now = frozen_now.replace(tzinfo=dt.UTC)
-        return cls(data_dir=data_dir, database_url=database_url, definitions_dir=definitions_dir,
-                   frozen_now=frozen_now)
+        clock = env.get("CYCLE_CLOCK", "system") or "system"
+        if clock not in ("system", "shared"):
+            raise ConfigurationError(f"CYCLE_CLOCK='{clock}' should be 'system' or 'shared'")
+        return cls(
+            data_dir=data_dir, database_url=database_url, definitions_dir=definitions_dir, frozen_now=frozen_now,
+            shared_clock=clock == "shared", broker_url=env.get("CYCLE_BROKER_URL", ""),
+            queue=env.get("CYCLE_QUEUE") or "strategy-cycle",
+            sweep_interval=_number(env, "CYCLE_SWEEP_INTERVAL", 60.0),
+            relay_interval=_number(env, "CYCLE_RELAY_INTERVAL", 2.0),
+            redeliver_after=_number(env, "CYCLE_REDELIVER_AFTER", 300.0),
+            visibility_timeout=_number(env, "CYCLE_VISIBILITY_TIMEOUT", 3600.0),
+        )

@@ -1,0 +1,144 @@
+"""The Celery app, built by a factory from the settings.
+
+Tasks are thin: they take ids, build nothing at import time, and call the
+engine, the outbox relay and the sweep in `workflow`. The broker carries
+doorbells; every fact lives in the database, so a lost message costs a
+redelivery, never an event.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from typing import Any
+
+from celery import Celery, signals
+from kombu.entity import Queue
+from sqlalchemy.exc import OperationalError
+
+from workflow.app import App, build
+from workflow.deadlines import Sweeper, plan_stage
+from workflow.errors import ConcurrentChange
+from workflow.outbox import Handlers, relay
+from workflow.settings import Settings
+
+from .leader import SchedulerLock
+
+log = logging.getLogger(__name__)
+
+HANDLE_EVENT = "cycle.handle_event"
+RELAY = "cycle.relay"
+SWEEP = "cycle.sweep"
+
+
+class Runtime:
+    """What the tasks of one worker process use, built on first use (after the pool forks)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._app: App | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    self._app = build(self.settings)
+        return self._app
+
+    def handlers(self) -> Handlers:
+        handlers = Handlers()
+        handlers.on("StageEntered", "deadlines", functools.partial(plan_stage, self.app.engine))
+        return handlers
+
+    def reset(self) -> None:
+        """Forget connections inherited across a fork."""
+        self._app = None
+
+
+def broker_options(settings: Settings) -> dict[str, Any]:
+    if settings.broker_url:
+        return {
+            "broker_url": settings.broker_url,
+            # Redis redelivers an unacknowledged task after this; the outbox covers anything later.
+            "broker_transport_options": {"visibility_timeout": settings.visibility_timeout},
+        }
+    # The embedded default: kombu's filesystem transport needs no server, survives restarts as
+    # files in the data directory, and is shared by every worker process on this machine.
+    folder = settings.broker_dir
+    for sub in ("queue", "processed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "broker_url": "filesystem://",
+        "broker_transport_options": {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+            "control_folder": str(folder / "control"),
+        },
+    }
+
+
+def create_app(settings: Settings) -> Celery:
+    app = Celery("strategy_cycle", set_as_current=False)
+    app.conf.update(
+        **broker_options(settings),
+        task_default_queue=settings.queue,
+        task_queues=[Queue(settings.queue)],
+        task_acks_late=True,  # a task dies with its worker: it is not acknowledged, so it comes back
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        beat_schedule={
+            "relay-outbox": {"task": RELAY, "schedule": settings.relay_interval},
+            "sweep-deadlines": {"task": SWEEP, "schedule": settings.sweep_interval},
+        },
+        beat_schedule_filename=str(settings.data_dir / "scheduler-state"),
+        # Remote control needs a fanout exchange; the embedded transport has no use for it.
+        worker_enable_remote_control=bool(settings.broker_url),
+    )
+    runtime = Runtime(settings)
+    app.runtime = runtime
+
+    @app.task(name=HANDLE_EVENT, bind=True, autoretry_for=(OperationalError, ConcurrentChange),
+              retry_backoff=True, retry_backoff_max=60, max_retries=None)
+    def handle_event(task: Any, event_id: int) -> list[str]:
+        return runtime.handlers().handle(runtime.app.engine, event_id)
+
+    @app.task(name=RELAY)
+    def relay_outbox() -> int:
+        def publish(event_id: int, event_type: str) -> None:
+            handle_event.apply_async(args=[event_id], headers={"event_type": event_type})
+
+        return relay(runtime.app.engine, publish, redeliver_after=settings.redeliver_after)
+
+    @app.task(name=SWEEP)
+    def sweep() -> int:
+        report = Sweeper(runtime.app.engine).sweep()
+        if report.total():
+            log.info("sweep: %d done, %d skipped, %d to retry: %s", report.done, report.skipped, report.retried,
+                     ", ".join(report.acted))
+        return report.total()
+
+    lock = SchedulerLock(settings)
+
+    @signals.beat_init.connect(weak=False)
+    def _lead(sender: Any = None, **_: Any) -> None:
+        # Only the scheduler that holds the lock sends the periodic tasks; a second one waits.
+        if getattr(sender, "app", None) is app:
+            lock.acquire()
+
+    @signals.worker_process_init.connect(weak=False)
+    def _after_fork(**_: Any) -> None:
+        runtime.reset()
+
+    return app

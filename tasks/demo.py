@@ -1,0 +1,166 @@
+"""`cycle demo`: a whole cycle year run by real worker processes, on the embedded default.
+
+The demo starts worker processes (one of them also the scheduler), then plays
+the officers and boards on the definition's timetable through the engine. The
+clock is the shared simulated one, so the workers see the same "now": when the
+player moves it past the survey's closing date or the consultation's end, it
+is the workers' sweep that closes them, and the player waits to see it happen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from workflow.app import build
+from workflow.calendar import Timeline
+from workflow.catalog import Catalog
+from workflow.clock import at_local
+from workflow.models import Deadline, HistoryEntry, OutboxEvent
+from workflow.player import Player, Step
+from workflow.settings import Settings
+
+
+class Workers:
+    """Worker processes started for the demo, stopped when it ends."""
+
+    def __init__(self, settings: Settings, env: dict[str, str], count: int) -> None:
+        self.logs = [settings.data_dir / f"worker-{i + 1}.log" for i in range(count)]
+        self.processes: list[subprocess.Popen[bytes]] = []
+        for i, log in enumerate(self.logs):
+            argv = [sys.executable, "-m", "tasks", "worker", "--pool", "solo", "--loglevel", "INFO",
+                    "--hostname", f"demo{i + 1}@%h", "--beat" if i == 0 else "--no-beat"]
+            with log.open("wb") as handle:
+                self.processes.append(subprocess.Popen(argv, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                                                       start_new_session=True))
+
+    def check(self) -> None:
+        for process, log in zip(self.processes, self.logs, strict=True):
+            if process.poll() is not None:
+                raise RuntimeError(f"a worker stopped (exit {process.returncode}); see {log}")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def run_demo(settings: Settings, *, year: int, definition: str, data_dir: Path | None, workers: int,
+             console: Console) -> None:
+    data_dir = data_dir or settings.data_dir / "demo"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)  # the demo's folder is its own: start clean every run
+    data_dir.mkdir(parents=True)
+    demo = dataclasses.replace(settings, data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cycle.db'}",
+                               shared_clock=True, broker_url="", relay_interval=0.3, sweep_interval=0.5,
+                               redeliver_after=30.0)
+    env = {**os.environ, "CYCLE_DATA_DIR": str(data_dir), "CYCLE_DATABASE_URL": demo.database_url,
+           "CYCLE_CLOCK": "shared", "CYCLE_BROKER_URL": "", "CYCLE_RELAY_INTERVAL": "0.3",
+           "CYCLE_SWEEP_INTERVAL": "0.5", "CYCLE_REDELIVER_AFTER": "30",
+           "CYCLE_DEFINITIONS_DIR": str(settings.definitions_dir)}
+    env.pop("CYCLE_NOW", None)
+    loaded = Catalog(settings.definitions_dir).load(definition)
+    timeline = Timeline(loaded, year)
+    app = build(demo)
+    clock = app.engine.clock
+    dated = timeline.dated()
+    clock.set(at_local(dated[0][0].replace(day=1), 9))  # type: ignore[attr-defined]
+    started_at = time.monotonic()
+    pool = Workers(demo, env, workers)
+    try:
+        engine = app.engine
+        starter = next(p.id for p in loaded.people.values() if set(p.roles) & set(loaded.permissions["start"]))
+        started = engine.start(definition, year, starter, comment="Demo cycle")
+        console.print(f"[bold]{escape(loaded.title)}[/], cycle {started.cycle}: {workers} worker processes, "
+                      f"embedded database and broker in {data_dir}")
+        path = _stages_on_the_way(loaded, loaded.initial)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=console, transient=True) as progress:
+            bar = progress.add_task("starting", total=len(path))
+
+            def show(step: Step) -> None:
+                style = {"stage": "bold green", "decision": "cyan", "paper": "dim", "strand": "magenta"}[step.kind]
+                progress.console.print(f"{step.day:%a %d %b %Y}  [{style}]{escape(step.text)}[/]")
+                if step.kind == "stage":
+                    progress.advance(bar)
+                progress.update(bar, description=f"{step.day:%b %Y}: {escape(engine.status(started.cycle).stage_title)}")
+
+            def await_scheduler(done: Callable[[], bool], what: str) -> None:
+                progress.update(bar, description=f"waiting for the scheduler: {escape(what)}")
+                _wait(done, f"the scheduler to {what}", pool)
+                progress.console.print(f"{' ' * 17}[yellow]on its date, the workers' sweep did: {escape(what)}[/]")
+
+            Player(engine, clock, loaded, started.cycle, year, on_step=show,  # type: ignore[arg-type]
+                   await_scheduler=await_scheduler).play()
+            progress.update(bar, description="waiting for the workers to handle every event")
+            _wait(lambda: _unhandled(app) == 0, "the workers to handle every event", pool)
+        _summary(console, app, started.cycle, data_dir, pool, time.monotonic() - started_at)
+    finally:
+        pool.stop()
+        app.close()
+
+
+def _stages_on_the_way(definition, start: str) -> list[str]:  # type: ignore[no-untyped-def]
+    order = list(definition.stages)
+    stage, path = start, []
+    while not definition.stages[stage].final:
+        stage = max((t.dest for t in definition.transitions_from(stage)), key=order.index)
+        path.append(stage)
+    return path
+
+
+def _wait(done: Callable[[], bool], what: str, pool: Workers, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        pool.check()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gave up waiting for {what} after {timeout:.0f} s; see {pool.logs[0]}")
+        time.sleep(0.1)
+
+
+def _unhandled(app) -> int:  # type: ignore[no-untyped-def]
+    with app.engine.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(OutboxEvent)
+                                  .where(OutboxEvent.handled_at.is_(None))) or 0)
+
+
+def _summary(console: Console, app, cycle: str, data_dir: Path, pool: Workers, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    engine = app.engine
+    status = engine.status(cycle)
+    with engine.sessions() as session:
+        events = session.scalar(select(func.count()).select_from(OutboxEvent))
+        deadlines = dict(session.execute(select(Deadline.status, func.count()).group_by(Deadline.status)).all())
+        by_system = session.scalars(select(HistoryEntry).where(HistoryEntry.actor == "system")
+                                    .order_by(HistoryEntry.id)).all()
+    console.print(f"\n[bold]{cycle}[/] is {status.status}: {escape(status.stage_title)} "
+                  f"({seconds:.1f} s of real time for the whole cycle year).")
+    table = Table(title="What the workers did", title_justify="left")
+    for col in ("when", "what", "stage or strand"):
+        table.add_column(col)
+    for h in by_system:
+        what = {"overdue": "marked overdue", "fire": h.trigger or ""}.get(h.action, h.action)
+        table.add_row(f"{h.at:%d %b %Y %H:%M}", what, h.strand or h.from_state or "")
+    console.print(table)
+    console.print(f"{events} events handled through the outbox; deadlines: "
+                  + ", ".join(f"{n} {s}" for s, n in sorted(deadlines.items())))
+    console.print(f"History: 'CYCLE_DATA_DIR={data_dir} cycle history {cycle}'. Database {data_dir / 'cycle.db'}, "
+                  f"papers {data_dir / 'papers'}, worker logs {', '.join(str(p) for p in pool.logs)}")

@@ -1,0 +1,185 @@
+"""Deadlines: what must happen at a time once a stage is entered, and the sweep that does it.
+
+Deadlines are rows with a `due_at` and an index, never tasks scheduled weeks
+ahead on a broker. Entering a stage plans them (the StageEntered handler);
+the sweep claims the due ones (SKIP LOCKED on PostgreSQL, so sweeps running
+side by side never act on the same row) and acts on each in the same
+transaction that marks it done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .calendar import Timeline, add_working_days
+from .clock import LOCAL, at_local, local_date
+from .engine import SYSTEM_ACTOR, Engine
+from .errors import ConcurrentChange, GateNotMet, Refused
+from .models import Cycle, Deadline, HistoryEntry, OutboxEvent
+
+log = logging.getLogger(__name__)
+
+STAGE_OVERDUE = "stage_overdue"
+TIMED_TRANSITION = "timed_transition"
+STRAND_TRIGGER = "strand_trigger"
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The first moment after an English calendar day: 'runs until 3 January' ends here."""
+    following = day + dt.timedelta(days=1)
+    return dt.datetime(following.year, following.month, following.day, tzinfo=LOCAL).astimezone(dt.UTC)
+
+
+def plan_stage(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime) -> None:
+    """The StageEntered handler: create the stage's deadline rows (idempotent by key)."""
+    cycle = session.get(Cycle, event.cycle_id)
+    if cycle is None:
+        return
+    definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
+    stage = definition.stages[event.payload["stage"]]
+    timeline = Timeline(definition, cycle.year)
+    planned: list[tuple[str, str | None, str | None, dt.datetime]] = []
+    due = timeline.stage_due(stage.id)
+    if due is not None and not stage.final:
+        # Overdue from the start of the next working day: after any timed transition due the same day.
+        planned.append((STAGE_OVERDUE, None, None, at_local(add_working_days(due, 1), 9)))
+    for transition in definition.transitions_from(stage.id):
+        if transition.at is not None:
+            planned.append((TIMED_TRANSITION, None, transition.trigger, end_of_day(timeline.resolve(transition.at))))
+    for strand in stage.strands:
+        for strand_trigger, when in strand.at:
+            planned.append((STRAND_TRIGGER, strand.id, strand_trigger, end_of_day(timeline.resolve(when))))
+    for kind, strand_id, trigger, due_at in planned:
+        key = f"{event.id}:{kind}:{strand_id or ''}:{trigger or ''}"
+        if session.scalars(select(Deadline.id).where(Deadline.key == key)).first() is None:
+            session.add(Deadline(key=key, cycle_id=cycle.id, stage=stage.id, strand=strand_id, kind=kind,
+                                 trigger=trigger, entry=event.id, due_at=due_at, status="pending",
+                                 attempts=0, created_at=now))
+
+
+@dataclass
+class SweepReport:
+    done: int = 0
+    skipped: int = 0
+    retried: int = 0
+    acted: list[str] = field(default_factory=list)
+
+    def total(self) -> int:
+        return self.done + self.skipped + self.retried
+
+
+Action = Callable[[Session, Deadline, Cycle, dt.datetime], str]
+"""Acts on a claimed deadline; returns its new status ("done", "skipped" or "pending" to retry)."""
+
+
+class Sweeper:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.actions: dict[str, Action] = {
+            STAGE_OVERDUE: self._stage_overdue,
+            TIMED_TRANSITION: self._timed_transition,
+            STRAND_TRIGGER: self._strand_trigger,
+        }
+
+    def sweep(self, *, limit: int = 1000) -> SweepReport:
+        """Act on every due deadline, up to `limit`, one transaction each."""
+        report = SweepReport()
+        now = self.engine.clock.now()
+        while report.total() < limit:
+            try:
+                status = self._one(now, report)
+            except ConcurrentChange:
+                # An officer moved the same cycle at this moment: the deadline stays due for the next sweep.
+                break
+            if status is None:
+                break
+        return report
+
+    def _one(self, now: dt.datetime, report: SweepReport) -> str | None:
+        with self.engine.unit_of_work() as session:
+            row = session.scalars(
+                select(Deadline)
+                .where(Deadline.status == "pending", Deadline.due_at <= now)
+                .order_by(Deadline.due_at, Deadline.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if row is None:
+                return None
+            cycle = session.get(Cycle, row.cycle_id)
+            assert cycle is not None
+            if not self._still_current(session, row, cycle):
+                status, row.last_error = "skipped", f"the cycle had left '{row.stage}' before this was due"
+            else:
+                status = self.actions[row.kind](session, row, cycle, now)
+            row.attempts += 1
+            if status == "pending":
+                report.retried += 1
+            else:
+                row.status, row.done_at = status, now
+                if status == "done":
+                    report.done += 1
+                    report.acted.append(f"{cycle.key}:{row.kind}:{row.trigger or row.stage}")
+                else:
+                    report.skipped += 1
+            return status
+
+    @staticmethod
+    def _still_current(session: Session, row: Deadline, cycle: Cycle) -> bool:
+        if cycle.status != "active" or cycle.state != row.stage:
+            return False
+        latest = session.scalar(select(func.max(OutboxEvent.id)).where(
+            OutboxEvent.cycle_id == cycle.id, OutboxEvent.event_type == "StageEntered"))
+        return latest == row.entry
+
+    def _event(self, session: Session, cycle: Cycle, now: dt.datetime, event_type: str, **payload: object) -> None:
+        session.add(OutboxEvent(cycle_id=cycle.id, event_type=event_type, created_at=now, payload={
+            "cycle_id": cycle.id, "cycle": cycle.key, "definition": cycle.definition_id,
+            "definition_version": cycle.definition_version, "at": now.isoformat(), **payload}))
+
+    def _stage_overdue(self, session: Session, row: Deadline, cycle: Cycle, now: dt.datetime) -> str:
+        session.add(HistoryEntry(cycle_id=cycle.id, at=now, actor=SYSTEM_ACTOR, action="overdue", trigger=None,
+                                 strand=None, from_state=cycle.state, to_state=cycle.state, comment=None,
+                                 data={"stage": row.stage, "due_at": row.due_at.isoformat()}))
+        due = Timeline(self.engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version),
+                       cycle.year).stage_due(row.stage)
+        self._event(session, cycle, now, "StageOverdue", stage=row.stage, deadline_id=row.id,
+                    due=due.isoformat() if due else None)
+        return "done"
+
+    def _timed_transition(self, session: Session, row: Deadline, cycle: Cycle, now: dt.datetime) -> str:
+        assert row.trigger is not None
+        try:
+            with session.begin_nested():
+                self.engine.fire_in(session, cycle.id, row.trigger, SYSTEM_ACTOR,
+                                    comment="Fired by the scheduler on the date the definition sets")
+            return "done"
+        except GateNotMet as refused:
+            # Not possible yet (a strand still open): try again next working day, and say so once.
+            if row.attempts == 0:
+                self._event(session, cycle, now, "TimedTransitionBlocked", stage=row.stage, trigger=row.trigger,
+                            deadline_id=row.id, reasons=refused.reasons)
+            row.last_error = str(refused)
+            row.due_at = end_of_day(add_working_days(local_date(now), 1) - dt.timedelta(days=1))
+            return "pending"
+        except Refused as refused:
+            row.last_error = str(refused)
+            return "skipped"
+
+    def _strand_trigger(self, session: Session, row: Deadline, cycle: Cycle, now: dt.datetime) -> str:
+        assert row.trigger is not None and row.strand is not None
+        try:
+            with session.begin_nested():
+                self.engine.fire_in(session, cycle.id, row.trigger, SYSTEM_ACTOR, strand=row.strand,
+                                    comment="Fired by the scheduler on the date the definition sets")
+            return "done"
+        except Refused as refused:
+            # e.g. the survey was closed by hand already, or never launched: nothing to do, said why.
+            row.last_error = str(refused)
+            return "skipped"
