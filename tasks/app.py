@@ -96,7 +96,6 @@ def create_app(settings: Settings) -> Celery:
         accept_content=["json"],
         timezone="UTC",
         broker_connection_retry_on_startup=True,
-        worker_hijack_root_logger=False,
         worker_send_task_events=False,
         beat_schedule={
             "relay-outbox": {"task": RELAY, "schedule": settings.relay_interval},

@@ -20,6 +20,8 @@ from workflow.settings import Settings
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"
 SHIPPED = "community_safety_strategy"
+ALL_TABLES = ("decision_attendees, decisions, papers, outbox, strands, history, deadlines, effects, "
+              "simulated_clock, cycles, definitions")
 TEST_SERVER = os.environ.get("CYCLE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -84,7 +86,6 @@ def pg_app(pg_url: str, tmp_path: Path, clock: SimulatedClock) -> Iterator[App]:
     yield built
     with built.database.begin() as connection:
         connection.execute(text(
-            "TRUNCATE decision_attendees, decisions, papers, outbox, strands, history, cycles, definitions "
-            "RESTART IDENTITY CASCADE"
+            f"TRUNCATE {ALL_TABLES} RESTART IDENTITY CASCADE"
         ))
     built.close()

@@ -38,8 +38,10 @@ def end_of_day(day: dt.date) -> dt.datetime:
 
 def plan_stage(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime) -> None:
     """The StageEntered handler: create the stage's deadline rows (idempotent by key)."""
-    cycle = session.get(Cycle, event.cycle_id)
-    if cycle is None:
+    # Locking the cycle row orders this against an officer's command on the same cycle: either the
+    # command sees (and cancels) the deadlines made here, or this sees that the stage was left.
+    cycle = session.get(Cycle, event.cycle_id, with_for_update=True)
+    if cycle is None or not Sweeper.is_current_entry(session, cycle, event.payload["stage"], event.id):
         return
     definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
     stage = definition.stages[event.payload["stage"]]
@@ -132,11 +134,16 @@ class Sweeper:
 
     @staticmethod
     def _still_current(session: Session, row: Deadline, cycle: Cycle) -> bool:
-        if cycle.status != "active" or cycle.state != row.stage:
+        return Sweeper.is_current_entry(session, cycle, row.stage, row.entry)
+
+    @staticmethod
+    def is_current_entry(session: Session, cycle: Cycle, stage: str, entry: int) -> bool:
+        """Is the cycle still in the stage, by the entry (StageEntered event) given?"""
+        if cycle.status != "active" or cycle.state != stage:
             return False
         latest = session.scalar(select(func.max(OutboxEvent.id)).where(
             OutboxEvent.cycle_id == cycle.id, OutboxEvent.event_type == "StageEntered"))
-        return latest == row.entry
+        return latest == entry
 
     def _event(self, session: Session, cycle: Cycle, now: dt.datetime, event_type: str, **payload: object) -> None:
         session.add(OutboxEvent(cycle_id=cycle.id, event_type=event_type, created_at=now, payload={

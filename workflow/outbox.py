@@ -81,6 +81,7 @@ class Handlers:
         for name, handler in self.by_type.get(event_type, []):
             if self._run_once(engine, event_id, name, handler):
                 ran.append(name)
+                log.info("event %s (%s): %s done", event_id, event_type, name)
         with engine.unit_of_work() as session:
             event = session.get(OutboxEvent, event_id)
             if event is not None and event.handled_at is None:
