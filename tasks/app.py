@@ -17,6 +17,9 @@ from celery import Celery, signals
 from kombu.entity import Queue
 from sqlalchemy.exc import OperationalError
 
+from notifications import reminders
+from notifications.delivery import Delivery, DeliveryPolicy
+from notifications.mail import Mailer, OutboxMailer, SmtpMailer
 from workflow.app import App, build
 from workflow.deadlines import Sweeper, plan_stage
 from workflow.errors import ConcurrentChange
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 HANDLE_EVENT = "cycle.handle_event"
 RELAY = "cycle.relay"
 SWEEP = "cycle.sweep"
+DELIVER_MAIL = "cycle.deliver_mail"
+DELIVER_ONE = "cycle.deliver_one"
 
 
 class Runtime:
@@ -51,7 +56,18 @@ class Runtime:
     def handlers(self) -> Handlers:
         handlers = Handlers()
         handlers.on("StageEntered", "deadlines", functools.partial(plan_stage, self.app.engine))
+        handlers.on("StageEntered", "reminders", functools.partial(reminders.plan, self.app.engine))
         return handlers
+
+    def sweeper(self) -> Sweeper:
+        domain = self.settings.mail_from.rpartition("@")[2] or "strategy-cycle.invalid"
+        return Sweeper(self.app.engine, {reminders.REMINDER: reminders.send_action(self.app.engine, domain)})
+
+    def delivery(self) -> Delivery:
+        settings = self.settings
+        mailer: Mailer = SmtpMailer(settings.smtp_url) if settings.smtp_url else OutboxMailer(settings.outbox_dir)
+        return Delivery(self.app.engine, mailer, DeliveryPolicy(sender=settings.mail_from,
+                                                                retry_base=settings.mail_retry_base))
 
     def reset(self) -> None:
         """Forget connections inherited across a fork."""
@@ -100,6 +116,7 @@ def create_app(settings: Settings) -> Celery:
         beat_schedule={
             "relay-outbox": {"task": RELAY, "schedule": settings.relay_interval},
             "sweep-deadlines": {"task": SWEEP, "schedule": settings.sweep_interval},
+            "deliver-mail": {"task": DELIVER_MAIL, "schedule": settings.relay_interval},
         },
         beat_schedule_filename=str(settings.data_dir / "scheduler-state"),
         # Remote control needs a fanout exchange; the embedded transport has no use for it.
@@ -122,11 +139,25 @@ def create_app(settings: Settings) -> Celery:
 
     @app.task(name=SWEEP)
     def sweep() -> int:
-        report = Sweeper(runtime.app.engine).sweep()
+        report = runtime.sweeper().sweep()
         if report.total():
             log.info("sweep: %d done, %d skipped, %d to retry: %s", report.done, report.skipped, report.retried,
                      ", ".join(report.acted))
+        if report.done:
+            deliver_mail.delay()  # reminders just queued: send them now rather than at the next tick
         return report.total()
+
+    @app.task(name=DELIVER_MAIL)
+    def deliver_mail() -> int:
+        report = runtime.delivery().deliver_due()
+        if report.sent or report.retrying or report.failed:
+            log.info("mail: %d sent, %d to retry, %d failed", len(report.sent), len(report.retrying),
+                     len(report.failed))
+        return len(report.sent)
+
+    @app.task(name=DELIVER_ONE)
+    def deliver_one(mail_id: int) -> int:
+        return len(runtime.delivery().deliver(mail_id).sent)
 
     lock = SchedulerLock(settings)
 

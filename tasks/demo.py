@@ -29,7 +29,7 @@ from workflow.app import build
 from workflow.calendar import Timeline
 from workflow.catalog import Catalog
 from workflow.clock import at_local
-from workflow.models import Deadline, HistoryEntry, OutboxEvent
+from workflow.models import Deadline, HistoryEntry, Mail, OutboxEvent
 from workflow.player import Player, Step
 from workflow.settings import Settings
 
@@ -71,11 +71,11 @@ def run_demo(settings: Settings, *, year: int, definition: str, data_dir: Path |
         shutil.rmtree(data_dir)  # the demo's folder is its own: start clean every run
     data_dir.mkdir(parents=True)
     demo = dataclasses.replace(settings, data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cycle.db'}",
-                               shared_clock=True, broker_url="", relay_interval=0.3, sweep_interval=0.5,
+                               shared_clock=True, broker_url="", relay_interval=0.1, sweep_interval=0.1,
                                redeliver_after=30.0)
     env = {**os.environ, "CYCLE_DATA_DIR": str(data_dir), "CYCLE_DATABASE_URL": demo.database_url,
-           "CYCLE_CLOCK": "shared", "CYCLE_BROKER_URL": "", "CYCLE_RELAY_INTERVAL": "0.3",
-           "CYCLE_SWEEP_INTERVAL": "0.5", "CYCLE_REDELIVER_AFTER": "30",
+           "CYCLE_CLOCK": "shared", "CYCLE_BROKER_URL": "", "CYCLE_RELAY_INTERVAL": "0.1",
+           "CYCLE_SWEEP_INTERVAL": "0.1", "CYCLE_SMTP_URL": "", "CYCLE_REDELIVER_AFTER": "30",
            "CYCLE_DEFINITIONS_DIR": str(settings.definitions_dir)}
     env.pop("CYCLE_NOW", None)
     loaded = Catalog(settings.definitions_dir).load(definition)
@@ -97,17 +97,21 @@ def run_demo(settings: Settings, *, year: int, definition: str, data_dir: Path |
                       TimeElapsedColumn(), console=console, transient=True) as progress:
             bar = progress.add_task("starting", total=len(path))
 
+            mail_seen = [0]
+
             def show(step: Step) -> None:
-                style = {"stage": "bold green", "decision": "cyan", "paper": "dim", "strand": "magenta"}[step.kind]
+                style = {"stage": "bold green", "decision": "cyan", "paper": "dim", "strand": "magenta",
+                         "scheduler": "yellow"}[step.kind]
+                for subject, count in _new_mail(app, mail_seen):
+                    progress.console.print(f"{'':17}[blue]reminder to {count}: {escape(subject)}[/]")
                 progress.console.print(f"{step.day:%a %d %b %Y}  [{style}]{escape(step.text)}[/]")
                 if step.kind == "stage":
                     progress.advance(bar)
                 progress.update(bar, description=f"{step.day:%b %Y}: {escape(engine.status(started.cycle).stage_title)}")
 
             def await_scheduler(done: Callable[[], bool], what: str) -> None:
-                progress.update(bar, description=f"waiting for the scheduler: {escape(what)}")
-                _wait(done, f"the scheduler to {what}", pool)
-                progress.console.print(f"{' ' * 17}[yellow]on its date, the workers' sweep did: {escape(what)}[/]")
+                progress.update(bar, description=f"workers: {escape(what)}")
+                _wait(done, f"the workers to do {what}", pool)
 
             Player(engine, clock, loaded, started.cycle, year, on_step=show,  # type: ignore[arg-type]
                    await_scheduler=await_scheduler).play()
@@ -117,6 +121,18 @@ def run_demo(settings: Settings, *, year: int, definition: str, data_dir: Path |
     finally:
         pool.stop()
         app.close()
+
+
+def _new_mail(app, seen: list[int]) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """Reminders queued since the last look, grouped by subject."""
+    with app.engine.sessions() as session:
+        rows = session.execute(select(Mail.id, Mail.subject).where(Mail.id > seen[0]).order_by(Mail.id)).all()
+    if rows:
+        seen[0] = rows[-1][0]
+    counts: dict[str, int] = {}
+    for _, subject in rows:
+        counts[subject] = counts.get(subject, 0) + 1
+    return list(counts.items())
 
 
 def _stages_on_the_way(definition, start: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -149,6 +165,7 @@ def _summary(console: Console, app, cycle: str, data_dir: Path, pool: Workers, s
     with engine.sessions() as session:
         events = session.scalar(select(func.count()).select_from(OutboxEvent))
         deadlines = dict(session.execute(select(Deadline.status, func.count()).group_by(Deadline.status)).all())
+        mail = dict(session.execute(select(Mail.status, func.count()).group_by(Mail.status)).all())
         by_system = session.scalars(select(HistoryEntry).where(HistoryEntry.actor == "system")
                                     .order_by(HistoryEntry.id)).all()
     console.print(f"\n[bold]{cycle}[/] is {status.status}: {escape(status.stage_title)} "
@@ -161,6 +178,8 @@ def _summary(console: Console, app, cycle: str, data_dir: Path, pool: Workers, s
         table.add_row(f"{h.at:%d %b %Y %H:%M}", what, h.strand or h.from_state or "")
     console.print(table)
     console.print(f"{events} events handled through the outbox; deadlines: "
-                  + ", ".join(f"{n} {s}" for s, n in sorted(deadlines.items())))
-    console.print(f"History: 'CYCLE_DATA_DIR={data_dir} cycle history {cycle}'. Database {data_dir / 'cycle.db'}, "
-                  f"papers {data_dir / 'papers'}, worker logs {', '.join(str(p) for p in pool.logs)}")
+                  + ", ".join(f"{n} {s}" for s, n in sorted(deadlines.items()))
+                  + "; reminder emails: " + (", ".join(f"{n} {s}" for s, n in sorted(mail.items())) or "none"))
+    console.print(f"Reminder emails (.eml): {data_dir / 'outbox'}. Database {data_dir / 'cycle.db'}, "
+                  f"papers {data_dir / 'papers'}, worker logs {', '.join(str(p) for p in pool.logs)}.")
+    console.print(f"See the history with: CYCLE_DATA_DIR={data_dir} cycle history {cycle}")

@@ -89,6 +89,14 @@ def nth_weekday(year: int, month: int, nth: int, weekday: int) -> dt.date:
     return days[-1] if nth == -1 else days[nth - 1]
 
 
+class MilestoneLoop(ValueError):
+    """Milestone dates that refer to each other in a loop; `names` is the loop itself."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        super().__init__("milestone dates refer to each other in a loop: " + " -> ".join(names))
+
+
 class Timeline:
     """The dated milestones (stages' due dates and meetings) of one cycle year."""
 
@@ -124,7 +132,7 @@ class Timeline:
         if name in self._dates:
             return self._dates[name]
         if name in _seen:
-            raise ValueError("milestone dates refer to each other in a loop: " + " -> ".join((*_seen, name)))
+            raise MilestoneLoop((*_seen[_seen.index(name):], name))
         expr = self._milestones().get(name)
         if expr is None:
             raise KeyError(name)

@@ -47,6 +47,9 @@ class Catalog:
         path = self.resolve_file(ref)
         return load_definition(path, templates_dir=self.templates_for(path))
 
+    def templates_for_snapshot(self, definition: Definition) -> Path:
+        return self.templates_for(Path(definition.path))
+
     def templates_for(self, path: Path) -> Path:
         beside = path.parent / "templates"
         return beside if beside.is_dir() else self.templates_dir

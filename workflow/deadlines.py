@@ -81,12 +81,13 @@ Action = Callable[[Session, Deadline, Cycle, dt.datetime], str]
 
 
 class Sweeper:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, actions: dict[str, Action] | None = None) -> None:
         self.engine = engine
         self.actions: dict[str, Action] = {
             STAGE_OVERDUE: self._stage_overdue,
             TIMED_TRANSITION: self._timed_transition,
             STRAND_TRIGGER: self._strand_trigger,
+            **(actions or {}),
         }
 
     def sweep(self, *, limit: int = 1000) -> SweepReport:
@@ -190,3 +191,19 @@ class Sweeper:
             # e.g. the survey was closed by hand already, or never launched: nothing to do, said why.
             row.last_error = str(refused)
             return "skipped"
+
+
+def backlog(engine: Engine, at: dt.datetime) -> int:
+    """Work the workers still owe at `at`: unhandled events and pending deadlines already due."""
+    with engine.sessions() as session:
+        events = session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.handled_at.is_(None)))
+        due = session.scalar(select(func.count()).select_from(Deadline).where(Deadline.status == "pending",
+                                                                           Deadline.due_at <= at))
+        return int(events or 0) + int(due or 0)
+
+
+def next_due(engine: Engine, after: dt.datetime, until: dt.datetime) -> dt.datetime | None:
+    """The earliest pending deadline due in (after, until]."""
+    with engine.sessions() as session:
+        return session.scalar(select(func.min(Deadline.due_at)).where(
+            Deadline.status == "pending", Deadline.due_at > after, Deadline.due_at <= until))

@@ -20,7 +20,7 @@ import jinja2
 import yaml
 
 from . import yamlfile
-from .calendar import Timeline
+from .calendar import MilestoneLoop, Timeline
 from .definition import (
     COMMANDS,
     SYSTEM_ROLE,
@@ -49,7 +49,7 @@ from .definition import (
     Transition,
 )
 from .errors import DefinitionError, Problem
-from .templating import make_environment, reminder_files
+from .templating import check_template, make_environment, reminder_files, reminder_samples
 from .yamlfile import YList, YMap
 
 T = TypeVar("T")
@@ -64,6 +64,7 @@ ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 OFFSET = re.compile(r"^(\d+)\s+working\s+days?\s+(before|after)\s+([a-z][a-z0-9_]*)$", re.I)
 DAY_MONTH = re.compile(r"^(\d{1,2})\s+([a-z]+)$", re.I)
+MAX_OFFSET = 366  # working days; more than a cycle year is a typo, and would take long to count
 NTH_WEEKDAY = re.compile(r"^(first|second|third|fourth|last)\s+([a-z]+)\s+of\s+([a-z]+)$", re.I)
 
 TOP_LEVEL = (
@@ -199,6 +200,9 @@ class _Reader:
                 return None
             return NthWeekdayDate(ORDINALS[m.group(1).lower()], WEEKDAYS[weekday], MONTHS[month_name])
         if m := OFFSET.match(text):
+            if int(m.group(1)) > MAX_OFFSET:
+                self.problem(line, field, f"'{text}' is more than {MAX_OFFSET} working days away")
+                return None
             days = int(m.group(1)) * (-1 if m.group(2).lower() == "before" else 1)
             self.milestone_refs.append((m.group(3), line, field))
             return MilestoneDate(m.group(3), days)
@@ -206,8 +210,12 @@ class _Reader:
             self.milestone_refs.append((text, line, field))
             return MilestoneDate(text, 0)
         if re.match(r"^\d{4}-\d{2}-\d{2}$", text):
-            self.problem(line, field, f"'{text}' is not a real date")
-            return None
+            try:
+                iso = dt.date.fromisoformat(text)
+            except ValueError:
+                self.problem(line, field, f"'{text}' is not a real date")
+                return None
+            return FixedDate(iso.year, iso.month, iso.day)
         hint = suggest(lower, MONTHS)
         self.problem(line, field, f"cannot read '{text}' as a date{hint}; expected {DATE_FORMS}")
         return None
@@ -237,6 +245,9 @@ def load_definition(path: str | Path, *, templates_dir: Path | None = None) -> D
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DefinitionError([Problem(str(path), None, "file", f"cannot read the file: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        raise DefinitionError([Problem(str(path), None, "file", f"the file is not UTF-8 text: {exc.reason} "
+                                       f"at byte {exc.start}")]) from None
     if templates_dir is None:
         templates_dir = path.parent / "templates"
     return parse_definition(text, str(path), templates_dir=templates_dir)
@@ -250,7 +261,12 @@ def parse_definition(text: str, path: str = "<definition>", *, templates_dir: Pa
         mark = getattr(exc, "problem_mark", None)
         detail = getattr(exc, "problem", None) or str(exc)
         raise DefinitionError([Problem(path, mark.line + 1 if mark else None, "yaml", f"not valid YAML: {detail}")]) from None
-    root = reader.mapping(raw, 1, "definition")
+    except ValueError as exc:  # PyYAML builds `2022-02-30` as a date and lets ValueError out, without a line
+        line, value = _unconstructable(text)
+        raise DefinitionError([Problem(path, line, "yaml", f"not valid YAML: cannot read '{value}': {exc}")]) from None
+    except RecursionError:
+        raise DefinitionError([Problem(path, None, "yaml", "not valid YAML: nested too deeply")]) from None
+    root = reader.mapping(raw, getattr(raw, "line", 1), "definition")
     if root is None:
         raise DefinitionError(reader.problems)
     definition = _Builder(reader, root).build()
@@ -258,6 +274,27 @@ def parse_definition(text: str, path: str = "<definition>", *, templates_dir: Pa
         raise DefinitionError(reader.problems)
     checksum = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return _with_source(definition, text, path, checksum)
+
+
+def _unconstructable(text: str) -> tuple[int | None, str]:
+    """The line and text of the first plain value PyYAML cannot build, such as 2022-02-30."""
+    constructor = yaml.constructor.SafeConstructor()
+    todo, seen = [yaml.compose(text, Loader=yaml.SafeLoader)], set()
+    while todo:  # in document order, as PyYAML builds them; aliases may share nodes
+        node = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                constructor.construct_object(node)
+            except (ValueError, yaml.YAMLError):
+                return node.start_mark.line + 1, str(node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            todo.extend(reversed([n for pair in node.value for n in pair]))
+    return None, "a value"
 
 
 def _with_source(definition: Definition, source: str, path: str, checksum: str) -> Definition:
@@ -585,7 +622,8 @@ class _Builder:
             for item in raw_ts:
                 if isinstance(item, dict):
                     for key in ("source", "dest"):
-                        for s in ([item.get(key)] if isinstance(item.get(key), str) else item.get(key) or []):
+                        value = item.get(key)
+                        for s in ([value] if isinstance(value, str) else value if isinstance(value, list) else []):
                             if isinstance(s, str) and s not in states:
                                 states.append(s)
             for s in finals:
@@ -709,7 +747,8 @@ class _Builder:
                 self.r.unknown("board", arg, self.boards, line, field)
         return tuple(names)
 
-    def template(self, name: str, line: int, field: str) -> None:
+    def template(self, name: str, line: int, field: str, samples: list[dict[str, Any]] | None = None) -> None:
+        """The template exists, parses, and (given samples) renders with only what it will be given."""
         directory = self.r.templates_dir
         if directory is None:
             return
@@ -718,9 +757,17 @@ class _Builder:
             self.r.problem(line, field, f"template '{name}' does not exist in {directory}{suggest(name, present)}")
             return
         try:
-            make_environment(directory).get_template(name)
+            env = make_environment(directory)
+            env.get_template(name)
+            wrong = check_template(env, name, samples) if samples else None
+            if wrong:
+                self.r.problem(line, field, wrong)
         except jinja2.TemplateSyntaxError as exc:
             self.r.problem(line, field, f"template '{name}' does not parse: line {exc.lineno}: {exc.message}")
+        except jinja2.TemplateNotFound:
+            self.r.problem(line, field, f"template '{name}' is not a file inside {directory}")
+        except UnicodeDecodeError as exc:
+            self.r.problem(line, field, f"template '{name}' is not UTF-8 text: {exc.reason} at byte {exc.start}")
 
     def read_reminders(self) -> None:
         for rid, raw, line in self.r.entries(self.section("reminders"), "reminders"):
@@ -732,7 +779,7 @@ class _Builder:
             template = self.r.get(node, "template", field, str)
             if template:
                 for name in reminder_files(template):
-                    self.template(name, node.line_of("template"), f"{field}.template")
+                    self.template(name, node.line_of("template"), f"{field}.template", reminder_samples())
             to = self.recipients(node.get("to"), node.line_of("to"), f"{field}.to") if "to" in node else ()
             if "to" not in node:
                 self.r.problem(node.line, f"{field}.to", "missing required field 'to'")
@@ -816,7 +863,13 @@ class _Builder:
         for name in sorted(dated):
             try:
                 timeline.milestone(name)
-            except ValueError as exc:
+            except MilestoneLoop as exc:
+                # Report a milestone in the loop, not one that merely depends on it.
+                first = exc.names[0]
+                self.r.problem(self._lines.get(first), f"{'meetings' if first in self.meetings else 'stages'}.{first}",
+                               str(exc))
+                return
+            except (ValueError, OverflowError) as exc:
                 self.r.problem(self._lines.get(name), f"{'meetings' if name in self.meetings else 'stages'}.{name}",
                                str(exc))
                 return

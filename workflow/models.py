@@ -225,6 +225,7 @@ class Deadline(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     done_at: Mapped[dt.datetime | None]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class Effect(Base):
@@ -244,3 +245,38 @@ class SimulatedNow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     now: Mapped[dt.datetime]
+
+
+class Mail(Base):
+    """One email to one person, rendered when it was due and delivered by the workers.
+
+    `key` is unique per (reminder occurrence or document, recipient): the same reminder
+    can never be queued twice. Delivery claims a row before sending, so a redelivered
+    task finds it taken or sent and sends nothing.
+    """
+
+    __tablename__ = "mail"
+    __table_args__ = (
+        Index("ix_mail_due", "next_attempt_at", postgresql_where=text("status IN ('pending', 'retrying')"),
+              sqlite_where=text("status IN ('pending', 'retrying')")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # reminder | document
+    person: Mapped[str] = mapped_column(String(100))
+    recipient: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    message_id: Mapped[str] = mapped_column(String(300))
+    dated: Mapped[dt.datetime]  # the Date the email carries: when it was due, in the cycle's time
+    status: Mapped[str] = mapped_column(String(20))  # pending | sending | sent | retrying | failed | uncertain
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime]
+    claimed_at: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .calendar import Timeline, add_working_days
 from .clock import SettableClock, at_local, local_date
+from .deadlines import backlog, next_due
 from .definition import (
     SYSTEM_ROLE,
     DecisionGate,
@@ -35,7 +36,7 @@ class Step:
     """One thing the player did, for a progress display."""
 
     day: dt.date
-    kind: str  # paper | decision | strand | stage
+    kind: str  # paper | decision | strand | stage | scheduler
     text: str
 
 
@@ -67,10 +68,29 @@ class Player:
         self.on_step(Step(local_date(self.clock.now()), kind, text))
 
     def move_to(self, day: dt.date, hour: int = 10) -> None:
-        """Move the clock forward to a day; never backwards."""
+        """Move the clock forward to a day; never backwards.
+
+        With workers running, time moves from one due deadline to the next, and the
+        workers finish what each moment asks before it moves on, as real days would allow.
+        """
         target = at_local(day, hour)
-        if target > self.clock.now():
+        if target <= self.clock.now():
+            return
+        if self.await_scheduler is None:
             self.clock.set(target)
+            return
+        self.settle()
+        while (moment := next_due(self.engine, self.clock.now(), target)) is not None:
+            self.clock.set(moment)
+            self.settle()
+        self.clock.set(target)
+        self.settle()
+
+    def settle(self) -> None:
+        if self.await_scheduler is not None:
+            now = self.clock.now()
+            self.await_scheduler(lambda: backlog(self.engine, now) == 0,
+                                 f"the work due by {local_date(now):%-d %b %Y}")
 
     # -- the play -------------------------------------------------------------------
 
@@ -97,6 +117,7 @@ class Player:
                     self.move_to(self.timeline.resolve(timed[t.trigger]) + dt.timedelta(days=1), hour=0)
                     self.await_scheduler(self._strand_at(strand.id, t.dest),
                                          f"{t.trigger} '{strand.title}'")
+                    self._step("scheduler", f"on its date, the scheduler did: {t.trigger} '{strand.title}'")
                     continue
                 self.fire(t.trigger, self.person_for(t), strand.id)
             self._step("strand", f"{strand.title}: {paths[strand.id][-1].dest if paths[strand.id] else 'done'}")
@@ -116,6 +137,7 @@ class Player:
         if transition.at is not None and self.await_scheduler is not None:
             self.move_to(self.timeline.resolve(transition.at) + dt.timedelta(days=1), hour=1)
             self.await_scheduler(self._stage_left(stage_id), transition.title or transition.trigger)
+            self._step("scheduler", f"on its date, the scheduler did: {transition.title or transition.trigger}")
         else:
             if transition.at is not None:
                 self.move_to(self.timeline.resolve(transition.at), hour=18)

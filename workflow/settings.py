@@ -44,10 +44,17 @@ class Settings:
     relay_interval: float = 2.0
     redeliver_after: float = 300.0  # an event dispatched but not handled this long is sent again
     visibility_timeout: float = 3600.0  # Redis: an unacknowledged task comes back after this long
+    smtp_url: str = ""  # empty: mail is written as .eml files to the outbox folder
+    mail_from: str = "strategy-cycle@example.org"
+    mail_retry_base: float = 30.0
 
     @property
     def papers_dir(self) -> Path:
         return self.data_dir / "papers"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
 
     @property
     def broker_dir(self) -> Path:
@@ -85,4 +92,7 @@ class Settings:
             relay_interval=_number(env, "CYCLE_RELAY_INTERVAL", 2.0),
             redeliver_after=_number(env, "CYCLE_REDELIVER_AFTER", 300.0),
             visibility_timeout=_number(env, "CYCLE_VISIBILITY_TIMEOUT", 3600.0),
+            smtp_url=env.get("CYCLE_SMTP_URL", ""),
+            mail_from=env.get("CYCLE_MAIL_FROM") or "strategy-cycle@example.org",
+            mail_retry_base=_number(env, "CYCLE_MAIL_RETRY_BASE", 30.0),
         )

@@ -8,8 +8,10 @@ not in an email in March) and autoescape for HTML.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, UndefinedError, meta
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
@@ -34,3 +36,53 @@ REMINDER_PARTS = ("subject.j2", "txt.j2", "html.j2")
 
 def reminder_files(name: str) -> list[str]:
     return [f"{name}.{part}" for part in REMINDER_PARTS]
+
+
+# What a reminder template can use. The notifications layer builds real contexts of
+# exactly this shape (a test holds the two together); the loader renders every
+# reminder template against these samples so a misspelt variable fails at load.
+REMINDER_CONTEXT: dict[str, Any] = {
+    "cycle": {"title": "Community Safety Strategy", "key": "community_safety_strategy-2021", "year": 2021,
+              "owner_title": "Head of Partnerships and Resilience"},
+    "stage": {"id": "assessment_sign_off", "title": "Strategic assessment signed off"},
+    "board": {"name": "Risk Board"},
+    "due": {"date": "2021-08-19", "date_text": "Thursday 19 August 2021", "working_days_left": 10,
+            "working_days_overdue": 0},
+    "reminder": {"kind": "before", "overdue": False, "escalated": False, "rule": "board_decision",
+                 "action": "Read the papers and come ready to decide."},
+    "recipient": {"person": "head_of_partnerships", "title": "Head of Partnerships and Resilience",
+                  "email": "head.partnerships@example.org"},
+    "papers": [{"title": "Annual Strategic Assessment", "sha256": "0" * 64, "filename": "assessment.pdf"}],
+    "meeting": {"title": "Risk Board (August)", "date_text": "Thursday 19 August 2021"},
+}
+
+
+def reminder_samples() -> list[dict[str, Any]]:
+    """Variants that between them take every branch a reminder template is likely to have."""
+    overdue = {**REMINDER_CONTEXT, "reminder": {**REMINDER_CONTEXT["reminder"], "kind": "overdue", "overdue": True,
+                                                 "escalated": True},
+               "due": {**REMINDER_CONTEXT["due"], "working_days_left": 0, "working_days_overdue": 5}}
+    bare = {**REMINDER_CONTEXT, "papers": [], "meeting": None, "board": {"name": ""}}
+    return [REMINDER_CONTEXT, overdue, bare]
+
+
+def check_template(env: ImmutableSandboxedEnvironment, name: str, samples: list[dict[str, Any]]) -> str | None:
+    """Render `name` with each sample; say what is wrong, or return None."""
+    source = env.loader.get_source(env, name)[0] if env.loader else ""
+    unknown = sorted(meta.find_undeclared_variables(env.parse(source)) - set(samples[0]))
+    if unknown:
+        return (f"template '{name}' uses {', '.join(repr(u) for u in unknown)}, which it is not given; "
+                f"it can use {', '.join(sorted(samples[0]))}")
+    template = env.get_template(name)
+    for sample in samples:
+        try:
+            template.render(**sample)
+        except UndefinedError as exc:
+            return f"template '{name}' uses something it is not given: {exc.message}"
+        except SecurityError as exc:
+            return f"template '{name}' tries something the sandbox forbids: {exc}"
+        except TemplateError as exc:
+            return f"template '{name}' fails to render: {exc}"
+        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+            return f"template '{name}' fails to render: {exc.__class__.__name__}: {exc}"
+    return None

@@ -1,0 +1,134 @@
+"""Mail transports behind one small protocol: SMTP for production, a folder of .eml files for the embedded default.
+
+Messages are built with the email package's structured API: addresses are
+`Address` objects and the policy refuses a header value with CR or LF in it,
+so nothing a definition or a template contains can add a header.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import os
+import smtplib
+import ssl
+import tempfile
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from workflow.errors import ConfigurationError, CycleError
+
+
+class DeliveryError(CycleError):
+    """A message could not be handed over."""
+
+
+class TemporaryFailure(DeliveryError):
+    """Worth trying again later: a 4xx reply, a refused or dropped connection."""
+
+
+class PermanentFailure(DeliveryError):
+    """Not worth trying again: a 5xx reply, a refused address."""
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Hand the message over, or raise TemporaryFailure or PermanentFailure."""
+        ...
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    maintype: str
+    subtype: str
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def build_message(*, sender: str, sender_name: str, to_name: str, to_address: str, subject: str, text: str,
+                  html: str, dated: object, message_id: str, attachments: list[Attachment] = ()) -> EmailMessage:  # type: ignore[assignment]
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = Address(display_name=_one_line(sender_name), addr_spec=sender)
+    message["To"] = Address(display_name=_one_line(to_name), addr_spec=to_address)
+    message["Subject"] = _one_line(subject)
+    message["Date"] = format_datetime(dated)  # type: ignore[arg-type]
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to reminders
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    for item in attachments:
+        message.add_attachment(item.content, maintype=item.maintype, subtype=item.subtype, filename=item.filename)
+    return message
+
+
+class SmtpMailer:
+    """SMTP from a URL: smtp://user:password@host:587?starttls=true, or smtps://host:465."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ConfigurationError(f"CYCLE_SMTP_URL='{url}' should look like smtp://user:password@host:587")
+        options = parse_qs(parts.query)
+        self.host = parts.hostname
+        self.implicit_tls = parts.scheme == "smtps"
+        self.port = parts.port or (465 if self.implicit_tls else 25)
+        self.starttls = options.get("starttls", ["false"])[0].lower() in ("1", "true", "yes")
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.timeout = timeout
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            if self.implicit_tls:
+                client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                                        context=ssl.create_default_context())
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with client:
+                if self.starttls:
+                    client.starttls(context=ssl.create_default_context())
+                if self.username:
+                    client.login(self.username, self.password or "")
+                refused = client.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            error = f"the server refused {', '.join(exc.recipients)}: " + "; ".join(
+                f"{code} {text.decode(errors='replace')}" for code, text in exc.recipients.values())
+            raise (TemporaryFailure if all(400 <= c < 500 for c in codes) else PermanentFailure)(error) from None
+        except smtplib.SMTPResponseException as exc:
+            reply = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+            error = f"the server replied {exc.smtp_code} {reply}"
+            raise (PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure)(error) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TemporaryFailure(f"could not talk to {self.host}:{self.port}: {exc}") from None
+        if refused:
+            raise PermanentFailure(f"the server refused {', '.join(refused)}")
+
+
+class OutboxMailer:
+    """The embedded default: each message becomes an .eml file in a folder an officer can open."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        token = "".join(ch for ch in str(message["Message-ID"]) if ch.isalnum())[:24]
+        stamp = message["Date"].datetime.strftime("%Y%m%d-%H%M") if message["Date"] else "undated"
+        target = self.folder / f"{stamp}-{token}.eml"
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".sending-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(message.as_bytes())
+            os.replace(tmp, target)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise TemporaryFailure(f"could not write to {self.folder}: {exc}") from None
