@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+import notifications.cli  # noqa: F401  (registers `cycle reminders` and `cycle mail`)
 from workflow.cli import main, out
 from workflow.settings import Settings
 

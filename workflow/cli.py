@@ -38,18 +38,18 @@ class CycleGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CycleError as exc:
-            err.print(f"[bold red]error:[/] {_plain(str(exc))}")
+            err.print(f"[bold red]error:[/] {plain(str(exc))}")
             sys.exit(exc.exit_code)
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     # User text goes through rich markup; escape brackets so a name like [draft] stays literal.
     from rich.markup import escape
 
     return escape(text)
 
 
-def _app(ctx: click.Context) -> App:
+def app_for(ctx: click.Context) -> App:
     obj = ctx.ensure_object(dict)
     if "app" not in obj:
         obj["app"] = build(Settings.from_env())
@@ -58,7 +58,7 @@ def _app(ctx: click.Context) -> App:
     return app
 
 
-def _emit_json(data: Any) -> None:
+def emit_json(data: Any) -> None:
     def default(value: Any) -> Any:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             return dataclasses.asdict(value)
@@ -83,7 +83,7 @@ def _names(values: Iterable[str]) -> list[str]:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
-def _date(text: str | None) -> dt.date | None:
+def parse_date(text: str | None) -> dt.date | None:
     if text is None:
         return None
     try:
@@ -125,11 +125,11 @@ def validate(definitions: tuple[str, ...]) -> None:
             d = catalog.load(ref)
         except DefinitionError as exc:
             failed.append(exc)
-            err.print(f"[red]✗[/] {_plain(ref)}: {len(exc.problems)} problem(s)")
+            err.print(f"[red]✗[/] {plain(ref)}: {len(exc.problems)} problem(s)")
             for problem in exc.problems:
-                err.print(f"  {_plain(str(problem))}")
+                err.print(f"  {plain(str(problem))}")
             continue
-        out.print(f"[green]✓[/] {_plain(d.path)}: '{d.id}' version {d.version}, {len(d.stages)} stages, "
+        out.print(f"[green]✓[/] {plain(d.path)}: '{d.id}' version {d.version}, {len(d.stages)} stages, "
                   f"{len(d.transitions)} transitions, {len(d.boards)} boards")
     if failed:
         sys.exit(DefinitionError.exit_code)
@@ -145,7 +145,7 @@ def show(definition: str, year: int | None, as_json: bool) -> None:
     year = year or dt.date.today().year
     timeline = Timeline(d, year)
     if as_json:
-        _emit_json({
+        emit_json({
             "id": d.id, "title": d.title, "version": d.version, "year": year,
             "stages": [{"id": s.id, "title": s.title, "owner": s.owner, "board": s.board, "final": s.final,
                         "due": timeline.stage_due(s.id), "strands": [x.id for x in s.strands]}
@@ -156,14 +156,14 @@ def show(definition: str, year: int | None, as_json: bool) -> None:
             "timeline": [{"date": day, "milestone": mid, "title": title} for day, mid, title in timeline.dated()],
         })
         return
-    out.print(f"[bold]{_plain(d.title)}[/] ({d.id}, version {d.version}), cycle year {year}")
+    out.print(f"[bold]{plain(d.title)}[/] ({d.id}, version {d.version}), cycle year {year}")
     stages = Table(title="Stages", title_justify="left")
     for col in ("stage", "title", "owner", "board", "due"):
         stages.add_column(col)
     for s in d.stages.values():
         due = timeline.stage_due(s.id)
         title = s.title + (f" ({len(s.strands)} parallel strands)" if s.strands else "") + (" [final]" if s.final else "")
-        stages.add_row(s.id, _plain(title), s.owner or "", d.boards[s.board].name if s.board else "",
+        stages.add_row(s.id, plain(title), s.owner or "", d.boards[s.board].name if s.board else "",
                        f"{due:%a %-d %b %Y}" if due else "")
     out.print(stages)
     transitions = Table(title="Transitions", title_justify="left")
@@ -173,13 +173,13 @@ def show(definition: str, year: int | None, as_json: bool) -> None:
         gates = [_gate_text(g, d) for g in t.gates]
         if t.at:
             gates.append(f"fired by the scheduler on {timeline.resolve(t.at):%-d %b %Y}")
-        transitions.add_row(t.trigger, ", ".join(t.sources), t.dest, ", ".join(t.roles), _plain("\n".join(gates)))
+        transitions.add_row(t.trigger, ", ".join(t.sources), t.dest, ", ".join(t.roles), plain("\n".join(gates)))
     out.print(transitions)
     dated = Table(title="Timeline", title_justify="left")
     for col in ("date", "milestone", "title"):
         dated.add_column(col)
     for day, mid, title in timeline.dated():
-        dated.add_row(f"{day:%a %-d %b %Y}", mid, _plain(title))
+        dated.add_row(f"{day:%a %-d %b %Y}", mid, plain(title))
     out.print(dated)
 
 
@@ -217,7 +217,7 @@ def diagram(definition: str) -> None:
 @click.pass_context
 def start(ctx: click.Context, definition: str, year: int, actor: str, comment: str | None) -> None:
     """Start a cycle of DEFINITION for a year."""
-    result = _app(ctx).engine.start(definition, year, actor, comment=comment)
+    result = app_for(ctx).engine.start(definition, year, actor, comment=comment)
     out.print(f"Started [bold]{result.cycle}[/] at '{result.to_state}'.")
 
 
@@ -230,7 +230,7 @@ def start(ctx: click.Context, definition: str, year: int, actor: str, comment: s
 @click.pass_context
 def fire(ctx: click.Context, cycle: str, trigger: str, actor: str, strand: str | None, comment: str | None) -> None:
     """Fire TRIGGER on CYCLE (or on one of its strands)."""
-    result = _app(ctx).engine.fire(cycle, trigger, actor, strand=strand, comment=comment)
+    result = app_for(ctx).engine.fire(cycle, trigger, actor, strand=strand, comment=comment)
     what = f"strand '{result.strand}'" if result.strand else result.cycle
     out.print(f"{what}: '{result.from_state}' → '{result.to_state}' ({trigger}).")
 
@@ -262,10 +262,10 @@ def decide(ctx: click.Context, cycle: str, board: str, item: str, actor: str, vo
         if not sep or not what.strip():
             raise click.BadParameter(f"'{text}' should read 'person: what the interest is'", param_hint="--interest")
         interests[person.strip()] = what.strip()
-    result = _app(ctx).engine.decide(
+    result = app_for(ctx).engine.decide(
         cycle, board, item, actor, votes_for=_names(votes_for), votes_against=_names(against),
         abstain=_names(abstain), present=_names(present), apologies=_names(apologies), interests=interests,
-        resolution=resolution, meeting_date=_date(meeting_date), defer=defer, comment=comment,
+        resolution=resolution, meeting_date=parse_date(meeting_date), defer=defer, comment=comment,
     )
     out.print(f"{result.board} on '{result.item}': [bold]{result.outcome.upper()}[/] "
               f"({result.votes_for} for, {result.votes_against} against, {result.abstentions} abstaining; "
@@ -285,9 +285,9 @@ def decide(ctx: click.Context, cycle: str, board: str, item: str, actor: str, vo
 def attach(ctx: click.Context, cycle: str, paper: str, file: Path, actor: str, exempt: int | None,
            title: str | None, comment: str | None) -> None:
     """Attach FILE to CYCLE as the paper PAPER."""
-    result = _app(ctx).engine.attach(cycle, paper, file, actor, exempt=exempt, title=title, comment=comment)
+    result = app_for(ctx).engine.attach(cycle, paper, file, actor, exempt=exempt, title=title, comment=comment)
     marker = " [yellow](exempt)[/]" if result.exempt else ""
-    out.print(f"Attached '{_plain(result.title)}'{marker} to {result.cycle}: sha256 {result.sha256}, {result.size} bytes.")
+    out.print(f"Attached '{plain(result.title)}'{marker} to {result.cycle}: sha256 {result.sha256}, {result.size} bytes.")
 
 
 # -- read side ------------------------------------------------------------------------
@@ -298,9 +298,9 @@ def attach(ctx: click.Context, cycle: str, paper: str, file: Path, actor: str, e
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
     """List cycles."""
-    rows = _app(ctx).engine.list_cycles()
+    rows = app_for(ctx).engine.list_cycles()
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
     if not rows:
         out.print("No cycles yet: start one with 'cycle start DEFINITION --year YEAR --as PERSON'.")
@@ -310,7 +310,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         table.add_column(col)
     for r in rows:
         table.add_row(r["cycle"], f"{r['definition']} v{r['version']}", str(r["year"]),
-                      _plain(r["stage_title"]), r["status"])
+                      plain(r["stage_title"]), r["status"])
     out.print(table)
 
 
@@ -320,14 +320,14 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, cycle: str, as_json: bool) -> None:
     """Where CYCLE stands, what is due next and who must act."""
-    s = _app(ctx).engine.status(cycle)
+    s = app_for(ctx).engine.status(cycle)
     if as_json:
-        _emit_json(s)
+        emit_json(s)
         return
     out.print(f"[bold]{s.cycle}[/] ({s.definition} v{s.version}), {s.status}")
-    out.print(f"Stage: [bold]{_plain(s.stage_title)}[/] ({s.stage})")
+    out.print(f"Stage: [bold]{plain(s.stage_title)}[/] ({s.stage})")
     if s.board:
-        out.print(f"Board: {_plain(s.board)}")
+        out.print(f"Board: {plain(s.board)}")
     if s.due:
         days = s.working_days_left
         when = (f"{days} working days left" if days and days > 0 else "due today" if days == 0
@@ -338,7 +338,7 @@ def status(ctx: click.Context, cycle: str, as_json: bool) -> None:
         for col in ("trigger", "who", "waiting for"):
             table.add_column(col)
         for a in s.actions:
-            waiting = _plain("\n".join(a.blocked_by)) if a.blocked_by else "[green]ready[/]"
+            waiting = plain("\n".join(a.blocked_by)) if a.blocked_by else "[green]ready[/]"
             if a.at:
                 waiting = f"fired by the scheduler on {a.at}\n{waiting}"
             table.add_row(a.trigger, ", ".join(a.people or a.roles), waiting)
@@ -349,14 +349,14 @@ def status(ctx: click.Context, cycle: str, as_json: bool) -> None:
             table.add_column(col)
         for st in s.strands:
             state = f"[green]{st['state']}[/]" if st["complete"] else st["state"]
-            table.add_row(_plain(st["title"]), state, st["due"] or "", ", ".join(st["next"]))
+            table.add_row(plain(st["title"]), state, st["due"] or "", ", ".join(st["next"]))
         out.print(table)
     if s.upcoming:
         table = Table(title="Coming up", title_justify="left")
         for col in ("date", "milestone", "working days"):
             table.add_column(col)
         for u in s.upcoming:
-            table.add_row(u["date"], _plain(u["title"]), str(u["working_days"]))
+            table.add_row(u["date"], plain(u["title"]), str(u["working_days"]))
         out.print(table)
 
 
@@ -366,9 +366,9 @@ def status(ctx: click.Context, cycle: str, as_json: bool) -> None:
 @click.pass_context
 def history(ctx: click.Context, cycle: str, as_json: bool) -> None:
     """The append-only history of CYCLE."""
-    rows = _app(ctx).engine.history(cycle)
+    rows = app_for(ctx).engine.history(cycle)
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
     table = Table()
     for col in ("#", "when (UTC)", "who", "what", "from", "to", "comment"):
@@ -381,8 +381,8 @@ def history(ctx: click.Context, cycle: str, as_json: bool) -> None:
             what = f"decision: {h['data']['board']} {h['data']['item']} {h['data']['outcome']}"
         if h["action"] == "attach":
             what = f"attached {h['data']['paper']}" + (" (exempt)" if h["data"].get("exempt") else "")
-        table.add_row(str(h["id"]), h["at"][:16].replace("T", " "), h["actor"], _plain(what), h["from"] or "",
-                      h["to"] or "", _plain(h["comment"] or ""))
+        table.add_row(str(h["id"]), h["at"][:16].replace("T", " "), h["actor"], plain(what), h["from"] or "",
+                      h["to"] or "", plain(h["comment"] or ""))
     out.print(table)
 
 
