@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import click
@@ -164,3 +165,115 @@ def mail_retry(ctx: click.Context, mail_id: int, actor: str) -> None:
         raise RoleMissing(f"{actor} cannot retry mail: that needs one of the roles {', '.join(sorted(set(allowed)))}")
     row = delivery.retry(engine, mail_id)
     out.print(f"Mail {row.id} to {row.recipient} is queued again.")
+
+
+@main.group()
+def documents() -> None:
+    """Sign-off documents the workers generated when gates passed."""
+
+
+def _documents_store(ctx: click.Context) -> Any:
+    from workflow.storage import PaperStore
+
+    return PaperStore(app_for(ctx).settings.documents_dir)
+
+
+def _document_row(item: Any) -> dict[str, Any]:
+    return {"id": item.id, "title": item.title, "spec": item.spec, "version": item.version, "stage": item.stage,
+            "definition_version": item.definition_version, "template": item.template,
+            "template_sha256": item.template_sha256, "html_sha256": item.html_sha256,
+            "pdf_sha256": item.pdf_sha256, "docx_sha256": item.docx_sha256, "created_at": item.created_at.isoformat()}
+
+
+@documents.command(name="list")
+@click.argument("cycle")
+@json_option
+@click.pass_context
+def documents_list(ctx: click.Context, cycle: str, as_json: bool) -> None:
+    """The documents of CYCLE."""
+    from workflow.models import Document
+
+    engine = app_for(ctx).engine
+    with engine.sessions() as session:
+        found = session.scalars(select(Cycle).where(Cycle.key == cycle)).first()
+        if found is None:
+            raise NotFound(f"there is no cycle '{cycle}'")
+        rows = [_document_row(d) for d in session.scalars(select(Document).where(Document.cycle_id == found.id)
+                                                          .order_by(Document.id))]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title=f"{len(rows)} documents for {cycle}", title_justify="left")
+    for col in ("id", "title", "version", "made", "pdf sha256"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["id"]), plain(r["title"]), r["version"], r["created_at"][:10], r["pdf_sha256"][:16] + "…")
+    out.print(table)
+
+
+def _document(ctx: click.Context, document_id: int) -> Any:
+    from workflow.models import Document
+
+    with app_for(ctx).engine.sessions() as session:
+        found = session.get(Document, document_id)
+        if found is None:
+            raise NotFound(f"there is no document {document_id}")
+        session.expunge(found)
+        return found
+
+
+@documents.command(name="show")
+@click.argument("document_id", type=int)
+@json_option
+@click.pass_context
+def documents_show(ctx: click.Context, document_id: int, as_json: bool) -> None:
+    """One document's record: what made it and its fingerprints."""
+    row = _document_row(_document(ctx, document_id))
+    if as_json:
+        emit_json(row)
+        return
+    for label, value in row.items():
+        out.print(f"[bold]{label}:[/] {plain(str(value))}")
+
+
+@documents.command(name="export")
+@click.argument("document_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["pdf", "docx", "html"]), default="pdf", show_default=True)
+@click.option("--out", "target", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_context
+def documents_export(ctx: click.Context, document_id: int, fmt: str, target: Path) -> None:
+    """Write a document to a file, after checking it still matches its fingerprint."""
+    import hashlib
+
+    item = _document(ctx, document_id)
+    expected = getattr(item, f"{fmt}_sha256")
+    content = _documents_store(ctx).get(expected)
+    if hashlib.sha256(content).hexdigest() != expected:
+        raise InvalidInput(f"document {document_id} ({fmt}) no longer matches its SHA-256: it was altered; "
+                           "run 'cycle documents verify'")
+    target.write_bytes(content)
+    out.print(f"Wrote {target} ({len(content)} bytes, sha256 {expected}).")
+
+
+@documents.command(name="verify")
+@click.pass_context
+def documents_verify(ctx: click.Context) -> None:
+    """Re-hash every stored document and report any that changed (exit 1 if any did)."""
+    from workflow.models import Document
+
+    from .documents import verify
+
+    with app_for(ctx).engine.sessions() as session:
+        rows = list(session.scalars(select(Document).order_by(Document.id)))
+    problems = verify(_documents_store(ctx), rows)
+    for document, fmt, what in problems:
+        out.print(f"[red]✗[/] document {document.id} ({plain(document.title)}), {fmt}: {plain(what)}")
+    if problems:
+        raise DocumentsAltered(f"{len(problems)} stored file(s) do not match their record")
+    out.print(f"[green]✓[/] all {len(rows)} documents ({len(rows) * 3} files) match their SHA-256")
+
+
+class DocumentsAltered(InvalidInput):
+    """A stored document no longer matches the hash recorded when it was made."""
+
+    exit_code = 1

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 
 from workflow.engine import Engine
-from workflow.models import Mail, Paper
+from workflow.models import Cycle, Document, Mail, Paper
 from workflow.outbox import wall_clock
+from workflow.storage import PaperStore
 
 from .mail import Attachment, Mailer, PermanentFailure, TemporaryFailure, build_message
 
@@ -42,10 +43,12 @@ class DeliveryReport:
 
 
 class Delivery:
-    def __init__(self, engine: Engine, mailer: Mailer, policy: DeliveryPolicy) -> None:
+    def __init__(self, engine: Engine, mailer: Mailer, policy: DeliveryPolicy,
+                 documents: PaperStore | None = None) -> None:
         self.engine = engine
         self.mailer = mailer
         self.policy = policy
+        self.documents = documents
 
     def deliver_due(self, *, limit: int = 100) -> DeliveryReport:
         report = DeliveryReport()
@@ -87,11 +90,20 @@ class Delivery:
                 maintype, _, subtype = (mimetypes.guess_type(paper.filename)[0] or "application/octet-stream"
                                         ).partition("/")
                 attachments.append(Attachment(paper.filename, self.engine.papers.get(paper.sha256), maintype, subtype))
+        for item in row.attachments.get("documents", []):
+            with self.engine.sessions() as session:
+                document = session.get(Document, item["id"])
+            if document is None or self.documents is None:
+                continue
+            fmt = item.get("format", "pdf")
+            content = self.documents.get(getattr(document, f"{fmt}_sha256"))
+            subtype = {"pdf": "pdf", "html": "html", "docx": "vnd.openxmlformats-officedocument.wordprocessingml.document"}[fmt]
+            maintype = "text" if fmt == "html" else "application"
+            name = f"{document.spec}-{document.version}-{document.id}.{fmt}"
+            attachments.append(Attachment(name, content, maintype, subtype))
         if row.attachments.get("invite"):
             attachments.append(Attachment("meeting.ics", row.attachments["invite"].encode(), "text", "calendar"))
         with self.engine.sessions() as session:
-            from workflow.models import Cycle
-
             cycle = session.get(Cycle, row.cycle_id)
             definition = self.engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version) \
                 if cycle else None

@@ -19,12 +19,14 @@ from sqlalchemy.exc import OperationalError
 
 from notifications import reminders
 from notifications.delivery import Delivery, DeliveryPolicy
+from notifications.documents import Documents
 from notifications.mail import Mailer, OutboxMailer, SmtpMailer
 from workflow.app import App, build
 from workflow.deadlines import Sweeper, plan_stage
 from workflow.errors import ConcurrentChange
 from workflow.outbox import Handlers, relay
 from workflow.settings import Settings
+from workflow.storage import PaperStore
 
 from .leader import SchedulerLock
 
@@ -57,7 +59,14 @@ class Runtime:
         handlers = Handlers()
         handlers.on("StageEntered", "deadlines", functools.partial(plan_stage, self.app.engine))
         handlers.on("StageEntered", "reminders", functools.partial(reminders.plan, self.app.engine))
+        handlers.on("GatePassed", "documents", self._generate_documents)
         return handlers
+
+    def _generate_documents(self, session: Any, event: Any, now: Any) -> None:
+        self.documents().generate(session, event, now)
+
+    def documents(self) -> Documents:
+        return Documents(self.app.engine, PaperStore(self.settings.documents_dir))
 
     def sweeper(self) -> Sweeper:
         domain = self.settings.mail_from.rpartition("@")[2] or "strategy-cycle.invalid"
@@ -67,7 +76,8 @@ class Runtime:
         settings = self.settings
         mailer: Mailer = SmtpMailer(settings.smtp_url) if settings.smtp_url else OutboxMailer(settings.outbox_dir)
         return Delivery(self.app.engine, mailer, DeliveryPolicy(sender=settings.mail_from,
-                                                                retry_base=settings.mail_retry_base))
+                                                                retry_base=settings.mail_retry_base),
+                        PaperStore(settings.documents_dir))
 
     def reset(self) -> None:
         """Forget connections inherited across a fork."""

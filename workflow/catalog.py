@@ -24,7 +24,8 @@ class Catalog:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.templates_dir = directory / "templates"
-        self._snapshots: dict[tuple[str, int, str], Definition] = {}
+        # Snapshots are immutable once written: (id, version) names one text for good.
+        self._snapshots: dict[tuple[str, int], Definition] = {}
         self._lock = threading.Lock()
 
     def files(self) -> list[Path]:
@@ -58,6 +59,11 @@ class Catalog:
         """Store the definition's text for the cycles about to run on it."""
         stored = session.get(DefinitionSnapshot, (definition.id, definition.version))
         if stored is None:
+            cached = self._snapshots.get(definition.key)
+            if cached is not None and cached.checksum != definition.checksum:
+                # Parsed from a database that has since been emptied: this text replaces it.
+                with self._lock:
+                    self._snapshots.pop(definition.key, None)
             session.add(DefinitionSnapshot(
                 id=definition.id, version=definition.version, checksum=definition.checksum,
                 source=definition.source, path=definition.path, registered_at=now,
@@ -75,14 +81,19 @@ class Catalog:
         return max(versions, default=0) + 1
 
     def snapshot(self, session: Session, definition_id: str, version: int) -> Definition:
-        """The definition a running cycle started on, parsed once per process."""
-        stored = session.get(DefinitionSnapshot, (definition_id, version))
+        """The definition a running cycle started on, read and parsed once per process.
+
+        A snapshot never changes once written (`register` refuses a changed text under the same
+        version), so after the first read the database is not asked again.
+        """
+        key = (definition_id, version)
+        found = self._snapshots.get(key)
+        if found is not None:
+            return found
+        stored = session.get(DefinitionSnapshot, key)
         if stored is None:
             raise UnknownDefinition(f"version {version} of definition '{definition_id}' is not in this database")
-        key = (stored.id, stored.version, stored.checksum)
-        found = self._snapshots.get(key)
-        if found is None:
-            found = parse_definition(stored.source, stored.path, templates_dir=self.templates_for(Path(stored.path)))
-            with self._lock:
-                self._snapshots[key] = found
+        found = parse_definition(stored.source, stored.path, templates_dir=self.templates_for(Path(stored.path)))
+        with self._lock:
+            found = self._snapshots.setdefault(key, found)
         return found

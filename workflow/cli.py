@@ -249,13 +249,21 @@ def fire(ctx: click.Context, cycle: str, trigger: str, actor: str, strand: str |
 @click.option("--resolution", help="The decision as the minutes record it, e.g. \"That the assessment be signed off.\"")
 @click.option("--meeting-date", help="Date of the meeting (YYYY-MM-DD; default today).")
 @click.option("--defer", is_flag=True, help="The board deferred the item.")
+@click.option("--priority", multiple=True, metavar="PRIORITY:RECOMMENDATION",
+              help="A priority agreed, as 'Serious violence: remain a priority' (repeat for each).")
 @click.option("--comment", help="A note for the history.")
 @click.pass_context
 def decide(ctx: click.Context, cycle: str, board: str, item: str, actor: str, votes_for: tuple[str, ...],
            against: tuple[str, ...], abstain: tuple[str, ...], present: tuple[str, ...],
            apologies: tuple[str, ...], interest: tuple[str, ...], resolution: str | None,
-           meeting_date: str | None, defer: bool, comment: str | None) -> None:
+           meeting_date: str | None, defer: bool, priority: tuple[str, ...], comment: str | None) -> None:
     """Record a board's decision on an item of CYCLE."""
+    priorities = []
+    for text in priority:
+        title, sep, recommendation = text.partition(":")
+        if not sep or not title.strip() or not recommendation.strip():
+            raise click.BadParameter(f"'{text}' should read 'priority: recommendation'", param_hint="--priority")
+        priorities.append((title.strip(), recommendation.strip()))
     interests: dict[str, str] = {}
     for text in interest:
         person, sep, what = text.partition(":")
@@ -266,6 +274,7 @@ def decide(ctx: click.Context, cycle: str, board: str, item: str, actor: str, vo
         cycle, board, item, actor, votes_for=_names(votes_for), votes_against=_names(against),
         abstain=_names(abstain), present=_names(present), apologies=_names(apologies), interests=interests,
         resolution=resolution, meeting_date=parse_date(meeting_date), defer=defer, comment=comment,
+        priorities=priorities,
     )
     out.print(f"{result.board} on '{result.item}': [bold]{result.outcome.upper()}[/] "
               f"({result.votes_for} for, {result.votes_against} against, {result.abstentions} abstaining; "

@@ -222,6 +222,7 @@ class DocumentSpec:
     title: str
     template: str
     notify: tuple[str, ...] = ()
+    purpose: str = ""
 
 
 COMMANDS = ("start", "decide", "attach")

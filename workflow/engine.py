@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, TextClause, bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import gates as gate_rules
@@ -26,7 +27,16 @@ from .calendar import Timeline, working_days_between
 from .catalog import Catalog
 from .clock import Clock, local_date
 from .db import WRITE_OPTION
-from .definition import SYSTEM_ROLE, DecisionGate, Definition, Membership, Transition
+from .definition import (
+    SYSTEM_ROLE,
+    DecisionGate,
+    Definition,
+    Gate,
+    Membership,
+    PapersGate,
+    StrandsGate,
+    Transition,
+)
 from .errors import (
     ConcurrentChange,
     CycleFinished,
@@ -39,8 +49,8 @@ from .gates import DecisionFact, Facts
 from .loader import suggest
 from .machine import FireContext, MachineCache
 from .models import (
+    Base,
     Cycle,
-    Deadline,
     Decision,
     DecisionAttendee,
     HistoryEntry,
@@ -51,6 +61,88 @@ from .models import (
 from .storage import PaperStore
 
 SYSTEM_ACTOR = "system"
+
+# The fire path writes with SQLAlchemy Core statements built once (see `Engine._store`): an ORM
+# flush of the same rows costs several times the client CPU, and the command never reads them back.
+CYCLES: Table = Base.metadata.tables["cycles"]
+HISTORY: Table = Base.metadata.tables["history"]
+OUTBOX: Table = Base.metadata.tables["outbox"]
+STRANDS: Table = Base.metadata.tables["strands"]
+DEADLINES: Table = Base.metadata.tables["deadlines"]
+# SET takes the columns given at execution; the WHERE is the optimistic version check.
+MOVE_CYCLE = update(CYCLES).where(CYCLES.c.id == bindparam("where_id"),
+                                  CYCLES.c.version == bindparam("where_version"))
+MOVE_STRAND = update(STRANDS).where(STRANDS.c.id == bindparam("where_id"))
+CANCEL_DEADLINES = update(DEADLINES).where(DEADLINES.c.cycle_id == bindparam("where_cycle"),
+                                           DEADLINES.c.stage == bindparam("where_stage"),
+                                           DEADLINES.c.status == "pending")
+# inline(): no RETURNING of the new ids, which nothing reads.
+INSERT_HISTORY = insert(HISTORY).inline()
+INSERT_OUTBOX = insert(OUTBOX).inline()
+INSERT_STRANDS = insert(STRANDS).inline()
+CYCLE_BY_KEY = select(Cycle).where(Cycle.key == bindparam("ref"))
+CYCLE_BY_ID = select(Cycle).where(Cycle.id == bindparam("ref"))
+
+HISTORY_COLUMNS = ("at", "actor", "action", "trigger", "strand", "from_state", "to_state", "comment", "data")
+OUTBOX_COLUMNS = ("event_type", "payload", "created_at")
+STRAND_COLUMNS = ("stage", "strand", "state", "updated_at")
+_ONE_STATEMENT: dict[tuple[Any, ...], TextClause] = {}
+
+
+def one_statement(moved: tuple[str, ...], events: int, strand_move: bool, new_strands: int,
+                  cancel: bool) -> TextClause:
+    """A command's writes as one PostgreSQL statement, with data-modifying CTEs, for `Engine._store`.
+
+    The cycle's UPDATE carries the version check; every other write reads the row it RETURNS, so a
+    lost check writes nothing at all, and the statement returns no row. Built once per shape.
+    """
+    shape = (moved, events, strand_move, new_strands, cancel)
+    found = _ONE_STATEMENT.get(shape)
+    if found is not None:
+        return found
+    binds = [bindparam("where_id", type_=CYCLES.c.id.type), bindparam("where_version", type_=CYCLES.c.version.type),
+             bindparam("m_version", type_=CYCLES.c.version.type)]
+    binds += [bindparam(f"m_{c}", type_=CYCLES.c[c].type) for c in moved]
+    sets = ", ".join(f"{c} = :m_{c}" for c in (*moved, "version"))
+    binds += [bindparam(f"h_{c}", type_=HISTORY.c[c].type) for c in HISTORY_COLUMNS]
+    rows = []
+    for i in range(events):
+        binds += [bindparam(f"e{i}_{c}", type_=OUTBOX.c[c].type) for c in OUTBOX_COLUMNS]
+        rows.append(f"({i}, " + ", ".join(f":e{i}_{c}" for c in OUTBOX_COLUMNS) + ")")
+    sql = [
+        f"WITH moved AS (UPDATE cycles SET {sets} WHERE id = :where_id AND version = :where_version RETURNING id)",
+        f", history_row AS (INSERT INTO history (cycle_id, {', '.join(HISTORY_COLUMNS)}) "
+        f"SELECT moved.id, {', '.join(f':h_{c}' for c in HISTORY_COLUMNS)} FROM moved)",
+        # The events' ids follow their order in the command.
+        f", outbox_rows AS (INSERT INTO outbox (cycle_id, {', '.join(OUTBOX_COLUMNS)}, attempts) "
+        f"SELECT moved.id, {', '.join(f'e.{c}' for c in OUTBOX_COLUMNS)}, 0 FROM moved CROSS JOIN "
+        f"(VALUES {', '.join(rows)}) AS e (n, {', '.join(OUTBOX_COLUMNS)}) ORDER BY e.n)",
+    ]
+    if strand_move:
+        binds += [bindparam("s_id", type_=STRANDS.c.id.type), bindparam("s_state", type_=STRANDS.c.state.type),
+                  bindparam("s_updated_at", type_=STRANDS.c.updated_at.type)]
+        sql.append(", strand_row AS (UPDATE strands SET state = :s_state, updated_at = :s_updated_at "
+                   "FROM moved WHERE strands.id = :s_id)")
+    if new_strands:
+        rows = []
+        for i in range(new_strands):
+            binds += [bindparam(f"n{i}_{c}", type_=STRANDS.c[c].type) for c in STRAND_COLUMNS]
+            rows.append("(" + ", ".join(f":n{i}_{c}" for c in STRAND_COLUMNS) + ")")
+        sql.append(f", new_strands AS (INSERT INTO strands (cycle_id, {', '.join(STRAND_COLUMNS)}) "
+                   f"SELECT moved.id, {', '.join(f'n.{c}' for c in STRAND_COLUMNS)} FROM moved CROSS JOIN "
+                   f"(VALUES {', '.join(rows)}) AS n ({', '.join(STRAND_COLUMNS)}))")
+    if cancel:
+        binds += [bindparam("d_stage", type_=DEADLINES.c.stage.type),
+                  bindparam("d_done_at", type_=DEADLINES.c.done_at.type),
+                  bindparam("d_last_error", type_=DEADLINES.c.last_error.type)]
+        sql.append(", cancelled AS (UPDATE deadlines SET status = 'cancelled', done_at = :d_done_at, "
+                   "last_error = :d_last_error FROM moved WHERE deadlines.cycle_id = moved.id "
+                   "AND deadlines.stage = :d_stage AND deadlines.status = 'pending')")
+    sql.append(" SELECT id FROM moved")
+    return _ONE_STATEMENT.setdefault(shape, text("".join(sql)).bindparams(*binds))
+
+CONCURRENT_CHANGE = ("the cycle changed while your command was running (someone else acted on it at the same "
+                     "moment); nothing was written: check 'cycle status' and try again")
 
 SCHEDULE_12A = {
     1: "Information relating to any individual",
@@ -156,10 +248,7 @@ class Engine:
                 session.connection(execution_options={WRITE_OPTION: True})
                 yield session
         except StaleDataError:
-            raise ConcurrentChange(
-                "the cycle changed while your command was running (someone else acted on it at the same "
-                "moment); nothing was written: check 'cycle status' and try again"
-            ) from None
+            raise ConcurrentChange(CONCURRENT_CHANGE) from None
         except OperationalError as exc:
             if "locked" in str(exc).lower():
                 raise ConcurrentChange("the database was busy with another command; nothing was written: "
@@ -169,12 +258,10 @@ class Engine:
             session.close()
 
     def _cycle(self, session: Session, ref: str | int, *, lock: bool = False) -> Cycle:
-        query = select(Cycle)
         if isinstance(ref, int) or str(ref).isdigit():
-            query = query.where(Cycle.id == int(ref))
+            found = session.scalars(CYCLE_BY_ID, {"ref": int(ref)}).one_or_none()
         else:
-            query = query.where(Cycle.key == ref)
-        found = session.scalars(query).one_or_none()
+            found = session.scalars(CYCLE_BY_KEY, {"ref": ref}).one_or_none()
         if found is None:
             keys = list(session.scalars(select(Cycle.key)))
             raise NotFound(f"there is no cycle '{ref}'{suggest(str(ref), keys)}")
@@ -219,22 +306,116 @@ class Engine:
         session.add(OutboxEvent(cycle_id=cycle.id, event_type=event_type, payload=body, created_at=now))
         return event_type
 
-    def facts(self, session: Session, cycle: Cycle, definition: Definition, now: dt.datetime) -> Facts:
-        latest = (
-            select(Decision)
-            .where(Decision.cycle_id == cycle.id)
-            .order_by(Decision.id)
-        )
-        decisions = {(d.board, d.item): DecisionFact(d.outcome, d.votes_for, d.voting_present)
-                     for d in session.scalars(latest)}
-        papers = set(session.scalars(select(Paper.paper).where(Paper.cycle_id == cycle.id)))
+    @staticmethod
+    def _event_row(cycle: Cycle, now: dt.datetime, event_type: str, **payload: Any) -> dict[str, Any]:
+        """An outbox row, as `_event` adds it, for `_write` to insert."""
+        body = {"cycle_id": cycle.id, "cycle": cycle.key, "definition": cycle.definition_id,
+                "definition_version": cycle.definition_version, "at": now.isoformat(), **payload}
+        return {"cycle_id": cycle.id, "event_type": event_type, "payload": body, "created_at": now}
+
+    @staticmethod
+    def _history_row(cycle: Cycle, now: dt.datetime, actor: str, action: str, *, trigger: str | None,
+                     from_state: str | None, to_state: str | None, comment: str | None, data: dict[str, Any],
+                     strand: str | None = None) -> dict[str, Any]:
+        return {"cycle_id": cycle.id, "at": now, "actor": actor, "action": action, "trigger": trigger,
+                "strand": strand, "from_state": from_state, "to_state": to_state, "comment": comment,
+                "data": data}
+
+    @staticmethod
+    def _store(session: Session, cycle: Cycle, moved: dict[str, Any], history: dict[str, Any],
+               events: list[dict[str, Any]], *, strand_move: dict[str, Any] | None = None,
+               new_strands: list[dict[str, Any]] = (),  # type: ignore[assignment]
+               cancel: dict[str, Any] | None = None) -> list[str]:
+        """Write a fire: the cycle's UPDATE under its optimistic version check, then the history row,
+        the outbox rows (in order), the strand row moved or the strand rows opened, and the deadlines
+        cancelled; returns the event types.
+
+        The UPDATE always bumps the version, so every command on a cycle (stage moves and strand
+        fires alike) serialises against the others. A lost check raises StaleDataError with nothing
+        written, which `unit_of_work` reports as ConcurrentChange; the loaded `cycle` follows the row.
+        On PostgreSQL it all goes in one statement (`one_statement`), elsewhere one per table.
+        """
+        connection = session.connection()
+        version = cycle.version
+        try:
+            if connection.dialect.name == "postgresql":
+                params = {"where_id": cycle.id, "where_version": version, "m_version": version + 1}
+                params.update({f"m_{c}": v for c, v in moved.items()})
+                params.update({f"h_{c}": history[c] for c in HISTORY_COLUMNS})
+                for i, event in enumerate(events):
+                    params.update({f"e{i}_{c}": event[c] for c in OUTBOX_COLUMNS})
+                if strand_move is not None:
+                    params.update({f"s_{c}": v for c, v in strand_move.items()})
+                for i, row in enumerate(new_strands):
+                    params.update({f"n{i}_{c}": row[c] for c in STRAND_COLUMNS})
+                if cancel is not None:
+                    params.update({f"d_{c}": v for c, v in cancel.items()})
+                statement = one_statement(tuple(moved), len(events), strand_move is not None, len(new_strands),
+                                          cancel is not None)
+                if connection.execute(statement, params).first() is None:
+                    raise StaleDataError(CONCURRENT_CHANGE)
+            else:
+                result = connection.execute(
+                    MOVE_CYCLE, {"where_id": cycle.id, "where_version": version, "version": version + 1, **moved})
+                if result.rowcount != 1:
+                    raise StaleDataError(CONCURRENT_CHANGE)
+                if strand_move is not None:
+                    connection.execute(MOVE_STRAND, {"where_id": strand_move["id"], "state": strand_move["state"],
+                                                     "updated_at": strand_move["updated_at"]})
+                connection.execute(INSERT_HISTORY, history)
+                connection.execute(INSERT_OUTBOX, events)
+                if new_strands:
+                    connection.execute(INSERT_STRANDS, new_strands)
+                if cancel is not None:
+                    connection.execute(CANCEL_DEADLINES, {
+                        "where_cycle": cycle.id, "where_stage": cancel["stage"], "status": "cancelled",
+                        "done_at": cancel["done_at"], "last_error": cancel["last_error"]})
+        except BaseException:
+            session.expire(cycle)  # whatever the caller does with the transaction, the row is reloaded
+            raise
+        for name, value in moved.items():
+            set_committed_value(cycle, name, value)
+        set_committed_value(cycle, "version", version + 1)
+        return [e["event_type"] for e in events]
+
+    def facts(self, session: Session, cycle: Cycle, definition: Definition, now: dt.datetime,
+              gates: Iterable[Gate] | None = None) -> Facts:
+        """What the gates read: every fact, or only the kinds that `gates` need (no query for none)."""
+        kinds = None if gates is None else {type(g) for g in gates}
+        decisions: dict[tuple[str, str], DecisionFact] = {}
+        if kinds is None or DecisionGate in kinds:
+            latest = (
+                select(Decision.id, Decision.board, Decision.item, Decision.outcome, Decision.votes_for,
+                       Decision.voting_present)
+                .where(Decision.cycle_id == cycle.id)
+                .order_by(Decision.id)
+            )
+            decisions = {(board, item): DecisionFact(outcome, votes_for, voting_present, decision_id)
+                         for decision_id, board, item, outcome, votes_for, voting_present in session.execute(latest)}
+        papers: set[str] = set()
+        if kinds is None or PapersGate in kinds:
+            papers = set(session.scalars(select(Paper.paper).where(Paper.cycle_id == cycle.id)))
         strands: dict[str, tuple[str, str, bool]] = {}
-        for row in session.scalars(select(StrandState).where(StrandState.cycle_id == cycle.id)):
-            spec = definition.stages[row.stage].strand(row.strand)
-            lifecycle = definition.lifecycles[spec.lifecycle] if spec else None
-            strands[row.strand] = (row.stage, row.state, bool(lifecycle and row.state in lifecycle.finals))
+        if kinds is None or StrandsGate in kinds:
+            rows = session.execute(select(StrandState.stage, StrandState.strand, StrandState.state)
+                                   .where(StrandState.cycle_id == cycle.id))
+            for stage, strand, state in rows:
+                spec = definition.stages[stage].strand(strand)
+                lifecycle = definition.lifecycles[spec.lifecycle] if spec else None
+                strands[strand] = (stage, state, bool(lifecycle and state in lifecycle.finals))
         return Facts(today=local_date(now), timeline=Timeline(definition, cycle.year), decisions=decisions,
                      papers=papers, strands=strands)
+
+    @staticmethod
+    def _gates_of(transitions: Iterable[Transition]) -> list[Gate]:
+        return [g for t in transitions for g in t.gates]
+
+    @staticmethod
+    def _may_have_deadlines(definition: Definition, stage_id: str) -> bool:
+        """Can a deadline row exist for this stage? (see `deadlines.plan_stage` and the reminders)"""
+        stage = definition.stages[stage_id]
+        return (stage.due is not None or bool(stage.reminders) or any(s.at for s in stage.strands)
+                or any(t.at is not None for t in definition.transitions_from(stage_id)))
 
     # -- commands -----------------------------------------------------------------
 
@@ -255,35 +436,45 @@ class Engine:
                               started_by=actor, state_entered_at=now, updated_at=now)
                 session.add(cycle)
                 session.flush()
-                self._history(session, cycle, now, actor, "start", trigger=None, from_state=None,
-                              to_state=definition.initial, comment=comment,
-                              data={"definition_version": definition.version, "checksum": definition.checksum})
-                events = [self._event(session, cycle, now, "CycleStarted", year=year, started_by=actor)]
-                events += self._enter(session, cycle, definition, definition.initial, now, from_state=None)
+                history = self._history_row(
+                    cycle, now, actor, "start", trigger=None, from_state=None, to_state=definition.initial,
+                    comment=comment, data={"definition_version": definition.version, "checksum": definition.checksum})
+                rows = [self._event_row(cycle, now, "CycleStarted", year=year, started_by=actor)]
+                strands = self._enter(session, cycle, definition, definition.initial, now, from_state=None,
+                                      events=rows)
+                if definition.stages[definition.initial].final:
+                    cycle.status = "complete"
+                connection = session.connection()
+                connection.execute(INSERT_HISTORY, history)
+                connection.execute(INSERT_OUTBOX, rows)
+                if strands:
+                    connection.execute(INSERT_STRANDS, strands)
+                events = [row["event_type"] for row in rows]
                 version = cycle.version
         except IntegrityError:
             raise InvalidInput(f"a cycle of '{definition.id}' for {year} already exists: {key}") from None
         return Fired(key, "start", "", definition.initial, None, version, events)
 
     def _enter(self, session: Session, cycle: Cycle, definition: Definition, stage_id: str, now: dt.datetime,
-               *, from_state: str | None) -> list[str]:
+               *, from_state: str | None, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Entering a stage: its events (appended to `events`) and the rows of its strands not yet open.
+
+        The caller writes them, and marks the cycle complete when the stage is final.
+        """
         stage = definition.stages[stage_id]
-        timeline = Timeline(definition, cycle.year)
-        due = timeline.stage_due(stage_id)
-        for strand in stage.strands:
-            lifecycle = definition.lifecycles[strand.lifecycle]
-            existing = session.scalars(select(StrandState).where(
-                StrandState.cycle_id == cycle.id, StrandState.strand == strand.id)).first()
-            if existing is None:
-                session.add(StrandState(cycle_id=cycle.id, stage=stage_id, strand=strand.id,
-                                        state=lifecycle.initial, updated_at=now))
-        events = [self._event(session, cycle, now, "StageEntered", stage=stage_id, from_stage=from_state,
-                              due=due.isoformat() if due else None,
-                              strands=[s.id for s in stage.strands])]
+        due = Timeline(definition, cycle.year).stage_due(stage_id) if stage.due is not None else None
+        strands: list[dict[str, Any]] = []
+        if stage.strands:
+            existing = set(session.scalars(select(StrandState.strand).where(
+                StrandState.cycle_id == cycle.id, StrandState.strand.in_([s.id for s in stage.strands]))))
+            strands = [{"cycle_id": cycle.id, "stage": stage_id, "strand": strand.id,
+                        "state": definition.lifecycles[strand.lifecycle].initial, "updated_at": now}
+                       for strand in stage.strands if strand.id not in existing]
+        events.append(self._event_row(cycle, now, "StageEntered", stage=stage_id, from_stage=from_state,
+                                      due=due.isoformat() if due else None, strands=[s.id for s in stage.strands]))
         if stage.final:
-            cycle.status = "complete"
-            events.append(self._event(session, cycle, now, "CycleCompleted", stage=stage_id))
-        return events
+            events.append(self._event_row(cycle, now, "CycleCompleted", stage=stage_id))
+        return strands
 
     def fire(self, cycle_ref: str | int, trigger: str, actor: str, *, strand: str | None = None,
              comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
@@ -301,35 +492,41 @@ class Engine:
         roles = self._roles(definition, actor)
         self._active(cycle)
         compiled = self.machines.get(definition)
-        facts = self.facts(session, cycle, definition, now)
-        ctx = FireContext(definition, facts, roles)
         if strand is not None:
-            return self._fire_strand(session, cycle, definition, compiled, strand, trigger, actor, ctx, now,
+            return self._fire_strand(session, cycle, definition, compiled, strand, trigger, actor, roles, now,
                                      comment, data)
         before = cycle.state
-        taken = compiled.cycle.fire(before, trigger, ctx, what=f"cycle {cycle.key}")
-        cycle.state = taken.dest
-        cycle.state_entered_at = now
-        cycle.updated_at = now
-        self._history(session, cycle, now, actor, "fire", trigger=trigger, from_state=before,
-                      to_state=taken.dest, comment=comment, data=self._fire_data(session, cycle, taken, data))
-        events = []
+        machine = compiled.cycle
+        facts = self.facts(session, cycle, definition, now, self._gates_of(machine.candidates(before, trigger)))
+        ctx = FireContext(definition, facts, roles)
+        taken = machine.fire(before, trigger, ctx, what=f"cycle {cycle.key}")
+        decisions = self._decision_ids(facts, taken)
+        recorded = dict(data or {})
         if taken.gates:
-            events.append(self._event(session, cycle, now, "GatePassed", trigger=trigger, from_stage=before,
-                                      to_stage=taken.dest, documents=list(taken.documents),
-                                      decisions=self._decision_ids(session, cycle, taken), actor=actor))
-        events += self._enter(session, cycle, definition, taken.dest, now, from_state=before)
-        # The stage's own deadlines (overdue, timed steps) no longer apply once it is left.
-        session.execute(update(Deadline).where(Deadline.cycle_id == cycle.id, Deadline.stage == before,
-                                               Deadline.status == "pending")
-                        .values(status="cancelled", done_at=now, last_error=f"the cycle left '{before}'"))
-        session.flush()
+            recorded["gates"] = [type(g).__name__ for g in taken.gates]
+            recorded["decisions"] = list(decisions)
+        history = self._history_row(cycle, now, actor, "fire", trigger=trigger, from_state=before,
+                                    to_state=taken.dest, comment=comment, data=recorded)
+        rows = []
+        if taken.gates:
+            rows.append(self._event_row(cycle, now, "GatePassed", trigger=trigger, from_stage=before,
+                                        to_stage=taken.dest, documents=list(taken.documents),
+                                        decisions=list(decisions), actor=actor))
+        strands = self._enter(session, cycle, definition, taken.dest, now, from_state=before, events=rows)
+        moved: dict[str, Any] = {"state": taken.dest, "state_entered_at": now, "updated_at": now}
+        if definition.stages[taken.dest].final:
+            moved["status"] = "complete"
+        # The deadlines of the stage left (overdue, timed steps, reminders) no longer apply; most
+        # stages can have none, and then there is nothing to cancel.
+        cancel = ({"stage": before, "done_at": now, "last_error": f"the cycle left '{before}'"}
+                  if self._may_have_deadlines(definition, before) else None)
+        events = self._store(session, cycle, moved, history, rows, new_strands=strands, cancel=cancel)
         return Fired(cycle.key, trigger, before, taken.dest, None, cycle.version, events)
 
     def _fire_strand(self, session: Session, cycle: Cycle, definition: Definition, compiled: Any, strand: str,
-                     trigger: str, actor: str, ctx: FireContext, now: dt.datetime, comment: str | None,
+                     trigger: str, actor: str, roles: tuple[str, ...], now: dt.datetime, comment: str | None,
                      data: dict[str, Any] | None) -> Fired:
-        row = session.scalars(select(StrandState).where(
+        row = session.execute(select(StrandState.id, StrandState.stage, StrandState.state).where(
             StrandState.cycle_id == cycle.id, StrandState.strand == strand)).first()
         if row is None:
             every = [s.id for st in definition.stages.values() for s in st.strands]
@@ -342,37 +539,32 @@ class Engine:
         spec = definition.stages[row.stage].strand(strand)
         assert spec is not None
         machine = compiled.lifecycles[spec.lifecycle]
+        ctx = FireContext(definition, self.facts(session, cycle, definition, now,
+                                                 self._gates_of(machine.candidates(row.state, trigger))), roles)
         if actor == SYSTEM_ACTOR and trigger in dict(spec.at):
             # The definition times this strand trigger: the scheduler acts with the roles it names.
             ctx.actor_roles = tuple({r for t in machine.candidates(row.state, trigger) for r in t.roles})
         before = row.state
         machine.fire(before, trigger, ctx, what=f"strand '{strand}'")
-        row.state = ctx.taken.dest if ctx.taken else before
-        row.updated_at = now
-        cycle.updated_at = now  # bumps the cycle's version: strands and stage moves serialise
-        self._history(session, cycle, now, actor, "fire", trigger=trigger, strand=strand, from_state=before,
-                      to_state=row.state, comment=comment, data=data or {})
-        events = [self._event(session, cycle, now, "StrandChanged", strand=strand, stage=row.stage,
-                              from_state=before, to_state=row.state, actor=actor)]
-        session.flush()
-        return Fired(cycle.key, trigger, before, row.state, strand, cycle.version, events)
-
-    def _fire_data(self, session: Session, cycle: Cycle, taken: Transition, data: dict[str, Any] | None) -> dict[str, Any]:
-        recorded = dict(data or {})
-        if taken.gates:
-            recorded["gates"] = [type(g).__name__ for g in taken.gates]
-            recorded["decisions"] = self._decision_ids(session, cycle, taken)
-        return recorded
+        after = ctx.taken.dest if ctx.taken else before
+        history = self._history_row(cycle, now, actor, "fire", trigger=trigger, strand=strand, from_state=before,
+                                    to_state=after, comment=comment, data=data or {})
+        rows = [self._event_row(cycle, now, "StrandChanged", strand=strand, stage=row.stage, from_state=before,
+                                to_state=after, actor=actor)]
+        # The cycle's version moves with its strands: strand fires and stage moves serialise.
+        events = self._store(session, cycle, {"updated_at": now}, history, rows,
+                             strand_move={"id": row.id, "state": after, "updated_at": now})
+        return Fired(cycle.key, trigger, before, after, strand, cycle.version, events)
 
     @staticmethod
-    def _decision_ids(session: Session, cycle: Cycle, taken: Transition) -> list[int]:
+    def _decision_ids(facts: Facts, taken: Transition) -> list[int]:
+        """The latest decision behind each of the transition's decision gates, from the facts it passed on."""
         ids = []
         for gate in taken.gates:
             if isinstance(gate, DecisionGate):
-                found = session.scalars(select(func.max(Decision.id)).where(
-                    Decision.cycle_id == cycle.id, Decision.board == gate.board, Decision.item == gate.item)).first()
-                if found is not None:
-                    ids.append(found)
+                found = facts.decisions.get((gate.board, gate.item))
+                if found is not None and found.id is not None:
+                    ids.append(found.id)
         return ids
 
     def decide(
@@ -380,6 +572,7 @@ class Engine:
         votes_for: list[str] = (), votes_against: list[str] = (), abstain: list[str] = (),  # type: ignore[assignment]
         apologies: list[str] = (), present: list[str] = (), interests: dict[str, str] | None = None,  # type: ignore[assignment]
         resolution: str | None = None, meeting_date: dt.date | None = None, defer: bool = False,
+        priorities: list[tuple[str, str]] = (),  # type: ignore[assignment]
         comment: str | None = None,
     ) -> Recorded:
         now = self.clock.now()
@@ -417,9 +610,11 @@ class Engine:
                 votes_for=counts["for"], votes_against=counts["against"], abstentions=counts["abstain"],
                 voting_present=voting_present, quorum=quorum, recorded_by=actor, recorded_at=now,
                 attendees=attendees,
+                details={"priorities": [{"title": t, "recommendation": r} for t, r in priorities]} if priorities else {},
             )
             session.add(decision)
             cycle.updated_at = now
+            flag_modified(cycle, "updated_at")
             session.flush()
             summary = {"decision_id": decision.id, "board": board, "item": item, "outcome": outcome,
                        "for": counts["for"], "against": counts["against"], "abstain": counts["abstain"],
@@ -492,6 +687,7 @@ class Engine:
                         attached_by=actor, attached_at=now)
             session.add(row)
             cycle.updated_at = now
+            flag_modified(cycle, "updated_at")
             session.flush()
             summary = {"paper_id": row.id, "paper": paper, "sha256": digest, "size": len(content),
                        "exempt": row.exempt}

@@ -27,6 +27,7 @@ class DecisionFact:
     outcome: str  # carried, lost or deferred
     votes_for: int
     voting_present: int
+    id: int | None = None  # the decision's row, recorded with the transition it lets through
 
 
 @dataclass

@@ -49,7 +49,13 @@ from .definition import (
     Transition,
 )
 from .errors import DefinitionError, Problem
-from .templating import check_template, make_environment, reminder_files, reminder_samples
+from .templating import (
+    check_template,
+    document_samples,
+    make_environment,
+    reminder_files,
+    reminder_samples,
+)
 from .yamlfile import YList, YMap
 
 T = TypeVar("T")
@@ -817,14 +823,15 @@ class _Builder:
             node = self.r.mapping(raw, line, field)
             if node is None:
                 continue
-            self.r.keys(node, ("title", "template", "notify"), field)
+            self.r.keys(node, ("title", "template", "notify", "purpose"), field)
+            purpose = self.r.get(node, "purpose", field, str, required=False, default="")
             title = self.r.get(node, "title", field, str, default=did)
             template = self.r.get(node, "template", field, str)
             if template:
-                self.template(template, node.line_of("template"), f"{field}.template")
+                self.template(template, node.line_of("template"), f"{field}.template", document_samples())
             notify = self.recipients(node.get("notify", []), node.line_of("notify"), f"{field}.notify")
             if template:
-                self.documents[did] = DocumentSpec(did, title, template, notify)
+                self.documents[did] = DocumentSpec(did, title, template, notify, " ".join(purpose.split()))
 
     def read_permissions(self) -> None:
         node = self.section("permissions")

@@ -1,8 +1,10 @@
 """Compile a definition into `transitions` machines, once per definition version.
 
 One shared `Machine(model=None)` per (definition, version) and one per strand
-lifecycle; each command attaches a throwaway model at the persisted state,
-fires, and detaches, which costs a fraction of building a machine.
+lifecycle. A command never attaches a model to it: it fires the machine's event
+on a throwaway model set at the persisted state (`Event.trigger(model, ...)`),
+which leaves the shared machine untouched, so commands need no lock and skip
+the cost of `add_model`/`remove_model`.
 
 Names from a definition never reach `transitions` as strings it would resolve:
 guards and callbacks are our own callables, bound to the definition's objects.
@@ -67,6 +69,9 @@ class CompiledMachine:
     def __init__(self, label: str, states: list[str], initial: str, transitions: tuple[Transition, ...]) -> None:
         self.label = label
         self.transitions = transitions
+        self._by_trigger: dict[str, tuple[Transition, ...]] = {}
+        for t in transitions:
+            self._by_trigger[t.trigger] = (*self._by_trigger.get(t.trigger, ()), t)
         self.machine = Machine(
             model=None, states=states, initial=initial, auto_transitions=False,
             send_event=True, ignore_invalid_triggers=False, name=label,
@@ -75,11 +80,9 @@ class CompiledMachine:
             for source in t.sources:
                 self.machine.add_transition(t.trigger, source, t.dest,
                                             conditions=[_Guard(t)], after=[_Taken(t)])
-        # add_model/remove_model mutate the shared machine; a command holds it for microseconds.
-        self._lock = threading.Lock()
 
     def candidates(self, state: str, trigger: str) -> list[Transition]:
-        return [t for t in self.transitions if t.trigger == trigger and state in t.sources]
+        return [t for t in self._by_trigger.get(trigger, ()) if state in t.sources]
 
     def allowed_from(self, state: str) -> list[str]:
         seen: list[str] = []
@@ -90,7 +93,7 @@ class CompiledMachine:
 
     def fire(self, state: str, trigger: str, ctx: FireContext, *, what: str) -> Transition:
         """Fire `trigger` from `state`; return the transition taken or raise a Refused error."""
-        if not any(t.trigger == trigger for t in self.transitions):
+        if trigger not in self._by_trigger:
             known = sorted({t.trigger for t in self.transitions})
             raise UnknownTrigger(f"there is no trigger '{trigger}' in {what}{suggest(trigger, known)}")
         candidates = self.candidates(state, trigger)
@@ -102,15 +105,14 @@ class CompiledMachine:
             needed = sorted({r for t in candidates for r in t.roles})
             raise RoleMissing(f"firing '{trigger}' needs one of the roles {', '.join(needed)}; "
                               f"you hold {', '.join(ctx.actor_roles) or 'none'}")
+        # The model is never added to the shared machine: the event moves it all the same, and
+        # nothing shared is written (the machine has no queue), so threads can fire at once.
         model = _Model()
-        with self._lock:
-            self.machine.add_model(model, initial=state)
-            try:
-                moved = model.trigger(trigger, ctx=ctx)  # type: ignore[attr-defined]
-            except MachineError as exc:
-                raise NotAllowedFromHere(f"'{trigger}' cannot be fired while {what} is at '{state}'") from exc
-            finally:
-                self.machine.remove_model(model)
+        model.state = state
+        try:
+            moved = self.machine.events[trigger].trigger(model, ctx=ctx)
+        except MachineError as exc:
+            raise NotAllowedFromHere(f"'{trigger}' cannot be fired while {what} is at '{state}'") from exc
         if not moved or ctx.taken is None:
             reasons = ctx.reasons or ["no transition's conditions are met"]
             raise GateNotMet(f"'{trigger}' is not possible yet: " + "; ".join(reasons), reasons)

@@ -165,6 +165,7 @@ class Decision(Base):
     quorum: Mapped[int] = mapped_column(Integer)
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[dt.datetime]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")  # e.g. priorities agreed
 
     attendees: Mapped[list[DecisionAttendee]] = relationship(order_by="DecisionAttendee.id")
 
@@ -279,4 +280,30 @@ class Mail(Base):
     claimed_at: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+
+
+class Document(Base):
+    """A generated sign-off record or pack, one row per version (public, or exempt where exempt papers were considered).
+
+    The files live in the data directory under their SHA-256; `cycle documents verify`
+    re-hashes them against these rows.
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("event_id", "spec", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    event_id: Mapped[int] = mapped_column(BigInteger)  # the GatePassed event it records
+    spec: Mapped[str] = mapped_column(String(100))  # the definition's document id
+    version: Mapped[str] = mapped_column(String(10))  # public | exempt
+    title: Mapped[str] = mapped_column(String(300))
+    stage: Mapped[str] = mapped_column(String(100))
+    definition_version: Mapped[int] = mapped_column(Integer)
+    template: Mapped[str] = mapped_column(String(200))
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    html_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    docx_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]

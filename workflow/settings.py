@@ -53,6 +53,10 @@ class Settings:
         return self.data_dir / "papers"
 
     @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
+
+    @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
 

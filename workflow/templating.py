@@ -86,3 +86,41 @@ def check_template(env: ImmutableSandboxedEnvironment, name: str, samples: list[
         except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
             return f"template '{name}' fails to render: {exc.__class__.__name__}: {exc}"
     return None
+
+
+# What a document template can use: the same shape for every document kind, so a
+# sign-off record and a strategy pack are checked alike (lists a kind does not fill are empty).
+_MEMBER = {"title": "Chief Executive (Milton Keynes Council)", "membership": "voting", "vote": "for", "interest": ""}
+DOCUMENT_CONTEXT: dict[str, Any] = {
+    "document": {"id": "sign_off_record", "title": "Sign-off record", "version": "public", "exempt": False,
+                 "date_text": "Thursday 19 August 2021"},
+    "cycle": {"title": "Community Safety Strategy", "key": "community_safety_strategy-2021", "year": 2021,
+              "owner_title": "Head of Partnerships and Resilience", "definition_version": 1,
+              "description": "The statutory annual strategic assessment and strategy."},
+    "board": {"name": "Risk Board"},
+    "transition": {"trigger": "sign_off_assessment", "title": "Risk Board signs off the strategic assessment",
+                   "from_stage": "Strategic assessment signed off", "to_stage": "Strategic assessment presented"},
+    "purpose": "To record the Risk Board's decision.",
+    "for_decision": True,
+    "decision": {"board": "Risk Board", "item": "strategic_assessment", "outcome": "carried",
+                 "resolution": "That the strategic assessment be signed off.", "meeting_date_text": "Thursday 19 August 2021",
+                 "votes_for": 4, "votes_against": 0, "abstentions": 0, "voting_present": 4, "quorum": 3,
+                 "present": [_MEMBER], "non_voting_present": [_MEMBER], "apologies": [_MEMBER], "interests": [_MEMBER]},
+    "milestones": [{"date_text": "Thursday 19 August 2021", "title": "Strategic assessment signed off",
+                    "status": "Complete"}],
+    "papers": [{"title": "Annual Strategic Assessment", "sha256": "0" * 64, "filename": "assessment.pdf",
+                "exempt": False, "exempt_reason": ""}],
+    "withheld": 0,
+    "history": [{"at": "2021-08-19 10:00", "actor": "Head of Partnerships and Resilience", "summary": "started"}],
+    "priorities": [{"title": "Serious violence", "recommendation": "remain a priority"}],
+    "strands": [{"title": "Online survey", "state": "closed", "notes": ["1,024 responses"]}],
+    "decisions": [{"board": "Risk Board", "item": "priorities", "outcome": "carried",
+                   "resolution": "That the priorities be agreed.", "meeting_date_text": "Thursday 23 September 2021"}],
+}
+
+
+def document_samples() -> list[dict[str, Any]]:
+    bare = {**DOCUMENT_CONTEXT, "decision": None, "for_decision": False, "papers": [], "history": [],
+            "priorities": [], "strands": [], "decisions": [], "milestones": [], "withheld": 2,
+            "document": {**DOCUMENT_CONTEXT["document"], "version": "exempt", "exempt": True}}
+    return [DOCUMENT_CONTEXT, bare]

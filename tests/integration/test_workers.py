@@ -188,9 +188,10 @@ def test_redis_stopped_and_started_loses_no_event_and_doubles_none(
     engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "sa"), AUTHOR)
     carry(shared, "risk_board", "strategic_assessment")
     engine.fire(CYCLE, "sign_off_assessment", AUTHOR)
-    publisher = create_app(Settings.from_env(env))
-    published = relay(engine, lambda event_id, _type: publisher.send_task("cycle.handle_event", args=[event_id],
-                                                                          queue=env["CYCLE_QUEUE"]))
+    redis.Redis.from_url(server.url).delete(env["CYCLE_QUEUE"])  # timer ticks the stopped worker left behind
+    with create_app(Settings.from_env(env)) as publisher:
+        published = relay(engine, lambda event_id, _type: publisher.send_task("cycle.handle_event", args=[event_id],
+                                                                              queue=env["CYCLE_QUEUE"]))
     assert published == 4
     assert redis.Redis.from_url(server.url).llen(env["CYCLE_QUEUE"]) == published
     server.stop()
