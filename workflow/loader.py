@@ -68,6 +68,8 @@ WEEKDAYS = {name: i for i, name in enumerate(
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+ONE_LINE = ("title", "name", "email")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 OFFSET = re.compile(r"^(\d+)\s+working\s+days?\s+(before|after)\s+([a-z][a-z0-9_]*)$", re.I)
 DAY_MONTH = re.compile(r"^(\d{1,2})\s+([a-z]+)$", re.I)
 MAX_OFFSET = 366  # working days; more than a cycle year is a typo, and would take long to count
@@ -147,6 +149,10 @@ class _Reader:
             expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
             self.problem(node.line_of(key), where, f"expected {_noun(expected)}, got {_describe(node[key])}")
             return default
+        if key in ONE_LINE and isinstance(value, str) and CONTROL.search(value):
+            # Names and titles go into email headers and document headings: one line, no control characters.
+            self.problem(node.line_of(key), where, f"'{key}' must be a single line of text without control characters")
+            return default
         return value
 
     def identifier(self, name: Any, line: int, field: str) -> bool:
@@ -194,6 +200,10 @@ class _Reader:
                 dt.date(2024, month, day)  # a leap year, so 29 February passes here
             except ValueError:
                 self.problem(line, field, f"'{text}' is not a day of the month")
+                return None
+            if (day, month) == (29, 2):
+                self.problem(line, field, "'29 February' exists only in leap years; use 'February' (its last "
+                             "working day) or '28 February'")
                 return None
             return DayMonthDate(day, month)
         if m := NTH_WEEKDAY.match(text):
@@ -374,6 +384,7 @@ class _Builder:
         for check in self._checks:
             check()
         self.check_milestones()
+        self.check_reminder_use()
         if initial in self.stages:
             self.check_graph(initial)
         if r.problems:
@@ -811,6 +822,9 @@ class _Builder:
                     continue
                 self.r.keys(enode, ("after", "to"), f"{field}.escalate[{i}]")
                 after = self.r.get(enode, "after", f"{field}.escalate[{i}]", int, default=1)
+                if after < 1:
+                    self.r.problem(enode.line_of("after"), f"{field}.escalate[{i}].after",
+                                   "expected 1 or more working days overdue")
                 eto = self.recipients(enode.get("to"), enode.line_of("to"), f"{field}.escalate[{i}].to")
                 escalations.append(Escalation(after, eto))
             if template:
@@ -851,13 +865,34 @@ class _Builder:
 
     # -- whole-graph checks -------------------------------------------------------
 
+    def check_reminder_use(self) -> None:
+        """A stage's reminders need a due date, and 'board_...' recipients need a board to mean."""
+        for stage in self.stages.values():
+            line = self._lines.get(stage.id)
+            if stage.reminders and stage.due is None:
+                self.r.problem(line, f"stages.{stage.id}.reminders", "reminders need the stage to have a 'due' date")
+            for rule_id in stage.reminders:
+                rule = self.reminders.get(rule_id)
+                if rule is None or stage.board:
+                    continue
+                specs = rule.recipients + tuple(r for step in rule.escalate for r in step.recipients)
+                bare = sorted({r for r in specs if r.startswith("board_") and ":" not in r})
+                if bare:
+                    self.r.problem(line, f"stages.{stage.id}.reminders",
+                                   f"reminder rule '{rule_id}' sends to {', '.join(bare)}, but stage '{stage.id}' has "
+                                   "no board: name one on the stage, or write e.g. 'board_chair:risk_board'")
+
     def check_milestones(self) -> None:
         dated = {s.id for s in self.stages.values() if s.due is not None} | set(self.meetings)
         bad = False
         for name, line, field in self.r.milestone_refs:
             if name not in dated:
-                kind = "milestone (a meeting, or a stage with a due date)"
-                self.r.unknown(kind, name, dated, line, field)
+                month = difflib.get_close_matches(name, list(MONTHS), n=1, cutoff=0.7)
+                if month and not suggest(name, dated):
+                    self.r.problem(line, field, f"cannot read '{name}' as a date — did you mean '{month[0].title()}'?")
+                else:
+                    kind = "milestone (a meeting, or a stage with a due date)"
+                    self.r.unknown(kind, name, dated, line, field)
                 bad = True
         if bad or self.r.problems:
             return
