@@ -18,7 +18,9 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -29,7 +31,7 @@ from workflow.app import build
 from workflow.calendar import Timeline
 from workflow.catalog import Catalog
 from workflow.clock import at_local
-from workflow.models import Deadline, HistoryEntry, Mail, OutboxEvent
+from workflow.models import Deadline, Document, HistoryEntry, Mail, OutboxEvent
 from workflow.player import Player, Step
 from workflow.settings import Settings
 
@@ -114,13 +116,24 @@ def run_demo(settings: Settings, *, year: int, definition: str, data_dir: Path |
                 _wait(done, f"the workers to do {what}", pool)
 
             Player(engine, clock, loaded, started.cycle, year, on_step=show,  # type: ignore[arg-type]
-                   await_scheduler=await_scheduler).play()
+                   await_scheduler=await_scheduler, rehearsal=_rehearsal(settings, definition)).play()
             progress.update(bar, description="waiting for the workers to handle every event")
             _wait(lambda: _unhandled(app) == 0, "the workers to handle every event", pool)
+            progress.update(bar, description="waiting for the workers to send every email")
+            _wait(lambda: _unsent(app) == 0, "the workers to send every email", pool, timeout=120)
         _summary(console, app, started.cycle, data_dir, pool, time.monotonic() - started_at)
     finally:
         pool.stop()
         app.close()
+
+
+def _rehearsal(settings: Settings, definition: str) -> dict[str, Any]:
+    """What the demo's boards say beyond their votes, if the definitions folder has a rehearsal file."""
+    path = settings.definitions_dir / "rehearsals" / f"{definition}.yaml"
+    if not path.is_file():
+        return {}
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def _new_mail(app, seen: list[int]) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
@@ -159,6 +172,12 @@ def _unhandled(app) -> int:  # type: ignore[no-untyped-def]
                                   .where(OutboxEvent.handled_at.is_(None))) or 0)
 
 
+def _unsent(app) -> int:  # type: ignore[no-untyped-def]
+    with app.engine.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(Mail)
+                                  .where(Mail.status.in_(("pending", "sending", "retrying")))) or 0)
+
+
 def _summary(console: Console, app, cycle: str, data_dir: Path, pool: Workers, seconds: float) -> None:  # type: ignore[no-untyped-def]
     engine = app.engine
     status = engine.status(cycle)
@@ -166,6 +185,7 @@ def _summary(console: Console, app, cycle: str, data_dir: Path, pool: Workers, s
         events = session.scalar(select(func.count()).select_from(OutboxEvent))
         deadlines = dict(session.execute(select(Deadline.status, func.count()).group_by(Deadline.status)).all())
         mail = dict(session.execute(select(Mail.status, func.count()).group_by(Mail.status)).all())
+        made = session.scalars(select(Document).order_by(Document.id)).all()
         by_system = session.scalars(select(HistoryEntry).where(HistoryEntry.actor == "system")
                                     .order_by(HistoryEntry.id)).all()
     console.print(f"\n[bold]{cycle}[/] is {status.status}: {escape(status.stage_title)} "
@@ -179,7 +199,11 @@ def _summary(console: Console, app, cycle: str, data_dir: Path, pool: Workers, s
     console.print(table)
     console.print(f"{events} events handled through the outbox; deadlines: "
                   + ", ".join(f"{n} {s}" for s, n in sorted(deadlines.items()))
-                  + "; reminder emails: " + (", ".join(f"{n} {s}" for s, n in sorted(mail.items())) or "none"))
-    console.print(f"Reminder emails (.eml): {data_dir / 'outbox'}. Database {data_dir / 'cycle.db'}, "
+                  + "; emails: " + (", ".join(f"{n} {s}" for s, n in sorted(mail.items())) or "none"))
+    if made:
+        console.print(f"{len(made)} sign-off documents (HTML, PDF and Word each), the last: "
+                      f"{escape(made[-1].title)}; list them with "
+                      f"'CYCLE_DATA_DIR={data_dir} cycle documents list {cycle}'.")
+    console.print(f"Emails (.eml): {data_dir / 'outbox'}. Documents: {data_dir / 'documents'}. Database {data_dir / 'cycle.db'}, "
                   f"papers {data_dir / 'papers'}, worker logs {', '.join(str(p) for p in pool.logs)}.")
     console.print(f"See the history with: CYCLE_DATA_DIR={data_dir} cycle history {cycle}")

@@ -82,6 +82,18 @@ INSERT_OUTBOX = insert(OUTBOX).inline()
 INSERT_STRANDS = insert(STRANDS).inline()
 CYCLE_BY_KEY = select(Cycle).where(Cycle.key == bindparam("ref"))
 CYCLE_BY_ID = select(Cycle).where(Cycle.id == bindparam("ref"))
+# What the gates read, as plain rows (no ORM objects are made for them).
+DECISIONS_OF: Table = Base.metadata.tables["decisions"]
+PAPERS_OF: Table = Base.metadata.tables["papers"]
+LATEST_DECISIONS = (select(DECISIONS_OF.c.id, DECISIONS_OF.c.board, DECISIONS_OF.c.item, DECISIONS_OF.c.outcome,
+                           DECISIONS_OF.c.votes_for, DECISIONS_OF.c.voting_present)
+                    .where(DECISIONS_OF.c.cycle_id == bindparam("cycle_id")).order_by(DECISIONS_OF.c.id))
+PAPERS_ATTACHED = select(PAPERS_OF.c.paper).where(PAPERS_OF.c.cycle_id == bindparam("cycle_id"))
+STRANDS_OF = select(STRANDS.c.stage, STRANDS.c.strand, STRANDS.c.state).where(STRANDS.c.cycle_id == bindparam("cycle_id"))
+STRANDS_OPEN = select(STRANDS.c.strand).where(STRANDS.c.cycle_id == bindparam("cycle_id"),
+                                              STRANDS.c.strand.in_(bindparam("strands", expanding=True)))
+STRAND_ROW = select(STRANDS.c.id, STRANDS.c.stage, STRANDS.c.state).where(
+    STRANDS.c.cycle_id == bindparam("cycle_id"), STRANDS.c.strand == bindparam("strand"))
 
 HISTORY_COLUMNS = ("at", "actor", "action", "trigger", "strand", "from_state", "to_state", "comment", "data")
 OUTBOX_COLUMNS = ("event_type", "payload", "created_at")
@@ -383,23 +395,18 @@ class Engine:
         """What the gates read: every fact, or only the kinds that `gates` need (no query for none)."""
         kinds = None if gates is None else {type(g) for g in gates}
         decisions: dict[tuple[str, str], DecisionFact] = {}
+        of_cycle = {"cycle_id": cycle.id}
         if kinds is None or DecisionGate in kinds:
-            latest = (
-                select(Decision.id, Decision.board, Decision.item, Decision.outcome, Decision.votes_for,
-                       Decision.voting_present)
-                .where(Decision.cycle_id == cycle.id)
-                .order_by(Decision.id)
-            )
+            # In id order, so each (board, item) keeps its latest decision.
             decisions = {(board, item): DecisionFact(outcome, votes_for, voting_present, decision_id)
-                         for decision_id, board, item, outcome, votes_for, voting_present in session.execute(latest)}
+                         for decision_id, board, item, outcome, votes_for, voting_present
+                         in session.connection().execute(LATEST_DECISIONS, of_cycle)}
         papers: set[str] = set()
         if kinds is None or PapersGate in kinds:
-            papers = set(session.scalars(select(Paper.paper).where(Paper.cycle_id == cycle.id)))
+            papers = set(session.connection().execute(PAPERS_ATTACHED, of_cycle).scalars())
         strands: dict[str, tuple[str, str, bool]] = {}
         if kinds is None or StrandsGate in kinds:
-            rows = session.execute(select(StrandState.stage, StrandState.strand, StrandState.state)
-                                   .where(StrandState.cycle_id == cycle.id))
-            for stage, strand, state in rows:
+            for stage, strand, state in session.connection().execute(STRANDS_OF, of_cycle):
                 spec = definition.stages[stage].strand(strand)
                 lifecycle = definition.lifecycles[spec.lifecycle] if spec else None
                 strands[strand] = (stage, state, bool(lifecycle and state in lifecycle.finals))
@@ -465,8 +472,8 @@ class Engine:
         due = Timeline(definition, cycle.year).stage_due(stage_id) if stage.due is not None else None
         strands: list[dict[str, Any]] = []
         if stage.strands:
-            existing = set(session.scalars(select(StrandState.strand).where(
-                StrandState.cycle_id == cycle.id, StrandState.strand.in_([s.id for s in stage.strands]))))
+            existing = set(session.connection().execute(
+                STRANDS_OPEN, {"cycle_id": cycle.id, "strands": [s.id for s in stage.strands]}).scalars())
             strands = [{"cycle_id": cycle.id, "stage": stage_id, "strand": strand.id,
                         "state": definition.lifecycles[strand.lifecycle].initial, "updated_at": now}
                        for strand in stage.strands if strand.id not in existing]
@@ -526,8 +533,7 @@ class Engine:
     def _fire_strand(self, session: Session, cycle: Cycle, definition: Definition, compiled: Any, strand: str,
                      trigger: str, actor: str, roles: tuple[str, ...], now: dt.datetime, comment: str | None,
                      data: dict[str, Any] | None) -> Fired:
-        row = session.execute(select(StrandState.id, StrandState.stage, StrandState.state).where(
-            StrandState.cycle_id == cycle.id, StrandState.strand == strand)).first()
+        row = session.connection().execute(STRAND_ROW, {"cycle_id": cycle.id, "strand": strand}).first()
         if row is None:
             every = [s.id for st in definition.stages.values() for s in st.strands]
             if strand in every:

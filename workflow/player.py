@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .calendar import Timeline, add_working_days
 from .clock import SettableClock, at_local, local_date
@@ -44,7 +45,8 @@ class Player:
     def __init__(self, engine: Engine, clock: SettableClock, definition: Definition, cycle: str, year: int,
                  *, on_step: Callable[[Step], None] = lambda step: None,
                  fire: Callable[[str, str, str | None], object] | None = None,
-                 await_scheduler: Callable[[Callable[[], bool], str], None] | None = None) -> None:
+                 await_scheduler: Callable[[Callable[[], bool], str], None] | None = None,
+                 rehearsal: dict[str, Any] | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.definition = definition
@@ -54,6 +56,8 @@ class Player:
         self.fire_hook = fire
         # With workers running, timed transitions are theirs: the player moves the clock and waits.
         self.await_scheduler = await_scheduler
+        # What boards and officers say beyond their votes: priorities, notes on strands.
+        self.rehearsal = rehearsal or {}
         self._papers = Path(tempfile.mkdtemp(prefix="cycle-papers-"))
 
     # -- whom to play ---------------------------------------------------------------
@@ -112,6 +116,7 @@ class Player:
             if strand.due is not None:
                 self.move_to(add_working_days(self.timeline.resolve(strand.due), -1))
             timed = dict(strand.at)
+            note = self.rehearsal.get("strand_notes", {}).get(strand.id)
             for t in paths[strand.id][1:]:
                 if t.trigger in timed and self.await_scheduler is not None:
                     self.move_to(self.timeline.resolve(timed[t.trigger]) + dt.timedelta(days=1), hour=0)
@@ -119,7 +124,8 @@ class Player:
                                          f"{t.trigger} '{strand.title}'")
                     self._step("scheduler", f"on its date, the scheduler did: {t.trigger} '{strand.title}'")
                     continue
-                self.fire(t.trigger, self.person_for(t), strand.id)
+                self.fire(t.trigger, self.person_for(t), strand.id,
+                          comment=note if t is paths[strand.id][-1] else None)
             self._step("strand", f"{strand.title}: {paths[strand.id][-1].dest if paths[strand.id] else 'done'}")
         due = self.timeline.stage_due(stage_id)
         if due is not None:
@@ -154,11 +160,11 @@ class Player:
     def _stage_left(self, stage: str) -> Callable[[], bool]:
         return lambda: self.engine.status(self.cycle).stage != stage
 
-    def fire(self, trigger: str, actor: str, strand: str | None) -> None:
+    def fire(self, trigger: str, actor: str, strand: str | None, comment: str | None = None) -> None:
         if self.fire_hook is not None:
             self.fire_hook(trigger, actor, strand)
         else:
-            self.engine.fire(self.cycle, trigger, actor, strand=strand)
+            self.engine.fire(self.cycle, trigger, actor, strand=strand, comment=comment)
 
     def choose(self, stage_id: str) -> Transition:
         """The way forward: the transition leading furthest from the start."""
@@ -184,11 +190,13 @@ class Player:
         apologies = voting[-1:] if len(voting) > (gate.quorum or board.quorum) else []
         present = [p for p in voting if p not in apologies]
         non_voting = [p for p, _ in board.members if p not in board.voting]
+        said = self.rehearsal.get("decisions", {}).get(gate.item, {})
+        priorities = [tuple(part.strip() for part in text.split(":", 1)) for text in said.get("priorities", [])]
         result = self.engine.decide(
             self.cycle, gate.board, gate.item, self.person_with(self.definition.permissions["decide"]),
             votes_for=present, apologies=apologies, present=non_voting,
-            resolution=f"That the {gate.item.replace('_', ' ')} be agreed.",
-            meeting_date=local_date(self.clock.now()),
+            resolution=said.get("resolution", f"That the {gate.item.replace('_', ' ')} be agreed."),
+            meeting_date=local_date(self.clock.now()), priorities=priorities,
         )
         self._step("decision", f"{board.name}: '{gate.item}' {result.outcome} "
                                f"({result.votes_for} for, {len(apologies)} apologies)")
