@@ -253,3 +253,25 @@ def test_two_sweeps_at_once_act_on_each_deadline_once(pg_app: App, pg_url: str, 
         assert {c["status"] for c in engine.list_cycles()} == {"complete"}
     finally:
         app.close()
+
+
+def test_a_second_scheduler_stands_by_until_the_first_stops(pg_app: App, pg_url: str, tmp_path: Path) -> None:
+    from tasks.leader import SchedulerLock
+
+    settings = make_settings(tmp_path, pg_url)
+    first, second = SchedulerLock(settings), SchedulerLock(settings)
+    try:
+        assert first.try_acquire()
+        assert not second.try_acquire(), "while one scheduler runs, another must not send the timers too"
+        first.release()
+        assert second.try_acquire(), "the standby takes over once the first has gone"
+    finally:
+        first.release()
+        second.release()
+    embedded = make_settings(tmp_path / "embedded")
+    one, two = SchedulerLock(embedded), SchedulerLock(embedded)
+    try:
+        assert one.try_acquire() and not two.try_acquire()
+    finally:
+        one.release()
+        two.release()
