@@ -21,8 +21,7 @@ from tasks.app import create_app
 from tasks.cli import main
 from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
-from tests.integration.test_workers import machine_redis, shared, worker_env  # noqa: F401 (fixtures)
-from tests.integration.workers import Worker, wait_until
+from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App
 from workflow.models import Cycle, Document, Mail, OutboxEvent
 from workflow.outbox import Handlers
@@ -164,7 +163,7 @@ def test_the_same_gate_event_twice_makes_one_document(made) -> None:  # type: ig
 
 
 def test_workers_make_the_documents_once_even_when_the_event_comes_twice(
-    shared: App, pg_url: str, machine_redis: str, tmp_path: Path  # noqa: F811
+    shared: App, pg_url: str, machine_redis: str, tmp_path: Path
 ) -> None:
     env = worker_env(pg_url, machine_redis, tmp_path)
     worker = Worker(env, tmp_path / "worker.log")

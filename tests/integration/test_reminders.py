@@ -21,8 +21,7 @@ from tasks.app import create_app
 from tests.conftest import SHIPPED
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
 from tests.integration.smtp import Received, SmtpServer
-from tests.integration.test_workers import machine_redis, shared, worker_env  # noqa: F401 (fixtures)
-from tests.integration.workers import Worker, wait_until
+from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App
 from workflow.clock import at_local
 from workflow.deadlines import Sweeper, plan_stage
@@ -71,7 +70,7 @@ def drain(app: App, handlers: Handlers, sweeper: Sweeper) -> None:
 
 
 def test_every_email_of_a_simulated_cycle_is_the_preview(
-    shared: App, pg_url: str, machine_redis: str, tmp_path: Path, smtp: SmtpServer  # noqa: F811
+    shared: App, pg_url: str, machine_redis: str, tmp_path: Path, smtp: SmtpServer
 ) -> None:
     engine = shared.engine
     engine.start(SHIPPED, 2021, AUTHOR)
@@ -114,7 +113,7 @@ def _sender(env: dict[str, str]) -> Celery:
 
 
 def test_the_same_reminder_delivered_twice_is_one_email(
-    pg_app: App, pg_url: str, machine_redis: str, tmp_path: Path, smtp: SmtpServer  # noqa: F811
+    pg_app: App, pg_url: str, machine_redis: str, tmp_path: Path, smtp: SmtpServer
 ) -> None:
     rows = _first_reminders(pg_app, tmp_path)
     # The sweep running the same reminder again queues nothing new.
@@ -146,7 +145,7 @@ def test_the_same_reminder_delivered_twice_is_one_email(
 
 
 def test_smtp_refusing_connections_for_a_while_delivers_once_when_back(
-    pg_app: App, pg_url: str, machine_redis: str, tmp_path: Path, smtp: SmtpServer  # noqa: F811
+    pg_app: App, pg_url: str, machine_redis: str, tmp_path: Path, smtp: SmtpServer
 ) -> None:
     rows = _first_reminders(pg_app, tmp_path)
     smtp.stop()

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import re
 import threading
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 from sqlalchemy import func, select, text
 
 from tasks.app import create_app
 from tests.conftest import REPO, SHIPPED, make_settings
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
-from tests.integration.workers import RedisServer, Worker, wait_until
+from tests.integration.workers import RedisServer, Worker, wait_until, worker_env
 from workflow.app import App, build
 from workflow.clock import at_local
 from workflow.deadlines import Sweeper, plan_stage
@@ -28,39 +24,6 @@ from workflow.models import Deadline, Effect, HistoryEntry, OutboxEvent
 from workflow.outbox import Handlers, relay
 from workflow.player import Player
 from workflow.settings import Settings
-
-MACHINE_REDIS = os.environ.get("CYCLE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture(scope="session")
-def machine_redis() -> str:
-    try:
-        redis.Redis.from_url(MACHINE_REDIS).ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis is needed at {MACHINE_REDIS} for the worker tests and could not be used ({exc}). "
-                    "Start it with 'make services' or set CYCLE_TEST_REDIS_URL.", pytrace=False)
-    return MACHINE_REDIS
-
-
-@pytest.fixture
-def shared(pg_app: App, pg_url: str, tmp_path: Path) -> Iterator[App]:
-    """The engine on the test database, reading the shared clock the workers read."""
-    app = build(dataclasses.replace(make_settings(tmp_path, pg_url), shared_clock=True))
-    app.engine.clock.set(at_local(dt.date(2021, 7, 1), 9))  # type: ignore[attr-defined]
-    yield app
-    app.close()
-
-
-def worker_env(pg_url: str, broker_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CYCLE_")}
-    env.update({
-        "CYCLE_DATABASE_URL": pg_url, "CYCLE_BROKER_URL": broker_url, "CYCLE_CLOCK": "shared",
-        "CYCLE_QUEUE": f"test-{uuid.uuid4().hex[:10]}", "CYCLE_DATA_DIR": str(tmp_path / "worker-data"),
-        "CYCLE_DEFINITIONS_DIR": str(REPO / "definitions"), "CYCLE_RELAY_INTERVAL": "0.2",
-        "CYCLE_SWEEP_INTERVAL": "0.3", "CYCLE_REDELIVER_AFTER": "4", "CYCLE_VISIBILITY_TIMEOUT": "3",
-    })
-    env.update(extra)
-    return env
 
 
 def unhandled(app: App) -> int:

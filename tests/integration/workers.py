@@ -9,12 +9,26 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import redis
 
 from tests.conftest import REPO
+
+
+def worker_env(pg_url: str, broker_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a test's worker processes: its database, broker, own queue and quick timers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CYCLE_")}
+    env.update({
+        "CYCLE_DATABASE_URL": pg_url, "CYCLE_BROKER_URL": broker_url, "CYCLE_CLOCK": "shared",
+        "CYCLE_QUEUE": f"test-{uuid.uuid4().hex[:10]}", "CYCLE_DATA_DIR": str(tmp_path / "worker-data"),
+        "CYCLE_DEFINITIONS_DIR": str(REPO / "definitions"), "CYCLE_RELAY_INTERVAL": "0.2",
+        "CYCLE_SWEEP_INTERVAL": "0.3", "CYCLE_REDELIVER_AFTER": "4", "CYCLE_VISIBILITY_TIMEOUT": "3",
+    })
+    env.update(extra)
+    return env
 
 
 def free_port() -> int:
