@@ -28,6 +28,13 @@ class _Inbox:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.lock = threading.Lock()
+        self.refuse: set[str] = set()  # addresses answered with 550, as a server does for an unknown user
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import json
 from collections import Counter
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
@@ -12,13 +13,15 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
+from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from notifications import reminders
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.mail import SmtpMailer, build_message
 from tasks.app import create_app
-from tests.conftest import SHIPPED
+from tasks.cli import main
+from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
 from tests.integration.smtp import Received, SmtpServer
 from tests.integration.workers import Worker, wait_until, worker_env
@@ -223,3 +226,22 @@ def test_settings_reach_the_worker_app() -> None:
     with create_app(Settings.from_env(env)) as app:
         assert app.conf.task_default_queue == "q" and app.conf.task_acks_late
         assert app.runtime.settings.smtp_url == "smtp://h:25"
+
+
+def test_a_refused_address_is_marked_failed_and_shown(pg_app: App, tmp_path: Path, smtp: SmtpServer, pg_url: str) -> None:
+    rows = _first_reminders(pg_app, tmp_path)
+    refused = rows[0]
+    smtp.inbox.refuse.add(refused.recipient)
+    report = Delivery(pg_app.engine, SmtpMailer(smtp.url), DeliveryPolicy()).deliver_due(limit=50)
+    assert report.failed == [refused.id]
+    assert sorted(report.sent) == sorted(r.id for r in rows[1:])
+    stored = next(m for m in mail_rows(pg_app) if m.id == refused.id)
+    assert stored.status == "failed" and "550" in (stored.last_error or "")
+    env = {"CYCLE_DATA_DIR": str(tmp_path), "CYCLE_DATABASE_URL": pg_url, "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS)}
+    listed = CliRunner().invoke(main, ["mail", "list", "--status", "failed", "--json"], env=env)
+    assert [(m["id"], m["to"]) for m in json.loads(listed.output)] == [(refused.id, refused.recipient)]
+    retried = CliRunner().invoke(main, ["mail", "retry", str(refused.id), "--as", "committee_manager"], env=env)
+    assert retried.exit_code == 0, retried.output
+    assert next(m for m in mail_rows(pg_app) if m.id == refused.id).status == "pending"
+    denied = CliRunner().invoke(main, ["mail", "retry", str(refused.id), "--as", "fire_group_commander"], env=env)
+    assert denied.exit_code == 3 and "cannot retry mail" in denied.stderr
