@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,20 @@ def long_date(day: dt.date) -> str:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """One rendered and stored document version, waiting to be recorded."""
+
+    spec: str
+    version: str
+    title: str
+    stage: str
+    definition_version: int
+    template: str
+    template_sha256: str
+    hashes: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Rendered:
     html: bytes
     pdf: bytes
@@ -77,7 +92,20 @@ def to_docx(html: str, title: str, created: dt.datetime) -> bytes:
     HtmlToDocx().add_html_to_document(main.group(1) if main else html, document)
     buffer = io.BytesIO()
     document.save(buffer)
-    return buffer.getvalue()
+    return _fixed_zip_times(buffer.getvalue(), created)
+
+
+def _fixed_zip_times(content: bytes, when: dt.datetime) -> bytes:
+    """python-docx stamps each part of the file with the time of writing; stamp the decision's time instead."""
+    stamp = when.timetuple()[:6]
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=max(stamp, (1980, 1, 1, 0, 0, 0)))
+            fixed.compress_type, fixed.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
 
 
 class Documents:
@@ -244,13 +272,18 @@ class Documents:
         path = self.engine.catalog.templates_for_snapshot(definition) / spec.template
         return hashlib.sha256(path.read_bytes()).hexdigest()
 
-    def generate(self, session: Session, event: OutboxEvent, now: dt.datetime) -> list[Document]:
-        """The GatePassed handler: each document the transition names, public and (if needed) exempt."""
+    def prepare(self, event_id: int) -> list[Prepared]:
+        """Render and store every version from a read-only session: seconds of CPU, no write lock held."""
+        with self.engine.sessions() as session:
+            event = session.get(OutboxEvent, event_id)
+            return self._prepare_in(session, event) if event is not None else []
+
+    def _prepare_in(self, session: Session, event: OutboxEvent) -> list[Prepared]:
         cycle = session.get(Cycle, event.cycle_id)
         if cycle is None or not event.payload.get("documents"):
             return []
         definition = self.engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
-        made: list[Document] = []
+        prepared: list[Prepared] = []
         for spec_id in event.payload["documents"]:
             spec = definition.documents[spec_id]
             public = self.context(session, cycle, definition, spec, event.payload, event.created_at, exempt=False)
@@ -259,23 +292,42 @@ class Documents:
                 versions.append(("exempt", self.context(session, cycle, definition, spec, event.payload,
                                                         event.created_at, exempt=True)))
             for version, ctx in versions:
-                existing = session.scalars(select(Document).where(
-                    Document.event_id == event.id, Document.spec == spec_id, Document.version == version)).first()
-                if existing is not None:
-                    made.append(existing)
-                    continue
                 rendered = self.render(definition, spec, ctx, event.created_at)
+                # Content-addressed: storing again what a crashed attempt stored is harmless.
                 hashes = {fmt: self.store.put(content) for fmt, content in rendered.formats().items()}
-                row = Document(cycle_id=cycle.id, event_id=event.id, spec=spec_id, version=version,
-                               title=f"{spec.title}: {ctx['transition']['title']}", stage=event.payload["from_stage"],
-                               definition_version=definition.version, template=spec.template,
-                               template_sha256=self.template_hash(definition, spec), html_sha256=hashes["html"],
-                               pdf_sha256=hashes["pdf"], docx_sha256=hashes["docx"], created_at=now)
-                session.add(row)
-                session.flush()
-                made.append(row)
-            self._notify(session, cycle, definition, spec, event, made, now)
+                prepared.append(Prepared(spec_id, version, f"{spec.title}: {ctx['transition']['title']}",
+                                         event.payload["from_stage"], definition.version, spec.template,
+                                         self.template_hash(definition, spec), hashes))
+        return prepared
+
+    def apply(self, session: Session, event: OutboxEvent, now: dt.datetime, prepared: list[Prepared]) -> list[Document]:
+        """Record the prepared documents and send them on, in the handler's transaction."""
+        cycle = session.get(Cycle, event.cycle_id)
+        if cycle is None:
+            return []
+        definition = self.engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
+        made: list[Document] = []
+        for item in prepared:
+            existing = session.scalars(select(Document).where(
+                Document.event_id == event.id, Document.spec == item.spec, Document.version == item.version)).first()
+            if existing is not None:
+                made.append(existing)
+                continue
+            row = Document(cycle_id=cycle.id, event_id=event.id, spec=item.spec, version=item.version,
+                           title=item.title, stage=item.stage, definition_version=item.definition_version,
+                           template=item.template, template_sha256=item.template_sha256,
+                           html_sha256=item.hashes["html"], pdf_sha256=item.hashes["pdf"],
+                           docx_sha256=item.hashes["docx"], created_at=now)
+            session.add(row)
+            session.flush()
+            made.append(row)
+        for spec_id in dict.fromkeys(item.spec for item in prepared):
+            self._notify(session, cycle, definition, definition.documents[spec_id], event, made, now)
         return made
+
+    def generate(self, session: Session, event: OutboxEvent, now: dt.datetime) -> list[Document]:
+        """Prepare and apply in one go, within the caller's session."""
+        return self.apply(session, event, now, self._prepare_in(session, event))
 
     def _notify(self, session: Session, cycle: Cycle, definition: Definition, spec: DocumentSpec,
                 event: OutboxEvent, made: list[Document], now: dt.datetime) -> None:

@@ -59,11 +59,10 @@ class Runtime:
         handlers = Handlers()
         handlers.on("StageEntered", "deadlines", functools.partial(plan_stage, self.app.engine))
         handlers.on("StageEntered", "reminders", functools.partial(reminders.plan, self.app.engine))
-        handlers.on("GatePassed", "documents", self._generate_documents)
+        documents = self.documents()
+        # Rendering takes seconds: it happens before the handler's write transaction, not inside it.
+        handlers.on("GatePassed", "documents", documents.apply, prepare=documents.prepare)
         return handlers
-
-    def _generate_documents(self, session: Any, event: Any, now: Any) -> None:
-        self.documents().generate(session, event, now)
 
     def documents(self) -> Documents:
         return Documents(self.app.engine, PaperStore(self.settings.documents_dir))

@@ -14,10 +14,10 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from .engine import Engine
 from .models import Effect, OutboxEvent
@@ -25,7 +25,10 @@ from .models import Effect, OutboxEvent
 log = logging.getLogger(__name__)
 
 Publish = Callable[[int, str], None]
-Handler = Callable[[Session, OutboxEvent, dt.datetime], None]
+Handler = Callable[..., object]
+"""(session, event, now), or with `prepare`: (session, event, now, prepared)."""
+Prepare = Callable[[int], Any]
+"""Slow work done outside the write transaction (rendering), its result handed to the handler."""
 
 
 def wall_clock() -> dt.datetime:
@@ -62,10 +65,10 @@ def relay(engine: Engine, publish: Publish, *, limit: int = 500, redeliver_after
 class Handlers:
     """Which handlers run for which event type, by name (the name keys their effects)."""
 
-    by_type: dict[str, list[tuple[str, Handler]]] = field(default_factory=dict)
+    by_type: dict[str, list[tuple[str, Handler, Prepare | None]]] = field(default_factory=dict)
 
-    def on(self, event_type: str, name: str, handler: Handler) -> None:
-        self.by_type.setdefault(event_type, []).append((name, handler))
+    def on(self, event_type: str, name: str, handler: Handler, *, prepare: Prepare | None = None) -> None:
+        self.by_type.setdefault(event_type, []).append((name, handler, prepare))
 
     def handle(self, engine: Engine, event_id: int) -> list[str]:
         """Run every handler of the event that has not yet run; returns the names that ran now."""
@@ -78,8 +81,8 @@ class Handlers:
             if event.handled_at is not None:
                 return ran
             event_type = event.event_type
-        for name, handler in self.by_type.get(event_type, []):
-            if self._run_once(engine, event_id, name, handler):
+        for name, handler, prepare in self.by_type.get(event_type, []):
+            if self._run_once(engine, event_id, name, handler, prepare):
                 ran.append(name)
                 log.info("event %s (%s): %s done", event_id, event_type, name)
         with engine.unit_of_work() as session:
@@ -89,8 +92,14 @@ class Handlers:
         return ran
 
     @staticmethod
-    def _run_once(engine: Engine, event_id: int, name: str, handler: Handler) -> bool:
+    def _run_once(engine: Engine, event_id: int, name: str, handler: Handler, prepare: Prepare | None) -> bool:
         key = f"{name}:{event_id}"
+        extra: tuple[Any, ...] = ()
+        if prepare is not None:
+            with engine.sessions() as session:
+                if session.get(Effect, key) is not None:
+                    return False
+            extra = (prepare(event_id),)
         try:
             with engine.unit_of_work() as session:
                 if session.get(Effect, key) is not None:
@@ -100,7 +109,7 @@ class Handlers:
                 session.flush()
                 event = session.get(OutboxEvent, event_id)
                 assert event is not None
-                handler(session, event, engine.clock.now())
+                handler(session, event, engine.clock.now(), *extra)
                 return True
         except IntegrityError:
             log.info("effect %s was already done by another worker", key)

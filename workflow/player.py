@@ -10,7 +10,9 @@ everything it does is checked and recorded like an officer's work.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import tempfile
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +61,7 @@ class Player:
         # What boards and officers say beyond their votes: priorities, notes on strands.
         self.rehearsal = rehearsal or {}
         self._papers = Path(tempfile.mkdtemp(prefix="cycle-papers-"))
+        weakref.finalize(self, shutil.rmtree, self._papers, True)  # the files are stored by then
 
     # -- whom to play ---------------------------------------------------------------
 

@@ -7,6 +7,7 @@ not in an email in March) and autoescape for HTML.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ def _autoescape(name: str | None) -> bool:
     return name is not None and ".htm" in name
 
 
+@lru_cache(maxsize=32)
 def make_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
+    """One environment per folder, kept: it caches compiled templates and reloads edited ones."""
     return ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(str(templates_dir)),
         undefined=StrictUndefined,

@@ -149,6 +149,8 @@ def test_a_regenerated_document_is_byte_identical(made) -> None:  # type: ignore
         ctx = documents.context(session, cycle, definition, spec, event.payload, event.created_at, exempt=False)
     again = documents.render(definition, spec, ctx, event.created_at)
     assert hashlib.sha256(again.html).hexdigest() == public.html_sha256
+    assert hashlib.sha256(again.pdf).hexdigest() == public.pdf_sha256
+    assert hashlib.sha256(again.docx).hexdigest() == public.docx_sha256, "Word files carry no time of writing"
 
 
 def test_the_same_gate_event_twice_makes_one_document(made) -> None:  # type: ignore[no-untyped-def]
