@@ -7,8 +7,9 @@ What it measures (docs/performance.md explains the choices):
 
 1. loop: `Engine.fire` on a benchmark-only definition whose two stages are joined by an
    unguarded trigger each way, so a cycle can be fired for ever. Every fire is the engine's
-   full path (load the cycle, snapshot the definition, facts, machine, history row, outbox
-   row, version check, commit) and writes what the raw transaction writes.
+   full path (load the cycle, the definition snapshot (cached), the facts its gates need,
+   machine, the version-checked write of the cycle, history row and outbox row, commit) and
+   writes what the raw transaction writes.
 2. raw: that transaction written by hand on one held connection: read the cycle row, UPDATE
    it `WHERE id = ? AND version = ?`, INSERT a history row and an outbox row, COMMIT; once
    with psycopg directly (the floor) and once with SQLAlchemy Core. Same database, same
@@ -621,9 +622,8 @@ def run_on(args: argparse.Namespace, url: URL, work_dir: Path) -> None:
     loop_path.write_text(LOOP_DEFINITION)
     settings = Settings(data_dir=work_dir / "data", database_url=url.render_as_string(hide_password=False),
                         definitions_dir=DEFINITIONS)
-    # The system clock, as in production: every command writes a new updated_at, so strand
-    # fires bump the cycle's version as they do in service (a frozen clock would skip that
-    # UPDATE). The shipped plan has no date gates, so the day does not matter.
+    # The system clock, as in production. (Every fire bumps the cycle's version whatever the
+    # clock says.) The shipped plan has no date gates, so the day does not matter.
     app = build(settings, clock=SystemClock())
     raws: list[Raw] = [RawPsycopg(url), RawCore(url)]
     try:
@@ -719,7 +719,7 @@ def report(r: Results, load_after: str) -> None:
         label = f"{m.definition} ({m.states}/{m.transitions})"
         print(f"  {label:<34} {m.fired:<34} {m.cached_us:>7,.0f} {m.built_us:>7,.0f} "
               f"{m.built_us / m.cached_us:>6.1f}")
-    print("  cached: add_model, trigger, remove_model on the shared machine, as the engine does")
+    print("  cached: the shared machine's event fired on a throwaway model (never attached), as the engine does")
     print("  built:  a CompiledMachine (a transitions.Machine and its transitions) built for each fire")
 
 

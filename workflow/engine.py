@@ -320,7 +320,7 @@ class Engine:
 
     @staticmethod
     def _event_row(cycle: Cycle, now: dt.datetime, event_type: str, **payload: Any) -> dict[str, Any]:
-        """An outbox row, as `_event` adds it, for `_write` to insert."""
+        """An outbox row, as `_event` adds it, for `_store` (or `start`) to insert."""
         body = {"cycle_id": cycle.id, "cycle": cycle.key, "definition": cycle.definition_id,
                 "definition_version": cycle.definition_version, "at": now.isoformat(), **payload}
         return {"cycle_id": cycle.id, "event_type": event_type, "payload": body, "created_at": now}
