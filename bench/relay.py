@@ -1,0 +1,538 @@
+"""Events through the outbox relay and a real worker, against no-op Celery tasks on the same broker.
+
+Run it with `.venv/bin/python bench/relay.py` (`--help` for the options). It creates its own
+database on the server given by --database-url (dropped at the end), uses its own queues on
+the Redis given by --redis-url (deleted at the end), and starts two worker processes, which
+it stops at the end, even when the run fails or is interrupted.
+
+What it measures, in rounds that alternate between three workloads:
+
+- events, no handlers: N outbox events of a type no handler listens to (`CycleStarted`;
+  every type but StageEntered is handled this way). The benchmark process calls
+  `workflow.outbox.relay(engine, publish)` until every row is published, with the `publish`
+  of the product's `cycle.relay` task (`handle_event.apply_async(args=[event_id],
+  headers={"event_type": ...})`) on a Celery app from `tasks.app.create_app`. A
+  `python -m tasks worker` runs `cycle.handle_event` for each: `Handlers.handle` reads the
+  event and marks it handled. Timed from the first relay call until no row of the round is
+  left with `handled_at` empty (the benchmark polls the database).
+- events, StageEntered: the same with N `StageEntered` events, each the latest entry of its
+  own `community_safety_strategy` cycle into 'early_findings', so both of the worker's
+  handlers do their real work: `plan_stage` (its overdue deadline) and `reminders.plan` (the
+  stage's reminder deadlines), each in its own transaction with its `effects` row.
+- no-op tasks (the baseline): N tasks `bench.noop` sent with `apply_async` on the same kind
+  of app, to a second worker started the same way and with the same options
+  (`bench/noop_app.py worker ...`, which is `cycle worker` with one task added); the task
+  increments a Redis counter. Timed from the first send until the counter reaches N.
+
+Both workers run throughout, on their own queues; the one not in use waits on the broker.
+The figures are medians of the rounds, after a warm-up round of each workload. Cycles for
+the StageEntered events are made in bulk: one cycle is started through `Engine.start`, which
+stores the definition; its stored row is cloned under other ids (the cycle key
+`<definition>-<year>` is unique and years run from 2000 to 2100), and the cycles are written
+with INSERT ... SELECT. Each round writes new events for them, so each is again the latest.
+"""
+
+# ruff: noqa: E402
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, where bench/transitions.py would
+# shadow the `transitions` library the engine imports. Take it off.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+import argparse
+import datetime as dt
+import hashlib
+import importlib.util
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import celery
+import redis
+import sqlalchemy
+from sqlalchemy import URL, create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from tasks.app import HANDLE_EVENT, create_app
+from workflow import db
+from workflow.app import App, build
+from workflow.models import Base, DefinitionSnapshot, OutboxEvent
+from workflow.outbox import relay
+from workflow.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+DEFINITIONS = REPO / "definitions"
+SHIPPED = "community_safety_strategy"
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
+YEARS = range(2000, 2101)  # the years the engine plans; one cycle per (definition, year)
+
+WORKLOADS = {
+    "noop": "no-op Celery task (bench.noop)",
+    "plain": "event, no handlers (CycleStarted)",
+    "stage": "event, StageEntered: deadlines + reminders",
+}
+
+
+def _noop_module() -> Any:
+    """bench/noop_app.py, loaded by path (this folder is not a package)."""
+    spec = importlib.util.spec_from_file_location("bench_noop_app", _HERE / "noop_app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+noop_app = _noop_module()
+
+
+# -- the scratch database ------------------------------------------------------------------
+
+
+@contextmanager
+def temporary_database(server_url: str) -> Iterator[URL]:
+    server = make_url(db.normalise_url(server_url))
+    name = f"cycle_bench_relay_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield server.set(database=name)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def fill(app: App, cycles: int) -> list[int]:
+    """`cycles` cycles of the shipped definition at 'early_findings', on clones of its stored text."""
+    engine = app.engine
+    definition = engine.catalog.load(SHIPPED)
+    author = next(p.id for p in definition.people.values() if set(p.roles) & set(definition.permissions["start"]))
+    engine.start(SHIPPED, YEARS[0], author)
+    with engine.sessions() as session:
+        stored = session.get(DefinitionSnapshot, (definition.id, definition.version))
+        assert stored is not None
+        source, path = stored.source, stored.path
+    old_id = f"\nid: {definition.id}\n"
+    assert old_id in source
+    more = cycles - 1
+    clones = -(-more // len(YEARS))
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for n in range(clones):
+        text_n = source.replace(old_id, f"\nid: {SHIPPED}_{n:04d}\n", 1)
+        rows.append({"id": f"{SHIPPED}_{n:04d}", "version": definition.version, "source": text_n, "path": path,
+                     "checksum": hashlib.sha256(text_n.encode("utf-8")).hexdigest(), "registered_at": now})
+    with app.database.begin() as conn:
+        if rows:
+            conn.execute(insert(Base.metadata.tables["definitions"]), rows)
+        conn.execute(text("""
+            INSERT INTO cycles (key, definition_id, definition_version, year, state, status, started_at,
+                                started_by, state_entered_at, updated_at, version)
+            SELECT d || '-' || y, d, :version, y, :stage, 'active', :now, :author, :now, :now, 1 FROM (
+                SELECT :prefix || lpad((j / :per)::text, 4, '0') AS d, :first + j % :per AS y, j
+                FROM generate_series(0, :more - 1) j) s ORDER BY j"""),
+            {"version": definition.version, "stage": definition.initial, "now": now, "author": author,
+             "prefix": f"{SHIPPED}_", "per": len(YEARS), "first": YEARS[0], "more": more})
+        ids = list(conn.scalars(text("SELECT id FROM cycles ORDER BY id")))
+    with app.database.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+    return ids
+
+
+# The events as Engine.start writes them: CycleStarted, and StageEntered into the initial stage
+# (entered on 1 June of the cycle year, before every reminder of the stage falls due).
+EVENTS = """
+INSERT INTO outbox (cycle_id, event_type, payload, created_at, attempts)
+SELECT c.id, CAST(:event_type AS text),
+       CASE WHEN CAST(:event_type AS text) = 'StageEntered' THEN json_build_object(
+           'cycle_id', c.id, 'cycle', c.key, 'definition', c.definition_id,
+           'definition_version', c.definition_version, 'at', CAST(:at_text AS text), 'stage', c.state,
+           'from_stage', CAST(NULL AS text), 'due', CAST(NULL AS text), 'strands', json_build_array())
+       ELSE json_build_object(
+           'cycle_id', c.id, 'cycle', c.key, 'definition', c.definition_id,
+           'definition_version', c.definition_version, 'at', CAST(:at_text AS text), 'year', c.year,
+           'started_by', c.started_by) END,
+       make_timestamptz(c.year, 6, 1, 9, 0, 0, 'Europe/London'), 0
+FROM cycles c WHERE c.id = ANY(:ids) ORDER BY c.id
+"""
+
+
+def add_events(app: App, event_type: str, ids: list[int]) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with app.database.begin() as conn:
+        conn.execute(text(EVENTS), {"event_type": event_type, "at_text": now.isoformat(), "ids": ids})
+
+
+UNHANDLED = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.handled_at.is_(None))
+
+
+# -- the worker processes ------------------------------------------------------------------
+
+
+class Worker:
+    """A worker in its own process group, stopped (and if need be killed) by `stop`."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with log.open("ab") as handle:
+            self.process = subprocess.Popen(argv, env=env, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+
+    def check(self) -> None:
+        if self.process.poll() is not None:
+            raise SystemExit(f"a worker exited ({self.process.returncode}):\n"
+                             f"{self.log.read_text(errors='replace')[-3000:]}")
+
+    def cpu(self) -> float:
+        """CPU seconds used so far by the worker's processes (its pool's children too)."""
+        total = 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.process.pid:  # the process group: the worker and its children
+                total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def wait_until(done: Callable[[], bool], what: str, timeout: float, workers: list[Worker],
+               poll: float = 0.01) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        for worker in workers:
+            worker.check()
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(poll)
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    n: int
+    wall: float
+    publish: float  # until the last message was sent
+    worker_cpu: float
+
+    @property
+    def rate(self) -> float:
+        return self.n / self.wall
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    app: App
+    events: celery.Celery  # one app publishes both, as the product's relay task does
+    noop_task: Any
+    noop_queue: str
+    client: redis.Redis
+    counter: str
+    cycle_ids: list[int]
+    workers: dict[str, Worker]
+    poller: sqlalchemy.Connection  # one autocommit connection held for polling, so polls stay cheap
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+
+    def unhandled(self) -> int:
+        return int(self.poller.execute(UNHANDLED).scalar_one())
+
+    def publish(self, event_id: int, event_type: str) -> None:
+        # What the product's cycle.relay task publishes (tasks.app.create_app, relay_outbox).
+        self.events.tasks[HANDLE_EVENT].apply_async(args=[event_id], headers={"event_type": event_type})
+
+    def run_events(self, event_type: str, n: int) -> Sample:
+        ids = self.cycle_ids[:n]
+        add_events(self.app, event_type, ids)
+        worker = self.workers["cycle"]
+        cpu0 = worker.cpu()
+        t0 = time.perf_counter()
+        while relay(self.app.engine, self.publish, limit=self.args.relay_limit):
+            pass
+        published = time.perf_counter() - t0
+        wait_until(lambda: self.unhandled() == 0, f"{n} {event_type} events to be handled",
+                   self.args.timeout, [worker])
+        wall = time.perf_counter() - t0
+        return Sample(len(ids), wall, published, worker.cpu() - cpu0)
+
+    def run_noops(self, n: int) -> Sample:
+        self.client.set(self.counter, 0)
+        worker = self.workers["noop"]
+        cpu0 = worker.cpu()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            self.noop_task.apply_async(args=[self.counter], queue=self.noop_queue)
+        published = time.perf_counter() - t0
+        wait_until(lambda: int(self.client.get(self.counter) or 0) >= n, f"{n} no-op tasks to run",
+                   self.args.timeout, [worker])
+        wall = time.perf_counter() - t0
+        return Sample(n, wall, published, worker.cpu() - cpu0)
+
+    def one(self, workload: str, n: int) -> Sample:
+        if workload == "noop":
+            return self.run_noops(n)
+        return self.run_events("CycleStarted" if workload == "plain" else "StageEntered", n)
+
+
+def worker_env(url: URL, broker: str, queue: str, data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CYCLE_")}
+    env.update({
+        "CYCLE_DATABASE_URL": url.render_as_string(hide_password=False), "CYCLE_BROKER_URL": broker,
+        "CYCLE_QUEUE": queue, "CYCLE_DATA_DIR": str(data_dir), "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS),
+    })
+    return env
+
+
+def worker_options(args: argparse.Namespace, name: str) -> list[str]:
+    return ["worker", "--pool", args.pool, "--concurrency", str(args.concurrency), "--no-beat",
+            "--loglevel", args.loglevel, "--hostname", f"{name}@%h"]
+
+
+def redis_keys_for(client: redis.Redis, queues: list[str], hostnames: list[str]) -> list[bytes]:
+    """The broker's keys that belong to this run: its queues, their bindings, its workers' mailboxes."""
+    found = []
+    for key in client.scan_iter(count=1000):
+        name = key.decode(errors="replace")
+        if any(q in name for q in queues) or any(h in name for h in hostnames):
+            found.append(key)
+    return found
+
+
+def clean_redis(client: redis.Redis, queues: list[str], hostnames: list[str], counter: str) -> int:
+    removed = 0
+    for key in [*redis_keys_for(client, queues, hostnames), counter.encode()]:
+        removed += int(client.delete(key))
+    # Remote control binds each worker's mailbox into one shared set; take this run's out of it.
+    for key in client.scan_iter(match="_kombu.binding.*", count=1000):
+        if client.type(key) == b"set":
+            for member in client.smembers(key):
+                if any(h in member.decode(errors="replace") for h in hostnames):
+                    client.srem(key, member)
+                    removed += 1
+    # kombu keeps a deadline per binding table; drop those of tables that are gone now.
+    deadlines = "_kombu.binding_deadlines"
+    if client.type(deadlines) == b"zset":
+        for member in client.zrange(deadlines, 0, -1):
+            if not client.exists(f"_kombu.binding.{member.decode(errors='replace')}"):
+                removed += int(client.zrem(deadlines, member))
+    return removed
+
+
+def run_on(args: argparse.Namespace, url: URL, work_dir: Path, stack: ExitStack) -> Bench:
+    migrate = db.make_engine(url.render_as_string(hide_password=False))
+    db.upgrade(migrate)
+    migrate.dispose()
+    tag = uuid.uuid4().hex[:8]
+    queues = {"cycle": f"bench-relay-{tag}", "noop": f"bench-noop-{tag}"}
+    hostnames = [f"bench-{kind}-{tag}" for kind in queues]
+    counter = f"bench-relay-{tag}:noops"
+    client = redis.Redis.from_url(args.redis_url)
+    client.ping()
+    stack.callback(client.close)
+    stack.callback(lambda: print(f"redis: {clean_redis(client, list(queues.values()), hostnames, counter)} keys "
+                                 "and bindings of this run removed"))
+
+    def settings_for(kind: str) -> Settings:
+        return Settings(data_dir=work_dir / f"bench-{kind}", database_url=url.render_as_string(hide_password=False),
+                        definitions_dir=DEFINITIONS, broker_url=args.redis_url, queue=queues[kind])
+
+    app = build(settings_for("cycle"))
+    stack.callback(app.close)
+    print(f"setup: {args.events:,} cycles of '{SHIPPED}' at its first stage", flush=True)
+    ids = fill(app, args.events)
+    events = create_app(settings_for("cycle"))
+    noop_task = noop_app.add_noop(events, args.redis_url)
+    stack.callback(events.close)
+
+    workers: dict[str, Worker] = {}
+
+    def stop_workers() -> None:
+        for worker in workers.values():
+            try:
+                worker.stop()
+            except OSError as exc:
+                print(f"could not stop worker {worker.process.pid}: {exc}")
+        if args.logs:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            for worker in workers.values():
+                shutil.copy(worker.log, args.logs / worker.log.name)
+
+    stack.callback(stop_workers)
+    python = sys.executable
+    for kind, entry in (("cycle", [python, "-m", "tasks"]), ("noop", [python, str(_HERE / "noop_app.py")])):
+        argv = [*entry, *worker_options(args, f"bench-{kind}-{tag}")]
+        env = worker_env(url, args.redis_url, queues[kind], work_dir / f"worker-{kind}")
+        workers[kind] = Worker(argv, env, work_dir / f"worker-{kind}.log")
+        print(f"worker: {' '.join(argv[1:])}  (queue {queues[kind]})", flush=True)
+    poller = app.database.connect().execution_options(isolation_level="AUTOCOMMIT")
+    stack.callback(poller.close)
+    bench = Bench(args, app, events, noop_task, queues["noop"], client, counter, ids, workers, poller)
+    # Ready when each has done one (a worker takes a few seconds to start).
+    bench.run_events("CycleStarted", 1)
+    bench.run_noops(1)
+    print(f"warm-up: one round of each workload, {args.events:,} each", flush=True)
+    for workload in args.workloads:
+        bench.one(workload, args.events)
+    print(f"rounds: {args.rounds} of each workload, alternating", flush=True)
+    for _ in range(args.rounds):
+        for workload in args.workloads:
+            bench.samples.setdefault(workload, []).append(bench.one(workload, args.events))
+    return bench
+
+
+def report(bench: Bench) -> None:
+    args = bench.args
+    print(f"\nThrough the worker, medians of {args.rounds} rounds of {args.events:,}; worker --pool {args.pool} "
+          f"--concurrency {args.concurrency} --loglevel {args.loglevel}; relay limit {args.relay_limit}")
+    header = (f"  {'':<44} {'per s':>7} {'min-max':>11} {'ms each':>8} {'publish ms':>11} "
+              f"{'worker CPU ms':>14}")
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    rate = {}
+    for workload, samples in bench.samples.items():
+        label = WORKLOADS[workload]
+        rate[workload] = statistics.median([s.rate for s in samples])
+        rates = [s.rate for s in samples]
+        publish = statistics.median([s.publish / s.n * 1e3 for s in samples])
+        cpu = statistics.median([s.worker_cpu / s.n * 1e3 for s in samples])
+        print(f"  {label:<44} {rate[workload]:>7,.0f} {min(rates):>5,.0f}-{max(rates):<5,.0f} "
+              f"{1e3 / rate[workload]:>8.2f} {publish:>11.3f} {cpu:>14.2f}")
+    print()
+    if "noop" in rate:
+        if "plain" in rate:
+            print(f"  ratio events (no handlers) / no-op tasks   {rate['plain'] / rate['noop']:5.2f}   "
+                  "(aim: 0.50 or more)")
+        if "stage" in rate:
+            print(f"  ratio events (StageEntered) / no-op tasks  {rate['stage'] / rate['noop']:5.2f}")
+    print("  publish ms: per message, from the first relay call (or send) to the last publish")
+    print("  worker CPU ms: per message, the worker's processes only (PostgreSQL and Redis not included)")
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/relay.py",
+        description="Events per second through the outbox relay and a worker, against no-op Celery tasks.",
+    )
+    parser.add_argument("--database-url", default=DEFAULT_SERVER,
+                        help="the PostgreSQL server: the benchmark creates its own database there and drops it "
+                             "at the end (default: %(default)s)")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS,
+                        help="the broker; the benchmark uses its own queues there and deletes them at the end "
+                             "(default: %(default)s)")
+    parser.add_argument("--events", type=int, default=500,
+                        help="events (and no-op tasks) per round, also the number of cycles (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds of each workload (default: %(default)s)")
+    parser.add_argument("--pool", choices=["solo", "prefork", "threads"], default="solo",
+                        help="the workers' pool, as `cycle worker --pool` (default: %(default)s)")
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="the workers' concurrency, as `cycle worker --concurrency` (default: %(default)s; "
+                             "solo runs one task at a time whatever it says)")
+    parser.add_argument("--loglevel", default="INFO",
+                        help="the workers' log level, as `cycle worker --loglevel` (default: %(default)s)")
+    parser.add_argument("--relay-limit", type=int, default=500,
+                        help="rows per relay call, as `relay(limit=...)` (default: %(default)s, the product's)")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS),
+                        help="which to run, comma-separated, from: %(default)s")
+    parser.add_argument("--logs", type=Path,
+                        help="a folder to copy the workers' logs to at the end (default: they are deleted)")
+    parser.add_argument("--timeout", type=float, default=300.0,
+                        help="seconds to wait for one round before giving up (default: %(default)s)")
+    args = parser.parse_args(argv)
+    if args.events < 1 or args.rounds < 1 or args.concurrency < 1 or args.relay_limit < 1:
+        parser.error("--events, --rounds, --concurrency and --relay-limit must be at least 1")
+    args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    if not args.workloads or set(args.workloads) - set(WORKLOADS):
+        parser.error(f"--workloads takes some of {', '.join(WORKLOADS)}")
+    if args.events > 10_000 * len(YEARS):
+        parser.error(f"at most {10_000 * len(YEARS):,} events")
+    return args
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def run(args: argparse.Namespace) -> None:
+    work_dir = Path(tempfile.mkdtemp(prefix="cycle-bench-relay-"))
+    started = time.perf_counter()
+    try:
+        # The stack closes first: the workers stop before their database is dropped.
+        with temporary_database(args.database_url) as url, ExitStack() as stack:
+            client = redis.Redis.from_url(args.redis_url)
+            info = client.info("server")
+            client.close()
+            print(f"strategy-cycle relay benchmark, {dt.date.today().isoformat()}")
+            print(f"  machine:  {os.cpu_count()} CPUs ({cpu_model()}), load average "
+                  + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+            print(f"  software: Python {platform.python_version()}, Celery {celery.__version__}, "
+                  f"SQLAlchemy {sqlalchemy.__version__}, Redis {info['redis_version']} at {args.redis_url}")
+            bench = run_on(args, url, work_dir, stack)
+            report(bench)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    print(f"\ntotal {time.perf_counter() - started:.0f} s; the workers are stopped and the scratch database dropped")
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(f"stopped by signal {signum}; cleaning up")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    # A plain `kill` (SIGTERM) unwinds like Ctrl-C, so the finally blocks clean up.
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        run(args)
+    except sqlalchemy.exc.OperationalError as exc:
+        server = make_url(db.normalise_url(args.database_url)).render_as_string(hide_password=True)
+        raise SystemExit(f"error: PostgreSQL at {server} could not be used ({exc.orig or exc}); start it with "
+                         "'make services' or give --database-url") from None
+    except redis.RedisError as exc:
+        raise SystemExit(f"error: Redis at {args.redis_url} could not be used ({exc}); start it with "
+                         "'make services' or give --redis-url") from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,562 @@
+"""One sweep of the deadlines on PostgreSQL: does its cost follow what is due, or what exists?
+
+Run it with `.venv/bin/python bench/sweep.py` (`--help` for the options). It creates two
+scratch databases on the server given by --database-url, migrates them, fills them, and
+drops them at the end, even when the run fails or is interrupted.
+
+What it measures:
+
+- Two databases, one with --small open cycles (default 1,000) and one with --large
+  (default 100,000), both on the `tests/data/timed.yaml` definition (stage 'open', due
+  1 May; the timed transition 'close' to 'closed' at the end of 1 May). Each open cycle has
+  what the product gives it on entering 'open': a CycleStarted and a StageEntered event
+  (handled long ago) and the two deadline rows `plan_stage` makes from that entry
+  (`timed_transition` 'close' and `stage_overdue`).
+- Exactly --due of those cycles (default 200) are due: their `timed_transition` deadline is
+  due at the benchmark's clock and nothing else is; every other deadline row, in both
+  databases, is pending and due later. The due cycles are the same in both databases (same
+  definitions, years and keys), so a sweep does the same work in each; only what exists
+  differs.
+- One timed round is `workflow.deadlines.Sweeper(engine).sweep()`, on an engine built by
+  `workflow.app.build` with a simulated clock pinned at that moment: it claims each due row
+  (SKIP LOCKED), checks the cycle is still in the stage by its latest StageEntered event,
+  fires 'close' through the engine (history row, StageEntered and CycleCompleted events,
+  cancelling the stage's other deadlines, optimistic version check) and marks the row done,
+  one transaction per deadline. Every round must report exactly --due done.
+- Between rounds (untimed) the due set is rebuilt: each due cycle is put back in 'open' with
+  a new StageEntered event and new deadline rows planned from it, exactly as `plan_stage`
+  would plan them; then VACUUM (unless --no-vacuum) so both databases start each round with
+  the same dead rows, whatever autovacuum would have done. The rounds alternate between the
+  two databases, so both see the same load on the machine.
+- Also: an idle sweep (nothing due: one claim that finds nothing), the statements sent per
+  deadline, and the plan of the sweep's claim query on the large database, captured from a
+  real sweep and run under EXPLAIN (ANALYZE, BUFFERS) in a transaction that is rolled back.
+
+How the rows are made: one cycle of `timed.yaml` is started through `Engine.start` in each
+database, and its StageEntered event is handled by the product's `plan_stage`. That registers
+the definition and gives the reference deadline rows. The cycle key is `<definition>-<year>`
+and unique, and the engine plans years 2000 to 2100, so 100,000 cycles need many definition
+ids: the stored definition row is cloned with `id: timed` rewritten to `id: timed_NNNN` (and
+its checksum recomputed), 50 cycle years per clone. Cycles, history, events and deadlines are
+then written with INSERT ... SELECT over generate_series. The deadline times come from the
+calendar code through a function mirroring `plan_stage`, checked against the rows
+`plan_stage` wrote for the real cycle. ANALYZE runs after filling.
+
+Timings are medians of the rounds; nothing is asserted about them.
+"""
+
+# ruff: noqa: E402
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, where bench/transitions.py would
+# shadow the `transitions` library the engine imports. Take it off.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+import argparse
+import datetime as dt
+import functools
+import hashlib
+import os
+import platform
+import shutil
+import signal
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import URL, create_engine, event, insert, select, text
+from sqlalchemy.engine import make_url
+
+from workflow import db
+from workflow.app import App, build
+from workflow.calendar import Timeline, add_working_days
+from workflow.clock import at_local
+from workflow.deadlines import STAGE_OVERDUE, TIMED_TRANSITION, Sweeper, end_of_day, plan_stage
+from workflow.definition import Definition
+from workflow.models import Base, Deadline, DefinitionSnapshot, OutboxEvent
+from workflow.outbox import Handlers
+from workflow.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+DEFINITIONS = REPO / "definitions"
+TIMED = REPO / "tests" / "data" / "timed.yaml"
+STAGE = "open"
+ACTOR = "officer_a"
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+DUE_YEAR = 2050  # every due cycle is of this year, each on its own definition clone
+LATER_YEARS = range(2051, 2101)  # the cycles not due: 50 years per definition clone
+REAL_YEAR = 2100  # the one cycle started through the engine (not due)
+
+
+# -- the scratch databases -----------------------------------------------------------------
+
+
+@contextmanager
+def temporary_database(server_url: str, label: str) -> Iterator[URL]:
+    server = make_url(db.normalise_url(server_url))
+    name = f"cycle_bench_{label}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield server.set(database=name)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+# -- what plan_stage plans for a cycle of timed.yaml ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Planned:
+    kind: str
+    trigger: str | None
+    due_at: dt.datetime
+
+
+def planned(definition: Definition, year: int, stage_id: str) -> list[Planned]:
+    """The deadline rows `plan_stage` makes on entering `stage_id` (no strands in timed.yaml)."""
+    stage = definition.stages[stage_id]
+    assert not stage.strands, "the benchmark's definition has no strands"
+    timeline = Timeline(definition, year)
+    rows = []
+    due = timeline.stage_due(stage_id)
+    if due is not None and not stage.final:
+        rows.append(Planned(STAGE_OVERDUE, None, at_local(add_working_days(due, 1), 9)))
+    for transition in definition.transitions_from(stage_id):
+        if transition.at is not None:
+            rows.append(Planned(TIMED_TRANSITION, transition.trigger, end_of_day(timeline.resolve(transition.at))))
+    return rows
+
+
+def key_of(entry: int, kind: str, trigger: str | None) -> str:
+    return f"{entry}:{kind}::{trigger or ''}"
+
+
+# -- one database, filled ------------------------------------------------------------------
+
+
+@dataclass
+class Population:
+    label: str
+    url: URL
+    app: App
+    open_cycles: int
+    due_ids: list[int]
+    pending: int = 0
+    definitions: int = 0
+    fill_seconds: float = 0.0
+    sweeps: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)  # this process's CPU time per sweep
+    idle: list[float] = field(default_factory=list)
+    statements: float = 0.0
+
+    @property
+    def database(self) -> sqlalchemy.Engine:
+        return self.app.database
+
+
+def clone_name(n: int) -> str:
+    return f"timed_{n:04d}"
+
+
+SCHEDULE = sqlalchemy.Table(
+    "bench_schedule", sqlalchemy.MetaData(),
+    sqlalchemy.Column("year", sqlalchemy.Integer),
+    sqlalchemy.Column("kind", sqlalchemy.String(30)),
+    sqlalchemy.Column("trigger", sqlalchemy.String(100)),
+    sqlalchemy.Column("due_at", sqlalchemy.DateTime(timezone=True)),
+)
+
+# Payloads as Engine._event and Engine._enter write them.
+STARTED_PAYLOAD = """json_build_object('cycle_id', c.id, 'cycle', c.key, 'definition', c.definition_id,
+    'definition_version', c.definition_version, 'at', CAST(:at_text AS text), 'year', c.year, 'started_by', c.started_by)"""
+ENTERED_PAYLOAD = """json_build_object('cycle_id', c.id, 'cycle', c.key, 'definition', c.definition_id,
+    'definition_version', c.definition_version, 'at', CAST(:at_text AS text), 'stage', 'open', 'from_stage', CAST(NULL AS text),
+    'due', make_date(c.year, 5, 1)::text, 'strands', json_build_array())"""
+
+# The deadline rows planned from each StageEntered row in `entered` (a CTE or table).
+DEADLINES_FROM_ENTRIES = """
+INSERT INTO deadlines (key, cycle_id, stage, strand, kind, trigger, entry, due_at, status, attempts,
+                       created_at, data)
+SELECT e.id || ':' || s.kind || '::' || coalesce(s.trigger, ''), e.cycle_id, 'open', NULL, s.kind,
+       s.trigger, e.id, s.due_at, 'pending', 0, :at, '{}'
+FROM entered e JOIN cycles c ON c.id = e.cycle_id JOIN bench_schedule s ON s.year = c.year
+"""
+
+
+def fill(label: str, url: URL, work_dir: Path, open_cycles: int, due: int, now: dt.datetime) -> Population:
+    started = time.perf_counter()
+    migrate = db.make_engine(url.render_as_string(hide_password=False))
+    db.upgrade(migrate)
+    migrate.dispose()
+    settings = Settings(data_dir=work_dir / label, database_url=url.render_as_string(hide_password=False),
+                        definitions_dir=DEFINITIONS, frozen_now=now)
+    app = build(settings)  # frozen_now: a simulated clock pinned at `now`
+    engine = app.engine
+    definition = engine.catalog.load(str(TIMED))
+    entered_at = now - dt.timedelta(days=400)  # the cycles entered 'open' long before the sweep
+
+    # The real cycle: registers the definition, and plan_stage writes its deadlines.
+    engine.clock.set(entered_at)  # type: ignore[attr-defined]
+    engine.start(str(TIMED), REAL_YEAR, ACTOR)
+    engine.clock.set(now)  # type: ignore[attr-defined]
+    handlers = Handlers()
+    handlers.on("StageEntered", "deadlines", functools.partial(plan_stage, engine))
+    with engine.sessions() as session:
+        entry = session.scalars(select(OutboxEvent.id).where(OutboxEvent.event_type == "StageEntered")).one()
+    handlers.handle(engine, entry)
+    with engine.sessions() as session:
+        made = {(d.key, d.kind, d.trigger, d.due_at) for d in session.scalars(select(Deadline))}
+        snapshot = session.get(DefinitionSnapshot, (definition.id, definition.version))
+        assert snapshot is not None
+        source, path = snapshot.source, snapshot.path
+    expected = {(key_of(entry, p.kind, p.trigger), p.kind, p.trigger, p.due_at)
+                for p in planned(definition, REAL_YEAR, STAGE)}
+    if made != expected:
+        raise SystemExit(f"the benchmark's plan does not match plan_stage's:\n  plan_stage: {sorted(made)}\n"
+                         f"  benchmark:  {sorted(expected)}")
+
+    later = open_cycles - due - 1  # the real cycle is one of those not due
+    per_clone = len(LATER_YEARS)
+    clones = max(due, -(-later // per_clone))
+    old_id = f"id: {definition.id}\n"
+    assert old_id in source
+    schedule = [{"year": y, "kind": p.kind, "trigger": p.trigger, "due_at": p.due_at}
+                for y in (DUE_YEAR, *LATER_YEARS) for p in planned(definition, y, STAGE)]
+    due_kinds = [p.kind for p in planned(definition, DUE_YEAR, STAGE) if p.due_at <= now]
+    if due_kinds != [TIMED_TRANSITION]:
+        raise SystemExit(f"the clock {now.isoformat()} should make only the timed transition of {DUE_YEAR} "
+                         f"due, not {due_kinds}")
+    with app.database.begin() as conn:
+        rows = []
+        for n in range(clones):
+            text_n = source.replace(old_id, f"id: {clone_name(n)}\n", 1)
+            rows.append({"id": clone_name(n), "version": definition.version, "source": text_n, "path": path,
+                         "checksum": hashlib.sha256(text_n.encode("utf-8")).hexdigest(),
+                         "registered_at": entered_at})
+        conn.execute(insert(Base.metadata.tables["definitions"]), rows)
+        SCHEDULE.create(conn)
+        conn.execute(insert(SCHEDULE), schedule)
+        at = {"at": entered_at, "at_text": entered_at.isoformat()}
+        # The due cycles first, then the others: (clone, year) pairs by generate_series.
+        conn.execute(text("""
+            INSERT INTO cycles (key, definition_id, definition_version, year, state, status, started_at,
+                                started_by, state_entered_at, updated_at, version)
+            SELECT d || '-' || y, d, :version, y, 'open', 'active', :at, :actor, :at, :at, 1 FROM (
+                SELECT 'timed_' || lpad(i::text, 4, '0') AS d, :due_year AS y, 0 AS o, i
+                FROM generate_series(0, :due - 1) i
+                UNION ALL
+                SELECT 'timed_' || lpad((j / :per_clone)::text, 4, '0'), :first_later + j % :per_clone, 1, j
+                FROM generate_series(0, :later - 1) j
+            ) s ORDER BY o, i"""),
+            {**at, "version": definition.version, "actor": ACTOR, "due_year": DUE_YEAR, "due": due,
+             "per_clone": per_clone, "first_later": LATER_YEARS[0], "later": later})
+        conn.execute(text("""
+            INSERT INTO history (cycle_id, at, actor, action, trigger, strand, from_state, to_state, comment, data)
+            SELECT c.id, :at, c.started_by, 'start', NULL, NULL, NULL, 'open', NULL,
+                   json_build_object('definition_version', c.definition_version, 'checksum', d.checksum)
+            FROM cycles c JOIN definitions d ON d.id = c.definition_id AND d.version = c.definition_version
+            WHERE c.definition_id LIKE 'timed\\_%' ORDER BY c.id"""), at)
+        conn.execute(text(f"""
+            INSERT INTO outbox (cycle_id, event_type, payload, created_at, dispatched_at, handled_at, attempts)
+            SELECT c.id, t.event_type, CASE WHEN t.event_type = 'CycleStarted' THEN {STARTED_PAYLOAD}
+                                            ELSE {ENTERED_PAYLOAD} END, :at, :at, :at, 1
+            FROM cycles c CROSS JOIN (VALUES (1, 'CycleStarted'), (2, 'StageEntered')) t(n, event_type)
+            WHERE c.definition_id LIKE 'timed\\_%' ORDER BY c.id, t.n"""), at)
+        conn.execute(text("WITH entered AS (SELECT o.id, o.cycle_id FROM outbox o JOIN cycles c ON c.id = o.cycle_id"
+                          " WHERE o.event_type = 'StageEntered' AND c.definition_id LIKE 'timed\\_%')"
+                          + DEADLINES_FROM_ENTRIES), at)
+        due_ids = list(conn.scalars(text("SELECT id FROM cycles WHERE year = :y AND definition_id LIKE 'timed\\_%' "
+                                         "ORDER BY id"), {"y": DUE_YEAR}))
+    with app.database.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+    population = Population(label, url, app, open_cycles, due_ids)
+    population.fill_seconds = time.perf_counter() - started
+    population.definitions = clones + 1
+    check(population, now, due)
+    return population
+
+
+def count_due(population: Population, now: dt.datetime) -> tuple[int, int, int]:
+    with population.database.connect() as conn:
+        row = conn.execute(text(
+            "SELECT count(*) FILTER (WHERE due_at <= :now), count(*), "
+            "(SELECT count(*) FROM cycles WHERE status = 'active') FROM deadlines WHERE status = 'pending'"),
+            {"now": now}).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
+
+def check(population: Population, now: dt.datetime, due: int) -> None:
+    found, pending, active = count_due(population, now)
+    if (found, active) != (due, population.open_cycles):
+        raise SystemExit(f"{population.label}: {found} deadlines due and {active} open cycles; "
+                         f"expected {due} and {population.open_cycles}")
+    population.pending = pending
+
+
+def restore(population: Population, now: dt.datetime) -> None:
+    """Put the due cycles back in 'open', entered anew, with their deadlines planned from that entry."""
+    at = now - dt.timedelta(days=1)
+    with population.database.begin() as conn:
+        conn.execute(text("UPDATE cycles SET state = 'open', status = 'active', state_entered_at = :at, "
+                          "updated_at = :at, version = version + 1 WHERE id = ANY(:ids)"),
+                     {"at": at, "ids": population.due_ids})
+        conn.execute(text(f"""
+            WITH entered AS (
+                INSERT INTO outbox (cycle_id, event_type, payload, created_at, dispatched_at, handled_at, attempts)
+                SELECT c.id, 'StageEntered', {ENTERED_PAYLOAD}, :at, :at, :at, 1
+                FROM cycles c WHERE c.id = ANY(:ids) ORDER BY c.id
+                RETURNING id, cycle_id
+            )""" + DEADLINES_FROM_ENTRIES), {"at": at, "at_text": at.isoformat(), "ids": population.due_ids})
+
+
+def vacuum(population: Population) -> None:
+    with population.database.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+            "VACUUM deadlines, outbox, cycles, history")
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+
+@contextmanager
+def statements(population: Population) -> Iterator[list[tuple[str, Any]]]:
+    """Every statement the engine's database sends, with its parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(population.database, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(population.database, "before_cursor_execute", record)
+
+
+def sweep_once(population: Population, due: int) -> tuple[float, float]:
+    """One sweep of exactly `due` deadlines: its wall time and this process's CPU time."""
+    sweeper = Sweeper(population.app.engine)
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    report = sweeper.sweep()
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    if (report.done, report.skipped, report.retried) != (due, 0, 0):
+        raise SystemExit(f"{population.label}: the sweep did {report.done} done, {report.skipped} skipped, "
+                         f"{report.retried} retried; expected {due} done")
+    return wall, cpu
+
+
+def idle_sweep(population: Population, times: int) -> list[float]:
+    sweeper = Sweeper(population.app.engine)
+    walls = []
+    for _ in range(times):
+        t0 = time.perf_counter()
+        report = sweeper.sweep()
+        walls.append(time.perf_counter() - t0)
+        assert report.total() == 0
+    return walls
+
+
+def explain_claim(population: Population, claim: tuple[str, Any]) -> list[str]:
+    """The sweep's own claim statement, executed under EXPLAIN ANALYZE and rolled back."""
+    statement, parameters = claim
+    with population.database.connect() as conn:
+        trans = conn.begin()
+        try:
+            lines = [row[0] for row in conn.exec_driver_sql(
+                "EXPLAIN (ANALYZE, BUFFERS, COSTS) " + statement, parameters)]
+        finally:
+            trans.rollback()
+    return lines
+
+
+def is_claim(statement: str) -> bool:
+    return "FROM deadlines" in statement and "SKIP LOCKED" in statement
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/sweep.py",
+        description="The time of one deadline sweep with few and with many open cycles, the same number due.",
+    )
+    parser.add_argument("--database-url", default=DEFAULT_SERVER,
+                        help="the server to use: the benchmark creates its own databases there and drops them "
+                             "at the end (default: %(default)s)")
+    parser.add_argument("--small", type=int, default=1000, help="open cycles in the small database (default: %(default)s)")
+    parser.add_argument("--large", type=int, default=100_000,
+                        help="open cycles in the large database (default: %(default)s)")
+    parser.add_argument("--due", type=int, default=200,
+                        help="deadlines due at each sweep, in both databases (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed sweeps of each database (default: %(default)s)")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="untimed sweeps of each database before the rounds (default: %(default)s)")
+    parser.add_argument("--idle", type=int, default=20,
+                        help="sweeps with nothing due, timed after the rounds (default: %(default)s)")
+    parser.add_argument("--no-vacuum", action="store_true",
+                        help="leave dead rows to autovacuum instead of running VACUUM between rounds")
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.warmup < 0 or args.idle < 0:
+        parser.error("--rounds must be at least 1, --warmup and --idle at least 0")
+    if not 1 <= args.due <= 9999:
+        parser.error("--due must be between 1 and 9,999 (one definition clone per due cycle)")
+    if args.small <= args.due or args.large <= args.due:
+        parser.error("--small and --large must be more than --due")
+    if max(args.small, args.large) > (10_000 * len(LATER_YEARS)):
+        parser.error(f"at most {10_000 * len(LATER_YEARS):,} cycles")
+    return args
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def server_version(url: URL) -> str:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SHOW server_version")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def the_clock() -> dt.datetime:
+    """Just after the timed transition of DUE_YEAR, before its stage falls overdue."""
+    return end_of_day(dt.date(DUE_YEAR, 5, 1)) + dt.timedelta(hours=1)
+
+
+def run(args: argparse.Namespace) -> None:
+    work_dir = Path(tempfile.mkdtemp(prefix="cycle-bench-sweep-"))
+    started = time.perf_counter()
+    now = the_clock()
+    try:
+        with ExitStack() as stack:
+            small_url = stack.enter_context(temporary_database(args.database_url, "small"))
+            large_url = stack.enter_context(temporary_database(args.database_url, "large"))
+            print(f"strategy-cycle sweep benchmark, {dt.date.today().isoformat()}")
+            print(f"  machine:    {os.cpu_count()} CPUs ({cpu_model()}), load average "
+                  + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+            print(f"  software:   Python {platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, "
+                  f"PostgreSQL {server_version(small_url)} at {small_url.host}:{small_url.port}")
+            print(f"  clock:      {now.isoformat()} (the sweep's 'now'); definition {TIMED.relative_to(REPO)}")
+            populations = []
+            for label, url, size in (("small", small_url, args.small), ("large", large_url, args.large)):
+                print(f"setup: {label}: {size:,} open cycles, {args.due} of them due", flush=True)
+                population = fill(label, url, work_dir, size, args.due, now)
+                stack.callback(population.app.close)
+                populations.append(population)
+                print(f"  filled in {population.fill_seconds:.1f} s: {population.definitions:,} definition "
+                      f"versions, {population.pending:,} pending deadlines", flush=True)
+            measure_all(args, populations, now)
+            report(args, populations)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    print(f"\ntotal {time.perf_counter() - started:.0f} s; the scratch databases are dropped")
+
+
+def measure_all(args: argparse.Namespace, populations: list[Population], now: dt.datetime) -> None:
+    claim: tuple[str, Any] | None = None
+    for population in populations:
+        # Warm-up: caches (definition snapshots, compiled machines, SQLAlchemy's statement cache).
+        for i in range(args.warmup):
+            with statements(population) as seen:
+                sweep_once(population, args.due)
+            if i == 0:
+                population.statements = (len(seen) - 1) / args.due  # the last claim finds nothing
+                claim = next(s for s in seen if is_claim(s[0]))
+            restore(population, now)
+            if not args.no_vacuum:
+                vacuum(population)
+    print(f"rounds: {args.rounds} sweeps of each database, alternating", flush=True)
+    for _ in range(args.rounds):
+        for population in populations:
+            check(population, now, args.due)
+            wall, cpu = sweep_once(population, args.due)
+            population.sweeps.append(wall)
+            population.cpus.append(cpu)
+            restore(population, now)
+            if not args.no_vacuum:
+                vacuum(population)
+    large = populations[-1]
+    if claim is None:
+        with statements(large) as seen:
+            sweep_once(large, args.due)
+        claim = next(s for s in seen if is_claim(s[0]))
+        restore(large, now)
+    print(f"\nThe sweep's claim query, on the large database ({large.open_cycles:,} open cycles, "
+          f"{args.due} due), under EXPLAIN (ANALYZE, BUFFERS), rolled back:")
+    print("  " + " ".join(claim[0].split()))
+    for line in explain_claim(large, claim):
+        print(f"    {line}")
+    for population in populations:
+        check(population, now, args.due)
+        sweep_once(population, args.due)  # leaves nothing due
+        population.idle = idle_sweep(population, args.idle)
+
+
+def report(args: argparse.Namespace, populations: list[Population]) -> None:
+    print("\nOne sweep, medians of the rounds")
+    header = (f"  {'database':<8} {'open cycles':>12} {'pending deadlines':>18} {'due':>5} {'sweep ms':>9} "
+              f"{'min-max':>13} {'ms/deadline':>12} {'CPU ms/deadline':>16} {'stmts/deadline':>15} "
+              f"{'idle sweep ms':>14}")
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    for p in populations:
+        wall = statistics.median(p.sweeps) * 1e3
+        idle = f"{statistics.median(p.idle) * 1e3:.2f}" if p.idle else "n/a"
+        print(f"  {p.label:<8} {p.open_cycles:>12,} {p.pending:>18,} {args.due:>5} {wall:>9.0f} "
+              f"{min(p.sweeps) * 1e3:>6.0f}-{max(p.sweeps) * 1e3:<6.0f} {wall / args.due:>12.2f} "
+              f"{statistics.median(p.cpus) * 1e3 / args.due:>16.2f} {p.statements:>15.1f} {idle:>14}")
+    small, large = populations
+    ratio = statistics.median(large.sweeps) / statistics.median(small.sweeps)
+    print(f"\n  ratio t({large.open_cycles:,})/t({small.open_cycles:,})  {ratio:.2f}   (aim: 1.5 or less)")
+    if small.idle and large.idle:
+        print(f"  idle ratio               {statistics.median(large.idle) / statistics.median(small.idle):.2f}"
+              "   (a sweep with nothing due: one claim that finds nothing)")
+    print(f"  between rounds: {'no VACUUM (autovacuum only)' if args.no_vacuum else 'VACUUM of the touched tables'}")
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(f"stopped by signal {signum}; cleaning up")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    # A plain `kill` (SIGTERM) unwinds like Ctrl-C, so the finally blocks clean up.
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        run(args)
+    except sqlalchemy.exc.OperationalError as exc:
+        server = make_url(db.normalise_url(args.database_url)).render_as_string(hide_password=True)
+        raise SystemExit(f"error: PostgreSQL at {server} could not be used ({exc.orig or exc}); start it with "
+                         "'make services' or give --database-url") from None
+
+
+if __name__ == "__main__":
+    main()
