@@ -221,9 +221,6 @@ class Planned:
     rule: str
     kind: str
 
-    def render_key(self) -> tuple[str, str, str]:
-        return (self.stage, self.rule, f"{self.kind}")
-
 
 def way_forward(definition: Definition, stage: str) -> str | None:
     options = definition.transitions_from(stage)

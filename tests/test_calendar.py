@@ -17,7 +17,6 @@ from workflow.calendar import (
     last_working_day,
     nth_weekday,
     working_days_between,
-    working_days_in,
 )
 from workflow.definition import (
     DateExpr,
@@ -130,11 +129,6 @@ def test_working_days_between_counts_after_start_up_to_end() -> None:
     assert working_days_between(D(2022, 2, 7), D(2022, 2, 7)) == 0
     for start, count in ((D(2021, 12, 20), 12), (D(2022, 8, 25), -3)):
         assert working_days_between(start, add_working_days(start, count)) == count
-
-
-def test_working_days_in() -> None:
-    week = [D(2021, 12, 24) + dt.timedelta(days=i) for i in range(7)]  # Fri 24 to Thu 30 December
-    assert working_days_in(week) == [D(2021, 12, 24), D(2021, 12, 29), D(2021, 12, 30)]
 
 
 # --- months and weekdays -------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar as _stdlib_calendar
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 
 import holidays
@@ -152,6 +152,3 @@ class Timeline:
             rows.append((self.milestone(meeting.id), meeting.id, meeting.title))
         return sorted(rows)
 
-
-def working_days_in(days: Iterable[dt.date]) -> list[dt.date]:
-    return [d for d in days if is_working_day(d)]
