@@ -148,17 +148,21 @@ def plan(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime)
     due = Timeline(definition, cycle.year).stage_due(stage.id)
     if due is None:
         return
-    for rule_id in stage.reminders:
-        for occurrence in first_occurrences(definition.reminders[rule_id], due, event.created_at):
-            _add(session, cycle, stage.id, event.id, occurrence, now)
+    occurrences = [occurrence for rule_id in stage.reminders
+                   for occurrence in first_occurrences(definition.reminders[rule_id], due, event.created_at)]
+    _add(session, cycle, stage.id, event.id, occurrences, now)
 
 
-def _add(session: Session, cycle: Cycle, stage: str, entry: int, occurrence: Occurrence, now: dt.datetime) -> None:
-    key = f"{entry}:{REMINDER}:{occurrence.label}"
-    if session.scalars(select(Deadline.id).where(Deadline.key == key)).first() is None:
-        session.add(Deadline(key=key, cycle_id=cycle.id, stage=stage, strand=None, kind=REMINDER, trigger=None,
-                             entry=entry, due_at=occurrence.when, status="pending", attempts=0, created_at=now,
-                             data={"rule": occurrence.rule, "kind": occurrence.kind, "n": occurrence.n}))
+def _add(session: Session, cycle: Cycle, stage: str, entry: int, occurrences: Occurrence | list[Occurrence],
+         now: dt.datetime) -> None:
+    """A deadline row per occurrence, in one statement; an occurrence planned already (same key) is kept."""
+    from workflow.deadlines import insert_pending, pending_row
+
+    insert_pending(session, [
+        pending_row(key=f"{entry}:{REMINDER}:{occurrence.label}", cycle_id=cycle.id, stage=stage, strand=None,
+                    kind=REMINDER, trigger=None, entry=entry, due_at=occurrence.when, now=now,
+                    data={"rule": occurrence.rule, "kind": occurrence.kind, "n": occurrence.n})
+        for occurrence in (occurrences if isinstance(occurrences, list) else [occurrences])])
 
 
 def papers_for(session: Session, cycle: Cycle, definition: Definition, stage: Stage, person: str) -> list[dict[str, Any]]:

@@ -202,13 +202,15 @@ class Paper(Base):
 class Deadline(Base):
     """Something that must happen at a time: a timed transition, a stage falling overdue.
 
-    The sweep claims due rows through the (status, due_at) index, so its cost follows
-    what is due, not how many cycles exist.
+    The sweep claims due rows through the partial index on (due_at, id) of the pending rows,
+    in that order, so its cost follows what is due, not how many cycles exist (nor how many
+    pending rows share one `due_at`, as the 09:00 reminders do). A query can only use that
+    index when it says `status = 'pending'` as a literal, not as a bound parameter.
     """
 
     __tablename__ = "deadlines"
     __table_args__ = (
-        Index("ix_deadlines_due", "due_at", postgresql_where=text("status = 'pending'"),
+        Index("ix_deadlines_due", "due_at", "id", postgresql_where=text("status = 'pending'"),
               sqlite_where=text("status = 'pending'")),
     )
 

@@ -10,17 +10,19 @@ redelivered or duplicated event does its work once.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from .engine import Engine
-from .models import Effect, OutboxEvent
+from .models import Base, Effect, OutboxEvent
 
 log = logging.getLogger(__name__)
 
@@ -30,35 +32,59 @@ Handler = Callable[..., object]
 Prepare = Callable[[int], Any]
 """Slow work done outside the write transaction (rendering), its result handed to the handler."""
 
+# Core statements built once: the worker runs them for every event, and reads nothing back as ORM objects.
+OUTBOX: Table = Base.metadata.tables["outbox"]
+EFFECTS: Table = Base.metadata.tables["effects"]
+# `handled_at IS NULL` is the predicate of the partial index ix_outbox_pending, written as SQL, not a parameter.
+UNPUBLISHED = (select(OUTBOX.c.id, OUTBOX.c.event_type)
+               .where(OUTBOX.c.handled_at.is_(None), OUTBOX.c.id > bindparam("after"),
+                      or_(OUTBOX.c.dispatched_at.is_(None), OUTBOX.c.dispatched_at < bindparam("stale")))
+               .order_by(OUTBOX.c.id)
+               .limit(bindparam("batch"))
+               .with_for_update(skip_locked=True))
+# SET dispatched_at takes the value given at execution.
+MARK_DISPATCHED = (update(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+                   .values(attempts=OUTBOX.c.attempts + 1))
+EVENT = select(OUTBOX).where(OUTBOX.c.id == bindparam("event_id"))
+# SET handled_at takes the value given at execution; a row handled already is left as it is.
+MARK_HANDLED = update(OUTBOX).where(OUTBOX.c.id == bindparam("event_id"), OUTBOX.c.handled_at.is_(None))
+# The same for an event of a type no handler wants: most types, marked handled without being read.
+MARK_UNWANTED = MARK_HANDLED.where(OUTBOX.c.event_type.not_in(bindparam("wanted", expanding=True)))
+INSERT_EFFECT = insert(EFFECTS)
+
 
 def wall_clock() -> dt.datetime:
     """Delivery bookkeeping runs on real time, whatever simulated time the cycles are on."""
     return dt.datetime.now(dt.UTC)
 
 
-def relay(engine: Engine, publish: Publish, *, limit: int = 500, redeliver_after: float = 300.0) -> int:
-    """Publish up to `limit` unhandled events; returns how many were published.
+def relay(engine: Engine, publish: Publish, *, limit: int = 500, batch: int = 100,
+          redeliver_after: float = 300.0) -> int:
+    """Publish up to `limit` unhandled events, `batch` to a transaction; returns how many were published.
 
-    Rows are locked (SKIP LOCKED on PostgreSQL) so two relays never publish the same row
-    at once. Publishing happens before the commit that marks the rows: a relay that
-    dies in between causes a redelivery, which the handlers absorb.
+    Each batch's rows are locked (SKIP LOCKED on PostgreSQL) so two relays never publish the same
+    row at once, published, and then marked dispatched by the commit: a relay that dies in between
+    causes a redelivery, which the handlers absorb. Small batches keep those locks short, so a worker
+    marking one of the rows handled waits for one batch's publishing, not for `limit` events'.
     """
-    now = wall_clock()
-    stale = now - dt.timedelta(seconds=redeliver_after)
-    with engine.unit_of_work() as session:
-        rows = session.scalars(
-            select(OutboxEvent)
-            .where(OutboxEvent.handled_at.is_(None))
-            .where(or_(OutboxEvent.dispatched_at.is_(None), OutboxEvent.dispatched_at < stale))
-            .order_by(OutboxEvent.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for row in rows:
-            publish(row.id, row.event_type)
-            row.dispatched_at = now
-            row.attempts += 1
-        return len(rows)
+    if batch < 1:
+        raise ValueError("the relay's batch must be at least one row")
+    stale = wall_clock() - dt.timedelta(seconds=redeliver_after)
+    published = after = 0
+    while published < limit:
+        size = min(batch, limit - published)
+        with engine.unit_of_work() as session:
+            connection = session.connection()
+            rows = connection.execute(UNPUBLISHED, {"after": after, "stale": stale, "batch": size}).all()
+            for event_id, event_type in rows:
+                publish(event_id, event_type)
+            if rows:
+                connection.execute(MARK_DISPATCHED, {"ids": [row.id for row in rows], "dispatched_at": wall_clock()})
+        published += len(rows)
+        if len(rows) < size:
+            break
+        after = rows[-1].id  # this call goes on past its own batches, never back over them
+    return published
 
 
 @dataclass
@@ -73,44 +99,53 @@ class Handlers:
     def handle(self, engine: Engine, event_id: int) -> list[str]:
         """Run every handler of the event that has not yet run; returns the names that ran now."""
         ran: list[str] = []
-        with engine.sessions() as session:
-            event = session.get(OutboxEvent, event_id)
+        with engine.unit_of_work() as session:
+            connection = session.connection()
+            if connection.execute(MARK_UNWANTED, {"event_id": event_id, "handled_at": wall_clock(),
+                                                  "wanted": list(self.by_type)}).rowcount:
+                return ran  # nothing listens to it: handled, in one statement
+            event = connection.execute(EVENT, {"event_id": event_id}).first()
             if event is None:
                 log.warning("event %s is not in the outbox; nothing to do", event_id)
                 return ran
             if event.handled_at is not None:
                 return ran
-            event_type = event.event_type
-        for name, handler, prepare in self.by_type.get(event_type, []):
-            if self._run_once(engine, event_id, name, handler, prepare):
+        for name, handler, prepare in self.by_type.get(event.event_type, []):
+            if self._run_once(engine, event, name, handler, prepare):
                 ran.append(name)
-                log.info("event %s (%s): %s done", event_id, event_type, name)
+                log.info("event %s (%s): %s done", event_id, event.event_type, name)
         with engine.unit_of_work() as session:
-            event = session.get(OutboxEvent, event_id)
-            if event is not None and event.handled_at is None:
-                event.handled_at = wall_clock()
+            session.connection().execute(MARK_HANDLED, {"event_id": event_id, "handled_at": wall_clock()})
         return ran
 
     @staticmethod
-    def _run_once(engine: Engine, event_id: int, name: str, handler: Handler, prepare: Prepare | None) -> bool:
-        key = f"{name}:{event_id}"
+    def _run_once(engine: Engine, event: Row[Any], name: str, handler: Handler, prepare: Prepare | None) -> bool:
+        key = f"{name}:{event.id}"
         extra: tuple[Any, ...] = ()
         if prepare is not None:
+            # Done already? Then do not render again.
             with engine.sessions() as session:
                 if session.get(Effect, key) is not None:
                     return False
-            extra = (prepare(event_id),)
+            extra = (prepare(event.id),)
         try:
             with engine.unit_of_work() as session:
-                if session.get(Effect, key) is not None:
-                    return False
-                # Claim the effect first: a concurrent duplicate blocks here, then fails, and does nothing.
-                session.add(Effect(key=key, event_id=event_id, created_at=wall_clock()))
-                session.flush()
-                event = session.get(OutboxEvent, event_id)
-                assert event is not None
-                handler(session, event, engine.clock.now(), *extra)
+                # Claim the effect first: a duplicate, done already or being done by a concurrent delivery
+                # (which this waits for), fails here with IntegrityError and does nothing.
+                session.connection().execute(INSERT_EFFECT, {"key": key, "event_id": event.id,
+                                                             "created_at": wall_clock()})
+                handler(session, _attached(session, event), engine.clock.now(), *extra)
                 return True
         except IntegrityError:
-            log.info("effect %s was already done by another worker", key)
+            log.info("effect %s was done already (a redelivery, or another worker)", key)
             return False
+
+
+def _attached(session: Session, row: Row[Any]) -> OutboxEvent:
+    """The event as a persistent object of `session`, made from the row read once per delivery, not read again."""
+    values = dict(row._mapping)
+    values["payload"] = copy.deepcopy(values["payload"])  # each handler its own, as if loaded
+    event = OutboxEvent(**values)
+    make_transient_to_detached(event)  # as if loaded: every attribute committed, nothing to flush
+    session.add(event)
+    return event
