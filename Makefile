@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck unit services bench clean
+.PHONY: install demo test lint typecheck unit services bench bench-all clean
 
 # WeasyPrint (PDF documents) needs Pango, HarfBuzz and a font from the system.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
@@ -42,6 +42,13 @@ unit: $(STAMP)
 
 bench: $(STAMP) services
 	$(BIN)/python bench/transitions.py
+
+# Every benchmark, about six minutes; figures and what they mean: docs/performance.md.
+bench-all: bench
+	$(BIN)/python bench/sweep.py
+	$(BIN)/python bench/relay.py
+	$(BIN)/python bench/mail.py
+	$(BIN)/python bench/documents.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
