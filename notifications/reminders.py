@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from workflow.calendar import Timeline, add_working_days, working_days_between
 from workflow.clock import at_local, local_date
-from workflow.deadlines import Sweeper, end_of_day
+from workflow.deadlines import Sweeper, end_of_day, insert_pending, pending_row
 from workflow.definition import Definition, Meeting, PapersGate, ReminderRule, Stage
 from workflow.engine import Engine
 from workflow.models import Cycle, Deadline, Mail, OutboxEvent, Paper
@@ -156,7 +156,6 @@ def plan(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime)
 def _add(session: Session, cycle: Cycle, stage: str, entry: int, occurrences: Occurrence | list[Occurrence],
          now: dt.datetime) -> None:
     """A deadline row per occurrence, in one statement; an occurrence planned already (same key) is kept."""
-    from workflow.deadlines import insert_pending, pending_row
 
     insert_pending(session, [
         pending_row(key=f"{entry}:{REMINDER}:{occurrence.label}", cycle_id=cycle.id, stage=stage, strand=None,
