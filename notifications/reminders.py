@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from workflow.calendar import Timeline, add_working_days, working_days_between
 from workflow.clock import at_local, local_date
-from workflow.deadlines import Sweeper, end_of_day, insert_pending, pending_row
+from workflow.deadlines import end_of_day, entered_stage, insert_pending, pending_row
 from workflow.definition import Definition, Meeting, PapersGate, ReminderRule, Stage
 from workflow.engine import Engine
 from workflow.models import Cycle, Deadline, Mail, OutboxEvent, Paper
@@ -140,11 +140,10 @@ def message_id(key: str, domain: str = "strategy-cycle.invalid") -> str:
 
 def plan(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime) -> None:
     """The StageEntered handler: a deadline row for every first occurrence of the stage's reminders."""
-    cycle = session.get(Cycle, event.cycle_id, with_for_update=True)
-    if cycle is None or not Sweeper.is_current_entry(session, cycle, event.payload["stage"], event.id):
+    entered = entered_stage(engine, session, event)
+    if entered is None:
         return
-    definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
-    stage = definition.stages[event.payload["stage"]]
+    cycle, definition, stage = entered
     due = Timeline(definition, cycle.year).stage_due(stage.id)
     if due is None:
         return

@@ -125,3 +125,13 @@ def test_a_bad_clock_setting_is_explained(cli) -> None:  # type: ignore[no-untyp
     result = cli("list", now="next tuesday")
     assert result.exit_code == 1
     assert "CYCLE_NOW='next tuesday' is not a date and time" in result.stderr
+
+
+def test_an_unreachable_database_is_explained(tmp_path: Path) -> None:
+    env = {"CYCLE_DATA_DIR": str(tmp_path), "CYCLE_DATABASE_URL": "postgresql://clerk:secret@127.0.0.1:1/cycles",
+           "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS), "CYCLE_NOW": ""}
+    result = CliRunner().invoke(main, ["list"], env=env)
+    assert result.exit_code == 5
+    assert "cannot use the database at postgresql://clerk:***@127.0.0.1:1/cycles" in result.stderr
+    assert "check CYCLE_DATABASE_URL" in result.stderr
+    assert "secret" not in result.stderr and "Traceback" not in result.stderr

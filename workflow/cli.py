@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from . import db as database
 from .app import App, build
@@ -40,6 +42,13 @@ class CycleGroup(click.Group):
         except CycleError as exc:
             err.print(f"[bold red]error:[/] {plain(str(exc))}")
             sys.exit(exc.exit_code)
+        except OperationalError as exc:
+            # The database is down or unreachable: say which one and what to check, not a traceback.
+            url = make_url(Settings.from_env().database_url).render_as_string(hide_password=True)
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            err.print(f"[bold red]error:[/] cannot use the database at {plain(url)} ({plain(reason)}); check "
+                      "CYCLE_DATABASE_URL and that the server is running, then try again. Nothing was written.")
+            sys.exit(5)
 
 
 def plain(text: str) -> str:

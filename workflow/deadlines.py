@@ -22,6 +22,7 @@ from sqlalchemy.sql.expression import ColumnClause, Executable
 
 from .calendar import Timeline, add_working_days
 from .clock import LOCAL, at_local, local_date
+from .definition import Definition, Stage
 from .engine import SYSTEM_ACTOR, Engine
 from .errors import ConcurrentChange, GateNotMet, Refused
 from .models import Base, Cycle, Deadline, HistoryEntry, OutboxEvent
@@ -78,15 +79,25 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime(following.year, following.month, following.day, tzinfo=LOCAL).astimezone(dt.UTC)
 
 
-def plan_stage(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime) -> None:
-    """The StageEntered handler: create the stage's deadline rows (idempotent by key)."""
-    # Locking the cycle row orders this against an officer's command on the same cycle: either the
-    # command sees (and cancels) the deadlines made here, or this sees that the stage was left.
+def entered_stage(engine: Engine, session: Session, event: OutboxEvent) -> tuple[Cycle, Definition, Stage] | None:
+    """For a StageEntered handler: the cycle, locked, if it is still in the stage this event entered.
+
+    Locking the cycle row orders the handler against an officer's command on the same cycle:
+    either the command sees (and cancels) what the handler plans, or the handler sees the stage left.
+    """
     cycle = session.get(Cycle, event.cycle_id, with_for_update=True)
     if cycle is None or not Sweeper.is_current_entry(session, cycle, event.payload["stage"], event.id):
-        return
+        return None
     definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
-    stage = definition.stages[event.payload["stage"]]
+    return cycle, definition, definition.stages[event.payload["stage"]]
+
+
+def plan_stage(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime) -> None:
+    """The StageEntered handler: create the stage's deadline rows (idempotent by key)."""
+    entered = entered_stage(engine, session, event)
+    if entered is None:
+        return
+    cycle, definition, stage = entered
     timeline = Timeline(definition, cycle.year)
     planned: list[tuple[str, str | None, str | None, dt.datetime]] = []
     due = timeline.stage_due(stage.id)
