@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.actuals import timeline_of
 from workflow.calendar import Timeline, add_working_days, working_days_between
 from workflow.clock import at_local, local_date
 from workflow.deadlines import end_of_day, entered_stage, insert_pending, pending_row
@@ -144,7 +145,7 @@ def plan(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime)
     if entered is None:
         return
     cycle, definition, stage = entered
-    due = Timeline(definition, cycle.year).stage_due(stage.id)
+    due = timeline_of(session, cycle, definition).stage_due(stage.id)
     if due is None:
         return
     occurrences = [occurrence for rule_id in stage.reminders
@@ -183,7 +184,7 @@ def send_action(engine: Engine, domain: str) -> Callable[[Session, Deadline, Cyc
         stage = definition.stages[row.stage]
         rule = definition.reminders[row.data["rule"]]
         occurrence = Occurrence(rule.id, row.data["kind"], row.data["n"], row.due_at)
-        timeline = Timeline(definition, cycle.year)
+        timeline = timeline_of(session, cycle, definition)
         due = timeline.milestone(stage.id)
         renderer = Renderer(engine.catalog.templates_for_snapshot(definition))
         meeting = stage_meeting(definition, stage, due, timeline)

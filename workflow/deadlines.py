@@ -20,7 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnClause, Executable
 
-from .calendar import Timeline, add_working_days
+from .actuals import timeline_of
+from .calendar import add_working_days
 from .clock import LOCAL, at_local, local_date
 from .definition import Definition, Stage
 from .engine import SYSTEM_ACTOR, Engine
@@ -98,7 +99,7 @@ def plan_stage(engine: Engine, session: Session, event: OutboxEvent, now: dt.dat
     if entered is None:
         return
     cycle, definition, stage = entered
-    timeline = Timeline(definition, cycle.year)
+    timeline = timeline_of(session, cycle, definition)
     planned: list[tuple[str, str | None, str | None, dt.datetime]] = []
     due = timeline.stage_due(stage.id)
     if due is not None and not stage.final:
@@ -206,8 +207,8 @@ class Sweeper:
         session.add(HistoryEntry(cycle_id=cycle.id, at=now, actor=SYSTEM_ACTOR, action="overdue", trigger=None,
                                  strand=None, from_state=cycle.state, to_state=cycle.state, comment=None,
                                  data={"stage": row.stage, "due_at": row.due_at.isoformat()}))
-        due = Timeline(self.engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version),
-                       cycle.year).stage_due(row.stage)
+        due = timeline_of(session, cycle, self.engine.catalog.snapshot(
+            session, cycle.definition_id, cycle.definition_version)).stage_due(row.stage)
         self._event(session, cycle, now, "StageOverdue", stage=row.stage, deadline_id=row.id,
                     due=due.isoformat() if due else None)
         return "done"
@@ -238,6 +239,11 @@ class Sweeper:
                 self.engine.fire_in(session, cycle.id, row.trigger, SYSTEM_ACTOR, strand=row.strand,
                                     comment="Fired by the scheduler on the date the definition sets")
             return "done"
+        except GateNotMet as refused:
+            # The strand has not run its minimum length yet: try again at the end of the next working day.
+            row.last_error = str(refused)
+            row.due_at = end_of_day(add_working_days(local_date(now), 1) - dt.timedelta(days=1))
+            return "pending"
         except Refused as refused:
             # e.g. the survey was closed by hand already, or never launched: nothing to do, said why.
             row.last_error = str(refused)

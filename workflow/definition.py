@@ -69,7 +69,82 @@ class MilestoneDate:
     working_days: int = 0  # negative: before
 
 
-DateExpr = MonthDate | DayMonthDate | FixedDate | NthWeekdayDate | MilestoneDate
+PERIOD_UNITS = ("days", "weeks", "months", "years", "working days")
+
+
+@dataclass(frozen=True)
+class Period:
+    """'6 weeks', '3 months', '10 working days': a length of time as people say it."""
+
+    amount: int
+    unit: str  # one of PERIOD_UNITS
+
+    def __str__(self) -> str:
+        unit = self.unit if self.amount != 1 else self.unit.replace("days", "day").rstrip("s")
+        return f"{self.amount} {unit}"
+
+
+ENTERED = "entered"
+FIRED = "fired"
+
+
+@dataclass(frozen=True)
+class PeriodDate:
+    """'6 weeks after consultation entered', '3 years after order_made', '3 months before in_force'.
+
+    `event` is "" for a planned milestone (a stage's due date or a meeting), ENTERED for when a
+    stage was entered, FIRED for when a transition fired: planned until the cycle knows them.
+    """
+
+    period: Period
+    milestone: str
+    event: str = ""
+    before: bool = False
+
+    @property
+    def key(self) -> str:
+        return milestone_key(self.milestone, self.event)
+
+
+def milestone_key(name: str, event: str = "") -> str:
+    """How a timeline names a milestone: 'consultation', 'entered:consultation', 'fired:make_order'."""
+    return f"{event}:{name}" if event else name
+
+
+DateExpr = MonthDate | DayMonthDate | FixedDate | NthWeekdayDate | MilestoneDate | PeriodDate
+
+
+# --- lengths and blackout periods -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Blackout:
+    """A named period nothing may overlap (or that lengthens what overlaps it).
+
+    Yearly ones give `yearly` as ((from month, day), (to month, day)), which may cross New
+    Year; others list their dates, one (from, to) pair per occurrence.
+    """
+
+    id: str
+    title: str
+    yearly: tuple[tuple[int, int], tuple[int, int]] | None = None
+    dates: tuple[tuple[FixedDate, FixedDate], ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long a stage or strand must or may run, and the blackout periods it respects."""
+
+    at_least: Period | None = None
+    at_most: Period | None = None
+    outside: tuple[str, ...] = ()  # blackouts it may not overlap
+    extended_by: tuple[str, ...] = ()  # blackouts that lengthen it by their length
+    line: int | None = None  # of the stage or strand, for a plan that breaks them
+    field: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.at_least or self.at_most or self.outside or self.extended_by)
 
 
 # --- directory -------------------------------------------------------------
@@ -144,7 +219,16 @@ class StrandsGate:
     stage: str
 
 
-Gate = DecisionGate | PapersGate | NotBeforeGate | StrandsGate
+@dataclass(frozen=True)
+class MinimumLengthGate:
+    """The stage (or one of its strands) has run at least `period` since it was entered."""
+
+    stage: str
+    period: Period
+    strand: str | None = None
+
+
+Gate = DecisionGate | PapersGate | NotBeforeGate | StrandsGate | MinimumLengthGate
 
 
 # --- the machine -------------------------------------------------------------
@@ -182,6 +266,7 @@ class Strand:
     owner: str | None = None
     due: DateExpr | None = None
     at: tuple[tuple[str, DateExpr], ...] = ()  # timed strand triggers
+    timing: Timing = Timing()
 
 
 @dataclass(frozen=True)
@@ -194,6 +279,7 @@ class Stage:
     final: bool = False
     strands: tuple[Strand, ...] = ()
     reminders: tuple[str, ...] = ()
+    timing: Timing = Timing()
 
     def strand(self, strand_id: str) -> Strand | None:
         return next((s for s in self.strands if s.id == strand_id), None)
@@ -228,6 +314,9 @@ class DocumentSpec:
 COMMANDS = ("start", "decide", "attach")
 """Commands whose roles the definition sets under `permissions`."""
 
+ADMIN_COMMANDS = ("migrate",)
+"""Permissions a definition may grant; with none granted, nobody may do them."""
+
 
 @dataclass(frozen=True)
 class Definition:
@@ -251,6 +340,7 @@ class Definition:
     source: str = field(default="", compare=False, repr=False)
     path: str = field(default="", compare=False)
     checksum: str = field(default="", compare=False)
+    blackouts: dict[str, Blackout] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, int]:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .definition import DecisionGate, Definition, NotBeforeGate, PapersGate, StrandsGate
+from .definition import (
+    DecisionGate,
+    Definition,
+    MinimumLengthGate,
+    NotBeforeGate,
+    PapersGate,
+    StrandsGate,
+)
 
 
 def _label(text: str) -> str:
@@ -27,6 +34,8 @@ def mermaid(definition: Definition) -> str:
                     gates.append("not before date")
                 case StrandsGate(_):
                     gates.append("all strands complete")
+                case MinimumLengthGate(_, period, _):
+                    gates.append(f"runs at least {period}")
         when = " (timed)" if t.at else ""
         guard = f" [{', '.join(gates)}]" if gates else ""
         for source in t.sources:

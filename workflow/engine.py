@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import gates as gate_rules
+from .actuals import timeline_of
 from .calendar import Timeline, working_days_between
 from .catalog import Catalog
 from .clock import Clock, local_date
@@ -40,6 +41,7 @@ from .definition import (
 from .errors import (
     ConcurrentChange,
     CycleFinished,
+    GateNotMet,
     InvalidInput,
     NotFound,
     RoleMissing,
@@ -58,6 +60,7 @@ from .models import (
     Paper,
     StrandState,
 )
+from .planning import check_plan
 from .storage import PaperStore
 
 SYSTEM_ACTOR = "system"
@@ -410,8 +413,8 @@ class Engine:
                 spec = definition.stages[stage].strand(strand)
                 lifecycle = definition.lifecycles[spec.lifecycle] if spec else None
                 strands[strand] = (stage, state, bool(lifecycle and state in lifecycle.finals))
-        return Facts(today=local_date(now), timeline=Timeline(definition, cycle.year), decisions=decisions,
-                     papers=papers, strands=strands)
+        return Facts(today=local_date(now), timeline=timeline_of(session, cycle, definition), decisions=decisions,
+                     papers=papers, strands=strands, entered={cycle.state: local_date(cycle.state_entered_at)})
 
     @staticmethod
     def _gates_of(transitions: Iterable[Transition]) -> list[Gate]:
@@ -431,6 +434,7 @@ class Engine:
         self._require(definition, actor, "start")
         if not 2000 <= year <= 2100:
             raise InvalidInput(f"{year} is not a cycle year this engine can plan for (2000 to 2100)")
+        check_plan(definition, year)
         key = f"{definition.id}-{year}"
         now = self.clock.now()
         try:
@@ -553,6 +557,9 @@ class Engine:
         before = row.state
         machine.fire(before, trigger, ctx, what=f"strand '{strand}'")
         after = ctx.taken.dest if ctx.taken else before
+        too_soon = gate_rules.strand_reasons(definition, ctx.facts, row.stage, strand, after)
+        if too_soon:
+            raise GateNotMet(f"'{trigger}' is not possible yet: " + "; ".join(too_soon), too_soon)
         history = self._history_row(cycle, now, actor, "fire", trigger=trigger, strand=strand, from_state=before,
                                     to_state=after, comment=comment, data=data or {})
         rows = [self._event_row(cycle, now, "StrandChanged", strand=strand, stage=row.stage, from_state=before,

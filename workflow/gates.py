@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .calendar import Timeline
+from .calendar import Timeline, add_period, whole_periods
 from .definition import (
     DecisionGate,
     Definition,
     Gate,
+    MinimumLengthGate,
     NotBeforeGate,
     PapersGate,
     StrandsGate,
@@ -38,6 +39,8 @@ class Facts:
     papers: set[str] = field(default_factory=set)
     # strand id -> (stage, state, is_final)
     strands: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+    # the stage the cycle is in -> the day it was entered (its strands opened the same day)
+    entered: dict[str, dt.date] = field(default_factory=dict)
 
 
 def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
@@ -76,8 +79,34 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
                 names = ", ".join(f"'{s.title}'" for s in open_strands if s is not None)
                 return f"these strands of the {definition.stages[stage].title.lower()} are not complete: {names}"
             return None
+        case MinimumLengthGate(stage, period, strand):
+            since = facts.entered.get(stage)
+            if since is None:  # the cycle is not in that stage: the gate is another source's
+                return None
+            earliest = add_period(since, period)
+            if facts.today >= earliest:
+                return None
+            spec = definition.stages[stage]
+            found = spec.strand(strand) if strand else None
+            name = (found.title if found else spec.title).lower()
+            ran = whole_periods(since, facts.today, period.unit)
+            unit = period.unit if ran != 1 else period.unit[:-1]
+            return (f"the {name} has run {ran} {unit} of the {period.amount} it must run; it can close on "
+                    f"{earliest:%A %-d %B %Y}")
     raise TypeError(f"not a gate: {gate!r}")
 
 
 def reasons(gates: tuple[Gate, ...], definition: Definition, facts: Facts) -> list[str]:
     return [reason for gate in gates if (reason := unmet(gate, definition, facts)) is not None]
+
+
+def strand_reasons(definition: Definition, facts: Facts, stage: str, strand: str, dest: str) -> list[str]:
+    """Why a strand may not reach `dest` yet: a strand with `at_least` may not finish before it has run that long.
+
+    Strands share their lifecycle's transitions, so this gate is the strand's own, not the transition's.
+    """
+    spec = definition.stages[stage].strand(strand)
+    if spec is None or spec.timing.at_least is None or dest not in definition.lifecycles[spec.lifecycle].finals:
+        return []
+    reason = unmet(MinimumLengthGate(stage, spec.timing.at_least, strand), definition, facts)
+    return [reason] if reason else []

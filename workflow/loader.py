@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,8 +23,12 @@ import yaml
 from . import yamlfile
 from .calendar import MilestoneLoop, Timeline
 from .definition import (
+    ADMIN_COMMANDS,
     COMMANDS,
+    ENTERED,
+    FIRED,
     SYSTEM_ROLE,
+    Blackout,
     Board,
     DateExpr,
     DayMonthDate,
@@ -37,15 +42,19 @@ from .definition import (
     Meeting,
     Membership,
     MilestoneDate,
+    MinimumLengthGate,
     MonthDate,
     NotBeforeGate,
     NthWeekdayDate,
     PapersGate,
+    Period,
+    PeriodDate,
     Person,
     ReminderRule,
     Stage,
     Strand,
     StrandsGate,
+    Timing,
     Transition,
 )
 from .errors import DefinitionError, Problem
@@ -74,17 +83,27 @@ OFFSET = re.compile(r"^(\d+)\s+working\s+days?\s+(before|after)\s+([a-z][a-z0-9_
 DAY_MONTH = re.compile(r"^(\d{1,2})\s+([a-z]+)$", re.I)
 MAX_OFFSET = 366  # working days; more than a cycle year is a typo, and would take long to count
 NTH_WEEKDAY = re.compile(r"^(first|second|third|fourth|last)\s+([a-z]+)\s+of\s+([a-z]+)$", re.I)
+# '6 weeks', '3 calendar months', '10 working days'
+PERIOD = re.compile(r"^(\d+)\s+(?:calendar\s+)?(day|week|month|year|working\s+day)s?$", re.I)
+# '6 weeks after consultation entered', '3 years after order_made', '2 days after open_consultation fired'
+PERIOD_OFFSET = re.compile(r"^(\d+\s+(?:calendar\s+)?(?:days?|weeks?|months?|years?|working\s+days?))\s+(before|after)\s+([a-z][a-z0-9_]*)"
+                           r"(?:\s+(entered|fired))?$", re.I)
+EVENT = re.compile(r"^([a-z][a-z0-9_]*)\s+(entered|fired)$", re.I)
+LONGEST = {"days": 3660, "weeks": 520, "months": 120, "years": 10, "working days": MAX_OFFSET}
 
 TOP_LEVEL = (
     "id", "title", "version", "description", "cycle", "roles", "people", "boards",
     "meetings", "papers", "initial", "stages", "transitions", "lifecycles",
-    "reminders", "documents", "permissions",
+    "reminders", "documents", "permissions", "blackouts",
 )
 RECIPIENT_KINDS = ("board_voting", "board_members", "board_chair", "owner", "role", "person")
 DATE_FORMS = (
     "a month ('August'), a day and month ('3 January'), an ISO date ('2022-01-03'), "
-    "'third Thursday of August', a milestone id, or 'N working days before|after <milestone>'"
+    "'third Thursday of August', a milestone id, 'N working days before|after <milestone>', "
+    "'N days|weeks|months|years before|after <milestone>', or '<stage> entered' / '<trigger> fired' "
+    "in place of a milestone"
 )
+TIMING_FIELDS = ("at_least", "at_most", "outside", "extended_by")
 
 
 def suggest(name: object, candidates: Iterable[str]) -> str:
@@ -101,6 +120,8 @@ class _Reader:
         self.problems: list[Problem] = []
         # Names checked once everything is read: (kind, name, line, field).
         self.milestone_refs: list[tuple[str, int, str]] = []
+        # 'entered' / 'fired' milestones, checked against stages and triggers: (event, name, line, field).
+        self.event_refs: list[tuple[str, str, int, str]] = []
 
     # -- reporting ------------------------------------------------------------
 
@@ -222,6 +243,14 @@ class _Reader:
             days = int(m.group(1)) * (-1 if m.group(2).lower() == "before" else 1)
             self.milestone_refs.append((m.group(3), line, field))
             return MilestoneDate(m.group(3), days)
+        if m := PERIOD_OFFSET.match(text):
+            period = self.period(m.group(1), line, field)
+            if period is None:
+                return None
+            return self.period_date(period, m.group(3), (m.group(4) or "").lower(), m.group(2).lower() == "before",
+                                    line, field)
+        if m := EVENT.match(text):
+            return self.period_date(Period(0, "days"), m.group(1), m.group(2).lower(), False, line, field)
         if IDENTIFIER.match(text):
             self.milestone_refs.append((text, line, field))
             return MilestoneDate(text, 0)
@@ -235,6 +264,29 @@ class _Reader:
         hint = suggest(lower, MONTHS)
         self.problem(line, field, f"cannot read '{text}' as a date{hint}; expected {DATE_FORMS}")
         return None
+
+
+    def period_date(self, period: Period, name: str, event: str, before: bool, line: int, field: str) -> PeriodDate:
+        if event:
+            self.event_refs.append((event, name, line, field))
+        else:
+            self.milestone_refs.append((name, line, field))
+        return PeriodDate(period, name, event, before)
+
+    def period(self, value: Any, line: int, field: str) -> Period | None:
+        """'6 weeks', '3 months', '1 year', '10 working days'."""
+        text = " ".join(str(value).split()) if isinstance(value, str) else ""
+        m = PERIOD.match(text)
+        if m is None:
+            self.problem(line, field, f"cannot read {_describe(value)} as a length of time; expected a whole number "
+                         "and days, weeks, months, years or working days, such as '6 weeks'")
+            return None
+        unit = " ".join(m.group(2).lower().split()) + "s"
+        amount = int(m.group(1))
+        if amount > LONGEST[unit]:
+            self.problem(line, field, f"'{text}' is more than {LONGEST[unit]} {unit}: longer than this engine plans")
+            return None
+        return Period(amount, unit)
 
 
 def _describe(value: Any) -> str:
@@ -314,8 +366,6 @@ def _unconstructable(text: str) -> tuple[int | None, str]:
 
 
 def _with_source(definition: Definition, source: str, path: str, checksum: str) -> Definition:
-    from dataclasses import replace
-
     return replace(definition, source=source, path=path, checksum=checksum)
 
 
@@ -336,6 +386,7 @@ class _Builder:
         self.reminders: dict[str, ReminderRule] = {}
         self.documents: dict[str, DocumentSpec] = {}
         self.permissions: dict[str, tuple[str, ...]] = {}
+        self.blackouts: dict[str, Blackout] = {}
         self._lines: dict[str, int] = {}
         self._checks: list[Callable[[], None]] = []
 
@@ -367,6 +418,7 @@ class _Builder:
             r.problem(root.line_of("version"), "version", "expected a whole number of 1 or more")
         description = r.get(root, "description", "", str, required=False, default="")
         starts_in = self.cycle()
+        self.read_blackouts()
         self.read_roles()
         self.read_people()
         self.read_boards()
@@ -378,12 +430,14 @@ class _Builder:
         if initial is not None and initial not in self.stages and "stages" in root:
             r.unknown("stage", initial, self.stages, root.line_of("initial"), "initial")
         self.read_transitions()
+        self.add_length_gates()
         self.read_reminders()
         self.read_documents()
         self.read_permissions()
         for check in self._checks:
             check()
-        self.check_milestones()
+        self.check_events()
+        self.check_milestones(initial, starts_in)
         self.check_reminder_use()
         if initial in self.stages:
             self.check_graph(initial)
@@ -394,7 +448,7 @@ class _Builder:
             roles=self.roles, people=self.people, boards=self.boards, meetings=self.meetings,
             papers=self.papers, stages=self.stages, transitions=tuple(self.transitions),
             lifecycles=self.lifecycles, reminders=self.reminders, documents=self.documents,
-            permissions=self.permissions, description=description,
+            permissions=self.permissions, description=description, blackouts=self.blackouts,
         )
 
     # -- header -----------------------------------------------------------------
@@ -666,7 +720,7 @@ class _Builder:
             snode = self.r.mapping(raw, line, field)
             if snode is None:
                 continue
-            self.r.keys(snode, ("title", "owner", "board", "due", "final", "strands", "reminders"), field)
+            self.r.keys(snode, ("title", "owner", "board", "due", "final", "strands", "reminders", *TIMING_FIELDS), field)
             title = self.r.get(snode, "title", field, str)
             owner = self.r.get(snode, "owner", field, str, required=False)
             if owner is not None:
@@ -678,7 +732,8 @@ class _Builder:
             reminders = tuple(self.r.names(snode.get("reminders", []), snode.line_of("reminders"), f"{field}.reminders"))
             self.later("reminder rule", reminders, "reminders", snode.line_of("reminders"), f"{field}.reminders")
             strands = self.read_strands(snode, field)
-            self.stages[sid] = Stage(sid, title or sid, owner, board, due, final, tuple(strands), reminders)
+            self.stages[sid] = Stage(sid, title or sid, owner, board, due, final, tuple(strands), reminders,
+                                     timing=self.timing(snode, line, field))
             self._lines[sid] = line
 
     def read_strands(self, snode: YMap, field: str) -> list[Strand]:
@@ -691,7 +746,7 @@ class _Builder:
             node = self.r.mapping(raw, line, sfield)
             if node is None:
                 continue
-            self.r.keys(node, ("title", "lifecycle", "owner", "due", "at"), sfield)
+            self.r.keys(node, ("title", "lifecycle", "owner", "due", "at", *TIMING_FIELDS), sfield)
             title = self.r.get(node, "title", sfield, str, default=sid)
             lifecycle = self.r.get(node, "lifecycle", sfield, str)
             if lifecycle is not None and lifecycle not in self.lifecycles:
@@ -712,7 +767,8 @@ class _Builder:
                     date = self.r.date(when, aline, f"{sfield}.at.{trigger}")
                     if date is not None:
                         timed.append((str(trigger), date))
-            strands.append(Strand(sid, title, lifecycle or "", owner, due, tuple(timed)))
+            strands.append(Strand(sid, title, lifecycle or "", owner, due, tuple(timed),
+                                  timing=self.timing(node, line, sfield)))
         return strands
 
     def read_transitions(self) -> None:
@@ -855,13 +911,110 @@ class _Builder:
             self.r.problem(self.root.line, "permissions",
                            "missing required field 'permissions': which roles may start, decide and attach?")
             return
-        self.r.keys(node, COMMANDS, "permissions")
+        self.r.keys(node, (*COMMANDS, *ADMIN_COMMANDS), "permissions")
+        for command in ADMIN_COMMANDS:
+            if command in node:
+                self.permissions[command] = self.role_refs(node[command], node.line_of(command),
+                                                           f"permissions.{command}", allow_system=False)
         for command in COMMANDS:
             if command not in node:
                 self.r.problem(node.line, f"permissions.{command}", f"missing required field '{command}'")
                 continue
             self.permissions[command] = self.role_refs(node[command], node.line_of(command),
                                                        f"permissions.{command}", allow_system=False)
+
+    # -- lengths and blackout periods ---------------------------------------------
+
+    def read_blackouts(self) -> None:
+        for bid, raw, line in self.r.entries(self.section("blackouts"), "blackouts"):
+            field = f"blackouts.{bid}"
+            node = self.r.mapping(raw, line, field)
+            if node is None:
+                continue
+            self.r.keys(node, ("title", "from", "to", "dates"), field)
+            title = self.r.get(node, "title", field, str, default=bid)
+            yearly = None
+            if "from" in node or "to" in node:
+                ends = []
+                for key in ("from", "to"):
+                    date = self.r.date(node[key], node.line_of(key), f"{field}.{key}") if key in node else None
+                    if key not in node:
+                        self.r.problem(node.line, f"{field}.{key}", f"missing required field '{key}'")
+                    elif date is not None and not isinstance(date, DayMonthDate):
+                        self.r.problem(node.line_of(key), f"{field}.{key}", "a yearly blackout runs between a day "
+                                       "and month ('24 December'); list one-off periods under 'dates'")
+                    elif isinstance(date, DayMonthDate):
+                        ends.append((date.month, date.day))
+                if len(ends) == 2:
+                    yearly = (ends[0], ends[1])
+            dates: list[tuple[FixedDate, FixedDate]] = []
+            raw_dates = node.get("dates", [])
+            if not isinstance(raw_dates, list):
+                self.r.problem(node.line_of("dates"), f"{field}.dates", "expected a list of {from: DATE, to: DATE}")
+                raw_dates = []
+            for i, item in enumerate(raw_dates):
+                dline = raw_dates.line_of(i) if isinstance(raw_dates, YList) else line
+                dfield = f"{field}.dates[{i}]"
+                dnode = self.r.mapping(item, dline, dfield)
+                if dnode is None:
+                    continue
+                self.r.keys(dnode, ("from", "to"), dfield)
+                pair = [self.r.get(dnode, key, dfield, dt.date) for key in ("from", "to")]
+                if pair[0] is not None and pair[1] is not None:
+                    if pair[1] < pair[0]:
+                        self.r.problem(dnode.line_of("to"), f"{dfield}.to", f"the period ends ({pair[1]}) before it "
+                                       f"begins ({pair[0]})")
+                        continue
+                    dates.append((FixedDate(pair[0].year, pair[0].month, pair[0].day),
+                                  FixedDate(pair[1].year, pair[1].month, pair[1].day)))
+            if not any(key in node for key in ("from", "to", "dates")):
+                self.r.problem(node.line, field, "a blackout needs 'from' and 'to' (yearly, such as 24 December "
+                               "to 2 January) or a list of 'dates'")
+            self.blackouts[bid] = Blackout(bid, title, yearly, tuple(dates), line)
+
+    def timing(self, node: YMap, line: int, field: str) -> Timing:
+        """A stage's or strand's at_least, at_most, outside and extended_by."""
+        lengths: dict[str, Period | None] = {}
+        for key in ("at_least", "at_most"):
+            lengths[key] = self.r.period(node[key], node.line_of(key), f"{field}.{key}") if key in node else None
+        shortest, longest = lengths["at_least"], lengths["at_most"]
+        if shortest and longest and shortest.unit == longest.unit and shortest.amount > longest.amount:
+            self.r.problem(node.line_of("at_most"), f"{field}.at_most",
+                           f"at_most ({longest}) is shorter than at_least ({shortest})")
+        named: dict[str, tuple[str, ...]] = {}
+        for key in ("outside", "extended_by"):
+            names = tuple(self.r.names(node[key], node.line_of(key), f"{field}.{key}")) if key in node else ()
+            for name in names:
+                if name not in self.blackouts:
+                    self.r.unknown("blackout", name, self.blackouts, node.line_of(key), f"{field}.{key}")
+            named[key] = names
+        both = set(named["outside"]) & set(named["extended_by"])
+        if both:
+            self.r.problem(node.line_of("extended_by"), f"{field}.extended_by",
+                           f"'{sorted(both)[0]}' is both avoided (outside) and allowed to extend it (extended_by): "
+                           "choose one")
+        if named["extended_by"] and ".strands." in field:
+            self.r.problem(node.line_of("extended_by"), f"{field}.extended_by",
+                           "extended_by lengthens a stage's due date; a strand follows its stage")
+        return Timing(shortest, longest, named["outside"], named["extended_by"], line, field)
+
+    def add_length_gates(self) -> None:
+        """Every transition leaving a stage with at_least waits for it: the engine's gate, not a convention."""
+        for i, t in enumerate(self.transitions):
+            extra = tuple(MinimumLengthGate(source, self.stages[source].timing.at_least)  # type: ignore[arg-type]
+                          for source in t.sources
+                          if source in self.stages and self.stages[source].timing.at_least is not None)
+            if extra:
+                self.transitions[i] = replace(t, gates=(*t.gates, *extra))
+
+    def check_events(self) -> None:
+        """'<stage> entered' names a stage, '<trigger> fired' a transition of the cycle."""
+        triggers = {t.trigger for t in self.transitions}
+        for event, name, line, field in self.r.event_refs:
+            if event == ENTERED and name not in self.stages:
+                self.r.unknown("stage", name, self.stages, line, field)
+            elif event == FIRED and name not in triggers:
+                self.r.unknown("trigger (a transition of the cycle)", name, triggers, line, field)
 
     # -- whole-graph checks -------------------------------------------------------
 
@@ -882,7 +1035,7 @@ class _Builder:
                                    f"reminder rule '{rule_id}' sends to {', '.join(bare)}, but stage '{stage.id}' has "
                                    "no board: name one on the stage, or write e.g. 'board_chair:risk_board'")
 
-    def check_milestones(self) -> None:
+    def check_milestones(self, initial: str | None, starts_in: int) -> None:
         dated = {s.id for s in self.stages.values() if s.due is not None} | set(self.meetings)
         bad = False
         for name, line, field in self.r.milestone_refs:
@@ -897,9 +1050,9 @@ class _Builder:
         if bad or self.r.problems:
             return
         probe = Definition(
-            id="probe", title="", version=1, starts_in=1, initial="", roles={}, people={}, boards={},
-            meetings=self.meetings, papers={}, stages=self.stages, transitions=(), lifecycles={},
-            reminders={}, documents={}, permissions={},
+            id="probe", title="", version=1, starts_in=starts_in, initial=initial or "", roles={}, people={},
+            boards={}, meetings=self.meetings, papers={}, stages=self.stages, transitions=tuple(self.transitions),
+            lifecycles={}, reminders={}, documents={}, permissions={}, blackouts=self.blackouts,
         )
         timeline = Timeline(probe, 2000)
         for name in sorted(dated):
@@ -907,7 +1060,7 @@ class _Builder:
                 timeline.milestone(name)
             except MilestoneLoop as exc:
                 # Report a milestone in the loop, not one that merely depends on it.
-                first = exc.names[0]
+                first = next((n for n in exc.names if ":" not in n), exc.names[0])
                 self.r.problem(self._lines.get(first), f"{'meetings' if first in self.meetings else 'stages'}.{first}",
                                str(exc))
                 return

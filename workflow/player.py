@@ -131,7 +131,9 @@ class Player:
                           comment=note if t is paths[strand.id][-1] else None)
             self._step("strand", f"{strand.title}: {paths[strand.id][-1].dest if paths[strand.id] else 'done'}")
         due = self.timeline.stage_due(stage_id)
-        if due is not None:
+        # A stage left by a timed transition before its due date (a review begun before the order expires).
+        early = transition.at is not None and due is not None and self.timeline.resolve(transition.at) < due
+        if due is not None and not early:
             self.move_to(due)
         for gate in transition.gates:
             match gate:

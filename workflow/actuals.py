@@ -1,0 +1,63 @@
+"""What a running cycle knows of its own dates: when each stage was entered and each transition fired.
+
+Definitions may count from '<stage> entered' or '<trigger> fired'; until a cycle gets there the
+timeline plans them (see `calendar.Timeline.planned_event`), and from then on it uses these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .calendar import Timeline
+from .clock import local_date
+from .definition import ENTERED, FIRED, DateExpr, Definition, PeriodDate, milestone_key
+from .models import Cycle, HistoryEntry
+
+_USES_EVENTS: dict[tuple[str, int, str], bool] = {}
+
+
+def dates_of(definition: Definition) -> list[DateExpr]:
+    """Every date expression the definition writes."""
+    found: list[DateExpr] = [m.date for m in definition.meetings.values()]
+    for stage in definition.stages.values():
+        found += [stage.due] if stage.due else []
+        for strand in stage.strands:
+            found += ([strand.due] if strand.due else []) + [when for _, when in strand.at]
+    found += [t.at for t in definition.transitions if t.at is not None]
+    return found
+
+
+def uses_events(definition: Definition) -> bool:
+    """Does any date count from when a stage was entered or a transition fired?"""
+    key = (definition.id, definition.version, definition.checksum)
+    if key not in _USES_EVENTS:
+        _USES_EVENTS[key] = any(isinstance(d, PeriodDate) and d.event for d in dates_of(definition))
+    return _USES_EVENTS[key]
+
+
+def known_dates(session: Session, cycle: Cycle, definition: Definition) -> dict[str, dt.date]:
+    """'entered:<stage>' and 'fired:<trigger>' days, the latest of each, from the history."""
+    if not uses_events(definition):
+        return {}
+    rows = session.execute(select(HistoryEntry.at, HistoryEntry.trigger, HistoryEntry.to_state, HistoryEntry.action)
+                           .where(HistoryEntry.cycle_id == cycle.id, HistoryEntry.strand.is_(None),
+                                  HistoryEntry.action.in_(("start", "fire")))
+                           .order_by(HistoryEntry.id))
+    found: dict[str, dt.date] = {}
+    for at, trigger, to_state, _action in rows:
+        day = local_date(at)
+        if to_state:
+            found[milestone_key(to_state, ENTERED)] = day
+        if trigger:
+            found[milestone_key(trigger, FIRED)] = day
+    # The stage it is in counts from when it was entered, even if it was renamed by a move to a new version.
+    found[milestone_key(cycle.state, ENTERED)] = local_date(cycle.state_entered_at)
+    return found
+
+
+def timeline_of(session: Session, cycle: Cycle, definition: Definition) -> Timeline:
+    """The cycle's timeline: planned dates, with the entries and firings it knows already."""
+    return Timeline(definition, cycle.year, known_dates(session, cycle, definition))
