@@ -361,6 +361,49 @@ def attach(ctx: click.Context, cycle: str, paper: str, file: Path, actor: str, e
     out.print(f"Attached '{plain(result.title)}'{marker} to {result.cycle}: sha256 {result.sha256}, {result.size} bytes.")
 
 
+@main.command()
+@click.argument("cycle")
+@click.option("--to-version", type=int, required=True, help="The version of the definition to move to.")
+@actor_option
+@click.option("--map", "mapping", multiple=True, metavar="OLD=NEW",
+              help="Where a stage the new version renames or removes goes (repeat for each).")
+@click.option("--dry-run", is_flag=True, help="Only say what would change; write nothing.")
+@click.option("--comment", help="A note for the history.")
+@json_option
+@click.pass_context
+def migrate(ctx: click.Context, cycle: str, to_version: int, actor: str, mapping: tuple[str, ...], dry_run: bool,
+            comment: str | None, as_json: bool) -> None:
+    """Move a running CYCLE to another version of its definition (admins only)."""
+    from .cycle_upgrade import migrate as move_cycle
+
+    pairs: dict[str, str] = {}
+    for text in mapping:
+        old, sep, new = (part.strip() for part in text.partition("="))
+        if not sep or not old or not new:
+            raise click.BadParameter(f"'{text}' should read 'old_stage=new_stage'", param_hint="--map")
+        pairs[old] = new
+    move = move_cycle(app_for(ctx).engine, cycle, to_version, actor, mapping=pairs, dry_run=dry_run, comment=comment)
+    if as_json:
+        emit_json(move)
+        return
+    verb = "Moved" if move.done else "Would move"
+    out.print(f"{verb} [bold]{move.cycle}[/] from version {move.from_version} to {move.to_version} of "
+              f"'{move.definition}': '{move.from_stage}' → '{move.to_stage}'.")
+    sections = [
+        ("Stages renamed", [f"{a} → {b}" for a, b in move.renamed.items()]),
+        ("Stages removed", move.removed), ("Stages added", move.added),
+        ("People", move.people), ("Boards", move.boards),
+        ("Deadlines re-planned", [f"{d['what']}: {d['from'] or '-'} → {d['to'] or '-'}" for d in move.deadlines]),
+    ]
+    for title, rows in sections:
+        if rows:
+            out.print(f"{title}:")
+            for row in rows:
+                out.print(f"  {plain(row)}")
+    if not move.done:
+        out.print("Nothing was written (dry run).")
+
+
 # -- read side ------------------------------------------------------------------------
 
 

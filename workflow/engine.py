@@ -272,6 +272,10 @@ class Engine:
         finally:
             session.close()
 
+    def find_cycle(self, session: Session, ref: str | int) -> Cycle:
+        """The cycle by key or id, or NotFound with the nearest key."""
+        return self._cycle(session, ref)
+
     def _cycle(self, session: Session, ref: str | int, *, lock: bool = False) -> Cycle:
         if isinstance(ref, int) or str(ref).isdigit():
             found = session.scalars(CYCLE_BY_ID, {"ref": int(ref)}).one_or_none()
