@@ -85,7 +85,7 @@ def _people(old: Definition, new: Definition) -> list[str]:
     for pid in old.people.keys() & new.people.keys():
         a, b = old.people[pid], new.people[pid]
         if (a.title, a.email, a.roles) != (b.title, b.email, b.roles):
-            changes.append(f"{pid} changes: {a.title} <{a.email}> [{', '.join(a.roles)}] -> "
+            changes.append(f"{pid} changes: {a.title} <{a.email}> [{', '.join(a.roles)}] → "
                            f"{b.title} <{b.email}> [{', '.join(b.roles)}]")
     return sorted(changes)
 
@@ -96,15 +96,15 @@ def _boards(old: Definition, new: Definition) -> list[str]:
     for bid in old.boards.keys() & new.boards.keys():
         a, b = old.boards[bid], new.boards[bid]
         if a.name != b.name:
-            changes.append(f"{bid} is renamed: {a.name} -> {b.name}")
+            changes.append(f"{bid} is renamed: {a.name} → {b.name}")
         if a.quorum != b.quorum:
-            changes.append(f"{bid}: quorum {a.quorum} -> {b.quorum}")
+            changes.append(f"{bid}: quorum {a.quorum} → {b.quorum}")
         before, after = dict(a.members), dict(b.members)
         for person in sorted(before.keys() | after.keys()):
             if before.get(person) != after.get(person):
                 was = before[person].value if person in before else "not a member"
                 now = after[person].value if person in after else "not a member"
-                changes.append(f"{bid}: {person} {was} -> {now}")
+                changes.append(f"{bid}: {person} {was} → {now}")
     return sorted(changes)
 
 
@@ -114,7 +114,7 @@ def _planned(definition: Definition, stage: str, timeline: Timeline) -> dict[str
     found: dict[str, dt.date] = {}
     due = timeline.stage_due(stage)
     if due is not None and not spec.final:
-        found[f"'{stage}' due"] = due
+        found["the current stage's due date"] = due
     for t in definition.transitions_from(stage):
         if t.at is not None:
             found[f"'{t.trigger}' fired by the scheduler"] = timeline.resolve(t.at)
