@@ -106,6 +106,9 @@ def test_an_unmappable_move_is_refused_with_nothing_written(running: App, tmp_pa
 
 def test_a_dry_run_then_the_move_with_its_history_and_new_deadlines(running: App, tmp_path: Path, defs: Path) -> None:
     old_deadlines = pending(running)
+    entered = next(e for e in running.engine.outbox(CYCLE)
+                   if e["type"] == "StageEntered" and e["payload"]["stage"] == "consultation")
+    assert entered["payload"]["due"] == "2021-08-09", "eight weeks from the day it opened, not from the plan"
     # Due at the end of the day, English time: 23:00 UTC in summer.
     assert ("timed_transition", "close_consultation", dt.date(2021, 8, 9)) in old_deadlines
     version_two(defs)

@@ -23,12 +23,14 @@ from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import gates as gate_rules
-from .actuals import timeline_of
+from .actuals import known_dates, timeline_of, uses_events
 from .calendar import Timeline, working_days_between
 from .catalog import Catalog
 from .clock import Clock, local_date
 from .db import WRITE_OPTION
 from .definition import (
+    ENTERED,
+    FIRED,
     SYSTEM_ROLE,
     DecisionGate,
     Definition,
@@ -37,6 +39,7 @@ from .definition import (
     PapersGate,
     StrandsGate,
     Transition,
+    milestone_key,
 )
 from .errors import (
     ConcurrentChange,
@@ -471,13 +474,22 @@ class Engine:
         return Fired(key, "start", "", definition.initial, None, version, events)
 
     def _enter(self, session: Session, cycle: Cycle, definition: Definition, stage_id: str, now: dt.datetime,
-               *, from_state: str | None, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+               *, from_state: str | None, events: list[dict[str, Any]],
+               trigger: str | None = None) -> list[dict[str, Any]]:
         """Entering a stage: its events (appended to `events`) and the rows of its strands not yet open.
 
         The caller writes them, and marks the cycle complete when the stage is final.
         """
         stage = definition.stages[stage_id]
-        due = Timeline(definition, cycle.year).stage_due(stage_id) if stage.due is not None else None
+        due = None
+        if stage.due is not None:
+            # The stage is entered (and the trigger fired) today: dates counted from them start now.
+            known = known_dates(session, cycle, definition)
+            if uses_events(definition):
+                known[milestone_key(stage_id, ENTERED)] = local_date(now)
+                if trigger is not None:
+                    known[milestone_key(trigger, FIRED)] = local_date(now)
+            due = Timeline(definition, cycle.year, known).stage_due(stage_id)
         strands: list[dict[str, Any]] = []
         if stage.strands:
             existing = set(session.connection().execute(
@@ -527,7 +539,8 @@ class Engine:
             rows.append(self._event_row(cycle, now, "GatePassed", trigger=trigger, from_stage=before,
                                         to_stage=taken.dest, documents=list(taken.documents),
                                         decisions=list(decisions), actor=actor))
-        strands = self._enter(session, cycle, definition, taken.dest, now, from_state=before, events=rows)
+        strands = self._enter(session, cycle, definition, taken.dest, now, from_state=before, events=rows,
+                              trigger=trigger)
         moved: dict[str, Any] = {"state": taken.dest, "state_entered_at": now, "updated_at": now}
         if definition.stages[taken.dest].final:
             moved["status"] = "complete"
