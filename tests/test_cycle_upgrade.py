@@ -67,11 +67,12 @@ def handle_entries(app: App) -> None:
 
 
 def version_two(defs: Path) -> None:
-    """The consultation renamed and lengthened to ten weeks; a new Cabinet member after an election."""
+    """The consultation (and the trigger into it) renamed and lengthened to ten weeks; a new Cabinet member."""
     path = defs / "alcohol_pspo_variation.yaml"
     text = path.read_text().replace("version: 1", "version: 2")
     text = re.sub(r"\bconsultation\b(?= entered|:\n|$| *#)", "public_consultation", text, flags=re.M)
     text = text.replace("2 days before consultation", "2 days before public_consultation")
+    text = text.replace("launch_consultation", "open_consultation")  # the stage keeps its day of entry all the same
     text = text.replace("8 weeks after public_consultation entered", "10 weeks after public_consultation entered")
     text = text.replace("cabinet_member_housing", "cabinet_member_homes").replace("cm.housing", "cm.homes")
     text = text.replace("Cabinet Member for Housing", "Cabinet Member for Homes")

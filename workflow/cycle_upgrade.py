@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .actuals import timeline_of
+from .actuals import known_dates, timeline_of
 from .calendar import Timeline
-from .definition import Definition
+from .clock import local_date
+from .definition import ENTERED, Definition, milestone_key
 from .engine import Engine
 from .errors import InvalidInput, Refused, RoleMissing, UnknownActor, UnknownDefinition
 from .loader import suggest
@@ -166,7 +167,9 @@ def plan(engine: Engine, session: Session, cycle: Cycle, to_version: int, actor:
             raise CannotMove(f"strand '{row.strand}' is at '{row.state}', which its lifecycle in version "
                              f"{to_version} does not have")
     before = _planned(current, cycle.state, timeline_of(session, cycle, current))
-    after = _planned(target, move.to_stage, timeline_of(session, cycle, target))
+    # The stage keeps the day it was entered under its new name.
+    known = {**known_dates(session, cycle, target), milestone_key(move.to_stage, ENTERED): local_date(cycle.state_entered_at)}
+    after = _planned(target, move.to_stage, Timeline(target, cycle.year, known))
     for what in [*before, *(k for k in after if k not in before)]:
         old_day, new_day = before.get(what), after.get(what)
         if old_day != new_day:
