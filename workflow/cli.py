@@ -298,12 +298,17 @@ def decide(ctx: click.Context, cycle: str, board: str, item: str, actor: str, vo
 @click.option("--exempt", type=int, metavar="PARAGRAPH",
               help="Exempt from publication under this paragraph (1-7) of Schedule 12A, Local Government Act 1972.")
 @click.option("--title", help="The paper's title (default: the definition's).")
-@click.option("--comment", help="A note for the history.")
+@click.option("--stage", help="The stage (and so the board) it is for, if a later one than the current stage.")
+@click.option("--comment", help="A note for the history (kept out of public outputs when the paper is exempt).")
 @click.pass_context
 def attach(ctx: click.Context, cycle: str, paper: str, file: Path, actor: str, exempt: int | None,
-           title: str | None, comment: str | None) -> None:
-    """Attach FILE to CYCLE as the paper PAPER."""
-    result = app_for(ctx).engine.attach(cycle, paper, file, actor, exempt=exempt, title=title, comment=comment)
+           title: str | None, stage: str | None, comment: str | None) -> None:
+    """Attach FILE to CYCLE as the paper PAPER, for the current stage's board (or --stage's).
+
+    FILE must be a regular file of at most CYCLE_MAX_PAPER_BYTES (50 MB unless set).
+    """
+    result = app_for(ctx).engine.attach(cycle, paper, file, actor, exempt=exempt, title=title, comment=comment,
+                                        stage=stage)
     marker = " [yellow](exempt)[/]" if result.exempt else ""
     out.print(f"Attached '{plain(result.title)}'{marker} to {result.cycle}: sha256 {result.sha256}, {result.size} bytes.")
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import gates as gate_rules
+from .attachment import MAX_PAPER_BYTES, read_paper, safe_filename
 from .calendar import Timeline, working_days_between
 from .catalog import Catalog
 from .clock import Clock, local_date
@@ -153,6 +154,8 @@ def one_statement(moved: tuple[str, ...], events: int, strand_move: bool, new_st
     sql.append(" SELECT id FROM moved")
     return _ONE_STATEMENT.setdefault(shape, text("".join(sql)).bindparams(*binds))
 
+TITLE_MAX = 300  # papers.title's length
+
 CONCURRENT_CHANGE = ("the cycle changed while your command was running (someone else acted on it at the same "
                      "moment); nothing was written: check 'cycle status' and try again")
 
@@ -241,9 +244,10 @@ class Status:
 class Engine:
     def __init__(
         self, *, sessions: sessionmaker[Session], catalog: Catalog, clock: Clock, papers: PaperStore,
-        machines: MachineCache | None = None,
+        machines: MachineCache | None = None, max_paper_bytes: int = MAX_PAPER_BYTES,
     ) -> None:
         self.sessions = sessions
+        self.max_paper_bytes = max_paper_bytes
         self.catalog = catalog
         self.clock = clock
         self.papers = papers
@@ -666,11 +670,11 @@ class Engine:
         return attendees
 
     def attach(self, cycle_ref: str | int, paper: str, file: Path, actor: str, *, exempt: int | None = None,
-               title: str | None = None, comment: str | None = None) -> Attached:
-        try:
-            content = file.read_bytes()
-        except OSError as exc:
-            raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None
+               title: str | None = None, comment: str | None = None, stage: str | None = None) -> Attached:
+        """Attach a paper for `stage` (default: the cycle's current stage), whose board it then belongs to.
+
+        Role, cycle, paper and title are checked before the file is opened; see `attachment.read_paper`.
+        """
         now = self.clock.now()
         with self.unit_of_work() as session:
             cycle = self._cycle(session, cycle_ref)
@@ -681,30 +685,48 @@ class Engine:
                 raise InvalidInput(f"'{definition.id}' names no paper '{paper}'{suggest(paper, definition.papers)}")
             if exempt is not None and exempt not in SCHEDULE_12A:
                 raise InvalidInput(f"Schedule 12A has paragraphs 1 to 7; {exempt} is not one of them")
-            if not content:
-                raise InvalidInput(f"{file} is empty; attach the paper itself")
+            for_stage = self._attach_stage(definition, cycle, stage)
+            title = title if title is not None else definition.papers[paper]
+            if not title.strip() or len(title) > TITLE_MAX or any(ch in title for ch in "\r\n\u2028\u2029"):
+                raise InvalidInput(f"a paper's title is one line of 1 to {TITLE_MAX} characters; "
+                                   f"this one has {len(title)}{' and a line break' if len(title.splitlines()) > 1 else ''}")
+            content = read_paper(file, self.max_paper_bytes)
+            filename = safe_filename(file.name)
             # Stored before the row that points at it; content-addressed, so a rolled-back
             # command leaves at most an unreferenced copy, never a row without its file.
             digest = self.papers.put(content)
             reason = f"Schedule 12A, paragraph {exempt}: {SCHEDULE_12A[exempt]}" if exempt is not None else None
-            row = Paper(cycle_id=cycle.id, paper=paper, title=title or definition.papers[paper], filename=file.name,
-                        media_type=mimetypes.guess_type(file.name)[0] or "application/octet-stream",
+            row = Paper(cycle_id=cycle.id, paper=paper, stage=for_stage, title=title, filename=filename,
+                        media_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
                         size=len(content), sha256=digest, exempt=exempt is not None, exempt_reason=reason,
                         attached_by=actor, attached_at=now)
             session.add(row)
             cycle.updated_at = now
             flag_modified(cycle, "updated_at")
             session.flush()
-            summary = {"paper_id": row.id, "paper": paper, "sha256": digest, "size": len(content),
-                       "exempt": row.exempt}
+            summary = {"paper_id": row.id, "paper": paper, "stage": for_stage, "sha256": digest,
+                       "size": len(content), "exempt": row.exempt}
             # An exempt paper's title stays out of the history and the events: both feed public outputs.
             if not row.exempt:
                 summary["title"] = row.title
-                summary["filename"] = file.name
+                summary["filename"] = filename
             self._history(session, cycle, now, actor, "attach", trigger=None, from_state=cycle.state,
                           to_state=cycle.state, comment=comment, data=summary)
             self._event(session, cycle, now, "PaperAttached", **summary)
             return Attached(cycle.key, paper, row.title, digest, len(content), row.exempt)
+
+    @staticmethod
+    def _attach_stage(definition: Definition, cycle: Cycle, stage: str | None) -> str:
+        """The current stage, or a later one named with --stage (a paper sent ahead for a later board)."""
+        if stage is None:
+            return cycle.state
+        order = list(definition.stages)
+        if stage not in definition.stages:
+            raise InvalidInput(f"'{definition.id}' has no stage '{stage}'{suggest(stage, order)}")
+        if order.index(stage) < order.index(cycle.state):
+            raise InvalidInput(f"the cycle has passed '{stage}'; attach for the current stage '{cycle.state}' "
+                               "or a later one")
+        return stage
 
     # -- read side -------------------------------------------------------------------
 
