@@ -100,3 +100,19 @@ def test_a_paper_belongs_to_the_stage_it_was_attached_for(app: App, tmp_path: Pa
             ("early_findings", "early_findings"), ("recommended_priorities", "priorities")]
     with pytest.raises(InvalidInput, match="has no stage 'prioritys' — did you mean 'priorities'"):
         app.engine.attach(CYCLE, "recommended_priorities", paper_file(tmp_path, "rp"), AUTHOR, stage="prioritys")
+
+
+def test_papers_attached_before_the_upgrade_get_the_stage_their_history_recorded(app: App, tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from workflow import db
+
+    app.engine.start(SHIPPED, 2021, AUTHOR)
+    app.engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "sa"), AUTHOR, exempt=1)
+    config = db.alembic_config(app.database)
+    command.downgrade(config, "0005")  # as a database of the previous release: no papers.stage
+    db.upgrade(app.database)
+    with app.database.connect() as connection:
+        assert connection.execute(text("SELECT paper, stage FROM papers")).all() == [
+            ("strategic_assessment", "early_findings")]
