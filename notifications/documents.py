@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from workflow.calendar import Timeline
 from workflow.definition import Definition, DocumentSpec
 from workflow.engine import Engine
+from workflow.entitlement import entitled_to_stage
 from workflow.models import (
     Cycle,
     Decision,
@@ -37,8 +38,8 @@ from workflow.models import (
 from workflow.storage import PaperStore
 from workflow.templating import make_environment
 
-from .recipients import entitled_to_exempt, resolve
-from .reminders import message_id, one_line
+from .recipients import resolve
+from .reminders import latest_papers, message_id, one_line
 
 FORMATS = ("html", "pdf", "docx")
 MEDIA_TYPES = {"html": "text/html", "pdf": "application/pdf",
@@ -131,6 +132,11 @@ class Documents:
                                                              HistoryEntry.at <= event_at)
                                   .order_by(HistoryEntry.id)).all()
         history = list(history)
+        # Up to the step itself: a paper attached for the next stage in the same minute is not this record's.
+        fired = [h.id for h in history if h.action == "fire" and not h.strand and h.trigger == transition.trigger
+                 and h.from_state == source.id]
+        if fired:
+            history = [h for h in history if h.id <= fired[-1]]
         papers = self._papers(session, cycle, source.id, history)
         shown = [p for p in papers if exempt or not p.exempt]
         day = decision.meeting_date if decision else event_at.date()
@@ -150,7 +156,7 @@ class Documents:
             "papers": [{"title": p.title, "sha256": p.sha256, "filename": p.filename, "exempt": p.exempt,
                         "exempt_reason": p.exempt_reason or ""} for p in shown],
             "withheld": len(papers) - len(shown),
-            "history": [self._entry(definition, h, session, exempt) for h in history],
+            "history": [self._entry(definition, h, session, source.id if exempt else None) for h in history],
             "priorities": self._priorities(session, cycle),
             "strands": self._strands(session, cycle, definition),
             "decisions": [{"board": definition.boards[d.board].name, "item": d.item, "outcome": d.outcome,
@@ -163,14 +169,14 @@ class Documents:
 
     @staticmethod
     def _papers(session: Session, cycle: Cycle, stage: str, history: list[HistoryEntry]) -> list[Paper]:
-        """The latest copy of each paper attached while the cycle was at this stage."""
-        ids = [h.data.get("paper_id") for h in history if h.action == "attach" and h.from_state == stage]
+        """The latest copy of each paper attached for this stage, up to the decision.
+
+        Only this stage's papers: its exempt ones are all one board's business, so everyone the exempt
+        version goes to may see every exempt paper it names (`workflow.entitlement`).
+        """
+        ids = [h.data.get("paper_id") for h in history if h.action == "attach"]
         rows = [session.get(Paper, i) for i in ids if i is not None]
-        latest: dict[str, Paper] = {}
-        for row in rows:
-            if row is not None:
-                latest[row.paper] = row
-        return sorted(latest.values(), key=lambda p: p.id)
+        return latest_papers(row for row in rows if row is not None and row.stage == stage)
 
     @staticmethod
     def _decision(session: Session, definition: Definition, decision: Decision) -> dict[str, Any]:
@@ -213,7 +219,10 @@ class Documents:
         return rows
 
     @staticmethod
-    def _entry(definition: Definition, h: HistoryEntry, session: Session, exempt: bool) -> dict[str, Any]:
+    def _entry(definition: Definition, h: HistoryEntry, session: Session, exempt_stage: str | None) -> dict[str, Any]:
+        """One line of the history; an exempt paper is named (with its comment) only in the exempt version of
+        its own stage's record: `exempt_stage` is that stage, None for a public version."""
+        comment = h.comment
         actor = definition.people[h.actor].title if h.actor in definition.people else h.actor
         if h.action == "start":
             summary = f"started the cycle at '{h.to_state}'"
@@ -222,8 +231,9 @@ class Documents:
                       f"'{h.data['item']}': {h.data['outcome']}"
         elif h.action == "attach":
             paper = session.get(Paper, h.data.get("paper_id"))
-            if paper is not None and paper.exempt and not exempt:
-                summary = "attached an exempt paper"
+            if paper is None or (paper.exempt and paper.stage != exempt_stage):
+                summary = "attached an exempt paper" if paper is not None else "attached a paper"
+                comment = None
             else:
                 summary = f"attached '{paper.title if paper else h.data.get('paper')}' (SHA-256 {h.data['sha256']})"
         elif h.action == "overdue":
@@ -232,8 +242,8 @@ class Documents:
             summary = f"{h.strand}: {h.trigger} ('{h.from_state}' to '{h.to_state}')"
         else:
             summary = f"{h.trigger}: '{h.from_state}' to '{h.to_state}'"
-        if h.comment:
-            summary += f". {h.comment}"
+        if comment:
+            summary += f". {comment}"
         return {"at": f"{h.at:%Y-%m-%d %H:%M}", "actor": actor, "summary": summary}
 
     @staticmethod
@@ -337,7 +347,7 @@ class Documents:
         ours = {d.version: d for d in made if d.spec == spec.id}
         domain = "strategy-cycle.invalid"
         for person in resolve(definition, dest, spec.notify):
-            version = "exempt" if "exempt" in ours and entitled_to_exempt(definition, source, person) else "public"
+            version = "exempt" if "exempt" in ours and entitled_to_stage(definition, source, person) else "public"
             document = ours[version]
             key = f"document:{document.id}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
