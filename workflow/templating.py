@@ -46,17 +46,19 @@ def reminder_files(name: str) -> list[str]:
 # reminder template against these samples so a misspelt variable fails at load.
 REMINDER_CONTEXT: dict[str, Any] = {
     "cycle": {"title": "Community Safety Strategy", "key": "community_safety_strategy-2021", "year": 2021,
-              "owner_title": "Head of Partnerships and Resilience"},
-    "stage": {"id": "assessment_sign_off", "title": "Strategic assessment signed off"},
+              "owner_title": "Head of Partnerships and Resilience", "owner_name": "Priya Shah"},
+    "stage": {"id": "assessment_sign_off", "title": "Strategic assessment signed off",
+              "next_step": "Risk Board signs off the strategic assessment"},
     "board": {"name": "Risk Board"},
     "due": {"date": "2021-08-19", "date_text": "Thursday 19 August 2021", "working_days_left": 10,
             "working_days_overdue": 0},
-    "reminder": {"kind": "before", "overdue": False, "escalated": False, "rule": "board_decision",
-                 "action": "Read the papers and come ready to decide."},
-    "recipient": {"person": "head_of_partnerships", "title": "Head of Partnerships and Resilience",
-                  "email": "head.partnerships@example.org"},
+    "reminder": {"kind": "before", "overdue": False, "escalated": False, "rule": "board_decision"},
+    "recipient": {"person": "head_of_partnerships", "name": "Priya Shah", "title": "Head of Partnerships and Resilience",
+                  "email": "head.partnerships@example.org", "voting": True, "member": True},
     "papers": [{"title": "Annual Strategic Assessment", "sha256": "0" * 64, "filename": "assessment.pdf"}],
-    "meeting": {"title": "Risk Board (August)", "date_text": "Thursday 19 August 2021"},
+    "meeting": {"title": "Risk Board (August)", "date": "2021-08-19", "date_text": "Thursday 19 August 2021",
+                "start": "10:00", "end": "12:00", "venue": "Meeting Room 4, Civic Offices",
+                "remote_link": "https://teams.example.org/l/meetup-join/risk-board"},
 }
 
 
@@ -65,8 +67,11 @@ def reminder_samples() -> list[dict[str, Any]]:
     overdue = {**REMINDER_CONTEXT, "reminder": {**REMINDER_CONTEXT["reminder"], "kind": "overdue", "overdue": True,
                                                  "escalated": True},
                "due": {**REMINDER_CONTEXT["due"], "working_days_left": 0, "working_days_overdue": 5}}
-    bare = {**REMINDER_CONTEXT, "papers": [], "meeting": None, "board": {"name": ""}}
-    return [REMINDER_CONTEXT, overdue, bare]
+    bare = {**REMINDER_CONTEXT, "papers": [], "meeting": None, "board": {"name": ""},
+            "recipient": {**REMINDER_CONTEXT["recipient"], "name": "", "voting": False, "member": False}}
+    untimed = {**REMINDER_CONTEXT, "meeting": {**REMINDER_CONTEXT["meeting"], "start": "", "end": "", "venue": "",
+                                                "remote_link": ""}}
+    return [REMINDER_CONTEXT, overdue, bare, untimed]
 
 
 def check_template(env: ImmutableSandboxedEnvironment, name: str, samples: list[dict[str, Any]]) -> str | None:
