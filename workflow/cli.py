@@ -25,6 +25,7 @@ from .app import App, build
 from .calendar import Timeline
 from .definition import Definition
 from .diagram import mermaid
+from .engine import Recorded
 from .errors import CycleError, DefinitionError
 from .settings import Settings
 
@@ -256,8 +257,11 @@ def fire(ctx: click.Context, cycle: str, trigger: str, actor: str, strand: str |
 @click.option("--apologies", multiple=True, metavar="PEOPLE", help="Members who sent apologies.")
 @click.option("--interest", multiple=True, metavar="PERSON:TEXT", help="A declaration of interest, as 'person: what'.")
 @click.option("--resolution", help="The decision as the minutes record it, e.g. \"That the assessment be signed off.\"")
-@click.option("--meeting-date", help="Date of the meeting (YYYY-MM-DD; default today).")
+@click.option("--meeting-date", help="Date of the meeting (YYYY-MM-DD; default the board's scheduled meeting for the item).")
 @click.option("--defer", is_flag=True, help="The board deferred the item.")
+@click.option("--amends", type=int, metavar="DECISION", help="This decision amends decision DECISION (needs --reason).")
+@click.option("--rescinds", type=int, metavar="DECISION", help="The board rescinded decision DECISION (needs --reason).")
+@click.option("--reason", help="Why a decision is amended or rescinded, as the minutes say.")
 @click.option("--priority", multiple=True, metavar="PRIORITY:RECOMMENDATION",
               help="A priority agreed, as 'Serious violence: remain a priority' (repeat for each).")
 @click.option("--comment", help="A note for the history.")
@@ -265,7 +269,8 @@ def fire(ctx: click.Context, cycle: str, trigger: str, actor: str, strand: str |
 def decide(ctx: click.Context, cycle: str, board: str, item: str, actor: str, votes_for: tuple[str, ...],
            against: tuple[str, ...], abstain: tuple[str, ...], present: tuple[str, ...],
            apologies: tuple[str, ...], interest: tuple[str, ...], resolution: str | None,
-           meeting_date: str | None, defer: bool, priority: tuple[str, ...], comment: str | None) -> None:
+           meeting_date: str | None, defer: bool, amends: int | None, rescinds: int | None, reason: str | None,
+           priority: tuple[str, ...], comment: str | None) -> None:
     """Record a board's decision on an item of CYCLE."""
     priorities = []
     for text in priority:
@@ -283,11 +288,36 @@ def decide(ctx: click.Context, cycle: str, board: str, item: str, actor: str, vo
         cycle, board, item, actor, votes_for=_names(votes_for), votes_against=_names(against),
         abstain=_names(abstain), present=_names(present), apologies=_names(apologies), interests=interests,
         resolution=resolution, meeting_date=parse_date(meeting_date), defer=defer, comment=comment,
-        priorities=priorities,
+        priorities=priorities, amends=amends, rescinds=rescinds, reason=reason,
     )
-    out.print(f"{result.board} on '{result.item}': [bold]{result.outcome.upper()}[/] "
+    _said(result)
+
+
+def _said(result: Recorded) -> None:
+    if result.outcome == "rescinded":
+        out.print(f"Decision {result.decision_id}: {result.board} rescinded decision {result.supersedes} "
+                  f"on '{result.item}'.")
+        return
+    amended = f", amending decision {result.supersedes}" if result.supersedes else ""
+    out.print(f"Decision {result.decision_id}{amended}: {result.board} on '{result.item}': "
+              f"[bold]{result.outcome.upper()}[/] "
               f"({result.votes_for} for, {result.votes_against} against, {result.abstentions} abstaining; "
               f"{result.voting_present} voting members present, quorum {result.quorum}).")
+
+
+@main.command()
+@click.argument("cycle")
+@click.argument("decision", type=int)
+@click.option("--reason", required=True, help="Why the board rescinded it, as the minutes say.")
+@actor_option
+@click.option("--meeting-date", help="Date of the meeting that rescinded it (YYYY-MM-DD; default today).")
+@click.option("--comment", help="A note for the history.")
+@click.pass_context
+def rescind(ctx: click.Context, cycle: str, decision: int, reason: str, actor: str, meeting_date: str | None,
+            comment: str | None) -> None:
+    """Record that a board rescinded DECISION of CYCLE; both stay in the register."""
+    _said(app_for(ctx).engine.rescind(cycle, decision, actor, reason=reason, meeting_date=parse_date(meeting_date),
+                                      comment=comment))
 
 
 @main.command()
