@@ -228,6 +228,10 @@ class ReminderRule:
     escalate: tuple[Escalation, ...] = ()
 
 
+DOCUMENT_SECTIONS = ("reasons", "alternatives", "implications")
+"""The council report's sections a document definition may fill in."""
+
+
 @dataclass(frozen=True)
 class DocumentSpec:
     id: str
@@ -235,6 +239,8 @@ class DocumentSpec:
     template: str
     notify: tuple[str, ...] = ()
     purpose: str = ""
+    # The council report's own sections the record carries: reasons, alternatives, implications.
+    sections: tuple[tuple[str, str], ...] = ()
 
 
 COMMANDS = ("start", "decide", "attach")

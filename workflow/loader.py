@@ -23,6 +23,7 @@ from . import yamlfile
 from .calendar import MilestoneLoop, Timeline
 from .definition import (
     COMMANDS,
+    DOCUMENT_SECTIONS,
     SYSTEM_ROLE,
     Board,
     DateExpr,
@@ -880,15 +881,31 @@ class _Builder:
             node = self.r.mapping(raw, line, field)
             if node is None:
                 continue
-            self.r.keys(node, ("title", "template", "notify", "purpose"), field)
+            self.r.keys(node, ("title", "template", "notify", "purpose", "sections"), field)
             purpose = self.r.get(node, "purpose", field, str, required=False, default="")
             title = self.r.get(node, "title", field, str, default=did)
             template = self.r.get(node, "template", field, str)
             if template:
                 self.template(template, node.line_of("template"), f"{field}.template", document_samples())
             notify = self.recipients(node.get("notify", []), node.line_of("notify"), f"{field}.notify")
+            sections = self.document_sections(node, field)
             if template:
-                self.documents[did] = DocumentSpec(did, title, template, notify, " ".join(purpose.split()))
+                self.documents[did] = DocumentSpec(did, title, template, notify, " ".join(purpose.split()), sections)
+
+    def document_sections(self, node: YMap, field: str) -> tuple[tuple[str, str], ...]:
+        """`sections: {reasons: ..., alternatives: ..., implications: ...}`: text the record prints under each."""
+        if "sections" not in node:
+            return ()
+        raw = self.r.mapping(node["sections"], node.line_of("sections"), f"{field}.sections")
+        if raw is None:
+            return ()
+        self.r.keys(raw, DOCUMENT_SECTIONS, f"{field}.sections")
+        found = []
+        for name in DOCUMENT_SECTIONS:
+            text = self.r.get(raw, name, f"{field}.sections", str, required=False, default="")
+            if text:
+                found.append((name, " ".join(text.split())))
+        return tuple(found)
 
     def read_permissions(self) -> None:
         node = self.section("permissions")
