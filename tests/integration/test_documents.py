@@ -211,7 +211,7 @@ def test_documents_commands_list_export_and_verify(made, tmp_path: Path, pg_url:
 
 
 def test_the_pdf_is_tagged_in_english_and_stays_inside_the_page(made) -> None:  # type: ignore[no-untyped-def]
-    app, documents, hashes = made
+    app, documents, _ = made
     public = next(d for d in rows(app) if d.version == "public")
     reader = PdfReader(io.BytesIO(documents.content(public, "pdf")))
     catalog = reader.trailer["/Root"]
