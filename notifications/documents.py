@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from workflow.calendar import Timeline
 from workflow.clock import LOCAL, local_date
 from workflow.decisions import superseded
-from workflow.definition import DOCUMENT_SECTIONS, Definition, DocumentSpec, PapersGate
+from workflow.definition import DOCUMENT_SECTIONS, Definition, DocumentSpec
 from workflow.engine import Engine
+from workflow.entitlement import entitled_to_stage
 from workflow.models import (
     Cycle,
     Decision,
@@ -36,8 +37,8 @@ from workflow.models import (
 from workflow.storage import PaperStore
 from workflow.templating import make_environment
 
-from .recipients import entitled_to_exempt, resolve
-from .reminders import message_id, one_line
+from .recipients import resolve
+from .reminders import latest_papers, message_id, one_line
 
 FORMATS = ("html", "pdf", "docx")
 MEDIA_TYPES = {"html": "text/html", "pdf": "application/pdf",
@@ -109,7 +110,7 @@ class Documents:
                                                              HistoryEntry.at <= event_at)
                                   .order_by(HistoryEntry.id)).all()
         history = list(history)
-        papers = self._papers(session, cycle, definition, source.id, history)
+        papers = self._papers(session, cycle, source.id, history)
         shown = [p for p in papers if exempt or not p.exempt]
         day = decision.meeting_date if decision else local_date(event_at)
         version = "exempt" if exempt else "public"
@@ -140,7 +141,7 @@ class Documents:
             "papers": [{"title": p.title, "sha256": p.sha256, "filename": p.filename, "exempt": p.exempt,
                         "exempt_reason": p.exempt_reason or ""} for p in shown],
             "withheld": len(papers) - len(shown),
-            "history": [self._entry(definition, h, session, exempt) for h in history],
+            "history": [self._entry(definition, h, session, source.id if exempt else None) for h in history],
             "board_date": f"{board}, {long_date(day)}",
             "priorities": self._priorities(session, cycle),
             "strands": self._strands(session, cycle, definition),
@@ -158,27 +159,15 @@ class Documents:
                 for d in rows if d.outcome == "carried" and d.id not in gone]
 
     @staticmethod
-    def _papers(session: Session, cycle: Cycle, definition: Definition, stage: str,
-                history: list[HistoryEntry]) -> list[Paper]:
-        """The latest copy of each paper attached at this stage for this stage's decision.
+    def _papers(session: Session, cycle: Cycle, stage: str, history: list[HistoryEntry]) -> list[Paper]:
+        """The latest copy of each paper attached for this stage, up to the decision.
 
-        A paper attached early for a later stage's board (its gate names it there, not here) is
-        that board's, and is listed in that board's record.
+        Only this stage's papers: its exempt ones are all one board's business, so everyone the exempt
+        version goes to may see every exempt paper it names (`workflow.entitlement`).
         """
-        def wanted(at: str) -> set[str]:
-            return {p for t in definition.transitions_from(at) for g in t.gates if isinstance(g, PapersGate)
-                    for p in g.papers}
-
-        here = wanted(stage)
-        elsewhere = {p for other in definition.stages if other != stage for p in wanted(other)}
-        ids = [h.data.get("paper_id") for h in history if h.action == "attach" and h.from_state == stage
-               and (h.data.get("paper") in here or h.data.get("paper") not in elsewhere)]
+        ids = [h.data.get("paper_id") for h in history if h.action == "attach"]
         rows = [session.get(Paper, i) for i in ids if i is not None]
-        latest: dict[str, Paper] = {}
-        for row in rows:
-            if row is not None:
-                latest[row.paper] = row
-        return sorted(latest.values(), key=lambda p: p.id)
+        return latest_papers(row for row in rows if row is not None and row.stage == stage)
 
     @staticmethod
     def _decision(session: Session, definition: Definition, decision: Decision) -> dict[str, Any]:
@@ -224,8 +213,11 @@ class Documents:
         return rows
 
     @staticmethod
-    def _entry(definition: Definition, h: HistoryEntry, session: Session, exempt: bool) -> dict[str, Any]:
-        """One audit-trail row in people's words: names and titles, stage titles, English time."""
+    def _entry(definition: Definition, h: HistoryEntry, session: Session, exempt_stage: str | None) -> dict[str, Any]:
+        """One audit-trail row in people's words (names and titles, stage titles, English time); an exempt
+        paper is named (with its comment) only in the exempt version of its own stage's record: `exempt_stage`
+        is that stage, None for a public version."""
+        comment = h.comment
         person = definition.people.get(h.actor)
         actor = person.display if person else ("The scheduler" if h.actor == "system" else h.actor)
 
@@ -242,8 +234,9 @@ class Documents:
                       f"{h.data['outcome']}"
         elif h.action == "attach":
             paper = session.get(Paper, h.data.get("paper_id"))
-            if paper is not None and paper.exempt and not exempt:
-                summary = "attached an exempt paper"
+            if paper is None or (paper.exempt and paper.stage != exempt_stage):
+                summary = "attached an exempt paper" if paper is not None else "attached a paper"
+                comment = None
             else:
                 summary = f"attached \u201c{paper.title if paper else h.data.get('paper')}\u201d"
                 sha256 = str(h.data.get("sha256", ""))
@@ -255,8 +248,8 @@ class Documents:
         else:
             summary = f"{transition.title if transition and transition.title else h.trigger}: " \
                       f"from {stage(h.from_state)} to {stage(h.to_state)}"
-        if h.comment:
-            summary += f". {h.comment}"
+        if comment:
+            summary += f". {comment}"
         return {"at": f"{h.at.astimezone(LOCAL):%-d %b %Y %H:%M}", "actor": actor, "summary": summary,
                 "sha256": sha256}
 
@@ -367,7 +360,7 @@ class Documents:
         ours = {d.version: d for d in made if d.spec == spec.id}
         domain = "strategy-cycle.invalid"
         for person in resolve(definition, dest, spec.notify):
-            version = "exempt" if "exempt" in ours and entitled_to_exempt(definition, source, person) else "public"
+            version = "exempt" if "exempt" in ours and entitled_to_stage(definition, source, person) else "public"
             document = ours[version]
             key = f"document:{document.id}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:

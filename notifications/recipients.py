@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from workflow.definition import Definition, Membership, Stage
-
-# Members who may receive exempt papers of the board's business: those who take part in
-# its decisions or serve it. Observers and advisors sit in public session only.
-ENTITLED = (Membership.VOTING, Membership.VOTING_CHAIR, Membership.CHAIR, Membership.OFFICER)
+from workflow.definition import Definition, Stage
 
 
 def resolve(definition: Definition, stage: Stage, specs: tuple[str, ...]) -> list[str]:
@@ -31,9 +27,3 @@ def resolve(definition: Definition, stage: Stage, specs: tuple[str, ...]) -> lis
         people.extend(p for p in found if p not in people)
     return people
 
-
-def entitled_to_exempt(definition: Definition, stage: Stage, person: str) -> bool:
-    """May this person receive the exempt papers of the stage's board?"""
-    if not stage.board:
-        return False
-    return any(member == person and kind in ENTITLED for member, kind in definition.boards[stage.board].members)

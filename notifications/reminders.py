@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session
 from workflow.calendar import Timeline, add_working_days, working_days_between
 from workflow.clock import at_local, local_date
 from workflow.deadlines import end_of_day, entered_stage, insert_pending, pending_row
-from workflow.definition import Definition, Meeting, PapersGate, ReminderRule, Stage
+from workflow.definition import Definition, Meeting, ReminderRule, Stage
 from workflow.engine import Engine
+from workflow.entitlement import visible_papers
 from workflow.models import Cycle, Deadline, Mail, OutboxEvent, Paper
 from workflow.templating import make_environment, reminder_files
 
 from .calendar_invite import meeting_invite, meeting_times
-from .recipients import entitled_to_exempt, resolve
+from .recipients import resolve
 
 REMINDER = "reminder"
 REMINDER_HOUR = 9  # reminders go out at nine in the morning, English time
@@ -199,16 +200,21 @@ def _add(session: Session, cycle: Cycle, stage: str, entry: int, occurrences: Oc
         for occurrence in (occurrences if isinstance(occurrences, list) else [occurrences])])
 
 
+def latest_papers(rows: Iterable[Paper]) -> list[Paper]:
+    """The latest copy of each paper, rows in attachment order: a public paper and an exempt annex under
+    one paper id are two papers, each kept; a later copy of either replaces only its own kind."""
+    latest: dict[tuple[str, bool], Paper] = {}
+    for row in rows:
+        latest[(row.paper, row.exempt)] = row
+    return sorted(latest.values(), key=lambda p: p.id)
+
+
 def papers_for(session: Session, cycle: Cycle, definition: Definition, stage: Stage, person: str) -> list[dict[str, Any]]:
-    """The latest copy of each paper the stage's decision needs, that this person may receive."""
-    wanted = [p for t in definition.transitions_from(stage.id) for g in t.gates if isinstance(g, PapersGate)
-              for p in g.papers]
-    rows = session.scalars(select(Paper).where(Paper.cycle_id == cycle.id, Paper.paper.in_(wanted))
+    """The papers attached for this stage (the latest copy of each) that this person may see."""
+    rows = session.scalars(select(Paper).where(Paper.cycle_id == cycle.id, Paper.stage == stage.id)
                            .order_by(Paper.id)).all()
-    latest = {row.paper: row for row in rows}
-    entitled = entitled_to_exempt(definition, stage, person)
     return [{"title": row.title, "sha256": row.sha256, "filename": row.filename, "paper_id": row.id}
-            for row in latest.values() if entitled or not row.exempt]
+            for row in visible_papers(definition, latest_papers(rows), person)]
 
 
 def send_action(engine: Engine, domain: str) -> Callable[[Session, Deadline, Cycle, dt.datetime], str]:

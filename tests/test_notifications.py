@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.mail import OutboxMailer, PermanentFailure, TemporaryFailure, build_message
-from notifications.recipients import entitled_to_exempt, resolve
+from notifications.recipients import resolve
 from notifications.reminders import Occurrence, Renderer, context, first_occurrences, recipients_for
 from tasks.cli import main
 from tests.conftest import DEFINITIONS, SHIPPED
@@ -54,15 +54,6 @@ def test_recipients_and_escalation() -> None:
     assert late == [*on_time, "council_chief_executive"], "ten days overdue reaches the MK Together chair"
     assert resolve(DEFINITION, STAGE, ("role:committee_manager", "person:scrutiny_chair")) == \
         ["committee_manager", "scrutiny_chair"]
-
-
-def test_who_may_receive_exempt_papers() -> None:
-    safer_mk = DEFINITION.stages["assessment_presented"]
-    assert entitled_to_exempt(DEFINITION, safer_mk, "council_chief_executive")  # voting
-    assert entitled_to_exempt(DEFINITION, safer_mk, "cabinet_member")  # non-voting chair
-    assert not entitled_to_exempt(DEFINITION, safer_mk, "safeguarding_scrutineer")  # observer
-    assert not entitled_to_exempt(DEFINITION, safer_mk, "vcse_representative")  # advisor
-    assert not entitled_to_exempt(DEFINITION, STAGE, "council_chief_executive")  # not on the Risk Board
 
 
 def _shape(value: Any) -> Any:

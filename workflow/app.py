@@ -60,5 +60,6 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         catalog=Catalog(settings.definitions_dir),
         clock=clock or default_clock(settings, database),
         papers=PaperStore(settings.papers_dir),
+        max_paper_bytes=settings.max_paper_bytes,
     )
     return App(settings, database, engine)

@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from . import db as database
 from .app import App, build
 from .calendar import Timeline
+from .datadir import keep_private, private_dir
 from .definition import Definition
 from .diagram import mermaid
 from .engine import Recorded
@@ -62,7 +63,9 @@ def plain(text: str) -> str:
 def app_for(ctx: click.Context) -> App:
     obj = ctx.ensure_object(dict)
     if "app" not in obj:
-        obj["app"] = build(Settings.from_env())
+        settings = Settings.from_env()
+        private_dir(settings.data_dir)
+        obj["app"] = build(settings)
         ctx.call_on_close(obj["app"].close)
     app: App = obj["app"]
     return app
@@ -88,6 +91,20 @@ def actor_option(func: F) -> F:
                         help="Who is acting: a person id from the cycle's directory.")(func)
 
 
+def reader_option(func: F) -> F:
+    return click.option("--as", "reader", metavar="PERSON",
+                        help="Whose view: exempt information is shown only to a person entitled to it "
+                             "(without --as, the public view).")(func)
+
+
+def withheld_note(count: int, reader: str | None, what: str = "exempt paper", plural: str | None = None) -> None:
+    """One sentence on stderr: exempt information exists, and was left out for this reader."""
+    if count:
+        them = "it" if count == 1 else "them"
+        why = f"{reader} is not entitled to see {them}" if reader else f"give --as a person entitled to see {them}"
+        err.print(f"[yellow]note:[/] {count} {what if count == 1 else plural or what + 's'} withheld: {why}.")
+
+
 def _names(values: Iterable[str]) -> list[str]:
     """Accept --for a --for b as well as --for a,b."""
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
@@ -110,6 +127,7 @@ def main() -> None:
     Settings come from the environment: CYCLE_DATABASE_URL (PostgreSQL; default a
     SQLite file in CYCLE_DATA_DIR), CYCLE_DATA_DIR, CYCLE_DEFINITIONS_DIR, CYCLE_NOW.
     """
+    keep_private()  # whatever any command writes (database, papers, documents, emails) is 0600
 
 
 # -- definitions ------------------------------------------------------------------
@@ -328,12 +346,17 @@ def rescind(ctx: click.Context, cycle: str, decision: int, reason: str, actor: s
 @click.option("--exempt", type=int, metavar="PARAGRAPH",
               help="Exempt from publication under this paragraph (1-7) of Schedule 12A, Local Government Act 1972.")
 @click.option("--title", help="The paper's title (default: the definition's).")
-@click.option("--comment", help="A note for the history.")
+@click.option("--stage", help="The stage (and so the board) it is for, if a later one than the current stage.")
+@click.option("--comment", help="A note for the history (kept out of public outputs when the paper is exempt).")
 @click.pass_context
 def attach(ctx: click.Context, cycle: str, paper: str, file: Path, actor: str, exempt: int | None,
-           title: str | None, comment: str | None) -> None:
-    """Attach FILE to CYCLE as the paper PAPER."""
-    result = app_for(ctx).engine.attach(cycle, paper, file, actor, exempt=exempt, title=title, comment=comment)
+           title: str | None, stage: str | None, comment: str | None) -> None:
+    """Attach FILE to CYCLE as the paper PAPER, for the current stage's board (or --stage's).
+
+    FILE must be a regular file of at most CYCLE_MAX_PAPER_BYTES (50 MB unless set).
+    """
+    result = app_for(ctx).engine.attach(cycle, paper, file, actor, exempt=exempt, title=title, comment=comment,
+                                        stage=stage)
     marker = " [yellow](exempt)[/]" if result.exempt else ""
     out.print(f"Attached '{plain(result.title)}'{marker} to {result.cycle}: sha256 {result.sha256}, {result.size} bytes.")
 
@@ -364,14 +387,16 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 
 @main.command()
 @click.argument("cycle")
+@reader_option
 @json_option
 @click.pass_context
-def status(ctx: click.Context, cycle: str, as_json: bool) -> None:
+def status(ctx: click.Context, cycle: str, reader: str | None, as_json: bool) -> None:
     """Where CYCLE stands, what is due next and who must act."""
-    s = app_for(ctx).engine.status(cycle)
+    s = app_for(ctx).engine.status(cycle, reader)
     if as_json:
         emit_json(s)
         return
+    withheld_note(sum(1 for p in s.papers if p["withheld"]), reader)
     out.print(f"[bold]{s.cycle}[/] ({s.definition} v{s.version}), {s.status}")
     out.print(f"Stage: [bold]{plain(s.stage_title)}[/] ({s.stage})")
     if s.board:
@@ -399,6 +424,15 @@ def status(ctx: click.Context, cycle: str, as_json: bool) -> None:
             state = f"[green]{st['state']}[/]" if st["complete"] else st["state"]
             table.add_row(plain(st["title"]), state, st["due"] or "", ", ".join(st["next"]))
         out.print(table)
+    if s.papers:
+        table = Table(title="Papers", title_justify="left")
+        for col in ("paper", "for stage", "title", "sha256"):
+            table.add_column(col)
+        for p in s.papers:
+            title = "[yellow](exempt paper, withheld)[/]" if p["withheld"] else plain(p["title"]) + (
+                " [yellow](exempt)[/]" if p["exempt"] else "")
+            table.add_row(p["paper"], p["stage"] or "", title, (p["sha256"] or "")[:16])
+        out.print(table)
     if s.upcoming:
         table = Table(title="Coming up", title_justify="left")
         for col in ("date", "milestone", "working days"):
@@ -410,14 +444,16 @@ def status(ctx: click.Context, cycle: str, as_json: bool) -> None:
 
 @main.command()
 @click.argument("cycle")
+@reader_option
 @json_option
 @click.pass_context
-def history(ctx: click.Context, cycle: str, as_json: bool) -> None:
+def history(ctx: click.Context, cycle: str, reader: str | None, as_json: bool) -> None:
     """The append-only history of CYCLE."""
-    rows = app_for(ctx).engine.history(cycle)
+    rows = app_for(ctx).engine.history(cycle, reader)
     if as_json:
         emit_json(rows)
         return
+    withheld_note(sum(1 for h in rows if h["data"].get("withheld")), reader, "exempt attachment")
     table = Table()
     for col in ("#", "when (UTC)", "who", "what", "from", "to", "comment"):
         table.add_column(col)
@@ -428,7 +464,8 @@ def history(ctx: click.Context, cycle: str, as_json: bool) -> None:
         if h["action"] == "decide":
             what = f"decision: {h['data']['board']} {h['data']['item']} {h['data']['outcome']}"
         if h["action"] == "attach":
-            what = f"attached {h['data']['paper']}" + (" (exempt)" if h["data"].get("exempt") else "")
+            what = f"attached {h['data']['paper']}" + (" (exempt, withheld)" if h["data"].get("withheld")
+                                                        else " (exempt)" if h["data"].get("exempt") else "")
         table.add_row(str(h["id"]), h["at"][:16].replace("T", " "), h["actor"], plain(what), h["from"] or "",
                       h["to"] or "", plain(h["comment"] or ""))
     out.print(table)

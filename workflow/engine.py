@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import gates as gate_rules
+from .attachment import MAX_PAPER_BYTES, read_paper, safe_filename
 from .calendar import Timeline, working_days_between
 from .catalog import Catalog
 from .clock import Clock, local_date
@@ -38,6 +39,7 @@ from .definition import (
     StrandsGate,
     Transition,
 )
+from .entitlement import may_see_paper
 from .errors import (
     ConcurrentChange,
     CycleFinished,
@@ -154,6 +156,8 @@ def one_statement(moved: tuple[str, ...], events: int, strand_move: bool, new_st
     sql.append(" SELECT id FROM moved")
     return _ONE_STATEMENT.setdefault(shape, text("".join(sql)).bindparams(*binds))
 
+TITLE_MAX = 300  # papers.title's length
+
 CONCURRENT_CHANGE = ("the cycle changed while your command was running (someone else acted on it at the same "
                      "moment); nothing was written: check 'cycle status' and try again")
 
@@ -244,9 +248,10 @@ class Status:
 class Engine:
     def __init__(
         self, *, sessions: sessionmaker[Session], catalog: Catalog, clock: Clock, papers: PaperStore,
-        machines: MachineCache | None = None,
+        machines: MachineCache | None = None, max_paper_bytes: int = MAX_PAPER_BYTES,
     ) -> None:
         self.sessions = sessions
+        self.max_paper_bytes = max_paper_bytes
         self.catalog = catalog
         self.clock = clock
         self.papers = papers
@@ -731,11 +736,11 @@ class Engine:
         return attendees
 
     def attach(self, cycle_ref: str | int, paper: str, file: Path, actor: str, *, exempt: int | None = None,
-               title: str | None = None, comment: str | None = None) -> Attached:
-        try:
-            content = file.read_bytes()
-        except OSError as exc:
-            raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None
+               title: str | None = None, comment: str | None = None, stage: str | None = None) -> Attached:
+        """Attach a paper for `stage` (default: the cycle's current stage), whose board it then belongs to.
+
+        Role, cycle, paper and title are checked before the file is opened; see `attachment.read_paper`.
+        """
         now = self.clock.now()
         with self.unit_of_work() as session:
             cycle = self._cycle(session, cycle_ref)
@@ -746,30 +751,48 @@ class Engine:
                 raise InvalidInput(f"'{definition.id}' names no paper '{paper}'{suggest(paper, definition.papers)}")
             if exempt is not None and exempt not in SCHEDULE_12A:
                 raise InvalidInput(f"Schedule 12A has paragraphs 1 to 7; {exempt} is not one of them")
-            if not content:
-                raise InvalidInput(f"{file} is empty; attach the paper itself")
+            for_stage = self._attach_stage(definition, cycle, stage)
+            title = title if title is not None else definition.papers[paper]
+            if not title.strip() or len(title) > TITLE_MAX or any(ch in title for ch in "\r\n\u2028\u2029"):
+                raise InvalidInput(f"a paper's title is one line of 1 to {TITLE_MAX} characters; "
+                                   f"this one has {len(title)}{' and a line break' if len(title.splitlines()) > 1 else ''}")
+            content = read_paper(file, self.max_paper_bytes)
+            filename = safe_filename(file.name)
             # Stored before the row that points at it; content-addressed, so a rolled-back
             # command leaves at most an unreferenced copy, never a row without its file.
             digest = self.papers.put(content)
             reason = f"Schedule 12A, paragraph {exempt}: {SCHEDULE_12A[exempt]}" if exempt is not None else None
-            row = Paper(cycle_id=cycle.id, paper=paper, title=title or definition.papers[paper], filename=file.name,
-                        media_type=mimetypes.guess_type(file.name)[0] or "application/octet-stream",
+            row = Paper(cycle_id=cycle.id, paper=paper, stage=for_stage, title=title, filename=filename,
+                        media_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
                         size=len(content), sha256=digest, exempt=exempt is not None, exempt_reason=reason,
                         attached_by=actor, attached_at=now)
             session.add(row)
             cycle.updated_at = now
             flag_modified(cycle, "updated_at")
             session.flush()
-            summary = {"paper_id": row.id, "paper": paper, "sha256": digest, "size": len(content),
-                       "exempt": row.exempt}
+            summary = {"paper_id": row.id, "paper": paper, "stage": for_stage, "sha256": digest,
+                       "size": len(content), "exempt": row.exempt}
             # An exempt paper's title stays out of the history and the events: both feed public outputs.
             if not row.exempt:
                 summary["title"] = row.title
-                summary["filename"] = file.name
+                summary["filename"] = filename
             self._history(session, cycle, now, actor, "attach", trigger=None, from_state=cycle.state,
                           to_state=cycle.state, comment=comment, data=summary)
             self._event(session, cycle, now, "PaperAttached", **summary)
             return Attached(cycle.key, paper, row.title, digest, len(content), row.exempt)
+
+    @staticmethod
+    def _attach_stage(definition: Definition, cycle: Cycle, stage: str | None) -> str:
+        """The current stage, or a later one named with --stage (a paper sent ahead for a later board)."""
+        if stage is None:
+            return cycle.state
+        order = list(definition.stages)
+        if stage not in definition.stages:
+            raise InvalidInput(f"'{definition.id}' has no stage '{stage}'{suggest(stage, order)}")
+        if order.index(stage) < order.index(cycle.state):
+            raise InvalidInput(f"the cycle has passed '{stage}'; attach for the current stage '{cycle.state}' "
+                               "or a later one")
+        return stage
 
     # -- read side -------------------------------------------------------------------
 
@@ -785,11 +808,23 @@ class Engine:
                                "updated_at": c.updated_at.isoformat()})
             return result
 
-    def status(self, cycle_ref: str | int) -> Status:
+    @staticmethod
+    def reader(definition: Definition, person: str | None) -> str | None:
+        """The person a read is for (None: the public), checked against the cycle's directory."""
+        if person is not None and person not in definition.people:
+            raise UnknownActor(
+                f"'{person}' is not in the directory of '{definition.id}'{suggest(person, definition.people)}; "
+                "give --as one of the people the definition lists, or leave it out for the public view"
+            )
+        return person
+
+    def status(self, cycle_ref: str | int, reader: str | None = None) -> Status:
+        """Where the cycle stands; exempt papers are named only to a `reader` entitled to them."""
         now = self.clock.now()
         with self.sessions() as session:
             cycle = self._cycle(session, cycle_ref)
             definition = self._definition(session, cycle)
+            reader = self.reader(definition, reader)
             stage = definition.stages[cycle.state]
             facts = self.facts(session, cycle, definition, now)
             timeline = facts.timeline
@@ -811,9 +846,12 @@ class Engine:
                 strands.append({"strand": row.strand, "title": spec.title if spec else row.strand,
                                 "state": row.state, "complete": bool(lifecycle and row.state in lifecycle.finals),
                                 "due": sdue, "next": next_triggers})
-            papers = [{"paper": p.paper, "title": "(exempt paper)" if p.exempt else p.title, "sha256": p.sha256,
-                       "exempt": p.exempt, "attached_at": p.attached_at.isoformat()}
-                      for p in session.scalars(select(Paper).where(Paper.cycle_id == cycle.id).order_by(Paper.id))]
+            papers = []
+            for p in session.scalars(select(Paper).where(Paper.cycle_id == cycle.id).order_by(Paper.id)):
+                seen = may_see_paper(definition, p, reader)
+                papers.append({"paper": p.paper, "stage": p.stage, "title": p.title if seen else "(exempt paper)",
+                               "sha256": p.sha256 if seen else None, "exempt": p.exempt, "withheld": not seen,
+                               "attached_at": p.attached_at.isoformat()})
             rows = list(session.scalars(select(Decision).where(Decision.cycle_id == cycle.id).order_by(Decision.id)))
             gone = superseded(d.details for d in rows)
             decisions = [{"id": d.id, "board": d.board, "item": d.item, "outcome": d.outcome, "for": d.votes_for,
@@ -833,14 +871,26 @@ class Engine:
                 actions=actions, strands=strands, papers=papers, decisions=decisions, upcoming=upcoming,
             )
 
-    def history(self, cycle_ref: str | int) -> list[dict[str, Any]]:
+    def history(self, cycle_ref: str | int, reader: str | None = None) -> list[dict[str, Any]]:
+        """The audit trail; an exempt attach's comment and fingerprint only for a `reader` entitled to the paper."""
         with self.sessions() as session:
             cycle = self._cycle(session, cycle_ref)
-            rows = session.scalars(select(HistoryEntry).where(HistoryEntry.cycle_id == cycle.id)
-                                   .order_by(HistoryEntry.id))
-            return [{"id": h.id, "at": h.at.isoformat(), "actor": h.actor, "action": h.action,
-                     "trigger": h.trigger, "strand": h.strand, "from": h.from_state, "to": h.to_state,
-                     "comment": h.comment, "data": h.data} for h in rows]
+            definition = self._definition(session, cycle)
+            reader = self.reader(definition, reader)
+            exempt = {p.id: p for p in session.scalars(select(Paper).where(Paper.cycle_id == cycle.id,
+                                                                         Paper.exempt.is_(True)))}
+            rows = []
+            for h in session.scalars(select(HistoryEntry).where(HistoryEntry.cycle_id == cycle.id)
+                                     .order_by(HistoryEntry.id)):
+                comment, data = h.comment, h.data
+                paper = exempt.get(int(data.get("paper_id") or 0)) if h.action == "attach" else None
+                if paper is not None and not may_see_paper(definition, paper, reader):
+                    comment = None
+                    data = {k: v for k, v in data.items() if k not in ("sha256", "size")} | {"withheld": True}
+                rows.append({"id": h.id, "at": h.at.isoformat(), "actor": h.actor, "action": h.action,
+                             "trigger": h.trigger, "strand": h.strand, "from": h.from_state, "to": h.to_state,
+                             "comment": comment, "data": data})
+            return rows
 
     def outbox(self, cycle_ref: str | int) -> list[dict[str, Any]]:
         with self.sessions() as session:

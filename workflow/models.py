@@ -188,6 +188,8 @@ class Paper(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
     paper: Mapped[str] = mapped_column(String(100))
+    # The stage it was attached for: its board's business, and who may see it if exempt (`workflow.entitlement`).
+    stage: Mapped[str | None] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(300))
     filename: Mapped[str] = mapped_column(String(300))
     media_type: Mapped[str] = mapped_column(String(100))

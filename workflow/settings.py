@@ -10,6 +10,7 @@ from pathlib import Path
 
 import definitions as _shipped
 
+from .attachment import MAX_PAPER_BYTES
 from .errors import ConfigurationError
 
 
@@ -31,6 +32,15 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _bytes(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or int(raw) <= 0:
+        raise ConfigurationError(f"{name}='{raw}' should be a whole number of bytes, more than 0")
+    return int(raw)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     data_dir: Path
@@ -47,6 +57,7 @@ class Settings:
     smtp_url: str = ""  # empty: mail is written as .eml files to the outbox folder
     mail_from: str = "strategy-cycle@example.org"
     mail_retry_base: float = 30.0
+    max_paper_bytes: int = MAX_PAPER_BYTES  # CYCLE_MAX_PAPER_BYTES: the largest file `attach` accepts
 
     @property
     def papers_dir(self) -> Path:
@@ -99,4 +110,5 @@ class Settings:
             smtp_url=env.get("CYCLE_SMTP_URL", ""),
             mail_from=env.get("CYCLE_MAIL_FROM") or "strategy-cycle@example.org",
             mail_retry_base=_number(env, "CYCLE_MAIL_RETRY_BASE", 30.0),
+            max_paper_bytes=_bytes(env, "CYCLE_MAX_PAPER_BYTES", MAX_PAPER_BYTES),
         )

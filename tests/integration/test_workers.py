@@ -119,9 +119,11 @@ def test_a_worker_killed_inside_a_handler_does_its_work_once_after_a_restart(
     with shared.engine.sessions() as session:
         deadlines = session.scalars(select(Deadline).where(Deadline.entry == entry)).all()
         effects = session.scalars(select(Effect.key).where(Effect.event_id == entry)).all()
-    # Three reminders (3 working days before, on the day, first overdue) and the overdue mark.
+    # Four reminders (papers due, at once since its date had passed; 3 working days before, on the day,
+    # first overdue) and the overdue mark.
     assert sorted((d.kind, d.data.get("kind", "")) for d in deadlines) == [
-        ("reminder", "before"), ("reminder", "due"), ("reminder", "overdue"), ("stage_overdue", "")]
+        ("reminder", "before"), ("reminder", "before"), ("reminder", "due"), ("reminder", "overdue"),
+        ("stage_overdue", "")]
     assert sorted(effects) == [f"deadlines:{entry}", f"reminders:{entry}"]
     assert handled_in_logs(first, second)[entry] == 1
 
