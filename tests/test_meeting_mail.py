@@ -12,13 +12,13 @@ from pathlib import Path
 from icalendar import Calendar
 from sqlalchemy import select
 
-from notifications import reminders
+from notifications import publication, reminders
 from notifications.calendar_invite import meeting_invite
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.mail import OutboxMailer
 from notifications.reminders import first_occurrences
 from tests.conftest import DEFINITIONS, SHIPPED
-from tests.helpers import AUTHOR
+from tests.helpers import AUTHOR, CYCLE, paper_file
 from workflow.app import App
 from workflow.clock import LOCAL, at_local
 from workflow.deadlines import Sweeper, plan_stage
@@ -126,3 +126,46 @@ def test_the_papers_due_reminder_to_the_author_does_not_ask_them_to_decide(app: 
     assert "Dear Priya Shah," in text
     assert "decide" not in text
     assert "Committee Room 2" in text
+
+
+def test_a_paper_attached_before_the_meeting_reaches_each_entitled_member_once(app: App, tmp_path: Path) -> None:
+    engine = app.engine
+    handlers = Handlers()
+    handlers.on("PaperAttached", "papers", publication.publish_action(engine, "example.org"))
+    engine.start(SHIPPED, 2021, AUTHOR)
+    engine.clock.set(at_local(dt.date(2021, 7, 13), 10))  # type: ignore[attr-defined]  # MK Together meets at 14:00
+    engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef", "Early findings.\n"), AUTHOR)
+    engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "annex", "Named individuals.\n"), AUTHOR,
+                  exempt=1, title="Annex: case list", stage="assessment_presented")
+    with engine.sessions() as session:
+        events = session.scalars(select(OutboxEvent.id).where(OutboxEvent.event_type == "PaperAttached")).all()
+    for event_id in events:
+        handlers.handle(engine, event_id)
+    with engine.sessions() as session:
+        event = session.get(OutboxEvent, events[0])
+        assert event is not None
+        # A redelivered event (its effect key aside) sends nothing twice: one mail per paper and member.
+        publication.publish_action(engine, "example.org")(session, event, engine.clock.now())
+        session.flush()
+        mails = list(session.scalars(select(Mail).where(Mail.kind == "papers").order_by(Mail.id)))
+    by_paper: dict[str, set[str]] = {}
+    for mail in mails:
+        by_paper.setdefault(mail.subject.split(": ", 1)[1].split(" (")[0], set()).add(mail.person)
+    assert by_paper["Strategic assessment - early findings"] == {
+        p for p, _ in DEFINITION.boards["mk_together"].members}
+    safer_mk = dict(DEFINITION.boards["safer_mk"].members)
+    assert by_paper["Annex: case list"] == {
+        p for p, kind in safer_mk.items() if kind.value in ("voting", "voting_chair", "chair", "officer")}, \
+        "the exempt annex goes to Safer MK's voting members, chair and officers; not to advisors or observers"
+    assert len(mails) == sum(len(people) for people in by_paper.values()), "once per paper and member"
+    # What the police commander receives: the file itself, before the meeting, with where and when.
+    (mail_id,) = [m.id for m in mails if m.person == "police_area_commander" and "early findings" in m.subject]
+    Delivery(engine, OutboxMailer(tmp_path / "outbox"), DeliveryPolicy()).deliver(mail_id)
+    (written,) = (tmp_path / "outbox").glob("*.eml")
+    message = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    assert message["Date"].datetime < dt.datetime(2021, 7, 13, 14, tzinfo=LOCAL), "before the meeting"
+    (attached,) = [part for part in message.iter_attachments()]
+    assert attached.get_content().strip() == "Early findings."
+    text = message.get_body(("plain",)).get_content()
+    assert "Dear Supt Gareth Lewis," in text and "14:00 to 16:00" in text and "Committee Room 2" in text
