@@ -242,6 +242,13 @@ class Documents:
                 sha256 = str(h.data.get("sha256", ""))
         elif h.action == "overdue":
             summary = f"{stage(h.from_state)} fell overdue"
+        elif h.action == "meeting":
+            meeting = definition.meetings.get(h.data.get("meeting", ""))
+            title = meeting.title if meeting else h.data.get("meeting")
+            summary = f"cancelled the {title}" if h.data.get("cancelled") else \
+                f"moved the {title} to {dt.date.fromisoformat(h.data['date']):%-d %B %Y}" + \
+                (f" at {h.data['start']}" if h.data.get("start") else "")
+            comment = f"Reason: {comment}" if comment else None
         elif h.strand:
             strand = next((s for st in definition.stages.values() for s in st.strands if s.id == h.strand), None)
             summary = f"{strand.title if strand else h.strand}: {h.trigger} ({h.from_state} to {h.to_state})"

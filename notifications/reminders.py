@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import css_inline
@@ -25,6 +25,7 @@ from workflow.deadlines import end_of_day, entered_stage, insert_pending, pendin
 from workflow.definition import Definition, Meeting, ReminderRule, Stage
 from workflow.engine import Engine
 from workflow.entitlement import visible_papers
+from workflow.meetings import MeetingChange, changes
 from workflow.models import Cycle, Deadline, Mail, OutboxEvent, Paper
 from workflow.templating import make_environment, reminder_files
 
@@ -121,8 +122,12 @@ def person_context(definition: Definition, person: str | None) -> dict[str, str]
 
 
 def context(definition: Definition, cycle_key: str, year: int, stage: Stage, rule: ReminderRule,
-            occurrence: Occurrence, person: str, papers: list[dict[str, Any]], timeline: Timeline) -> dict[str, Any]:
-    """The template context; its shape is `workflow.templating.REMINDER_CONTEXT`."""
+            occurrence: Occurrence, person: str, papers: list[dict[str, Any]], timeline: Timeline,
+            change: MeetingChange | None = None) -> dict[str, Any]:
+    """The template context; its shape is `workflow.templating.REMINDER_CONTEXT`.
+
+    `change` is the meeting's latest move or cancellation, if a committee manager made one.
+    """
     due = timeline.milestone(stage.id)
     today = local_date(occurrence.when)
     owner = next((p for p in definition.people.values() if stage.owner and stage.owner in p.roles), None)
@@ -145,7 +150,8 @@ def context(definition: Definition, cycle_key: str, year: int, stage: Stage, rul
                       "voting": bool(board and person in board.voting),
                       "member": bool(board and any(p == person for p, _ in board.members))},
         "papers": papers,
-        "meeting": meeting_context(meeting, due) if meeting else None,
+        "meeting": None if meeting is None or (change and change.cancelled) else
+        meeting_context(replace(meeting, start=change.start), change.day) if change else meeting_context(meeting, due),
     }
 
 
@@ -229,16 +235,20 @@ def send_action(engine: Engine, domain: str) -> Callable[[Session, Deadline, Cyc
         due = timeline.milestone(stage.id)
         renderer = Renderer(engine.catalog.templates_for_snapshot(definition))
         meeting = stage_meeting(definition, stage, due, timeline)
+        change = changes(session, cycle.id).get(meeting.id) if meeting else None
         for person in recipients_for(definition, stage, rule, occurrence):
             key = f"{row.key}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
                 continue
             papers = papers_for(session, cycle, definition, stage, person)
             ctx = context(definition, cycle.key, cycle.year, stage, rule, occurrence, person,
-                          [{k: v for k, v in p.items() if k != "paper_id"} for p in papers], timeline)
+                          [{k: v for k, v in p.items() if k != "paper_id"} for p in papers], timeline, change)
             subject, text, html = renderer.render(rule, ctx)
             attachments: dict[str, Any] = {"papers": [p["paper_id"] for p in papers]}
-            if meeting is not None:
+            if meeting is not None and change is not None and not change.cancelled:
+                attachments["invite"] = meeting_invite(definition, cycle.key, replace(meeting, start=change.start),
+                                                       change.day, now, sequence=change.sequence)
+            elif meeting is not None and change is None:
                 attachments["invite"] = meeting_invite(definition, cycle.key, meeting, due, now)
             session.add(Mail(key=key, cycle_id=cycle.id, kind=REMINDER, person=person,
                              recipient=definition.people[person].email, subject=subject, text_body=text,

@@ -9,20 +9,23 @@ import functools
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from notifications import publication, reminders
+from notifications import publication, reminders, rescheduling
 from notifications.calendar_invite import meeting_invite
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.mail import OutboxMailer
 from notifications.reminders import first_occurrences
 from tests.conftest import DEFINITIONS, SHIPPED
-from tests.helpers import AUTHOR, CYCLE, paper_file
+from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
 from workflow.app import App
 from workflow.clock import LOCAL, at_local
 from workflow.deadlines import Sweeper, plan_stage
+from workflow.errors import InvalidInput, Refused
 from workflow.loader import load_definition
+from workflow.meetings import change_meeting
 from workflow.models import Mail, OutboxEvent
 from workflow.outbox import Handlers
 
@@ -169,3 +172,38 @@ def test_a_paper_attached_before_the_meeting_reaches_each_entitled_member_once(a
     assert attached.get_content().strip() == "Early findings."
     text = message.get_body(("plain",)).get_content()
     assert "Dear Supt Gareth Lewis," in text and "14:00 to 16:00" in text and "Committee Room 2" in text
+
+
+def test_a_moved_then_cancelled_meeting_updates_every_members_calendar(app: App, tmp_path: Path) -> None:
+    engine = app.engine
+    handlers = Handlers()
+    handlers.on("MeetingChanged", "meeting", rescheduling.notify_action(engine, "example.org"))
+    engine.start(SHIPPED, 2021, AUTHOR)
+    with pytest.raises(InvalidInput, match="has passed"):
+        change_meeting(engine, CYCLE, "mk_together_july", CLERK, reason="Room double-booked",
+                       day=dt.date(2021, 6, 1))
+    with pytest.raises(Refused):
+        change_meeting(engine, CYCLE, "mk_together_july", "fire_group_commander", reason="x", day=DAY)
+    change_meeting(engine, CYCLE, "mk_together_july", CLERK, reason="Room double-booked",
+                   day=dt.date(2021, 7, 20), start=dt.time(15, 0))
+    change_meeting(engine, CYCLE, "mk_together_july", CLERK, reason="Business taken by the August meeting",
+                   cancel=True)
+    with engine.sessions() as session:
+        events = session.scalars(select(OutboxEvent.id).where(OutboxEvent.event_type == "MeetingChanged")
+                                 .order_by(OutboxEvent.id)).all()
+    for event_id in events:
+        handlers.handle(engine, event_id)
+    with engine.sessions() as session:
+        mails = list(session.scalars(select(Mail).where(Mail.kind == "meeting").order_by(Mail.id)))
+    members = [p for p, _ in DEFINITION.boards["mk_together"].members]
+    assert [m.person for m in mails] == members * 2, "each member: the move, then the cancellation"
+    _, moved = _event(mails[0].attachments["invite"])
+    cancel_calendar, cancelled = _event(mails[-1].attachments["invite"])
+    _, original = _event(meeting_invite(DEFINITION, CYCLE, DEFINITION.meetings["mk_together_july"],
+                                        dt.date(2021, 7, 13), NOW))
+    assert moved["UID"] == cancelled["UID"] == original["UID"]
+    assert (moved["SEQUENCE"], cancelled["SEQUENCE"]) == (1, 2)
+    assert moved.decoded("DTSTART").astimezone(LOCAL).replace(tzinfo=None) == dt.datetime(2021, 7, 20, 15, 0)
+    assert cancel_calendar["METHOD"] == "CANCEL"
+    assert "Room double-booked" in mails[0].text_body and "Tuesday 20 July 2021, 15:00 to 17:00" in mails[0].text_body
+    assert mails[-1].subject.startswith("Cancelled: MK Together Management Board (July)")

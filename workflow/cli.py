@@ -28,6 +28,7 @@ from .definition import Definition
 from .diagram import mermaid
 from .engine import Recorded
 from .errors import CycleError, DefinitionError
+from .meetings import change_meeting
 from .settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -321,6 +322,50 @@ def _said(result: Recorded) -> None:
               f"[bold]{result.outcome.upper()}[/] "
               f"({result.votes_for} for, {result.votes_against} against, {result.abstentions} abstaining; "
               f"{result.voting_present} voting members present, quorum {result.quorum}).")
+
+
+@main.group()
+def meeting() -> None:
+    """Move or cancel a board meeting of a running cycle; members are sent the calendar update."""
+
+
+def _parse_time(text: str | None) -> dt.time | None:
+    if text is None:
+        return None
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"'{text}' is not a time of day; use HH:MM", param_hint="--start") from None
+
+
+@meeting.command("move")
+@click.argument("cycle")
+@click.argument("meeting_id", metavar="MEETING")
+@click.option("--date", "day", help="The new date (YYYY-MM-DD).")
+@click.option("--start", help="The new start time (HH:MM, UK time).")
+@click.option("--reason", required=True, help="Why it moves, as members will read it.")
+@actor_option
+@click.pass_context
+def move_meeting(ctx: click.Context, cycle: str, meeting_id: str, day: str | None, start: str | None, reason: str,
+                 actor: str) -> None:
+    """Move MEETING of CYCLE to another date or time."""
+    change = change_meeting(app_for(ctx).engine, cycle, meeting_id, actor, reason=reason, day=parse_date(day),
+                            start=_parse_time(start))
+    at = f" at {change.start:%H:%M}" if change.start else ""
+    out.print(f"'{meeting_id}' moved to {change.day:%A %-d %B %Y}{at} (update {change.sequence}); "
+              "its members are sent the calendar update.")
+
+
+@meeting.command("cancel")
+@click.argument("cycle")
+@click.argument("meeting_id", metavar="MEETING")
+@click.option("--reason", required=True, help="Why it is cancelled, as members will read it.")
+@actor_option
+@click.pass_context
+def cancel_meeting(ctx: click.Context, cycle: str, meeting_id: str, reason: str, actor: str) -> None:
+    """Cancel MEETING of CYCLE."""
+    change_meeting(app_for(ctx).engine, cycle, meeting_id, actor, reason=reason, cancel=True)
+    out.print(f"'{meeting_id}' cancelled; its members are sent the cancellation for their calendars.")
 
 
 @main.command()
