@@ -132,14 +132,17 @@ class Player:
             self._step("strand", f"{strand.title}: {paths[strand.id][-1].dest if paths[strand.id] else 'done'}")
         due = self.timeline.stage_due(stage_id)
         if due is not None:
+            # Papers go out five clear working days before the meeting, as councils publish agendas.
+            self.move_to(add_working_days(due, -5))
+        for gate in transition.gates:
+            if isinstance(gate, PapersGate):
+                for paper in gate.papers:
+                    self.attach(paper)
+        if due is not None:
             self.move_to(due)
         for gate in transition.gates:
-            match gate:
-                case PapersGate(papers):
-                    for paper in papers:
-                        self.attach(paper)
-                case NotBeforeGate(date):
-                    self.move_to(self.timeline.resolve(date))
+            if isinstance(gate, NotBeforeGate):
+                self.move_to(self.timeline.resolve(gate.date))
         for gate in transition.gates:
             if isinstance(gate, DecisionGate):
                 self.decide(gate)
