@@ -38,9 +38,10 @@ from workflow.storage import PaperStore
 from workflow.templating import make_environment
 
 from .recipients import resolve
-from .reminders import latest_papers, message_id, one_line
+from .reminders import inline_css, latest_papers, message_id, one_line
 
 FORMATS = ("html", "pdf", "docx")
+NOTICE = "document_sent"  # the email a document goes with, in the definition's templates folder
 MEDIA_TYPES = {"html": "text/html", "pdf": "application/pdf",
                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
@@ -366,6 +367,7 @@ class Documents:
         dest = definition.stages[event.payload["to_stage"]]
         ours = {d.version: d for d in made if d.spec == spec.id}
         domain = "strategy-cycle.invalid"
+        env = make_environment(self.engine.catalog.templates_for_snapshot(definition))
         for person in resolve(definition, dest, spec.notify):
             version = "exempt" if "exempt" in ours and entitled_to_stage(definition, source, person) else "public"
             document = ours[version]
@@ -373,11 +375,14 @@ class Documents:
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
                 continue
             who = definition.people[person]
-            subject = one_line(f"{spec.title}: {document.title.split(': ', 1)[-1]} ({cycle.key})")
-            text = (f"Dear {who.name or who.title},\n\n{document.title} for the {definition.title} is attached "
-                    f"({version} version, PDF). The same record is kept as HTML and Word; its SHA-256 fingerprints "
-                    f"are:\n  PDF  {document.pdf_sha256}\n  HTML {document.html_sha256}\n  Word {document.docx_sha256}\n")
-            html = "<p>" + text.replace("&", "&amp;").replace("<", "&lt;").replace("\n", "<br>") + "</p>"
+            ctx = {"cycle": {"title": definition.title, "key": cycle.key},
+                   "recipient": {"name": who.name, "title": who.title},
+                   "document": {"kind": spec.title, "step": document.title.split(": ", 1)[-1],
+                                "exempt": version == "exempt", "pdf_sha256": document.pdf_sha256,
+                                "html_sha256": document.html_sha256, "docx_sha256": document.docx_sha256}}
+            subject, text, html = (env.get_template(f"{NOTICE}.{part}.j2").render(**ctx)
+                                   for part in ("subject", "txt", "html"))
+            subject, html = one_line(subject), inline_css(html)
             session.add(Mail(key=key, cycle_id=cycle.id, kind="document", person=person, recipient=who.email,
                              subject=subject, text_body=text, html_body=html,
                              attachments={"documents": [{"id": document.id, "format": "pdf"}]},
