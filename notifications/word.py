@@ -60,11 +60,18 @@ def _borders(table: Any) -> None:
     layout = OxmlElement("w:tblLayout")
     layout.set(qn("w:type"), "fixed")
     properties.append(layout)
+    # A row stays on one page, and the heading row repeats on the next, as in the PDF.
+    for index, row in enumerate(table.rows):
+        row_properties = row._tr.get_or_add_trPr()
+        row_properties.append(OxmlElement("w:cantSplit"))
+        if index == 0 and any(cell.text for cell in row.cells):
+            row_properties.append(OxmlElement("w:tblHeader"))
 
 
 def _caption_before(table: Any, text: str) -> None:
     """Word's own Caption style, above the table, as the HTML's <caption> was."""
     paragraph = table._parent.add_paragraph(text, style="Caption")
+    paragraph.paragraph_format.keep_with_next = True
     table._tbl.addprevious(paragraph._p)
 
 
@@ -88,6 +95,9 @@ def to_docx(html: str, *, title: str, header: str, created: Any) -> bytes:
     for table, caption in zip(document.tables, captions, strict=False):
         _borders(table)
         _caption_before(table, caption)
+    for paragraph in document.paragraphs:
+        if paragraph.style is not None and paragraph.style.name.startswith("Heading"):
+            paragraph.paragraph_format.keep_with_next = True  # a heading never ends a page
     heading = section.header.paragraphs[0]
     heading.text = header
     heading.alignment = WD_ALIGN_PARAGRAPH.RIGHT
