@@ -81,7 +81,9 @@ def test_every_email_of_a_simulated_cycle_is_the_preview(
     planned = [row for row, _ in reminders.preview(definition, CYCLE, 2021, definition.initial, engine.clock.now(),
                                                    engine.catalog.templates_for_snapshot(definition))]
     assert len(planned) > 100
-    worker = Worker(worker_env(pg_url, machine_redis, tmp_path, CYCLE_SMTP_URL=smtp.url), tmp_path / "worker.log")
+    # The workers read the papers the player attaches: the same data folder.
+    worker = Worker(worker_env(pg_url, machine_redis, tmp_path, CYCLE_SMTP_URL=smtp.url, CYCLE_DATA_DIR=str(tmp_path)),
+                    tmp_path / "worker.log")
     try:
         Player(engine, engine.clock, definition, CYCLE, 2021,  # type: ignore[arg-type]
                await_scheduler=lambda done, what: wait_until(done, what, 60, check=worker.check)).play()
