@@ -1,27 +1,84 @@
-"""The iCalendar invite a board meeting reminder carries, so the meeting lands in members' diaries."""
+"""The meeting invitation a board reminder carries, as an iTIP request a mail client offers to accept.
+
+One UID per cycle and meeting, so every reminder for the same meeting updates one diary entry;
+a moved meeting is the same UID with a higher SEQUENCE, a cancelled one METHOD:CANCEL.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
-from workflow.definition import Definition, Meeting
+from workflow.clock import LOCAL
+from workflow.definition import Definition, Meeting, Membership, Person
+
+TZID = "Europe/London"
 
 
-def meeting_invite(definition: Definition, cycle_key: str, meeting: Meeting, day: dt.date, now: dt.datetime) -> str:
-    """An all-day event (definitions fix the day, not the hour) with a UID stable per cycle and meeting."""
+def _address(person: Person) -> vCalAddress:
+    address = vCalAddress(f"mailto:{person.email}")
+    address.params["CN"] = vText(person.name or person.title)
+    return address
+
+
+def organiser(definition: Definition, meeting: Meeting) -> Person | None:
+    """The board's committee manager; failing that its first officer, failing that its chair."""
+    board = definition.boards[meeting.board]
+    chosen = board.organiser or next(iter(board.with_membership(Membership.OFFICER)), None) or board.chair
+    return definition.people[chosen] if chosen else None
+
+
+def meeting_times(meeting: Meeting, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+    """Start and end in English local time, or None when the definition gives the day only."""
+    if meeting.start is None:
+        return None
+    start = dt.datetime.combine(day, meeting.start, tzinfo=LOCAL)
+    return start, start + dt.timedelta(minutes=meeting.minutes)
+
+
+def meeting_invite(definition: Definition, cycle_key: str, meeting: Meeting, day: dt.date, now: dt.datetime,
+                   *, sequence: int = 0, cancelled: bool = False) -> str:
     calendar = Calendar()
     calendar.add("prodid", "-//strategy-cycle//board meetings//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
     event = Event()
     event.add("uid", f"{cycle_key}.{meeting.id}@strategy-cycle")
+    event.add("sequence", sequence)
     event.add("summary", meeting.title)
-    event.add("dtstart", day)
-    event.add("dtend", day + dt.timedelta(days=1))
-    event.add("dtstamp", now)
-    event.add("description", f"{definition.boards[meeting.board].name}: {definition.title} ({cycle_key})")
-    event.add("transp", "TRANSPARENT")
+    times = meeting_times(meeting, day)
+    if times is None:
+        event.add("dtstart", day)
+        event.add("dtend", day + dt.timedelta(days=1))
+    else:
+        calendar.add_component(Timezone.from_tzid(TZID, first_date=day - dt.timedelta(days=366),
+                                                  last_date=day + dt.timedelta(days=366)))
+        event.add("dtstart", times[0])
+        event.add("dtend", times[1])
+    event.add("dtstamp", now.astimezone(dt.UTC))
+    if meeting.venue:
+        event.add("location", meeting.venue)
+    if meeting.remote_link:
+        event.add("url", meeting.remote_link)
+    board = definition.boards[meeting.board]
+    description = f"{board.name}: {definition.title} ({cycle_key})"
+    if meeting.remote_link:
+        description += f"\nJoin remotely: {meeting.remote_link}"
+    event.add("description", description)
+    event.add("transp", "OPAQUE")
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    chair = organiser(definition, meeting)
+    if chair is not None:
+        event.add("organizer", _address(chair))
+    for person_id, kind in board.members:
+        attendee = _address(definition.people[person_id])
+        voting = kind in (Membership.VOTING, Membership.VOTING_CHAIR)
+        # Voting members make the quorum: required; chairs without a vote, advisors, observers, officers: optional.
+        attendee.params["ROLE"] = vText("REQ-PARTICIPANT" if voting else "OPT-PARTICIPANT")
+        attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
+        attendee.params["RSVP"] = vText("TRUE")
+        attendee.params["CUTYPE"] = vText("INDIVIDUAL")
+        event.add("attendee", attendee, encode=False)
     calendar.add_component(event)
     return str(calendar.to_ical().decode("utf-8"))

@@ -101,16 +101,16 @@ class Delivery:
             maintype = "text" if fmt == "html" else "application"
             name = f"{document.spec}-{document.version}-{document.id}.{fmt}"
             attachments.append(Attachment(name, content, maintype, subtype))
-        if row.attachments.get("invite"):
-            attachments.append(Attachment("meeting.ics", row.attachments["invite"].encode(), "text", "calendar"))
         with self.engine.sessions() as session:
             cycle = session.get(Cycle, row.cycle_id)
             definition = self.engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version) \
                 if cycle else None
-        to_name = definition.people[row.person].title if definition and row.person in definition.people else ""
+        person = definition.people.get(row.person) if definition and row.person else None
+        to_name = (person.name or person.title) if person else ""
         return build_message(sender=self.policy.sender, sender_name=self.policy.sender_name, to_name=to_name,
                              to_address=row.recipient, subject=row.subject, text=row.text_body, html=row.html_body,
-                             dated=row.dated, message_id=row.message_id, attachments=attachments)
+                             dated=row.dated, message_id=row.message_id, attachments=attachments,
+                             invite=row.attachments.get("invite"))
 
     def _send(self, mail_id: int, report: DeliveryReport) -> None:
         with self.engine.sessions() as session:

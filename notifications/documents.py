@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
-import re
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.calendar import Timeline
-from workflow.definition import Definition, DocumentSpec
+from workflow.clock import LOCAL, local_date
+from workflow.decisions import superseded
+from workflow.definition import DOCUMENT_SECTIONS, Definition, DocumentSpec
 from workflow.engine import Engine
 from workflow.entitlement import entitled_to_stage
 from workflow.models import (
@@ -39,9 +38,10 @@ from workflow.storage import PaperStore
 from workflow.templating import make_environment
 
 from .recipients import resolve
-from .reminders import latest_papers, message_id, one_line
+from .reminders import inline_css, latest_papers, message_id, one_line
 
 FORMATS = ("html", "pdf", "docx")
+NOTICE = "document_sent"  # the email a document goes with, in the definition's templates folder
 MEDIA_TYPES = {"html": "text/html", "pdf": "application/pdf",
                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
@@ -77,36 +77,14 @@ class Rendered:
 def to_pdf(html: str) -> bytes:
     from weasyprint import HTML  # imported here: it loads Pango, which only document work needs
 
-    return bytes(HTML(string=html).write_pdf())
+    # PDF/UA-1: tagged structure, the language from <html lang>, a title; councils must publish accessible PDFs.
+    return bytes(HTML(string=html).write_pdf(pdf_variant="pdf/ua-1"))
 
 
-def to_docx(html: str, title: str, created: dt.datetime) -> bytes:
-    import docx
-    from html4docx import HtmlToDocx
+def to_docx(html: str, title: str, created: dt.datetime, header: str = "") -> bytes:
+    from .word import to_docx as word  # python-docx and html-for-docx load only for document work
 
-    document = docx.Document()
-    properties = document.core_properties
-    properties.title, properties.author = title, "strategy-cycle"
-    # Word stamps files with "now"; the decision's own time keeps regenerated files alike.
-    properties.created = properties.modified = created.replace(tzinfo=None)
-    main = re.search(r"<main>(.*)</main>", html, re.S)
-    HtmlToDocx().add_html_to_document(main.group(1) if main else html, document)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return _fixed_zip_times(buffer.getvalue(), created)
-
-
-def _fixed_zip_times(content: bytes, when: dt.datetime) -> bytes:
-    """python-docx stamps each part of the file with the time of writing; stamp the decision's time instead."""
-    stamp = when.timetuple()[:6]
-    source = zipfile.ZipFile(io.BytesIO(content))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=max(stamp, (1980, 1, 1, 0, 0, 0)))
-            fixed.compress_type, fixed.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
-            target.writestr(fixed, source.read(info.filename))
-    return out.getvalue()
+    return word(html, title=title, header=header or title, created=created)
 
 
 class Documents:
@@ -123,7 +101,8 @@ class Documents:
         transition = next(t for t in definition.transitions
                           if t.trigger == payload["trigger"] and source.id in t.sources)
         timeline = Timeline(definition, cycle.year)
-        owner = next((p.title for p in definition.people.values() if source.owner and source.owner in p.roles), "")
+        owner_person = next((p for p in definition.people.values() if source.owner and source.owner in p.roles), None)
+        owner = owner_person.title if owner_person else ""
         decisions = [session.get(Decision, i) for i in payload.get("decisions", [])]
         decision = next((d for d in decisions if d is not None), None)
         board_id = decision.board if decision else source.board
@@ -139,10 +118,22 @@ class Documents:
             history = [h for h in history if h.id <= fired[-1]]
         papers = self._papers(session, cycle, source.id, history)
         shown = [p for p in papers if exempt or not p.exempt]
-        day = decision.meeting_date if decision else event_at.date()
+        day = decision.meeting_date if decision else local_date(event_at)
+        version = "exempt" if exempt else "public"
         return {
-            "document": {"id": spec.id, "title": spec.title, "version": "exempt" if exempt else "public",
+            "document": {"id": spec.id, "title": spec.title, "version": version,
                          "exempt": exempt, "date_text": long_date(day)},
+            # Known before the register row exists: the cycle, the kind, the step and the moment it passed.
+            "provenance": {"document_id": f"{cycle.key}/{spec.id}/{transition.trigger}/"
+                                          f"{event_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}/{version}",
+                           "cycle": cycle.key, "definition_id": definition.id,
+                           "definition_version": definition.version, "template": spec.template,
+                           "template_sha256": self.template_hash(definition, spec),
+                           "generated_at": f"{event_at.astimezone(LOCAL):%-d %B %Y, %H:%M} (UK time)",
+                           "html_sha256": ""},
+            "sections": {name: dict(spec.sections).get(name, "") for name in DOCUMENT_SECTIONS},
+            "contact": {"name": owner_person.name if owner_person else "", "title": owner,
+                        "email": owner_person.email if owner_person else ""},
             "cycle": {"title": definition.title, "key": cycle.key, "year": cycle.year, "owner_title": owner,
                       "definition_version": definition.version, "description": definition.description},
             "board": {"name": board},
@@ -157,15 +148,21 @@ class Documents:
                         "exempt_reason": p.exempt_reason or ""} for p in shown],
             "withheld": len(papers) - len(shown),
             "history": [self._entry(definition, h, session, source.id if exempt else None) for h in history],
+            "board_date": f"{board}, {long_date(day)}",
             "priorities": self._priorities(session, cycle),
             "strands": self._strands(session, cycle, definition),
-            "decisions": [{"board": definition.boards[d.board].name, "item": d.item, "outcome": d.outcome,
-                           "resolution": d.resolution, "meeting_date_text": long_date(d.meeting_date)}
-                          for d in session.scalars(select(Decision).where(Decision.cycle_id == cycle.id,
-                                                                          Decision.recorded_at <= event_at,
-                                                                          Decision.outcome == "carried")
-                                                   .order_by(Decision.id))],
+            "decisions": self._carried(session, cycle, definition, event_at),
         }
+
+    @staticmethod
+    def _carried(session: Session, cycle: Cycle, definition: Definition, until: dt.datetime) -> list[dict[str, Any]]:
+        """The decisions in force by `until` that carried: an amended or rescinded one is not listed."""
+        rows = list(session.scalars(select(Decision).where(Decision.cycle_id == cycle.id,
+                                                           Decision.recorded_at <= until).order_by(Decision.id)))
+        gone = superseded(d.details for d in rows)
+        return [{"board": definition.boards[d.board].name, "item": d.item, "outcome": d.outcome,
+                 "resolution": d.resolution, "meeting_date_text": long_date(d.meeting_date)}
+                for d in rows if d.outcome == "carried" and d.id not in gone]
 
     @staticmethod
     def _papers(session: Session, cycle: Cycle, stage: str, history: list[HistoryEntry]) -> list[Paper]:
@@ -185,7 +182,8 @@ class Documents:
 
         def who(a: DecisionAttendee) -> dict[str, Any]:
             person = definition.people.get(a.person)
-            return {"title": person.title if person else a.person, "membership": a.membership.replace("_", " "),
+            return {"title": person.title if person else a.person, "name": person.name if person else "",
+                    "membership": a.membership.replace("_", " "), "chair": a.membership in ("chair", "voting_chair"),
                     "vote": a.vote or "", "interest": a.interest or ""}
 
         return {
@@ -193,7 +191,9 @@ class Documents:
             "resolution": decision.resolution, "meeting_date_text": long_date(decision.meeting_date),
             "votes_for": decision.votes_for, "votes_against": decision.votes_against,
             "abstentions": decision.abstentions, "voting_present": decision.voting_present,
-            "quorum": decision.quorum,
+            "quorum": decision.quorum, "id": decision.id,
+            "chair": next((who(a) for a in attendees if a.attendance == "present"
+                           and a.membership in ("chair", "voting_chair")), None),
             "present": [who(a) for a in attendees if a.attendance == "present" and a.vote],
             "non_voting_present": [who(a) for a in attendees if a.attendance == "present" and not a.vote],
             "apologies": [who(a) for a in attendees if a.attendance == "apologies"],
@@ -220,31 +220,51 @@ class Documents:
 
     @staticmethod
     def _entry(definition: Definition, h: HistoryEntry, session: Session, exempt_stage: str | None) -> dict[str, Any]:
-        """One line of the history; an exempt paper is named (with its comment) only in the exempt version of
-        its own stage's record: `exempt_stage` is that stage, None for a public version."""
+        """One audit-trail row in people's words (names and titles, stage titles, English time); an exempt
+        paper is named (with its comment) only in the exempt version of its own stage's record: `exempt_stage`
+        is that stage, None for a public version."""
         comment = h.comment
-        actor = definition.people[h.actor].title if h.actor in definition.people else h.actor
+        person = definition.people.get(h.actor)
+        actor = person.display if person else ("The scheduler" if h.actor == "system" else h.actor)
+
+        def stage(name: str | None) -> str:
+            return f"\u201c{definition.stages[name].title}\u201d" if name in definition.stages else f"'{name}'"
+
+        transition = next((t for t in definition.transitions if t.trigger == h.trigger), None)
+        sha256 = ""
         if h.action == "start":
-            summary = f"started the cycle at '{h.to_state}'"
-        elif h.action == "decide":
-            summary = f"recorded the decision of the {definition.boards[h.data['board']].name} on " \
-                      f"'{h.data['item']}': {h.data['outcome']}"
+            summary = f"started the cycle at {stage(h.to_state)}"
+        elif h.action in ("decide", "rescind"):
+            board = definition.boards[h.data["board"]].name if h.data.get("board") in definition.boards else ""
+            summary = f"recorded decision {h.data.get('decision_id', '')} of the {board} on '{h.data['item']}': " \
+                      f"{h.data['outcome']}"
         elif h.action == "attach":
             paper = session.get(Paper, h.data.get("paper_id"))
             if paper is None or (paper.exempt and paper.stage != exempt_stage):
                 summary = "attached an exempt paper" if paper is not None else "attached a paper"
                 comment = None
             else:
-                summary = f"attached '{paper.title if paper else h.data.get('paper')}' (SHA-256 {h.data['sha256']})"
+                summary = f"attached \u201c{paper.title if paper else h.data.get('paper')}\u201d"
+                sha256 = str(h.data.get("sha256", ""))
         elif h.action == "overdue":
-            summary = f"'{h.from_state}' fell overdue"
+            summary = f"{stage(h.from_state)} fell overdue"
+        elif h.action == "meeting":
+            meeting = definition.meetings.get(h.data.get("meeting", ""))
+            title = meeting.title if meeting else h.data.get("meeting")
+            summary = f"cancelled the {title}" if h.data.get("cancelled") else \
+                f"moved the {title} to {dt.date.fromisoformat(h.data['date']):%-d %B %Y}" + \
+                (f" at {h.data['start']}" if h.data.get("start") else "")
+            comment = f"Reason: {comment}" if comment else None
         elif h.strand:
-            summary = f"{h.strand}: {h.trigger} ('{h.from_state}' to '{h.to_state}')"
+            strand = next((s for st in definition.stages.values() for s in st.strands if s.id == h.strand), None)
+            summary = f"{strand.title if strand else h.strand}: {h.trigger} ({h.from_state} to {h.to_state})"
         else:
-            summary = f"{h.trigger}: '{h.from_state}' to '{h.to_state}'"
+            summary = f"{transition.title if transition and transition.title else h.trigger}: " \
+                      f"from {stage(h.from_state)} to {stage(h.to_state)}"
         if comment:
             summary += f". {comment}"
-        return {"at": f"{h.at:%Y-%m-%d %H:%M}", "actor": actor, "summary": summary}
+        return {"at": f"{h.at.astimezone(LOCAL):%-d %b %Y %H:%M}", "actor": actor, "summary": summary,
+                "sha256": sha256}
 
     @staticmethod
     def _priorities(session: Session, cycle: Cycle) -> list[dict[str, Any]]:
@@ -275,8 +295,14 @@ class Documents:
     def render(self, definition: Definition, spec: DocumentSpec, ctx: dict[str, Any],
                created: dt.datetime) -> Rendered:
         env = make_environment(self.engine.catalog.templates_for_snapshot(definition))
-        html = env.get_template(spec.template).render(**ctx)
-        return Rendered(html.encode("utf-8"), to_pdf(html), to_docx(html, ctx["document"]["title"], created))
+        template = env.get_template(spec.template)
+        html = template.render(**ctx)
+        # A file cannot hold its own hash. The HTML's SHA-256 is known once it is rendered, so the PDF and
+        # Word files, made from the same template, carry it; each file's own hash is in the register.
+        sha = hashlib.sha256(html.encode("utf-8")).hexdigest()
+        printed = template.render(**{**ctx, "provenance": {**ctx["provenance"], "html_sha256": sha}})
+        return Rendered(html.encode("utf-8"), to_pdf(printed),
+                        to_docx(printed, ctx["document"]["title"], created, ctx.get("board_date", "")))
 
     def template_hash(self, definition: Definition, spec: DocumentSpec) -> str:
         path = self.engine.catalog.templates_for_snapshot(definition) / spec.template
@@ -346,6 +372,7 @@ class Documents:
         dest = definition.stages[event.payload["to_stage"]]
         ours = {d.version: d for d in made if d.spec == spec.id}
         domain = "strategy-cycle.invalid"
+        env = make_environment(self.engine.catalog.templates_for_snapshot(definition))
         for person in resolve(definition, dest, spec.notify):
             version = "exempt" if "exempt" in ours and entitled_to_stage(definition, source, person) else "public"
             document = ours[version]
@@ -353,11 +380,14 @@ class Documents:
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
                 continue
             who = definition.people[person]
-            subject = one_line(f"{spec.title}: {document.title.split(': ', 1)[-1]} ({cycle.key})")
-            text = (f"Dear {who.title},\n\n{document.title} for the {definition.title} is attached "
-                    f"({version} version, PDF). The same record is kept as HTML and Word; its SHA-256 fingerprints "
-                    f"are:\n  PDF  {document.pdf_sha256}\n  HTML {document.html_sha256}\n  Word {document.docx_sha256}\n")
-            html = "<p>" + text.replace("&", "&amp;").replace("<", "&lt;").replace("\n", "<br>") + "</p>"
+            ctx = {"cycle": {"title": definition.title, "key": cycle.key},
+                   "recipient": {"name": who.name, "title": who.title},
+                   "document": {"kind": spec.title, "step": document.title.split(": ", 1)[-1],
+                                "exempt": version == "exempt", "pdf_sha256": document.pdf_sha256,
+                                "html_sha256": document.html_sha256, "docx_sha256": document.docx_sha256}}
+            subject, text, html = (env.get_template(f"{NOTICE}.{part}.j2").render(**ctx)
+                                   for part in ("subject", "txt", "html"))
+            subject, html = one_line(subject), inline_css(html)
             session.add(Mail(key=key, cycle_id=cycle.id, kind="document", person=person, recipient=who.email,
                              subject=subject, text_body=text, html_body=html,
                              attachments={"documents": [{"id": document.id, "format": "pdf"}]},

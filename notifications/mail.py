@@ -54,7 +54,8 @@ def _one_line(text: str) -> str:
 
 
 def build_message(*, sender: str, sender_name: str, to_name: str, to_address: str, subject: str, text: str,
-                  html: str, dated: object, message_id: str, attachments: list[Attachment] = ()) -> EmailMessage:  # type: ignore[assignment]
+                  html: str, dated: object, message_id: str, attachments: list[Attachment] = (),  # type: ignore[assignment]
+                  invite: str | None = None) -> EmailMessage:
     message = EmailMessage(policy=email.policy.SMTP)
     message["From"] = Address(display_name=_one_line(sender_name), addr_spec=sender)
     message["To"] = Address(display_name=_one_line(to_name), addr_spec=to_address)
@@ -64,6 +65,10 @@ def build_message(*, sender: str, sender_name: str, to_name: str, to_address: st
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to reminders
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    if invite:
+        # A third alternative, text/calendar with the iTIP method: what mail clients show as Accept / Decline.
+        method = "CANCEL" if "\nMETHOD:CANCEL" in invite.replace("\r\n", "\n") else "REQUEST"
+        message.add_alternative(invite, subtype="calendar", params={"method": method})
     for item in attachments:
         message.add_attachment(item.content, maintype=item.maintype, subtype=item.subtype, filename=item.filename)
     return message

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import css_inline
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,10 +26,11 @@ from workflow.deadlines import end_of_day, entered_stage, insert_pending, pendin
 from workflow.definition import Definition, Meeting, ReminderRule, Stage
 from workflow.engine import Engine
 from workflow.entitlement import visible_papers
+from workflow.meetings import MeetingChange, changes
 from workflow.models import Cycle, Deadline, Mail, OutboxEvent, Paper
 from workflow.templating import make_environment, reminder_files
 
-from .calendar_invite import meeting_invite
+from .calendar_invite import meeting_invite, meeting_times
 from .recipients import resolve
 
 REMINDER = "reminder"
@@ -64,7 +66,27 @@ def first_occurrences(rule: ReminderRule, due: dt.date, entered: dt.datetime) ->
             found.append(Occurrence(rule.id, "escalation", step.after_working_days,
                                     at_local(add_working_days(due, step.after_working_days), REMINDER_HOUR)))
     # A stage entered late skips what was already due: a "10 days before" sent with 3 left misleads.
-    return sorted((o for o in found if o.when >= entered), key=lambda o: (o.when, o.kind))
+    kept = [o for o in found if o.when >= entered and o.kind != "overdue"]
+    missed = [o for o in found if o.kind in ("before", "due") and o.when < entered]
+    if missed and local_date(entered) <= due and not any(o.kind in ("before", "due") for o in kept):
+        # Entered after every "before" date but with the due date still ahead: one reminder, at once.
+        last = max(missed, key=lambda o: o.when)
+        kept.append(Occurrence(last.rule, last.kind, last.n, entered))
+    if rule.overdue_every:
+        kept.append(next_overdue(rule, due, entered))
+    return sorted(kept, key=lambda o: (o.when, o.kind))
+
+
+def next_overdue(rule: ReminderRule, due: dt.date, entered: dt.datetime) -> Occurrence:
+    """The first overdue reminder at or after `entered`, on the rule's rhythm, however late the stage began."""
+    every = rule.overdue_every or 1
+    late = max(working_days_between(due, local_date(entered)), 0)
+    n = max(every, -(-late // every) * every)
+    found = overdue(rule, due, n)
+    while found.when < entered:
+        n += every
+        found = overdue(rule, due, n)
+    return found
 
 
 def overdue(rule: ReminderRule, due: dt.date, n: int) -> Occurrence:
@@ -85,37 +107,52 @@ def stage_meeting(definition: Definition, stage: Stage, due: dt.date, timeline: 
     return None
 
 
-def action_text(definition: Definition, stage: Stage, due: dt.date) -> str:
-    step = next(iter(definition.transitions_from(stage.id)), None)
-    what = step.title or step.trigger if step else stage.title
-    if stage.board:
-        board = definition.boards[stage.board].name
-        return (f"{what}. Read the papers and come ready to decide at the {board} on {due:%A %-d %B %Y}; "
-                f"the minutes will record each voting member's vote.")
-    return f"{what}. Make sure this is complete by {due:%A %-d %B %Y}."
+def meeting_context(meeting: Meeting, day: dt.date) -> dict[str, Any]:
+    """Where and when a board meets, as data: the templates say it in words."""
+    times = meeting_times(meeting, day)
+    return {"title": meeting.title, "date": day.isoformat(), "date_text": f"{day:%A %-d %B %Y}",
+            "start": f"{times[0]:%H:%M}" if times else "", "end": f"{times[1]:%H:%M}" if times else "",
+            "venue": meeting.venue, "remote_link": meeting.remote_link}
+
+
+def person_context(definition: Definition, person: str | None) -> dict[str, str]:
+    who = definition.people.get(person) if person else None
+    if who is None:
+        return {"person": "", "name": "", "title": "", "email": ""}
+    return {"person": who.id, "name": who.name, "title": who.title, "email": who.email}
 
 
 def context(definition: Definition, cycle_key: str, year: int, stage: Stage, rule: ReminderRule,
-            occurrence: Occurrence, person: str, papers: list[dict[str, Any]], timeline: Timeline) -> dict[str, Any]:
-    """The template context; its shape is `workflow.templating.REMINDER_CONTEXT`."""
+            occurrence: Occurrence, person: str, papers: list[dict[str, Any]], timeline: Timeline,
+            change: MeetingChange | None = None) -> dict[str, Any]:
+    """The template context; its shape is `workflow.templating.REMINDER_CONTEXT`.
+
+    `change` is the meeting's latest move or cancellation, if a committee manager made one.
+    """
     due = timeline.milestone(stage.id)
     today = local_date(occurrence.when)
-    owner = next((p.title for p in definition.people.values() if stage.owner and stage.owner in p.roles), "")
+    owner = next((p for p in definition.people.values() if stage.owner and stage.owner in p.roles), None)
     meeting = stage_meeting(definition, stage, due, timeline)
-    who = definition.people[person]
+    step = next(iter(definition.transitions_from(stage.id)), None)
+    board = definition.boards[stage.board] if stage.board else None
     return {
-        "cycle": {"title": definition.title, "key": cycle_key, "year": year, "owner_title": owner},
-        "stage": {"id": stage.id, "title": stage.title},
-        "board": {"name": definition.boards[stage.board].name if stage.board else ""},
+        "cycle": {"title": definition.title, "key": cycle_key, "year": year,
+                  "owner_title": owner.title if owner else "", "owner_name": owner.name if owner else ""},
+        "stage": {"id": stage.id, "title": stage.title,
+                  "next_step": (step.title or step.trigger) if step else ""},
+        "board": {"name": board.name if board else ""},
         "due": {"date": due.isoformat(), "date_text": f"{due:%A %-d %B %Y}",
                 "working_days_left": max(working_days_between(today, due), 0),
                 "working_days_overdue": max(working_days_between(due, today), 0)},
         "reminder": {"kind": occurrence.kind, "overdue": occurrence.kind in ("overdue", "escalation"),
                      "escalated": bool(escalated(rule, occurrence.n)) and occurrence.kind != "before",
-                     "rule": rule.id, "action": action_text(definition, stage, due)},
-        "recipient": {"person": person, "title": who.title, "email": who.email},
+                     "rule": rule.id},
+        "recipient": {**person_context(definition, person),
+                      "voting": bool(board and person in board.voting),
+                      "member": bool(board and any(p == person for p, _ in board.members))},
         "papers": papers,
-        "meeting": {"title": meeting.title, "date_text": f"{due:%A %-d %B %Y}"} if meeting else None,
+        "meeting": None if meeting is None or (change and change.cancelled) else
+        meeting_context(replace(meeting, start=change.start), change.day) if change else meeting_context(meeting, due),
     }
 
 
@@ -130,7 +167,12 @@ class Renderer:
 
     def render(self, rule: ReminderRule, ctx: dict[str, Any]) -> tuple[str, str, str]:
         subject, text, html = (self.env.get_template(name).render(**ctx) for name in reminder_files(rule.template))
-        return one_line(subject), text, html
+        return one_line(subject), text, inline_css(html)
+
+
+def inline_css(html: str) -> str:
+    """The template's <style> moved into style attributes: Gmail and Outlook drop <style> blocks."""
+    return str(css_inline.inline(html, keep_style_tags=False))
 
 
 def message_id(key: str, domain: str = "strategy-cycle.invalid") -> str:
@@ -194,16 +236,20 @@ def send_action(engine: Engine, domain: str) -> Callable[[Session, Deadline, Cyc
         due = timeline.milestone(stage.id)
         renderer = Renderer(engine.catalog.templates_for_snapshot(definition))
         meeting = stage_meeting(definition, stage, due, timeline)
+        change = changes(session, cycle.id).get(meeting.id) if meeting else None
         for person in recipients_for(definition, stage, rule, occurrence):
             key = f"{row.key}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
                 continue
             papers = papers_for(session, cycle, definition, stage, person)
             ctx = context(definition, cycle.key, cycle.year, stage, rule, occurrence, person,
-                          [{k: v for k, v in p.items() if k != "paper_id"} for p in papers], timeline)
+                          [{k: v for k, v in p.items() if k != "paper_id"} for p in papers], timeline, change)
             subject, text, html = renderer.render(rule, ctx)
             attachments: dict[str, Any] = {"papers": [p["paper_id"] for p in papers]}
-            if meeting is not None:
+            if meeting is not None and change is not None and not change.cancelled:
+                attachments["invite"] = meeting_invite(definition, cycle.key, replace(meeting, start=change.start),
+                                                       change.day, now, sequence=change.sequence)
+            elif meeting is not None and change is None:
                 attachments["invite"] = meeting_invite(definition, cycle.key, meeting, due, now)
             session.add(Mail(key=key, cycle_id=cycle.id, kind=REMINDER, person=person,
                              recipient=definition.people[person].email, subject=subject, text_body=text,

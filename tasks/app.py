@@ -17,7 +17,7 @@ from celery import Celery, signals
 from kombu.entity import Queue
 from sqlalchemy.exc import OperationalError
 
-from notifications import reminders
+from notifications import publication, reminders, rescheduling
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.documents import Documents
 from notifications.mail import Mailer, OutboxMailer, SmtpMailer
@@ -59,6 +59,9 @@ class Runtime:
         handlers = Handlers()
         handlers.on("StageEntered", "deadlines", functools.partial(plan_stage, self.app.engine))
         handlers.on("StageEntered", "reminders", functools.partial(reminders.plan, self.app.engine))
+        domain = self.settings.mail_from.rpartition("@")[2] or "strategy-cycle.invalid"
+        handlers.on("PaperAttached", "papers", publication.publish_action(self.app.engine, domain))
+        handlers.on("MeetingChanged", "meeting", rescheduling.notify_action(self.app.engine, domain))
         documents = self.documents()
         # Rendering takes seconds: it happens before the handler's write transaction, not inside it.
         handlers.on("GatePassed", "documents", documents.apply, prepare=documents.prepare)

@@ -108,6 +108,7 @@ def test_gates_met_move_the_cycle_and_emit_gate_passed(started: App, tmp_path: P
     assert gate[0]["payload"]["to_stage"] == "assessment_sign_off"
 
 
+# Each at its own meeting: a second decision at one meeting is refused unless it amends the first.
 def test_decision_counts_only_voting_members_and_applies_the_quorum(started: App) -> None:
     engine = started.engine
     with pytest.raises(InvalidInput, match="non-voting chair"):
@@ -118,22 +119,25 @@ def test_decision_counts_only_voting_members_and_applies_the_quorum(started: App
         engine.decide(CYCLE, "risk_board", "strategic_assesment", CLERK, votes_for=["head_of_partnerships"])
     inquorate = engine.decide(CYCLE, "risk_board", "strategic_assessment", CLERK,
                               votes_for=["head_of_partnerships", "fire_group_commander"],
-                              apologies=["probation_manager"])
+                              apologies=["probation_manager"], meeting_date=dt.date(2021, 8, 19))
     assert (inquorate.outcome, inquorate.voting_present, inquorate.quorum) == ("deferred", 2, 3)
     lost = engine.decide(CYCLE, "risk_board", "strategic_assessment", CLERK,
                          votes_for=["head_of_partnerships"], votes_against=["fire_group_commander", "probation_manager"],
-                         abstain=["deputy_director_public_health"])
+                         abstain=["deputy_director_public_health"], meeting_date=dt.date(2021, 8, 26))
     assert (lost.outcome, lost.votes_for, lost.votes_against, lost.abstentions) == ("lost", 1, 2, 1)
     tied = engine.decide(CYCLE, "risk_board", "strategic_assessment", CLERK,
                          votes_for=["head_of_partnerships", "fire_group_commander"],
-                         votes_against=["probation_manager", "deputy_director_public_health"])
+                         votes_against=["probation_manager", "deputy_director_public_health"],
+                         meeting_date=dt.date(2021, 9, 2))
     assert tied.outcome == "lost", "with a non-voting chair there is no casting vote: a tie is lost"
     carried = engine.decide(CYCLE, "risk_board", "strategic_assessment", CLERK,
                             votes_for=["head_of_partnerships", "fire_group_commander", "probation_manager"],
-                            present=["police_area_commander"], interests={"probation_manager": "Employed by NPS"})
+                            present=["police_area_commander"], interests={"probation_manager": "Employed by NPS"},
+                            meeting_date=dt.date(2021, 9, 9))
     assert carried.outcome == "carried"
     deferred = engine.decide(CYCLE, "risk_board", "strategic_assessment", CLERK,
-                             votes_for=["head_of_partnerships", "fire_group_commander", "probation_manager"], defer=True)
+                             votes_for=["head_of_partnerships", "fire_group_commander", "probation_manager"], defer=True,
+                             meeting_date=dt.date(2021, 9, 16))
     assert deferred.outcome == "deferred"
 
 

@@ -26,7 +26,9 @@ from .calendar import Timeline
 from .datadir import keep_private, private_dir
 from .definition import Definition
 from .diagram import mermaid
+from .engine import Recorded
 from .errors import CycleError, DefinitionError
+from .meetings import change_meeting
 from .planning import BlackoutSpan, blackouts_between, check_plan
 from .settings import Settings
 
@@ -327,8 +329,11 @@ def fire(ctx: click.Context, cycle: str, trigger: str, actor: str, strand: str |
 @click.option("--apologies", multiple=True, metavar="PEOPLE", help="Members who sent apologies.")
 @click.option("--interest", multiple=True, metavar="PERSON:TEXT", help="A declaration of interest, as 'person: what'.")
 @click.option("--resolution", help="The decision as the minutes record it, e.g. \"That the assessment be signed off.\"")
-@click.option("--meeting-date", help="Date of the meeting (YYYY-MM-DD; default today).")
+@click.option("--meeting-date", help="Date of the meeting (YYYY-MM-DD; default the board's scheduled meeting for the item).")
 @click.option("--defer", is_flag=True, help="The board deferred the item.")
+@click.option("--amends", type=int, metavar="DECISION", help="This decision amends decision DECISION (needs --reason).")
+@click.option("--rescinds", type=int, metavar="DECISION", help="The board rescinded decision DECISION (needs --reason).")
+@click.option("--reason", help="Why a decision is amended or rescinded, as the minutes say.")
 @click.option("--priority", multiple=True, metavar="PRIORITY:RECOMMENDATION",
               help="A priority agreed, as 'Serious violence: remain a priority' (repeat for each).")
 @click.option("--comment", help="A note for the history.")
@@ -336,7 +341,8 @@ def fire(ctx: click.Context, cycle: str, trigger: str, actor: str, strand: str |
 def decide(ctx: click.Context, cycle: str, board: str, item: str, actor: str, votes_for: tuple[str, ...],
            against: tuple[str, ...], abstain: tuple[str, ...], present: tuple[str, ...],
            apologies: tuple[str, ...], interest: tuple[str, ...], resolution: str | None,
-           meeting_date: str | None, defer: bool, priority: tuple[str, ...], comment: str | None) -> None:
+           meeting_date: str | None, defer: bool, amends: int | None, rescinds: int | None, reason: str | None,
+           priority: tuple[str, ...], comment: str | None) -> None:
     """Record a board's decision on an item of CYCLE."""
     priorities = []
     for text in priority:
@@ -354,11 +360,80 @@ def decide(ctx: click.Context, cycle: str, board: str, item: str, actor: str, vo
         cycle, board, item, actor, votes_for=_names(votes_for), votes_against=_names(against),
         abstain=_names(abstain), present=_names(present), apologies=_names(apologies), interests=interests,
         resolution=resolution, meeting_date=parse_date(meeting_date), defer=defer, comment=comment,
-        priorities=priorities,
+        priorities=priorities, amends=amends, rescinds=rescinds, reason=reason,
     )
-    out.print(f"{result.board} on '{result.item}': [bold]{result.outcome.upper()}[/] "
+    _said(result)
+
+
+def _said(result: Recorded) -> None:
+    if result.outcome == "rescinded":
+        out.print(f"Decision {result.decision_id}: {result.board} rescinded decision {result.supersedes} "
+                  f"on '{result.item}'.")
+        return
+    amended = f", amending decision {result.supersedes}" if result.supersedes else ""
+    out.print(f"Decision {result.decision_id}{amended}: {result.board} on '{result.item}': "
+              f"[bold]{result.outcome.upper()}[/] "
               f"({result.votes_for} for, {result.votes_against} against, {result.abstentions} abstaining; "
               f"{result.voting_present} voting members present, quorum {result.quorum}).")
+
+
+@main.group()
+def meeting() -> None:
+    """Move or cancel a board meeting of a running cycle; members are sent the calendar update."""
+
+
+def _parse_time(text: str | None) -> dt.time | None:
+    if text is None:
+        return None
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"'{text}' is not a time of day; use HH:MM", param_hint="--start") from None
+
+
+@meeting.command("move")
+@click.argument("cycle")
+@click.argument("meeting_id", metavar="MEETING")
+@click.option("--date", "day", help="The new date (YYYY-MM-DD).")
+@click.option("--start", help="The new start time (HH:MM, UK time).")
+@click.option("--reason", required=True, help="Why it moves, as members will read it.")
+@actor_option
+@click.pass_context
+def move_meeting(ctx: click.Context, cycle: str, meeting_id: str, day: str | None, start: str | None, reason: str,
+                 actor: str) -> None:
+    """Move MEETING of CYCLE to another date or time."""
+    change = change_meeting(app_for(ctx).engine, cycle, meeting_id, actor, reason=reason, day=parse_date(day),
+                            start=_parse_time(start))
+    at = f" at {change.start:%H:%M}" if change.start else ""
+    out.print(f"'{meeting_id}' moved to {change.day:%A %-d %B %Y}{at} (update {change.sequence}); "
+              "its members are sent the calendar update.")
+
+
+@meeting.command("cancel")
+@click.argument("cycle")
+@click.argument("meeting_id", metavar="MEETING")
+@click.option("--reason", required=True, help="Why it is cancelled, as members will read it.")
+@actor_option
+@click.pass_context
+def cancel_meeting(ctx: click.Context, cycle: str, meeting_id: str, reason: str, actor: str) -> None:
+    """Cancel MEETING of CYCLE."""
+    change_meeting(app_for(ctx).engine, cycle, meeting_id, actor, reason=reason, cancel=True)
+    out.print(f"'{meeting_id}' cancelled; its members are sent the cancellation for their calendars.")
+
+
+@main.command()
+@click.argument("cycle")
+@click.argument("decision", type=int)
+@click.option("--reason", required=True, help="Why the board rescinded it, as the minutes say.")
+@actor_option
+@click.option("--meeting-date", help="Date of the meeting that rescinded it (YYYY-MM-DD; default today).")
+@click.option("--comment", help="A note for the history.")
+@click.pass_context
+def rescind(ctx: click.Context, cycle: str, decision: int, reason: str, actor: str, meeting_date: str | None,
+            comment: str | None) -> None:
+    """Record that a board rescinded DECISION of CYCLE; both stay in the register."""
+    _said(app_for(ctx).engine.rescind(cycle, decision, actor, reason=reason, meeting_date=parse_date(meeting_date),
+                                      comment=comment))
 
 
 @main.command()

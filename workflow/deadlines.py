@@ -75,9 +75,12 @@ def insert_pending(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def end_of_day(day: dt.date) -> dt.datetime:
-    """The first moment after an English calendar day: 'runs until 3 January' ends here."""
-    following = day + dt.timedelta(days=1)
-    return dt.datetime(following.year, following.month, following.day, tzinfo=LOCAL).astimezone(dt.UTC)
+    """The last minute of an English calendar day: 'runs until 3 January' closes at 23:59 on 3 January.
+
+    Not midnight after it: that moment's local date is the 4th, and the history, the documents and
+    `status` would all say the survey closed a day late.
+    """
+    return dt.datetime(day.year, day.month, day.day, 23, 59, tzinfo=LOCAL).astimezone(dt.UTC)
 
 
 def entered_stage(engine: Engine, session: Session, event: OutboxEvent) -> tuple[Cycle, Definition, Stage] | None:
@@ -226,7 +229,7 @@ class Sweeper:
                 self._event(session, cycle, now, "TimedTransitionBlocked", stage=row.stage, trigger=row.trigger,
                             deadline_id=row.id, reasons=refused.reasons)
             row.last_error = str(refused)
-            row.due_at = end_of_day(add_working_days(local_date(now), 1) - dt.timedelta(days=1))
+            row.due_at = end_of_day(add_working_days(local_date(now), 1))
             return "pending"
         except Refused as refused:
             row.last_error = str(refused)

@@ -6,6 +6,7 @@ from files, `machine` compiles them and the engine runs cycles on them.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
@@ -156,6 +157,12 @@ class Person:
     title: str
     email: str
     roles: tuple[str, ...]
+    name: str = ""  # "Sam Okafor"; letters greet people by it, records tell two observers apart with it
+
+    @property
+    def display(self) -> str:
+        """How a record names the person: "Sam Okafor, Chief Executive (...)", or the title alone."""
+        return f"{self.name}, {self.title}" if self.name else self.title
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,7 @@ class Board:
     name: str
     quorum: int
     members: tuple[tuple[str, Membership], ...]
+    organiser: str | None = None  # the committee manager who sends the board's meeting invitations
 
     def with_membership(self, *kinds: Membership) -> tuple[str, ...]:
         return tuple(person for person, kind in self.members if kind in kinds)
@@ -184,6 +192,10 @@ class Meeting:
     board: str
     title: str
     date: DateExpr
+    start: dt.time | None = None  # None: the definition gives the day only
+    minutes: int = 120  # expected length
+    venue: str = ""
+    remote_link: str = ""  # a video-call address for those who join remotely
 
 
 # --- gates -----------------------------------------------------------------
@@ -302,6 +314,10 @@ class ReminderRule:
     escalate: tuple[Escalation, ...] = ()
 
 
+DOCUMENT_SECTIONS = ("reasons", "alternatives", "implications")
+"""The council report's sections a document definition may fill in."""
+
+
 @dataclass(frozen=True)
 class DocumentSpec:
     id: str
@@ -309,6 +325,8 @@ class DocumentSpec:
     template: str
     notify: tuple[str, ...] = ()
     purpose: str = ""
+    # The council report's own sections the record carries: reasons, alternatives, implications.
+    sections: tuple[tuple[str, str], ...] = ()
 
 
 COMMANDS = ("start", "decide", "attach")

@@ -29,6 +29,7 @@ from .calendar import Timeline, working_days_between
 from .catalog import Catalog
 from .clock import Clock, local_date
 from .db import WRITE_OPTION
+from .decisions import RESCINDED, check_target, refuse_second, scheduled_meeting, superseded
 from .definition import (
     ENTERED,
     FIRED,
@@ -94,7 +95,7 @@ CYCLE_BY_ID = select(Cycle).where(Cycle.id == bindparam("ref"))
 DECISIONS_OF: Table = Base.metadata.tables["decisions"]
 PAPERS_OF: Table = Base.metadata.tables["papers"]
 LATEST_DECISIONS = (select(DECISIONS_OF.c.id, DECISIONS_OF.c.board, DECISIONS_OF.c.item, DECISIONS_OF.c.outcome,
-                           DECISIONS_OF.c.votes_for, DECISIONS_OF.c.voting_present)
+                           DECISIONS_OF.c.votes_for, DECISIONS_OF.c.voting_present, DECISIONS_OF.c.details)
                     .where(DECISIONS_OF.c.cycle_id == bindparam("cycle_id")).order_by(DECISIONS_OF.c.id))
 PAPERS_ATTACHED = select(PAPERS_OF.c.paper).where(PAPERS_OF.c.cycle_id == bindparam("cycle_id"))
 STRANDS_OF = select(STRANDS.c.stage, STRANDS.c.strand, STRANDS.c.state).where(STRANDS.c.cycle_id == bindparam("cycle_id"))
@@ -203,6 +204,8 @@ class Recorded:
     abstentions: int
     voting_present: int
     quorum: int
+    decision_id: int = 0
+    supersedes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -412,10 +415,12 @@ class Engine:
         decisions: dict[tuple[str, str], DecisionFact] = {}
         of_cycle = {"cycle_id": cycle.id}
         if kinds is None or DecisionGate in kinds:
-            # In id order, so each (board, item) keeps its latest decision.
+            # In id order, so each (board, item) keeps its latest decision that nothing amended or rescinded.
+            rows = session.connection().execute(LATEST_DECISIONS, of_cycle).all()
+            gone = superseded(row[6] for row in rows)
             decisions = {(board, item): DecisionFact(outcome, votes_for, voting_present, decision_id)
-                         for decision_id, board, item, outcome, votes_for, voting_present
-                         in session.connection().execute(LATEST_DECISIONS, of_cycle)}
+                         for decision_id, board, item, outcome, votes_for, voting_present, _ in rows
+                         if decision_id not in gone}
         papers: set[str] = set()
         if kinds is None or PapersGate in kinds:
             papers = set(session.connection().execute(PAPERS_ATTACHED, of_cycle).scalars())
@@ -608,8 +613,13 @@ class Engine:
         apologies: list[str] = (), present: list[str] = (), interests: dict[str, str] | None = None,  # type: ignore[assignment]
         resolution: str | None = None, meeting_date: dt.date | None = None, defer: bool = False,
         priorities: list[tuple[str, str]] = (),  # type: ignore[assignment]
-        comment: str | None = None,
+        comment: str | None = None, amends: int | None = None, rescinds: int | None = None,
+        reason: str | None = None,
     ) -> Recorded:
+        if rescinds is not None:
+            if amends is not None:
+                raise InvalidInput("a decision either amends or rescinds an earlier one, not both")
+            return self.rescind(cycle_ref, rescinds, actor, reason=reason, meeting_date=meeting_date, comment=comment)
         now = self.clock.now()
         interests = interests or {}
         with self.unit_of_work() as session:
@@ -638,14 +648,26 @@ class Engine:
                 outcome = "deferred"  # inquorate: the item cannot be decided at this meeting
             else:
                 outcome = "carried" if counts["for"] > counts["against"] else "lost"
-            day = meeting_date or local_date(now)
+            day = meeting_date or scheduled_meeting(definition, cycle.year, board, item, cycle.state) \
+                or local_date(now)
+            register = self._register(session, cycle)
+            gone = superseded(d for *_, d in register.values())
+            if amends is not None:
+                check_target(decision_id=amends, found=register[amends][:2] if amends in register else None,
+                             board=board, item=item, gone=gone, reason=reason, verb="amend")
+            else:
+                earlier = next(((i, r[2]) for i, r in register.items() if r[:2] == (board, item)
+                                and r[3] == day and i not in gone), None)
+                refuse_second(board_name=spec.name, item=item, day=day, earlier=earlier)
             text = resolution or f"That the item '{item}' be agreed."
             decision = Decision(
                 cycle_id=cycle.id, board=board, item=item, outcome=outcome, resolution=text, meeting_date=day,
                 votes_for=counts["for"], votes_against=counts["against"], abstentions=counts["abstain"],
                 voting_present=voting_present, quorum=quorum, recorded_by=actor, recorded_at=now,
                 attendees=attendees,
-                details={"priorities": [{"title": t, "recommendation": r} for t, r in priorities]} if priorities else {},
+                details={**({"priorities": [{"title": t, "recommendation": r} for t, r in priorities]}
+                             if priorities else {}),
+                         **({"supersedes": amends, "kind": "amendment", "reason": reason} if amends else {})},
             )
             session.add(decision)
             cycle.updated_at = now
@@ -653,12 +675,55 @@ class Engine:
             session.flush()
             summary = {"decision_id": decision.id, "board": board, "item": item, "outcome": outcome,
                        "for": counts["for"], "against": counts["against"], "abstain": counts["abstain"],
-                       "voting_present": voting_present, "quorum": quorum, "meeting_date": day.isoformat()}
+                       "voting_present": voting_present, "quorum": quorum, "meeting_date": day.isoformat(),
+                       **({"amends": amends, "reason": reason} if amends else {})}
             self._history(session, cycle, now, actor, "decide", trigger=None, from_state=cycle.state,
                           to_state=cycle.state, comment=comment, data=summary)
             self._event(session, cycle, now, "DecisionRecorded", **summary)
             return Recorded(cycle.key, board, item, outcome, counts["for"], counts["against"], counts["abstain"],
-                            voting_present, quorum)
+                            voting_present, quorum, decision.id, amends)
+
+    @staticmethod
+    def _register(session: Session, cycle: Cycle) -> dict[int, tuple[str, str, str, dt.date, dict[str, Any]]]:
+        """The cycle's decisions by id: board, item, outcome, meeting date, details."""
+        rows = session.execute(select(Decision.id, Decision.board, Decision.item, Decision.outcome,
+                                      Decision.meeting_date, Decision.details)
+                               .where(Decision.cycle_id == cycle.id).order_by(Decision.id))
+        return {row[0]: (row[1], row[2], row[3], row[4], row[5] or {}) for row in rows}
+
+    def rescind(self, cycle_ref: str | int, decision_id: int, actor: str, *, reason: str | None,
+                meeting_date: dt.date | None = None, comment: str | None = None) -> Recorded:
+        """Record that a board rescinded decision `decision_id`: a new row; the old one stays as it was."""
+        now = self.clock.now()
+        with self.unit_of_work() as session:
+            cycle = self._cycle(session, cycle_ref)
+            definition = self._definition(session, cycle)
+            self._require(definition, actor, "decide")
+            self._active(cycle)
+            register = self._register(session, cycle)
+            found = register.get(decision_id)
+            check_target(decision_id=decision_id, found=found[:2] if found else None, board="", item="",
+                         gone=superseded(d for *_, d in register.values()), reason=reason, verb="rescind")
+            assert found is not None
+            board, item = found[0], found[1]
+            quorum = session.get(Decision, decision_id).quorum  # type: ignore[union-attr]
+            day = meeting_date or local_date(now)
+            decision = Decision(
+                cycle_id=cycle.id, board=board, item=item, outcome=RESCINDED,
+                resolution=f"That decision {decision_id} be rescinded.", meeting_date=day, votes_for=0,
+                votes_against=0, abstentions=0, voting_present=0, quorum=quorum, recorded_by=actor,
+                recorded_at=now, attendees=[],
+                details={"supersedes": decision_id, "kind": "rescission", "reason": reason})
+            session.add(decision)
+            cycle.updated_at = now
+            flag_modified(cycle, "updated_at")
+            session.flush()
+            summary = {"decision_id": decision.id, "board": board, "item": item, "outcome": RESCINDED,
+                       "rescinds": decision_id, "reason": reason, "meeting_date": day.isoformat()}
+            self._history(session, cycle, now, actor, "rescind", trigger=None, from_state=cycle.state,
+                          to_state=cycle.state, comment=comment, data=summary)
+            self._event(session, cycle, now, "DecisionRecorded", **summary)
+            return Recorded(cycle.key, board, item, RESCINDED, 0, 0, 0, 0, quorum, decision.id, decision_id)
 
     @staticmethod
     def _attendance(board_name: str, membership: dict[str, Membership], votes_for: list[str],
@@ -811,10 +876,12 @@ class Engine:
                 papers.append({"paper": p.paper, "stage": p.stage, "title": p.title if seen else "(exempt paper)",
                                "sha256": p.sha256 if seen else None, "exempt": p.exempt, "withheld": not seen,
                                "attached_at": p.attached_at.isoformat()})
-            decisions = [{"board": d.board, "item": d.item, "outcome": d.outcome, "for": d.votes_for,
-                          "against": d.votes_against, "abstain": d.abstentions, "meeting_date": d.meeting_date.isoformat()}
-                         for d in session.scalars(select(Decision).where(Decision.cycle_id == cycle.id)
-                                                  .order_by(Decision.id))]
+            rows = list(session.scalars(select(Decision).where(Decision.cycle_id == cycle.id).order_by(Decision.id)))
+            gone = superseded(d.details for d in rows)
+            decisions = [{"id": d.id, "board": d.board, "item": d.item, "outcome": d.outcome, "for": d.votes_for,
+                          "against": d.votes_against, "abstain": d.abstentions, "meeting_date": d.meeting_date.isoformat(),
+                          "supersedes": (d.details or {}).get("supersedes"), "in_force": d.id not in gone}
+                         for d in rows]
             today = facts.today
             upcoming = [{"date": day.isoformat(), "milestone": mid, "title": title,
                          "working_days": working_days_between(today, day)}

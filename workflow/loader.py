@@ -25,6 +25,7 @@ from .calendar import MilestoneLoop, Timeline
 from .definition import (
     ADMIN_COMMANDS,
     COMMANDS,
+    DOCUMENT_SECTIONS,
     ENTERED,
     FIRED,
     SYSTEM_ROLE,
@@ -77,7 +78,9 @@ WEEKDAYS = {name: i for i, name in enumerate(
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
-ONE_LINE = ("title", "name", "email")
+ONE_LINE = ("title", "name", "email", "venue", "remote_link")
+CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+REMOTE_LINK = re.compile(r"^https://[^\s]+$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 OFFSET = re.compile(r"^(\d+)\s+working\s+days?\s+(before|after)\s+([a-z][a-z0-9_]*)$", re.I)
 DAY_MONTH = re.compile(r"^(\d{1,2})\s+([a-z]+)$", re.I)
@@ -491,13 +494,14 @@ class _Builder:
             node = self.r.mapping(raw, line, field)
             if node is None:
                 continue
-            self.r.keys(node, ("title", "email", "roles"), field)
+            self.r.keys(node, ("title", "name", "email", "roles"), field)
             title = self.r.get(node, "title", field, str, default=pid)
+            name = self.r.get(node, "name", field, str, required=False, default="")
             email = self.r.get(node, "email", field, str, default="")
             if email and ("@" not in parseaddr(email)[1] or " " in email or "\n" in email):
                 self.r.problem(node.line_of("email"), f"{field}.email", f"'{email}' is not an email address")
             roles = self.role_refs(node.get("roles", []), node.line_of("roles"), f"{field}.roles", allow_system=False)
-            self.people[pid] = Person(pid, title, email, roles)
+            self.people[pid] = Person(pid, title, email, roles, name)
 
     def read_boards(self) -> None:
         kinds = [m.value for m in Membership]
@@ -506,7 +510,7 @@ class _Builder:
             node = self.r.mapping(raw, line, field)
             if node is None:
                 continue
-            self.r.keys(node, ("name", "quorum", "members"), field)
+            self.r.keys(node, ("name", "quorum", "members", "organiser"), field)
             name = self.r.get(node, "name", field, str, default=bid)
             members_node = self.r.mapping(node.get("members"), node.line_of("members"), f"{field}.members") \
                 if "members" in node else None
@@ -530,7 +534,11 @@ class _Builder:
                                f"a quorum of {quorum} is more than the board's {voting} voting members")
             if sum(1 for _, k in members if k in (Membership.CHAIR, Membership.VOTING_CHAIR)) > 1:
                 self.r.problem(node.line_of("members"), f"{field}.members", "a board has at most one chair")
-            self.boards[bid] = Board(bid, name, quorum, tuple(members))
+            organiser = self.r.get(node, "organiser", field, str, required=False)
+            if organiser is not None and organiser not in self.people:
+                self.r.unknown("person", organiser, self.people, node.line_of("organiser"), f"{field}.organiser")
+                organiser = None
+            self.boards[bid] = Board(bid, name, quorum, tuple(members), organiser)
 
     def read_papers(self) -> None:
         for pid, title, line in self.r.entries(self.section("papers"), "papers"):
@@ -552,15 +560,51 @@ class _Builder:
             node = self.r.mapping(raw, line, field)
             if node is None:
                 continue
-            self.r.keys(node, ("board", "title", "date"), field)
+            self.r.keys(node, ("board", "title", "date", "start", "end", "duration", "venue", "remote_link"), field)
             board = self.board_ref(self.r.get(node, "board", field, str), node.line_of("board"), f"{field}.board")
             title = self.r.get(node, "title", field, str, required=False, default=mid)
             date = self.r.date(node["date"], node.line_of("date"), f"{field}.date") if "date" in node else None
             if "date" not in node:
                 self.r.problem(node.line, f"{field}.date", "missing required field 'date'")
+            start, minutes = self.meeting_hours(node, field)
+            venue = self.r.get(node, "venue", field, str, required=False, default="")
+            link = self.r.get(node, "remote_link", field, str, required=False, default="")
+            if link and not REMOTE_LINK.match(link):
+                self.r.problem(node.line_of("remote_link"), f"{field}.remote_link",
+                               f"'{link}' is not a web address; expected https://...")
             if board is not None and date is not None:
-                self.meetings[mid] = Meeting(mid, board, title, date)
+                self.meetings[mid] = Meeting(mid, board, title, date, start, minutes, venue, link)
                 self._lines[mid] = line
+
+    def clock_time(self, node: YMap, key: str, field: str) -> dt.time | None:
+        """'14:00' as a time of day. Unquoted, YAML 1.1 reads 14:00 as the number 840 (base 60): take it so."""
+        if key not in node:
+            return None
+        value = node[key]
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+            return dt.time(value // 60, value % 60)
+        if isinstance(value, str) and (match := CLOCK_TIME.match(value.strip())) and int(match[1]) < 24:
+            return dt.time(int(match[1]), int(match[2]))
+        self.r.problem(node.line_of(key), f"{field}.{key}", f"expected a time of day such as 14:00, got {_describe(value)}")
+        return None
+
+    def meeting_hours(self, node: YMap, field: str) -> tuple[dt.time | None, int]:
+        """The start, and the length in minutes from `end` (a time) or `duration` (minutes)."""
+        start = self.clock_time(node, "start", field)
+        end = self.clock_time(node, "end", field)
+        if "end" in node and "duration" in node:
+            self.r.problem(node.line_of("duration"), f"{field}.duration", "give 'end' or 'duration', not both")
+        if ("end" in node or "duration" in node) and "start" not in node:
+            self.r.problem(node.line, f"{field}.start", "a meeting with an end or a duration needs a 'start'")
+        minutes = self.r.get(node, "duration", field, int, required=False, default=120)
+        if "duration" in node and minutes < 1:
+            self.r.problem(node.line_of("duration"), f"{field}.duration", "a duration is a number of minutes, at least 1")
+        if start is not None and end is not None:
+            minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+            if minutes <= 0:
+                self.r.problem(node.line_of("end"), f"{field}.end", f"the meeting ends at {end:%H:%M}, "
+                               f"not after it starts at {start:%H:%M}")
+        return start, max(minutes, 1)
 
     # -- lifecycles, stages, transitions ------------------------------------------
 
@@ -893,15 +937,31 @@ class _Builder:
             node = self.r.mapping(raw, line, field)
             if node is None:
                 continue
-            self.r.keys(node, ("title", "template", "notify", "purpose"), field)
+            self.r.keys(node, ("title", "template", "notify", "purpose", "sections"), field)
             purpose = self.r.get(node, "purpose", field, str, required=False, default="")
             title = self.r.get(node, "title", field, str, default=did)
             template = self.r.get(node, "template", field, str)
             if template:
                 self.template(template, node.line_of("template"), f"{field}.template", document_samples())
             notify = self.recipients(node.get("notify", []), node.line_of("notify"), f"{field}.notify")
+            sections = self.document_sections(node, field)
             if template:
-                self.documents[did] = DocumentSpec(did, title, template, notify, " ".join(purpose.split()))
+                self.documents[did] = DocumentSpec(did, title, template, notify, " ".join(purpose.split()), sections)
+
+    def document_sections(self, node: YMap, field: str) -> tuple[tuple[str, str], ...]:
+        """`sections: {reasons: ..., alternatives: ..., implications: ...}`: text the record prints under each."""
+        if "sections" not in node:
+            return ()
+        raw = self.r.mapping(node["sections"], node.line_of("sections"), f"{field}.sections")
+        if raw is None:
+            return ()
+        self.r.keys(raw, DOCUMENT_SECTIONS, f"{field}.sections")
+        found = []
+        for name in DOCUMENT_SECTIONS:
+            text = self.r.get(raw, name, f"{field}.sections", str, required=False, default="")
+            if text:
+                found.append((name, " ".join(text.split())))
+        return tuple(found)
 
     def read_permissions(self) -> None:
         node = self.section("permissions")

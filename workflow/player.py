@@ -74,13 +74,13 @@ class Player:
     def _step(self, kind: str, text: str) -> None:
         self.on_step(Step(local_date(self.clock.now()), kind, text))
 
-    def move_to(self, day: dt.date, hour: int = 10) -> None:
+    def move_to(self, day: dt.date, hour: int = 10, minute: int = 0) -> None:
         """Move the clock forward to a day; never backwards.
 
         With workers running, time moves from one due deadline to the next, and the
         workers finish what each moment asks before it moves on, as real days would allow.
         """
-        target = at_local(day, hour)
+        target = at_local(day, hour) + dt.timedelta(minutes=minute)
         if target <= self.clock.now():
             return
         if self.await_scheduler is None:
@@ -122,7 +122,7 @@ class Player:
             note = self.rehearsal.get("strand_notes", {}).get(strand.id)
             for t in paths[strand.id][1:]:
                 if t.trigger in timed and self.await_scheduler is not None:
-                    self.move_to(self.timeline.resolve(timed[t.trigger]) + dt.timedelta(days=1), hour=0)
+                    self.move_to(self.timeline.resolve(timed[t.trigger]), hour=23, minute=59)
                     self.await_scheduler(self._strand_at(strand.id, t.dest),
                                          f"{t.trigger} '{strand.title}'")
                     self._step("scheduler", f"on its date, the scheduler did: {t.trigger} '{strand.title}'")
@@ -134,27 +134,30 @@ class Player:
         # A stage left by a timed transition before its due date (a review begun before the order expires).
         early = transition.at is not None and due is not None and self.timeline.resolve(transition.at) < due
         if due is not None and not early:
+            # Papers go out five clear working days before the meeting, as councils publish agendas.
+            self.move_to(add_working_days(due, -5))
+        for gate in transition.gates:
+            if isinstance(gate, PapersGate):
+                for paper in gate.papers:
+                    self.attach(paper)
+        if due is not None and not early:
             self.move_to(due)
         for gate in transition.gates:
-            match gate:
-                case PapersGate(papers):
-                    for paper in papers:
-                        self.attach(paper)
-                case NotBeforeGate(date):
-                    self.move_to(self.timeline.resolve(date))
+            if isinstance(gate, NotBeforeGate):
+                self.move_to(self.timeline.resolve(gate.date))
         for gate in transition.gates:
             if isinstance(gate, DecisionGate):
                 self.decide(gate)
         if transition.at is not None and self.await_scheduler is not None:
-            self.move_to(self.timeline.resolve(transition.at) + dt.timedelta(days=1), hour=1)
+            self.move_to(self.timeline.resolve(transition.at), hour=23, minute=59)
             self.await_scheduler(self._stage_left(stage_id), transition.title or transition.trigger)
             self._step("scheduler", f"on its date, the scheduler did: {transition.title or transition.trigger}")
         else:
             if transition.at is not None:
                 self.move_to(self.timeline.resolve(transition.at), hour=18)
             self.fire(transition.trigger, self.person_for(transition), None)
-        self._step("stage", f"{transition.title or transition.trigger}: now at "
-                            f"'{self.definition.stages[transition.dest].title}'")
+        self._step("stage", f"{transition.title or transition.trigger}: now in stage "
+                            f"'{self.definition.stages[transition.dest].title}' (started)")
 
     def _strand_at(self, strand: str, state: str) -> Callable[[], bool]:
         def reached() -> bool:

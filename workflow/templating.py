@@ -46,17 +46,19 @@ def reminder_files(name: str) -> list[str]:
 # reminder template against these samples so a misspelt variable fails at load.
 REMINDER_CONTEXT: dict[str, Any] = {
     "cycle": {"title": "Community Safety Strategy", "key": "community_safety_strategy-2021", "year": 2021,
-              "owner_title": "Head of Partnerships and Resilience"},
-    "stage": {"id": "assessment_sign_off", "title": "Strategic assessment signed off"},
+              "owner_title": "Head of Partnerships and Resilience", "owner_name": "Priya Shah"},
+    "stage": {"id": "assessment_sign_off", "title": "Strategic assessment signed off",
+              "next_step": "Risk Board signs off the strategic assessment"},
     "board": {"name": "Risk Board"},
     "due": {"date": "2021-08-19", "date_text": "Thursday 19 August 2021", "working_days_left": 10,
             "working_days_overdue": 0},
-    "reminder": {"kind": "before", "overdue": False, "escalated": False, "rule": "board_decision",
-                 "action": "Read the papers and come ready to decide."},
-    "recipient": {"person": "head_of_partnerships", "title": "Head of Partnerships and Resilience",
-                  "email": "head.partnerships@example.org"},
+    "reminder": {"kind": "before", "overdue": False, "escalated": False, "rule": "board_decision"},
+    "recipient": {"person": "head_of_partnerships", "name": "Priya Shah", "title": "Head of Partnerships and Resilience",
+                  "email": "head.partnerships@example.org", "voting": True, "member": True},
     "papers": [{"title": "Annual Strategic Assessment", "sha256": "0" * 64, "filename": "assessment.pdf"}],
-    "meeting": {"title": "Risk Board (August)", "date_text": "Thursday 19 August 2021"},
+    "meeting": {"title": "Risk Board (August)", "date": "2021-08-19", "date_text": "Thursday 19 August 2021",
+                "start": "10:00", "end": "12:00", "venue": "Meeting Room 4, Civic Offices",
+                "remote_link": "https://teams.example.org/l/meetup-join/risk-board"},
 }
 
 
@@ -65,8 +67,11 @@ def reminder_samples() -> list[dict[str, Any]]:
     overdue = {**REMINDER_CONTEXT, "reminder": {**REMINDER_CONTEXT["reminder"], "kind": "overdue", "overdue": True,
                                                  "escalated": True},
                "due": {**REMINDER_CONTEXT["due"], "working_days_left": 0, "working_days_overdue": 5}}
-    bare = {**REMINDER_CONTEXT, "papers": [], "meeting": None, "board": {"name": ""}}
-    return [REMINDER_CONTEXT, overdue, bare]
+    bare = {**REMINDER_CONTEXT, "papers": [], "meeting": None, "board": {"name": ""},
+            "recipient": {**REMINDER_CONTEXT["recipient"], "name": "", "voting": False, "member": False}}
+    untimed = {**REMINDER_CONTEXT, "meeting": {**REMINDER_CONTEXT["meeting"], "start": "", "end": "", "venue": "",
+                                                "remote_link": ""}}
+    return [REMINDER_CONTEXT, overdue, bare, untimed]
 
 
 def check_template(env: ImmutableSandboxedEnvironment, name: str, samples: list[dict[str, Any]]) -> str | None:
@@ -93,7 +98,8 @@ def check_template(env: ImmutableSandboxedEnvironment, name: str, samples: list[
 
 # What a document template can use: the same shape for every document kind, so a
 # sign-off record and a strategy pack are checked alike (lists a kind does not fill are empty).
-_MEMBER = {"title": "Chief Executive (Milton Keynes Council)", "membership": "voting", "vote": "for", "interest": ""}
+_MEMBER = {"title": "Chief Executive (Milton Keynes Council)", "name": "Jonathan Ellery", "membership": "voting",
+           "chair": False, "vote": "for", "interest": ""}
 DOCUMENT_CONTEXT: dict[str, Any] = {
     "document": {"id": "sign_off_record", "title": "Sign-off record", "version": "public", "exempt": False,
                  "date_text": "Thursday 19 August 2021"},
@@ -107,23 +113,37 @@ DOCUMENT_CONTEXT: dict[str, Any] = {
     "for_decision": True,
     "decision": {"board": "Risk Board", "item": "strategic_assessment", "outcome": "carried",
                  "resolution": "That the strategic assessment be signed off.", "meeting_date_text": "Thursday 19 August 2021",
-                 "votes_for": 4, "votes_against": 0, "abstentions": 0, "voting_present": 4, "quorum": 3,
+                 "votes_for": 4, "votes_against": 0, "abstentions": 0, "voting_present": 4, "quorum": 3, "id": 3,
+                 "chair": {**_MEMBER, "membership": "voting chair", "chair": True},
                  "present": [_MEMBER], "non_voting_present": [_MEMBER], "apologies": [_MEMBER], "interests": [_MEMBER]},
     "milestones": [{"date_text": "Thursday 19 August 2021", "title": "Strategic assessment signed off",
                     "status": "Complete"}],
     "papers": [{"title": "Annual Strategic Assessment", "sha256": "0" * 64, "filename": "assessment.pdf",
                 "exempt": False, "exempt_reason": ""}],
     "withheld": 0,
-    "history": [{"at": "2021-08-19 10:00", "actor": "Head of Partnerships and Resilience", "summary": "started"}],
+    "history": [{"at": "2021-08-19 10:00", "actor": "Head of Partnerships and Resilience", "summary": "started",
+                 "sha256": ""}],
     "priorities": [{"title": "Serious violence", "recommendation": "remain a priority"}],
     "strands": [{"title": "Online survey", "state": "closed", "notes": ["1,024 responses"]}],
     "decisions": [{"board": "Risk Board", "item": "priorities", "outcome": "carried",
                    "resolution": "That the priorities be agreed.", "meeting_date_text": "Thursday 23 September 2021"}],
+    "provenance": {"document_id": "community_safety_strategy-2021/sign_off_record/12/public",
+                   "cycle": "community_safety_strategy-2021", "definition_id": "community_safety_strategy",
+                   "definition_version": 1, "template": "sign_off_record.html.j2", "template_sha256": "0" * 64,
+                   "generated_at": "19 August 2021, 11:00 (UK time)", "html_sha256": "1" * 64},
+    "sections": {"reasons": "The assessment meets the statutory duty.", "alternatives": "To defer.",
+                 "implications": "None beyond existing budgets."},
+    "contact": {"name": "Priya Shah", "title": "Head of Partnerships and Resilience",
+                "email": "head.partnerships@example.org"},
+    "board_date": "Risk Board, Thursday 19 August 2021",
 }
 
 
 def document_samples() -> list[dict[str, Any]]:
     bare = {**DOCUMENT_CONTEXT, "decision": None, "for_decision": False, "papers": [], "history": [],
+            "sections": {"reasons": "", "alternatives": "", "implications": ""},
+            "contact": {"name": "", "title": "", "email": ""},
             "priorities": [], "strands": [], "decisions": [], "milestones": [], "withheld": 2,
             "document": {**DOCUMENT_CONTEXT["document"], "version": "exempt", "exempt": True}}
-    return [DOCUMENT_CONTEXT, bare]
+    chairless = {**DOCUMENT_CONTEXT, "decision": {**DOCUMENT_CONTEXT["decision"], "chair": None}}
+    return [DOCUMENT_CONTEXT, bare, chairless]

@@ -107,7 +107,7 @@ def test_the_record_in_every_format_carries_the_decision_votes_and_hashes(made) 
         assert "Head of Youth and Community" in flat, f"{fmt}: apologies"
         assert "manages two named cases" in flat, f"{fmt}: declarations of interest"
         assert hashes["public"] in text.replace("\n", ""), f"{fmt}: the paper's SHA-256"
-        assert "FOR DECISION" in flat and "Report author" in flat, fmt
+        assert "Decision record" in flat and "FOR DECISION" not in flat and "Report author" in flat, fmt
     for fmt in ("html", "pdf", "docx"):
         content = documents.content(public, fmt)
         assert hashlib.sha256(content).hexdigest() == getattr(public, f"{fmt}_sha256")
@@ -208,3 +208,48 @@ def test_documents_commands_list_export_and_verify(made, tmp_path: Path, pg_url:
     checked = runner.invoke(main, ["documents", "verify"], env=env)
     assert checked.exit_code == 1
     assert f"document {first['id']}" in checked.output and "html" in checked.output
+
+
+def test_the_pdf_is_tagged_in_english_and_stays_inside_the_page(made) -> None:  # type: ignore[no-untyped-def]
+    app, documents, _ = made
+    public = next(d for d in rows(app) if d.version == "public")
+    reader = PdfReader(io.BytesIO(documents.content(public, "pdf")))
+    catalog = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in catalog, "tagged for screen readers"
+    assert str(catalog["/Lang"]).lower().startswith("en"), "the document language is set"
+    assert catalog["/MarkInfo"]["/Marked"]
+    text = " ".join(pdf_text(documents.content(public, "pdf")).split())
+    for expected in ("Decision record", "Chair: Supt Gareth Lewis", "Reasons for the decision",
+                     "Alternatives considered", "Implications", "Contact officer", "Background papers",
+                     "community_safety_strategy, version 1", "(UK time)"):
+        assert expected in text, expected
+    overflow: list[str] = []
+    for page in reader.pages:
+        width = float(page.mediabox.width)
+
+        def visit(run: str, cm: list[float], tm: list[float], font: object, size: float, width: float = width) -> None:
+            start = tm[4] * cm[0] + cm[4]
+            # 0.45 em a character is less than any glyph of DejaVu Sans averages: an honest lower bound.
+            if run.strip() and start + len(run.strip()) * size * cm[0] * 0.45 > width:
+                overflow.append(run)
+
+        page.extract_text(visitor_text=visit)
+    assert overflow == [], "text runs past the right edge of the page"
+
+
+def test_the_word_file_is_a4_with_bordered_captioned_tables_a_header_and_page_numbers(made) -> None:  # type: ignore[no-untyped-def]
+    app, documents, _ = made
+    public = next(d for d in rows(app) if d.version == "public")
+    document = docx.Document(io.BytesIO(documents.content(public, "docx")))
+    section = document.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    assert document.tables, "the record has tables"
+    for table in document.tables:
+        borders = table._tbl.tblPr.find(docx.oxml.ns.qn("w:tblBorders"))
+        assert borders is not None and borders.find(docx.oxml.ns.qn("w:insideH")) is not None
+        caption = table._tbl.getprevious()
+        assert caption is not None and caption.tag == docx.oxml.ns.qn("w:p")
+        assert docx.text.paragraph.Paragraph(caption, document).style.name == "Caption"
+    assert section.header.paragraphs[0].text == "Risk Board, Thursday 19 August 2021"
+    footer = section.footer.paragraphs[0]._p.xml
+    assert "PAGE" in footer and "NUMPAGES" in footer, "page numbers in the footer"

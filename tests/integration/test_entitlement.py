@@ -40,6 +40,12 @@ RISK_BOARD_REMINDED = {"police_area_commander", "head_of_partnerships", "fire_gr
 SAFER_MK_REMINDED = {"council_chief_executive", "ccg_chief_operating_officer", "police_area_commander",
                      "fire_group_commander", "probation_manager", "crc_head_of_operations", "cabinet_member",
                      "head_of_partnerships"}
+# A paper attached before the board meets is also sent at once ("papers published") to each member of that
+# board entitled to it: its officers too, who are not reminded.
+MK_TOGETHER_SENT = MK_TOGETHER_REMINDED | {"committee_manager"}
+RISK_BOARD_SENT = RISK_BOARD_REMINDED | {"community_safety_manager", "committee_manager"}
+SAFER_MK_SENT = SAFER_MK_REMINDED | {"director_policy", "director_childrens_services", "head_of_youth_and_community",
+                                     "committee_manager"}
 # The record of each board's step goes to the next board; its exempt version only to those of them who sit in
 # private session on the board that considered the papers (or own the stage).
 MK_RECORD_EXEMPT = {"police_area_commander", "deputy_director_public_health", "head_of_partnerships",
@@ -50,14 +56,14 @@ RISK_RECORD_EXEMPT = {"police_area_commander", "fire_group_commander", "probatio
 SAFER_RECORD_EXEMPT = {"police_area_commander", "fire_group_commander", "probation_manager",
                        "head_of_youth_and_community", "committee_manager", "head_of_partnerships"}
 
-# marker -> (stage, paper id, who is reminded with it, who receives the exempt record naming it)
+# marker -> (stage, paper id, who is sent it, who receives the exempt record naming it)
 EXEMPT = {
-    "ALPHA": ("early_findings", "early_findings", MK_TOGETHER_REMINDED, MK_RECORD_EXEMPT),
+    "ALPHA": ("early_findings", "early_findings", MK_TOGETHER_SENT, MK_RECORD_EXEMPT),
     # MK Together's business under a paper id the Risk Board's gate names: never the Risk Board's reminders.
-    "CHARLIE": ("early_findings", "strategic_assessment", MK_TOGETHER_REMINDED, MK_RECORD_EXEMPT),
+    "CHARLIE": ("early_findings", "strategic_assessment", MK_TOGETHER_SENT, MK_RECORD_EXEMPT),
     # An exempt annex under the same paper id as the Risk Board's public paper: both are sent.
-    "BRAVO": ("assessment_sign_off", "strategic_assessment", RISK_BOARD_REMINDED, RISK_RECORD_EXEMPT),
-    "DELTA": ("assessment_presented", "recommended_priorities", SAFER_MK_REMINDED, SAFER_RECORD_EXEMPT),
+    "BRAVO": ("assessment_sign_off", "strategic_assessment", RISK_BOARD_SENT, RISK_RECORD_EXEMPT),
+    "DELTA": ("assessment_presented", "recommended_priorities", SAFER_MK_SENT, SAFER_RECORD_EXEMPT),
 }
 PUBLIC_SA = "PUBLIC-SA-FILE-5e1"
 
@@ -154,8 +160,10 @@ def test_exempt_papers_at_three_boards_reach_exactly_the_people_entitled(
         assert who(f"{marker}-TITLE") == reminded, f"{marker}'s title"
         assert who(f"{marker}-FILE") == reminded, f"{marker}'s file"
         assert not who(f"{marker}-NOTE"), f"{marker}'s attach comment is in no email"
-    assert who(PUBLIC_SA) == RISK_BOARD_REMINDED, "the public paper kept beside the exempt annex of the same id"
-    assert all("BRAVO-FILE" in seen for _, _, seen in received if PUBLIC_SA in seen)
+    assert who(PUBLIC_SA) == RISK_BOARD_SENT, "the public paper kept beside the exempt annex of the same id"
+    assert all("BRAVO-FILE" in seen for _, message, seen in received
+               if PUBLIC_SA in seen and not str(message["Subject"]).startswith("Paper published")), \
+        "a reminder carries both"
 
     # The sign-off records: one exempt version per step, naming only that step's exempt papers and comments.
     exempt_to: dict[int, set[str]] = {}

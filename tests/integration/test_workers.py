@@ -18,7 +18,7 @@ from tests.conftest import REPO, SHIPPED, make_settings
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
 from tests.integration.workers import RedisServer, Worker, wait_until, worker_env
 from workflow.app import App, build
-from workflow.clock import at_local
+from workflow.clock import at_local, local_date
 from workflow.deadlines import Sweeper, plan_stage
 from workflow.models import Deadline, Effect, HistoryEntry, OutboxEvent
 from workflow.outbox import Handlers, relay
@@ -67,7 +67,10 @@ def test_a_whole_cycle_driven_by_officers_and_the_workers_sweep(
     by_system = [(h["trigger"], h["strand"], h["to"]) for h in history if h["actor"] == "system"]
     assert by_system == [("close", "online_survey", "closed"), ("close_consultation", None, "final_draft_sign_off")]
     closing = next(h for h in history if h["trigger"] == "close_consultation")
-    assert closing["at"].startswith("2022-02-01"), "the consultation closes at the end of its closing date"
+    # 'at: January' is Monday 31 January 2022 in England, the day `cycle show` gives: closed on it, not after.
+    assert local_date(dt.datetime.fromisoformat(closing["at"])) == dt.date(2022, 1, 31)
+    survey = next(h for h in history if h["trigger"] == "close" and h["strand"] == "online_survey")
+    assert local_date(dt.datetime.fromisoformat(survey["at"])) == dt.date(2022, 1, 3)
     stages = [h["to"] for h in history if h["action"] == "fire" and not h["strand"]]
     assert stages == ["assessment_sign_off", "assessment_presented", "priorities", "consultation",
                       "final_draft_sign_off", "final_draft_agreed", "adoption", "adopted"]
@@ -116,9 +119,11 @@ def test_a_worker_killed_inside_a_handler_does_its_work_once_after_a_restart(
     with shared.engine.sessions() as session:
         deadlines = session.scalars(select(Deadline).where(Deadline.entry == entry)).all()
         effects = session.scalars(select(Effect.key).where(Effect.event_id == entry)).all()
-    # Three reminders (3 working days before, on the day, first overdue) and the overdue mark.
+    # Four reminders (papers due, at once since its date had passed; 3 working days before, on the day,
+    # first overdue) and the overdue mark.
     assert sorted((d.kind, d.data.get("kind", "")) for d in deadlines) == [
-        ("reminder", "before"), ("reminder", "due"), ("reminder", "overdue"), ("stage_overdue", "")]
+        ("reminder", "before"), ("reminder", "before"), ("reminder", "due"), ("reminder", "overdue"),
+        ("stage_overdue", "")]
     assert sorted(effects) == [f"deadlines:{entry}", f"reminders:{entry}"]
     assert handled_in_logs(first, second)[entry] == 1
 

@@ -1,0 +1,95 @@
+"""Papers published: a paper attached for a stage whose board has still to meet goes to its members at once.
+
+Reminders carry the papers attached by their date; a paper attached after the last
+reminder would otherwise reach members only at the meeting. The PaperAttached
+handler sends it to every member of the stage's board who may see it (the one
+entitlement rule), once per paper and member (the mail key), in the words of the
+definition's `papers_published` templates. A definition without them sends nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.calendar import Timeline, working_days_between
+from workflow.clock import local_date
+from workflow.engine import Engine
+from workflow.entitlement import may_see_paper
+from workflow.models import Cycle, Mail, OutboxEvent, Paper
+from workflow.templating import make_environment
+
+from .calendar_invite import meeting_times
+from .reminders import (
+    inline_css,
+    meeting_context,
+    message_id,
+    one_line,
+    person_context,
+    stage_meeting,
+)
+
+PUBLISHED = "papers"
+TEMPLATE = "papers_published"
+
+
+def templates(folder: Path) -> tuple[str, str, str] | None:
+    names = (f"{TEMPLATE}.subject.j2", f"{TEMPLATE}.txt.j2", f"{TEMPLATE}.html.j2")
+    return names if all((folder / name).is_file() for name in names) else None
+
+
+def publish_action(engine: Engine, domain: str) -> Callable[[Session, OutboxEvent, dt.datetime], None]:
+    """The PaperAttached handler."""
+
+    def publish(session: Session, event: OutboxEvent, now: dt.datetime) -> None:
+        cycle = session.get(Cycle, event.cycle_id)
+        paper = session.get(Paper, event.payload.get("paper_id"))
+        if cycle is None or paper is None:
+            return
+        definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
+        stage = definition.stages.get(paper.stage or "")
+        folder = engine.catalog.templates_for_snapshot(definition)
+        names = templates(folder)
+        if stage is None or not stage.board or names is None:
+            return
+        timeline = Timeline(definition, cycle.year)
+        due = timeline.stage_due(stage.id)
+        meeting = stage_meeting(definition, stage, due, timeline) if due else None
+        if due is None or meeting is None:
+            return
+        times = meeting_times(meeting, due)
+        if (times[0] if times else dt.datetime.combine(due, dt.time(23, 59), tzinfo=dt.UTC)) <= now:
+            return  # the board has met: the record, not this, tells members what it considered
+        env = make_environment(folder)
+        board = definition.boards[stage.board]
+        today = local_date(now)
+        for person, _ in board.members:
+            if not may_see_paper(definition, paper, person):
+                continue
+            key = f"{PUBLISHED}:{paper.id}:{person}"
+            if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
+                continue
+            ctx: dict[str, Any] = {
+                "cycle": {"title": definition.title, "key": cycle.key, "year": cycle.year},
+                "stage": {"id": stage.id, "title": stage.title},
+                "board": {"name": board.name},
+                "due": {"date": due.isoformat(), "date_text": f"{due:%A %-d %B %Y}",
+                        "working_days_left": max(working_days_between(today, due), 0)},
+                "recipient": {**person_context(definition, person), "voting": person in board.voting},
+                "paper": {"title": paper.title, "sha256": paper.sha256, "filename": paper.filename,
+                          "exempt": paper.exempt},
+                "meeting": meeting_context(meeting, due),
+            }
+            subject, text, html = (env.get_template(name).render(**ctx) for name in names)
+            session.add(Mail(key=key, cycle_id=cycle.id, kind=PUBLISHED, person=person,
+                             recipient=definition.people[person].email, subject=one_line(subject), text_body=text,
+                             html_body=inline_css(html), attachments={"papers": [paper.id]},
+                             message_id=message_id(key, domain), dated=now, status="pending", attempts=0,
+                             next_attempt_at=now, created_at=now))
+
+    return publish

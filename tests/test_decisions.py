@@ -1,0 +1,86 @@
+"""The decision register as minutes keep it: dated by the meeting, one per item and meeting, amended or rescinded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.conftest import DEFINITIONS, SHIPPED
+from tests.helpers import AUTHOR, CLERK, CYCLE, counts, paper_file
+from workflow.app import App
+from workflow.cli import main
+from workflow.errors import GateNotMet, InvalidInput
+
+MK_TOGETHER = ["council_chief_executive", "director_childrens_services", "director_policy", "police_area_commander",
+               "ccg_chief_operating_officer", "deputy_director_public_health"]
+
+
+def test_a_decision_is_dated_by_the_boards_scheduled_meeting(app: App) -> None:
+    app.engine.start(SHIPPED, 2021, AUTHOR)  # the clock says 1 July 2021; the board meets on 13 July
+    recorded = app.engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER)
+    (decision,) = app.engine.status(CYCLE).decisions
+    assert decision["meeting_date"] == "2021-07-13"
+    assert (decision["id"], decision["in_force"], decision["supersedes"]) == (recorded.decision_id, True, None)
+
+
+def test_a_second_decision_at_one_meeting_is_refused_unless_it_amends_the_first(app: App, tmp_path: Path) -> None:
+    engine = app.engine
+    engine.start(SHIPPED, 2021, AUTHOR)
+    engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR)
+    first = engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER[:2],
+                          votes_against=MK_TOGETHER[2:])
+    before = counts(app)
+    with pytest.raises(InvalidInput, match=r"already has decision \d+ \(lost\) on 'early_findings' at its meeting "
+                                           r"on 13 July 2021; to correct it, record an amendment with --amends"):
+        engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER)
+    with pytest.raises(InvalidInput, match="say why decision"):
+        engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER, amends=first.decision_id)
+    assert counts(app) == before, "nothing written"
+    with pytest.raises(GateNotMet):
+        engine.fire(CYCLE, "discuss_early_findings", AUTHOR)
+    amended = engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER,
+                            amends=first.decision_id, reason="The votes were minuted the wrong way round.")
+    register = engine.status(CYCLE).decisions
+    assert [(d["id"], d["outcome"], d["in_force"], d["supersedes"]) for d in register] == [
+        (first.decision_id, "lost", False, None), (amended.decision_id, "carried", True, first.decision_id)]
+    with pytest.raises(InvalidInput, match="superseded already"):
+        engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER,
+                      amends=first.decision_id, reason="again")
+    # The gate counts the decision in force: the amendment, which carried.
+    engine.fire(CYCLE, "discuss_early_findings", AUTHOR)
+
+
+def test_a_rescinded_decision_stays_in_the_register_and_no_longer_opens_the_gate(tmp_path: Path) -> None:
+    env = {"CYCLE_DATA_DIR": str(tmp_path / "data"), "CYCLE_DATABASE_URL": "",
+           "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS), "CYCLE_NOW": "2021-07-13T10:00:00+01:00"}
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(main, list(args), env=env)
+
+    assert run("start", SHIPPED, "--year", "2021", "--as", AUTHOR).exit_code == 0
+    paper = paper_file(tmp_path, "ef")
+    assert run("attach", CYCLE, "early_findings", str(paper), "--as", AUTHOR).exit_code == 0
+    carried = run("decide", CYCLE, "--board", "mk_together", "--item", "early_findings", "--as", CLERK,
+                  "--for", ",".join(MK_TOGETHER))
+    assert "Decision 1: mk_together on 'early_findings': CARRIED" in carried.output
+    again = run("decide", CYCLE, "--board", "mk_together", "--item", "early_findings", "--as", CLERK,
+                "--for", ",".join(MK_TOGETHER))
+    assert again.exit_code == 3 and "already has decision 1" in again.stderr
+    assert "Traceback" not in again.output
+    no_reason = run("rescind", CYCLE, "1", "--reason", " ", "--as", CLERK)
+    assert no_reason.exit_code == 3 and "say why decision 1 is rescinded" in no_reason.stderr
+    rescinded = run("rescind", CYCLE, "1", "--reason", "The findings were superseded by new data.", "--as", CLERK,
+                    "--meeting-date", "2021-07-13")
+    assert rescinded.exit_code == 0, rescinded.output
+    assert "Decision 2: mk_together rescinded decision 1" in rescinded.output
+    refused = run("fire", CYCLE, "discuss_early_findings", "--as", AUTHOR)
+    assert refused.exit_code != 0, "the decision in force is the rescission"
+    status = CliRunner().invoke(main, ["status", CYCLE, "--json"], env=env)
+    register = json.loads(status.output)["decisions"]
+    assert [(d["id"], d["outcome"], d["in_force"], d["supersedes"]) for d in register] == [
+        (1, "carried", False, None), (2, "rescinded", True, 1)]
+    assert dt.date.fromisoformat(register[1]["meeting_date"]) == dt.date(2021, 7, 13)

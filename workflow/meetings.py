@@ -1,0 +1,87 @@
+"""Board meetings that move or are cancelled after a cycle started.
+
+The definition gives each meeting's day and hours. When a committee manager moves
+or cancels one, the change is a history row (append-only, like every other act)
+and a MeetingChanged event; the latest change of a meeting is what invitations
+and reminders use from then on. Each change raises the meeting's iCalendar
+SEQUENCE, so a calendar updates the entry it already holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from .calendar import Timeline
+from .clock import local_date
+from .errors import InvalidInput
+from .loader import suggest
+from .models import HistoryEntry
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+CHANGE = "meeting"
+
+
+@dataclass(frozen=True)
+class MeetingChange:
+    meeting: str
+    day: dt.date
+    start: dt.time | None
+    cancelled: bool
+    sequence: int
+
+
+def changes(session: Session, cycle_id: int) -> dict[str, MeetingChange]:
+    """The latest change of each meeting of the cycle that was moved or cancelled."""
+    found: dict[str, MeetingChange] = {}
+    for data in session.scalars(select(HistoryEntry.data).where(HistoryEntry.cycle_id == cycle_id,
+                                                                HistoryEntry.action == CHANGE)
+                                .order_by(HistoryEntry.id)):
+        start = dt.time.fromisoformat(data["start"]) if data.get("start") else None
+        found[data["meeting"]] = MeetingChange(data["meeting"], dt.date.fromisoformat(data["date"]), start,
+                                               bool(data["cancelled"]), int(data["sequence"]))
+    return found
+
+
+def change_meeting(engine: Engine, cycle_ref: str | int, meeting_id: str, actor: str, *, reason: str,
+                   day: dt.date | None = None, start: dt.time | None = None, cancel: bool = False) -> MeetingChange:
+    """Move (a new day and/or start) or cancel a meeting: those who may record decisions may do this."""
+    if not reason.strip():
+        raise InvalidInput("say why the meeting changes, with --reason")
+    if not cancel and day is None and start is None:
+        raise InvalidInput("say where the meeting moves to: --date, --start or both")
+    now = engine.clock.now()
+    with engine.unit_of_work() as session:
+        cycle = engine._cycle(session, cycle_ref)
+        definition = engine._definition(session, cycle)
+        engine._require(definition, actor, "decide")
+        engine._active(cycle)
+        if meeting_id not in definition.meetings:
+            raise InvalidInput(f"'{definition.id}' has no meeting '{meeting_id}'"
+                               f"{suggest(meeting_id, definition.meetings)}")
+        meeting = definition.meetings[meeting_id]
+        earlier = changes(session, cycle.id).get(meeting_id)
+        if earlier is not None and earlier.cancelled:
+            raise InvalidInput(f"the {meeting.title} was cancelled already")
+        current_day = earlier.day if earlier else Timeline(definition, cycle.year).milestone(meeting_id)
+        current_start = earlier.start if earlier else meeting.start
+        new_day, new_start = day or current_day, start or current_start
+        if new_day < local_date(now):
+            raise InvalidInput(f"{new_day:%-d %B %Y} has passed; a meeting moves to today or later")
+        change = MeetingChange(meeting_id, new_day, new_start, cancel, (earlier.sequence if earlier else 0) + 1)
+        data = {"meeting": meeting_id, "date": new_day.isoformat(),
+                "start": new_start.strftime("%H:%M") if new_start else None, "cancelled": cancel,
+                "sequence": change.sequence, "reason": reason.strip(), "board": meeting.board}
+        engine._history(session, cycle, now, actor, CHANGE, trigger=None, from_state=cycle.state,
+                        to_state=cycle.state, comment=reason.strip(), data=data)
+        engine._event(session, cycle, now, "MeetingChanged", **data)
+        cycle.updated_at = now
+        flag_modified(cycle, "updated_at")
+        return change
