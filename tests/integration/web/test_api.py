@@ -1,0 +1,201 @@
+"""The REST API through a real HTTP client, against uvicorn on loopback and the real PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from tests.integration.web.conftest import PASSWORD, Site
+from workflow.models import Account, HistoryEntry, Mail
+
+CYCLE = "community_safety_strategy-2021"
+MK_TOGETHER_VOTES = ["council_chief_executive", "director_childrens_services", "director_policy"]
+
+
+def history_rows(web: Site) -> int:
+    with web.engine.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(HistoryEntry)) or 0)
+
+
+def start(web: Site) -> dict[str, str]:
+    officer = web.token("head_of_partnerships")
+    response = web.client().post("/api/v1/cycles", headers=officer,
+                                 json={"definition": "community_safety_strategy", "year": 2021})
+    assert response.status_code == 201, response.text
+    return officer
+
+
+def test_no_session_or_a_forged_one_is_401(web: Site) -> None:
+    start(web)
+    client = web.client()
+    for headers, cookies in (({}, {}), ({"Authorization": "Bearer cyc_forged"}, {}),
+                             ({}, {"cycle_session": "forged"})):
+        client.cookies.clear()
+        client.cookies.update(cookies)
+        response = client.get(f"/api/v1/cycles/{CYCLE}", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"]
+
+
+def test_a_person_without_the_role_is_refused_with_403_and_nothing_is_written(web: Site) -> None:
+    start(web)
+    board_member = web.token("director_policy")
+    before = history_rows(web)
+    fired = web.client().post(f"/api/v1/cycles/{CYCLE}/fire", headers=board_member,
+                              json={"trigger": "discuss_early_findings"})
+    decided = web.client().post(f"/api/v1/cycles/{CYCLE}/decisions", headers=board_member,
+                                json={"board": "mk_together", "item": "early_findings", "votes_for": MK_TOGETHER_VOTES})
+    assert (fired.status_code, decided.status_code) == (403, 403)
+    assert "director_policy cannot decide" in decided.json()["detail"]
+    assert history_rows(web) == before
+
+
+def test_a_cycle_outside_ones_directory_is_the_same_404_as_none(web: Site) -> None:
+    start(web)
+    web.accounts.add("admin@example.org", password=PASSWORD, admin=True, by="test")
+    outsider = {"Authorization": f"Bearer {web.accounts.create_token('admin@example.org', 'x')}"}
+    hidden = web.client().get(f"/api/v1/cycles/{CYCLE}", headers=outsider)
+    missing = web.client().get("/api/v1/cycles/no_such-2021", headers=outsider)
+    assert (hidden.status_code, missing.status_code) == (404, 404)
+    assert hidden.json()["detail"] == f"there is no cycle '{CYCLE}'"
+    assert web.client().get("/api/v1/cycles", headers=outsider).json() == []
+
+
+def test_another_boards_exempt_paper_is_404_by_id(web: Site) -> None:
+    officer = start(web)
+    attached = web.client().post(
+        f"/api/v1/cycles/{CYCLE}/papers", headers=officer,
+        data={"paper": "early_findings", "exempt": "7", "title": "Named offenders"},
+        files={"file": ("findings.txt", b"exempt content about named people", "text/plain")})
+    assert attached.status_code == 201, attached.text
+    with web.engine.sessions() as session:
+        from workflow.models import Paper
+
+        paper_id = session.scalars(select(Paper.id)).one()
+    # The Risk Board's voting member does not sit on the MK Together board the paper is for.
+    other_board = web.token("probation_manager")
+    refused = web.client().get(f"/api/v1/papers/{paper_id}", headers=other_board)
+    missing = web.client().get("/api/v1/papers/999999", headers=other_board)
+    assert (refused.status_code, missing.status_code) == (404, 404)
+    assert refused.json()["detail"] == f"there is no paper {paper_id}"
+    listed = web.client().get(f"/api/v1/cycles/{CYCLE}/papers", headers=other_board).json()
+    assert listed == []
+    assert "Named offenders" not in web.client().get(f"/api/v1/cycles/{CYCLE}", headers=other_board).text
+    entitled = web.client().get(f"/api/v1/papers/{paper_id}", headers=web.token("director_policy"))
+    assert entitled.status_code == 200
+    assert entitled.content == b"exempt content about named people"
+
+
+def test_a_cookie_post_without_its_csrf_token_is_refused(web: Site) -> None:
+    start(web)
+    web.account("committee_manager")
+    client, csrf = web.sign_in("committee_manager")
+    body = {"board": "mk_together", "item": "early_findings", "votes_for": MK_TOGETHER_VOTES}
+    before = history_rows(web)
+    refused = client.post(f"/api/v1/cycles/{CYCLE}/decisions", json=body)
+    wrong = client.post(f"/api/v1/cycles/{CYCLE}/decisions", json=body, headers={"X-CSRF-Token": "guess"})
+    assert (refused.status_code, wrong.status_code) == (403, 403)
+    assert "CSRF" in refused.json()["detail"]
+    assert history_rows(web) == before
+    accepted = client.post(f"/api/v1/cycles/{CYCLE}/decisions", json=body, headers={"X-CSRF-Token": csrf})
+    assert accepted.status_code == 201, accepted.text
+    # The sign-in form is protected too: without its token, no session is made.
+    fresh = web.client()
+    no_token = fresh.post("/auth/login", data={"email": web.email("committee_manager"), "password": PASSWORD})
+    assert no_token.status_code == 403
+    assert "cycle_session" not in fresh.cookies
+
+
+def test_ten_wrong_passwords_lock_the_account(web: Site) -> None:
+    web.account("committee_manager")
+    client = web.client()
+    token = client.get("/auth/login").cookies["cycle_form"]
+    email = web.email("committee_manager")
+    for _ in range(10):
+        wrong = client.post("/auth/login", data={"email": email, "password": "not the password", "csrf_token": token})
+        assert wrong.status_code == 401
+    right = client.post("/auth/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert right.status_code == 429
+    assert "locked after 10 wrong passwords" in right.json()["detail"]
+    assert "cycle_session" not in client.cookies
+    # A reset unlocks it, and its link arrives as mail for the workers to deliver.
+    web.accounts.send_link(email, "reset")
+    with web.engine.sessions() as session:
+        assert session.scalars(select(Account.locked_until)).one() is None
+        mail = session.scalars(select(Mail).where(Mail.kind == "account")).one()
+    assert mail.recipient == email and "/auth/set-password?token=" in mail.text_body
+
+
+def test_an_idempotent_post_repeated_fires_once(web: Site) -> None:
+    officer = start(web)
+    key = {"Idempotency-Key": str(uuid.uuid4()), **officer}
+    before = history_rows(web)
+    body = {"paper": "early_findings"}
+    files = {"file": ("findings.txt", b"early findings", "text/plain")}
+    first = web.client().post(f"/api/v1/cycles/{CYCLE}/papers", headers=key, data=body, files=files)
+    second = web.client().post(f"/api/v1/cycles/{CYCLE}/papers", headers=key, data=body, files=files)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json() == second.json()
+    assert second.headers.get("idempotent-replayed") == "true"
+    assert history_rows(web) == before + 1
+    # Another key is another request.
+    other = web.client().post(f"/api/v1/cycles/{CYCLE}/papers", data=body, files=files,
+                              headers={"Idempotency-Key": str(uuid.uuid4()), **officer})
+    assert other.status_code == 201
+    assert history_rows(web) == before + 2
+
+
+def test_an_officer_signs_in_sees_their_work_and_moves_the_cycle_on(web: Site) -> None:
+    start(web)  # the officer's account is made here, with a token
+    web.account("committee_manager")
+    officer, officer_csrf = web.sign_in("head_of_partnerships")
+    manager, manager_csrf = web.sign_in("committee_manager")
+
+    work = officer.get("/api/v1/mywork").json()
+    assert [(w["kind"], w["paper"]) for w in work] == [("attach", "early_findings")]
+    assert work[0]["overdue"] is True and work[0]["working_days_left"] == -5
+
+    attached = officer.post(f"/api/v1/cycles/{CYCLE}/papers", headers={"X-CSRF-Token": officer_csrf},
+                            data={"paper": "early_findings"}, files={"file": ("f.txt", b"findings", "text/plain")})
+    assert attached.status_code == 201, attached.text
+
+    early = officer.post(f"/api/v1/cycles/{CYCLE}/fire", headers={"X-CSRF-Token": officer_csrf},
+                         json={"trigger": "discuss_early_findings"})
+    assert early.status_code == 422
+    assert "has not yet recorded a decision on 'early_findings'" in early.json()["detail"]
+
+    todo = manager.get("/api/v1/mywork").json()
+    assert ("decide", "mk_together", "early_findings") in [(w["kind"], w["board"], w["item"]) for w in todo]
+    decided = manager.post(f"/api/v1/cycles/{CYCLE}/decisions", headers={"X-CSRF-Token": manager_csrf},
+                           json={"board": "mk_together", "item": "early_findings", "votes_for": MK_TOGETHER_VOTES,
+                                 "apologies": ["police_area_commander"]})
+    assert decided.status_code == 201, decided.text
+    assert decided.json()["outcome"] == "carried"
+
+    assert [w["trigger"] for w in officer.get("/api/v1/mywork").json() if w["kind"] == "fire"] == \
+        ["discuss_early_findings"]
+    fired = officer.post(f"/api/v1/cycles/{CYCLE}/fire", headers={"X-CSRF-Token": officer_csrf},
+                         json={"trigger": "discuss_early_findings", "comment": "discussed on 13 July"})
+    assert fired.status_code == 200, fired.text
+    assert fired.json()["to_state"] == "assessment_sign_off"
+
+    status = officer.get(f"/api/v1/cycles/{CYCLE}").json()
+    assert status["stage"] == "assessment_sign_off"
+    history = officer.get(f"/api/v1/cycles/{CYCLE}/history").json()
+    assert [(h["action"], h["actor"]) for h in history] == [
+        ("start", "head_of_partnerships"), ("attach", "head_of_partnerships"), ("decide", "committee_manager"),
+        ("fire", "head_of_partnerships")]
+    # Signed in through the web, nobody's operating-system account is recorded.
+    assert all("os_account" not in h["data"] for h in history)
+
+
+def test_a_refusal_carries_the_cli_sentence(web: Site) -> None:
+    officer = start(web)
+    again = web.client().post("/api/v1/cycles", headers=officer,
+                              json={"definition": "community_safety_strategy", "year": 2021})
+    assert again.status_code == 422
+    assert again.json()["detail"] == f"a cycle of 'community_safety_strategy' for 2021 already exists: {CYCLE}"
+    unknown = web.client().post(f"/api/v1/cycles/{CYCLE}/fire", headers=officer, json={"trigger": "discuss_early_finding"})
+    assert unknown.status_code == 422 and "did you mean" in unknown.json()["detail"]
