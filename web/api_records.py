@@ -28,7 +28,7 @@ from .auth import Me
 from .problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
-RowId = Annotated[int, Path(ge=1, le=2**62)]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MEDIA = {"pdf": "application/pdf", "html": "text/html; charset=utf-8",
          "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 

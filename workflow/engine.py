@@ -276,7 +276,8 @@ class Engine:
             session.close()
 
     def _cycle(self, session: Session, ref: str | int, *, lock: bool = False) -> Cycle:
-        if isinstance(ref, int) or str(ref).isdigit():
+        # An id beyond the column's range names no cycle (rather than failing in the database).
+        if (isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit())) and int(ref) < 2**31:
             found = session.scalars(CYCLE_BY_ID, {"ref": int(ref)}).one_or_none()
         else:
             found = session.scalars(CYCLE_BY_KEY, {"ref": ref}).one_or_none()
