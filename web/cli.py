@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -94,6 +95,40 @@ def users_list(ctx: click.Context) -> None:
         flags = [f for f, on in (("admin", a.admin), ("disabled", a.disabled), ("no password", not a.password_hash))
                  if on]
         out.print(f"{plain(a.email)}{' (' + ', '.join(flags) + ')' if flags else ''}")
+
+
+DEMO_PASSWORD = "demo-only-not-for-real-use"
+
+
+@users.command("demo")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The demo's folder (default: the 'demo' folder 'cycle demo' made in the data directory).")
+@click.option("--definition", default="community_safety_strategy", show_default=True)
+def users_demo(data_dir: Path | None, definition: str) -> None:
+    """Accounts for every person of the demo, with one password for the demo only; says how to sign in."""
+    import dataclasses
+
+    from workflow.app import build
+
+    settings = Settings.from_env()
+    data_dir = data_dir or settings.data_dir / "demo"
+    demo = dataclasses.replace(settings, data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cycle.db'}")
+    app = build(demo)
+    try:
+        accounts = Accounts(app.engine, WebSettings(secure_cookies=False))
+        people = app.engine.catalog.load(definition).people
+        existing = {a.email for a in accounts.all()}
+        for person in people.values():
+            if person.email.lower() not in existing:
+                accounts.add(person.email, password=DEMO_PASSWORD, admin=False, by=operating_system_account())
+    finally:
+        app.close()
+    officer = people.get("head_of_partnerships") or next(iter(people.values()))
+    out.print(f"\n[bold]Open the demo in a browser[/]: {len(people)} accounts, one for each of its people, with the "
+              f"demo-only password [bold]{DEMO_PASSWORD}[/]")
+    out.print(f"  CYCLE_DATA_DIR={data_dir} CYCLE_WEB_SECURE_COOKIES=false cycle web")
+    out.print(f"  then http://127.0.0.1:8000/auth/login and sign in as, for example, {plain(officer.email)} "
+              f"({plain(officer.title)}); 'CYCLE_DATA_DIR={data_dir} cycle users list' names the others.")
 
 
 @main.group()
