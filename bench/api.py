@@ -62,6 +62,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mywork-requests", type=int, default=60)
     parser.add_argument("--port", type=int, default=8781)
+    parser.add_argument("--server-workers", type=int, default=1, help="Processes of 'cycle web'.")
     return parser.parse_args()
 
 
@@ -97,10 +98,11 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
 
-def serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+def serve(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CYCLE_DATA_DIR": str(settings.data_dir), "CYCLE_DATABASE_URL": settings.database_url,
            "CYCLE_DEFINITIONS_DIR": str(settings.definitions_dir), "CYCLE_WEB_SECURE_COOKIES": "false"}
-    process = subprocess.Popen([sys.executable, "-m", "web", "web", "--port", str(port)], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "web", "web", "--port", str(port),
+                                "--workers", str(workers)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -132,7 +134,7 @@ def main() -> None:
         cycles = [engine.start("bench_loop", FIRST_YEAR + i, LOOP_ACTOR).cycle for i in range(args.threads)]
         ids = [engine.definition_of(key)[0].id for key in cycles]
         states = ["ping"] * args.threads
-        server = serve(settings, args.port)
+        server = serve(settings, args.port, args.server_workers)
         clients = [httpx.Client(base_url=f"http://127.0.0.1:{args.port}", timeout=30,
                                 headers={"Authorization": f"Bearer {token}"}) for _ in range(args.threads)]
         try:
@@ -152,7 +154,8 @@ def main() -> None:
                 engine_rates.append(fire_round(args.threads, args.seconds, direct, ids, states))
                 api_rates.append(fire_round(args.threads, args.seconds, api, ids, states))
             engine_rate, api_rate = statistics.median(engine_rates), statistics.median(api_rates)
-            print(f"fires, {args.threads} client threads, {args.rounds} rounds of {args.seconds:.0f} s (medians):")
+            print(f"fires, {args.threads} client threads, {args.rounds} rounds of {args.seconds:.0f} s (medians), "
+                  f"'cycle web' with {args.server_workers} process(es):")
             print(f"  Engine.fire in process          {engine_rate:8.0f} fires/s")
             print(f"  POST /api/v1/cycles/{{id}}/fire   {api_rate:8.0f} fires/s   ratio {api_rate / engine_rate:.2f}")
 

@@ -21,12 +21,17 @@ from workflow.errors import NotFound, RoleMissing
 from workflow.models import Paper
 from workflow.mywork import find_person, my_work
 
-from .access import person_in, seat
+from .access import KnownCycles, person_in, seat
 from .auth import Me
 from .problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 CycleRef = Annotated[str, Path(description="The cycle's key (community_safety_strategy-2021) or id", max_length=120)]
+
+
+def known_of(request: Request) -> KnownCycles:
+    found: KnownCycles = request.app.state.cycles
+    return found
 
 
 def engine_of(request: Request) -> Engine:
@@ -120,7 +125,7 @@ def list_cycles(request: Request, me: Me) -> list[dict[str, Any]]:
     today = local_date(engine.clock.now())
     found = []
     for row in engine.list_cycles():
-        _cycle, definition = engine.definition_of(row["id"])
+        definition = known_of(request).get(row["id"]).definition
         if find_person(definition, me.email) is None:
             continue
         due = Timeline(definition, row["year"]).stage_due(row["stage"]) if row["status"] == "active" else None
@@ -142,7 +147,7 @@ def start_cycle(request: Request, me: Me, body: StartCycle) -> Any:
 @router.get("/cycles/{cycle}", summary="Where a cycle stands: what is due and who must act")
 def cycle_status(request: Request, me: Me, cycle: CycleRef) -> dict[str, Any]:
     engine = engine_of(request)
-    at = seat(engine, me, cycle)
+    at = seat(known_of(request), me, cycle)
     status = dataclasses.asdict(engine.status(at.cycle.id))
     status["overdue"] = status["working_days_left"] is not None and status["working_days_left"] < 0
     status["papers"] = visible_papers(engine, at.definition, at.cycle.id, at.person)
@@ -165,14 +170,14 @@ def visible_papers(engine: Engine, definition: Any, cycle_id: int, person: str) 
 @router.get("/cycles/{cycle}/history", summary="The cycle's append-only history")
 def cycle_history(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
     engine = engine_of(request)
-    at = seat(engine, me, cycle)
+    at = seat(known_of(request), me, cycle)
     return engine.history(at.cycle.id)
 
 
 @router.post("/cycles/{cycle}/fire", response_model=FiredOut, summary="Fire a trigger")
 def fire(request: Request, me: Me, cycle: CycleRef, body: FireTrigger) -> Any:
     engine = engine_of(request)
-    at = seat(engine, me, cycle)
+    at = seat(known_of(request), me, cycle)
     return dataclasses.asdict(engine.fire(at.cycle.id, body.trigger, at.person, strand=body.strand,
                                           comment=body.comment))
 
@@ -181,7 +186,7 @@ def fire(request: Request, me: Me, cycle: CycleRef, body: FireTrigger) -> Any:
              summary="Record a board's decision")
 def decide(request: Request, me: Me, cycle: CycleRef, body: RecordDecision) -> Any:
     engine = engine_of(request)
-    at = seat(engine, me, cycle)
+    at = seat(known_of(request), me, cycle)
     return dataclasses.asdict(engine.decide(
         at.cycle.id, body.board, body.item, at.person, votes_for=body.votes_for, votes_against=body.votes_against,
         abstain=body.abstain, present=body.present, apologies=body.apologies, interests=body.interests,

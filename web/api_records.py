@@ -23,7 +23,7 @@ from workflow.models import Document, Mail, Paper
 from workflow.storage import PaperStore
 
 from .access import Seat, seat
-from .api_cycles import CycleRef, engine_of, visible_papers
+from .api_cycles import CycleRef, engine_of, known_of, visible_papers
 from .auth import Me
 from .problems import PROBLEM_RESPONSES
 
@@ -42,7 +42,7 @@ def _row(request: Request, me: Me, model: type[Any], row_id: int, what: str) -> 
     if row is None or row.cycle_id is None:
         raise NotFound(f"there is no {what} {row_id}")
     try:
-        return row, seat(engine, me, row.cycle_id)
+        return row, seat(known_of(request), me, row.cycle_id)
     except NotFound:
         raise NotFound(f"there is no {what} {row_id}") from None
 
@@ -55,7 +55,7 @@ def attach(request: Request, me: Me, cycle: CycleRef, paper: Annotated[str, Form
            stage: Annotated[str | None, Form(max_length=100)] = None,
            comment: Annotated[str | None, Form(max_length=2000)] = None) -> dict[str, Any]:
     engine = engine_of(request)
-    at = seat(engine, me, cycle)
+    at = seat(known_of(request), me, cycle)
     # The engine reads a file, with its own checks of kind and size: give it the upload under its own name.
     with tempfile.TemporaryDirectory(prefix="upload-") as folder:
         target = FilePath(folder) / safe_filename(file.filename or "paper")
@@ -74,7 +74,7 @@ def attach(request: Request, me: Me, cycle: CycleRef, paper: Annotated[str, Form
 @router.get("/cycles/{cycle}/papers", summary="The cycle's papers you may see")
 def list_papers(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
     engine = engine_of(request)
-    at = seat(engine, me, cycle)
+    at = seat(known_of(request), me, cycle)
     return visible_papers(engine, at.definition, at.cycle.id, at.person)
 
 
@@ -92,7 +92,7 @@ def download_paper(request: Request, me: Me, paper_id: RowId) -> Response:
 @router.get("/cycles/{cycle}/documents", summary="The cycle's sign-off records you may see")
 def list_documents(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
     engine = engine_of(request)
-    at = seat(engine, me, cycle)
+    at = seat(known_of(request), me, cycle)
     with engine.sessions() as session:
         rows = list(session.scalars(select(Document).where(Document.cycle_id == at.cycle.id).order_by(Document.id)))
     return [{"id": d.id, "spec": d.spec, "version": d.version, "title": d.title, "stage": d.stage,
@@ -129,7 +129,7 @@ def _may_read(request: Request, at: Seat, row: Mail) -> bool:
 @router.get("/cycles/{cycle}/mail", summary="The cycle's email: all of it for its officers, your own otherwise")
 def list_mail(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
     engine = engine_of(request)
-    at = seat(engine, me, cycle)
+    at = seat(known_of(request), me, cycle)
     officer = entitlement.is_officer(at.definition, at.person)
     with engine.sessions() as session:
         query = select(Mail).where(Mail.cycle_id == at.cycle.id).order_by(Mail.id)

@@ -21,6 +21,7 @@ from workflow.clock import Clock
 from workflow.settings import Settings
 
 from . import api_cycles, api_definitions, api_records, auth, oidc, problems
+from .access import KnownCycles
 from .accounts import Accounts
 from .config import WebSettings
 from .idempotency import IdempotencyMiddleware, IdempotencyStore
@@ -49,6 +50,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     app.state.web = web
     app.state.accounts = Accounts(cycle.engine, web)
     app.state.idempotency = IdempotencyStore(cycle.engine)
+    app.state.cycles = KnownCycles(cycle.engine)
     app.add_middleware(IdempotencyMiddleware)
     problems.install(app)
     app.include_router(auth.router)
