@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workflow.engine import Engine
 from workflow.models import IdempotentResponse
@@ -67,37 +68,62 @@ class IdempotencyStore:
                 IdempotentResponse.scope == scope, IdempotentResponse.key == key))
 
 
-class IdempotencyMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+class IdempotencyMiddleware:
+    """Plain ASGI, so a request without the header passes straight through at no cost."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         key = request.headers.get(HEADER)
         credential = request.headers.get("authorization") or request.cookies.get(SESSION_COOKIE) or ""
-        if request.method != "POST" or key is None or not credential:
-            return await call_next(request)  # without a credential, the request is refused anyway
+        if key is None or not credential:  # without a credential, the request is refused anyway
+            await self.app(scope, receive, send)
+            return
         if not key.strip() or len(key) > MAX_KEY:
-            return problem(422, f"the {HEADER} header should be 1 to {MAX_KEY} characters, such as a UUID")
-        store: IdempotencyStore = request.app.state.idempotency
-        scope, path = digest(credential), request.url.path
-        found = await run_in_threadpool(store.claim, scope, key, request.method, path)
+            await problem(422, f"the {HEADER} header should be 1 to {MAX_KEY} characters, such as a UUID")(
+                scope, receive, send)
+            return
+        store: IdempotencyStore = scope["app"].state.idempotency
+        scope_hash, path = digest(credential), request.url.path
+        found = await run_in_threadpool(store.claim, scope_hash, key, "POST", path)
         if found is not None:
-            if found.path != path:
-                return problem(422, f"this {HEADER} was used for another request ({found.path}); use a new key "
-                                    "for each request")
-            if found.status is None:
-                return problem(409, f"a request with this {HEADER} is still being handled; try again in a moment")
-            replay = Response(found.body or b"", status_code=found.status, media_type=found.media_type)
-            replay.headers["Idempotent-Replayed"] = "true"
-            return replay
+            await self._answer(found, path)(scope, receive, send)
+            return
+        status, media_type, body = 500, None, bytearray()
+
+        async def capture(message: Message) -> None:
+            nonlocal status, media_type
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                media_type = Headers(raw=message.get("headers", [])).get("content-type")
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+            await send(message)
+
         try:
-            response = await call_next(request)
-            body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+            await self.app(scope, receive, capture)
         except BaseException:
-            await run_in_threadpool(store.release, scope, key)
+            await run_in_threadpool(store.release, scope_hash, key)
             raise
-        if response.status_code >= 500 or response.status_code == 401:
-            await run_in_threadpool(store.release, scope, key)
+        if status >= 500 or status == 401:
+            await run_in_threadpool(store.release, scope_hash, key)
         else:
-            await run_in_threadpool(store.save, scope, key, response.status_code, response.media_type
-                                    or response.headers.get("content-type"), body)
-        replayable = Response(body, status_code=response.status_code)
-        replayable.raw_headers = list(response.raw_headers)
-        return replayable
+            await run_in_threadpool(store.save, scope_hash, key, status, media_type, bytes(body))
+
+    @staticmethod
+    def _answer(found: Stored, path: str) -> Response:
+        if found.path != path:
+            return problem(422, f"this {HEADER} was used for another request ({found.path}); use a new key "
+                                "for each request")
+        if found.status is None:
+            return problem(409, f"a request with this {HEADER} is still being handled; try again in a moment")
+        replay = Response(found.body or b"", status_code=found.status)
+        if found.media_type:
+            replay.headers["content-type"] = found.media_type
+        replay.headers["Idempotent-Replayed"] = "true"
+        return replay
