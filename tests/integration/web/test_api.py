@@ -199,3 +199,20 @@ def test_a_refusal_carries_the_cli_sentence(web: Site) -> None:
     assert again.json()["detail"] == f"a cycle of 'community_safety_strategy' for 2021 already exists: {CYCLE}"
     unknown = web.client().post(f"/api/v1/cycles/{CYCLE}/fire", headers=officer, json={"trigger": "discuss_early_finding"})
     assert unknown.status_code == 422 and "did you mean" in unknown.json()["detail"]
+
+
+def test_only_an_admin_manages_accounts(web: Site) -> None:
+    officer = web.token("head_of_partnerships")
+    web.accounts.add("admin@example.org", password=PASSWORD, admin=True, by="test")
+    admin = {"Authorization": f"Bearer {web.accounts.create_token('admin@example.org', 'x')}"}
+    invite = {"email": web.email("committee_manager")}
+    refused = web.client().post("/api/v1/accounts", headers=officer, json=invite)
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == f"{web.email('head_of_partnerships')} is not an admin; only an admin manages accounts"
+    invited = web.client().post("/api/v1/accounts", headers=admin, json=invite)
+    assert invited.status_code == 201, invited.text
+    with web.engine.sessions() as session:
+        assert session.scalars(select(Mail.recipient).where(Mail.kind == "account")).all() == [invite["email"]]
+    assert web.client().post(f"/api/v1/accounts/{web.email('head_of_partnerships')}/disable",
+                             headers=admin).status_code == 200
+    assert web.client().get("/api/v1/mywork", headers=officer).status_code == 401
