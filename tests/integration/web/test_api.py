@@ -216,3 +216,20 @@ def test_only_an_admin_manages_accounts(web: Site) -> None:
     assert web.client().post(f"/api/v1/accounts/{web.email('head_of_partnerships')}/disable",
                              headers=admin).status_code == 200
     assert web.client().get("/api/v1/mywork", headers=officer).status_code == 401
+
+
+def test_an_invitation_link_sets_a_password_once(web: Site) -> None:
+    email = web.email("committee_manager")
+    web.accounts.add(email, password=None, admin=False, by="test")
+    link = web.accounts.send_link(email, "invite")
+    client = web.client()
+    form = client.get(link.removeprefix(web.url))
+    assert form.status_code == 200 and "Choose your password" in form.text
+    token = link.split("token=", 1)[1]
+    data = {"token": token, "password": "my own long password", "csrf_token": client.cookies["cycle_form"]}
+    assert client.post("/auth/set-password", data=data).status_code == 303
+    again = client.post("/auth/set-password", data=data)
+    assert again.status_code == 422
+    assert again.json()["detail"] == "this link has expired or has been used; ask an administrator for a new one"
+    signed_in, _csrf = web.sign_in("committee_manager", "my own long password")
+    assert signed_in.get("/api/v1/me").json()["email"] == email
