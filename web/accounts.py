@@ -172,6 +172,8 @@ class Accounts:
         now = wall_clock()
         with self.engine.unit_of_work() as session:
             since = now - dt.timedelta(minutes=self.web.client_window)
+            # Attempts older than the window count for nothing any more.
+            session.execute(delete(SignInAttempt).where(SignInAttempt.at < since))
             recent = session.scalar(select(func.count()).select_from(SignInAttempt).where(
                 SignInAttempt.client == client, SignInAttempt.at >= since, SignInAttempt.succeeded.is_(False)))
             if (recent or 0) >= self.web.client_attempts:
@@ -216,6 +218,8 @@ class Accounts:
         secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         now = wall_clock()
         with self.engine.unit_of_work() as session:
+            # Ended sessions are of no further use: sweep them as new ones begin.
+            session.execute(delete(WebSession).where(WebSession.expires_at < now))
             session.add(WebSession(token_hash=digest(secret), account_id=account.id, csrf_token=csrf, created_at=now,
                                    expires_at=now + dt.timedelta(hours=self.web.session_hours), method=method))
         return secret, csrf

@@ -233,3 +233,31 @@ def test_an_invitation_link_sets_a_password_once(web: Site) -> None:
     assert again.json()["detail"] == "this link has expired or has been used; ask an administrator for a new one"
     signed_in, _csrf = web.sign_in("committee_manager", "my own long password")
     assert signed_in.get("/api/v1/me").json()["email"] == email
+
+
+def test_an_email_and_an_exempt_document_are_404_to_those_they_are_not_for(web: Site) -> None:
+    import datetime as dt
+
+    from workflow.models import Document
+
+    start(web)
+    now = dt.datetime(2021, 7, 20, 9, tzinfo=dt.UTC)
+    with web.engine.unit_of_work() as session:
+        session.add(Mail(key="reminder:1", cycle_id=1, kind="reminder", person="director_policy",
+                         recipient=web.email("director_policy"), subject="Papers for MK Together",
+                         text_body="The exempt paper is attached.", html_body="<p>x</p>", attachments={},
+                         message_id="<1@test>", dated=now, status="sent", attempts=1, next_attempt_at=now,
+                         created_at=now))
+        session.add(Document(cycle_id=1, event_id=1, spec="sign_off_record", version="exempt", title="Exempt record",
+                             stage="early_findings", definition_version=1, template="t", template_sha256="0" * 64,
+                             html_sha256="0" * 64, pdf_sha256="0" * 64, docx_sha256="0" * 64, created_at=now))
+    addressee, other_member = web.token("director_policy"), web.token("probation_manager")
+    assert web.client().get("/api/v1/mail/1", headers=addressee).json()["text_body"] == "The exempt paper is attached."
+    hidden = web.client().get("/api/v1/mail/1", headers=other_member)
+    assert hidden.status_code == 404 and hidden.json()["detail"] == "there is no mail 1"
+    assert web.client().get(f"/api/v1/cycles/{CYCLE}/mail", headers=other_member).json() == []
+    refused = web.client().get("/api/v1/documents/1/pdf", headers=other_member)
+    assert refused.status_code == 404 and refused.json()["detail"] == "there is no document 1"
+    assert web.client().get(f"/api/v1/cycles/{CYCLE}/documents", headers=other_member).json() == []
+    assert [d["title"] for d in web.client().get(f"/api/v1/cycles/{CYCLE}/documents", headers=addressee).json()] == \
+        ["Exempt record"]
