@@ -14,13 +14,13 @@ import hmac
 import secrets
 from html import escape
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from .accounts import Accounts, NotSignedIn, Principal
+from .accounts import Accounts, Locked, NotSignedIn, Principal
 from .config import WebSettings
 from .problems import Forbidden
 
@@ -125,7 +125,14 @@ def login(request: Request, email: Annotated[str, Form()], password: Annotated[s
           csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
     _check_form_token(request, csrf_token)
     accounts = accounts_of(request)
-    account = accounts.check_password(email, password, client_of(request))
+    try:
+        account = accounts.check_password(email, password, client_of(request))
+    except (NotSignedIn, Locked) as exc:
+        if "text/html" not in request.headers.get("accept", ""):
+            raise
+        # A browser gets the form again, with the sentence above it.
+        query = urlencode({"next": _safe_next(next), "error": str(exc)})
+        return RedirectResponse(f"/auth/login?{query}", status_code=303)
     secret, _csrf = accounts.open_session(account, "password")
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(response, secret, web_settings(request))

@@ -261,3 +261,14 @@ def test_an_email_and_an_exempt_document_are_404_to_those_they_are_not_for(web: 
     assert web.client().get(f"/api/v1/cycles/{CYCLE}/documents", headers=other_member).json() == []
     assert [d["title"] for d in web.client().get(f"/api/v1/cycles/{CYCLE}/documents", headers=addressee).json()] == \
         ["Exempt record"]
+
+
+def test_a_browser_with_a_wrong_password_gets_the_form_again_with_the_sentence(web: Site) -> None:
+    web.account("committee_manager")
+    client = web.client()
+    token = client.get("/auth/login").cookies["cycle_form"]
+    refused = client.post("/auth/login", headers={"Accept": "text/html"},
+                          data={"email": web.email("committee_manager"), "password": "wrong", "csrf_token": token})
+    assert refused.status_code == 303
+    form = client.get(refused.headers["location"])
+    assert "<p role='alert'>the email or password is not right</p>" in form.text
