@@ -10,12 +10,28 @@ import click
 from rich.table import Table
 from sqlalchemy import select
 
-from workflow.cli import actor_option, app_for, emit_json, json_option, main, out, parse_date, plain
+from workflow.cli import (
+    actor_option,
+    app_for,
+    emit_json,
+    err,
+    json_option,
+    main,
+    out,
+    parse_date,
+    plain,
+    reader_option,
+    withheld_note,
+)
 from workflow.clock import at_local, local_date
+from workflow.entitlement import may_manage_mail
 from workflow.errors import InvalidInput, NotFound, RoleMissing
 from workflow.models import Cycle, Mail
 
 from . import delivery, reminders
+from .disclosure import document_for, readable_mail, shown_mail
+
+WITHHELD = "(withheld: it carries exempt information)"
 
 
 @main.group(name="reminders")
@@ -82,9 +98,9 @@ def mail() -> None:
     """Email the workers have queued and sent."""
 
 
-def _row(item: Mail) -> dict[str, Any]:
+def _row(item: Mail, readable: bool = True) -> dict[str, Any]:
     return {"id": item.id, "dated": item.dated.isoformat(), "to": item.recipient, "person": item.person,
-            "subject": item.subject, "kind": item.kind, "status": item.status, "attempts": item.attempts,
+            "subject": item.subject if readable else WITHHELD, "withheld": not readable, "kind": item.kind, "status": item.status, "attempts": item.attempts,
             "next_attempt_at": item.next_attempt_at.isoformat(),
             "sent_at": item.sent_at.isoformat() if item.sent_at else None, "last_error": item.last_error}
 
@@ -92,9 +108,10 @@ def _row(item: Mail) -> dict[str, Any]:
 @mail.command(name="list")
 @click.argument("cycle", required=False)
 @click.option("--status", type=click.Choice(["pending", "sending", "sent", "retrying", "failed", "uncertain"]))
+@reader_option
 @json_option
 @click.pass_context
-def mail_list(ctx: click.Context, cycle: str | None, status: str | None, as_json: bool) -> None:
+def mail_list(ctx: click.Context, cycle: str | None, status: str | None, reader: str | None, as_json: bool) -> None:
     """Queued and sent email, newest last; CYCLE and --status narrow it."""
     engine = app_for(ctx).engine
     with engine.sessions() as session:
@@ -106,10 +123,12 @@ def mail_list(ctx: click.Context, cycle: str | None, status: str | None, as_json
             query = query.where(Mail.cycle_id == found.id)
         if status:
             query = query.where(Mail.status == status)
-        rows = [_row(m) for m in session.scalars(query)]
+        rows = [_row(s.mail, s.readable) for s in shown_mail(engine, session, list(session.scalars(query)), reader)]
     if as_json:
         emit_json(rows)
         return
+    withheld_note(sum(1 for r in rows if r["withheld"]), reader, "email carrying exempt information",
+                  "emails carrying exempt information")
     table = Table(title=f"{len(rows)} emails", title_justify="left")
     for col in ("id", "dated", "to", "subject", "status", "tries", "problem"):
         table.add_column(col)
@@ -121,16 +140,23 @@ def mail_list(ctx: click.Context, cycle: str | None, status: str | None, as_json
 
 @mail.command(name="show")
 @click.argument("mail_id", type=int)
+@reader_option
 @json_option
 @click.pass_context
-def mail_show(ctx: click.Context, mail_id: int, as_json: bool) -> None:
-    """One email: headers, status and the text as sent."""
+def mail_show(ctx: click.Context, mail_id: int, reader: str | None, as_json: bool) -> None:
+    """One email: headers, status and the text as sent (if it carries exempt papers: to those entitled)."""
     engine = app_for(ctx).engine
     with engine.sessions() as session:
         item = session.get(Mail, mail_id)
         if item is None:
             raise NotFound(f"there is no mail {mail_id}")
-        row = _row(item) | {"text": item.text_body, "attachments": item.attachments}
+        readable = readable_mail(engine, session, item, reader)
+        row = _row(item, readable) | {"text": item.text_body if readable else WITHHELD,
+                                      "attachments": item.attachments if readable else {}}
+    if not readable:
+        err.print(f"[yellow]note:[/] mail {mail_id} carries exempt information that "
+                  f"{reader + ' is not entitled to see' if reader else 'only an entitled person may see (give --as)'}"
+                  "; its subject, text and attachments are withheld.")
     if as_json:
         emit_json(row)
         return
@@ -154,14 +180,16 @@ def mail_retry(ctx: click.Context, mail_id: int, actor: str) -> None:
         item = session.get(Mail, mail_id)
         if item is None:
             raise NotFound(f"there is no mail {mail_id}")
+        if item.cycle_id is None:
+            raise InvalidInput(f"mail {mail_id} is an account's one-time link; send a new one with "
+                               f"'cycle users reset {item.recipient}'")
         cycle = session.get(Cycle, item.cycle_id)
         assert cycle is not None
         definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
     allowed = definition.permissions.get("start", ()) + definition.permissions.get("attach", ())
-    held = definition.roles_of(actor)
     if actor not in definition.people:
         raise RoleMissing(f"'{actor}' is not in the directory of '{definition.id}'")
-    if not set(held) & set(allowed):
+    if not may_manage_mail(definition, actor):
         raise RoleMissing(f"{actor} cannot retry mail: that needs one of the roles {', '.join(sorted(set(allowed)))}")
     row = delivery.retry(engine, mail_id)
     out.print(f"Mail {row.id} to {row.recipient} is queued again.")
@@ -178,19 +206,26 @@ def _documents_store(ctx: click.Context) -> Any:
     return PaperStore(app_for(ctx).settings.documents_dir)
 
 
-def _document_row(item: Any) -> dict[str, Any]:
+def _document_row(item: Any, readable: bool = True) -> dict[str, Any]:
+    hashes = {f"{fmt}_sha256": getattr(item, f"{fmt}_sha256") if readable else None for fmt in ("html", "pdf", "docx")}
     return {"id": item.id, "title": item.title, "spec": item.spec, "version": item.version, "stage": item.stage,
-            "definition_version": item.definition_version, "template": item.template,
-            "template_sha256": item.template_sha256, "html_sha256": item.html_sha256,
-            "pdf_sha256": item.pdf_sha256, "docx_sha256": item.docx_sha256, "created_at": item.created_at.isoformat()}
+            "readable": readable, "definition_version": item.definition_version, "template": item.template,
+            "template_sha256": item.template_sha256, **hashes, "created_at": item.created_at.isoformat()}
+
+
+def _readable_rows(ctx: click.Context, rows: list[Any], reader: str | None) -> list[dict[str, Any]]:
+    engine = app_for(ctx).engine
+    with engine.sessions() as session:
+        return [_document_row(d, document_for(engine, session, d, reader).id == d.id) for d in rows]
 
 
 @documents.command(name="list")
 @click.argument("cycle")
+@reader_option
 @json_option
 @click.pass_context
-def documents_list(ctx: click.Context, cycle: str, as_json: bool) -> None:
-    """The documents of CYCLE."""
+def documents_list(ctx: click.Context, cycle: str, reader: str | None, as_json: bool) -> None:
+    """The documents of CYCLE; an exempt version is listed, and readable only by those entitled to it."""
     from workflow.models import Document
 
     engine = app_for(ctx).engine
@@ -198,37 +233,53 @@ def documents_list(ctx: click.Context, cycle: str, as_json: bool) -> None:
         found = session.scalars(select(Cycle).where(Cycle.key == cycle)).first()
         if found is None:
             raise NotFound(f"there is no cycle '{cycle}'")
-        rows = [_document_row(d) for d in session.scalars(select(Document).where(Document.cycle_id == found.id)
-                                                          .order_by(Document.id))]
+        made = list(session.scalars(select(Document).where(Document.cycle_id == found.id).order_by(Document.id)))
+    rows = _readable_rows(ctx, made, reader)
     if as_json:
         emit_json(rows)
         return
+    withheld_note(sum(1 for r in rows if not r["readable"]), reader, "exempt version", "exempt versions")
     table = Table(title=f"{len(rows)} documents for {cycle}", title_justify="left")
     for col in ("id", "title", "version", "made", "pdf sha256"):
         table.add_column(col)
     for r in rows:
-        table.add_row(str(r["id"]), plain(r["title"]), r["version"], r["created_at"][:10], r["pdf_sha256"][:16] + "…")
+        version = r["version"] if r["readable"] else f"{r['version']} (withheld)"
+        table.add_row(str(r["id"]), plain(r["title"]), version, r["created_at"][:10],
+                      r["pdf_sha256"][:16] + "…" if r["pdf_sha256"] else "")
     out.print(table)
 
 
-def _document(ctx: click.Context, document_id: int) -> Any:
+def _document(ctx: click.Context, document_id: int, reader: str | None) -> tuple[Any, Any]:
+    """The document asked for, and the version of it `reader` may see (the same row, or its public version)."""
     from workflow.models import Document
 
-    with app_for(ctx).engine.sessions() as session:
+    engine = app_for(ctx).engine
+    with engine.sessions() as session:
         found = session.get(Document, document_id)
         if found is None:
             raise NotFound(f"there is no document {document_id}")
-        session.expunge(found)
-        return found
+        shown = document_for(engine, session, found, reader)
+        session.expunge_all()
+        return found, shown
+
+
+def _exempt_note(asked: Any, shown: Any, reader: str | None) -> None:
+    if asked.id != shown.id:
+        whom = f"{reader} is not entitled to see it" if reader else "give --as a person entitled to see it"
+        err.print(f"[yellow]note:[/] document {asked.id} is an exempt version ({whom}); "
+                  f"its public version, document {shown.id}, is used instead.")
 
 
 @documents.command(name="show")
 @click.argument("document_id", type=int)
+@reader_option
 @json_option
 @click.pass_context
-def documents_show(ctx: click.Context, document_id: int, as_json: bool) -> None:
+def documents_show(ctx: click.Context, document_id: int, reader: str | None, as_json: bool) -> None:
     """One document's record: what made it and its fingerprints."""
-    row = _document_row(_document(ctx, document_id))
+    asked, shown = _document(ctx, document_id, reader)
+    _exempt_note(asked, shown, reader)
+    row = _document_row(shown)
     if as_json:
         emit_json(row)
         return
@@ -240,18 +291,34 @@ def documents_show(ctx: click.Context, document_id: int, as_json: bool) -> None:
 @click.argument("document_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["pdf", "docx", "html"]), default="pdf", show_default=True)
 @click.option("--out", "target", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@reader_option
 @click.pass_context
-def documents_export(ctx: click.Context, document_id: int, fmt: str, target: Path) -> None:
-    """Write a document to a file, after checking it still matches its fingerprint."""
+def documents_export(ctx: click.Context, document_id: int, fmt: str, target: Path, reader: str | None) -> None:
+    """Write a document to a file, after checking it still matches its fingerprint.
+
+    An exempt version is written only for a person entitled to it (--as); anyone else gets its public
+    version. A missing folder or a stored file gone missing is reported (exit 1) and nothing is written.
+    """
     import hashlib
 
-    item = _document(ctx, document_id)
+    asked, item = _document(ctx, document_id, reader)
+    if not target.parent.is_dir():
+        raise NotFound(f"the folder {target.parent} does not exist; create it or give --out a file in another folder")
+    _exempt_note(asked, item, reader)
     expected = getattr(item, f"{fmt}_sha256")
-    content = _documents_store(ctx).get(expected)
+    store = _documents_store(ctx)
+    try:
+        content = store.get(expected)
+    except FileNotFoundError:
+        raise NotFound(f"the stored {fmt} file of document {item.id} is missing from {store.root}; restore it from "
+                       "a backup, and run 'cycle documents verify' to find any others") from None
     if hashlib.sha256(content).hexdigest() != expected:
-        raise InvalidInput(f"document {document_id} ({fmt}) no longer matches its SHA-256: it was altered; "
+        raise InvalidInput(f"document {item.id} ({fmt}) no longer matches its SHA-256: it was altered; "
                            "run 'cycle documents verify'")
-    target.write_bytes(content)
+    try:
+        target.write_bytes(content)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {target}: {exc.strerror}") from None
     out.print(f"Wrote {target} ({len(content)} bytes, sha256 {expected}).")
 
 

@@ -132,6 +132,11 @@ class Documents:
                                                              HistoryEntry.at <= event_at)
                                   .order_by(HistoryEntry.id)).all()
         history = list(history)
+        # Up to the step itself: a paper attached for the next stage in the same minute is not this record's.
+        fired = [h.id for h in history if h.action == "fire" and not h.strand and h.trigger == transition.trigger
+                 and h.from_state == source.id]
+        if fired:
+            history = [h for h in history if h.id <= fired[-1]]
         papers = self._papers(session, cycle, source.id, history)
         shown = [p for p in papers if exempt or not p.exempt]
         day = decision.meeting_date if decision else event_at.date()

@@ -12,6 +12,7 @@ import click
 
 import notifications.cli  # noqa: F401  (registers `cycle reminders` and `cycle mail`)
 from workflow.cli import main, out
+from workflow.datadir import private_dir
 from workflow.settings import Settings
 
 __all__ = ["main"]
@@ -38,7 +39,7 @@ def worker(concurrency: int, beat: bool | None, pool: str, loglevel: str, hostna
         argv.append(f"--schedule={settings.data_dir / 'scheduler-state'}")
     if hostname:
         argv.append(f"--hostname={hostname}")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     app.worker_main(argv)
 
 
@@ -49,7 +50,7 @@ def scheduler(loglevel: str) -> None:
     from .app import create_app
 
     settings = Settings.from_env()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     create_app(settings).start(["beat", f"--loglevel={loglevel}",
                                 f"--schedule={settings.data_dir / 'scheduler-state'}"])
 

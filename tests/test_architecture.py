@@ -12,7 +12,7 @@ from tests.conftest import REPO
 from workflow.app import App
 from workflow.models import Base
 
-PURE = ["definition", "loader", "calendar", "machine", "gates", "yamlfile", "templating", "diagram"]
+PURE = ["definition", "loader", "calendar", "machine", "gates", "yamlfile", "templating", "diagram", "entitlement"]
 
 
 def _imports(path: Path) -> set[str]:

@@ -11,7 +11,6 @@ from workflow.entitlement import (
     may_see_document,
     may_see_mail,
     may_see_paper,
-    seen_by_all,
     visible_papers,
 )
 from workflow.loader import load_definition
@@ -61,7 +60,6 @@ def test_entitlement_is_per_paper_not_per_role() -> None:
     assert not may_see_paper(DEFINITION, risk, "nobody")
     papers = [P(False, "early_findings"), risk, mk]
     assert visible_papers(DEFINITION, papers, "fire_group_commander") == papers[:2]
-    assert seen_by_all(DEFINITION, papers, ["fire_group_commander", "council_chief_executive"]) == papers[:1]
 
 
 def test_documents_and_mail_follow_the_papers_they_carry() -> None:

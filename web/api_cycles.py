@@ -148,7 +148,7 @@ def start_cycle(request: Request, me: Me, body: StartCycle) -> Any:
 def cycle_status(request: Request, me: Me, cycle: CycleRef) -> dict[str, Any]:
     engine = engine_of(request)
     at = seat(known_of(request), me, cycle)
-    status = dataclasses.asdict(engine.status(at.cycle.id))
+    status = dataclasses.asdict(engine.status(at.cycle.id, reader=at.person))
     status["overdue"] = status["working_days_left"] is not None and status["working_days_left"] < 0
     status["papers"] = visible_papers(engine, at.definition, at.cycle.id, at.person)
     status["you"] = at.person
@@ -171,7 +171,7 @@ def visible_papers(engine: Engine, definition: Any, cycle_id: int, person: str) 
 def cycle_history(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
     engine = engine_of(request)
     at = seat(known_of(request), me, cycle)
-    return engine.history(at.cycle.id)
+    return engine.history(at.cycle.id, reader=at.person)
 
 
 @router.post("/cycles/{cycle}/fire", response_model=FiredOut, summary="Fire a trigger")

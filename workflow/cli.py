@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from . import db as database
 from .app import App, build
 from .calendar import Timeline
+from .datadir import keep_private, private_dir
 from .definition import Definition
 from .diagram import mermaid
 from .errors import CycleError, DefinitionError
@@ -62,7 +63,9 @@ def plain(text: str) -> str:
 def app_for(ctx: click.Context) -> App:
     obj = ctx.ensure_object(dict)
     if "app" not in obj:
-        obj["app"] = build(Settings.from_env())
+        settings = Settings.from_env()
+        private_dir(settings.data_dir)
+        obj["app"] = build(settings)
         obj["app"].engine.operator = operating_system_account()
         ctx.call_on_close(obj["app"].close)
     app: App = obj["app"]
@@ -99,6 +102,20 @@ def actor_option(func: F) -> F:
                         help="Who is acting: a person id from the cycle's directory.")(func)
 
 
+def reader_option(func: F) -> F:
+    return click.option("--as", "reader", metavar="PERSON",
+                        help="Whose view: exempt information is shown only to a person entitled to it "
+                             "(without --as, the public view).")(func)
+
+
+def withheld_note(count: int, reader: str | None, what: str = "exempt paper", plural: str | None = None) -> None:
+    """One sentence on stderr: exempt information exists, and was left out for this reader."""
+    if count:
+        them = "it" if count == 1 else "them"
+        why = f"{reader} is not entitled to see {them}" if reader else f"give --as a person entitled to see {them}"
+        err.print(f"[yellow]note:[/] {count} {what if count == 1 else plural or what + 's'} withheld: {why}.")
+
+
 def _names(values: Iterable[str]) -> list[str]:
     """Accept --for a --for b as well as --for a,b."""
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
@@ -121,6 +138,7 @@ def main() -> None:
     Settings come from the environment: CYCLE_DATABASE_URL (PostgreSQL; default a
     SQLite file in CYCLE_DATA_DIR), CYCLE_DATA_DIR, CYCLE_DEFINITIONS_DIR, CYCLE_NOW.
     """
+    keep_private()  # whatever any command writes (database, papers, documents, emails) is 0600
 
 
 # -- definitions ------------------------------------------------------------------
@@ -351,14 +369,16 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 
 @main.command()
 @click.argument("cycle")
+@reader_option
 @json_option
 @click.pass_context
-def status(ctx: click.Context, cycle: str, as_json: bool) -> None:
+def status(ctx: click.Context, cycle: str, reader: str | None, as_json: bool) -> None:
     """Where CYCLE stands, what is due next and who must act."""
-    s = app_for(ctx).engine.status(cycle)
+    s = app_for(ctx).engine.status(cycle, reader)
     if as_json:
         emit_json(s)
         return
+    withheld_note(sum(1 for p in s.papers if p["withheld"]), reader)
     out.print(f"[bold]{s.cycle}[/] ({s.definition} v{s.version}), {s.status}")
     out.print(f"Stage: [bold]{plain(s.stage_title)}[/] ({s.stage})")
     if s.board:
@@ -386,6 +406,15 @@ def status(ctx: click.Context, cycle: str, as_json: bool) -> None:
             state = f"[green]{st['state']}[/]" if st["complete"] else st["state"]
             table.add_row(plain(st["title"]), state, st["due"] or "", ", ".join(st["next"]))
         out.print(table)
+    if s.papers:
+        table = Table(title="Papers", title_justify="left")
+        for col in ("paper", "for stage", "title", "sha256"):
+            table.add_column(col)
+        for p in s.papers:
+            title = "[yellow](exempt paper, withheld)[/]" if p["withheld"] else plain(p["title"]) + (
+                " [yellow](exempt)[/]" if p["exempt"] else "")
+            table.add_row(p["paper"], p["stage"] or "", title, (p["sha256"] or "")[:16])
+        out.print(table)
     if s.upcoming:
         table = Table(title="Coming up", title_justify="left")
         for col in ("date", "milestone", "working days"):
@@ -397,14 +426,16 @@ def status(ctx: click.Context, cycle: str, as_json: bool) -> None:
 
 @main.command()
 @click.argument("cycle")
+@reader_option
 @json_option
 @click.pass_context
-def history(ctx: click.Context, cycle: str, as_json: bool) -> None:
+def history(ctx: click.Context, cycle: str, reader: str | None, as_json: bool) -> None:
     """The append-only history of CYCLE."""
-    rows = app_for(ctx).engine.history(cycle)
+    rows = app_for(ctx).engine.history(cycle, reader)
     if as_json:
         emit_json(rows)
         return
+    withheld_note(sum(1 for h in rows if h["data"].get("withheld")), reader, "exempt attachment")
     table = Table()
     for col in ("#", "when (UTC)", "who", "what", "from", "to", "comment"):
         table.add_column(col)
@@ -415,7 +446,8 @@ def history(ctx: click.Context, cycle: str, as_json: bool) -> None:
         if h["action"] == "decide":
             what = f"decision: {h['data']['board']} {h['data']['item']} {h['data']['outcome']}"
         if h["action"] == "attach":
-            what = f"attached {h['data']['paper']}" + (" (exempt)" if h["data"].get("exempt") else "")
+            what = f"attached {h['data']['paper']}" + (" (exempt, withheld)" if h["data"].get("withheld")
+                                                        else " (exempt)" if h["data"].get("exempt") else "")
         table.add_row(str(h["id"]), h["at"][:16].replace("T", " "), h["actor"], plain(what), h["from"] or "",
                       h["to"] or "", plain(h["comment"] or ""))
     out.print(table)

@@ -38,6 +38,7 @@ from .definition import (
     StrandsGate,
     Transition,
 )
+from .entitlement import may_see_paper
 from .errors import (
     ConcurrentChange,
     CycleFinished,
@@ -761,11 +762,23 @@ class Engine:
                                "updated_at": c.updated_at.isoformat()})
             return result
 
-    def status(self, cycle_ref: str | int) -> Status:
+    @staticmethod
+    def reader(definition: Definition, person: str | None) -> str | None:
+        """The person a read is for (None: the public), checked against the cycle's directory."""
+        if person is not None and person not in definition.people:
+            raise UnknownActor(
+                f"'{person}' is not in the directory of '{definition.id}'{suggest(person, definition.people)}; "
+                "give --as one of the people the definition lists, or leave it out for the public view"
+            )
+        return person
+
+    def status(self, cycle_ref: str | int, reader: str | None = None) -> Status:
+        """Where the cycle stands; exempt papers are named only to a `reader` entitled to them."""
         now = self.clock.now()
         with self.sessions() as session:
             cycle = self._cycle(session, cycle_ref)
             definition = self._definition(session, cycle)
+            reader = self.reader(definition, reader)
             stage = definition.stages[cycle.state]
             facts = self.facts(session, cycle, definition, now)
             timeline = facts.timeline
@@ -787,9 +800,12 @@ class Engine:
                 strands.append({"strand": row.strand, "title": spec.title if spec else row.strand,
                                 "state": row.state, "complete": bool(lifecycle and row.state in lifecycle.finals),
                                 "due": sdue, "next": next_triggers})
-            papers = [{"paper": p.paper, "title": "(exempt paper)" if p.exempt else p.title, "sha256": p.sha256,
-                       "exempt": p.exempt, "attached_at": p.attached_at.isoformat()}
-                      for p in session.scalars(select(Paper).where(Paper.cycle_id == cycle.id).order_by(Paper.id))]
+            papers = []
+            for p in session.scalars(select(Paper).where(Paper.cycle_id == cycle.id).order_by(Paper.id)):
+                seen = may_see_paper(definition, p, reader)
+                papers.append({"paper": p.paper, "stage": p.stage, "title": p.title if seen else "(exempt paper)",
+                               "sha256": p.sha256 if seen else None, "exempt": p.exempt, "withheld": not seen,
+                               "attached_at": p.attached_at.isoformat()})
             decisions = [{"board": d.board, "item": d.item, "outcome": d.outcome, "for": d.votes_for,
                           "against": d.votes_against, "abstain": d.abstentions, "meeting_date": d.meeting_date.isoformat()}
                          for d in session.scalars(select(Decision).where(Decision.cycle_id == cycle.id)
@@ -807,14 +823,26 @@ class Engine:
                 actions=actions, strands=strands, papers=papers, decisions=decisions, upcoming=upcoming,
             )
 
-    def history(self, cycle_ref: str | int) -> list[dict[str, Any]]:
+    def history(self, cycle_ref: str | int, reader: str | None = None) -> list[dict[str, Any]]:
+        """The audit trail; an exempt attach's comment and fingerprint only for a `reader` entitled to the paper."""
         with self.sessions() as session:
             cycle = self._cycle(session, cycle_ref)
-            rows = session.scalars(select(HistoryEntry).where(HistoryEntry.cycle_id == cycle.id)
-                                   .order_by(HistoryEntry.id))
-            return [{"id": h.id, "at": h.at.isoformat(), "actor": h.actor, "action": h.action,
-                     "trigger": h.trigger, "strand": h.strand, "from": h.from_state, "to": h.to_state,
-                     "comment": h.comment, "data": h.data} for h in rows]
+            definition = self._definition(session, cycle)
+            reader = self.reader(definition, reader)
+            exempt = {p.id: p for p in session.scalars(select(Paper).where(Paper.cycle_id == cycle.id,
+                                                                         Paper.exempt.is_(True)))}
+            rows = []
+            for h in session.scalars(select(HistoryEntry).where(HistoryEntry.cycle_id == cycle.id)
+                                     .order_by(HistoryEntry.id)):
+                comment, data = h.comment, h.data
+                paper = exempt.get(int(data.get("paper_id") or 0)) if h.action == "attach" else None
+                if paper is not None and not may_see_paper(definition, paper, reader):
+                    comment = None
+                    data = {k: v for k, v in data.items() if k not in ("sha256", "size")} | {"withheld": True}
+                rows.append({"id": h.id, "at": h.at.isoformat(), "actor": h.actor, "action": h.action,
+                             "trigger": h.trigger, "strand": h.strand, "from": h.from_state, "to": h.to_state,
+                             "comment": comment, "data": data})
+            return rows
 
     def outbox(self, cycle_ref: str | int) -> list[dict[str, Any]]:
         with self.sessions() as session:

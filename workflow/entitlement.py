@@ -22,7 +22,7 @@ below, which the `workflow.models` rows satisfy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
 from .definition import COMMANDS, Definition, Membership, Stage
@@ -61,12 +61,6 @@ class MailLike(Protocol):
 P = TypeVar("P", bound=PaperLike)
 
 
-def paper_board(definition: Definition, paper: PaperLike) -> str | None:
-    """The board whose business the paper is: the board of the stage it was attached for."""
-    stage = definition.stages.get(paper.stage or "")
-    return stage.board if stage else None
-
-
 def entitled_to_stage(definition: Definition, stage: Stage | str | None, person: str) -> bool:
     """May `person` see the exempt papers attached for `stage`?
 
@@ -98,11 +92,6 @@ def may_see_paper(definition: Definition, paper: PaperLike, person: str | None) 
 def visible_papers(definition: Definition, papers: Iterable[P], person: str | None) -> list[P]:
     """The papers `person` may see, in the order given."""
     return [paper for paper in papers if may_see_paper(definition, paper, person)]
-
-
-def seen_by_all(definition: Definition, papers: Iterable[P], people: Sequence[str]) -> list[P]:
-    """The papers every one of `people` may see: what a version of an output sent to all of them may name."""
-    return [paper for paper in papers if all(may_see_paper(definition, paper, person) for person in people)]
 
 
 def may_see_document(definition: Definition, document: DocumentLike, person: str | None) -> bool:

@@ -1,0 +1,78 @@
+"""What a reader is shown of the mail and documents the workers made, by `workflow.entitlement`'s rule.
+
+The CLI (and any other entry point that shows mail or documents) reads them through
+these functions: an email carrying exempt papers or an exempt record is shown in full
+only to its addressee and to people entitled to everything it carries; a document's
+exempt version only to people entitled to its stage's exempt papers, others getting
+the public version of the same record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.definition import Definition
+from workflow.engine import Engine
+from workflow.entitlement import may_see_document, may_see_mail
+from workflow.errors import NotFound
+from workflow.models import Cycle, Document, Mail, Paper
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A mail row as a reader may see it: `readable` False means subject and body are withheld."""
+
+    mail: Mail
+    readable: bool
+
+
+def definition_of(engine: Engine, session: Session, cycle_id: int) -> Definition:
+    cycle = session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise NotFound(f"there is no cycle {cycle_id}")
+    return engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
+
+
+def readable_mail(engine: Engine, session: Session, mail: Mail, reader: str | None,
+                  definition: Definition | None = None) -> bool:
+    """May `reader` (None: the public) see this email's subject, body and attachments?"""
+    if mail.cycle_id is None:
+        return False  # an account's email carries a one-time sign-in link: for its addressee alone
+    definition = definition or definition_of(engine, session, mail.cycle_id)
+    engine.reader(definition, reader)
+    paper_ids = list(mail.attachments.get("papers", []))
+    document_ids = [item["id"] for item in mail.attachments.get("documents", [])]
+    papers = list(session.scalars(select(Paper).where(Paper.id.in_(paper_ids)))) if paper_ids else []
+    documents = list(session.scalars(select(Document).where(Document.id.in_(document_ids)))) if document_ids else []
+    return may_see_mail(definition, mail, reader, papers=papers, documents=documents)
+
+
+def shown_mail(engine: Engine, session: Session, rows: list[Mail], reader: str | None) -> list[Shown]:
+    """Each row with whether `reader` may read it; one definition load per cycle."""
+    definitions: dict[int, Definition] = {}
+    shown = []
+    for row in rows:
+        if row.cycle_id is None:
+            shown.append(Shown(row, False))
+            continue
+        if row.cycle_id not in definitions:
+            definitions[row.cycle_id] = definition_of(engine, session, row.cycle_id)
+        shown.append(Shown(row, readable_mail(engine, session, row, reader, definitions[row.cycle_id])))
+    return shown
+
+
+def document_for(engine: Engine, session: Session, document: Document, reader: str | None) -> Document:
+    """The version of `document` that `reader` may see: itself, or the public version of the same record."""
+    definition = definition_of(engine, session, document.cycle_id)
+    engine.reader(definition, reader)
+    if may_see_document(definition, document, reader):
+        return document
+    public = session.scalars(select(Document).where(Document.event_id == document.event_id,
+                                                    Document.spec == document.spec,
+                                                    Document.version == "public")).first()
+    if public is None:
+        raise NotFound(f"document {document.id} has no public version")
+    return public
