@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 from sqlalchemy import func, select
 
 from tests.integration.web.conftest import PASSWORD, Site
@@ -272,3 +273,37 @@ def test_a_browser_with_a_wrong_password_gets_the_form_again_with_the_sentence(w
     assert refused.status_code == 303
     form = client.get(refused.headers["location"])
     assert "<p role='alert'>the email or password is not right</p>" in form.text
+
+
+def test_officers_firing_at_once_one_wins_and_the_others_are_told(web: Site) -> None:
+    import threading
+
+    officer = start(web)
+    manager = web.token("committee_manager")
+    web.client().post(f"/api/v1/cycles/{CYCLE}/papers", headers=officer, data={"paper": "early_findings"},
+                      files={"file": ("f.txt", b"findings", "text/plain")})
+    web.client().post(f"/api/v1/cycles/{CYCLE}/decisions", headers=manager,
+                      json={"board": "mk_together", "item": "early_findings", "votes_for": MK_TOGETHER_VOTES})
+    before = history_rows(web)
+    clients = [web.client() for _ in range(6)]
+    barrier = threading.Barrier(len(clients))
+    answers: list[tuple[int, str]] = []
+
+    def fire(client: httpx.Client) -> None:
+        barrier.wait()
+        response = client.post(f"/api/v1/cycles/{CYCLE}/fire", headers=officer,
+                               json={"trigger": "discuss_early_findings"})
+        answers.append((response.status_code, response.json().get("detail", "")))
+
+    threads = [threading.Thread(target=fire, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(code for code, _ in answers)[0] == 200
+    assert [code for code, _ in answers].count(200) == 1
+    for code, detail in answers:
+        assert code in (200, 409, 422)
+        if code == 409:
+            assert detail.startswith("the cycle changed while your command was running")
+    assert history_rows(web) == before + 1
