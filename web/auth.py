@@ -86,7 +86,7 @@ def _check_form_token(request: Request, sent: str) -> None:
         raise Forbidden(CSRF_MISSING)
 
 
-def _safe_next(target: str) -> str:
+def safe_next(target: str) -> str:
     # Only a path on this site: never an open redirect.
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
@@ -106,12 +106,12 @@ router = APIRouter(prefix="/auth", include_in_schema=False)
 def login_form(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
     web = web_settings(request)
     token = _form_token(request)
-    oidc = (f"<p><a href='/auth/oidc/login?next={quote(_safe_next(next))}'>Sign in with "
+    oidc = (f"<p><a href='/auth/oidc/login?next={quote(safe_next(next))}'>Sign in with "
             f"{escape(web.oidc_name)}</a></p>" if web.oidc else "")
     alert = f"<p role='alert'>{escape(error)}</p>" if error else ""
     body = (f"{alert}<form method='post' action='/auth/login'>"
             f"<input type='hidden' name='csrf_token' value='{escape(token)}'>"
-            f"<input type='hidden' name='next' value='{escape(_safe_next(next))}'>"
+            f"<input type='hidden' name='next' value='{escape(safe_next(next))}'>"
             "<p><label for='email'>Email address</label><br><input id='email' name='email' type='email' "
             "autocomplete='username' required></p>"
             "<p><label for='password'>Password</label><br><input id='password' name='password' type='password' "
@@ -131,10 +131,10 @@ def login(request: Request, email: Annotated[str, Form()], password: Annotated[s
         if "text/html" not in request.headers.get("accept", ""):
             raise
         # A browser gets the form again, with the sentence above it.
-        query = urlencode({"next": _safe_next(next), "error": str(exc)})
+        query = urlencode({"next": safe_next(next), "error": str(exc)})
         return RedirectResponse(f"/auth/login?{query}", status_code=303)
     secret, _csrf = accounts.open_session(account, "password")
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(response, secret, web_settings(request))
     return response
 

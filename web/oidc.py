@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from .accounts import NotSignedIn
-from .auth import _safe_next, accounts_of, set_session_cookie
+from .auth import accounts_of, safe_next, set_session_cookie
 from .config import WebSettings
 
 PROVIDER = "council"
@@ -32,7 +32,7 @@ def router(web: WebSettings) -> APIRouter:
 
     @routes.get("/login")
     async def login(request: Request, next: str = "/") -> Any:
-        request.session["next"] = _safe_next(next)
+        request.session["next"] = safe_next(next)
         client = oauth.create_client(PROVIDER)
         return await client.authorize_redirect(request, f"{web.base_url}/auth/oidc/callback")
 
@@ -50,7 +50,7 @@ def router(web: WebSettings) -> APIRouter:
         accounts = accounts_of(request)
         account = await run_in_threadpool(accounts.account_for_email, str(email))
         secret, _csrf = await run_in_threadpool(accounts.open_session, account, "oidc")
-        response = RedirectResponse(_safe_next(str(request.session.pop("next", "/"))), status_code=303)
+        response = RedirectResponse(safe_next(str(request.session.pop("next", "/"))), status_code=303)
         set_session_cookie(response, secret, web)
         return response
 
