@@ -22,6 +22,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/cycle demo
+	$(BIN)/cycle users demo
 
 services:
 	@bash .ci/services

@@ -180,6 +180,9 @@ def mail_retry(ctx: click.Context, mail_id: int, actor: str) -> None:
         item = session.get(Mail, mail_id)
         if item is None:
             raise NotFound(f"there is no mail {mail_id}")
+        if item.cycle_id is None:
+            raise InvalidInput(f"mail {mail_id} is an account's one-time link; send a new one with "
+                               f"'cycle users reset {item.recipient}'")
         cycle = session.get(Cycle, item.cycle_id)
         assert cycle is not None
         definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)

@@ -39,6 +39,8 @@ def definition_of(engine: Engine, session: Session, cycle_id: int) -> Definition
 def readable_mail(engine: Engine, session: Session, mail: Mail, reader: str | None,
                   definition: Definition | None = None) -> bool:
     """May `reader` (None: the public) see this email's subject, body and attachments?"""
+    if mail.cycle_id is None:
+        return False  # an account's email carries a one-time sign-in link: for its addressee alone
     definition = definition or definition_of(engine, session, mail.cycle_id)
     engine.reader(definition, reader)
     paper_ids = list(mail.attachments.get("papers", []))
@@ -53,6 +55,9 @@ def shown_mail(engine: Engine, session: Session, rows: list[Mail], reader: str |
     definitions: dict[int, Definition] = {}
     shown = []
     for row in rows:
+        if row.cycle_id is None:
+            shown.append(Shown(row, False))
+            continue
         if row.cycle_id not in definitions:
             definitions[row.cycle_id] = definition_of(engine, session, row.cycle_id)
         shown.append(Shown(row, readable_mail(engine, session, row, reader, definitions[row.cycle_id])))

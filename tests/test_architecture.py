@@ -29,7 +29,13 @@ def _imports(path: Path) -> set[str]:
 
 def test_the_core_never_imports_celery_or_the_outer_layers() -> None:
     for path in (REPO / "workflow").rglob("*.py"):
-        assert not _imports(path) & {"celery", "kombu", "tasks", "notifications"}, path
+        assert not _imports(path) & {"celery", "kombu", "tasks", "notifications", "web"}, path
+
+
+def test_only_the_web_layer_imports_the_web_service() -> None:
+    for layer in ("tasks", "notifications"):
+        for path in (REPO / layer).rglob("*.py"):
+            assert not _imports(path) & {"web", "fastapi", "starlette", "uvicorn"}, path
 
 
 def test_the_pure_core_touches_no_database_broker_or_clock() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -68,9 +69,20 @@ def app_for(ctx: click.Context) -> App:
         settings = Settings.from_env()
         private_dir(settings.data_dir)
         obj["app"] = build(settings)
+        obj["app"].engine.operator = operating_system_account()
         ctx.call_on_close(obj["app"].close)
     app: App = obj["app"]
     return app
+
+
+def operating_system_account() -> str:
+    """Who ran the command on this machine, for the history (the person acting is --as)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
 
 
 def emit_json(data: Any) -> None:
@@ -609,6 +621,31 @@ def history(ctx: click.Context, cycle: str, reader: str | None, as_json: bool) -
                                                         else " (exempt)" if h["data"].get("exempt") else "")
         table.add_row(str(h["id"]), h["at"][:16].replace("T", " "), h["actor"], plain(what), h["from"] or "",
                       h["to"] or "", plain(h["comment"] or ""))
+    out.print(table)
+
+
+@main.command()
+@actor_option
+@json_option
+@click.pass_context
+def mywork(ctx: click.Context, actor: str, as_json: bool) -> None:
+    """What PERSON (--as: an id or an email) must do now in every running cycle, overdue first."""
+    from .mywork import my_work
+
+    items = my_work(app_for(ctx).engine, actor)
+    if as_json:
+        emit_json([dataclasses.asdict(i) | {"overdue": i.overdue} for i in items])
+        return
+    if not items:
+        out.print(f"nothing waits on {plain(actor)} in the running cycles")
+        return
+    table = Table()
+    for col in ("cycle", "what", "due", "working days"):
+        table.add_column(col)
+    for i in items:
+        left = "" if i.working_days_left is None else (
+            f"[red]{-i.working_days_left} overdue[/]" if i.overdue else str(i.working_days_left))
+        table.add_row(i.cycle, plain(i.title), f"{i.due:%a %-d %b %Y}" if i.due else "", left)
     out.print(table)
 
 

@@ -262,6 +262,8 @@ class Engine:
         self.clock = clock
         self.papers = papers
         self.machines = machines or MachineCache()
+        # The operating-system account running the command line, kept in each history row it writes.
+        self.operator: str | None = None
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -288,7 +290,8 @@ class Engine:
         return self._cycle(session, ref)
 
     def _cycle(self, session: Session, ref: str | int, *, lock: bool = False) -> Cycle:
-        if isinstance(ref, int) or str(ref).isdigit():
+        # An id beyond the column's range names no cycle (rather than failing in the database).
+        if (isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit())) and int(ref) < 2**31:
             found = session.scalars(CYCLE_BY_ID, {"ref": int(ref)}).one_or_none()
         else:
             found = session.scalars(CYCLE_BY_KEY, {"ref": ref}).one_or_none()
@@ -320,6 +323,20 @@ class Engine:
                 f"{', '.join(allowed) or '(none defined)'}, and {actor} holds {', '.join(held) or 'none'}"
             )
 
+    def definition_of(self, cycle_ref: str | int) -> tuple[Cycle, Definition]:
+        """The cycle and the definition version it runs on; NotFound when there is no such cycle."""
+        with self.sessions() as session:
+            cycle = self._cycle(session, cycle_ref)
+            return cycle, self._definition(session, cycle)
+
+    def roles_of(self, definition: Definition, actor: str) -> tuple[str, ...]:
+        """The roles `actor` holds in the definition's directory, as every command checks them."""
+        return self._roles(definition, actor)
+
+    def require(self, definition: Definition, actor: str, command: str) -> None:
+        """Refuse (RoleMissing) unless `actor` holds a role the definition grants `command` to."""
+        self._require(definition, actor, command)
+
     @staticmethod
     def _active(cycle: Cycle) -> None:
         if cycle.status != "active":
@@ -328,7 +345,10 @@ class Engine:
 
     def _history(self, session: Session, cycle: Cycle, now: dt.datetime, actor: str, action: str, **kw: Any) -> None:
         session.add(HistoryEntry(cycle_id=cycle.id, at=now, actor=actor, action=action,
-                                 data=kw.pop("data", None) or {}, **kw))
+                                 data=self._with_operator(kw.pop("data", None) or {}), **kw))
+
+    def _with_operator(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "os_account": self.operator} if self.operator else data
 
     def _event(self, session: Session, cycle: Cycle, now: dt.datetime, event_type: str, **payload: Any) -> str:
         body = {"cycle_id": cycle.id, "cycle": cycle.key, "definition": cycle.definition_id,
@@ -343,13 +363,12 @@ class Engine:
                 "definition_version": cycle.definition_version, "at": now.isoformat(), **payload}
         return {"cycle_id": cycle.id, "event_type": event_type, "payload": body, "created_at": now}
 
-    @staticmethod
-    def _history_row(cycle: Cycle, now: dt.datetime, actor: str, action: str, *, trigger: str | None,
+    def _history_row(self, cycle: Cycle, now: dt.datetime, actor: str, action: str, *, trigger: str | None,
                      from_state: str | None, to_state: str | None, comment: str | None, data: dict[str, Any],
                      strand: str | None = None) -> dict[str, Any]:
         return {"cycle_id": cycle.id, "at": now, "actor": actor, "action": action, "trigger": trigger,
                 "strand": strand, "from_state": from_state, "to_state": to_state, "comment": comment,
-                "data": data}
+                "data": self._with_operator(data)}
 
     @staticmethod
     def _store(session: Session, cycle: Cycle, moved: dict[str, Any], history: dict[str, Any],

@@ -1,0 +1,137 @@
+"""`cycle web`'s app served by uvicorn on a loopback port, on the test run's PostgreSQL database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from tests.conftest import ALL_TABLES, make_settings
+from web.accounts import Accounts
+from web.app import create_app
+from web.config import WebSettings
+from workflow import db
+from workflow.clock import SimulatedClock, at_local
+from workflow.definition import Definition
+from workflow.engine import Engine
+
+PASSWORD = "a long test password"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(app: FastAPI, port: int) -> Iterator[str]:
+    """Run `app` under uvicorn in a thread on 127.0.0.1:`port` until the block ends."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@dataclass
+class Site:
+    url: str
+    app: FastAPI
+    clock: SimulatedClock
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    @property
+    def engine(self) -> Engine:
+        found: Engine = self.app.state.cycle.engine
+        return found
+
+    @property
+    def accounts(self) -> Accounts:
+        found: Accounts = self.app.state.accounts
+        return found
+
+    @property
+    def definition(self) -> Definition:
+        loaded: Definition = self.engine.catalog.load("community_safety_strategy")
+        return loaded
+
+    def email(self, person: str) -> str:
+        return self.definition.people[person].email
+
+    def account(self, person: str, *, admin: bool = False) -> str:
+        """An account with a password for `person` of the shipped definition; returns their email."""
+        email = self.email(person)
+        self.accounts.add(email, password=PASSWORD, admin=admin, by="test")
+        return email
+
+    def token(self, person: str) -> dict[str, str]:
+        """Authorization headers with a fresh personal API token of `person` (the account is made if missing)."""
+        email = self.email(person)
+        if not any(a.email == email for a in self.accounts.all()):
+            self.account(person)
+        return {"Authorization": f"Bearer {self.accounts.create_token(email, 'test')}"}
+
+    def client(self) -> httpx.Client:
+        """An HTTP client of the site, closed after the test."""
+        client = httpx.Client(base_url=self.url, timeout=30)
+        self.clients.append(client)
+        return client
+
+    def sign_in(self, person: str, password: str = PASSWORD) -> tuple[httpx.Client, str]:
+        """A browser-like client signed in through the sign-in form; returns it and the session's CSRF token."""
+        client = self.client()
+        form = client.get("/auth/login")
+        token = form.cookies["cycle_form"]
+        response = client.post("/auth/login", data={"email": self.email(person), "password": password,
+                                                    "csrf_token": token})
+        assert response.status_code == 303, response.text
+        me = client.get("/api/v1/me")
+        assert me.status_code == 200, me.text
+        return client, me.json()["csrf_token"]
+
+
+def web_settings(url: str, **kw: str) -> WebSettings:
+    return WebSettings(base_url=url, secure_cookies=False, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    engine = db.make_engine(pg_url)
+    db.upgrade(engine)
+    engine.dispose()
+    clock = SimulatedClock(at_local(dt.date(2021, 7, 20), 10))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = create_app(make_settings(Path(tmp_path_factory.mktemp("web")), pg_url), web=web_settings(url), clock=clock)
+    with serve(app, port):
+        yield Site(url, app, clock)
+
+
+@pytest.fixture
+def web(site: Site) -> Iterator[Site]:
+    """The served site, emptied after each test."""
+    yield site
+    while site.clients:
+        site.clients.pop().close()
+    with site.app.state.cycle.database.begin() as connection:
+        connection.execute(text(f"TRUNCATE {ALL_TABLES} RESTART IDENTITY CASCADE"))

@@ -1,0 +1,79 @@
+"""`cycle users`, `cycle tokens` and `cycle mywork`, as the operator uses them on the server."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, text
+
+from tests.conftest import DEFINITIONS
+from web.cli import main
+
+OFFICER = "head.partnerships@example.org"
+
+
+@pytest.fixture
+def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
+    env = {"CYCLE_DATA_DIR": str(tmp_path / "data"), "CYCLE_DATABASE_URL": "",
+           "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS), "CYCLE_NOW": "2021-07-20T10:00:00+01:00"}
+
+    def run(*args: str, **extra: str) -> Result:
+        return CliRunner().invoke(main, list(args), env={**env, **extra})
+
+    run.database = tmp_path / "data" / "cycle.db"  # type: ignore[attr-defined]
+    return run
+
+
+def rows(cli, sql: str) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
+    engine = create_engine(f"sqlite:///{cli.database}")
+    with engine.connect() as connection:
+        found = [tuple(r) for r in connection.execute(text(sql))]
+    engine.dispose()
+    return found
+
+
+def test_accounts_are_for_people_of_the_directory(cli) -> None:  # type: ignore[no-untyped-def]
+    added = cli("users", "add", OFFICER, CYCLE_NEW_PASSWORD="a long enough password")
+    assert added.exit_code == 0, added.output
+    stranger = cli("users", "add", "stranger@example.org", CYCLE_NEW_PASSWORD="a long enough password")
+    assert stranger.exit_code == 3
+    assert "stranger@example.org is not in the directory of any definition" in stranger.output
+    short = cli("users", "add", "committee.manager@example.org", CYCLE_NEW_PASSWORD="short")
+    assert short.exit_code == 3 and "at least 12 characters" in short.output
+    stored = rows(cli, "SELECT email, password_hash FROM accounts")
+    assert [email for email, _ in stored] == [OFFICER]
+    assert str(stored[0][1]).startswith("$argon2id$")
+
+
+def test_an_invitation_is_an_email_the_workers_send(cli) -> None:  # type: ignore[no-untyped-def]
+    invited = cli("users", "invite", "committee.manager@example.org")
+    assert invited.exit_code == 0, invited.output
+    [(recipient, kind, status, body)] = rows(cli, "SELECT recipient, kind, status, text_body FROM mail")
+    assert (recipient, kind, status) == ("committee.manager@example.org", "account", "pending")
+    assert "http://127.0.0.1:8000/auth/set-password?token=" in str(body)
+
+
+def test_a_token_is_shown_once_listed_without_its_secret_and_revoked(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("users", "add", OFFICER, CYCLE_NEW_PASSWORD="a long enough password")
+    created = cli("tokens", "create", "--as", OFFICER, "--name", "nightly report")
+    secret = created.output.strip()
+    assert created.exit_code == 0 and secret.startswith("cyc_")
+    listed = cli("tokens", "list", "--as", OFFICER)
+    assert "nightly report" in listed.output and "active" in listed.output and secret not in listed.output
+    assert secret not in json.dumps(rows(cli, "SELECT * FROM api_tokens"))
+    assert cli("tokens", "revoke", "--as", OFFICER, "1").exit_code == 0
+    assert "revoked" in cli("tokens", "list", "--as", OFFICER).output
+
+
+def test_mywork_and_the_operating_system_account_in_the_history(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("start", "community_safety_strategy", "--year", "2021", "--as", "head_of_partnerships").exit_code == 0
+    work = cli("mywork", "--as", OFFICER, "--json")
+    assert work.exit_code == 0, work.output
+    assert [(w["kind"], w["paper"], w["overdue"]) for w in json.loads(work.output)] == [
+        ("attach", "early_findings", True)]
+    history = json.loads(cli("history", "community_safety_strategy-2021", "--json").output)
+    assert history[0]["data"]["os_account"] == getpass.getuser()

@@ -1,0 +1,5 @@
+"""`python -m web ...` is the `cycle` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,216 @@
+"""/api/v1/cycles: list, start, status, history, fire, decide, and "my work".
+
+Every command is the engine's own, called with the signed-in person's id in the
+cycle's directory, so the engine checks their roles exactly as it checks `--as`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, Field
+
+from workflow import entitlement
+from workflow.calendar import Timeline, working_days_between
+from workflow.clock import local_date
+from workflow.engine import Engine
+from workflow.errors import NotFound, RoleMissing
+from workflow.models import Paper
+from workflow.mywork import find_person, my_work
+
+from .access import KnownCycles, person_in, seat
+from .auth import Me
+from .problems import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+CycleRef = Annotated[str, Path(description="The cycle's key (community_safety_strategy-2021) or id", max_length=120)]
+
+
+def known_of(request: Request) -> KnownCycles:
+    found: KnownCycles = request.app.state.cycles
+    return found
+
+
+def engine_of(request: Request) -> Engine:
+    found: Engine = request.app.state.cycle.engine
+    return found
+
+
+class StartCycle(BaseModel):
+    definition: str = Field(max_length=100, description="The definition's id")
+    year: int
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class FireTrigger(BaseModel):
+    trigger: str = Field(max_length=100)
+    strand: str | None = Field(default=None, max_length=100)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class RecordDecision(BaseModel):
+    board: str = Field(max_length=100)
+    item: str = Field(max_length=100)
+    votes_for: list[str] = Field(default_factory=list, max_length=200)
+    votes_against: list[str] = Field(default_factory=list, max_length=200)
+    abstain: list[str] = Field(default_factory=list, max_length=200)
+    present: list[str] = Field(default_factory=list, max_length=200)
+    apologies: list[str] = Field(default_factory=list, max_length=200)
+    interests: dict[str, str] = Field(default_factory=dict)
+    resolution: str | None = Field(default=None, max_length=10000)
+    meeting_date: dt.date | None = None
+    defer: bool = False
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class FiredOut(BaseModel):
+    cycle: str
+    trigger: str
+    from_state: str
+    to_state: str
+    strand: str | None
+    version: int
+    events: list[str]
+
+
+class RecordedOut(BaseModel):
+    cycle: str
+    board: str
+    item: str
+    outcome: str
+    votes_for: int
+    votes_against: int
+    abstentions: int
+    voting_present: int
+    quorum: int
+
+
+class CycleOut(BaseModel):
+    id: int
+    cycle: str
+    definition: str
+    version: int
+    year: int
+    stage: str
+    stage_title: str
+    status: str
+    due: dt.date | None
+    working_days_left: int | None
+    overdue: bool
+
+
+class WorkItemOut(BaseModel):
+    kind: str
+    cycle: str
+    cycle_id: int
+    person: str
+    title: str
+    stage: str
+    due: dt.date | None
+    working_days_left: int | None
+    overdue: bool
+    trigger: str | None = None
+    paper: str | None = None
+    board: str | None = None
+    item: str | None = None
+    strand: str | None = None
+
+
+@router.get("/cycles", response_model=list[CycleOut], summary="The cycles you take part in")
+def list_cycles(request: Request, me: Me) -> list[dict[str, Any]]:
+    engine = engine_of(request)
+    today = local_date(engine.clock.now())
+    found = []
+    for row in engine.list_cycles():
+        definition = known_of(request).get(row["id"]).definition
+        if find_person(definition, me.email) is None:
+            continue
+        due = Timeline(definition, row["year"]).stage_due(row["stage"]) if row["status"] == "active" else None
+        left = working_days_between(today, due) if due else None
+        found.append({**row, "due": due, "working_days_left": left, "overdue": left is not None and left < 0})
+    return found
+
+
+@router.post("/cycles", response_model=FiredOut, status_code=201, summary="Start a cycle")
+def start_cycle(request: Request, me: Me, body: StartCycle) -> Any:
+    engine = engine_of(request)
+    definition = engine.catalog.load(body.definition)
+    person = person_in(definition, me)
+    if person is None:
+        raise RoleMissing(f"{me.email} is not in the directory of '{definition.id}', so cannot start it")
+    return dataclasses.asdict(engine.start(body.definition, body.year, person, comment=body.comment))
+
+
+@router.get("/cycles/{cycle}", summary="Where a cycle stands: what is due and who must act")
+def cycle_status(request: Request, me: Me, cycle: CycleRef) -> dict[str, Any]:
+    engine = engine_of(request)
+    at = seat(known_of(request), me, cycle)
+    status = dataclasses.asdict(engine.status(at.cycle.id, reader=at.person))
+    status["overdue"] = status["working_days_left"] is not None and status["working_days_left"] < 0
+    status["papers"] = visible_papers(engine, at.definition, at.cycle.id, at.person)
+    status["you"] = at.person
+    return status
+
+
+def visible_papers(engine: Engine, definition: Any, cycle_id: int, person: str) -> list[dict[str, Any]]:
+    """The cycle's papers that `person` may see, by `workflow.entitlement`; the others are not named at all."""
+    from sqlalchemy import select
+
+    with engine.sessions() as session:
+        rows = list(session.scalars(select(Paper).where(Paper.cycle_id == cycle_id).order_by(Paper.id)))
+    return [{"id": p.id, "paper": p.paper, "title": p.title, "stage": p.stage, "filename": p.filename,
+             "media_type": p.media_type, "size": p.size, "sha256": p.sha256, "exempt": p.exempt,
+             "exempt_reason": p.exempt_reason, "attached_by": p.attached_by, "attached_at": p.attached_at}
+            for p in entitlement.visible_papers(definition, rows, person)]
+
+
+@router.get("/cycles/{cycle}/history", summary="The cycle's append-only history")
+def cycle_history(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
+    engine = engine_of(request)
+    at = seat(known_of(request), me, cycle)
+    return engine.history(at.cycle.id, reader=at.person)
+
+
+@router.post("/cycles/{cycle}/fire", response_model=FiredOut, summary="Fire a trigger")
+def fire(request: Request, me: Me, cycle: CycleRef, body: FireTrigger) -> Any:
+    engine = engine_of(request)
+    at = seat(known_of(request), me, cycle)
+    return dataclasses.asdict(engine.fire(at.cycle.id, body.trigger, at.person, strand=body.strand,
+                                          comment=body.comment))
+
+
+@router.post("/cycles/{cycle}/decisions", response_model=RecordedOut, status_code=201,
+             summary="Record a board's decision")
+def decide(request: Request, me: Me, cycle: CycleRef, body: RecordDecision) -> Any:
+    engine = engine_of(request)
+    at = seat(known_of(request), me, cycle)
+    return dataclasses.asdict(engine.decide(
+        at.cycle.id, body.board, body.item, at.person, votes_for=body.votes_for, votes_against=body.votes_against,
+        abstain=body.abstain, present=body.present, apologies=body.apologies, interests=body.interests,
+        resolution=body.resolution, meeting_date=body.meeting_date, defer=body.defer, comment=body.comment))
+
+
+@router.get("/mywork", response_model=list[WorkItemOut], summary="What you must do now, overdue first")
+def mywork(request: Request, me: Me) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(i) | {"overdue": i.overdue} for i in my_work(engine_of(request), me.email)]
+
+
+@router.get("/me", summary="Who you are signed in as, and the CSRF token of your browser session")
+def whoami(request: Request, me: Me) -> dict[str, Any]:
+    engine = engine_of(request)
+    people = []
+    for path in engine.catalog.files():
+        try:
+            definition = engine.catalog.load(str(path))
+        except Exception:  # an invalid definition on disk lists nobody
+            continue
+        found = find_person(definition, me.email)
+        if found is not None:
+            people.append({"definition": definition.id, "person": found.id, "title": found.title,
+                           "roles": list(found.roles)})
+    if not people and not me.admin:
+        raise NotFound("your account is in no definition's directory")
+    return {"email": me.email, "admin": me.admin, "people": people, "csrf_token": me.csrf_token}

@@ -1,0 +1,162 @@
+"""/api/v1 papers, documents and mail: attach, list and download, each read checked by `workflow.entitlement`.
+
+A paper, document version or email the person may not see is answered exactly as
+one that does not exist.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path as FilePath
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from notifications import delivery
+from workflow import entitlement
+from workflow.attachment import safe_filename
+from workflow.errors import InvalidInput, NotFound, RoleMissing
+from workflow.models import Document, Mail, Paper
+from workflow.storage import PaperStore
+
+from .access import Seat, seat
+from .api_cycles import CycleRef, engine_of, known_of, visible_papers
+from .auth import Me
+from .problems import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MEDIA = {"pdf": "application/pdf", "html": "text/html; charset=utf-8",
+         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def _row(request: Request, me: Me, model: type[Any], row_id: int, what: str) -> tuple[Any, Seat]:
+    engine = engine_of(request)
+    with engine.sessions() as session:
+        row = session.get(model, row_id)
+        if row is not None:
+            session.expunge(row)
+    if row is None or row.cycle_id is None:
+        raise NotFound(f"there is no {what} {row_id}")
+    try:
+        return row, seat(known_of(request), me, row.cycle_id)
+    except NotFound:
+        raise NotFound(f"there is no {what} {row_id}") from None
+
+
+@router.post("/cycles/{cycle}/papers", status_code=201, summary="Attach a paper (multipart)")
+def attach(request: Request, me: Me, cycle: CycleRef, paper: Annotated[str, Form(max_length=100)],
+           file: Annotated[UploadFile, File()],
+           exempt: Annotated[int | None, Form(ge=1, le=7, description="Schedule 12A paragraph, if exempt")] = None,
+           title: Annotated[str | None, Form(max_length=300)] = None,
+           stage: Annotated[str | None, Form(max_length=100)] = None,
+           comment: Annotated[str | None, Form(max_length=2000)] = None) -> dict[str, Any]:
+    engine = engine_of(request)
+    at = seat(known_of(request), me, cycle)
+    # The engine reads a file, with its own checks of kind and size: give it the upload under its own name.
+    with tempfile.TemporaryDirectory(prefix="upload-") as folder:
+        target = FilePath(folder) / safe_filename(file.filename or "paper")
+        with target.open("wb") as handle:
+            limit, written = engine.max_paper_bytes, 0
+            while chunk := file.file.read(1024 * 1024):
+                written += len(chunk)
+                if written > limit:
+                    raise InvalidInput(f"the paper is larger than {limit // (1024 * 1024)} MB, the largest accepted")
+                handle.write(chunk)
+        result = engine.attach(at.cycle.id, paper, target, at.person, exempt=exempt, title=title, comment=comment,
+                               stage=stage)
+    return dataclasses.asdict(result)
+
+
+@router.get("/cycles/{cycle}/papers", summary="The cycle's papers you may see")
+def list_papers(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
+    engine = engine_of(request)
+    at = seat(known_of(request), me, cycle)
+    return visible_papers(engine, at.definition, at.cycle.id, at.person)
+
+
+@router.get("/papers/{paper_id}", summary="Download a paper",
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def download_paper(request: Request, me: Me, paper_id: RowId) -> Response:
+    paper, at = _row(request, me, Paper, paper_id, "paper")
+    if not entitlement.may_see_paper(at.definition, paper, at.person):
+        raise NotFound(f"there is no paper {paper_id}")
+    content = engine_of(request).papers.get(paper.sha256)
+    return Response(content, media_type=paper.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{paper.filename}"'})
+
+
+@router.get("/cycles/{cycle}/documents", summary="The cycle's sign-off records you may see")
+def list_documents(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
+    engine = engine_of(request)
+    at = seat(known_of(request), me, cycle)
+    with engine.sessions() as session:
+        rows = list(session.scalars(select(Document).where(Document.cycle_id == at.cycle.id).order_by(Document.id)))
+    return [{"id": d.id, "spec": d.spec, "version": d.version, "title": d.title, "stage": d.stage,
+             "created_at": d.created_at, "formats": {f: f"/api/v1/documents/{d.id}/{f}" for f in MEDIA}}
+            for d in rows if entitlement.may_see_document(at.definition, d, at.person)]
+
+
+@router.get("/documents/{document_id}/{fmt}", summary="Download a sign-off record as PDF, Word or HTML",
+            responses={200: {"content": {m.split(";")[0]: {} for m in MEDIA.values()}}})
+def download_document(request: Request, me: Me, document_id: RowId, fmt: Literal["pdf", "docx", "html"]) -> Response:
+    document, at = _row(request, me, Document, document_id, "document")
+    if not entitlement.may_see_document(at.definition, document, at.person):
+        raise NotFound(f"there is no document {document_id}")
+    store = PaperStore(request.app.state.cycle.settings.documents_dir)
+    content = store.get(getattr(document, f"{fmt}_sha256"))
+    name = f"{document.spec}-{document.version}-{document.id}.{fmt}"
+    return Response(content, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _mail_summary(row: Mail) -> dict[str, Any]:
+    return {"id": row.id, "kind": row.kind, "person": row.person, "recipient": row.recipient, "status": row.status,
+            "attempts": row.attempts, "dated": row.dated, "sent_at": row.sent_at, "last_error": row.last_error}
+
+
+def _may_read(request: Request, at: Seat, row: Mail) -> bool:
+    engine = engine_of(request)
+    with engine.sessions() as session:
+        papers = [session.get(Paper, i) for i in row.attachments.get("papers", [])]
+        documents = [session.get(Document, d["id"]) for d in row.attachments.get("documents", [])]
+    return entitlement.may_see_mail(at.definition, row, at.person, papers=[p for p in papers if p],
+                                    documents=[d for d in documents if d])
+
+
+@router.get("/cycles/{cycle}/mail", summary="The cycle's email: all of it for its officers, your own otherwise")
+def list_mail(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
+    engine = engine_of(request)
+    at = seat(known_of(request), me, cycle)
+    officer = entitlement.is_officer(at.definition, at.person)
+    with engine.sessions() as session:
+        query = select(Mail).where(Mail.cycle_id == at.cycle.id).order_by(Mail.id)
+        if not officer:
+            query = query.where(Mail.person == at.person)
+        rows = list(session.scalars(query))
+    return [_mail_summary(r) for r in rows]
+
+
+@router.get("/mail/{mail_id}", summary="One email, with its subject and body if you may read them")
+def show_mail(request: Request, me: Me, mail_id: RowId) -> dict[str, Any]:
+    row, at = _row(request, me, Mail, mail_id, "mail")
+    if row.person != at.person and not entitlement.is_officer(at.definition, at.person):
+        raise NotFound(f"there is no mail {mail_id}")
+    if not _may_read(request, at, row):
+        raise NotFound(f"there is no mail {mail_id}")
+    return _mail_summary(row) | {"subject": row.subject, "text_body": row.text_body}
+
+
+@router.post("/mail/{mail_id}/retry", summary="Queue a failed or uncertain email again")
+def retry_mail(request: Request, me: Me, mail_id: RowId) -> dict[str, Any]:
+    row, at = _row(request, me, Mail, mail_id, "mail")
+    if not entitlement.is_officer(at.definition, at.person):
+        if row.person != at.person:
+            raise NotFound(f"there is no mail {mail_id}")
+        raise RoleMissing(f"{at.person} cannot queue mail again on '{at.definition.id}': that is for the officers "
+                          "who start cycles or attach papers")
+    if not entitlement.may_manage_mail(at.definition, at.person):
+        raise RoleMissing(f"{at.person} cannot queue mail again on '{at.definition.id}'")
+    return _mail_summary(delivery.retry(engine_of(request), mail_id))

@@ -1,0 +1,93 @@
+"""The web service's app factory: settings in, a FastAPI app out, on the same database as every command.
+
+Nothing is kept in memory between requests that another process would need:
+sessions, sign-in attempts, lockouts and idempotency keys are rows. Routers for
+pages add themselves to the app this returns (`app.include_router(...)`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from starlette.middleware.sessions import SessionMiddleware
+
+from workflow.app import build
+from workflow.clock import Clock
+from workflow.settings import Settings
+
+from . import api_accounts, api_cycles, api_definitions, api_records, auth, oidc, problems
+from .access import KnownCycles
+from .accounts import Accounts
+from .config import WebSettings
+from .idempotency import IdempotencyMiddleware, IdempotencyStore
+
+TITLE = "strategy-cycle"
+DESCRIPTION = (
+    "The REST API of strategy-cycle: a partnership's strategy development cycle. Sign in with a browser session "
+    "(POST /auth/login; send the session's CSRF token in X-CSRF-Token) or a personal API token "
+    "(`Authorization: Bearer ...`, from `cycle tokens create`). Errors are RFC 9457 problem documents. Every POST "
+    "honours an Idempotency-Key header."
+)
+
+
+def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    web = web or WebSettings.from_env()
+    cycle = build(settings, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        cycle.close()
+
+    app = FastAPI(title=TITLE, version="1", description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
+    app.state.cycle = cycle
+    app.state.web = web
+    app.state.accounts = Accounts(cycle.engine, web)
+    app.state.idempotency = IdempotencyStore(cycle.engine)
+    app.state.cycles = KnownCycles(cycle.engine)
+    app.add_middleware(IdempotencyMiddleware)
+    problems.install(app)
+    app.include_router(auth.router)
+    if web.oidc:
+        app.add_middleware(SessionMiddleware, secret_key=signing_secret(settings, web), session_cookie="cycle_oidc",
+                           max_age=600, same_site="lax", https_only=web.secure_cookies)
+        app.include_router(oidc.router(web))
+    app.include_router(api_definitions.router)
+    app.include_router(api_cycles.router)
+    app.include_router(api_records.router)
+    app.include_router(api_accounts.router)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/api/v1/docs", status_code=303)
+
+    return app
+
+
+def signing_secret(settings: Settings, web: WebSettings) -> str:
+    """The key that signs the OpenID Connect sign-in cookie: CYCLE_WEB_SECRET, else one kept in the data directory.
+
+    Every process of the service must use the same key; on several machines, set CYCLE_WEB_SECRET.
+    """
+    if web.secret:
+        return web.secret
+    path = settings.data_dir / "web-secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="ascii") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(secrets.token_urlsafe(48))
+    except FileExistsError:
+        pass
+    return path.read_text(encoding="ascii").strip()
+
+
+def app_from_env() -> FastAPI:
+    """For `uvicorn --factory web.app:app_from_env`: each worker process builds its own app from the environment."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,57 @@
+"""OpenID Connect sign-in (Microsoft Entra ID and the like) through Authlib's Starlette client.
+
+The provider's verified email names the person: an account with that email must
+exist (`cycle users add`), and then a session is opened as for a password. The
+state and nonce of a sign-in in flight travel in a short-lived signed cookie, so
+any process can finish a sign-in another began.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.starlette_client import OAuth
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from .accounts import NotSignedIn
+from .auth import accounts_of, safe_next, set_session_cookie
+from .config import WebSettings
+
+PROVIDER = "council"
+
+
+def router(web: WebSettings) -> APIRouter:
+    oauth = OAuth()
+    oauth.register(PROVIDER, server_metadata_url=f"{web.oidc_issuer}/.well-known/openid-configuration",
+                   client_id=web.oidc_client_id, client_secret=web.oidc_client_secret,
+                   client_kwargs={"scope": "openid email profile"})
+    routes = APIRouter(prefix="/auth/oidc", include_in_schema=False)
+
+    @routes.get("/login")
+    async def login(request: Request, next: str = "/") -> Any:
+        request.session["next"] = safe_next(next)
+        client = oauth.create_client(PROVIDER)
+        return await client.authorize_redirect(request, f"{web.base_url}/auth/oidc/callback")
+
+    @routes.get("/callback")
+    async def callback(request: Request) -> Response:
+        client = oauth.create_client(PROVIDER)
+        try:
+            token = await client.authorize_access_token(request)
+        except OAuthError as exc:
+            raise NotSignedIn(f"the sign-in with {web.oidc_name} did not complete ({exc.error}); try again") from None
+        claims = token.get("userinfo") or {}
+        email = claims.get("email")
+        if not email or claims.get("email_verified") is not True:
+            raise NotSignedIn(f"{web.oidc_name} did not give a verified email address, which names you here")
+        accounts = accounts_of(request)
+        account = await run_in_threadpool(accounts.account_for_email, str(email))
+        secret, _csrf = await run_in_threadpool(accounts.open_session, account, "oidc")
+        response = RedirectResponse(safe_next(str(request.session.pop("next", "/"))), status_code=303)
+        set_session_cookie(response, secret, web)
+        return response
+
+    return routes

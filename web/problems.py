@@ -1,0 +1,107 @@
+"""Errors as RFC 9457 problem documents, carrying the sentence the command line prints.
+
+The status follows the error's class in `workflow.errors`: not signed in 401,
+a missing role 403, not found (or not yours to see) 404, another command won the
+race 409, refused (gate, stage, bad input) 422.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from workflow.errors import (
+    ConcurrentChange,
+    CycleError,
+    DefinitionError,
+    GateNotMet,
+    NotFound,
+    RoleMissing,
+    UnknownActor,
+    UnknownDefinition,
+)
+
+from .accounts import Locked, NotSignedIn
+
+MEDIA_TYPE = "application/problem+json"
+TITLES = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found",
+          405: "Method not allowed", 409: "Changed by someone else", 413: "Too large",
+          422: "Refused", 429: "Too many attempts", 503: "Service unavailable"}
+
+
+class Forbidden(CycleError):
+    """A request the signed-in person may not make (a missing CSRF token, an admin's command)."""
+
+    exit_code = 3
+
+
+class ProblemModel(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    reasons: list[str] | None = None
+    problems: list[dict[str, Any]] | None = None
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ProblemModel, "description": TITLES[code],
+           "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemModel"}}}}
+    for code in (401, 403, 404, 409, 422)
+}
+
+
+def status_of(exc: CycleError) -> int:
+    if isinstance(exc, NotSignedIn):
+        return 401
+    if isinstance(exc, Locked):
+        return 429
+    if isinstance(exc, RoleMissing | Forbidden):
+        return 403
+    if isinstance(exc, NotFound | UnknownDefinition | UnknownActor):
+        return 404
+    if isinstance(exc, ConcurrentChange):
+        return 409
+    return 422
+
+
+def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
+                            "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"WWW-Authenticate": 'Bearer realm="strategy-cycle"'} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(CycleError)
+    async def cycle_error(_request: Request, exc: CycleError) -> JSONResponse:
+        extra: dict[str, Any] = {}
+        if isinstance(exc, GateNotMet):
+            extra["reasons"] = exc.reasons
+        if isinstance(exc, DefinitionError):
+            extra["problems"] = [{"file": p.file, "line": p.line, "field": p.field, "message": p.message}
+                                 for p in exc.problems]
+        return problem(status_of(exc), str(exc), **extra)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_input(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        sentences = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path"))
+            sentences.append(f"{where}: {error.get('msg', 'is not valid')}" if where else str(error.get("msg")))
+        return problem(422, "the request is not valid: " + "; ".join(sentences))
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_request: Request, _exc: OperationalError) -> JSONResponse:
+        return problem(503, "the database cannot be reached just now; nothing was written: try again shortly")
