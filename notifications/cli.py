@@ -10,7 +10,18 @@ import click
 from rich.table import Table
 from sqlalchemy import select
 
-from workflow.cli import actor_option, app_for, emit_json, json_option, main, out, parse_date, plain
+from workflow.cli import (
+    ROW_ID,
+    YEAR,
+    actor_option,
+    app_for,
+    emit_json,
+    json_option,
+    main,
+    out,
+    parse_date,
+    plain,
+)
 from workflow.clock import at_local, local_date
 from workflow.errors import InvalidInput, NotFound, RoleMissing
 from workflow.models import Cycle, Mail
@@ -25,7 +36,7 @@ def reminders_group() -> None:
 
 @reminders_group.command()
 @click.argument("cycle")
-@click.option("--year", type=int, help="With a definition instead of a cycle: the year it would run.")
+@click.option("--year", type=YEAR, help="With a definition instead of a cycle: the year it would run.")
 @click.option("--until", "until", help="Only reminders up to this date (YYYY-MM-DD).")
 @click.option("--show", "show", type=int, metavar="N", help="Show reminder number N in full.")
 @json_option
@@ -120,7 +131,7 @@ def mail_list(ctx: click.Context, cycle: str | None, status: str | None, as_json
 
 
 @mail.command(name="show")
-@click.argument("mail_id", type=int)
+@click.argument("mail_id", type=ROW_ID)
 @json_option
 @click.pass_context
 def mail_show(ctx: click.Context, mail_id: int, as_json: bool) -> None:
@@ -144,7 +155,7 @@ def mail_show(ctx: click.Context, mail_id: int, as_json: bool) -> None:
 
 
 @mail.command(name="retry")
-@click.argument("mail_id", type=int)
+@click.argument("mail_id", type=ROW_ID)
 @actor_option
 @click.pass_context
 def mail_retry(ctx: click.Context, mail_id: int, actor: str) -> None:
@@ -223,7 +234,7 @@ def _document(ctx: click.Context, document_id: int) -> Any:
 
 
 @documents.command(name="show")
-@click.argument("document_id", type=int)
+@click.argument("document_id", type=ROW_ID)
 @json_option
 @click.pass_context
 def documents_show(ctx: click.Context, document_id: int, as_json: bool) -> None:
@@ -237,7 +248,7 @@ def documents_show(ctx: click.Context, document_id: int, as_json: bool) -> None:
 
 
 @documents.command(name="export")
-@click.argument("document_id", type=int)
+@click.argument("document_id", type=ROW_ID)
 @click.option("--format", "fmt", type=click.Choice(["pdf", "docx", "html"]), default="pdf", show_default=True)
 @click.option("--out", "target", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.pass_context

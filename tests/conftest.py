@@ -84,8 +84,16 @@ def pg_app(pg_url: str, tmp_path: Path, clock: SimulatedClock) -> Iterator[App]:
     engine.dispose()
     built = build(settings, clock=clock)
     yield built
-    with built.database.begin() as connection:
-        connection.execute(text(
-            f"TRUNCATE {ALL_TABLES} RESTART IDENTITY CASCADE"
-        ))
+    empty_tables(pg_url)
     built.close()
+
+
+def empty_tables(pg_url: str) -> None:
+    """Empty every table, append-only ones too: as the server's superuser, with triggers off for the session."""
+    engine = create_engine(normalise_url(pg_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            connection.execute(text(f"TRUNCATE {ALL_TABLES} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()

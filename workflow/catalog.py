@@ -19,6 +19,9 @@ from .errors import DefinitionChanged, UnknownDefinition
 from .loader import load_definition, parse_definition, suggest
 from .models import DefinitionSnapshot
 
+MAX_REF = 1000
+"""Longer than any id (100 characters) or sensible path: refused before the file system sees it."""
+
 
 class Catalog:
     def __init__(self, directory: Path) -> None:
@@ -33,6 +36,9 @@ class Catalog:
 
     def resolve_file(self, ref: str) -> Path:
         """A definition named by path, or by id (the file `<id>.yaml` in the definitions folder)."""
+        if len(ref) > MAX_REF or "\x00" in ref:
+            raise UnknownDefinition(f"a definition is named by an id or a path of at most {MAX_REF} characters; "
+                                    f"'{ref[:40]}…' ({len(ref)} characters) is neither")
         candidate = Path(ref)
         if candidate.suffix in (".yaml", ".yml") or candidate.exists():
             if not candidate.is_file():

@@ -30,6 +30,11 @@ from .settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+YEAR = click.IntRange(1900, 9998)
+"""A cycle year: its timeline runs into the next year, which must still be a date Python can hold."""
+ROW_ID = click.IntRange(1, 2**31 - 1)
+"""The number of a mail or document, as `cycle mail list` shows it."""
+
 # Piped output (CI logs, `make demo | less`) gets a readable width rather than 80 columns.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -146,7 +151,7 @@ def validate(definitions: tuple[str, ...]) -> None:
 
 @main.command()
 @click.argument("definition")
-@click.option("--year", type=int, help="Cycle year for the dated timeline (default: this year).")
+@click.option("--year", type=YEAR, help="Cycle year for the dated timeline (default: this year).")
 @json_option
 def show(definition: str, year: int | None, as_json: bool) -> None:
     """Show a definition's stages, transitions and dated timeline."""
@@ -220,7 +225,7 @@ def diagram(definition: str) -> None:
 
 @main.command()
 @click.argument("definition")
-@click.option("--year", type=int, required=True, help="The year the cycle begins (2021 for the 2022 strategy).")
+@click.option("--year", type=YEAR, required=True, help="The year the cycle begins (2021 for the 2022 strategy).")
 @actor_option
 @click.option("--comment", help="A note for the history.")
 @click.pass_context
@@ -380,10 +385,16 @@ def status(ctx: click.Context, cycle: str, as_json: bool) -> None:
 
 @main.command()
 @click.argument("cycle")
+@click.argument("verify_cycle", required=False, metavar="[CYCLE]")
 @json_option
 @click.pass_context
-def history(ctx: click.Context, cycle: str, as_json: bool) -> None:
-    """The append-only history of CYCLE."""
+def history(ctx: click.Context, cycle: str, verify_cycle: str | None, as_json: bool) -> None:
+    """The append-only history of CYCLE; 'cycle history verify [CYCLE]' checks its hash chain."""
+    if cycle == "verify":
+        _verify_history(app_for(ctx), verify_cycle)
+        return
+    if verify_cycle is not None:
+        raise click.UsageError(f"'cycle history' takes one cycle; did you mean 'cycle history verify {verify_cycle}'?")
     rows = app_for(ctx).engine.history(cycle)
     if as_json:
         emit_json(rows)
@@ -404,6 +415,21 @@ def history(ctx: click.Context, cycle: str, as_json: bool) -> None:
     out.print(table)
 
 
+def _verify_history(app: App, cycle: str | None) -> None:
+    from .audit import verify_history
+    from .errors import AuditTrailBroken
+
+    with app.engine.sessions() as session:
+        cycle_id = None if cycle is None else app.engine.cycle_id(session, cycle)
+        report = verify_history(session, cycle_id)
+    for broken in report.broken:
+        out.print(f"[red]✗[/] {plain(str(broken))}")
+    if report.broken:
+        raise AuditTrailBroken(f"the history of {len(report.broken)} cycle(s) does not match its hash chain; "
+                               "restore the database from a backup taken before the row named above")
+    out.print(f"[green]✓[/] {report.rows} history rows in {report.cycles} cycle(s) match their hash chain")
+
+
 # -- operations ------------------------------------------------------------------------
 
 
@@ -420,6 +446,20 @@ def upgrade() -> None:
     try:
         database.upgrade(engine)
         out.print(f"Database at revision {database.current_revision(engine)}.")
+    finally:
+        engine.dispose()
+
+
+@db.command()
+@click.option("--app-role", "role", required=True, help="The PostgreSQL role the application connects as.")
+def grant(role: str) -> None:
+    """Give ROLE what the application needs and no more: insert and read only on the audit tables."""
+    settings = Settings.from_env()
+    engine = database.make_engine(settings.database_url)
+    try:
+        database.grant_app_role(engine, role)
+        out.print(f"'{plain(role)}' may now run strategy-cycle here; it can add to the audit tables but never "
+                  "change them.")
     finally:
         engine.dispose()
 
@@ -459,6 +499,10 @@ def clock_set(when: str) -> None:
         raise click.BadParameter(f"'{when}' is not a date and time; use ISO 8601, such as 2021-08-19T10:00") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        moment = moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise click.BadParameter(f"'{when}' is beyond the last moment a clock can show (9999-12-31 in UTC)") from None
     engine, shared = _shared_clock()
     try:
         shared.set(moment)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,11 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # REPLACE then fires the delete triggers that keep the audit tables append-only.
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.close()
+        # The history's hash chain is computed by a trigger (migration 0005b) with this function.
+        dbapi_connection.create_function("cycle_sha256", 1, _sha256_hex, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -61,6 +66,10 @@ def _sqlite_pragmas(engine: Engine) -> None:
         # commands queue instead of one failing on a stale snapshot. Reads stay deferred.
         immediate = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _sha256_hex(value: str | None) -> str | None:
+    return None if value is None else hashlib.sha256(value.encode()).hexdigest()
 
 
 WRITE_OPTION = "cycle_write"
@@ -102,3 +111,40 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
         return
     state = "has no tables yet" if current is None else f"is at revision {current}"
     raise SchemaOutOfDate(f"the database {state}; run 'cycle db upgrade' to bring it up to date")
+
+
+APPEND_ONLY = ("history", "decisions", "decision_attendees", "papers", "documents", "definitions")
+"""The audit tables: the application may only read and add to them."""
+
+
+def grant_app_role(engine: Engine, role: str) -> None:
+    """Let `role` run strategy-cycle on this PostgreSQL database, as a role that owns no table.
+
+    It may SELECT and INSERT on the audit tables, and read and write the working tables; it
+    cannot TRUNCATE, ALTER or drop anything, nor disable the triggers that keep the audit append-only.
+    Run by the tables' owner (who runs `cycle db upgrade`), after each upgrade.
+    """
+    if engine.dialect.name != "postgresql":
+        raise CycleError("'cycle db grant' is for PostgreSQL; the embedded database is one file, protected "
+                         "by its permissions")
+    from sqlalchemy import inspect, text
+
+    with engine.begin() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+        if exists is None:
+            raise CycleError(f"there is no PostgreSQL role '{role}'; create it first (CREATE ROLE ... LOGIN)")
+        owner = connection.execute(text("SELECT 1 FROM pg_tables WHERE schemaname = current_schema() "
+                                        "AND tableowner = :r"), {"r": role}).first()
+        if owner is not None:
+            raise CycleError(f"'{role}' owns tables of this database; the application must run as a role that "
+                             "owns none, so that it cannot disable the audit triggers")
+        quoted = connection.dialect.identifier_preparer.quote(role)
+        tables = inspect(connection).get_table_names()
+        connection.execute(text(f"GRANT USAGE ON SCHEMA {connection.dialect.default_schema_name} TO {quoted}"))
+        for table in tables:
+            connection.execute(text(f"REVOKE ALL ON {table} FROM {quoted}"))
+            rights = ("SELECT, INSERT" if table in APPEND_ONLY else
+                      "SELECT" if table == "alembic_version" else "SELECT, INSERT, UPDATE, DELETE")
+            connection.execute(text(f"GRANT {rights} ON {table} TO {quoted}"))
+        connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "
+                                f"{connection.dialect.default_schema_name} TO {quoted}"))

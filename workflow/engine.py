@@ -61,6 +61,7 @@ from .models import (
 from .storage import PaperStore
 
 SYSTEM_ACTOR = "system"
+MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds
 
 # The fire path writes with SQLAlchemy Core statements built once (see `Engine._store`): an ORM
 # flush of the same rows costs several times the client CPU, and the command never reads them back.
@@ -270,14 +271,20 @@ class Engine:
             session.close()
 
     def _cycle(self, session: Session, ref: str | int, *, lock: bool = False) -> Cycle:
-        if isinstance(ref, int) or str(ref).isdigit():
-            found = session.scalars(CYCLE_BY_ID, {"ref": int(ref)}).one_or_none()
+        if isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit()):
+            # An id too large for the column is simply not there (and never reaches the driver).
+            number = int(ref)
+            found = session.scalars(CYCLE_BY_ID, {"ref": number}).one_or_none() if number <= MAX_ROW_ID else None
         else:
             found = session.scalars(CYCLE_BY_KEY, {"ref": ref}).one_or_none()
         if found is None:
             keys = list(session.scalars(select(Cycle.key)))
             raise NotFound(f"there is no cycle '{ref}'{suggest(str(ref), keys)}")
         return found
+
+    def cycle_id(self, session: Session, ref: str | int) -> int:
+        """The id of the cycle a user named (by key or id); NotFound otherwise."""
+        return self._cycle(session, ref).id
 
     def _definition(self, session: Session, cycle: Cycle) -> Definition:
         return self.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)

@@ -112,7 +112,7 @@ class StrandState(Base):
 
 
 class HistoryEntry(Base):
-    """Append-only: one row per accepted command, never updated or deleted."""
+    """Append-only: one row per accepted command, never updated or deleted, chained by `hash`."""
 
     __tablename__ = "history"
 
@@ -127,6 +127,8 @@ class HistoryEntry(Base):
     to_state: Mapped[str | None] = mapped_column(String(100))
     comment: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # SHA-256 over the previous row of the cycle and this one, set by the database (`workflow/audit.py`).
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class OutboxEvent(Base):

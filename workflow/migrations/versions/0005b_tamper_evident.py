@@ -1,0 +1,142 @@
+"""tamper-evident audit trail: append-only tables and a hash chain over each cycle's history
+
+Revision ID: 0005b
+Revises: 0005
+Create Date: 2026-11-28 22:10:00.000000
+
+History, decisions (and their attendees), papers, documents and definition snapshots refuse
+UPDATE, DELETE, TRUNCATE and, on SQLite, REPLACE and UPSERT over an existing id. Each history
+row carries `hash`: SHA-256 over the previous row of the same cycle and this row's fields,
+computed by the database as the row is inserted. `workflow/audit.py` recomputes the same chain
+(`cycle history verify`): the field encoding here and there must stay identical.
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0005b'
+down_revision: str | None = '0005'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+APPEND_ONLY = ("history", "decisions", "decision_attendees", "papers", "documents", "definitions")
+HISTORY_FIELDS = ("actor", "action", "trigger", "strand", "from_state", "to_state", "comment")
+REFUSAL = "the {table} table is append-only: its rows are never changed or removed"
+
+
+def _field(sql: str) -> str:
+    """A field as `length:text`, or '-' for NULL: no two different rows encode alike."""
+    return f"coalesce(length({sql}) || ':' || {sql}, '-')"
+
+
+def _link(prev: str, row: str, at: str, data: str, cycle_id: str) -> str:
+    parts = [_field(prev), _field(cycle_id), _field(at)]
+    parts += [_field(f"{row}.{name}") for name in HISTORY_FIELDS]
+    parts.append(_field(data))
+    return " || '|' || ".join(parts)
+
+
+def _upgrade_postgresql() -> None:
+    op.execute("DROP TRIGGER IF EXISTS history_append_only ON history")
+    op.execute("DROP FUNCTION IF EXISTS history_append_only()")
+    op.execute(
+        "CREATE FUNCTION refuse_rewrite() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'the % table is append-only: its rows are never changed or removed', TG_TABLE_NAME; "
+        "END $$ LANGUAGE plpgsql"
+    )
+    at = "to_char(h.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+    body = _link("prev", "h", at, "h.data::text", "h.cycle_id::text")
+    op.execute(
+        "CREATE FUNCTION history_link(prev text, h history) RETURNS text AS $$ "
+        f"SELECT encode(sha256(convert_to({body}, 'UTF8')), 'hex') $$ LANGUAGE sql IMMUTABLE"
+    )
+    # The cycle's row lock orders concurrent writers of one cycle, so each sees the row before its own.
+    op.execute(
+        "CREATE FUNCTION history_chain() RETURNS trigger AS $$ DECLARE prev text; BEGIN "
+        "PERFORM 1 FROM cycles WHERE id = NEW.cycle_id FOR UPDATE; "
+        "SELECT hash INTO prev FROM history WHERE cycle_id = NEW.cycle_id ORDER BY id DESC LIMIT 1; "
+        "NEW.hash := history_link(prev, NEW); RETURN NEW; END $$ LANGUAGE plpgsql"
+    )
+    bind = op.get_bind()
+    for (row_id,) in bind.execute(sa.text("SELECT id FROM history ORDER BY id")):
+        bind.execute(sa.text(
+            "UPDATE history SET hash = history_link((SELECT p.hash FROM history p WHERE p.cycle_id = history.cycle_id "
+            "AND p.id < history.id ORDER BY p.id DESC LIMIT 1), history) WHERE id = :id"), {"id": row_id})
+    op.execute("CREATE TRIGGER history_chain BEFORE INSERT ON history FOR EACH ROW EXECUTE FUNCTION history_chain()")
+    for table in APPEND_ONLY:
+        op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                   "FOR EACH ROW EXECUTE FUNCTION refuse_rewrite()")
+        op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite()")
+
+
+def _upgrade_sqlite() -> None:
+    # Needs the cycle_sha256() function workflow/db.py registers on every connection.
+    op.execute("DROP TRIGGER IF EXISTS history_no_update")
+    op.execute("DROP TRIGGER IF EXISTS history_no_delete")
+    prev = ("(SELECT p.hash FROM history p WHERE p.cycle_id = {row}.cycle_id AND p.id < {row}.id "
+            "ORDER BY p.id DESC LIMIT 1)")
+    link = _link(prev.format(row="NEW"), "NEW", "NEW.at", "NEW.data", "CAST(NEW.cycle_id AS TEXT)")
+    op.execute(f"CREATE TRIGGER history_chain AFTER INSERT ON history BEGIN "
+               f"UPDATE history SET hash = cycle_sha256({link}) WHERE id = NEW.id; END")
+    backfill = _link(prev.format(row="history"), "history", "history.at", "history.data",
+                     "CAST(history.cycle_id AS TEXT)")
+    bind = op.get_bind()
+    for (row_id,) in bind.execute(sa.text("SELECT id FROM history ORDER BY id")):
+        bind.execute(sa.text(f"UPDATE history SET hash = cycle_sha256({backfill}) WHERE id = :id"), {"id": row_id})
+    for table in APPEND_ONLY:
+        refusal = REFUSAL.format(table=table)
+        if table == "history":
+            # The chain trigger above fills `hash` once; nothing else may be set.
+            columns = ", ".join(("id", "cycle_id", "at", "data", *HISTORY_FIELDS))
+            op.execute(f"CREATE TRIGGER history_no_update BEFORE UPDATE OF {columns} ON history "
+                       f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END")
+            op.execute("CREATE TRIGGER history_no_rehash BEFORE UPDATE OF hash ON history WHEN OLD.hash IS NOT NULL "
+                       f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END")
+        else:
+            op.execute(f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+                       f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END")
+        op.execute(f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+                   f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END")
+        # REPLACE deletes the old row without firing delete triggers (unless recursive_triggers is on),
+        # and an UPSERT is an insert first: refuse any insert that names an id already taken.
+        key = "id, version" if table == "definitions" else "id"
+        match = " AND ".join(f"t.{c} = NEW.{c}" for c in key.split(", "))
+        op.execute(f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+                   f"WHEN EXISTS (SELECT 1 FROM {table} t WHERE {match}) "
+                   f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END")
+
+
+def upgrade() -> None:
+    op.add_column('history', sa.Column('hash', sa.String(length=64), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        _upgrade_postgresql()
+    else:
+        _upgrade_sqlite()
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in APPEND_ONLY:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        op.execute("DROP TRIGGER IF EXISTS history_chain ON history")
+        op.execute("DROP FUNCTION IF EXISTS history_chain()")
+        op.execute("DROP FUNCTION IF EXISTS history_link(text, history)")
+        op.execute("DROP FUNCTION IF EXISTS refuse_rewrite()")
+        op.execute("ALTER TABLE history DROP COLUMN hash")
+        op.execute("CREATE FUNCTION history_append_only() RETURNS trigger AS $$ BEGIN "
+                   "RAISE EXCEPTION 'the history is append-only'; END $$ LANGUAGE plpgsql")
+        op.execute("CREATE TRIGGER history_append_only BEFORE UPDATE OR DELETE ON history "
+                   "FOR EACH ROW EXECUTE FUNCTION history_append_only()")
+        return
+    for table in APPEND_ONLY:
+        for suffix in ("no_update", "no_delete", "no_replace"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_{suffix}")
+    op.execute("DROP TRIGGER IF EXISTS history_no_rehash")
+    op.execute("DROP TRIGGER IF EXISTS history_chain")
+    op.execute("ALTER TABLE history DROP COLUMN hash")
+    for verb in ("UPDATE", "DELETE"):
+        op.execute(f"CREATE TRIGGER history_no_{verb.lower()} BEFORE {verb} ON history "
+                   "BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END")
