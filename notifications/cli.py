@@ -269,19 +269,26 @@ def documents_export(ctx: click.Context, document_id: int, fmt: str, target: Pat
 @documents.command(name="verify")
 @click.pass_context
 def documents_verify(ctx: click.Context) -> None:
-    """Re-hash every stored document and report any that changed (exit 1 if any did)."""
-    from workflow.models import Document
+    """Re-hash every stored document and attached paper; report any that changed (exit 1 if any did)."""
+    from workflow.models import Document, Paper
 
     from .documents import verify
 
-    with app_for(ctx).engine.sessions() as session:
+    engine = app_for(ctx).engine
+    with engine.sessions() as session:
         rows = list(session.scalars(select(Document).order_by(Document.id)))
+        papers = list(session.scalars(select(Paper).order_by(Paper.id)))
     problems = verify(_documents_store(ctx), rows)
     for document, fmt, what in problems:
         out.print(f"[red]✗[/] document {document.id} ({plain(document.title)}), {fmt}: {plain(what)}")
-    if problems:
-        raise DocumentsAltered(f"{len(problems)} stored file(s) do not match their record")
-    out.print(f"[green]✓[/] all {len(rows)} documents ({len(rows) * 3} files) match their SHA-256")
+    # Papers by id and paper key only: an exempt paper's title is not for everyone running this.
+    altered = [(paper, wrong) for paper in papers if (wrong := engine.papers.check(paper.sha256)) is not None]
+    for paper, wrong in altered:
+        out.print(f"[red]✗[/] paper {paper.id} ({plain(paper.paper)}, cycle {paper.cycle_id}): {plain(wrong)}")
+    if problems or altered:
+        raise DocumentsAltered(f"{len(problems) + len(altered)} stored file(s) do not match their record")
+    out.print(f"[green]✓[/] all {len(rows)} documents ({len(rows) * 3} files) and {len(papers)} papers match "
+              "their SHA-256")
 
 
 class DocumentsAltered(InvalidInput):

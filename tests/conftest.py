@@ -22,6 +22,7 @@ DEFINITIONS = REPO / "definitions"
 SHIPPED = "community_safety_strategy"
 ALL_TABLES = ("decision_attendees, decisions, documents, papers, mail, outbox, strands, history, deadlines, effects, "
               "simulated_clock, cycles, definitions")
+# database_marks is left out: a test database is a rehearsal database for its whole life.
 TEST_SERVER = os.environ.get("CYCLE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -81,6 +82,7 @@ def pg_app(pg_url: str, tmp_path: Path, clock: SimulatedClock) -> Iterator[App]:
     settings = make_settings(tmp_path, pg_url)
     engine = db.make_engine(pg_url)
     db.upgrade(engine)
+    db.mark_rehearsal(engine)  # the tests run on simulated clocks
     engine.dispose()
     built = build(settings, clock=clock)
     yield built

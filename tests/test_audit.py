@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -10,11 +11,15 @@ from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
+from notifications.delivery import Delivery, DeliveryPolicy
+from notifications.mail import OutboxMailer
+from tasks.cli import main as tasks_main
 from tests.conftest import DEFINITIONS
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
 from workflow.app import App
 from workflow.audit import verify_history
 from workflow.cli import main
+from workflow.models import Mail
 
 # One row of each append-only table exists with id 1 after `trail`; each statement tries to rewrite it.
 REWRITES = [
@@ -104,3 +109,39 @@ def test_verify_passes_an_untouched_trail_from_the_command_line(trail: App) -> N
     result = CliRunner().invoke(main, ["history", "verify"], env=env)
     assert result.exit_code == 0, result.output
     assert "3 history rows in 1 cycle(s) match their hash chain" in result.output
+
+
+def _alter_paper(app: App) -> None:
+    with app.database.connect() as connection:
+        digest = connection.execute(text("SELECT sha256 FROM papers WHERE id = 1")).scalar_one()
+    app.engine.papers.path_for(digest).write_bytes(b"A different paper, under the old name.\n")
+
+
+def test_documents_verify_reports_a_paper_changed_on_disk(trail: App) -> None:
+    env = {"CYCLE_DATA_DIR": str(trail.settings.data_dir), "CYCLE_DATABASE_URL": "",
+           "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS)}
+    assert CliRunner().invoke(tasks_main, ["documents", "verify"], env=env).exit_code == 0
+    _alter_paper(trail)
+    result = CliRunner().invoke(tasks_main, ["documents", "verify"], env=env)
+    assert result.exit_code == 1
+    assert "paper 1 (early_findings, cycle 1): the file now hashes to" in result.output
+
+
+def test_delivery_never_sends_a_paper_whose_bytes_changed(trail: App) -> None:
+    now = trail.engine.clock.now()
+    with trail.engine.unit_of_work() as session:
+        row = Mail(key="k1", cycle_id=1, kind="reminder", person="fire_group_commander",
+                   recipient="fire.commander@example.org", subject="S", text_body="T", html_body="<p>T</p>",
+                   attachments={"papers": [1]}, message_id="<k1@example.org>", dated=now, status="pending",
+                   attempts=0, next_attempt_at=dt.datetime.now(dt.UTC), created_at=now)
+        session.add(row)
+        session.flush()
+        mail_id = row.id
+    _alter_paper(trail)
+    mailer = OutboxMailer(trail.settings.data_dir / "sent")
+    assert Delivery(trail.engine, mailer, DeliveryPolicy()).deliver(mail_id).failed == [mail_id]
+    assert not list((trail.settings.data_dir / "sent").glob("*.eml"))
+    with trail.engine.sessions() as session:
+        failed = session.get(Mail, mail_id)
+        assert failed is not None and failed.status == "failed"
+        assert "not sent: paper 1 (early_findings) no longer matches its SHA-256" in (failed.last_error or "")

@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 
 FIELDS = ("actor", "action", "trigger", "strand", "from_state", "to_state", "comment")
 
+_MARK = "CASE WHEN h.rehearsal THEN 'rehearsal' ELSE 'live' END"
 # The same text forms of the timestamp and JSON the triggers hash.
 _ROWS = {
     "postgresql": "SELECT h.id, c.key, h.cycle_id::text, to_char(h.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), "
-                  f"{', '.join('h.' + f for f in FIELDS)}, h.data::text, h.hash "
+                  f"{', '.join('h.' + f for f in FIELDS)}, h.data::text, {_MARK}, h.hash "
                   "FROM history h JOIN cycles c ON c.id = h.cycle_id {where} ORDER BY h.cycle_id, h.id",
     "sqlite": "SELECT h.id, c.key, CAST(h.cycle_id AS TEXT), h.at, "
-              f"{', '.join('h.' + f for f in FIELDS)}, CAST(h.data AS TEXT), h.hash "
+              f"{', '.join('h.' + f for f in FIELDS)}, CAST(h.data AS TEXT), {_MARK}, h.hash "
               "FROM history h JOIN cycles c ON c.id = h.cycle_id {where} ORDER BY h.cycle_id, h.id",
 }
 

@@ -228,10 +228,13 @@ def diagram(definition: str) -> None:
 @click.option("--year", type=YEAR, required=True, help="The year the cycle begins (2021 for the 2022 strategy).")
 @actor_option
 @click.option("--comment", help="A note for the history.")
+@click.option("--outside-folder", is_flag=True,
+              help="Start from a file outside the definitions folder (an administrator's act; never a folder id).")
 @click.pass_context
-def start(ctx: click.Context, definition: str, year: int, actor: str, comment: str | None) -> None:
+def start(ctx: click.Context, definition: str, year: int, actor: str, comment: str | None,
+          outside_folder: bool) -> None:
     """Start a cycle of DEFINITION for a year."""
-    result = app_for(ctx).engine.start(definition, year, actor, comment=comment)
+    result = app_for(ctx).engine.start(definition, year, actor, comment=comment, outside_folder=outside_folder)
     out.print(f"Started [bold]{result.cycle}[/] at '{result.to_state}'.")
 
 
@@ -439,13 +442,18 @@ def db() -> None:
 
 
 @db.command()
-def upgrade() -> None:
+@click.option("--rehearsal", is_flag=True,
+              help="Mark a new, empty database as a rehearsal's: simulated clocks allowed, every row marked.")
+def upgrade(rehearsal: bool) -> None:
     """Bring the database schema up to date."""
     settings = Settings.from_env()
     engine = database.make_engine(settings.database_url)
     try:
         database.upgrade(engine)
-        out.print(f"Database at revision {database.current_revision(engine)}.")
+        if rehearsal:
+            database.mark_rehearsal(engine)
+        kind = " (a rehearsal database)" if database.is_rehearsal(engine) else ""
+        out.print(f"Database at revision {database.current_revision(engine)}{kind}.")
     finally:
         engine.dispose()
 
@@ -485,7 +493,12 @@ def _shared_clock() -> tuple[Any, Any]:
 
     settings = Settings.from_env()
     engine = database.make_engine(settings.database_url)
-    database.ensure_schema(engine, auto_upgrade=settings.embedded)
+    try:
+        database.ensure_schema(engine, auto_upgrade=settings.embedded)
+        database.require_rehearsal(engine, "the shared simulated clock")
+    except BaseException:
+        engine.dispose()
+        raise
     return engine, shared_clock(engine)
 
 

@@ -115,13 +115,51 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
 
 APPEND_ONLY = ("history", "decisions", "decision_attendees", "papers", "documents", "definitions")
 """The audit tables: the application may only read and add to them."""
+READ_ONLY = ("alembic_version", "database_marks")
+"""Written by the owner only: the schema's revision, and whether this is a rehearsal database."""
+
+
+class NotARehearsal(CycleError):
+    """A simulated clock was asked of a database that records live time."""
+
+
+def is_rehearsal(engine: Engine) -> bool:
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT 1 FROM database_marks WHERE name = 'rehearsal'")).first() is not None
+
+
+def mark_rehearsal(engine: Engine) -> None:
+    """Mark the database as a rehearsal's: simulated clocks are allowed, and every audit row says so.
+
+    Only an empty database (or one already marked) can be marked: live history stays live.
+    """
+    from sqlalchemy import text
+
+    if is_rehearsal(engine):
+        return
+    with engine.begin() as connection:
+        if connection.execute(text("SELECT 1 FROM history LIMIT 1")).first() is not None:
+            raise NotARehearsal("this database already holds a live history; a rehearsal needs a database of its own "
+                                "(create an empty one and run 'cycle db upgrade --rehearsal' on it)")
+        connection.execute(text("INSERT INTO database_marks (name, value) VALUES ('rehearsal', 'yes')"))
+
+
+def require_rehearsal(engine: Engine, what: str) -> None:
+    """Refuse simulated time on a PostgreSQL database that records live time."""
+    if engine.dialect.name == "postgresql" and not is_rehearsal(engine):
+        raise NotARehearsal(
+            f"{what} is for rehearsals, and this database records live time from its own clock; use a database "
+            "made with 'cycle db upgrade --rehearsal', or unset CYCLE_CLOCK and CYCLE_NOW")
 
 
 def grant_app_role(engine: Engine, role: str) -> None:
     """Let `role` run strategy-cycle on this PostgreSQL database, as a role that owns no table.
 
     It may SELECT and INSERT on the audit tables, and read and write the working tables; it
-    cannot TRUNCATE, ALTER or drop anything, nor disable the triggers that keep the audit append-only.
+    cannot TRUNCATE, ALTER or drop anything, disable the triggers that keep the audit append-only,
+    or mark the database a rehearsal's (which would let it choose the time).
     Run by the tables' owner (who runs `cycle db upgrade`), after each upgrade.
     """
     if engine.dialect.name != "postgresql":
@@ -144,7 +182,7 @@ def grant_app_role(engine: Engine, role: str) -> None:
         for table in tables:
             connection.execute(text(f"REVOKE ALL ON {table} FROM {quoted}"))
             rights = ("SELECT, INSERT" if table in APPEND_ONLY else
-                      "SELECT" if table == "alembic_version" else "SELECT, INSERT, UPDATE, DELETE")
+                      "SELECT" if table in READ_ONLY else "SELECT, INSERT, UPDATE, DELETE")
             connection.execute(text(f"GRANT {rights} ON {table} TO {quoted}"))
         connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "
                                 f"{connection.dialect.default_schema_name} TO {quoted}"))

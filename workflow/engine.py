@@ -433,8 +433,12 @@ class Engine:
 
     # -- commands -----------------------------------------------------------------
 
-    def start(self, definition_ref: str, year: int, actor: str, *, comment: str | None = None) -> Fired:
-        definition = self.catalog.load(definition_ref)
+    def start(self, definition_ref: str, year: int, actor: str, *, comment: str | None = None,
+              outside_folder: bool = False) -> Fired:
+        path = self.catalog.resolve_file(definition_ref)
+        definition = self.catalog.load(str(path))
+        if not self.catalog.in_folder(path):
+            self._outside_folder(path, definition, outside_folder)
         self._require(definition, actor, "start")
         if not 2000 <= year <= 2100:
             raise InvalidInput(f"{year} is not a cycle year this engine can plan for (2000 to 2100)")
@@ -468,6 +472,19 @@ class Engine:
         except IntegrityError:
             raise InvalidInput(f"a cycle of '{definition.id}' for {year} already exists: {key}") from None
         return Fired(key, "start", "", definition.initial, None, version, events)
+
+    def _outside_folder(self, path: Path, definition: Definition, acknowledged: bool) -> None:
+        """A file from outside the definitions folder: an administrator's deliberate act, never a folder id."""
+        owner = self.catalog.folder_file_for(definition.id)
+        if owner is not None:
+            raise InvalidInput(
+                f"{path} names its definition '{definition.id}', which {owner} in the definitions folder defines; "
+                "a file from elsewhere can never start a cycle of a folder definition: change the folder's file "
+                "(raising its version) instead")
+        if not acknowledged:
+            raise InvalidInput(
+                f"{path} is outside the definitions folder ({self.catalog.directory}); starting a cycle from it "
+                "is an administrator's act: give --outside-folder if that is what you mean")
 
     def _enter(self, session: Session, cycle: Cycle, definition: Definition, stage_id: str, now: dt.datetime,
                *, from_state: str | None, events: list[dict[str, Any]]) -> list[dict[str, Any]]:

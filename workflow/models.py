@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -63,7 +64,7 @@ class Base(DeclarativeBase):
 
 
 class DefinitionSnapshot(Base):
-    """The exact text of each definition version a cycle was started on."""
+    """The exact text and templates of each definition version a cycle was started on."""
 
     __tablename__ = "definitions"
 
@@ -73,6 +74,8 @@ class DefinitionSnapshot(Base):
     source: Mapped[str] = mapped_column(Text)
     path: Mapped[str] = mapped_column(String(500))
     registered_at: Mapped[dt.datetime]
+    # Every template it renders with, by name: running cycles render with these, not the folder's.
+    templates: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class Cycle(Base):
@@ -129,6 +132,8 @@ class HistoryEntry(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # SHA-256 over the previous row of the cycle and this one, set by the database (`workflow/audit.py`).
     hash: Mapped[str | None] = mapped_column(String(64))
+    # Written in a rehearsal database (simulated time); set by the database, as is `at` on PostgreSQL.
+    rehearsal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OutboxEvent(Base):
@@ -168,6 +173,7 @@ class Decision(Base):
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[dt.datetime]
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")  # e.g. priorities agreed
+    rehearsal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     attendees: Mapped[list[DecisionAttendee]] = relationship(order_by="DecisionAttendee.id")
 
@@ -241,6 +247,15 @@ class Effect(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     event_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime]
+
+
+class DatabaseMark(Base):
+    """Facts about the database itself, written by its owner: 'rehearsal' allows simulated time."""
+
+    __tablename__ = "database_marks"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class SimulatedNow(Base):

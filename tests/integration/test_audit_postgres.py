@@ -112,3 +112,72 @@ def test_grant_refuses_a_role_that_owns_the_tables(pg_app: App, pg_url: str) -> 
     code, output = _cli(pg_url, "db", "grant", "--app-role", "postgres")
     assert code == 1
     assert "'postgres' owns tables of this database" in output
+
+
+@pytest.fixture
+def live_url(pg_url: str) -> Iterator[str]:
+    """A second database of this run, upgraded as production would be: not a rehearsal's."""
+    from workflow import db
+
+    server = make_url(pg_url)
+    name = f"{server.database}_live"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_a_live_database_takes_time_from_its_own_clock(live_url: str, tmp_path: Path) -> None:
+    import dataclasses
+    import datetime as dt
+
+    from workflow.db import NotARehearsal
+
+    settings = make_settings(tmp_path, live_url)
+    for simulated in ({"shared_clock": True}, {"frozen_now": dt.datetime(2001, 1, 1, tzinfo=dt.UTC)}):
+        with pytest.raises(NotARehearsal, match="is for rehearsals, and this database records live time"):
+            build(dataclasses.replace(settings, **simulated))
+    code, output = _cli(live_url, "clock", "set", "2099-01-01T00:00")
+    assert code == 1 and "records live time from its own clock" in output
+    app = build(settings)
+    try:
+        year = dt.date.today().year
+        app.engine.start("community_safety_strategy", year, AUTHOR)
+        with app.database.begin() as connection:
+            # A client that claims other times is overruled by the server's clock.
+            connection.execute(text("INSERT INTO history (cycle_id, at, actor, action, data, rehearsal) "
+                                    "VALUES (1, '2099-01-01T00:00:00Z', 'mallory', 'note', '{}', true)"))
+            connection.execute(text(
+                "INSERT INTO decisions (cycle_id, board, item, outcome, resolution, meeting_date, votes_for, "
+                "votes_against, abstentions, voting_present, quorum, recorded_by, recorded_at, details, rehearsal) "
+                "VALUES (1, 'b', 'i', 'carried', 'r', '2001-01-01', 1, 0, 0, 1, 1, 'mallory', "
+                "'2001-01-01T00:00:00Z', '{}', true)"))
+            server_now = connection.execute(text("SELECT now()")).scalar_one()
+            rows = connection.execute(text("SELECT at, rehearsal FROM history ORDER BY id")).all()
+            decision = connection.execute(text("SELECT recorded_at, rehearsal FROM decisions")).one()
+        for at, rehearsal in [*rows, decision]:
+            assert abs(at - server_now) < dt.timedelta(minutes=1) and rehearsal is False
+        with app.engine.sessions() as session:
+            assert verify_history(session).broken == []
+    finally:
+        app.close()
+    code, output = _cli(live_url, "db", "upgrade", "--rehearsal")
+    assert code == 1 and "already holds a live history" in output
+
+
+def test_rehearsal_rows_keep_simulated_time_and_say_so(trail: App) -> None:
+    with trail.database.connect() as connection:
+        rows = connection.execute(text("SELECT at, rehearsal FROM history ORDER BY id")).all()
+        decisions = connection.execute(text("SELECT recorded_at, rehearsal FROM decisions")).all()
+    simulated = trail.engine.clock.now()
+    assert [(at, mark) for at, mark in rows] == [(simulated, True)] * 3
+    assert [(at, mark) for at, mark in decisions] == [(simulated, True)]
