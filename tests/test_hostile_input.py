@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,48 @@ def test_absurd_input_gets_one_sentence(env: dict[str, str], args: list[str], co
     assert result.exit_code == code, result.output
     assert sentence in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("written", "reason"), [
+    ("a@b.c,evil@x.example", "invalid characters"),
+    ('"<a@b.c>"', "angle brackets"),
+    ('"head.partnerships@example.org\\u2028"', "unsafe characters: LINE SEPARATOR"),
+])
+def test_an_email_field_holds_exactly_one_address(env: dict[str, str], tmp_path: Path, written: str,
+                                                   reason: str) -> None:
+    folder = tmp_path / "defs"
+    shutil.copytree(DEFINITIONS / "templates", folder / "templates")
+    path = folder / "strategy.yaml"
+    text = (DEFINITIONS / "community_safety_strategy.yaml").read_text()
+    path.write_text(text.replace("email: head.partnerships@example.org", f"email: {written}", 1))
+    line = text.splitlines().index("    email: head.partnerships@example.org") + 1
+    result = CliRunner().invoke(main, ["validate", str(path)], env=env)
+    assert result.exit_code == 2, result.output
+    flat = " ".join(result.output.split())
+    assert f"{path}:{line}: people.head_of_partnerships.email:" in flat
+    assert "is not one email address" in flat and reason in flat
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ("{{ 10 ** 100000000 }}", "a power of 100000000 is larger than the 1000 a template may raise to"),
+    ("{% for i in range(9000) %}{% for j in range(9000) %}{% for k in range(9000) %}{% endfor %}{% endfor %}"
+     "{% endfor %}", "rendering took longer than 2 seconds"),
+    ("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "rendering recursed too deeply"),
+    ("{{ 10 ** 999 * 10 ** 999 * 10 ** 999 * 10 ** 999 * 10 ** 999 }}", "a number is too large to print"),
+    ("{{ 'a' * 1000000000 }}", "makes more than 100,000 items"),
+])
+def test_a_template_that_would_hang_or_explode_is_a_definition_error(
+    env: dict[str, str], tmp_path: Path, body: str, reason: str
+) -> None:
+    folder = tmp_path / "defs"
+    shutil.copytree(DEFINITIONS / "templates", folder / "templates")
+    (folder / "templates" / "reminder_board.txt.j2").write_text("Dear colleague,\n" + body + "\n")
+    path = folder / "strategy.yaml"
+    text = (DEFINITIONS / "community_safety_strategy.yaml").read_text()
+    path.write_text(text)
+    line = text.splitlines().index("    template: reminder_board") + 1
+    result = CliRunner().invoke(main, ["validate", str(path)], env=env)
+    assert result.exit_code == 2, result.output
+    flat = " ".join(result.output.split())
+    assert f"{path}:{line}: reminders.board_decision.template: template 'reminder_board.txt.j2' (line 2)" in flat
+    assert reason in flat and "Traceback" not in result.output
