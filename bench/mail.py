@@ -834,6 +834,7 @@ def run_on(run: Run) -> None:
 
     migrate = db.make_engine(run.db_url)
     db.upgrade(migrate)
+    db.mark_rehearsal(migrate)  # a scratch database on simulated time
     migrate.dispose()
 
     total = len(a.interval) * (max(a.warmup, 1) + round(a.rate * a.seconds))

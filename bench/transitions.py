@@ -616,6 +616,7 @@ def run_on(args: argparse.Namespace, url: URL, work_dir: Path) -> None:
 
     migrate = db.make_engine(url.render_as_string(hide_password=False))
     db.upgrade(migrate)
+    db.mark_rehearsal(migrate)  # a scratch database on simulated time
     migrate.dispose()
 
     loop_path = work_dir / "bench_loop.yaml"

@@ -118,6 +118,8 @@ class HistoryEntry(Base):
     """Append-only: one row per accepted command, never updated or deleted, chained by `hash`."""
 
     __tablename__ = "history"
+    # The chain trigger reads the cycle's latest row: one backward step of this index.
+    __table_args__ = (Index("ix_history_chain", "cycle_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)

@@ -142,6 +142,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('name', name=op.f('pk_database_marks'))
     )
     op.add_column('history', sa.Column('hash', sa.String(length=64), nullable=True))
+    op.create_index('ix_history_chain', 'history', ['cycle_id', 'id'], unique=False)
     op.add_column('history', sa.Column('rehearsal', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column('decisions', sa.Column('rehearsal', sa.Boolean(), server_default=sa.false(), nullable=False))
     # A definition version is everything it renders with: its templates are stored with its text.
@@ -163,6 +164,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS decision_clock()")
         op.execute("DROP FUNCTION IF EXISTS history_link(text, history)")
         op.execute("DROP FUNCTION IF EXISTS refuse_rewrite()")
+        op.drop_index('ix_history_chain', table_name='history')
         op.execute("ALTER TABLE history DROP COLUMN hash")
         op.execute("ALTER TABLE history DROP COLUMN rehearsal")
         op.execute("ALTER TABLE decisions DROP COLUMN rehearsal")
@@ -180,6 +182,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS decisions_no_remark")
     op.execute("DROP TRIGGER IF EXISTS decision_rehearsal")
     op.execute("DROP TRIGGER IF EXISTS history_chain")
+    op.drop_index('ix_history_chain', table_name='history')
     op.execute("ALTER TABLE history DROP COLUMN hash")
     op.execute("ALTER TABLE history DROP COLUMN rehearsal")
     op.execute("ALTER TABLE decisions DROP COLUMN rehearsal")
