@@ -152,6 +152,11 @@ def test_a_live_database_takes_time_from_its_own_clock(live_url: str, tmp_path: 
     try:
         year = dt.date.today().year
         app.engine.start("community_safety_strategy", year, AUTHOR)
+        with app.database.connect() as connection:
+            # One server time for everything a command writes: a record made for its event finds its history.
+            started = connection.execute(text("SELECT at FROM history WHERE id = 1")).scalar_one()
+            events = connection.execute(text("SELECT DISTINCT created_at FROM outbox")).scalars().all()
+        assert events == [started]
         with app.database.begin() as connection:
             # A client that claims other times is overruled by the server's clock.
             connection.execute(text("INSERT INTO history (cycle_id, at, actor, action, data, rehearsal) "

@@ -10,8 +10,9 @@ row carries `hash`: SHA-256 over the previous row of the same cycle and this row
 computed by the database as the row is inserted. `workflow/audit.py` recomputes the same chain
 (`cycle history verify`): the field encoding here and there must stay identical.
 
-Time comes from the server: on PostgreSQL the triggers set history.at and decisions.recorded_at
-from clock_timestamp(), unless the database is marked a rehearsal database (a 'rehearsal' row in
+Time comes from the server: on PostgreSQL the triggers set history.at, decisions.recorded_at and
+outbox.created_at from now(), the transaction's time on the server's clock (one time for all a
+command writes, so a record made for an event finds the history rows up to it), unless the database is marked a rehearsal database (a 'rehearsal' row in
 database_marks, written by `cycle db upgrade --rehearsal`); every history and decision row
 records whether it was written in a rehearsal.
 """
@@ -65,7 +66,7 @@ def _upgrade_postgresql() -> None:
     op.execute(
         "CREATE FUNCTION history_chain() RETURNS trigger AS $$ DECLARE prev text; BEGIN "
         f"NEW.rehearsal := {REHEARSAL}; "
-        "IF NOT NEW.rehearsal THEN NEW.at := clock_timestamp(); END IF; "
+        "IF NOT NEW.rehearsal THEN NEW.at := now(); END IF; "
         "PERFORM 1 FROM cycles WHERE id = NEW.cycle_id FOR UPDATE; "
         "SELECT hash INTO prev FROM history WHERE cycle_id = NEW.cycle_id ORDER BY id DESC LIMIT 1; "
         "NEW.hash := history_link(prev, NEW); RETURN NEW; END $$ LANGUAGE plpgsql"
@@ -79,9 +80,14 @@ def _upgrade_postgresql() -> None:
     op.execute(
         "CREATE FUNCTION decision_clock() RETURNS trigger AS $$ BEGIN "
         f"NEW.rehearsal := {REHEARSAL}; "
-        "IF NOT NEW.rehearsal THEN NEW.recorded_at := clock_timestamp(); END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+        "IF NOT NEW.rehearsal THEN NEW.recorded_at := now(); END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
     )
     op.execute("CREATE TRIGGER decision_clock BEFORE INSERT ON decisions FOR EACH ROW EXECUTE FUNCTION decision_clock()")
+    op.execute(
+        "CREATE FUNCTION outbox_clock() RETURNS trigger AS $$ BEGIN "
+        f"IF NOT {REHEARSAL} THEN NEW.created_at := now(); END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+    )
+    op.execute("CREATE TRIGGER outbox_clock BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION outbox_clock()")
     for table in APPEND_ONLY:
         op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                    "FOR EACH ROW EXECUTE FUNCTION refuse_rewrite()")
@@ -162,6 +168,8 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS history_chain()")
         op.execute("DROP TRIGGER IF EXISTS decision_clock ON decisions")
         op.execute("DROP FUNCTION IF EXISTS decision_clock()")
+        op.execute("DROP TRIGGER IF EXISTS outbox_clock ON outbox")
+        op.execute("DROP FUNCTION IF EXISTS outbox_clock()")
         op.execute("DROP FUNCTION IF EXISTS history_link(text, history)")
         op.execute("DROP FUNCTION IF EXISTS refuse_rewrite()")
         op.drop_index('ix_history_chain', table_name='history')
