@@ -270,15 +270,22 @@ def documents_export(ctx: click.Context, document_id: int, fmt: str, target: Pat
 @click.pass_context
 def documents_verify(ctx: click.Context) -> None:
     """Re-hash every stored document and attached paper; report any that changed (exit 1 if any did)."""
-    from workflow.models import Document, Paper
+    from workflow.models import Document, HistoryEntry, Paper
 
-    from .documents import verify
+    from .documents import anchored_hashes, verify
 
     engine = app_for(ctx).engine
     with engine.sessions() as session:
         rows = list(session.scalars(select(Document).order_by(Document.id)))
         papers = list(session.scalars(select(Paper).order_by(Paper.id)))
+        anchors = {h.data.get("document_id"): h.data for h in session.scalars(
+            select(HistoryEntry).where(HistoryEntry.action == "document"))}
     problems = verify(_documents_store(ctx), rows)
+    # A row changed together with its files still differs from what the hash-chained history recorded.
+    for document in rows:
+        anchor = anchors.get(document.id)
+        if anchor is not None and {k: anchor.get(k) for k in anchored_hashes(document)} != anchored_hashes(document):
+            problems.append((document, "record", "its row no longer matches the SHA-256s its history row recorded"))
     for document, fmt, what in problems:
         out.print(f"[red]✗[/] document {document.id} ({plain(document.title)}), {fmt}: {plain(what)}")
     # Papers by id and paper key only: an exempt paper's title is not for everyone running this.

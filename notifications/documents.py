@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from workflow.calendar import Timeline
 from workflow.definition import Definition, DocumentSpec
-from workflow.engine import Engine
+from workflow.engine import SYSTEM_ACTOR, Engine
 from workflow.models import (
     Cycle,
     Decision,
@@ -130,7 +130,7 @@ class Documents:
         history = session.scalars(select(HistoryEntry).where(HistoryEntry.cycle_id == cycle.id,
                                                              HistoryEntry.at <= event_at)
                                   .order_by(HistoryEntry.id)).all()
-        history = list(history)
+        history = [h for h in history if h.action != "document"]  # the documents' own anchors
         papers = self._papers(session, cycle, source.id, history)
         shown = [p for p in papers if exempt or not p.exempt]
         day = decision.meeting_date if decision else event_at.date()
@@ -320,6 +320,11 @@ class Documents:
                            docx_sha256=item.hashes["docx"], created_at=now)
             session.add(row)
             session.flush()
+            # Anchor the document in the cycle's hash chain: its row and files cannot later change together.
+            session.add(HistoryEntry(
+                cycle_id=cycle.id, at=now, actor=SYSTEM_ACTOR, action="document", trigger=None, strand=None,
+                from_state=None, to_state=None, comment=None,
+                data={"document_id": row.id, "spec": row.spec, "version": row.version, **anchored_hashes(row)}))
             made.append(row)
         for spec_id in dict.fromkeys(item.spec for item in prepared):
             self._notify(session, cycle, definition, definition.documents[spec_id], event, made, now)
@@ -356,6 +361,11 @@ class Documents:
 
     def content(self, document: Document, fmt: str) -> bytes:
         return self.store.get(getattr(document, f"{fmt}_sha256"))
+
+
+def anchored_hashes(document: Document) -> dict[str, str]:
+    """What a document's history row records of it, and `documents verify` compares."""
+    return {f"{fmt}_sha256": getattr(document, f"{fmt}_sha256") for fmt in FORMATS}
 
 
 def verify(store: PaperStore, documents: list[Document]) -> list[tuple[Document, str, str]]:

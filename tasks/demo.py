@@ -196,7 +196,8 @@ def _summary(console: Console, app, cycle: str, data_dir: Path, pool: Workers, s
         deadlines = dict(session.execute(select(Deadline.status, func.count()).group_by(Deadline.status)).all())
         mail = dict(session.execute(select(Mail.status, func.count()).group_by(Mail.status)).all())
         made = session.scalars(select(Document).order_by(Document.id)).all()
-        by_system = session.scalars(select(HistoryEntry).where(HistoryEntry.actor == "system")
+        by_system = session.scalars(select(HistoryEntry).where(HistoryEntry.actor == "system",
+                                                                HistoryEntry.action != "document")
                                     .order_by(HistoryEntry.id)).all()
     console.print(f"\n[bold]{cycle}[/] is {status.status}: {escape(status.stage_title)} "
                   f"({seconds:.1f} s of real time for the whole cycle year).")

@@ -411,6 +411,8 @@ def history(ctx: click.Context, cycle: str, verify_cycle: str | None, as_json: b
             what = f"{h['strand']}: {what}"
         if h["action"] == "decide":
             what = f"decision: {h['data']['board']} {h['data']['item']} {h['data']['outcome']}"
+        if h["action"] == "document":
+            what = f"document {h['data']['document_id']} made ({h['data']['spec']}, {h['data']['version']})"
         if h["action"] == "attach":
             what = f"attached {h['data']['paper']}" + (" (exempt)" if h["data"].get("exempt") else "")
         table.add_row(str(h["id"]), h["at"][:16].replace("T", " "), h["actor"], plain(what), h["from"] or "",
