@@ -35,7 +35,7 @@ from workflow.models import (
     StrandState,
 )
 from workflow.storage import PaperStore
-from workflow.templating import make_environment
+from workflow.templating import make_environment, render_bounded
 
 from .recipients import entitled_to_exempt, resolve
 from .reminders import message_id, one_line
@@ -265,7 +265,7 @@ class Documents:
     def render(self, definition: Definition, spec: DocumentSpec, ctx: dict[str, Any],
                created: dt.datetime) -> Rendered:
         env = make_environment(self.engine.catalog.templates_for_snapshot(definition))
-        html = env.get_template(spec.template).render(**ctx)
+        html = render_bounded(env, spec.template, ctx)
         return Rendered(html.encode("utf-8"), to_pdf(html), to_docx(html, ctx["document"]["title"], created))
 
     def template_hash(self, definition: Definition, spec: DocumentSpec) -> str:

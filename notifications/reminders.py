@@ -24,7 +24,7 @@ from workflow.deadlines import end_of_day, entered_stage, insert_pending, pendin
 from workflow.definition import Definition, Meeting, PapersGate, ReminderRule, Stage
 from workflow.engine import Engine
 from workflow.models import Cycle, Deadline, Mail, OutboxEvent, Paper
-from workflow.templating import make_environment, reminder_files
+from workflow.templating import make_environment, reminder_files, render_bounded
 
 from .calendar_invite import meeting_invite
 from .recipients import entitled_to_exempt, resolve
@@ -127,7 +127,7 @@ class Renderer:
         self.env = make_environment(templates_dir)
 
     def render(self, rule: ReminderRule, ctx: dict[str, Any]) -> tuple[str, str, str]:
-        subject, text, html = (self.env.get_template(name).render(**ctx) for name in reminder_files(rule.template))
+        subject, text, html = (render_bounded(self.env, name, ctx) for name in reminder_files(rule.template))
         return one_line(subject), text, html
 
 

@@ -84,3 +84,18 @@ def test_a_template_that_would_hang_or_explode_is_a_definition_error(
     flat = " ".join(result.output.split())
     assert f"{path}:{line}: reminders.board_decision.template: template 'reminder_board.txt.j2' (line 2)" in flat
     assert reason in flat and "Traceback" not in result.output
+
+
+def test_a_template_breaking_a_bound_at_send_is_a_definition_error_with_file_and_line(tmp_path: Path) -> None:
+    """Data a sample did not have can still blow a bound when the real email is rendered."""
+    from workflow.errors import DefinitionError
+    from workflow.templating import make_environment, render_bounded
+
+    (tmp_path / "t.txt.j2").write_text("Papers:\n{% for p in papers %}{{ p * 1000000 }}{% endfor %}\n")
+    env = make_environment(tmp_path)
+    assert render_bounded(env, "t.txt.j2", {"papers": []}) == "Papers:\n"
+    with pytest.raises(DefinitionError) as refused:
+        render_bounded(env, "t.txt.j2", {"papers": ["a" * 1000]})
+    assert str(refused.value.problems[0]) == (
+        f"{tmp_path / 't.txt.j2'}:2: template: template 't.txt.j2' tries something the sandbox forbids: "
+        "repeating by 1000000 makes more than 100,000 items")

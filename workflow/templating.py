@@ -18,6 +18,8 @@ from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, U
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .errors import DefinitionError, Problem
+
 
 def _autoescape(name: str | None) -> bool:
     return name is not None and ".htm" in name
@@ -122,6 +124,16 @@ def template_line(exc: BaseException, name: str | None) -> int | None:
         if frame.filename.replace("\\", "/").endswith("/" + name) or frame.filename == name:
             found = frame.lineno
     return found
+
+
+def render_bounded(env: ImmutableSandboxedEnvironment, name: str, context: dict[str, Any]) -> str:
+    """Render template `name` for sending; a bound it breaks is a definition error naming its file and line."""
+    template = env.get_template(name)
+    try:
+        return template.render(**context)
+    except TemplateLimit as exc:
+        raise DefinitionError([Problem(template.filename or name, template_line(exc, name), "template",
+                                       f"template '{name}' tries something the sandbox forbids: {exc}")]) from None
 
 
 @lru_cache(maxsize=32)
