@@ -510,6 +510,7 @@ def run_on(args: argparse.Namespace, url: str, work_dir: Path) -> None:
     if not url.startswith("sqlite"):
         migrate = db.make_engine(url)
         db.upgrade(migrate)
+        db.mark_rehearsal(migrate)  # a scratch database on simulated time
         migrate.dispose()
     settings = Settings(data_dir=work_dir / "data", database_url=url, definitions_dir=DEFINITIONS)
     clock = SimulatedClock(START)

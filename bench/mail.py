@@ -454,7 +454,7 @@ def start_at_rate(app: App, cycles: list[tuple[Path, int]], rate: float, rng: ra
         if delay > 0:
             time.sleep(delay)
         before = time.perf_counter()
-        fired = app.engine.start(str(path), year, ACTOR)
+        fired = app.engine.start(str(path), year, ACTOR, outside_folder=True)
         after = time.perf_counter()
         started.append(Started(fired.cycle, commit=after, took=after - before, wall=dt.datetime.now(dt.UTC)))
         if i % 20 == 0:
@@ -834,6 +834,7 @@ def run_on(run: Run) -> None:
 
     migrate = db.make_engine(run.db_url)
     db.upgrade(migrate)
+    db.mark_rehearsal(migrate)  # a scratch database on simulated time
     migrate.dispose()
 
     total = len(a.interval) * (max(a.warmup, 1) + round(a.rate * a.seconds))

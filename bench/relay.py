@@ -354,6 +354,7 @@ def clean_redis(client: redis.Redis, queues: list[str], hostnames: list[str], co
 def run_on(args: argparse.Namespace, url: URL, work_dir: Path, stack: ExitStack) -> Bench:
     migrate = db.make_engine(url.render_as_string(hide_password=False))
     db.upgrade(migrate)
+    db.mark_rehearsal(migrate)  # a scratch database on simulated time
     migrate.dispose()
     tag = uuid.uuid4().hex[:8]
     queues = {"cycle": f"bench-relay-{tag}", "noop": f"bench-noop-{tag}"}

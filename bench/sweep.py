@@ -204,6 +204,7 @@ def fill(label: str, url: URL, work_dir: Path, open_cycles: int, due: int, now: 
     started = time.perf_counter()
     migrate = db.make_engine(url.render_as_string(hide_password=False))
     db.upgrade(migrate)
+    db.mark_rehearsal(migrate)  # a scratch database on simulated time
     migrate.dispose()
     settings = Settings(data_dir=work_dir / label, database_url=url.render_as_string(hide_password=False),
                         definitions_dir=DEFINITIONS, frozen_now=now)
@@ -214,7 +215,7 @@ def fill(label: str, url: URL, work_dir: Path, open_cycles: int, due: int, now: 
 
     # The real cycle: registers the definition, and plan_stage writes its deadlines.
     engine.clock.set(entered_at)  # type: ignore[attr-defined]
-    engine.start(str(TIMED), REAL_YEAR, ACTOR)
+    engine.start(str(TIMED), REAL_YEAR, ACTOR, outside_folder=True)
     engine.clock.set(now)  # type: ignore[attr-defined]
     handlers = Handlers()
     handlers.on("StageEntered", "deadlines", functools.partial(plan_stage, engine))

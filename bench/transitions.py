@@ -233,7 +233,7 @@ class Loop:
         self.keys: list[str] = []
         self.state: dict[str, str] = {}
         for i in range(count):
-            fired = app.engine.start(str(path), FIRST_YEAR + i, LOOP_ACTOR)
+            fired = app.engine.start(str(path), FIRST_YEAR + i, LOOP_ACTOR, outside_folder=True)
             self.keys.append(fired.cycle)
             self.state[fired.cycle] = fired.to_state
         self._next = 0
@@ -616,6 +616,7 @@ def run_on(args: argparse.Namespace, url: URL, work_dir: Path) -> None:
 
     migrate = db.make_engine(url.render_as_string(hide_password=False))
     db.upgrade(migrate)
+    db.mark_rehearsal(migrate)  # a scratch database on simulated time
     migrate.dispose()
 
     loop_path = work_dir / "bench_loop.yaml"

@@ -11,6 +11,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from workflow.cli import (
+    ROW_ID,
+    YEAR,
     actor_option,
     app_for,
     emit_json,
@@ -41,7 +43,7 @@ def reminders_group() -> None:
 
 @reminders_group.command()
 @click.argument("cycle")
-@click.option("--year", type=int, help="With a definition instead of a cycle: the year it would run.")
+@click.option("--year", type=YEAR, help="With a definition instead of a cycle: the year it would run.")
 @click.option("--until", "until", help="Only reminders up to this date (YYYY-MM-DD).")
 @click.option("--show", "show", type=int, metavar="N", help="Show reminder number N in full.")
 @json_option
@@ -139,7 +141,7 @@ def mail_list(ctx: click.Context, cycle: str | None, status: str | None, reader:
 
 
 @mail.command(name="show")
-@click.argument("mail_id", type=int)
+@click.argument("mail_id", type=ROW_ID)
 @reader_option
 @json_option
 @click.pass_context
@@ -170,7 +172,7 @@ def mail_show(ctx: click.Context, mail_id: int, reader: str | None, as_json: boo
 
 
 @mail.command(name="retry")
-@click.argument("mail_id", type=int)
+@click.argument("mail_id", type=ROW_ID)
 @actor_option
 @click.pass_context
 def mail_retry(ctx: click.Context, mail_id: int, actor: str) -> None:
@@ -271,7 +273,7 @@ def _exempt_note(asked: Any, shown: Any, reader: str | None) -> None:
 
 
 @documents.command(name="show")
-@click.argument("document_id", type=int)
+@click.argument("document_id", type=ROW_ID)
 @reader_option
 @json_option
 @click.pass_context
@@ -288,7 +290,7 @@ def documents_show(ctx: click.Context, document_id: int, reader: str | None, as_
 
 
 @documents.command(name="export")
-@click.argument("document_id", type=int)
+@click.argument("document_id", type=ROW_ID)
 @click.option("--format", "fmt", type=click.Choice(["pdf", "docx", "html"]), default="pdf", show_default=True)
 @click.option("--out", "target", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @reader_option
@@ -325,19 +327,33 @@ def documents_export(ctx: click.Context, document_id: int, fmt: str, target: Pat
 @documents.command(name="verify")
 @click.pass_context
 def documents_verify(ctx: click.Context) -> None:
-    """Re-hash every stored document and report any that changed (exit 1 if any did)."""
-    from workflow.models import Document
+    """Re-hash every stored document and attached paper; report any that changed (exit 1 if any did)."""
+    from workflow.models import Document, HistoryEntry, Paper
 
-    from .documents import verify
+    from .documents import anchored_hashes, verify
 
-    with app_for(ctx).engine.sessions() as session:
+    engine = app_for(ctx).engine
+    with engine.sessions() as session:
         rows = list(session.scalars(select(Document).order_by(Document.id)))
+        papers = list(session.scalars(select(Paper).order_by(Paper.id)))
+        anchors = {h.data.get("document_id"): h.data for h in session.scalars(
+            select(HistoryEntry).where(HistoryEntry.action == "document"))}
     problems = verify(_documents_store(ctx), rows)
+    # A row changed together with its files still differs from what the hash-chained history recorded.
+    for document in rows:
+        anchor = anchors.get(document.id)
+        if anchor is not None and {k: anchor.get(k) for k in anchored_hashes(document)} != anchored_hashes(document):
+            problems.append((document, "record", "its row no longer matches the SHA-256s its history row recorded"))
     for document, fmt, what in problems:
         out.print(f"[red]✗[/] document {document.id} ({plain(document.title)}), {fmt}: {plain(what)}")
-    if problems:
-        raise DocumentsAltered(f"{len(problems)} stored file(s) do not match their record")
-    out.print(f"[green]✓[/] all {len(rows)} documents ({len(rows) * 3} files) match their SHA-256")
+    # Papers by id and paper key only: an exempt paper's title is not for everyone running this.
+    altered = [(paper, wrong) for paper in papers if (wrong := engine.papers.check(paper.sha256)) is not None]
+    for paper, wrong in altered:
+        out.print(f"[red]✗[/] paper {paper.id} ({plain(paper.paper)}, cycle {paper.cycle_id}): {plain(wrong)}")
+    if problems or altered:
+        raise DocumentsAltered(f"{len(problems) + len(altered)} stored file(s) do not match their record")
+    out.print(f"[green]✓[/] all {len(rows)} documents ({len(rows) * 3} files) and {len(papers)} papers match "
+              "their SHA-256")
 
 
 class DocumentsAltered(InvalidInput):

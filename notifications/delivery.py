@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from workflow.engine import Engine
 from workflow.models import Cycle, Document, Mail, Paper
 from workflow.outbox import wall_clock
-from workflow.storage import PaperStore
+from workflow.storage import PaperStore, StoredFileAltered
 
 from .mail import Attachment, Mailer, PermanentFailure, TemporaryFailure, build_message
 
@@ -89,14 +89,15 @@ class Delivery:
                     continue
                 maintype, _, subtype = (mimetypes.guess_type(paper.filename)[0] or "application/octet-stream"
                                         ).partition("/")
-                attachments.append(Attachment(paper.filename, self.engine.papers.get(paper.sha256), maintype, subtype))
+                content = self.engine.papers.get_verified(paper.sha256, f"paper {paper.id} ({paper.paper})")
+                attachments.append(Attachment(paper.filename, content, maintype, subtype))
         for item in row.attachments.get("documents", []):
             with self.engine.sessions() as session:
                 document = session.get(Document, item["id"])
             if document is None or self.documents is None:
                 continue
             fmt = item.get("format", "pdf")
-            content = self.documents.get(getattr(document, f"{fmt}_sha256"))
+            content = self.documents.get_verified(getattr(document, f"{fmt}_sha256"), f"document {document.id} ({fmt})")
             subtype = {"pdf": "pdf", "html": "html", "docx": "vnd.openxmlformats-officedocument.wordprocessingml.document"}[fmt]
             maintype = "text" if fmt == "html" else "application"
             name = f"{document.spec}-{document.version}-{document.id}.{fmt}"
@@ -124,6 +125,8 @@ class Delivery:
             outcome, error = "retrying", str(exc)
         except PermanentFailure as exc:
             outcome, error = "failed", str(exc)
+        except StoredFileAltered as exc:  # never send a paper whose bytes are not the ones recorded
+            outcome, error = "failed", f"not sent: {exc}"
         except ValueError as exc:  # the email package refusing a malformed header or address
             outcome, error = "failed", f"the message could not be built: {exc}"
         now = wall_clock()

@@ -21,7 +21,7 @@ from workflow.calendar import Timeline
 from workflow.clock import LOCAL, local_date
 from workflow.decisions import superseded
 from workflow.definition import DOCUMENT_SECTIONS, Definition, DocumentSpec
-from workflow.engine import Engine
+from workflow.engine import SYSTEM_ACTOR, Engine
 from workflow.entitlement import entitled_to_stage
 from workflow.models import (
     Cycle,
@@ -35,7 +35,7 @@ from workflow.models import (
     StrandState,
 )
 from workflow.storage import PaperStore
-from workflow.templating import make_environment
+from workflow.templating import make_environment, render_bounded
 
 from .recipients import resolve
 from .reminders import inline_css, latest_papers, message_id, one_line
@@ -110,7 +110,7 @@ class Documents:
         history = session.scalars(select(HistoryEntry).where(HistoryEntry.cycle_id == cycle.id,
                                                              HistoryEntry.at <= event_at)
                                   .order_by(HistoryEntry.id)).all()
-        history = list(history)
+        history = [h for h in history if h.action != "document"]  # the documents' own anchors
         # Up to the step itself: a paper attached for the next stage in the same minute is not this record's.
         fired = [h.id for h in history if h.action == "fire" and not h.strand and h.trigger == transition.trigger
                  and h.from_state == source.id]
@@ -295,12 +295,11 @@ class Documents:
     def render(self, definition: Definition, spec: DocumentSpec, ctx: dict[str, Any],
                created: dt.datetime) -> Rendered:
         env = make_environment(self.engine.catalog.templates_for_snapshot(definition))
-        template = env.get_template(spec.template)
-        html = template.render(**ctx)
+        html = render_bounded(env, spec.template, ctx)
         # A file cannot hold its own hash. The HTML's SHA-256 is known once it is rendered, so the PDF and
         # Word files, made from the same template, carry it; each file's own hash is in the register.
         sha = hashlib.sha256(html.encode("utf-8")).hexdigest()
-        printed = template.render(**{**ctx, "provenance": {**ctx["provenance"], "html_sha256": sha}})
+        printed = render_bounded(env, spec.template, {**ctx, "provenance": {**ctx["provenance"], "html_sha256": sha}})
         return Rendered(html.encode("utf-8"), to_pdf(printed),
                         to_docx(printed, ctx["document"]["title"], created, ctx.get("board_date", "")))
 
@@ -356,6 +355,11 @@ class Documents:
                            docx_sha256=item.hashes["docx"], created_at=now)
             session.add(row)
             session.flush()
+            # Anchor the document in the cycle's hash chain: its row and files cannot later change together.
+            session.add(HistoryEntry(
+                cycle_id=cycle.id, at=now, actor=SYSTEM_ACTOR, action="document", trigger=None, strand=None,
+                from_state=None, to_state=None, comment=None,
+                data={"document_id": row.id, "spec": row.spec, "version": row.version, **anchored_hashes(row)}))
             made.append(row)
         for spec_id in dict.fromkeys(item.spec for item in prepared):
             self._notify(session, cycle, definition, definition.documents[spec_id], event, made, now)
@@ -396,6 +400,11 @@ class Documents:
 
     def content(self, document: Document, fmt: str) -> bytes:
         return self.store.get(getattr(document, f"{fmt}_sha256"))
+
+
+def anchored_hashes(document: Document) -> dict[str, str]:
+    """What a document's history row records of it, and `documents verify` compares."""
+    return {f"{fmt}_sha256": getattr(document, f"{fmt}_sha256") for fmt in FORMATS}
 
 
 def verify(store: PaperStore, documents: list[Document]) -> list[tuple[Document, str, str]]:

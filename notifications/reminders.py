@@ -28,7 +28,7 @@ from workflow.engine import Engine
 from workflow.entitlement import visible_papers
 from workflow.meetings import MeetingChange, changes
 from workflow.models import Cycle, Deadline, Mail, OutboxEvent, Paper
-from workflow.templating import make_environment, reminder_files
+from workflow.templating import make_environment, reminder_files, render_bounded
 
 from .calendar_invite import meeting_invite, meeting_times
 from .recipients import resolve
@@ -166,7 +166,7 @@ class Renderer:
         self.env = make_environment(templates_dir)
 
     def render(self, rule: ReminderRule, ctx: dict[str, Any]) -> tuple[str, str, str]:
-        subject, text, html = (self.env.get_template(name).render(**ctx) for name in reminder_files(rule.template))
+        subject, text, html = (render_bounded(self.env, name, ctx) for name in reminder_files(rule.template))
         return one_line(subject), text, inline_css(html)
 
 

@@ -31,9 +31,14 @@ from workflow.app import build
 from workflow.calendar import Timeline
 from workflow.catalog import Catalog
 from workflow.clock import at_local
+from workflow.db import mark_rehearsal
+from workflow.errors import InvalidInput
 from workflow.models import Deadline, Document, HistoryEntry, Mail, OutboxEvent
 from workflow.player import Player, Step
 from workflow.settings import Settings
+
+DEMO_MARK = ".strategy-cycle-demo"
+"""The file that marks a folder as the demo's own, which a later run may empty."""
 
 
 class Workers:
@@ -70,8 +75,12 @@ def run_demo(settings: Settings, *, year: int, definition: str, data_dir: Path |
              console: Console) -> None:
     data_dir = data_dir or settings.data_dir / "demo"
     if data_dir.exists():
-        shutil.rmtree(data_dir)  # the demo's folder is its own: start clean every run
+        if any(data_dir.iterdir()) and not (data_dir / DEMO_MARK).is_file():
+            raise InvalidInput(f"{data_dir} is not empty and is not an earlier demo's folder; the demo starts "
+                               "afresh in a folder of its own, so give a new or empty one with --data-dir")
+        shutil.rmtree(data_dir)  # an earlier demo's folder: start clean every run
     data_dir.mkdir(parents=True)
+    (data_dir / DEMO_MARK).write_text("This folder belongs to 'cycle demo', which empties it on every run.\n")
     demo = dataclasses.replace(settings, data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'cycle.db'}",
                                shared_clock=True, broker_url="", relay_interval=0.1, sweep_interval=0.1,
                                redeliver_after=30.0)
@@ -83,6 +92,7 @@ def run_demo(settings: Settings, *, year: int, definition: str, data_dir: Path |
     loaded = Catalog(settings.definitions_dir).load(definition)
     timeline = Timeline(loaded, year)
     app = build(demo)
+    mark_rehearsal(app.database)  # every history row and decision of the demo says it was a rehearsal
     clock = app.engine.clock
     dated = timeline.dated()
     clock.set(at_local(dated[0][0].replace(day=1), 9))  # type: ignore[attr-defined]
@@ -186,7 +196,8 @@ def _summary(console: Console, app, cycle: str, data_dir: Path, pool: Workers, s
         deadlines = dict(session.execute(select(Deadline.status, func.count()).group_by(Deadline.status)).all())
         mail = dict(session.execute(select(Mail.status, func.count()).group_by(Mail.status)).all())
         made = session.scalars(select(Document).order_by(Document.id)).all()
-        by_system = session.scalars(select(HistoryEntry).where(HistoryEntry.actor == "system")
+        by_system = session.scalars(select(HistoryEntry).where(HistoryEntry.actor == "system",
+                                                                HistoryEntry.action != "document")
                                     .order_by(HistoryEntry.id)).all()
     console.print(f"\n[bold]{cycle}[/] is {status.status}: {escape(status.stage_title)} "
                   f"({seconds:.1f} s of real time for the whole cycle year).")

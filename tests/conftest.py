@@ -23,6 +23,7 @@ SHIPPED = "community_safety_strategy"
 ALL_TABLES = ("idempotency_keys, sign_in_attempts, account_links, api_tokens, web_sessions, accounts, "
               "decision_attendees, decisions, documents, papers, mail, outbox, strands, history, deadlines, effects, "
               "simulated_clock, cycles, definitions")
+# database_marks is left out: a test database is a rehearsal database for its whole life.
 TEST_SERVER = os.environ.get("CYCLE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -82,11 +83,20 @@ def pg_app(pg_url: str, tmp_path: Path, clock: SimulatedClock) -> Iterator[App]:
     settings = make_settings(tmp_path, pg_url)
     engine = db.make_engine(pg_url)
     db.upgrade(engine)
+    db.mark_rehearsal(engine)  # the tests run on simulated clocks
     engine.dispose()
     built = build(settings, clock=clock)
     yield built
-    with built.database.begin() as connection:
-        connection.execute(text(
-            f"TRUNCATE {ALL_TABLES} RESTART IDENTITY CASCADE"
-        ))
+    empty_tables(pg_url)
     built.close()
+
+
+def empty_tables(pg_url: str) -> None:
+    """Empty every table, append-only ones too: as the server's superuser, with triggers off for the session."""
+    engine = create_engine(normalise_url(pg_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            connection.execute(text(f"TRUNCATE {ALL_TABLES} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()

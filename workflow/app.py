@@ -9,7 +9,7 @@ from sqlalchemy import Engine as SqlEngine
 
 from .catalog import Catalog
 from .clock import Clock, SharedClock, SimulatedClock, SystemClock
-from .db import WRITE_OPTION, ensure_schema, make_engine, session_factory
+from .db import WRITE_OPTION, ensure_schema, make_engine, require_rehearsal, session_factory
 from .engine import Engine
 from .models import SimulatedNow
 from .settings import Settings
@@ -54,10 +54,17 @@ def shared_clock(database: SqlEngine) -> SharedClock:
 
 def build(settings: Settings, *, clock: Clock | None = None) -> App:
     database = make_engine(settings.database_url)
-    ensure_schema(database, auto_upgrade=settings.embedded)
+    try:
+        ensure_schema(database, auto_upgrade=settings.embedded)
+        if settings.shared_clock or settings.frozen_now or isinstance(clock, (SimulatedClock, SharedClock)):
+            require_rehearsal(database, "CYCLE_CLOCK=shared" if settings.shared_clock else
+                              "CYCLE_NOW" if settings.frozen_now else "a simulated clock")
+    except BaseException:
+        database.dispose()
+        raise
     engine = Engine(
         sessions=session_factory(database),
-        catalog=Catalog(settings.definitions_dir),
+        catalog=Catalog(settings.definitions_dir, settings.data_dir / "snapshots"),
         clock=clock or default_clock(settings, database),
         papers=PaperStore(settings.papers_dir),
         max_paper_bytes=settings.max_paper_bytes,

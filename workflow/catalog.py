@@ -15,24 +15,56 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .definition import Definition
-from .errors import DefinitionChanged, UnknownDefinition
+from .errors import CycleError, DefinitionChanged, UnknownDefinition
 from .loader import load_definition, parse_definition, suggest
 from .models import DefinitionSnapshot
 
+MAX_REF = 1000
+"""Longer than any id (100 characters) or sensible path: refused before the file system sees it."""
+
 
 class Catalog:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, snapshots_dir: Path | None = None) -> None:
         self.directory = directory
         self.templates_dir = directory / "templates"
+        # Where a stored version's templates are written out for Jinja2 to load (in the data directory).
+        self.snapshots_dir = snapshots_dir
         # Snapshots are immutable once written: (id, version) names one text for good.
         self._snapshots: dict[tuple[str, int], Definition] = {}
+        self._template_dirs: dict[tuple[str, int], Path] = {}
         self._lock = threading.Lock()
+
+    def in_folder(self, path: Path) -> bool:
+        return path.resolve().parent == self.directory.resolve()
+
+    def folder_file_for(self, definition_id: str) -> Path | None:
+        """The file in the definitions folder that defines `definition_id`, if one does."""
+        for path in self.files():
+            if path.stem == definition_id:
+                return path
+            try:
+                if load_definition(path, templates_dir=self.templates_for(path)).id == definition_id:
+                    return path
+            except CycleError:
+                continue
+        return None
+
+    @staticmethod
+    def template_files(templates_dir: Path) -> dict[str, str]:
+        """Every template a definition in this folder can render with, by name: part of its version."""
+        if not templates_dir.is_dir():
+            return {}
+        return {p.relative_to(templates_dir).as_posix(): p.read_text(encoding="utf-8", errors="replace")
+                for p in sorted(templates_dir.rglob("*.j2")) if p.is_file()}
 
     def files(self) -> list[Path]:
         return sorted(self.directory.glob("*.yaml"))
 
     def resolve_file(self, ref: str) -> Path:
         """A definition named by path, or by id (the file `<id>.yaml` in the definitions folder)."""
+        if len(ref) > MAX_REF or "\x00" in ref:
+            raise UnknownDefinition(f"a definition is named by an id or a path of at most {MAX_REF} characters; "
+                                    f"'{ref[:40]}…' ({len(ref)} characters) is neither")
         candidate = Path(ref)
         if candidate.suffix in (".yaml", ".yml") or candidate.exists():
             if not candidate.is_file():
@@ -49,7 +81,23 @@ class Catalog:
         return load_definition(path, templates_dir=self.templates_for(path))
 
     def templates_for_snapshot(self, definition: Definition) -> Path:
-        return self.templates_for(Path(definition.path))
+        """The templates a running cycle renders with: its stored version's, or (stored before
+        templates were stored) the folder's."""
+        return self._template_dirs.get(definition.key) or self.templates_for(Path(definition.path))
+
+    def _write_templates(self, definition_id: str, version: int, templates: dict[str, str]) -> Path | None:
+        """Write a stored version's templates out, replacing any file that differs from the database."""
+        if not templates or self.snapshots_dir is None:
+            return None
+        directory = self.snapshots_dir / f"{definition_id}-v{version}"
+        for name, body in templates.items():
+            target = directory / name
+            if ".." in Path(name).parts or Path(name).is_absolute():
+                continue
+            if not target.is_file() or target.read_text(encoding="utf-8", errors="replace") != body:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(body, encoding="utf-8")
+        return directory
 
     def templates_for(self, path: Path) -> Path:
         beside = path.parent / "templates"
@@ -58,6 +106,7 @@ class Catalog:
     def register(self, session: Session, definition: Definition, now: dt.datetime) -> None:
         """Store the definition's text for the cycles about to run on it."""
         stored = session.get(DefinitionSnapshot, (definition.id, definition.version))
+        templates = self.template_files(self.templates_for(Path(definition.path)))
         if stored is None:
             cached = self._snapshots.get(definition.key)
             if cached is not None and cached.checksum != definition.checksum:
@@ -66,13 +115,21 @@ class Catalog:
                     self._snapshots.pop(definition.key, None)
             session.add(DefinitionSnapshot(
                 id=definition.id, version=definition.version, checksum=definition.checksum,
-                source=definition.source, path=definition.path, registered_at=now,
+                source=definition.source, path=definition.path, registered_at=now, templates=templates,
             ))
         elif stored.checksum != definition.checksum:
             raise DefinitionChanged(
                 f"{definition.path} has changed since version {definition.version} of '{definition.id}' was "
                 f"first used; raise its 'version' to {self.next_version(session, definition.id)} so cycles "
                 "already running keep the version they started with"
+            )
+        elif stored.templates and stored.templates != templates:
+            changed = sorted(n for n in {*stored.templates, *templates} if stored.templates.get(n) != templates.get(n))
+            raise DefinitionChanged(
+                f"the templates {', '.join(changed)} have changed since version {definition.version} of "
+                f"'{definition.id}' was first used; a definition's version includes its templates: raise its "
+                f"'version' to {self.next_version(session, definition.id)} so cycles already running keep the "
+                "emails and documents they started with"
             )
 
     @staticmethod
@@ -93,7 +150,11 @@ class Catalog:
         stored = session.get(DefinitionSnapshot, key)
         if stored is None:
             raise UnknownDefinition(f"version {version} of definition '{definition_id}' is not in this database")
-        found = parse_definition(stored.source, stored.path, templates_dir=self.templates_for(Path(stored.path)))
+        written = self._write_templates(definition_id, version, stored.templates or {})
+        templates_dir = written or self.templates_for(Path(stored.path))
+        found = parse_definition(stored.source, stored.path, templates_dir=templates_dir)
         with self._lock:
+            if written is not None:
+                self._template_dirs[key] = written
             found = self._snapshots.setdefault(key, found)
         return found

@@ -35,6 +35,11 @@ from .settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+YEAR = click.IntRange(1900, 9998)
+"""A cycle year: its timeline runs into the next year, which must still be a date Python can hold."""
+ROW_ID = click.IntRange(1, 2**31 - 1)
+"""The number of a mail or document, as `cycle mail list` shows it."""
+
 # Piped output (CI logs, `make demo | less`) gets a readable width rather than 80 columns.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -198,7 +203,7 @@ def validate(definitions: tuple[str, ...], year: int | None) -> None:
 
 @main.command()
 @click.argument("definition")
-@click.option("--year", type=int, help="Cycle year for the dated timeline (default: this year).")
+@click.option("--year", type=YEAR, help="Cycle year for the dated timeline (default: this year).")
 @json_option
 def show(definition: str, year: int | None, as_json: bool) -> None:
     """Show a definition's stages, transitions and dated timeline."""
@@ -305,13 +310,16 @@ def diagram(definition: str) -> None:
 
 @main.command()
 @click.argument("definition")
-@click.option("--year", type=int, required=True, help="The year the cycle begins (2021 for the 2022 strategy).")
+@click.option("--year", type=YEAR, required=True, help="The year the cycle begins (2021 for the 2022 strategy).")
 @actor_option
 @click.option("--comment", help="A note for the history.")
+@click.option("--outside-folder", is_flag=True,
+              help="Start from a file outside the definitions folder (an administrator's act; never a folder id).")
 @click.pass_context
-def start(ctx: click.Context, definition: str, year: int, actor: str, comment: str | None) -> None:
+def start(ctx: click.Context, definition: str, year: int, actor: str, comment: str | None,
+          outside_folder: bool) -> None:
     """Start a cycle of DEFINITION for a year."""
-    result = app_for(ctx).engine.start(definition, year, actor, comment=comment)
+    result = app_for(ctx).engine.start(definition, year, actor, comment=comment, outside_folder=outside_folder)
     out.print(f"Started [bold]{result.cycle}[/] at '{result.to_state}'.")
 
 
@@ -597,11 +605,17 @@ def status(ctx: click.Context, cycle: str, reader: str | None, as_json: bool) ->
 
 @main.command()
 @click.argument("cycle")
+@click.argument("verify_cycle", required=False, metavar="[CYCLE]")
 @reader_option
 @json_option
 @click.pass_context
-def history(ctx: click.Context, cycle: str, reader: str | None, as_json: bool) -> None:
-    """The append-only history of CYCLE."""
+def history(ctx: click.Context, cycle: str, verify_cycle: str | None, reader: str | None, as_json: bool) -> None:
+    """The append-only history of CYCLE; 'cycle history verify [CYCLE]' checks its hash chain."""
+    if cycle == "verify":
+        _verify_history(app_for(ctx), verify_cycle)
+        return
+    if verify_cycle is not None:
+        raise click.UsageError(f"'cycle history' takes one cycle; did you mean 'cycle history verify {verify_cycle}'?")
     rows = app_for(ctx).engine.history(cycle, reader)
     if as_json:
         emit_json(rows)
@@ -616,6 +630,8 @@ def history(ctx: click.Context, cycle: str, reader: str | None, as_json: bool) -
             what = f"{h['strand']}: {what}"
         if h["action"] == "decide":
             what = f"decision: {h['data']['board']} {h['data']['item']} {h['data']['outcome']}"
+        if h["action"] == "document":
+            what = f"document {h['data']['document_id']} made ({h['data']['spec']}, {h['data']['version']})"
         if h["action"] == "attach":
             what = f"attached {h['data']['paper']}" + (" (exempt, withheld)" if h["data"].get("withheld")
                                                         else " (exempt)" if h["data"].get("exempt") else "")
@@ -647,6 +663,19 @@ def mywork(ctx: click.Context, actor: str, as_json: bool) -> None:
             f"[red]{-i.working_days_left} overdue[/]" if i.overdue else str(i.working_days_left))
         table.add_row(i.cycle, plain(i.title), f"{i.due:%a %-d %b %Y}" if i.due else "", left)
     out.print(table)
+def _verify_history(app: App, cycle: str | None) -> None:
+    from .audit import verify_history
+    from .errors import AuditTrailBroken
+
+    with app.engine.sessions() as session:
+        cycle_id = None if cycle is None else app.engine.cycle_id(session, cycle)
+        report = verify_history(session, cycle_id)
+    for broken in report.broken:
+        out.print(f"[red]✗[/] {plain(str(broken))}")
+    if report.broken:
+        raise AuditTrailBroken(f"the history of {len(report.broken)} cycle(s) does not match its hash chain; "
+                               "restore the database from a backup taken before the row named above")
+    out.print(f"[green]✓[/] {report.rows} history rows in {report.cycles} cycle(s) match their hash chain")
 
 
 # -- operations ------------------------------------------------------------------------
@@ -658,13 +687,32 @@ def db() -> None:
 
 
 @db.command()
-def upgrade() -> None:
+@click.option("--rehearsal", is_flag=True,
+              help="Mark a new, empty database as a rehearsal's: simulated clocks allowed, every row marked.")
+def upgrade(rehearsal: bool) -> None:
     """Bring the database schema up to date."""
     settings = Settings.from_env()
     engine = database.make_engine(settings.database_url)
     try:
         database.upgrade(engine)
-        out.print(f"Database at revision {database.current_revision(engine)}.")
+        if rehearsal:
+            database.mark_rehearsal(engine)
+        kind = " (a rehearsal database)" if database.is_rehearsal(engine) else ""
+        out.print(f"Database at revision {database.current_revision(engine)}{kind}.")
+    finally:
+        engine.dispose()
+
+
+@db.command()
+@click.option("--app-role", "role", required=True, help="The PostgreSQL role the application connects as.")
+def grant(role: str) -> None:
+    """Give ROLE what the application needs and no more: insert and read only on the audit tables."""
+    settings = Settings.from_env()
+    engine = database.make_engine(settings.database_url)
+    try:
+        database.grant_app_role(engine, role)
+        out.print(f"'{plain(role)}' may now run strategy-cycle here; it can add to the audit tables but never "
+                  "change them.")
     finally:
         engine.dispose()
 
@@ -690,7 +738,12 @@ def _shared_clock() -> tuple[Any, Any]:
 
     settings = Settings.from_env()
     engine = database.make_engine(settings.database_url)
-    database.ensure_schema(engine, auto_upgrade=settings.embedded)
+    try:
+        database.ensure_schema(engine, auto_upgrade=settings.embedded)
+        database.require_rehearsal(engine, "the shared simulated clock")
+    except BaseException:
+        engine.dispose()
+        raise
     return engine, shared_clock(engine)
 
 
@@ -704,6 +757,10 @@ def clock_set(when: str) -> None:
         raise click.BadParameter(f"'{when}' is not a date and time; use ISO 8601, such as 2021-08-19T10:00") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        moment = moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise click.BadParameter(f"'{when}' is beyond the last moment a clock can show (9999-12-31 in UTC)") from None
     engine, shared = _shared_clock()
     try:
         shared.set(moment)

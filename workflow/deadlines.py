@@ -161,8 +161,13 @@ class Sweeper:
 
     def _one(self, now: dt.datetime, report: SweepReport) -> str | None:
         with self.engine.unit_of_work() as session:
+            # The cycle's row is locked with the deadline's (or the deadline skipped while another
+            # transaction holds it): a history row is chained under the cycle's lock, and taking it
+            # only later, while another command or timed transition holds the cycle and waits to cancel this
+            # very deadline, would deadlock.
             row = session.scalars(
                 select(Deadline)
+                .join(Cycle, Cycle.id == Deadline.cycle_id)
                 .where(Deadline.status == PENDING, Deadline.due_at <= now)
                 .order_by(Deadline.due_at, Deadline.id)
                 .limit(1)

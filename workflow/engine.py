@@ -70,6 +70,7 @@ from .planning import check_plan
 from .storage import PaperStore
 
 SYSTEM_ACTOR = "system"
+MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds
 
 # The fire path writes with SQLAlchemy Core statements built once (see `Engine._store`): an ORM
 # flush of the same rows costs several times the client CPU, and the command never reads them back.
@@ -290,15 +291,20 @@ class Engine:
         return self._cycle(session, ref)
 
     def _cycle(self, session: Session, ref: str | int, *, lock: bool = False) -> Cycle:
-        # An id beyond the column's range names no cycle (rather than failing in the database).
-        if (isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit())) and int(ref) < 2**31:
-            found = session.scalars(CYCLE_BY_ID, {"ref": int(ref)}).one_or_none()
+        if isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit()):
+            # An id too large for the column is simply not there (and never reaches the driver).
+            number = int(ref)
+            found = session.scalars(CYCLE_BY_ID, {"ref": number}).one_or_none() if number <= MAX_ROW_ID else None
         else:
             found = session.scalars(CYCLE_BY_KEY, {"ref": ref}).one_or_none()
         if found is None:
             keys = list(session.scalars(select(Cycle.key)))
             raise NotFound(f"there is no cycle '{ref}'{suggest(str(ref), keys)}")
         return found
+
+    def cycle_id(self, session: Session, ref: str | int) -> int:
+        """The id of the cycle a user named (by key or id); NotFound otherwise."""
+        return self._cycle(session, ref).id
 
     def _definition(self, session: Session, cycle: Cycle) -> Definition:
         return self.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
@@ -465,8 +471,12 @@ class Engine:
 
     # -- commands -----------------------------------------------------------------
 
-    def start(self, definition_ref: str, year: int, actor: str, *, comment: str | None = None) -> Fired:
-        definition = self.catalog.load(definition_ref)
+    def start(self, definition_ref: str, year: int, actor: str, *, comment: str | None = None,
+              outside_folder: bool = False) -> Fired:
+        path = self.catalog.resolve_file(definition_ref)
+        definition = self.catalog.load(str(path))
+        if not self.catalog.in_folder(path):
+            self._outside_folder(path, definition, outside_folder)
         self._require(definition, actor, "start")
         if not 2000 <= year <= 2100:
             raise InvalidInput(f"{year} is not a cycle year this engine can plan for (2000 to 2100)")
@@ -501,6 +511,19 @@ class Engine:
         except IntegrityError:
             raise InvalidInput(f"a cycle of '{definition.id}' for {year} already exists: {key}") from None
         return Fired(key, "start", "", definition.initial, None, version, events)
+
+    def _outside_folder(self, path: Path, definition: Definition, acknowledged: bool) -> None:
+        """A file from outside the definitions folder: an administrator's deliberate act, never a folder id."""
+        owner = self.catalog.folder_file_for(definition.id)
+        if owner is not None:
+            raise InvalidInput(
+                f"{path} names its definition '{definition.id}', which {owner} in the definitions folder defines; "
+                "a file from elsewhere can never start a cycle of a folder definition: change the folder's file "
+                "(raising its version) instead")
+        if not acknowledged:
+            raise InvalidInput(
+                f"{path} is outside the definitions folder ({self.catalog.directory}); starting a cycle from it "
+                "is an administrator's act: give --outside-folder if that is what you mean")
 
     def _enter(self, session: Session, cycle: Cycle, definition: Definition, stage_id: str, now: dt.datetime,
                *, from_state: str | None, events: list[dict[str, Any]],

@@ -54,6 +54,10 @@ class DefinitionChanged(CycleError):
     """A definition's file changed without its version being raised."""
 
 
+class AuditTrailBroken(CycleError):
+    """A history row no longer matches its place in the hash chain: the audit trail was altered."""
+
+
 class NotFound(CycleError):
     """A cycle, paper or other record named by the user does not exist."""
 

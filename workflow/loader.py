@@ -13,12 +13,12 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, TypeVar
 
 import jinja2
 import yaml
+from email_validator import EmailNotValidError, validate_email
 
 from . import yamlfile
 from .calendar import MilestoneLoop, Timeline
@@ -304,6 +304,15 @@ def _describe(value: Any) -> str:
     return f"'{value}'"
 
 
+def email_problem(address: str) -> str | None:
+    """Why `address` is not exactly one deliverable-looking address (syntax only, no DNS), or None."""
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return str(exc).rstrip(".")
+    return None
+
+
 def _noun(type_name: str) -> str:
     return {"str": "text", "int": "a whole number", "bool": "true or false",
             "list": "a list", "dict": "a mapping"}.get(type_name, type_name)
@@ -498,8 +507,8 @@ class _Builder:
             title = self.r.get(node, "title", field, str, default=pid)
             name = self.r.get(node, "name", field, str, required=False, default="")
             email = self.r.get(node, "email", field, str, default="")
-            if email and ("@" not in parseaddr(email)[1] or " " in email or "\n" in email):
-                self.r.problem(node.line_of("email"), f"{field}.email", f"'{email}' is not an email address")
+            if email and (wrong := email_problem(email)):
+                self.r.problem(node.line_of("email"), f"{field}.email", f"{email!r} is not one email address: {wrong}")
             roles = self.role_refs(node.get("roles", []), node.line_of("roles"), f"{field}.roles", allow_system=False)
             self.people[pid] = Person(pid, title, email, roles, name)
 

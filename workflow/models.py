@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -64,7 +65,7 @@ class Base(DeclarativeBase):
 
 
 class DefinitionSnapshot(Base):
-    """The exact text of each definition version a cycle was started on."""
+    """The exact text and templates of each definition version a cycle was started on."""
 
     __tablename__ = "definitions"
 
@@ -74,6 +75,8 @@ class DefinitionSnapshot(Base):
     source: Mapped[str] = mapped_column(Text)
     path: Mapped[str] = mapped_column(String(500))
     registered_at: Mapped[dt.datetime]
+    # Every template it renders with, by name: running cycles render with these, not the folder's.
+    templates: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class Cycle(Base):
@@ -113,9 +116,11 @@ class StrandState(Base):
 
 
 class HistoryEntry(Base):
-    """Append-only: one row per accepted command, never updated or deleted."""
+    """Append-only: one row per accepted command, never updated or deleted, chained by `hash`."""
 
     __tablename__ = "history"
+    # The chain trigger reads the cycle's latest row: one backward step of this index.
+    __table_args__ = (Index("ix_history_chain", "cycle_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
@@ -128,6 +133,10 @@ class HistoryEntry(Base):
     to_state: Mapped[str | None] = mapped_column(String(100))
     comment: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # SHA-256 over the previous row of the cycle and this one, set by the database (`workflow/audit.py`).
+    hash: Mapped[str | None] = mapped_column(String(64))
+    # Written in a rehearsal database (simulated time); set by the database, as is `at` on PostgreSQL.
+    rehearsal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OutboxEvent(Base):
@@ -167,6 +176,7 @@ class Decision(Base):
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[dt.datetime]
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")  # e.g. priorities agreed
+    rehearsal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     attendees: Mapped[list[DecisionAttendee]] = relationship(order_by="DecisionAttendee.id")
 
@@ -242,6 +252,15 @@ class Effect(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     event_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime]
+
+
+class DatabaseMark(Base):
+    """Facts about the database itself, written by its owner: 'rehearsal' allows simulated time."""
+
+    __tablename__ = "database_marks"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class SimulatedNow(Base):

@@ -7,23 +7,139 @@ not in an email in March) and autoescape for HTML.
 
 from __future__ import annotations
 
+import time
+import traceback
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, UndefinedError, meta
+from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, UndefinedError, meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .errors import DefinitionError, Problem
 
 
 def _autoescape(name: str | None) -> bool:
     return name is not None and ".htm" in name
 
 
+MAX_POWER = 1000
+"""The largest exponent a template may raise to: `10 ** 100000000` would take minutes and gigabytes."""
+MAX_REPEAT = 100_000
+"""The longest string or list a template may make by `*`."""
+MAX_RANGE = 10_000
+"""The longest `range` a template may loop over (the sandbox's own limit is 100,000)."""
+MAX_OUTPUT = 2_000_000
+"""Characters one rendering may produce: a reminder or record is a few thousand."""
+RENDER_SECONDS = 2.0
+"""How long one rendering may take: ours take milliseconds."""
+
+_deadline: ContextVar[float | None] = ContextVar("template_deadline", default=None)
+
+
+class TemplateLimit(SecurityError):
+    """A template exceeded a bound on power, size, time or depth."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _check_deadline() -> None:
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise TemplateLimit(f"rendering took longer than {RENDER_SECONDS:g} seconds")
+
+
+def _bounded_range(*args: int) -> range:
+    _check_deadline()
+    found = range(*args)
+    if len(found) > MAX_RANGE:
+        raise TemplateLimit(f"range() of {len(found)} items is more than the {MAX_RANGE} a template may loop over")
+    return found
+
+
+class BoundedTemplate(Template):
+    """Renders under a time and size budget; running out of memory or stack becomes a TemplateLimit."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        token = _deadline.set(time.monotonic() + RENDER_SECONDS)
+        try:
+            parts: list[str] = []
+            size = 0
+            for chunk in self.generate(*args, **kwargs):
+                size += len(chunk)
+                if size > MAX_OUTPUT:
+                    raise TemplateLimit(f"the output grew past {MAX_OUTPUT:,} characters")
+                _check_deadline()
+                parts.append(chunk)
+            return "".join(parts)
+        except MemoryError as exc:
+            raise TemplateLimit("rendering ran out of memory", template_line(exc, self.name)) from None
+        except RecursionError as exc:
+            raise TemplateLimit("rendering recursed too deeply", template_line(exc, self.name)) from None
+        except ValueError as exc:
+            if "digits" in str(exc):  # Python's limit on converting huge integers to text
+                raise TemplateLimit(f"a number is too large to print: {exc}", template_line(exc, self.name)) from None
+            raise
+        finally:
+            _deadline.reset(token)
+
+
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with bounds on arithmetic, repetition, loops, output and time."""
+
+    template_class = BoundedTemplate
+    # Intercepted, these are also never folded as constants when a template is compiled.
+    intercepted_binops = frozenset({"**", "*"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _check_deadline()
+        if operator == "**" and isinstance(right, int) and abs(right) > MAX_POWER and not (
+                isinstance(left, int | float) and abs(left) <= 1):
+            raise TemplateLimit(f"a power of {right} is larger than the {MAX_POWER} a template may raise to")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(count, int) and len(seq) * count > MAX_REPEAT:
+                    raise TemplateLimit(f"repeating by {count} makes more than {MAX_REPEAT:,} items")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _check_deadline()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _check_deadline()
+        return super().getattr(obj, attribute)
+
+
+def template_line(exc: BaseException, name: str | None) -> int | None:
+    """The line of template `name` an error was raised at (Jinja2 rewrites tracebacks to template lines)."""
+    found = getattr(exc, "line", None) if isinstance(exc, TemplateLimit) else None
+    if found is not None or not name:
+        return found
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.replace("\\", "/").endswith("/" + name) or frame.filename == name:
+            found = frame.lineno
+    return found
+
+
+def render_bounded(env: ImmutableSandboxedEnvironment, name: str, context: dict[str, Any]) -> str:
+    """Render template `name` for sending; a bound it breaks is a definition error naming its file and line."""
+    template = env.get_template(name)
+    try:
+        return template.render(**context)
+    except TemplateLimit as exc:
+        raise DefinitionError([Problem(template.filename or name, template_line(exc, name), "template",
+                                       f"template '{name}' tries something the sandbox forbids: {exc}")]) from None
+
+
 @lru_cache(maxsize=32)
 def make_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
     """One environment per folder, kept: it caches compiled templates and reloads edited ones."""
-    return ImmutableSandboxedEnvironment(
+    env = BoundedSandbox(
         loader=FileSystemLoader(str(templates_dir)),
         undefined=StrictUndefined,
         autoescape=_autoescape,
@@ -31,6 +147,8 @@ def make_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals["range"] = _bounded_range
+    return env
 
 
 REMINDER_PARTS = ("subject.j2", "txt.j2", "html.j2")
@@ -88,7 +206,9 @@ def check_template(env: ImmutableSandboxedEnvironment, name: str, samples: list[
         except UndefinedError as exc:
             return f"template '{name}' uses something it is not given: {exc.message}"
         except SecurityError as exc:
-            return f"template '{name}' tries something the sandbox forbids: {exc}"
+            line = template_line(exc, name)
+            where = f" (line {line})" if line else ""
+            return f"template '{name}'{where} tries something the sandbox forbids: {exc}"
         except TemplateError as exc:
             return f"template '{name}' fails to render: {exc}"
         except (TypeError, ValueError, ArithmeticError, LookupError) as exc:

@@ -253,3 +253,23 @@ def test_the_word_file_is_a4_with_bordered_captioned_tables_a_header_and_page_nu
     assert section.header.paragraphs[0].text == "Risk Board, Thursday 19 August 2021"
     footer = section.footer.paragraphs[0]._p.xml
     assert "PAGE" in footer and "NUMPAGES" in footer, "page numbers in the footer"
+
+
+def test_a_document_row_changed_with_its_file_is_still_found(made, tmp_path: Path, pg_url: str) -> None:  # type: ignore[no-untyped-def]
+    """The row cannot be changed without switching the triggers off; if its owner does, the chain still knows."""
+    from sqlalchemy import text
+
+    app, documents, _ = made
+    public = next(d for d in rows(app) if d.version == "public")
+    forged = documents.store.put(documents.content(public, "html").replace(b"signed off", b"rejected"))
+    with app.database.begin() as connection:
+        connection.execute(text("ALTER TABLE documents DISABLE TRIGGER documents_append_only"))
+        connection.execute(text("UPDATE documents SET html_sha256 = :forged WHERE id = :id"),
+                           {"forged": forged, "id": public.id})
+        connection.execute(text("ALTER TABLE documents ENABLE TRIGGER documents_append_only"))
+    env = {"CYCLE_DATA_DIR": str(tmp_path), "CYCLE_DATABASE_URL": pg_url, "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS)}
+    checked = CliRunner().invoke(main, ["documents", "verify"], env=env)
+    assert checked.exit_code == 1
+    assert (f"document {public.id} ({public.title}), record: its row no longer matches the SHA-256s its history "
+            "row recorded") in " ".join(checked.output.split())
+    assert CliRunner().invoke(main, ["history", "verify"], env=env).exit_code == 0, "the anchor itself is intact"

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from tests.conftest import ALL_TABLES, REPO, SHIPPED, make_settings
+from tests.conftest import REPO, SHIPPED, empty_tables, make_settings
 from tests.helpers import AUTHOR, CYCLE, counts, cycle_version, paper_file
 from workflow.app import App, build
 from workflow.clock import SimulatedClock
@@ -140,8 +140,7 @@ def test_saved_and_reloaded_between_every_step_ends_where_an_uninterrupted_cycle
     uninterrupted = _summary(pg_app)
     assert uninterrupted["stage"] == "adopted"
 
-    with pg_app.database.begin() as connection:
-        connection.execute(text(f"TRUNCATE {ALL_TABLES} RESTART IDENTITY CASCADE"))
+    empty_tables(pg_url)
     clock = SimulatedClock(start)
     reloading = _ReloadingEngine(make_settings(tmp_path / "again", pg_url), clock)
     try:

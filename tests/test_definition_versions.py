@@ -1,0 +1,99 @@
+"""A definition version is its text and its templates; files from outside the folder are an administrator's act."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tasks.cli import main
+from tests.conftest import DEFINITIONS, SHIPPED
+
+AUTHOR = "head_of_partnerships"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    copy = tmp_path / "definitions"
+    shutil.copytree(DEFINITIONS, copy, ignore=shutil.ignore_patterns("__pycache__", "*.py", "rehearsals"))
+    return copy
+
+
+@pytest.fixture
+def cli(tmp_path: Path, folder: Path):  # type: ignore[no-untyped-def]
+    env = {"CYCLE_DATA_DIR": str(tmp_path / "data"), "CYCLE_DATABASE_URL": "",
+           "CYCLE_DEFINITIONS_DIR": str(folder), "CYCLE_NOW": "2021-07-01T09:00:00+01:00"}
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(main, list(args), env=env)
+
+    return run
+
+
+def _subjects(cli, cycle: str) -> set[str]:  # type: ignore[no-untyped-def]
+    result = cli("reminders", "preview", cycle, "--json")
+    assert result.exit_code == 0, result.output
+    return {row["subject"] for row in json.loads(result.output)}
+
+
+def test_a_changed_template_needs_a_raised_version_and_running_cycles_keep_theirs(cli, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("start", SHIPPED, "--year", "2021", "--as", AUTHOR).exit_code == 0
+    before = _subjects(cli, f"{SHIPPED}-2021")
+    subject = folder / "templates" / "reminder_board.subject.j2"
+    subject.write_text("EDITED " + subject.read_text())
+
+    refused = cli("start", SHIPPED, "--year", "2022", "--as", AUTHOR)
+    assert refused.exit_code == 1
+    assert ("the templates reminder_board.subject.j2 have changed since version 1 of 'community_safety_strategy' "
+            "was first used") in " ".join(refused.output.split())
+    assert _subjects(cli, f"{SHIPPED}-2021") == before  # the running cycle renders with its stored templates
+
+    path = folder / f"{SHIPPED}.yaml"
+    path.write_text(path.read_text().replace("version: 1", "version: 2", 1))
+    assert cli("start", SHIPPED, "--year", "2022", "--as", AUTHOR).exit_code == 0
+    assert any(s.startswith("EDITED ") for s in _subjects(cli, f"{SHIPPED}-2022"))
+    assert _subjects(cli, f"{SHIPPED}-2021") == before
+
+
+def test_a_file_outside_the_folder_cannot_take_over_a_folder_definition(cli, folder: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    elsewhere = tmp_path / "mine"
+    shutil.copytree(folder / "templates", elsewhere / "templates")
+    copy = elsewhere / "strategy.yaml"
+    copy.write_text((folder / f"{SHIPPED}.yaml").read_text().replace("version: 1", "version: 5", 1))
+    for flags in ([], ["--outside-folder"]):
+        result = cli("start", str(copy), "--year", "2021", "--as", AUTHOR, *flags)
+        assert result.exit_code == 3, result.output
+        assert "a file from elsewhere can never start a cycle of a folder definition" in " ".join(result.output.split())
+    # Nothing of the copy was stored: the folder's own version 1, then its real version 2, start as ever.
+    assert cli("start", SHIPPED, "--year", "2021", "--as", AUTHOR).exit_code == 0
+    path = folder / f"{SHIPPED}.yaml"
+    path.write_text(path.read_text().replace("version: 1", "version: 2", 1).replace(
+        "Early findings of the strategic assessment discussed", "Early findings presented"))
+    assert cli("start", SHIPPED, "--year", "2022", "--as", AUTHOR).exit_code == 0
+
+
+def test_a_new_definition_from_outside_the_folder_needs_the_flag(cli, folder: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    elsewhere = tmp_path / "drafts"
+    shutil.copytree(folder / "templates", elsewhere / "templates")
+    draft = elsewhere / "draft.yaml"
+    draft.write_text((folder / f"{SHIPPED}.yaml").read_text().replace(f"id: {SHIPPED}", "id: draft_strategy", 1))
+    refused = cli("start", str(draft), "--year", "2021", "--as", AUTHOR)
+    assert refused.exit_code == 3
+    assert "starting a cycle from it is an administrator's act: give --outside-folder" in " ".join(
+        refused.output.split())
+    started = cli("start", str(draft), "--year", "2021", "--as", AUTHOR, "--outside-folder")
+    assert started.exit_code == 0, started.output
+    assert "draft_strategy-2021" in started.output
+
+
+def test_the_demo_refuses_a_folder_that_is_not_its_own(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work")
+    result = cli("demo", "--data-dir", str(precious))
+    assert result.exit_code == 3
+    assert "is not empty and is not an earlier demo's folder" in " ".join(result.output.split())
+    assert (precious / "thesis.txt").read_text() == "years of work"
