@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from workflow.cli import actor_option, app_for, emit_json, json_option, main, out, parse_date, plain
 from workflow.clock import at_local, local_date
-from workflow.errors import InvalidInput, NotFound, RoleMissing
+from workflow.errors import InvalidInput, NotFound
 from workflow.models import Cycle, Mail
+from workflow.repair import check_officer
 
 from . import delivery, reminders
 
@@ -157,12 +158,7 @@ def mail_retry(ctx: click.Context, mail_id: int, actor: str) -> None:
         cycle = session.get(Cycle, item.cycle_id)
         assert cycle is not None
         definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
-    allowed = definition.permissions.get("start", ()) + definition.permissions.get("attach", ())
-    held = definition.roles_of(actor)
-    if actor not in definition.people:
-        raise RoleMissing(f"'{actor}' is not in the directory of '{definition.id}'")
-    if not set(held) & set(allowed):
-        raise RoleMissing(f"{actor} cannot retry mail: that needs one of the roles {', '.join(sorted(set(allowed)))}")
+    check_officer(definition, actor, "mail")
     row = delivery.retry(engine, mail_id)
     out.print(f"Mail {row.id} to {row.recipient} is queued again.")
 

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"
 SHIPPED = "community_safety_strategy"
 ALL_TABLES = ("decision_attendees, decisions, documents, papers, mail, outbox, strands, history, deadlines, effects, "
-              "simulated_clock, cycles, definitions")
+              "simulated_clock, heartbeats, cycles, definitions")
 TEST_SERVER = os.environ.get("CYCLE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
