@@ -12,6 +12,7 @@ import datetime as dt
 import sys
 import threading
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from notifications import reminders
 from tests.conftest import SHIPPED
 from tests.helpers import CYCLE
 from tests.integration.smtp import SmtpServer
-from tests.integration.workers import RedisServer, Worker, wait_until, worker_env
+from tests.integration.workers import RedisServer, Worker, free_port, wait_until, worker_env
 from workflow import health
 from workflow.app import App
 from workflow.models import Deadline, Document, HistoryEntry, Mail, OutboxEvent
@@ -77,8 +78,10 @@ def test_a_whole_cycle_through_a_killed_worker_a_redis_restart_and_an_smtp_outag
     smtp.start()
     env = worker_env(pg_url, redis_server.url, tmp_path, CYCLE_SMTP_URL=smtp.url, CYCLE_MAIL_RETRY_BASE="1")
     workers = [Worker(env, tmp_path / f"worker-{i}.log", beat=False, name=f"w{i}") for i in range(2)]
+    metrics_port = free_port()
     scheduler = Worker(env, tmp_path / "scheduler.log",
-                       argv=[sys.executable, "-m", "tasks", "scheduler", "--loglevel", "INFO"])
+                       argv=[sys.executable, "-m", "tasks", "scheduler", "--loglevel", "INFO",
+                             "--metrics-port", str(metrics_port)])
     recovered: dict[str, float] = {}
     faults: list[threading.Thread] = []
 
@@ -132,6 +135,8 @@ def test_a_whole_cycle_through_a_killed_worker_a_redis_restart_and_an_smtp_outag
             fault.join(timeout=240)
         settle(shared, "every event handled and every email sent", 180, check=check)
         figures = health.check(engine)
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as response:
+            scraped = response.read().decode()
     finally:
         for process in [*workers, scheduler]:
             process.stop()
@@ -153,6 +158,12 @@ def test_a_whole_cycle_through_a_killed_worker_a_redis_restart_and_an_smtp_outag
     assert set(documents.values()) == {1} and len(documents) == promised, "every promised document, once"
     assert {m.status for m in rows} == {"sent"}, "nothing left sending, retrying, uncertain or failed"
     assert left == 0 and figures.outbox_waiting == 0 and figures.outbox_failed == 0
+    # Heartbeats from the real processes: the scheduler and the two live workers; the killed one is reported silent.
+    alive = {b.name for b in figures.beats if b.age < 60 and not b.name.startswith("worker:w0-")}
+    assert "scheduler" in alive and sum(name.startswith("worker:") for name in alive) == 2
+    assert all("silent" in problem and "worker:w0-" in problem for problem in figures.problems), figures.problems
+    assert "cycle_outbox_waiting 0.0" in scraped and f'cycle_mail{{status="sent"}} {len(rows)}.0' in scraped
+    assert 'cycle_heartbeat_timestamp_seconds{name="scheduler",role="scheduler"}' in scraped
 
     arrived = Counter((r.rcpt_tos[0], r.header("Subject").strip()) for r in smtp.received)
     expected = Counter((m.recipient, m.subject) for m in rows)
