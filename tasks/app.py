@@ -158,10 +158,8 @@ def create_app(settings: Settings) -> Celery:
     def sweep() -> int:
         with metrics.SWEEP_SECONDS.time():
             report = runtime.sweeper().sweep()
-        for outcome, count in (("done", report.done), ("refused", report.skipped), ("gate_not_met", report.retried),
-                               ("error", report.errors), ("failed", report.failed)):
-            if count:
-                metrics.SWEEP_OUTCOMES.labels(outcome).inc(count)
+        for (kind, outcome), count in report.outcomes.items():
+            metrics.SWEEP_OUTCOMES.labels(kind, outcome).inc(count)
         if report.total():
             log.info("sweep: %d done, %d skipped, %d to retry, %d raised (%d failed): %s", report.done, report.skipped,
                      report.retried, report.errors, report.failed, ", ".join(report.acted))

@@ -30,9 +30,11 @@ SWEEP_SECONDS = Histogram("cycle_sweep_duration_seconds", "Time one deadline swe
 RELAY_SECONDS = Histogram("cycle_relay_duration_seconds", "Time one outbox relay took.", registry=PROCESS)
 DELIVERY_SECONDS = Histogram("cycle_mail_delivery_duration_seconds", "Time one pass of mail delivery took.",
                              registry=PROCESS)
-SWEEP_OUTCOMES = Counter("cycle_sweep_deadlines", "Deadlines the sweep acted on, by outcome: done (fired or sent), "
-                         "refused (skipped: the rule refused it), gate_not_met (put off to the next working day), "
-                         "error (raised; retried with backoff), failed (gave up).", ["outcome"], registry=PROCESS)
+SWEEP_OUTCOMES = Counter("cycle_sweep_deadlines", "Deadlines the sweep acted on, by kind (timed_transition, "
+                         "strand_trigger, stage_overdue, reminder) and outcome: done (fired, marked or sent), refused "
+                         "(the engine refused the fire), left_stage (the cycle had moved on), gate_not_met (put off "
+                         "to the next working day), error (raised; tried again with backoff), failed (gave up).",
+                         ["kind", "outcome"], registry=PROCESS)
 RELAYED = Counter("cycle_relay_published_events", "Events the relay published to the workers.", registry=PROCESS)
 MAIL_OUTCOMES = Counter("cycle_mail_deliveries", "Delivery attempts, by outcome: sent, retrying, failed.",
                         ["outcome"], registry=PROCESS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +128,8 @@ class SweepReport:
     errors: int = 0  # actions that raised: put off with backoff, or marked failed
     failed: int = 0  # of those, the ones that reached the bound
     acted: list[str] = field(default_factory=list)
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(deadline kind, outcome) -> how many: done, refused, left_stage, gate_not_met, error, failed."""
 
     def total(self) -> int:
         return self.done + self.skipped + self.retried + self.errors
@@ -176,11 +179,13 @@ class Sweeper:
                 return None
             cycle = session.get(Cycle, row.cycle_id)
             assert cycle is not None
+            reason = ""
             try:
                 # A savepoint: an action that raises undoes only its own writes, and the row records why.
                 with session.begin_nested():
                     if not self._still_current(session, row, cycle):
                         status, row.last_error = "skipped", f"the cycle had left '{row.stage}' before this was due"
+                        reason = "left_stage"
                     else:
                         status = self.actions[row.kind](session, row, cycle, now)
             except (ConcurrentChange, OperationalError):
@@ -188,6 +193,7 @@ class Sweeper:
             except Exception as exc:  # any other failure is this row's alone
                 return self._failed(row, cycle, exc, report)
             row.attempts += 1
+            report.outcomes[row.kind, reason or {"pending": "gate_not_met", "skipped": "refused"}.get(status, status)] += 1
             if status == "pending":
                 report.retried += 1
             else:
@@ -204,7 +210,9 @@ class Sweeper:
         row.failures += 1
         row.last_error = describe(error)
         report.errors += 1
-        if self.backoff.gives_up(row.failures):
+        gives_up = self.backoff.gives_up(row.failures)
+        report.outcomes[row.kind, "failed" if gives_up else "error"] += 1
+        if gives_up:
             row.status, row.next_attempt_at = "failed", None
             report.failed += 1
             log.error("deadline %s (%s of %s) failed %d times and is set aside: %s; an officer can retry it with "

@@ -98,6 +98,8 @@ def test_a_reminder_failing_for_one_recipient_fails_alone_and_every_other_remind
     poisoned = failed[0][0]
     assert poisoned.failures == 3 and poisoned.attempts == 3 and "nickname" in (poisoned.last_error or "")
     assert report.failed == 1 and report.errors == 3
+    assert (report.outcomes["reminder", "error"], report.outcomes["reminder", "failed"]) == (2, 1)
+    assert report.outcomes["reminder", "done"] == len(due) - 1
     assert {d.status for d, key in due if d.id != poisoned.id} == {"done"}, "every other due deadline was done"
     per_cycle = Counter(key for key, _ in mail)
     assert per_cycle[OTHER_CYCLE] == 7, "the other cycle's MK Together reminders were all queued"
