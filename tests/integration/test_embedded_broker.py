@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import threading
+import urllib.request
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from tasks.app import HANDLE_EVENT, create_app
-from tests.integration.workers import Worker, wait_until, worker_env
+from tests.integration.workers import Worker, free_port, wait_until, worker_env
+from workflow import health
 from workflow.app import build
 from workflow.clock import at_local
 from workflow.models import Deadline, OutboxEvent
@@ -27,7 +30,11 @@ def test_several_workers_on_the_file_broker_survive_a_flood_and_an_unreadable_me
     app = build(settings)
     app.engine.clock.set(at_local(dt.date(2021, 7, 1), 9))  # type: ignore[attr-defined]
     broker = create_app(settings)
-    workers = [Worker(env, tmp_path / f"worker-{i}.log", beat=i == 0, name=f"w{i}") for i in range(3)]
+    port = free_port()
+    metered = [sys.executable, "-m", "tasks", "worker", "--pool", "solo", "--hostname", "w0@%h", "--beat",
+               "--metrics-port", str(port)]
+    workers = [Worker(env, tmp_path / f"worker-{i}.log", beat=i == 0, name=f"w{i}", argv=metered if i == 0 else None)
+               for i in range(3)]
 
     def check() -> None:
         for worker in workers:
@@ -60,6 +67,10 @@ def test_several_workers_on_the_file_broker_survive_a_flood_and_an_unreadable_me
 
         wait_until(settled, "the workers to take every message and handle every event", 180, check=check)
         check()  # every worker still running
+        # Each worker and the scheduler beside the first are alive, as the metrics of any of them show.
+        wait_until(lambda: health.check(app.engine).problems == [], "every heartbeat", 30, check=check)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+            scraped = response.read().decode()
     finally:
         for worker in workers:
             worker.stop()
@@ -71,3 +82,5 @@ def test_several_workers_on_the_file_broker_survive_a_flood_and_an_unreadable_me
     logs = "".join(worker.output() for worker in workers)
     assert "could not be read" in logs and "set aside" in logs
     assert "CRITICAL" not in logs and "Unrecoverable" not in logs
+    assert scraped.count('role="worker"') == 3 and 'role="scheduler"' in scraped
+    assert "cycle_outbox_waiting 0.0" in scraped
