@@ -26,9 +26,9 @@ from workflow.cli import (
     withheld_note,
 )
 from workflow.clock import at_local, local_date
-from workflow.entitlement import may_manage_mail
-from workflow.errors import InvalidInput, NotFound, RoleMissing
+from workflow.errors import InvalidInput, NotFound
 from workflow.models import Cycle, Mail
+from workflow.repair import check_officer
 
 from . import delivery, reminders
 from .disclosure import document_for, readable_mail, shown_mail
@@ -188,11 +188,7 @@ def mail_retry(ctx: click.Context, mail_id: int, actor: str) -> None:
         cycle = session.get(Cycle, item.cycle_id)
         assert cycle is not None
         definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
-    allowed = definition.permissions.get("start", ()) + definition.permissions.get("attach", ())
-    if actor not in definition.people:
-        raise RoleMissing(f"'{actor}' is not in the directory of '{definition.id}'")
-    if not may_manage_mail(definition, actor):
-        raise RoleMissing(f"{actor} cannot retry mail: that needs one of the roles {', '.join(sorted(set(allowed)))}")
+    check_officer(definition, actor, "mail")
     row = delivery.retry(engine, mail_id)
     out.print(f"Mail {row.id} to {row.recipient} is queued again.")
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 
+from workflow.backoff import describe
 from workflow.engine import Engine
 from workflow.models import Cycle, Document, Mail, Paper
 from workflow.outbox import wall_clock
@@ -33,6 +34,7 @@ class DeliveryPolicy:
     retry_base: float = 30.0  # seconds before the first retry; doubles each time
     retry_cap: float = 3600.0
     lease: float = 600.0  # a row 'sending' for longer than this is marked uncertain
+    max_attempts: int = 8  # temporary failures after which a row is marked failed (about two hours at 30 s)
 
 
 @dataclass
@@ -129,10 +131,14 @@ class Delivery:
             outcome, error = "failed", f"not sent: {exc}"
         except ValueError as exc:  # the email package refusing a malformed header or address
             outcome, error = "failed", f"the message could not be built: {exc}"
+        except Exception as exc:  # anything else is this row's alone, and ends in a definite status
+            outcome, error = "failed", f"the message could not be built or sent: {describe(exc)}"
         now = wall_clock()
         with self.engine.unit_of_work() as session:
             stored = session.get(Mail, mail_id)
             assert stored is not None
+            if outcome == "retrying" and stored.attempts >= self.policy.max_attempts:
+                outcome, error = "failed", f"{error} (gave up after {stored.attempts} attempts)"
             stored.status, stored.last_error = outcome, error
             if outcome == "sent":
                 stored.sent_at = now

@@ -28,6 +28,7 @@ from workflow.outbox import Handlers, relay
 from workflow.settings import Settings
 from workflow.storage import PaperStore
 
+from . import broker, metrics
 from .leader import SchedulerLock
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ RELAY = "cycle.relay"
 SWEEP = "cycle.sweep"
 DELIVER_MAIL = "cycle.deliver_mail"
 DELIVER_ONE = "cycle.deliver_one"
+EMBEDDED_BEAT = "cycle_embedded_beat"
+"""Set in the app's configuration when this worker runs the scheduler beside it (`cycle worker --beat`)."""
 
 
 class Runtime:
@@ -94,12 +97,13 @@ def broker_options(settings: Settings) -> dict[str, Any]:
             "broker_transport_options": {"visibility_timeout": settings.visibility_timeout},
         }
     # The embedded default: kombu's filesystem transport needs no server, survives restarts as
-    # files in the data directory, and is shared by every worker process on this machine.
+    # files in the data directory, and is shared by every worker process on this machine; ours
+    # (tasks.broker) makes each message file appear whole and sets aside one it cannot read.
     folder = settings.broker_dir
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "taken", "unreadable"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
-        "broker_url": "filesystem://",
+        "broker_url": f"{broker.SCHEME}://",
         "broker_transport_options": {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
@@ -136,6 +140,7 @@ def create_app(settings: Settings) -> Celery:
     )
     runtime = Runtime(settings)
     app.runtime = runtime
+    conf = app.conf
 
     @app.task(name=HANDLE_EVENT, bind=True, autoretry_for=(OperationalError, ConcurrentChange),
               retry_backoff=True, retry_backoff_max=60, max_retries=None)
@@ -147,21 +152,31 @@ def create_app(settings: Settings) -> Celery:
         def publish(event_id: int, event_type: str) -> None:
             handle_event.apply_async(args=[event_id], headers={"event_type": event_type})
 
-        return relay(runtime.app.engine, publish, redeliver_after=settings.redeliver_after)
+        with metrics.RELAY_SECONDS.time():
+            published = relay(runtime.app.engine, publish, redeliver_after=settings.redeliver_after)
+        metrics.RELAYED.inc(published)
+        return published
 
     @app.task(name=SWEEP)
     def sweep() -> int:
-        report = runtime.sweeper().sweep()
+        with metrics.SWEEP_SECONDS.time():
+            report = runtime.sweeper().sweep()
+        for (kind, outcome), count in report.outcomes.items():
+            metrics.SWEEP_OUTCOMES.labels(kind, outcome).inc(count)
         if report.total():
-            log.info("sweep: %d done, %d skipped, %d to retry: %s", report.done, report.skipped, report.retried,
-                     ", ".join(report.acted))
+            log.info("sweep: %d done, %d skipped, %d to retry, %d raised (%d failed): %s", report.done, report.skipped,
+                     report.retried, report.errors, report.failed, ", ".join(report.acted))
         if report.done:
             deliver_mail.delay()  # reminders just queued: send them now rather than at the next tick
         return report.total()
 
     @app.task(name=DELIVER_MAIL)
     def deliver_mail() -> int:
-        report = runtime.delivery().deliver_due()
+        with metrics.DELIVERY_SECONDS.time():
+            report = runtime.delivery().deliver_due()
+        for outcome, ids in (("sent", report.sent), ("retrying", report.retrying), ("failed", report.failed)):
+            if ids:
+                metrics.MAIL_OUTCOMES.labels(outcome).inc(len(ids))
         if report.sent or report.retrying or report.failed:
             log.info("mail: %d sent, %d to retry, %d failed", len(report.sent), len(report.retrying),
                      len(report.failed))
@@ -173,11 +188,32 @@ def create_app(settings: Settings) -> Celery:
 
     lock = SchedulerLock(settings)
 
+    beats: list[metrics.HeartbeatThread] = []
+
     @signals.beat_init.connect(weak=False)
     def _lead(sender: Any = None, **_: Any) -> None:
         # Only the scheduler that holds the lock sends the periodic tasks; a second one waits.
         if getattr(sender, "app", None) is app:
             lock.acquire()
+            if settings.embedded and conf.get(EMBEDDED_BEAT):
+                return  # SQLite cannot be used in a process forked from one that used it: the worker beats for it
+            # One row for the installation's scheduler: whoever leads now writes it, on its own connection.
+            beats.append(metrics.HeartbeatThread(lambda: build(settings).engine, "scheduler", "scheduler"))
+            beats[-1].start()
+
+    @signals.worker_ready.connect(weak=False)
+    def _alive(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is app:
+            beats.append(metrics.HeartbeatThread(lambda: runtime.app.engine, f"worker:{sender.hostname}", "worker"))
+            beats[-1].start()
+            if settings.embedded and conf.get(EMBEDDED_BEAT):
+                beats.append(metrics.HeartbeatThread(lambda: runtime.app.engine, "scheduler", "scheduler"))
+                beats[-1].start()
+
+    @signals.worker_shutdown.connect(weak=False)
+    def _stopping(sender: Any = None, **_: Any) -> None:
+        for beat in beats:  # this process's: the worker's, and the embedded scheduler's it wrote
+            beat.stop()
 
     @signals.worker_process_init.connect(weak=False)
     def _after_fork(**_: Any) -> None:

@@ -6,16 +6,80 @@ The core CLI (`workflow.cli`) never imports Celery; this outer layer adds
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+from rich.table import Table
 
 import notifications.cli  # noqa: F401  (registers `cycle reminders` and `cycle mail`)
-from workflow.cli import main, out
+import workflow.repair_cli  # noqa: F401  (registers `cycle deadlines` and `cycle events`)
+from workflow.cli import app_for, emit_json, err, main, out, plain
 from workflow.datadir import private_dir
+from workflow.errors import ConfigurationError
+from workflow.health import Thresholds
 from workflow.settings import Settings
 
 __all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def metrics_option(func: F) -> F:
+    return click.option("--metrics-port", type=click.IntRange(1, 65535), metavar="PORT",
+                        help="Serve Prometheus metrics on this port (/metrics).")(func)
+
+
+def _serve_metrics(settings: Settings, port: int | None) -> None:
+    if port is None:
+        return
+    from workflow.app import build
+
+    from . import metrics
+
+    try:
+        metrics.serve(build(settings).engine, port)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot serve metrics on port {port}: {exc.strerror or exc}") from None
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--heartbeat", type=float, default=Thresholds.heartbeat, show_default=True,
+              help="Seconds without a heartbeat after which a worker or the scheduler counts as stopped.")
+@click.option("--lag", type=float, default=Thresholds.outbox_lag, show_default=True,
+              help="Seconds an event may wait to be handled.")
+@click.option("--overdue", type=float, default=Thresholds.overdue, show_default=True,
+              help="Seconds a due deadline may wait for the sweep.")
+@click.pass_context
+def health(ctx: click.Context, as_json: bool, heartbeat: float, lag: float, overdue: float) -> None:
+    """What waits, what failed, who is alive; exits 1 when something is stuck (for a monitoring check)."""
+    from workflow import health as checks
+
+    figures = checks.check(app_for(ctx).engine, Thresholds(heartbeat=heartbeat, outbox_lag=lag, overdue=overdue))
+    if as_json:
+        emit_json(figures.as_dict())
+    else:
+        table = Table(title=f"Health at {figures.now:%Y-%m-%d %H:%M} (cycle clock)", title_justify="left")
+        table.add_column("what")
+        table.add_column("figure", justify="right")
+        for label, value in (("events waiting", figures.outbox_waiting),
+                             ("oldest event waiting (s)", round(figures.outbox_oldest_age)),
+                             ("events failed", figures.outbox_failed), ("deadlines due", figures.deadlines_due),
+                             ("deadlines overdue", figures.deadlines_overdue),
+                             ("deadlines failed", figures.deadlines_failed),
+                             *((f"mail {status}", count) for status, count in figures.mail.items())):
+            table.add_row(label, str(value))
+        for beat in figures.beats:
+            table.add_row(f"{beat.role} {beat.name} ({beat.host}, pid {beat.pid}) last seen (s ago)", f"{beat.age:.0f}")
+        out.print(table)
+        for problem in figures.problems:
+            err.print(f"[bold red]stuck:[/] {plain(problem)}")
+        if not figures.problems:
+            out.print("[green]✓[/] nothing is stuck")
+    if figures.problems:
+        ctx.exit(1)
 
 
 @main.command()
@@ -26,16 +90,20 @@ __all__ = ["main"]
 @click.option("--pool", type=click.Choice(["prefork", "threads", "solo"]), default="prefork", show_default=True)
 @click.option("--loglevel", "-l", default="INFO", show_default=True)
 @click.option("--hostname", "-n", help="Worker name, e.g. worker1@%h.")
-def worker(concurrency: int, beat: bool | None, pool: str, loglevel: str, hostname: str | None) -> None:
+@metrics_option
+def worker(concurrency: int, beat: bool | None, pool: str, loglevel: str, hostname: str | None,
+           metrics_port: int | None) -> None:
     """Run a worker: relays events, handles them and sweeps deadlines."""
-    from .app import create_app
+    from .app import EMBEDDED_BEAT, create_app
 
     settings = Settings.from_env()
     app = create_app(settings)
+    _serve_metrics(settings, metrics_port)
     argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", f"--pool={pool}",
             f"--queues={settings.queue}", "--without-gossip", "--without-mingle"]
     if beat if beat is not None else not settings.broker_url:
         argv.append("--beat")
+        app.conf.update({EMBEDDED_BEAT: True})
         argv.append(f"--schedule={settings.data_dir / 'scheduler-state'}")
     if hostname:
         argv.append(f"--hostname={hostname}")
@@ -45,11 +113,13 @@ def worker(concurrency: int, beat: bool | None, pool: str, loglevel: str, hostna
 
 @main.command()
 @click.option("--loglevel", "-l", default="INFO", show_default=True)
-def scheduler(loglevel: str) -> None:
+@metrics_option
+def scheduler(loglevel: str, metrics_port: int | None) -> None:
     """Run the scheduler alone (production: one per installation; a second one stands by)."""
     from .app import create_app
 
     settings = Settings.from_env()
+    _serve_metrics(settings, metrics_port)
     private_dir(settings.data_dir)
     create_app(settings).start(["beat", f"--loglevel={loglevel}",
                                 f"--schedule={settings.data_dir / 'scheduler-state'}"])

@@ -178,8 +178,9 @@ def _wait(done: Callable[[], bool], what: str, pool: Workers, timeout: float = 6
 
 def _unhandled(app) -> int:  # type: ignore[no-untyped-def]
     with app.engine.sessions() as session:
+        # A failed event waits for an officer ('cycle events list --status failed'), not for the demo.
         return int(session.scalar(select(func.count()).select_from(OutboxEvent)
-                                  .where(OutboxEvent.handled_at.is_(None))) or 0)
+                                  .where(OutboxEvent.handled_at.is_(None), OutboxEvent.failed_at.is_(None))) or 0)
 
 
 def _unsent(app) -> int:  # type: ignore[no-untyped-def]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import json
 import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -52,13 +53,26 @@ class CycleGroup(click.Group):
         except CycleError as exc:
             err.print(f"[bold red]error:[/] {plain(str(exc))}")
             sys.exit(exc.exit_code)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            _disk_full()
         except OperationalError as exc:
             # The database is down or unreachable: say which one and what to check, not a traceback.
             url = make_url(Settings.from_env().database_url).render_as_string(hide_password=True)
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            if "disk is full" in reason or "No space left" in reason:
+                _disk_full()
             err.print(f"[bold red]error:[/] cannot use the database at {plain(url)} ({plain(reason)}); check "
                       "CYCLE_DATABASE_URL and that the server is running, then try again. Nothing was written.")
             sys.exit(5)
+
+
+def _disk_full() -> NoReturn:
+    folder = Settings.from_env().data_dir
+    err.print(f"[bold red]error:[/] the disk holding {plain(str(folder))} (or the database) is full; free some space "
+              "and try again. Nothing was written.")
+    sys.exit(5)
 
 
 def plain(text: str) -> str:

@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, func, literal_column, select
+from sqlalchemy import Table, func, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnClause, Executable
 
 from .actuals import timeline_of
+from .backoff import Backoff, describe
 from .calendar import add_working_days
 from .clock import LOCAL, at_local, local_date
 from .definition import Definition, Stage
 from .engine import SYSTEM_ACTOR, Engine
 from .errors import ConcurrentChange, GateNotMet, Refused
 from .models import Base, Cycle, Deadline, HistoryEntry, OutboxEvent
+from .outbox import wall_clock
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +129,14 @@ class SweepReport:
     done: int = 0
     skipped: int = 0
     retried: int = 0
+    errors: int = 0  # actions that raised: put off with backoff, or marked failed
+    failed: int = 0  # of those, the ones that reached the bound
     acted: list[str] = field(default_factory=list)
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(deadline kind, outcome) -> how many: done, refused, left_stage, gate_not_met, error, failed."""
 
     def total(self) -> int:
-        return self.done + self.skipped + self.retried
+        return self.done + self.skipped + self.retried + self.errors
 
 
 Action = Callable[[Session, Deadline, Cycle, dt.datetime], str]
@@ -136,8 +144,10 @@ Action = Callable[[Session, Deadline, Cycle, dt.datetime], str]
 
 
 class Sweeper:
-    def __init__(self, engine: Engine, actions: dict[str, Action] | None = None) -> None:
+    def __init__(self, engine: Engine, actions: dict[str, Action] | None = None, *,
+                 backoff: Backoff | None = None) -> None:
         self.engine = engine
+        self.backoff = backoff or Backoff()
         self.actions: dict[str, Action] = {
             STAGE_OVERDUE: self._stage_overdue,
             TIMED_TRANSITION: self._timed_transition,
@@ -168,7 +178,8 @@ class Sweeper:
             row = session.scalars(
                 select(Deadline)
                 .join(Cycle, Cycle.id == Deadline.cycle_id)
-                .where(Deadline.status == PENDING, Deadline.due_at <= now)
+                .where(Deadline.status == PENDING, Deadline.due_at <= now,
+                       or_(Deadline.next_attempt_at.is_(None), Deadline.next_attempt_at <= wall_clock()))
                 .order_by(Deadline.due_at, Deadline.id)
                 .limit(1)
                 .with_for_update(skip_locked=True)
@@ -177,11 +188,21 @@ class Sweeper:
                 return None
             cycle = session.get(Cycle, row.cycle_id)
             assert cycle is not None
-            if not self._still_current(session, row, cycle):
-                status, row.last_error = "skipped", f"the cycle had left '{row.stage}' before this was due"
-            else:
-                status = self.actions[row.kind](session, row, cycle, now)
+            reason = ""
+            try:
+                # A savepoint: an action that raises undoes only its own writes, and the row records why.
+                with session.begin_nested():
+                    if not self._still_current(session, row, cycle):
+                        status, row.last_error = "skipped", f"the cycle had left '{row.stage}' before this was due"
+                        reason = "left_stage"
+                    else:
+                        status = self.actions[row.kind](session, row, cycle, now)
+            except (ConcurrentChange, OperationalError):
+                raise  # not this row's fault: the next sweep tries it again
+            except Exception as exc:  # any other failure is this row's alone
+                return self._failed(row, cycle, exc, report)
             row.attempts += 1
+            report.outcomes[row.kind, reason or {"pending": "gate_not_met", "skipped": "refused"}.get(status, status)] += 1
             if status == "pending":
                 report.retried += 1
             else:
@@ -192,6 +213,24 @@ class Sweeper:
                 else:
                     report.skipped += 1
             return status
+
+    def _failed(self, row: Deadline, cycle: Cycle, error: Exception, report: SweepReport) -> str:
+        row.attempts += 1
+        row.failures += 1
+        row.last_error = describe(error)
+        report.errors += 1
+        gives_up = self.backoff.gives_up(row.failures)
+        report.outcomes[row.kind, "failed" if gives_up else "error"] += 1
+        if gives_up:
+            row.status, row.next_attempt_at = "failed", None
+            report.failed += 1
+            log.error("deadline %s (%s of %s) failed %d times and is set aside: %s; an officer can retry it with "
+                      "'cycle deadlines retry %s'", row.id, row.kind, cycle.key, row.failures, row.last_error, row.id)
+            return "failed"
+        row.next_attempt_at = wall_clock() + self.backoff.delay(row.failures)
+        log.warning("deadline %s (%s of %s) raised %s; trying again at %s", row.id, row.kind, cycle.key,
+                    row.last_error, row.next_attempt_at)
+        return "pending"
 
     @staticmethod
     def _still_current(session: Session, row: Deadline, cycle: Cycle) -> bool:

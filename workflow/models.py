@@ -155,7 +155,12 @@ class OutboxEvent(Base):
     created_at: Mapped[dt.datetime]
     dispatched_at: Mapped[dt.datetime | None]
     handled_at: Mapped[dt.datetime | None]
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # times published
+    # A handler that raised: how often, why, when it is tried again; `failed_at` once it gave up.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime | None]
+    failed_at: Mapped[dt.datetime | None]
 
 
 class Decision(Base):
@@ -236,9 +241,12 @@ class Deadline(Base):
     trigger: Mapped[str | None] = mapped_column(String(100))
     entry: Mapped[int] = mapped_column(BigInteger)  # the StageEntered event that created it
     due_at: Mapped[dt.datetime]
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | done | skipped
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | done | skipped | cancelled | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # An action that raised: how often, and not before when (real time) it is tried again.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     done_at: Mapped[dt.datetime | None]
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
@@ -423,3 +431,14 @@ class IdempotentResponse(Base):
     media_type: Mapped[str | None] = mapped_column(String(100))
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime]
+class Heartbeat(Base):
+    """The last sign of life of each worker and scheduler, so `cycle health` on any machine sees them."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # e.g. worker:demo1@host, scheduler
+    role: Mapped[str] = mapped_column(String(20))  # worker | scheduler
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime]
+    beat_at: Mapped[dt.datetime]

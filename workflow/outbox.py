@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, Table, bindparam, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from .backoff import Backoff, describe
 from .engine import Engine
+from .errors import ConcurrentChange
 from .models import Base, Effect, OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -36,9 +38,12 @@ Prepare = Callable[[int], Any]
 OUTBOX: Table = Base.metadata.tables["outbox"]
 EFFECTS: Table = Base.metadata.tables["effects"]
 # `handled_at IS NULL` is the predicate of the partial index ix_outbox_pending, written as SQL, not a parameter.
+# A row whose handler raised waits for its `next_attempt_at`; one that gave up (`failed_at`) waits for an officer.
 UNPUBLISHED = (select(OUTBOX.c.id, OUTBOX.c.event_type)
                .where(OUTBOX.c.handled_at.is_(None), OUTBOX.c.id > bindparam("after"),
-                      or_(OUTBOX.c.dispatched_at.is_(None), OUTBOX.c.dispatched_at < bindparam("stale")))
+                      or_(OUTBOX.c.dispatched_at.is_(None), OUTBOX.c.dispatched_at < bindparam("stale")),
+                      OUTBOX.c.failed_at.is_(None),
+                      or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= bindparam("now")))
                .order_by(OUTBOX.c.id)
                .limit(bindparam("batch"))
                .with_for_update(skip_locked=True))
@@ -75,7 +80,8 @@ def relay(engine: Engine, publish: Publish, *, limit: int = 500, batch: int = 10
         size = min(batch, limit - published)
         with engine.unit_of_work() as session:
             connection = session.connection()
-            rows = connection.execute(UNPUBLISHED, {"after": after, "stale": stale, "batch": size}).all()
+            rows = connection.execute(UNPUBLISHED, {"after": after, "stale": stale, "batch": size,
+                                                    "now": wall_clock()}).all()
             for event_id, event_type in rows:
                 publish(event_id, event_type)
             if rows:
@@ -92,6 +98,7 @@ class Handlers:
     """Which handlers run for which event type, by name (the name keys their effects)."""
 
     by_type: dict[str, list[tuple[str, Handler, Prepare | None]]] = field(default_factory=dict)
+    backoff: Backoff = field(default_factory=Backoff)
 
     def on(self, event_type: str, name: str, handler: Handler, *, prepare: Prepare | None = None) -> None:
         self.by_type.setdefault(event_type, []).append((name, handler, prepare))
@@ -111,12 +118,37 @@ class Handlers:
             if event.handled_at is not None:
                 return ran
         for name, handler, prepare in self.by_type.get(event.event_type, []):
-            if self._run_once(engine, event, name, handler, prepare):
+            try:
+                done = self._run_once(engine, event, name, handler, prepare)
+            except (OperationalError, ConcurrentChange):
+                raise  # not this event's fault: the task retries it
+            except Exception as exc:  # any other failure is this event's alone
+                self._failed(engine, event, name, exc)
+                return ran
+            if done:
                 ran.append(name)
                 log.info("event %s (%s): %s done", event_id, event.event_type, name)
         with engine.unit_of_work() as session:
             session.connection().execute(MARK_HANDLED, {"event_id": event_id, "handled_at": wall_clock()})
         return ran
+
+    def _failed(self, engine: Engine, event: Row[Any], name: str, error: Exception) -> None:
+        """Record a handler's failure on the event: tried again after a backoff, or set aside after the bound."""
+        with engine.unit_of_work() as session:
+            row = session.get(OutboxEvent, event.id, with_for_update=True)
+            if row is None or row.handled_at is not None:
+                return
+            row.failures += 1
+            row.last_error = f"{name}: {describe(error)}"
+            row.dispatched_at = None
+            if self.backoff.gives_up(row.failures):
+                row.failed_at, row.next_attempt_at = wall_clock(), None
+                log.error("event %s (%s) failed %d times and is set aside: %s; an officer can retry it with "
+                          "'cycle events retry %s'", row.id, row.event_type, row.failures, row.last_error, row.id)
+            else:
+                row.next_attempt_at = wall_clock() + self.backoff.delay(row.failures)
+                log.warning("event %s (%s): %s; trying again at %s", row.id, row.event_type, row.last_error,
+                            row.next_attempt_at)
 
     @staticmethod
     def _run_once(engine: Engine, event: Row[Any], name: str, handler: Handler, prepare: Prepare | None) -> bool:

@@ -85,10 +85,11 @@ def _pings(client: redis.Redis) -> bool:
 class Worker:
     """`cycle worker` in its own process group, so a test can SIGKILL the lot."""
 
-    def __init__(self, env: dict[str, str], log: Path, *, beat: bool = True, name: str = "w") -> None:
+    def __init__(self, env: dict[str, str], log: Path, *, beat: bool = True, name: str = "w",
+                 argv: list[str] | None = None) -> None:
         self.log = log
-        argv = [sys.executable, "-m", "tasks", "worker", "--pool", "solo", "--loglevel", "INFO",
-                "--hostname", f"{name}-{os.getpid()}@%h", "--beat" if beat else "--no-beat"]
+        argv = argv or [sys.executable, "-m", "tasks", "worker", "--pool", "solo", "--loglevel", "INFO",
+                        "--hostname", f"{name}-{os.getpid()}@%h", "--beat" if beat else "--no-beat"]
         with log.open("ab") as handle:
             self.process = subprocess.Popen(argv, env=env, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT,
                                             start_new_session=True)

@@ -1,0 +1,62 @@
+"""`cycle health` and the metrics say what is stuck: heartbeats, failed work, waiting events (embedded database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from prometheus_client import generate_latest
+
+from tasks.cli import main
+from tasks.metrics import registry
+from tests.conftest import DEFINITIONS
+from tests.helpers import AUTHOR
+from workflow import health
+from workflow.app import App
+from workflow.models import Deadline
+from workflow.outbox import wall_clock
+
+
+def run(tmp_path: Path, *args: str):  # type: ignore[no-untyped-def]
+    env = {"CYCLE_DATA_DIR": str(tmp_path), "CYCLE_DATABASE_URL": f"sqlite:///{tmp_path / 'cycle.db'}",
+           "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS), "CYCLE_NOW": "2021-07-01T09:00:00+01:00"}
+    return CliRunner().invoke(main, ["health", *args], env=env)
+
+
+def test_health_exits_non_zero_until_a_worker_and_the_scheduler_beat(app: App, tmp_path: Path) -> None:
+    silent = run(tmp_path, "--json")
+    assert silent.exit_code == 1
+    assert json.loads(silent.stdout)["problems"] == ["no worker has sent a heartbeat in the last 60 s",
+                                                     "no scheduler has sent a heartbeat in the last 60 s"]
+    started = wall_clock()
+    health.beat(app.engine, "worker:w1@host", "worker", started)
+    health.beat(app.engine, "scheduler", "scheduler", started)
+    alive = run(tmp_path)
+    assert alive.exit_code == 0, alive.output
+    assert "nothing is stuck" in alive.stdout and "worker:w1@host" in alive.stdout
+    health.forget(app.engine, "worker:w1@host")
+    assert run(tmp_path).exit_code == 1, "the only worker stopped"
+
+
+def test_a_failed_deadline_is_a_problem_and_a_metric(app: App, tmp_path: Path) -> None:
+    app.engine.start("community_safety_strategy", 2021, AUTHOR)
+    started = wall_clock()
+    health.beat(app.engine, "worker:w1@host", "worker", started)
+    health.beat(app.engine, "scheduler", "scheduler", started)
+    with app.engine.unit_of_work() as session:
+        session.add(Deadline(key="k", cycle_id=1, stage="early_findings", kind="reminder", entry=1,
+                             due_at=app.engine.clock.now() - dt.timedelta(days=1), status="failed", attempts=5,
+                             failures=5, last_error="UndefinedError: no nickname", created_at=started))
+    stuck = run(tmp_path, "--json")
+    assert stuck.exit_code == 1
+    figures = json.loads(stuck.stdout)
+    assert figures["deadlines_failed"] == 1 and figures["outbox_waiting"] == 2  # the cycle started, its first stage entered
+    assert figures["problems"] == ["1 deadlines failed and wait for an officer ('cycle deadlines list --status failed')"]
+    scraped = generate_latest(registry(app.engine)).decode()
+    assert "cycle_deadlines_failed 1.0" in scraped
+    assert "cycle_outbox_waiting 2.0" in scraped
+    assert 'cycle_mail{status="failed"} 0.0' in scraped
+    assert 'cycle_heartbeat_timestamp_seconds{name="scheduler",role="scheduler"}' in scraped
+    assert "cycle_sweep_duration_seconds_count" in scraped
