@@ -15,9 +15,8 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import text
 
-from tests.conftest import ALL_TABLES, make_settings
+from tests.conftest import empty_tables, make_settings
 from web.accounts import Accounts
 from web.app import create_app
 from web.config import WebSettings
@@ -118,6 +117,7 @@ def web_settings(url: str, **kw: str) -> WebSettings:
 def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     engine = db.make_engine(pg_url)
     db.upgrade(engine)
+    db.mark_rehearsal(engine)  # the tests run on a simulated clock
     engine.dispose()
     clock = SimulatedClock(at_local(dt.date(2021, 7, 20), 10))
     port = free_port()
@@ -128,10 +128,9 @@ def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site
 
 
 @pytest.fixture
-def web(site: Site) -> Iterator[Site]:
+def web(site: Site, pg_url: str) -> Iterator[Site]:
     """The served site, emptied after each test."""
     yield site
     while site.clients:
         site.clients.pop().close()
-    with site.app.state.cycle.database.begin() as connection:
-        connection.execute(text(f"TRUNCATE {ALL_TABLES} RESTART IDENTITY CASCADE"))
+    empty_tables(pg_url)
