@@ -102,7 +102,10 @@ def test_a_reminder_failing_for_one_recipient_fails_alone_and_every_other_remind
     assert report.outcomes["reminder", "done"] == len(due) - 1
     assert {d.status for d, key in due if d.id != poisoned.id} == {"done"}, "every other due deadline was done"
     per_cycle = Counter(key for key, _ in mail)
-    assert per_cycle[OTHER_CYCLE] == 7, "the other cycle's MK Together reminders were all queued"
+    # Seven MK Together members reminded, and the report author told at once that the papers are due (their date
+    # fell on the day the cycle started), in each cycle: the poisoned board reminder took nothing else with it.
+    assert per_cycle[OTHER_CYCLE] == 7 + 1, "the other cycle's MK Together reminders were all queued"
+    assert mail.count((CYCLE, AUTHOR)) == 1 and per_cycle[CYCLE] == 1, "the poisoned cycle's papers-due reminder went"
     assert (CYCLE, POISONED) not in mail, "the failed reminder queued nothing, for nobody"
 
     listed = cli(pg_url, tmp_path, two_definitions, "deadlines", "list", "--status", "failed", "--json")
