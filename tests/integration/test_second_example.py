@@ -44,10 +44,12 @@ def test_the_pspo_variation_runs_for_three_years_on_workers(
                                               "order_made", "in_force", "review", "reviewed"]
     when = {stage: at for stage, at in stages}
     assert when["consultation"] == "2025-06-02", "launched in June"
-    # Timed steps fire at the end of their day, English time: 23:00 UTC in summer, midnight in winter.
+    # Timed steps fire at the end of their day, English time: 23:59 that day (22:59 UTC in summer).
     assert when["cabinet_report"] == "2025-07-28", "closed by the scheduler after eight weeks, not before six"
-    assert when["review"] == "2028-03-17", "begun at the end of 16 March 2028, six months before the order expires"
-    by_system = [(h["trigger"], h["strand"]) for h in history if h["actor"] == "system"]
+    assert when["in_force"] == "2025-09-16", "made two weeks after Cabinet: it expires on 16 September 2028"
+    assert when["review"] == "2028-03-16", "begun at the end of 16 March 2028, six months before the order expires"
+    # What the scheduler fired; the system also writes each document's anchor into the history ('document').
+    by_system = [(h["trigger"], h["strand"]) for h in history if h["actor"] == "system" and h["action"] == "fire"]
     assert by_system == [("close", "public_survey"), ("close_consultation", None), ("begin_review", None)]
     decision = next(h for h in history if h["action"] == "decide")
     assert decision["data"]["outcome"] == "carried" and decision["data"]["voting_present"] >= 4
