@@ -57,7 +57,8 @@ def what_waits(app: App) -> str:
                                         OutboxEvent.last_error).where(OutboxEvent.handled_at.is_(None))).all()
         mail = session.execute(select(Mail.status, func.count()).where(Mail.status != "sent")
                                .group_by(Mail.status)).all()
-    return f"events {events}, mail {mail}"
+        errors = session.scalars(select(Mail.last_error).where(Mail.status == "failed").distinct().limit(3)).all()
+    return f"events {events}, mail {mail}" + (f", failed mail's errors {errors}" if errors else "")
 
 
 def settle(app: App, what: str, timeout: float, before: dt.datetime | None = None,
@@ -76,7 +77,9 @@ def test_a_whole_cycle_through_a_killed_worker_a_redis_restart_and_an_smtp_outag
     redis_server.start()
     smtp = SmtpServer()
     smtp.start()
-    env = worker_env(pg_url, redis_server.url, tmp_path, CYCLE_SMTP_URL=smtp.url, CYCLE_MAIL_RETRY_BASE="1")
+    # The workers read the papers the player attaches: the same data folder.
+    env = worker_env(pg_url, redis_server.url, tmp_path, CYCLE_SMTP_URL=smtp.url, CYCLE_MAIL_RETRY_BASE="1",
+                     CYCLE_DATA_DIR=str(tmp_path))
     workers = [Worker(env, tmp_path / f"worker-{i}.log", beat=False, name=f"w{i}") for i in range(2)]
     metrics_port = free_port()
     scheduler = Worker(env, tmp_path / "scheduler.log",
