@@ -7,19 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from workflow.errors import ConfigurationError
+from workflow.settings import positive_number
 
 
 def _hours(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name}='{raw}' is not a number of hours") from None
-    if value <= 0:
-        raise ConfigurationError(f"{name} must be more than 0 hours")
-    return value
+    return positive_number(env, name, default, unit="hours")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -343,6 +343,14 @@ class Engine:
         """Refuse (RoleMissing) unless `actor` holds a role the definition grants `command` to."""
         self._require(definition, actor, command)
 
+    def acting(self, session: Session, cycle_ref: str | int, actor: str, command: str) -> tuple[Cycle, Definition]:
+        """The running cycle and its definition version, once `actor` is shown to hold a role for `command`."""
+        cycle = self._cycle(session, cycle_ref)
+        definition = self._definition(session, cycle)
+        self._require(definition, actor, command)
+        self._active(cycle)
+        return cycle, definition
+
     @staticmethod
     def _active(cycle: Cycle) -> None:
         if cycle.status != "active":
@@ -665,10 +673,7 @@ class Engine:
         now = self.clock.now()
         interests = interests or {}
         with self.unit_of_work() as session:
-            cycle = self._cycle(session, cycle_ref)
-            definition = self._definition(session, cycle)
-            self._require(definition, actor, "decide")
-            self._active(cycle)
+            cycle, definition = self.acting(session, cycle_ref, actor, "decide")
             if board not in definition.boards:
                 raise InvalidInput(f"there is no board '{board}' in '{definition.id}'{suggest(board, definition.boards)}")
             spec = definition.boards[board]
@@ -738,10 +743,7 @@ class Engine:
         """Record that a board rescinded decision `decision_id`: a new row; the old one stays as it was."""
         now = self.clock.now()
         with self.unit_of_work() as session:
-            cycle = self._cycle(session, cycle_ref)
-            definition = self._definition(session, cycle)
-            self._require(definition, actor, "decide")
-            self._active(cycle)
+            cycle, _ = self.acting(session, cycle_ref, actor, "decide")
             register = self._register(session, cycle)
             found = register.get(decision_id)
             check_target(decision_id=decision_id, found=found[:2] if found else None, board="", item="",
@@ -809,10 +811,7 @@ class Engine:
         """
         now = self.clock.now()
         with self.unit_of_work() as session:
-            cycle = self._cycle(session, cycle_ref)
-            definition = self._definition(session, cycle)
-            self._require(definition, actor, "attach")
-            self._active(cycle)
+            cycle, definition = self.acting(session, cycle_ref, actor, "attach")
             if paper not in definition.papers:
                 raise InvalidInput(f"'{definition.id}' names no paper '{paper}'{suggest(paper, definition.papers)}")
             if exempt is not None and exempt not in SCHEDULE_12A:

@@ -59,10 +59,7 @@ def change_meeting(engine: Engine, cycle_ref: str | int, meeting_id: str, actor:
         raise InvalidInput("say where the meeting moves to: --date, --start or both")
     now = engine.clock.now()
     with engine.unit_of_work() as session:
-        cycle = engine._cycle(session, cycle_ref)
-        definition = engine._definition(session, cycle)
-        engine._require(definition, actor, "decide")
-        engine._active(cycle)
+        cycle, definition = engine.acting(session, cycle_ref, actor, "decide")
         if meeting_id not in definition.meetings:
             raise InvalidInput(f"'{definition.id}' has no meeting '{meeting_id}'"
                                f"{suggest(meeting_id, definition.meetings)}")

@@ -19,16 +19,17 @@ def default_data_dir(env: Mapping[str, str]) -> Path:
     return Path(base) / "strategy-cycle"
 
 
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
+def positive_number(env: Mapping[str, str], name: str, default: float, unit: str = "seconds") -> float:
+    """A setting that is a number of `unit` above 0, or `default` when unset."""
     raw = env.get(name)
     if not raw:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigurationError(f"{name}='{raw}' is not a number of seconds") from None
+        raise ConfigurationError(f"{name}='{raw}' is not a number of {unit}") from None
     if value <= 0:
-        raise ConfigurationError(f"{name} must be more than 0 seconds")
+        raise ConfigurationError(f"{name} must be more than 0 {unit}")
     return value
 
 
@@ -103,12 +104,12 @@ class Settings:
             data_dir=data_dir, database_url=database_url, definitions_dir=definitions_dir, frozen_now=frozen_now,
             shared_clock=clock == "shared", broker_url=env.get("CYCLE_BROKER_URL", ""),
             queue=env.get("CYCLE_QUEUE") or "strategy-cycle",
-            sweep_interval=_number(env, "CYCLE_SWEEP_INTERVAL", 60.0),
-            relay_interval=_number(env, "CYCLE_RELAY_INTERVAL", 2.0),
-            redeliver_after=_number(env, "CYCLE_REDELIVER_AFTER", 300.0),
-            visibility_timeout=_number(env, "CYCLE_VISIBILITY_TIMEOUT", 3600.0),
+            sweep_interval=positive_number(env, "CYCLE_SWEEP_INTERVAL", 60.0),
+            relay_interval=positive_number(env, "CYCLE_RELAY_INTERVAL", 2.0),
+            redeliver_after=positive_number(env, "CYCLE_REDELIVER_AFTER", 300.0),
+            visibility_timeout=positive_number(env, "CYCLE_VISIBILITY_TIMEOUT", 3600.0),
             smtp_url=env.get("CYCLE_SMTP_URL", ""),
             mail_from=env.get("CYCLE_MAIL_FROM") or "strategy-cycle@example.org",
-            mail_retry_base=_number(env, "CYCLE_MAIL_RETRY_BASE", 30.0),
+            mail_retry_base=positive_number(env, "CYCLE_MAIL_RETRY_BASE", 30.0),
             max_paper_bytes=_bytes(env, "CYCLE_MAX_PAPER_BYTES", MAX_PAPER_BYTES),
         )
