@@ -7,6 +7,7 @@ cycle's directory, so the rule of who may put failed work back (`workflow.repair
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -92,10 +93,15 @@ def gather(engine: Engine, email: str) -> dict[str, Any]:
                          select(Deadline).where(or_(Deadline.status == "failed",
                                                     (Deadline.status == "pending") & (Deadline.due_at <= now)))
                          .order_by(Deadline.due_at).limit(LIMIT))]
-        events = [line(e, e.event_type, event_status(e), e.failed_at is not None)
+        events = [line(e, _event_words(e.event_type), event_status(e), e.failed_at is not None)
                   for e in session.scalars(select(OutboxEvent).where(OutboxEvent.handled_at.is_(None))
                                            .order_by(OutboxEvent.created_at).limit(LIMIT))]
     return {"health": health_check.check(engine), "mail": mail, "deadlines": deadlines, "events": events}
+
+
+def _event_words(event_type: str) -> str:
+    """'StageEntered' as 'Stage entered'."""
+    return re.sub(r"(?<!^)([A-Z])", r" \1", event_type).capitalize()
 
 
 def _deadline_words(row: Deadline, definition: Definition) -> str:

@@ -49,7 +49,7 @@ def test_an_admin_sees_what_failed_and_who_reported_and_retries_it(web: Site) ->
     text = page.text
     assert "Papers for MK Together on 13 July" in text and "550 mailbox unavailable" in text
     assert "Stage falls overdue" in text and "&#39;nickname&#39; is undefined" in text
-    assert "StageEntered" in text  # no worker handled the start's events in this test
+    assert "Stage entered" in text  # no worker handled the start's events in this test
     assert "worker:w1@host" in text and "Reporting" in text
     assert "1 deadlines failed and wait for an officer" in text
 
