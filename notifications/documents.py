@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from workflow.calendar import Timeline
 from workflow.clock import LOCAL, local_date
 from workflow.decisions import superseded
-from workflow.definition import DOCUMENT_SECTIONS, Definition, DocumentSpec
+from workflow.definition import DOCUMENT_SECTIONS, Definition, DocumentSpec, Stage
 from workflow.engine import SYSTEM_ACTOR, Engine
-from workflow.entitlement import entitled_to_stage
+from workflow.entitlement import may_see_document
 from workflow.models import (
     Cycle,
     Decision,
@@ -371,15 +371,19 @@ class Documents:
 
     def _notify(self, session: Session, cycle: Cycle, definition: Definition, spec: DocumentSpec,
                 event: OutboxEvent, made: list[Document], now: dt.datetime) -> None:
-        """Send the document to the next board: the exempt version only to those entitled to it."""
+        """Send the document to the board that decided (its record, after its meeting) and to those the
+        definition names (the next board, the owner): the exempt version only to those entitled to it."""
         source = definition.stages[event.payload["from_stage"]]
         dest = definition.stages[event.payload["to_stage"]]
         ours = {d.version: d for d in made if d.spec == spec.id}
         domain = "strategy-cycle.invalid"
         env = make_environment(self.engine.catalog.templates_for_snapshot(definition))
-        for person in resolve(definition, dest, spec.notify):
-            version = "exempt" if "exempt" in ours and entitled_to_stage(definition, source, person) else "public"
-            document = ours[version]
+        deciders = tuple(f"board_members:{board}" for board in self.deciding_boards(session, event, source))
+        for person in resolve(definition, dest, spec.notify + deciders):
+            exempt = ours.get("exempt")
+            document = exempt if exempt is not None and may_see_document(definition, exempt, person) \
+                else ours["public"]
+            version = document.version
             key = f"document:{document.id}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
                 continue
@@ -397,6 +401,13 @@ class Documents:
                              attachments={"documents": [{"id": document.id, "format": "pdf"}]},
                              message_id=message_id(key, domain), dated=event.created_at, status="pending",
                              attempts=0, next_attempt_at=now, created_at=now))
+
+    @staticmethod
+    def deciding_boards(session: Session, event: OutboxEvent, source: Stage) -> list[str]:
+        """The boards whose decisions passed the gate (else the stage's own board): they met, so they get the record."""
+        decisions = [session.get(Decision, i) for i in event.payload.get("decisions", [])]
+        boards = [d.board for d in decisions if d is not None]
+        return list(dict.fromkeys(boards or ([source.board] if source.board else [])))
 
     def content(self, document: Document, fmt: str) -> bytes:
         return self.store.get(getattr(document, f"{fmt}_sha256"))
