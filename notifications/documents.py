@@ -34,14 +34,14 @@ from workflow.models import (
     Paper,
     StrandState,
 )
+from workflow.notice_templates import DOCUMENT_SENT
 from workflow.storage import PaperStore
-from workflow.templating import make_environment, render_bounded
+from workflow.templating import make_environment, reminder_files, render_bounded
 
 from .recipients import resolve
 from .reminders import inline_css, latest_papers, message_id, one_line
 
 FORMATS = ("html", "pdf", "docx")
-NOTICE = "document_sent"  # the email a document goes with, in the definition's templates folder
 MEDIA_TYPES = {"html": "text/html", "pdf": "application/pdf",
                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
@@ -383,20 +383,14 @@ class Documents:
             exempt = ours.get("exempt")
             document = exempt if exempt is not None and may_see_document(definition, exempt, person) \
                 else ours["public"]
-            version = document.version
             key = f"document:{document.id}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
                 continue
-            who = definition.people[person]
-            ctx = {"cycle": {"title": definition.title, "key": cycle.key},
-                   "recipient": {"name": who.name, "title": who.title},
-                   "document": {"kind": spec.title, "step": document.title.split(": ", 1)[-1],
-                                "exempt": version == "exempt", "pdf_sha256": document.pdf_sha256,
-                                "html_sha256": document.html_sha256, "docx_sha256": document.docx_sha256}}
-            subject, text, html = (env.get_template(f"{NOTICE}.{part}.j2").render(**ctx)
-                                   for part in ("subject", "txt", "html"))
+            ctx = notice_context(definition, cycle, spec, document, person)
+            subject, text, html = (env.get_template(name).render(**ctx) for name in reminder_files(DOCUMENT_SENT))
             subject, html = one_line(subject), inline_css(html)
-            session.add(Mail(key=key, cycle_id=cycle.id, kind="document", person=person, recipient=who.email,
+            session.add(Mail(key=key, cycle_id=cycle.id, kind="document", person=person,
+                             recipient=definition.people[person].email,
                              subject=subject, text_body=text, html_body=html,
                              attachments={"documents": [{"id": document.id, "format": "pdf"}]},
                              message_id=message_id(key, domain), dated=event.created_at, status="pending",
@@ -411,6 +405,17 @@ class Documents:
 
     def content(self, document: Document, fmt: str) -> bytes:
         return self.store.get(getattr(document, f"{fmt}_sha256"))
+
+
+def notice_context(definition: Definition, cycle: Cycle, spec: DocumentSpec, document: Document,
+                   person: str) -> dict[str, Any]:
+    """What the `document_sent` templates are given: `workflow.notice_templates.DOCUMENT_SENT_CONTEXT`."""
+    who = definition.people[person]
+    return {"cycle": {"title": definition.title, "key": cycle.key},
+            "recipient": {"name": who.name, "title": who.title},
+            "document": {"kind": spec.title, "step": document.title.split(": ", 1)[-1],
+                         "exempt": document.version == "exempt", "pdf_sha256": document.pdf_sha256,
+                         "html_sha256": document.html_sha256, "docx_sha256": document.docx_sha256}}
 
 
 def anchored_hashes(document: Document) -> dict[str, str]:

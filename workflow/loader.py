@@ -59,6 +59,7 @@ from .definition import (
     Transition,
 )
 from .errors import DefinitionError, Problem
+from .notice_templates import check_notices
 from .templating import (
     check_template,
     document_samples,
@@ -445,6 +446,8 @@ class _Builder:
         self.add_length_gates()
         self.read_reminders()
         self.read_documents()
+        if r.templates_dir is not None:
+            r.problems.extend(check_notices(r.templates_dir))  # the emails found by name, not named here
         self.read_permissions()
         for check in self._checks:
             check()

@@ -14,7 +14,6 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -89,14 +88,6 @@ def settled(app: App) -> bool:
         due = session.scalar(select(func.count()).select_from(Deadline).where(Deadline.status == "pending",
                                                                               Deadline.due_at <= now))
     return events == 0 and due == 0
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def run_three_boards(app: App, tmp_path: Path, worker: Worker) -> None:

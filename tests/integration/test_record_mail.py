@@ -9,11 +9,9 @@ to those entitled to it; the workers send each record to each person once, howev
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from tasks.app import create_app
 from tests.conftest import SHIPPED
@@ -25,6 +23,7 @@ from tests.integration.test_documents import (
     pdf_text,
     to_risk_board_sign_off,
 )
+from tests.integration.test_reminders import mail_rows
 from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App
 from workflow.models import Mail, OutboxEvent
@@ -34,17 +33,8 @@ JULY = "Early findings discussed at MK Together Management Board"
 AUGUST = "Risk Board signs off the strategic assessment"
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 def document_mail(app: App) -> list[Mail]:
-    with app.engine.sessions() as session:
-        return list(session.scalars(select(Mail).where(Mail.kind == "document").order_by(Mail.id)))
+    return [m for m in mail_rows(app) if m.kind == "document"]
 
 
 def attached_pdf(received: Received) -> str:
