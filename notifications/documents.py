@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.actuals import timeline_of
 from workflow.calendar import Timeline
 from workflow.clock import LOCAL, local_date
 from workflow.decisions import superseded
@@ -34,6 +35,7 @@ from workflow.models import (
     Paper,
     StrandState,
 )
+from workflow.moved_dates import RESCHEDULED
 from workflow.notice_templates import DOCUMENT_SENT
 from workflow.storage import PaperStore
 from workflow.templating import make_environment, reminder_files, render_bounded
@@ -100,7 +102,7 @@ class Documents:
         dest = definition.stages[payload["to_stage"]]
         transition = next(t for t in definition.transitions
                           if t.trigger == payload["trigger"] and source.id in t.sources)
-        timeline = Timeline(definition, cycle.year)
+        timeline = timeline_of(session, cycle, definition)
         owner_person = next((p for p in definition.people.values() if source.owner and source.owner in p.roles), None)
         owner = owner_person.title if owner_person else ""
         decisions = [session.get(Decision, i) for i in payload.get("decisions", [])]
@@ -248,6 +250,9 @@ class Documents:
                 sha256 = str(h.data.get("sha256", ""))
         elif h.action == "overdue":
             summary = f"{stage(h.from_state)} fell overdue"
+        elif h.action == RESCHEDULED:
+            summary = f"{stage(h.data.get('stage'))} is now due on " \
+                      f"{dt.date.fromisoformat(h.data['to']):%-d %B %Y}, with its meeting"
         elif h.action == "meeting":
             meeting = definition.meetings.get(h.data.get("meeting", ""))
             title = meeting.title if meeting else h.data.get("meeting")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.calendar import Timeline, working_days_between
+from workflow.actuals import changes, timeline_of
+from workflow.calendar import working_days_between
 from workflow.clock import local_date
 from workflow.definition import Definition, Meeting, Stage
 from workflow.engine import Engine
@@ -68,11 +70,13 @@ def publish_action(engine: Engine, domain: str) -> Callable[[Session, OutboxEven
         names = notice_files(folder, PAPERS_PUBLISHED)
         if stage is None or not stage.board or names is None:
             return
-        timeline = Timeline(definition, cycle.year)
+        timeline = timeline_of(session, cycle, definition)  # on the day a moved meeting moved to
         due = timeline.stage_due(stage.id)
         meeting = stage_meeting(definition, stage, due, timeline) if due else None
         if due is None or meeting is None:
             return
+        change = changes(session, cycle.id).get(meeting.id)
+        meeting = replace(meeting, start=change.start) if change else meeting
         times = meeting_times(meeting, due)
         if (times[0] if times else dt.datetime.combine(due, dt.time(23, 59), tzinfo=dt.UTC)) <= now:
             return  # the board has met: the record, not this, tells members what it considered
