@@ -62,16 +62,25 @@ def test_a_broken_notice_template_is_refused_by_validate_with_its_file_and_line(
     assert says in flat and "Traceback" not in result.output
 
 
-def test_a_notice_with_one_of_its_three_files_missing_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("removed", "says"), [
+    (["meeting_changed.txt.j2"], "template 'meeting_changed.txt.j2' is missing: the meeting_changed email is "
+                                 "written in all three of"),
+    # A definition with documents sends each one to the board that decided, so it needs these.
+    (["document_sent.subject.j2", "document_sent.txt.j2", "document_sent.html.j2"],
+     "template 'document_sent.subject.j2' is missing: the definition's documents are sent with it"),
+])
+def test_a_notice_missing_a_file_it_needs_is_refused(tmp_path: Path, removed: list[str], says: str) -> None:
     folder = tmp_path / "defs"
     shutil.copytree(DEFINITIONS / "templates", folder / "templates")
-    (folder / "templates" / "meeting_changed.txt.j2").unlink()
+    for name in removed:
+        (folder / "templates" / name).unlink()
     path = folder / "strategy.yaml"
     path.write_text((DEFINITIONS / f"{SHIPPED}.yaml").read_text())
     env = {"CYCLE_DATA_DIR": str(tmp_path / "data"), "CYCLE_DATABASE_URL": "", "CYCLE_DEFINITIONS_DIR": str(folder)}
     result = CliRunner().invoke(main, ["validate", str(path)], env=env)
     assert result.exit_code == 2
-    assert "template 'meeting_changed.txt.j2' is missing" in " ".join(result.output.split())
+    assert f"{folder / 'templates' / removed[0]}: templates." in result.output
+    assert says in " ".join(result.output.split())
 
 
 def _shape(value: Any) -> Any:

@@ -82,18 +82,20 @@ def notice_files(directory: Path, notice: str) -> list[str] | None:
     return names if all((directory / name).is_file() for name in names) else None
 
 
-def check_notices(directory: Path) -> list[Problem]:
-    """Every notice template present, rendered with its samples; problems name the template's file and line."""
+def check_notices(directory: Path, required: tuple[str, ...] = ()) -> list[Problem]:
+    """Every notice template present (and every one `required`), rendered with its samples; problems name
+    the template's file and line."""
     problems: list[Problem] = []
     for notice, samples in NOTICES.items():
         names = reminder_files(notice)
         present = [name for name in names if (directory / name).is_file()]
         field = f"templates.{notice}"
-        for name in names if present else []:
+        for name in names if present or notice in required else []:
             path = str(directory / name)
             if name not in present:
-                problems.append(Problem(path, None, field, f"template '{name}' is missing: the {notice} email "
-                                        f"is written in all three of {', '.join(names)}"))
+                why = "the definition's documents are sent with it" if notice in required else \
+                    f"the {notice} email is written in all three of {', '.join(names)}"
+                problems.append(Problem(path, None, field, f"template '{name}' is missing: {why}"))
                 continue
             try:
                 found = template_problem(make_environment(directory), name, samples())
