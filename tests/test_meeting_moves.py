@@ -120,3 +120,16 @@ def test_moving_a_meeting_the_stage_does_not_wait_for_leaves_its_dates(app: App,
     assert _deadlines(app) == before
     with app.engine.sessions() as session:
         assert not session.scalars(select(HistoryEntry).where(HistoryEntry.action == "rescheduled")).all()
+
+
+def test_a_stage_moved_after_falling_overdue_is_reminded_again_after_its_new_date(app: App, tmp_path: Path) -> None:
+    _at_risk_board_sign_off(app, tmp_path)
+    _run(app, at_local(dt.date(2021, 8, 27), 10))  # overdue: its reminder five working days late went on the 26th
+    assert _deadlines(app)["reminder:board_decision:overdue:5"][0] == "done"
+    change_meeting(app.engine, CYCLE, "risk_board_august", CLERK, reason="Not quorate in August",
+                   day=dt.date(2021, 9, 9))
+    pending = {key: when for key, (status, when) in _deadlines(app).items() if status == "pending"}
+    # Every reminder before the day went already; the next overdue one, on the rule's rhythm of five working
+    # days, counts from Thursday 9 September.
+    assert pending == {"reminder:board_decision:overdue:10": dt.datetime(2021, 9, 23, 9)}
+    assert app.engine.status(CYCLE).due == "2021-09-09"

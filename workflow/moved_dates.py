@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from .actuals import known_dates
 from .calendar import Timeline
 from .deadlines import insert_pending, stage_rows
-from .definition import Definition
+from .definition import Definition, ReminderRule
 from .models import Cycle, Deadline, OutboxEvent
-from .reminder_times import REMINDER, first_occurrences, reminder_rows
+from .reminder_times import REMINDER, Occurrence, first_occurrences, overdue, reminder_rows
 
 RESCHEDULED = "rescheduled"
 """The history action: the current stage's due date moved with a meeting."""
@@ -48,25 +48,40 @@ def follow_meeting(session: Session, cycle: Cycle, definition: Definition, meeti
                                                                   OutboxEvent.event_type == "StageEntered"))
     if was is None or due is None or due == was or entry is None:
         return None
-    occurrences = [o for rule in stage.reminders for o in first_occurrences(definition.reminders[rule], due, now)]
+    rows = _locked(session, cycle, stage.id, entry)
+    sent = {(r.data.get("rule"), r.data.get("kind"), r.data.get("n")) for r in rows
+            if r.kind == REMINDER and r.status == "done"}
+    occurrences = [_unsent(definition.reminders[rule], due, o, sent) for rule in stage.reminders
+                   for o in first_occurrences(definition.reminders[rule], due, now)]
     # The stage's own deadlines that this move changes (a timed step dated otherwise keeps its time and
     # any retry it is on), and every reminder as the planner would make it now.
     unchanged = {(row["key"], row["due_at"]) for row in stage_rows(cycle.id, definition, stage, before, entry, now)}
     planned = {row["key"]: row for row in stage_rows(cycle.id, definition, stage, timeline, entry, now)
                if (row["key"], row["due_at"]) not in unchanged}
     planned.update((row["key"], row) for row in reminder_rows(cycle.id, stage.id, entry, occurrences, now))
-    moved = _replan(session, cycle, stage.id, entry, planned, now)
+    moved = _replan(session, rows, planned, now)
     return {"stage": stage.id, "meeting": meeting, "from": was.isoformat(), "to": due.isoformat(), "deadlines": moved}
 
 
-def _replan(session: Session, cycle: Cycle, stage: str, entry: int, planned: dict[str, dict[str, Any]],
-            now: dt.datetime) -> int:
+def _locked(session: Session, cycle: Cycle, stage: str, entry: int) -> list[Deadline]:
+    return list(session.scalars(select(Deadline).where(Deadline.cycle_id == cycle.id, Deadline.entry == entry,
+                                                       Deadline.stage == stage)
+                                .order_by(Deadline.id).with_for_update()))
+
+
+def _unsent(rule: ReminderRule, due: dt.date, occurrence: Occurrence, sent: set[tuple[Any, Any, Any]]) -> Occurrence:
+    """An overdue reminder whose number went already (counted from the old date) is followed by the next on
+    the rule's rhythm: a stage moved after falling overdue still gets overdue reminders from its new date."""
+    while occurrence.kind == "overdue" and rule.overdue_every and \
+            (occurrence.rule, occurrence.kind, occurrence.n) in sent:
+        occurrence = overdue(rule, due, occurrence.n + rule.overdue_every)
+    return occurrence
+
+
+def _replan(session: Session, rows: list[Deadline], planned: dict[str, dict[str, Any]], now: dt.datetime) -> int:
     """Pending rows of this entry move to their new time (a reminder no longer planned is put aside); rows
     planned now and not there before are added. Rows done (a reminder sent) are left alone: a key planned
     again is not inserted twice. Returns how many rows moved."""
-    rows = session.scalars(select(Deadline).where(Deadline.cycle_id == cycle.id, Deadline.entry == entry,
-                                                  Deadline.stage == stage)
-                           .order_by(Deadline.id).with_for_update()).all()
     moved = 0
     for row in rows:
         again = planned.get(row.key)
