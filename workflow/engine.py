@@ -38,6 +38,7 @@ from .definition import (
     Definition,
     Gate,
     Membership,
+    NotBeforeGate,
     PapersGate,
     StrandsGate,
     Transition,
@@ -463,7 +464,10 @@ class Engine:
                 spec = definition.stages[stage].strand(strand)
                 lifecycle = definition.lifecycles[spec.lifecycle] if spec else None
                 strands[strand] = (stage, state, bool(lifecycle and state in lifecycle.finals))
-        return Facts(today=local_date(now), timeline=timeline_of(session, cycle, definition), decisions=decisions,
+        # Only a not-before gate reads dates; what the cycle knows of its own (entries, moved meetings) is a query.
+        dated = kinds is None or NotBeforeGate in kinds
+        timeline = timeline_of(session, cycle, definition) if dated else Timeline(definition, cycle.year)
+        return Facts(today=local_date(now), timeline=timeline, decisions=decisions,
                      papers=papers, strands=strands, entered={cycle.state: local_date(cycle.state_entered_at)})
 
     @staticmethod
