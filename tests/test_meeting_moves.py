@@ -3,7 +3,8 @@
 The Risk Board's August meeting (Thursday 19 August 2021) moves a week, to Thursday 26 August.
 The stage it signs off is then due on the 26th in `status`; its reminders still to go are planned
 from the 26th by working days (Monday 30 August is a bank holiday); the reminder sent on 5 August
-is not sent again when its date comes round anew; and the history says what moved.
+is not sent again when its date comes round anew; the history says what moved; and the board's
+decision is dated by the meeting as moved.
 """
 
 from __future__ import annotations
@@ -109,6 +110,13 @@ def test_moving_the_meeting_moves_the_stage_due_date_reminders_and_overdue(app: 
     assert len(three_days) == 6
     assert all("Thursday 26 August 2021" in m.subject + m.text_body for m in three_days)
     assert all("19 August" not in m.text_body for m in three_days)
+
+    # The board meets on the 26th: its decision is dated by the meeting as moved.
+    app.engine.clock.set(at_local(MOVED_TO, 12))  # type: ignore[attr-defined]
+    decided = app.engine.decide(CYCLE, "risk_board", "strategic_assessment", CLERK,
+                                votes_for=["police_area_commander", "fire_group_commander", "probation_manager"])
+    decision = next(d for d in app.engine.status(CYCLE).decisions if d["id"] == decided.decision_id)
+    assert decision["meeting_date"] == "2021-08-26"
 
 
 def test_moving_a_meeting_the_stage_does_not_wait_for_leaves_its_dates(app: App, tmp_path: Path) -> None:

@@ -699,8 +699,8 @@ class Engine:
                 outcome = "deferred"  # inquorate: the item cannot be decided at this meeting
             else:
                 outcome = "carried" if counts["for"] > counts["against"] else "lost"
-            day = meeting_date or scheduled_meeting(definition, cycle.year, board, item, cycle.state) \
-                or local_date(now)
+            day = meeting_date or scheduled_meeting(definition, timeline_of(session, cycle, definition), board, item,
+                                                    cycle.state) or local_date(now)
             register = self._register(session, cycle)
             gone = superseded(d for *_, d in register.values())
             if amends is not None:
