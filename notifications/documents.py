@@ -253,6 +253,7 @@ class Documents:
         elif h.action == RESCHEDULED:
             summary = f"{stage(h.data.get('stage'))} is now due on " \
                       f"{dt.date.fromisoformat(h.data['to']):%-d %B %Y}, with its meeting"
+            comment = None  # the reason is the meeting's, on the row before
         elif h.action == "meeting":
             meeting = definition.meetings.get(h.data.get("meeting", ""))
             title = meeting.title if meeting else h.data.get("meeting")

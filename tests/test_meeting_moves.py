@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from notifications import reminders
+from notifications.documents import Documents
 from tasks.cli import main
 from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
@@ -101,6 +102,12 @@ def test_moving_the_meeting_moves_the_stage_due_date_reminders_and_overdue(app: 
                                                    "from": "2021-08-19", "to": "2021-08-26", "deadlines": 4,
                                                    "os_account": None}
     assert last[0].actor == CLERK and last[0].comment == "The chair is at a national conference"
+    with app.engine.sessions() as session:
+        definition = app.engine.catalog.load(SHIPPED)
+        trail = [Documents._entry(definition, h, session, None)["summary"] for h in reversed(last)]
+    assert trail == ["moved the Risk Board (August) to 26 August 2021 at 10:00. Reason: The chair is at a national "
+                     "conference", "\u201cStrategic assessment signed off\u201d is now due on 26 August 2021, with its "
+                     "meeting"], "the audit trail of the next record, in words"
 
     # 12 August is ten working days before the 26th: the reminder already sent does not go again.
     _run(app, at_local(dt.date(2021, 8, 12), 10))
