@@ -67,7 +67,7 @@ def test_unmet_gate_is_refused_with_reasons_and_writes_nothing(started: App) -> 
         started.engine.fire(CYCLE, "discuss_early_findings", AUTHOR)
     message = str(refused.value)
     assert "Strategic assessment - early findings" in message
-    assert "MK Together Management Board has not yet recorded a decision on 'early_findings'" in message
+    assert "MK Together Management Board has not yet recorded a decision on 'Strategic assessment - early findings'" in message
     assert counts(started) == before
     assert cycle_version(started) == version
 

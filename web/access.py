@@ -17,6 +17,7 @@ from workflow.errors import NotFound
 from workflow.mywork import find_person
 
 from .accounts import Principal
+from .problems import Forbidden
 
 
 @dataclass(frozen=True)
@@ -84,3 +85,9 @@ def seat(cycles: KnownCycles, me: Principal, ref: str | int) -> Seat:
 def person_in(definition: Definition, me: Principal) -> str | None:
     found = find_person(definition, me.email)
     return found.id if found else None
+
+
+def require_admin(me: Principal, doing: str) -> None:
+    """The one admin check of the web service: accounts, definitions and operations."""
+    if not me.admin:
+        raise Forbidden(f"{me.email} is not an admin; only an admin {doing}")

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
-from .accounts import Principal
+from .access import require_admin
 from .auth import Me, accounts_of
-from .problems import PROBLEM_RESPONSES, Forbidden
+from .problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1/accounts", responses=PROBLEM_RESPONSES)
 Email = Path(max_length=300)
@@ -30,11 +30,6 @@ class AccountOut(BaseModel):
     created_by: str
 
 
-def require_admin(me: Principal) -> None:
-    if not me.admin:
-        raise Forbidden(f"{me.email} is not an admin; only an admin manages accounts")
-
-
 def _out(account: Any) -> dict[str, Any]:
     return {"email": account.email, "admin": account.admin, "disabled": account.disabled,
             "has_password": account.password_hash is not None, "created_at": account.created_at,
@@ -43,14 +38,14 @@ def _out(account: Any) -> dict[str, Any]:
 
 @router.get("", response_model=list[AccountOut], summary="Every account (admins)")
 def list_accounts(request: Request, me: Me) -> list[dict[str, Any]]:
-    require_admin(me)
+    require_admin(me, "manages accounts")
     return [_out(a) for a in accounts_of(request).all()]
 
 
 @router.post("", response_model=AccountOut, status_code=201,
              summary="Invite a person of the directory: an account and an emailed one-time link (admins)")
 def invite(request: Request, me: Me, body: Invite) -> dict[str, Any]:
-    require_admin(me)
+    require_admin(me, "manages accounts")
     accounts = accounts_of(request)
     account = accounts.add(body.email, password=None, admin=body.admin, by=me.email)
     accounts.send_link(account.email, "invite")
@@ -59,13 +54,13 @@ def invite(request: Request, me: Me, body: Invite) -> dict[str, Any]:
 
 @router.post("/{email}/reset", summary="Email a one-time password reset link and unlock the account (admins)")
 def reset(request: Request, me: Me, email: str = Email) -> dict[str, str]:
-    require_admin(me)
+    require_admin(me, "manages accounts")
     accounts_of(request).send_link(email, "reset")
     return {"email": email, "sent": "reset link queued"}
 
 
 @router.post("/{email}/disable", summary="Stop an account signing in; its sessions and tokens end (admins)")
 def disable(request: Request, me: Me, email: str = Email) -> dict[str, str]:
-    require_admin(me)
+    require_admin(me, "manages accounts")
     accounts_of(request).disable(email)
     return {"email": email, "disabled": "true"}

@@ -1,8 +1,8 @@
 """The web service's app factory: settings in, a FastAPI app out, on the same database as every command.
 
 Nothing is kept in memory between requests that another process would need:
-sessions, sign-in attempts, lockouts and idempotency keys are rows. Routers for
-pages add themselves to the app this returns (`app.include_router(...)`).
+sessions, sign-in attempts, lockouts and idempotency keys are rows. The pages add
+themselves in `web.pages.site`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 from starlette.middleware.sessions import SessionMiddleware
 
 from workflow.app import build
@@ -25,6 +24,7 @@ from .access import KnownCycles
 from .accounts import Accounts
 from .config import WebSettings
 from .idempotency import IdempotencyMiddleware, IdempotencyStore
+from .pages import site
 
 TITLE = "strategy-cycle"
 DESCRIPTION = (
@@ -52,7 +52,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     app.state.idempotency = IdempotencyStore(cycle.engine)
     app.state.cycles = KnownCycles(cycle.engine)
     app.add_middleware(IdempotencyMiddleware)
-    problems.install(app)
+    problems.install(app, page=site.error_page)
     app.include_router(auth.router)
     if web.oidc:
         app.add_middleware(SessionMiddleware, secret_key=signing_secret(settings, web), session_cookie="cycle_oidc",
@@ -62,10 +62,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     app.include_router(api_cycles.router)
     app.include_router(api_records.router)
     app.include_router(api_accounts.router)
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/api/v1/docs", status_code=303)
+    site.install(app)
 
     return app
 

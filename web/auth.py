@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from html import escape
-from typing import Annotated
-from urllib.parse import quote, urlencode
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from workflow.errors import CycleError
+
 from .accounts import Accounts, Locked, NotSignedIn, Principal
 from .config import WebSettings
-from .problems import Forbidden
+from .pages.render import render
+from .problems import Forbidden, status_of
 
 SESSION_COOKIE = "cycle_session"
 FORM_COOKIE = "cycle_form"
@@ -91,33 +93,14 @@ def safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
-def _page(title: str, body: str, web: WebSettings, token: str) -> HTMLResponse:
-    html = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title></head>"
-            f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>")
-    response = HTMLResponse(html)
-    response.set_cookie(FORM_COOKIE, token, httponly=True, secure=web.secure_cookies, samesite="strict", path="/")
-    return response
-
-
 router = APIRouter(prefix="/auth", include_in_schema=False)
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
+def login_form(request: Request, next: str = "/", error: str = "", email: str = "") -> HTMLResponse:
     web = web_settings(request)
-    token = _form_token(request)
-    oidc = (f"<p><a href='/auth/oidc/login?next={quote(safe_next(next))}'>Sign in with "
-            f"{escape(web.oidc_name)}</a></p>" if web.oidc else "")
-    alert = f"<p role='alert'>{escape(error)}</p>" if error else ""
-    body = (f"{alert}<form method='post' action='/auth/login'>"
-            f"<input type='hidden' name='csrf_token' value='{escape(token)}'>"
-            f"<input type='hidden' name='next' value='{escape(safe_next(next))}'>"
-            "<p><label for='email'>Email address</label><br><input id='email' name='email' type='email' "
-            "autocomplete='username' required></p>"
-            "<p><label for='password'>Password</label><br><input id='password' name='password' type='password' "
-            "autocomplete='current-password' required></p>"
-            f"<p><button type='submit'>Sign in</button></p></form>{oidc}")
-    return _page("Sign in", body, web, token)
+    return _form_page(request, "sign_in.html", title="Sign in", errors={"email": error} if error else {},
+                      next=safe_next(next), email=email[:320], oidc_name=web.oidc_name if web.oidc else "")
 
 
 @router.post("/login")
@@ -131,7 +114,7 @@ def login(request: Request, email: Annotated[str, Form()], password: Annotated[s
         if "text/html" not in request.headers.get("accept", ""):
             raise
         # A browser gets the form again, with the sentence above it.
-        query = urlencode({"next": safe_next(next), "error": str(exc)})
+        query = urlencode({"next": safe_next(next), "error": str(exc), "email": email[:320]})
         return RedirectResponse(f"/auth/login?{query}", status_code=303)
     secret, _csrf = accounts.open_session(account, "password")
     response = RedirectResponse(safe_next(next), status_code=303)
@@ -152,21 +135,29 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
     return response
 
 
+def _form_page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page with a form used before any session exists, protected by the double-submit cookie."""
+    web = web_settings(request)
+    token = _form_token(request)
+    response = render(request, template, status=status, viewer=None, form_token=token, **context)
+    response.set_cookie(FORM_COOKIE, token, httponly=True, secure=web.secure_cookies, samesite="strict", path="/")
+    return response
+
+
 @router.get("/set-password")
 def set_password_form(request: Request, token: str = "") -> HTMLResponse:
-    form_token = _form_token(request)
-    body = ("<form method='post' action='/auth/set-password'>"
-            f"<input type='hidden' name='csrf_token' value='{escape(form_token)}'>"
-            f"<input type='hidden' name='token' value='{escape(token)}'>"
-            "<p><label for='password'>New password (at least 12 characters)</label><br>"
-            "<input id='password' name='password' type='password' autocomplete='new-password' required></p>"
-            "<p><button type='submit'>Set password</button></p></form>")
-    return _page("Choose your password", body, web_settings(request), form_token)
+    return _form_page(request, "set_password.html", title="Choose your password", token=token[:200])
 
 
 @router.post("/set-password")
 def set_password(request: Request, token: Annotated[str, Form()], password: Annotated[str, Form()],
                  csrf_token: Annotated[str, Form()] = "") -> Response:
     _check_form_token(request, csrf_token)
-    accounts_of(request).set_password(token, password)
+    try:
+        accounts_of(request).set_password(token, password)
+    except CycleError as exc:
+        if "text/html" not in request.headers.get("accept", ""):
+            raise
+        return _form_page(request, "set_password.html", status=status_of(exc), title="Choose your password",
+                          token=token[:200], errors={"password": str(exc)})
     return RedirectResponse("/auth/login", status_code=303)

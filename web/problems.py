@@ -7,11 +7,12 @@ race 409, refused (gate, stage, bad input) 422.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -79,29 +80,42 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def install(app: FastAPI) -> None:
+PageRenderer = Callable[[Request, int, str], Response]
+
+
+def install(app: FastAPI, page: PageRenderer | None = None) -> None:
+    """Errors as problem documents; as an HTML page, through `page`, for a browser outside the API."""
+
+    def answer(request: Request, status: int, detail: str, **extra: Any) -> Response:
+        if (page is not None and not request.url.path.startswith("/api/")
+                and "text/html" in request.headers.get("accept", "")):
+            return page(request, status, detail)
+        return problem(status, detail, **extra)
+
     @app.exception_handler(CycleError)
-    async def cycle_error(_request: Request, exc: CycleError) -> JSONResponse:
+    async def cycle_error(request: Request, exc: CycleError) -> Response:
         extra: dict[str, Any] = {}
         if isinstance(exc, GateNotMet):
             extra["reasons"] = exc.reasons
         if isinstance(exc, DefinitionError):
             extra["problems"] = [{"file": p.file, "line": p.line, "field": p.field, "message": p.message}
                                  for p in exc.problems]
-        return problem(status_of(exc), str(exc), **extra)
+        return answer(request, status_of(exc), str(exc), **extra)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and page is not None:
+            return answer(request, 404, "there is no page at this address; check it, or start from My work")
+        return answer(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
-    async def bad_input(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def bad_input(request: Request, exc: RequestValidationError) -> Response:
         sentences = []
         for error in exc.errors():
             where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path"))
             sentences.append(f"{where}: {error.get('msg', 'is not valid')}" if where else str(error.get("msg")))
-        return problem(422, "the request is not valid: " + "; ".join(sentences))
+        return answer(request, 422, "the request is not valid: " + "; ".join(sentences))
 
     @app.exception_handler(OperationalError)
-    async def database_down(_request: Request, _exc: OperationalError) -> JSONResponse:
-        return problem(503, "the database cannot be reached just now; nothing was written: try again shortly")
+    async def database_down(request: Request, _exc: OperationalError) -> Response:
+        return answer(request, 503, "the database cannot be reached just now; nothing was written: try again shortly")

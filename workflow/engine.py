@@ -636,7 +636,7 @@ class Engine:
         after = ctx.taken.dest if ctx.taken else before
         too_soon = gate_rules.strand_reasons(definition, ctx.facts, row.stage, strand, after)
         if too_soon:
-            raise GateNotMet(f"'{trigger}' is not possible yet: " + "; ".join(too_soon), too_soon)
+            raise GateNotMet(f"{machine.named(trigger)} is not possible yet: " + "; ".join(too_soon), too_soon)
         history = self._history_row(cycle, now, actor, "fire", trigger=trigger, strand=strand, from_state=before,
                                     to_state=after, comment=comment, data=data or {})
         rows = [self._event_row(cycle, now, "StrandChanged", strand=strand, stage=row.stage, from_state=before,

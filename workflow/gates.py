@@ -50,12 +50,13 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
             name = definition.boards[board].name
             needed = quorum if quorum is not None else definition.boards[board].quorum
             decision = facts.decisions.get((board, item))
+            titled = definition.papers.get(item, item)  # items are usually the papers the board considers
             if decision is None:
-                return f"the {name} has not yet recorded a decision on '{item}'"
+                return f"the {name} has not yet recorded a decision on '{titled}'"
             if decision.outcome != "carried":
-                return f"the {name}'s decision on '{item}' was {decision.outcome}, not carried"
+                return f"the {name}'s decision on '{titled}' was {decision.outcome}, not carried"
             if decision.voting_present < needed:
-                return (f"the {name}'s decision on '{item}' had {decision.voting_present} voting members "
+                return (f"the {name}'s decision on '{titled}' had {decision.voting_present} voting members "
                         f"present, fewer than the quorum of {needed}")
             return None
         case PapersGate(papers):

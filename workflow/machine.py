@@ -97,13 +97,16 @@ class CompiledMachine:
             known = sorted({t.trigger for t in self.transitions})
             raise UnknownTrigger(f"there is no trigger '{trigger}' in {what}{suggest(trigger, known)}")
         candidates = self.candidates(state, trigger)
+        named = self.named(trigger)
         if not candidates:
             allowed = self.allowed_from(state)
             hint = f"; from here you can fire: {', '.join(allowed)}" if allowed else ""
-            raise NotAllowedFromHere(f"'{trigger}' cannot be fired while {what} is at '{state}'{hint}")
+            stage = ctx.definition.stages.get(state)
+            at = f"'{stage.title}'" if stage else f"'{state}'"
+            raise NotAllowedFromHere(f"{named} cannot be fired while {what} is at {at}{hint}")
         if not any(set(t.roles) & set(ctx.actor_roles) for t in candidates):
             needed = sorted({r for t in candidates for r in t.roles})
-            raise RoleMissing(f"firing '{trigger}' needs one of the roles {', '.join(needed)}; "
+            raise RoleMissing(f"firing {named} needs one of the roles {', '.join(needed)}; "
                               f"you hold {', '.join(ctx.actor_roles) or 'none'}")
         # The model is never added to the shared machine: the event moves it all the same, and
         # nothing shared is written (the machine has no queue), so threads can fire at once.
@@ -112,11 +115,16 @@ class CompiledMachine:
         try:
             moved = self.machine.events[trigger].trigger(model, ctx=ctx)
         except MachineError as exc:
-            raise NotAllowedFromHere(f"'{trigger}' cannot be fired while {what} is at '{state}'") from exc
+            raise NotAllowedFromHere(f"{named} cannot be fired while {what} is at '{state}'") from exc
         if not moved or ctx.taken is None:
             reasons = ctx.reasons or ["no transition's conditions are met"]
-            raise GateNotMet(f"'{trigger}' is not possible yet: " + "; ".join(reasons), reasons)
+            raise GateNotMet(f"{named} is not possible yet: " + "; ".join(reasons), reasons)
         return ctx.taken
+
+    def named(self, trigger: str) -> str:
+        """'Risk Board signs off the strategic assessment' (sign_off_assessment): the title people read, the id they type."""
+        title = next((t.title for t in self._by_trigger.get(trigger, ()) if t.title), "")
+        return f"'{title}' ({trigger})" if title and title != trigger else f"'{trigger}'"
 
 
 class CompiledDefinition:

@@ -40,6 +40,8 @@ class WorkItem:
     board: str | None = None
     item: str | None = None
     strand: str | None = None
+    # For a strand: the (trigger, title) pairs this person may fire on it now.
+    strand_triggers: tuple[tuple[str, str], ...] = ()
 
     @property
     def overdue(self) -> bool:
@@ -108,9 +110,11 @@ def _cycle_work(cycle: Cycle, definition: Definition, person: Person, facts: Fac
     decides = bool(roles & set(definition.permissions.get("decide", ())))
     attaches = bool(roles & set(definition.permissions.get("attach", ())))
 
-    def item(kind: str, title: str, **kw: str | None) -> WorkItem:
+    def item(kind: str, title: str, *, trigger: str | None = None, paper: str | None = None,
+             board: str | None = None, item: str | None = None) -> WorkItem:
         return WorkItem(kind=kind, cycle=cycle.key, cycle_id=cycle.id, person=person.id, title=title,
-                        stage=stage.id, due=due, working_days_left=left, **kw)
+                        stage=stage.id, due=due, working_days_left=left, trigger=trigger, paper=paper,
+                        board=board, item=item)
 
     found: list[WorkItem] = []
     seen: set[tuple[str, ...]] = set()
@@ -128,7 +132,7 @@ def _cycle_work(cycle: Cycle, definition: Definition, person: Person, facts: Fac
                 if (decided is None or decided.outcome != "carried") and ("decide", gate.board, gate.item) not in seen:
                     seen.add(("decide", gate.board, gate.item))
                     name = definition.boards[gate.board].name
-                    found.append(item("decide", f"Record the {name}'s decision on '{gate.item}'",
+                    found.append(item("decide", f"Record the {name}'s decision on '{definition.papers.get(gate.item, gate.item)}'",
                                       board=gate.board, item=gate.item))
     for row in strand_rows:
         spec = stage.strand(row.strand) if row.stage == stage.id else None
@@ -140,12 +144,14 @@ def _cycle_work(cycle: Cycle, definition: Definition, person: Person, facts: Fac
         owns = spec.owner in roles if spec.owner else False
         may_move = any(roles & set(t.roles) for t in lifecycle.transitions if row.state in t.sources)
         if owns or may_move:
+            moves = tuple((t.trigger, t.title or t.trigger) for t in lifecycle.transitions
+                          if row.state in t.sources and t.at is None and roles & set(t.roles))
             strand_due = facts.timeline.resolve(spec.due) if spec.due else due
             found.append(WorkItem(
                 kind="strand", cycle=cycle.key, cycle_id=cycle.id, person=person.id, title=spec.title,
                 stage=stage.id, due=strand_due,
                 working_days_left=working_days_between(facts.today, strand_due) if strand_due else None,
-                strand=row.strand))
+                strand=row.strand, strand_triggers=moves))
     return found
 
 

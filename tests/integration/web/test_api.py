@@ -165,7 +165,7 @@ def test_an_officer_signs_in_sees_their_work_and_moves_the_cycle_on(web: Site) -
     early = officer.post(f"/api/v1/cycles/{CYCLE}/fire", headers={"X-CSRF-Token": officer_csrf},
                          json={"trigger": "discuss_early_findings"})
     assert early.status_code == 422
-    assert "has not yet recorded a decision on 'early_findings'" in early.json()["detail"]
+    assert "has not yet recorded a decision on 'Strategic assessment - early findings'" in early.json()["detail"]
 
     todo = manager.get("/api/v1/mywork").json()
     assert ("decide", "mk_together", "early_findings") in [(w["kind"], w["board"], w["item"]) for w in todo]
@@ -272,7 +272,7 @@ def test_a_browser_with_a_wrong_password_gets_the_form_again_with_the_sentence(w
                           data={"email": web.email("committee_manager"), "password": "wrong", "csrf_token": token})
     assert refused.status_code == 303
     form = client.get(refused.headers["location"])
-    assert "<p role='alert'>the email or password is not right</p>" in form.text
+    assert 'The email or password is not right.</a>' in form.text and 'govuk-error-summary' in form.text
 
 
 def test_officers_firing_at_once_one_wins_and_the_others_are_told(web: Site) -> None:

@@ -1,0 +1,1 @@
+"""The web pages: server-rendered GOV.UK Design System pages over the same commands as the CLI and the API."""

@@ -1,0 +1,51 @@
+"""My work: what the signed-in person must do now across every running cycle, overdue first, each with its control."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from workflow.mywork import WorkItem, my_work
+
+from ..access import KnownCycles
+from .render import render
+from .viewer import Viewer, viewer
+from .words import cycle_title, stage_title
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One item of work as the page shows it: the engine's item with the words around it."""
+
+    item: WorkItem
+    cycle_title: str
+    stage_title: str
+    board: str
+
+
+def rows_for(cycles: KnownCycles, items: list[WorkItem]) -> list[Row]:
+    rows = []
+    for item in items:
+        known = cycles.get(item.cycle_id)
+        definition = known.definition
+        board = definition.boards[item.board].name if item.board else ""
+        rows.append(Row(item, cycle_title(definition, known.year), stage_title(definition, item.stage), board))
+    return rows
+
+
+def show(request: Request, seen: Viewer, *, errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    engine = request.app.state.cycle.engine
+    items = my_work(engine, seen.email)
+    return render(request, "my_work.html", status=status, title="My work", section="/my-work",
+                  rows=rows_for(request.app.state.cycles, items), errors=errors or {})
+
+
+@router.get("/my-work")
+async def my_work_page(request: Request, seen: Annotated[Viewer, Depends(viewer)]) -> Response:
+    return await run_in_threadpool(show, request, seen)

@@ -1,0 +1,60 @@
+"""Puts the pages on the app: the static assets, the error page, security headers and each page's router."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from . import actions, my_work, operations
+from .render import render
+from .viewer import Directory, SignInFirst
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+ROUTERS = [my_work.router, actions.router, operations.router]
+
+# No inline script and nothing from another site; inline SVG pictures carry their own style attributes.
+PAGE_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                                "frame-ancestors 'none'"),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+TITLES = {401: "You are not signed in", 403: "You cannot do this", 404: "Page not found",
+          409: "Someone else changed this first", 422: "This cannot be done", 429: "Too many attempts",
+          503: "Sorry, the service is unavailable"}
+
+
+def error_page(request: Request, status: int, sentence: str) -> Response:
+    title = TITLES.get(status, "Sorry, there is a problem")
+    return render(request, "error.html", status=status, title=title, sentence=sentence)
+
+
+def install(app: FastAPI) -> None:
+    app.state.directory = Directory(app.state.cycle.engine.catalog)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(SignInFirst)
+    async def sign_in_first(_request: Request, exc: SignInFirst) -> Response:
+        return RedirectResponse(exc.login, status_code=303)
+
+    @app.middleware("http")
+    async def page_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        if not request.url.path.startswith("/api/"):  # the API's own documentation page loads its viewer
+            for name, value in PAGE_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/my-work", status_code=303)
+
+    for router in ROUTERS:
+        app.include_router(router)
