@@ -8,10 +8,11 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install demo test lint typecheck unit browser services bench bench-all clean
 
-# WeasyPrint (PDF documents) needs Pango, HarfBuzz and a font from the system; the browser
-# tests drive Debian's chromium (never a downloaded one) with a metric-compatible font.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
-	chromium fonts-liberation graphviz
+# WeasyPrint (PDF documents) needs Pango, HarfBuzz and a font from the system, and the state diagram
+# page Graphviz's dot. The browser tests drive Debian's chromium (never a downloaded one) with a
+# metric-compatible font: only `make test` and `make browser` install those.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core graphviz
+TEST_PACKAGES := chromium fonts-liberation
 
 $(STAMP): pyproject.toml
 	@bash .ci/system-packages $(SYSTEM_PACKAGES)
@@ -38,7 +39,7 @@ typecheck: $(STAMP)
 # The whole suite: lint, types, unit and integration tests against the real
 # PostgreSQL (and, for the workers, Redis) of this machine, started if down.
 test: $(STAMP) services lint typecheck
-	@bash .ci/system-packages $(SYSTEM_PACKAGES)
+	@bash .ci/system-packages $(TEST_PACKAGES)
 	$(BIN)/pytest
 
 unit: $(STAMP)
@@ -46,7 +47,7 @@ unit: $(STAMP)
 
 # The pages in Debian's chromium only (part of `make test`); screenshots land in docs/screenshots/.
 browser: $(STAMP) services
-	@bash .ci/system-packages $(SYSTEM_PACKAGES)
+	@bash .ci/system-packages $(TEST_PACKAGES)
 	$(BIN)/pytest -m browser
 
 bench: $(STAMP) services
