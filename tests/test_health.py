@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from prometheus_client import generate_latest
+from sqlalchemy import func, select
 
 from tasks.cli import main
 from tasks.metrics import registry
@@ -15,7 +16,8 @@ from tests.conftest import DEFINITIONS
 from tests.helpers import AUTHOR, CYCLE, carry, counts, paper_file
 from workflow import health
 from workflow.app import App
-from workflow.models import Deadline
+from workflow.deadlines import Sweeper
+from workflow.models import Deadline, OutboxEvent
 from workflow.outbox import wall_clock
 
 
@@ -85,3 +87,15 @@ def test_officers_fires_and_refusals_from_the_command_line_are_counted(app: App,
     assert 'cycle_refusals_total{reason="gate_not_met"} 1.0' in scraped
     assert 'cycle_refusals_total{reason="not_allowed"} 1.0' in scraped
     assert 'cycle_refusals_total{reason="not_found"} 1.0' in scraped
+
+
+def test_the_sweeps_refused_fires_are_counted_too(app: App) -> None:
+    app.engine.start("community_safety_strategy", 2021, AUTHOR)
+    with app.engine.unit_of_work() as session:  # a deadline for a step the definition does not time: refused
+        entry = session.scalar(select(func.max(OutboxEvent.id)).where(OutboxEvent.event_type == "StageEntered"))
+        session.add(Deadline(key="k", cycle_id=1, stage="early_findings", kind="timed_transition", entry=entry,
+                             trigger="discuss_early_findings", due_at=app.engine.clock.now() - dt.timedelta(hours=1),
+                             status="pending", attempts=0, failures=0, created_at=wall_clock()))
+    assert Sweeper(app.engine).sweep().outcomes["timed_transition", "refused"] == 1
+    scraped = generate_latest(registry(app.engine)).decode()
+    assert 'cycle_refusals_total{reason="missing_role"} 1.0' in scraped, "the scheduler holds no officer's role"
