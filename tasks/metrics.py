@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from workflow import health
+from workflow import health, tally
 from workflow.engine import Engine
 from workflow.outbox import wall_clock
 
@@ -46,9 +46,11 @@ class DatabaseCollector(Collector):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         try:
             figures = health.check(self.engine)
+            with self.engine.sessions() as session:
+                fired, refused = tally.fires(session), tally.refusals(session)
         except Exception as exc:  # a scrape while the database is down reports that, not a stack trace
             log.warning("metrics: cannot read the database: %s", exc)
             yield GaugeMetricFamily("cycle_database_up", "1 when the database answered this scrape.", value=0)
@@ -76,6 +78,20 @@ class DatabaseCollector(Collector):
         for beat in figures.beats:
             beats.add_metric([beat.name, beat.role], beat.beat_at.timestamp())
         yield beats
+        # Counters kept in the database, so fires and refusals from every process (the command line's
+        # short-lived ones included) are counted once, whichever process is scraped.
+        fires = CounterMetricFamily("cycle_fires", "Fires accepted (one history row each), by trigger: officers' "
+                                    "from the command line, the API and pages, and the scheduler's.",
+                                    labels=["trigger"])
+        for trigger, count in sorted(fired.items()):
+            fires.add_metric([trigger], count)
+        yield fires
+        refusals = CounterMetricFamily("cycle_refusals", "Fires refused, by reason: not_found, not_allowed, "
+                                       "missing_role, gate_not_met, invalid_input, finished, race.",
+                                       labels=["reason"])
+        for reason, count in sorted(refused.items()):
+            refusals.add_metric([reason], count)
+        yield refusals
 
     def describe(self) -> Iterator[Any]:
         return iter(())

@@ -19,7 +19,7 @@ from workflow.app import build
 from workflow.clock import Clock
 from workflow.settings import Settings
 
-from . import api_accounts, api_cycles, api_definitions, api_records, auth, oidc, problems
+from . import api_accounts, api_cycles, api_definitions, api_records, auth, metrics, oidc, problems
 from .access import KnownCycles
 from .accounts import Accounts
 from .config import WebSettings
@@ -62,6 +62,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     app.include_router(api_cycles.router)
     app.include_router(api_records.router)
     app.include_router(api_accounts.router)
+    metrics.install(app)
     site.install(app)
 
     return app

@@ -28,6 +28,7 @@ class WebSettings:
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
     oidc_name: str = "your organisation's account"
+    metrics_token: str = ""  # a scraper sending it as a Bearer token may read /metrics; empty: admins only
     secret: str = ""  # signs the OpenID Connect sign-in cookie; empty: a key kept in the data directory
 
     @property
@@ -53,4 +54,5 @@ class WebSettings:
             oidc_client_secret=env.get("CYCLE_OIDC_CLIENT_SECRET", ""),
             oidc_name=env.get("CYCLE_OIDC_NAME") or "your organisation's account",
             secret=env.get("CYCLE_WEB_SECRET", ""),
+            metrics_token=env.get("CYCLE_METRICS_TOKEN", ""),
         )

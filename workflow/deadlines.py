@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnClause, Executable
 
+from . import tally
 from .actuals import timeline_of
 from .backoff import Backoff, describe
 from .calendar import Timeline, add_working_days
@@ -273,6 +274,7 @@ class Sweeper:
                                     comment="Fired by the scheduler on the date the definition sets")
             return "done"
         except GateNotMet as refused:
+            tally.count_refusal(session, refused)
             # Not possible yet (a strand still open): try again next working day, and say so once.
             if row.attempts == 0:
                 self._event(session, cycle, now, "TimedTransitionBlocked", stage=row.stage, trigger=row.trigger,
@@ -281,6 +283,7 @@ class Sweeper:
             row.due_at = end_of_day(add_working_days(local_date(now), 1))
             return "pending"
         except Refused as refused:
+            tally.count_refusal(session, refused)
             row.last_error = str(refused)
             return "skipped"
 
@@ -292,11 +295,13 @@ class Sweeper:
                                     comment="Fired by the scheduler on the date the definition sets")
             return "done"
         except GateNotMet as refused:
+            tally.count_refusal(session, refused)
             # The strand has not run its minimum length yet: try again at the end of the next working day.
             row.last_error = str(refused)
             row.due_at = end_of_day(add_working_days(local_date(now), 1) - dt.timedelta(days=1))
             return "pending"
         except Refused as refused:
+            tally.count_refusal(session, refused)
             # e.g. the survey was closed by hand already, or never launched: nothing to do, said why.
             row.last_error = str(refused)
             return "skipped"

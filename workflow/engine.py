@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import gates as gate_rules
+from . import tally
 from .actuals import known_dates, timeline_of, uses_events
 from .attachment import MAX_PAPER_BYTES, read_paper, safe_filename
 from .calendar import Timeline, working_days_between
@@ -51,6 +52,7 @@ from .errors import (
     GateNotMet,
     InvalidInput,
     NotFound,
+    Refused,
     RoleMissing,
     UnknownActor,
 )
@@ -569,10 +571,15 @@ class Engine:
 
     def fire(self, cycle_ref: str | int, trigger: str, actor: str, *, strand: str | None = None,
              comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
-        if actor == SYSTEM_ACTOR:
-            raise RoleMissing("'system' is the scheduler's own identity; act as yourself with --as")
-        with self.unit_of_work() as session:
-            return self.fire_in(session, cycle_ref, trigger, actor, strand=strand, comment=comment, data=data)
+        try:
+            if actor == SYSTEM_ACTOR:
+                raise RoleMissing("'system' is the scheduler's own identity; act as yourself with --as")
+            with self.unit_of_work() as session:
+                return self.fire_in(session, cycle_ref, trigger, actor, strand=strand, comment=comment, data=data)
+        except (Refused, NotFound) as refused:
+            # Counted after the rollback: the cycle's tables keep nothing of a refused fire.
+            tally.record_refusal(self, refused)
+            raise
 
     def fire_in(self, session: Session, cycle_ref: str | int, trigger: str, actor: str, *,
                 strand: str | None = None, comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:

@@ -13,6 +13,8 @@ class CycleError(Exception):
     """Root of every error strategy-cycle reports to a user."""
 
     exit_code = 1
+    # The reason a refused fire is counted under in `cycle_refusals_total` (`workflow/tally.py`).
+    reason = "other"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class AuditTrailBroken(CycleError):
 class NotFound(CycleError):
     """A cycle, paper or other record named by the user does not exist."""
 
+    reason = "not_found"
+
 
 class Refused(CycleError):
     """A command was refused; nothing was written."""
@@ -71,21 +75,31 @@ class Refused(CycleError):
 class NotAllowedFromHere(Refused):
     """The trigger exists but cannot be fired from the cycle's current stage."""
 
+    reason = "not_allowed"
+
 
 class UnknownTrigger(Refused):
     """The definition has no trigger of that name."""
+
+    reason = "not_allowed"
 
 
 class RoleMissing(Refused):
     """The actor does not hold a role the command needs."""
 
+    reason = "missing_role"
+
 
 class UnknownActor(Refused):
     """The actor named with --as is not in the cycle's directory."""
 
+    reason = "missing_role"
+
 
 class GateNotMet(Refused):
     """A gate on the transition is not yet satisfied."""
+
+    reason = "gate_not_met"
 
     def __init__(self, message: str, reasons: list[str]) -> None:
         self.reasons = reasons
@@ -95,12 +109,18 @@ class GateNotMet(Refused):
 class InvalidInput(Refused):
     """A command's arguments do not make sense for this cycle."""
 
+    reason = "invalid_input"
+
 
 class CycleFinished(Refused):
     """The cycle has reached its final stage; nothing more can be fired."""
 
+    reason = "finished"
+
 
 class ConcurrentChange(Refused):
     """Someone else changed the cycle between our read and our write."""
+
+    reason = "race"
 
     exit_code = 4

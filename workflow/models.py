@@ -442,3 +442,17 @@ class Heartbeat(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[dt.datetime]
     beat_at: Mapped[dt.datetime]
+
+
+class RefusalCount(Base):
+    """How many fires were refused, by reason: operational figures for the metrics, not a cycle's record.
+
+    Written in its own short transaction after the refused command rolled back, so the
+    cycle's tables stay exactly as they were (`workflow/tally.py`).
+    """
+
+    __tablename__ = "refusal_counts"
+
+    reason: Mapped[str] = mapped_column(String(40), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    last_at: Mapped[dt.datetime]

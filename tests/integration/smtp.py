@@ -1,12 +1,17 @@
-"""A real SMTP server (aiosmtpd) on loopback that keeps what it receives, and can be stopped and started."""
+"""A real SMTP server (aiosmtpd) on loopback that keeps what it receives, and can be stopped and started:
+in a thread of the test (`SmtpServer`) or in a process of its own (`SmtpProcess`)."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import json
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -66,3 +71,37 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+
+class SmtpProcess:
+    """The same server in a process of its own (`smtp_mailbox.py`): `stop` SIGKILLs it, `start` starts it again."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port, self.folder = free_port(), folder
+        self.process: subprocess.Popen[str] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    @property
+    def received(self) -> list[Received]:
+        kept = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(self.folder.glob("[!.]*.json"))]
+        return [Received(m["mail_from"], m["rcpt_tos"], email.message_from_bytes(  # type: ignore[arg-type]
+            m["content"].encode("latin-1"), policy=email.policy.default)) for m in kept]
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("smtp_mailbox.py")),
+                                         str(self.port), str(self.folder)], stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        if self.process.stdout.readline().strip() != "ready":
+            raise AssertionError(f"the SMTP server process did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait(timeout=15)
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+        self.process = None

@@ -1,7 +1,7 @@
 """Faults during a whole cycle: a worker SIGKILLed while busy, Redis stopped for 20 s, the SMTP server for 30 s.
 
 All real: PostgreSQL, a Redis server of the test's own, two worker processes, the scheduler process, an
-aiosmtpd server. The cycle must reach adoption, every email arrive exactly once, every document exist once,
+aiosmtpd server process (SIGKILLed for the outage and started again on the same port). The cycle must reach adoption, every email arrive exactly once, every document exist once,
 and nothing be left waiting. The figures (expected, delivered, lost, duplicated, time to recover from each
 fault) are printed for docs/reliability.md.
 """
@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from notifications import reminders
 from tests.conftest import SHIPPED
 from tests.helpers import CYCLE
-from tests.integration.smtp import SmtpServer
+from tests.integration.smtp import SmtpProcess
 from tests.integration.workers import RedisServer, Worker, free_port, wait_until, worker_env
 from workflow import health
 from workflow.app import App
@@ -75,7 +75,7 @@ def test_a_whole_cycle_through_a_killed_worker_a_redis_restart_and_an_smtp_outag
     engine = shared.engine
     redis_server = RedisServer(tmp_path / "redis")
     redis_server.start()
-    smtp = SmtpServer()
+    smtp = SmtpProcess(tmp_path / "smtp")
     smtp.start()
     # The workers read the papers the player attaches: the same data folder.
     env = worker_env(pg_url, redis_server.url, tmp_path, CYCLE_SMTP_URL=smtp.url, CYCLE_MAIL_RETRY_BASE="1",
@@ -124,7 +124,7 @@ def test_a_whole_cycle_through_a_killed_worker_a_redis_restart_and_an_smtp_outag
         elif stage == "consultation":
             outage("Redis stopped for 20 s", redis_server.stop, redis_server.start, 20)
         elif stage == "final_draft_sign_off":
-            outage("the SMTP server stopped for 30 s", smtp.stop, smtp.start, 30)
+            outage("the SMTP server process killed for 30 s", smtp.stop, smtp.start, 30)
 
     definition = engine.catalog.load(SHIPPED)
     planned = [row for row, _ in reminders.preview(definition, CYCLE, 2021, definition.initial, engine.clock.now(),

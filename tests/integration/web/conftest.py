@@ -114,7 +114,8 @@ def web_settings(url: str, **kw: str) -> WebSettings:
 
 
 @pytest.fixture(scope="module")
-def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Site]:
+    """The service for one test module; a module's WEB_SETTINGS (a dict) adds to its settings."""
     engine = db.make_engine(pg_url)
     db.upgrade(engine)
     db.mark_rehearsal(engine)  # the tests run on a simulated clock
@@ -122,7 +123,8 @@ def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site
     clock = SimulatedClock(at_local(dt.date(2021, 7, 20), 10))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    app = create_app(make_settings(Path(tmp_path_factory.mktemp("web")), pg_url), web=web_settings(url), clock=clock)
+    settings = web_settings(url, **getattr(request.module, "WEB_SETTINGS", {}))
+    app = create_app(make_settings(Path(tmp_path_factory.mktemp("web")), pg_url), web=settings, clock=clock)
     with serve(app, port):
         yield Site(url, app, clock)
 
