@@ -27,6 +27,7 @@ from workflow.clock import LOCAL, at_local
 from workflow.deadlines import Sweeper, plan_stage
 from workflow.meetings import change_meeting
 from workflow.models import Deadline, HistoryEntry, Mail, OutboxEvent
+from workflow.mywork import my_work
 from workflow.outbox import Handlers
 
 MOVED_TO = dt.date(2021, 8, 26)
@@ -80,6 +81,7 @@ def test_moving_the_meeting_moves_the_stage_due_date_reminders_and_overdue(app: 
                    day=MOVED_TO)
 
     assert app.engine.status(CYCLE).due == "2021-08-26"
+    assert {item.due for item in my_work(app.engine, AUTHOR)} == {MOVED_TO}, "My work agrees with status"
     env = {"CYCLE_DATA_DIR": str(tmp_path), "CYCLE_DATABASE_URL": f"sqlite:///{tmp_path / 'cycle.db'}",
            "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS)}
     shown = CliRunner().invoke(main, ["status", CYCLE, "--json"], env=env)

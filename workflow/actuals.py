@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,15 +34,30 @@ class MeetingChange:
     sequence: int
 
 
+def _change(data: dict[str, Any]) -> MeetingChange:
+    start = dt.time.fromisoformat(data["start"]) if data.get("start") else None
+    return MeetingChange(data["meeting"], dt.date.fromisoformat(data["date"]), start, bool(data["cancelled"]),
+                         int(data["sequence"]))
+
+
 def changes(session: Session, cycle_id: int) -> dict[str, MeetingChange]:
     """The latest change of each meeting of the cycle that was moved or cancelled."""
     found: dict[str, MeetingChange] = {}
     for data in session.scalars(select(HistoryEntry.data).where(HistoryEntry.cycle_id == cycle_id,
                                                                 HistoryEntry.action == CHANGE)
                                 .order_by(HistoryEntry.id)):
-        start = dt.time.fromisoformat(data["start"]) if data.get("start") else None
-        found[data["meeting"]] = MeetingChange(data["meeting"], dt.date.fromisoformat(data["date"]), start,
-                                               bool(data["cancelled"]), int(data["sequence"]))
+        found[data["meeting"]] = _change(data)
+    return found
+
+
+def moved_days(session: Session, cycles: Any) -> dict[int, dict[str, dt.date]]:
+    """For many cycles at once (`cycles`: a subquery of their ids), the day each moved meeting now falls on."""
+    found: dict[int, dict[str, dt.date]] = {}
+    for cycle_id, data in session.execute(select(HistoryEntry.cycle_id, HistoryEntry.data)
+                                          .where(HistoryEntry.cycle_id.in_(cycles), HistoryEntry.action == CHANGE)
+                                          .order_by(HistoryEntry.id)):
+        change = _change(data)
+        found.setdefault(cycle_id, {})[change.meeting] = change.day
     return found
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from . import gates as gate_rules
+from .actuals import moved_days
 from .calendar import Timeline, working_days_between
 from .clock import local_date
 from .definition import DecisionGate, Definition, PapersGate, Person
@@ -74,6 +75,7 @@ def my_work(engine: Engine, who: str) -> list[WorkItem]:
         decisions: dict[int, dict[tuple[str, str], DecisionFact]] = defaultdict(dict)
         papers: dict[int, set[str]] = defaultdict(set)
         strands: dict[int, list[StrandState]] = defaultdict(list)
+        moved: dict[int, dict[str, dt.date]] = {}
         if mine:
             for d in session.execute(select(Decision.cycle_id, Decision.board, Decision.item, Decision.outcome,
                                             Decision.votes_for, Decision.voting_present, Decision.id)
@@ -84,11 +86,15 @@ def my_work(engine: Engine, who: str) -> list[WorkItem]:
                 papers[cycle_id].add(paper)
             for row in session.scalars(select(StrandState).where(StrandState.cycle_id.in_(running))):
                 strands[row.cycle_id].append(row)
+            moved = moved_days(session, running)  # a committee manager moved a meeting: its stage is due then
     timelines: dict[tuple[str, int, int], Timeline] = {}
     items: list[WorkItem] = []
     for cycle, definition, person in mine:
         key = (definition.id, definition.version, cycle.year)
-        timeline = timelines.get(key) or timelines.setdefault(key, Timeline(definition, cycle.year))
+        if cycle.id in moved:
+            timeline = Timeline(definition, cycle.year, moved[cycle.id])
+        else:
+            timeline = timelines.get(key) or timelines.setdefault(key, Timeline(definition, cycle.year))
         strand_facts = {}
         for row in strands[cycle.id]:
             spec = definition.stages[row.stage].strand(row.strand)
