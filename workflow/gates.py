@@ -97,6 +97,26 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
     raise TypeError(f"not a gate: {gate!r}")
 
 
+def described(gate: Gate, definition: Definition, timeline: Timeline | None = None) -> str:
+    """What `gate` waits for, in words (`cycle show` and the definition page); dated when a timeline is given."""
+    match gate:
+        case DecisionGate(board, item, quorum):
+            q = quorum or definition.boards[board].quorum
+            titled = definition.papers.get(item, item)
+            return f"the {definition.boards[board].name} carries '{titled}' (quorum {q} voting members)"
+        case PapersGate(papers):
+            return "papers attached: " + ", ".join(f"'{definition.papers.get(p, p)}'" for p in papers)
+        case NotBeforeGate(date):
+            return f"not before {timeline.resolve(date):%-d %B %Y}" if timeline else "not before a date"
+        case StrandsGate(stage):
+            return f"all strands of the {definition.stages[stage].title.lower()} complete"
+        case MinimumLengthGate(stage, period, strand):
+            spec = definition.stages[stage]
+            found = spec.strand(strand) if strand else None
+            return f"the {(found.title if found else spec.title).lower()} has run at least {period}"
+    raise TypeError(f"not a gate: {gate!r}")
+
+
 def reasons(gates: tuple[Gate, ...], definition: Definition, facts: Facts) -> list[str]:
     return [reason for gate in gates if (reason := unmet(gate, definition, facts)) is not None]
 
