@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import socket
 import threading
@@ -113,8 +114,9 @@ def web_settings(url: str, **kw: str) -> WebSettings:
     return WebSettings(base_url=url, secure_cookies=False, **kw)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@contextmanager
+def served_site(pg_url: str, data_dir: Path, definitions_dir: Path | None = None) -> Iterator[Site]:
+    """The site on the test database, on the shipped definitions or a folder of the test's own."""
     engine = db.make_engine(pg_url)
     db.upgrade(engine)
     db.mark_rehearsal(engine)  # the tests run on a simulated clock
@@ -122,9 +124,18 @@ def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site
     clock = SimulatedClock(at_local(dt.date(2021, 7, 20), 10))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    app = create_app(make_settings(Path(tmp_path_factory.mktemp("web")), pg_url), web=web_settings(url), clock=clock)
+    settings = make_settings(data_dir, pg_url)
+    if definitions_dir is not None:
+        settings = dataclasses.replace(settings, definitions_dir=definitions_dir)
+    app = create_app(settings, web=web_settings(url), clock=clock)
     with serve(app, port):
         yield Site(url, app, clock)
+
+
+@pytest.fixture(scope="module")
+def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with served_site(pg_url, Path(tmp_path_factory.mktemp("web"))) as found:
+        yield found
 
 
 @pytest.fixture
