@@ -102,7 +102,7 @@ def described(gate: Gate, definition: Definition, timeline: Timeline | None = No
     match gate:
         case DecisionGate(board, item, quorum):
             q = quorum or definition.boards[board].quorum
-            titled = definition.papers.get(item, item)
+            titled = definition.papers.get(item, item.replace("_", " "))  # an item without a paper: its id in words
             return f"the {definition.boards[board].name} carries '{titled}' (quorum {q} voting members)"
         case PapersGate(papers):
             return "papers attached: " + ", ".join(f"'{definition.papers.get(p, p)}'" for p in papers)
