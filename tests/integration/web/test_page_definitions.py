@@ -70,7 +70,8 @@ def test_someone_who_is_not_an_admin_is_refused_each_page_with_the_sentence(web:
     web.account("committee_manager")
     manager, csrf = web.sign_in("committee_manager")
     for path in ("/definitions", "/definitions/community_safety_strategy",
-                 "/definitions/community_safety_strategy/reminders?year=2021", "/definitions/upload"):
+                 "/definitions/community_safety_strategy/reminders?year=2021", "/definitions/upload",
+                 "/definitions/community_safety_strategy/errors"):
         page = manager.get(path, headers=HTML)
         assert page.status_code == 403, path
         assert "Committee.manager@example.org is not an admin; only an admin manages definitions." in page.text
@@ -212,3 +213,12 @@ def test_a_fixed_upload_becomes_the_folders_file_and_the_notice_names_its_versio
     with web.engine.sessions() as session:
         versions = [(s.id, s.version) for s in web.engine.catalog.stored_versions(session)]
     assert ("community_safety_strategy", 2) in versions
+
+
+def test_the_api_checks_an_upload_as_the_page_does(web: Site, folder: Path) -> None:
+    checked = web.client().post("/api/v1/definitions/validate", headers=web.token("committee_manager"),
+                                files={"file": ("../../community_safety_strategy.yaml", broken().encode(), "text/yaml")})
+    assert checked.status_code == 422
+    assert [(p["file"], p["line"], p["field"]) for p in checked.json()["problems"]] == [
+        ("community_safety_strategy.yaml", 179, "boards.safer_mk.quorum"),
+        ("community_safety_strategy.yaml", 345, "stages.assessment_sign_off.due")]
