@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from . import db as database
+from . import gates as gate_rules
 from .app import App, build
 from .calendar import Timeline
 from .datadir import keep_private, private_dir
@@ -30,7 +31,6 @@ from .definition import Definition
 from .diagram import mermaid
 from .engine import Recorded
 from .errors import CycleError, DefinitionError
-from .gates import described
 from .meetings import change_meeting
 from .planning import BlackoutSpan, blackouts_between, check_plan
 from .settings import Settings
@@ -234,7 +234,7 @@ def show(definition: str, year: int | None, as_json: bool) -> None:
                         "due": timeline.stage_due(s.id), "strands": [x.id for x in s.strands]}
                        for s in d.stages.values()],
             "transitions": [{"trigger": t.trigger, "from": list(t.sources), "to": t.dest, "roles": list(t.roles),
-                             "gates": [described(g, d, timeline) for g in t.gates], "at": timeline.resolve(t.at) if t.at else None}
+                             "gates": [gate_rules.describe(g, d, timeline) for g in t.gates], "at": timeline.resolve(t.at) if t.at else None}
                             for t in d.transitions],
             "timeline": [{"date": day, "milestone": mid, "title": title} for day, mid, title in timeline.dated()],
             "blackouts": [{"id": b.id, "title": b.title, "from": b.first, "to": b.last} for b in blackouts],
@@ -256,7 +256,7 @@ def show(definition: str, year: int | None, as_json: bool) -> None:
     for col in ("trigger", "from", "to", "roles", "gates"):
         transitions.add_column(col)
     for t in d.transitions:
-        gates = [described(g, d, timeline) for g in t.gates]
+        gates = [gate_rules.describe(g, d, timeline) for g in t.gates]
         if t.at:
             gates.append(f"fired by the scheduler on {timeline.resolve(t.at):%-d %b %Y}")
         transitions.add_row(t.trigger, ", ".join(t.sources), t.dest, ", ".join(t.roles), plain("\n".join(gates)))

@@ -16,12 +16,13 @@ from workflow.calendar import Timeline
 from workflow.clock import local_date
 from workflow.definition import Definition
 from workflow.errors import CycleError, DefinitionError, Problem, UnknownDefinition
-from workflow.gates import described
+from workflow.gates import describe
 from workflow.loader import load_definition
 
 from ..access import KnownCycles
 from .listing import numbered, summary
 from .render import render
+from .state_diagram import state_diagram_svg
 from .viewer import Viewer, admin_only, viewer
 from .words import cycle_title, person_title, role_title, stage_title
 
@@ -127,14 +128,14 @@ def show(request: Request, definition: str, asked: str) -> Response:
     year, errors = _year(request, asked)
     timeline = Timeline(d, year)
     transitions = [(t, [stage_title(d, s) for s in t.sources], [role_title(d, r) for r in t.roles],
-                    [described(g, d, timeline) for g in t.gates]) for t in d.transitions]
+                    [describe(g, d, timeline) for g in t.gates]) for t in d.transitions]
     boards = [(b, [(person_title(d, person), MEMBERSHIP.get(kind, kind)) for person, kind in b.members])
               for b in d.boards.values()]
     owners = {s.id: role_title(d, s.owner) if s.owner else "" for s in d.stages.values()}
     return render(request, "definition.html", status=422 if errors else 200, title=d.title, section="/definitions",
                   errors=errors, d=d, year=year, asked=asked if errors else year,
                   transitions=transitions, boards=boards, owners=owners, dated=timeline.dated(),
-                  due={s: timeline.stage_due(s) for s in d.stages}, diagram="")
+                  due={s: timeline.stage_due(s) for s in d.stages}, diagram=state_diagram_svg(d))
 
 
 @router.get("/definitions/{definition}")

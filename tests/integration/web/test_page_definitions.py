@@ -113,9 +113,16 @@ def test_a_definition_shows_its_stages_transitions_boards_timeline_and_state_dia
     page = client.get("/definitions/community_safety_strategy?year=2021", headers=HTML)
     assert page.status_code == 200
     text = page.text
+    picture = text[text.index('<div class="app-picture">'):]
+    picture = picture[:picture.index("</svg>") + 6]
+    assert "<svg" in picture
+    words = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", picture))  # dot wraps a title over lines
+    for title in ("Early findings of the strategic assessment discussed", "Strategic assessment signed off",
+                  "Strategy adopted and published"):
+        assert title in words
     assert "Risk Board signs off the strategic assessment" in text  # a transition's title
     assert "Report author" in text  # its role in words
-    assert "The MK Together Management Board carries &#39;Strategic assessment - early findings&#39;" in text
+    assert "MK Together Management Board carries &#39;Strategic assessment - early findings&#39;" in text
     assert "Safer MK Partnership" in text and "Jonathan Ellery, Chief Executive (Milton Keynes Council)" in text
     assert "Tuesday 13 July 2021" in text  # the July meeting of the cycle of 2021, on the timeline
     assert "assessment_sign_off" not in re.sub(r"<svg.*?</svg>", "", text, flags=re.S).replace('id="', "")
