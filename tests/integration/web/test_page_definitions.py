@@ -105,7 +105,7 @@ def test_the_list_shows_each_version_and_the_running_cycles_on_it(web: Site, fol
     errors = client.get("/definitions/draft/errors", headers=HTML)
     assert errors.status_code == 200
     assert "&lt;script&gt;x&lt;/script&gt;" in errors.text and "<script>x" not in errors.text
-    assert 'class="app-line app-line--error"' in errors.text or "There is a problem" in errors.text
+    assert "Errors in draft.yaml" in errors.text and "There is a problem" in errors.text
 
 
 def test_a_definition_shows_its_stages_transitions_boards_timeline_and_state_diagram(web: Site, folder: Path) -> None:
@@ -126,6 +126,8 @@ def test_a_definition_shows_its_stages_transitions_boards_timeline_and_state_dia
     assert "Safer MK Partnership" in text and "Jonathan Ellery, Chief Executive (Milton Keynes Council)" in text
     assert "Tuesday 13 July 2021" in text  # the July meeting of the cycle of 2021, on the timeline
     assert "assessment_sign_off" not in re.sub(r"<svg.*?</svg>", "", text, flags=re.S).replace('id="', "")
+    missing = client.get("/definitions/nothing_here", headers=HTML)
+    assert missing.status_code == 404 and "There is no definition &#39;nothing_here&#39;" in missing.text
     refused = client.get("/definitions/community_safety_strategy?year=nineteen", headers=HTML)
     assert refused.status_code == 422
     assert "Enter the cycle year as four digits from 2000 to 2100" in refused.text
