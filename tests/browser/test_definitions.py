@@ -46,6 +46,12 @@ def test_an_admin_reads_the_definitions_and_mends_a_broken_upload(page: Page, si
         "    due: risk_board_august\n", "    due: 2 weeks after discuss_early_finding fired\n", 1), encoding="utf-8")
     page.goto("/definitions")
     page.get_by_role("link", name="Upload a new version").click()
+    notes = tmp_path / "notes.txt"
+    notes.write_text(SHIPPED, encoding="utf-8")
+    page.get_by_label("Definition file").set_input_files(str(notes))
+    page.get_by_role("button", name="Check and save").click()
+    expect(page.locator("#file-error")).to_contain_text(
+        "'notes.txt' is not a YAML file: a definition is uploaded as a .yaml or .yml file.")
     page.get_by_label("Definition file").set_input_files(str(broken))
     page.get_by_role("button", name="Check and save").click()
     expect(page.get_by_role("alert")).to_contain_text("There is a problem")
