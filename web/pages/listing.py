@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from workflow.errors import Problem
 
+from .words import sentence
+
 CONTEXT = 4
 """Lines shown either side of a line with a problem; the sound stretches between fold into one row."""
 
@@ -56,8 +58,8 @@ def numbered(text: str | None, problems: list[Problem]) -> tuple[list[Line], lis
 
 def summary(lines: list[Line], unplaced: list[Placed]) -> dict[str, str]:
     """The error summary: each problem once, in the file's order, linking to where it is shown."""
-    found = {p.anchor: f"{p.problem.field}: {p.problem.message}" for p in unplaced}
+    found = {p.anchor: f"{p.problem.field}: {sentence(p.problem.message)}" for p in unplaced}
     for line in lines:
         for p in line.problems:
-            found[p.anchor] = f"line {line.number}, {p.problem.field}: {p.problem.message}"
+            found[p.anchor] = f"line {line.number}, {p.problem.field}: {sentence(p.problem.message)}"
     return found
