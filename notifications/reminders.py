@@ -259,3 +259,9 @@ def preview(definition: Definition, cycle_key: str, year: int, stage_id: str, en
     if until is not None:
         planned = [item for item in planned if local_date(item[0].when) <= until]
     return planned
+
+
+def preview_year(definition: Definition, year: int, templates_dir: Any) -> list[tuple[Planned, dict[str, Any]]]:
+    """Every reminder a cycle of `year` would send from its start, on schedule: a definition's preview."""
+    entered = at_local(dt.date(year, definition.starts_in, 1), 9)
+    return preview(definition, f"{definition.id}-{year}", year, definition.initial, entered, templates_dir)

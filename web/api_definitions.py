@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 
 from notifications import reminders
 from workflow.calendar import Timeline
-from workflow.clock import at_local, local_date
+from workflow.clock import local_date
 from workflow.definition import Definition
-from workflow.errors import DefinitionError, InvalidInput, Problem
-from workflow.loader import parse_definition
+from workflow.errors import DefinitionError
 
 from .api_cycles import engine_of
 from .auth import Me
+from .definition_file import parse_upload, read_text, upload_name
 from .problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1/definitions", responses=PROBLEM_RESPONSES)
 DefinitionId = Annotated[str, Path(max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="The cycle year (default: this year)")]
-MAX_UPLOAD = 1024 * 1024
 
 
 def _load(request: Request, definition: str) -> Definition:
@@ -76,23 +73,13 @@ def reminders_preview(request: Request, _me: Me, definition: DefinitionId, year:
     engine = engine_of(request)
     d = _load(request, definition)
     cycle_year = _year(request, year)
-    entered = at_local(dt.date(cycle_year, d.starts_in, 1), 9)
-    planned = reminders.preview(d, f"{d.id}-{cycle_year}", cycle_year, d.initial, entered,
-                                engine.catalog.templates_for_snapshot(d))
+    planned = reminders.preview_year(d, cycle_year, engine.catalog.templates_for_snapshot(d))
     return [{"n": i, "when": row.when, "person": row.person, "email": row.email, "subject": row.subject,
              "stage": row.stage, "rule": row.rule, "kind": row.kind} for i, (row, _) in enumerate(planned, 1)]
 
 
 @router.post("/validate", summary="Check an uploaded definition file: each problem with its line and field")
 def validate(request: Request, _me: Me, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
-    content = file.file.read(MAX_UPLOAD + 1)
-    if len(content) > MAX_UPLOAD:
-        raise InvalidInput("the definition file is larger than 1 MB")
-    name = FilePath(file.filename or "definition.yaml").name
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DefinitionError([Problem(name, None, "file", "is not UTF-8 text")]) from None
-    d = parse_definition(text, name, templates_dir=engine_of(request).catalog.templates_dir)
+    d = parse_upload(read_text(file), upload_name(file), engine_of(request).catalog.templates_dir)
     return {"valid": True, "id": d.id, "title": d.title, "version": d.version, "stages": len(d.stages),
             "transitions": len(d.transitions), "boards": len(d.boards)}

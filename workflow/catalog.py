@@ -8,14 +8,17 @@ changes a running cycle. Editing a file without raising its version is refused.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .definition import Definition
-from .errors import CycleError, DefinitionChanged, UnknownDefinition
+from .errors import CycleError, DefinitionChanged, InvalidInput, UnknownDefinition
 from .loader import load_definition, parse_definition, suggest
 from .models import DefinitionSnapshot
 
@@ -131,6 +134,48 @@ class Catalog:
                 f"'version' to {self.next_version(session, definition.id)} so cycles already running keep the "
                 "emails and documents they started with"
             )
+
+    @staticmethod
+    def stored_versions(session: Session) -> list[DefinitionSnapshot]:
+        """Every version a cycle has started on, by definition and version."""
+        return list(session.scalars(select(DefinitionSnapshot).order_by(DefinitionSnapshot.id,
+                                                                        DefinitionSnapshot.version)))
+
+    def install(self, session: Session, definition: Definition, now: dt.datetime) -> Path:
+        """Make a checked definition the folder's file for its id, `<id>.yaml`, which new cycles start from.
+
+        What an admin does by hand: the file replaces the folder's, and its version is checked as `register`
+        will check it when a cycle next starts (the caller rolls `session` back: nothing is stored until then).
+        The text goes to a temporary file in the folder first and is renamed into place only when whole.
+        """
+        target = self.directory / f"{definition.id}.yaml"
+        owner = self.folder_file_for(definition.id)
+        if owner is not None and owner.name != target.name:
+            raise InvalidInput(f"'{definition.id}' is defined by {owner.name} in the definitions folder, not "
+                               f"{target.name}: saving it would leave two files for one definition")
+        if target.is_file():
+            try:
+                present = self.load(str(target)).id
+            except CycleError:
+                present = definition.id  # the id's own file, invalid for now: this upload mends it
+            if present != definition.id:
+                raise InvalidInput(f"the file {target.name} in the definitions folder defines '{present}', another "
+                                   f"definition: a file for '{definition.id}' would overwrite it")
+        self.register(session, replace(definition, path=str(target)), now)
+        try:
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{definition.id}.", suffix=".part")
+        except OSError as exc:
+            raise InvalidInput(f"the definitions folder cannot be written to: {exc.strerror}") from None
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+                out.write(definition.source)
+            if target.is_file():
+                os.chmod(temporary, target.stat().st_mode & 0o777)  # readable as the file it replaces was
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return target
 
     @staticmethod
     def next_version(session: Session, definition_id: str) -> int:

@@ -234,7 +234,7 @@ def show(definition: str, year: int | None, as_json: bool) -> None:
                         "due": timeline.stage_due(s.id), "strands": [x.id for x in s.strands]}
                        for s in d.stages.values()],
             "transitions": [{"trigger": t.trigger, "from": list(t.sources), "to": t.dest, "roles": list(t.roles),
-                             "gates": [_gate_text(g, d) for g in t.gates], "at": timeline.resolve(t.at) if t.at else None}
+                             "gates": [gate_rules.describe(g, d, timeline) for g in t.gates], "at": timeline.resolve(t.at) if t.at else None}
                             for t in d.transitions],
             "timeline": [{"date": day, "milestone": mid, "title": title} for day, mid, title in timeline.dated()],
             "blackouts": [{"id": b.id, "title": b.title, "from": b.first, "to": b.last} for b in blackouts],
@@ -256,7 +256,7 @@ def show(definition: str, year: int | None, as_json: bool) -> None:
     for col in ("trigger", "from", "to", "roles", "gates"):
         transitions.add_column(col)
     for t in d.transitions:
-        gates = [_gate_text(g, d) for g in t.gates]
+        gates = [gate_rules.describe(g, d, timeline) for g in t.gates]
         if t.at:
             gates.append(f"fired by the scheduler on {timeline.resolve(t.at):%-d %b %Y}")
         transitions.add_row(t.trigger, ", ".join(t.sources), t.dest, ", ".join(t.roles), plain("\n".join(gates)))
@@ -293,10 +293,6 @@ def _lengths(d: Definition, timeline: Timeline, stage_id: str) -> list[str]:
     for bid, days in timeline.extended.get(stage_id, []):
         found.append(f"{days} days added for {d.blackouts[bid].title}")
     return found
-
-
-def _gate_text(gate: Any, d: Definition) -> str:
-    return gate_rules.describe(gate, d)
 
 
 @main.command()

@@ -118,8 +118,9 @@ def strand_reasons(definition: Definition, facts: Facts, stage: str, strand: str
     return [reason] if reason else []
 
 
-def describe(gate: Gate, definition: Definition) -> str:
-    """What a gate asks for, in words, for `cycle show`, the state diagram and the pages."""
+def describe(gate: Gate, definition: Definition, timeline: Timeline | None = None) -> str:
+    """What a gate asks for, in words, for `cycle show`, the state diagram and the pages; with a cycle year's
+    timeline, a date the gate waits for is given."""
     match gate:
         case DecisionGate(board, item, quorum):
             needed = quorum or definition.boards[board].quorum
@@ -127,8 +128,8 @@ def describe(gate: Gate, definition: Definition) -> str:
                     f"(quorum {needed} voting members)")
         case PapersGate(papers):
             return "papers attached: " + ", ".join(definition.papers.get(p, p) for p in papers)
-        case NotBeforeGate(_):
-            return "not before a date"
+        case NotBeforeGate(date):
+            return f"not before {timeline.resolve(date):%-d %B %Y}" if timeline else "not before a date"
         case StrandsGate(stage):
             return f"all strands of '{definition.stages[stage].title if stage in definition.stages else stage}' complete"
         case MinimumLengthGate(stage, period, _strand):

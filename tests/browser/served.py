@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import SHIPPED, empty_tables, make_settings
+from tests.conftest import DEFINITIONS, SHIPPED, empty_tables, make_settings
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
 from tests.integration.web.conftest import PASSWORD
 from tests.integration.workers import Worker, free_port, wait_until, worker_env
@@ -80,8 +81,12 @@ def live_site(pg_url: str, redis_url: str, folder: Path) -> Iterator[LiveSite]:
     engine.dispose()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = worker_env(pg_url, redis_url, folder, CYCLE_WEB_SECURE_COOKIES="false", CYCLE_WEB_BASE_URL=url)
-    app = build(dataclasses.replace(make_settings(Path(env["CYCLE_DATA_DIR"]), pg_url), shared_clock=True))
+    definitions = folder / "definitions"  # a copy: an admin's upload in a test never changes the shipped files
+    shutil.copytree(DEFINITIONS, definitions, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    env = worker_env(pg_url, redis_url, folder, CYCLE_WEB_SECURE_COOKIES="false", CYCLE_WEB_BASE_URL=url,
+                     CYCLE_DEFINITIONS_DIR=str(definitions))
+    app = build(dataclasses.replace(make_settings(Path(env["CYCLE_DATA_DIR"]), pg_url), shared_clock=True,
+                                    definitions_dir=definitions))
     processes: list[Worker] = []
     try:
         app.engine.clock.set(STARTED)  # type: ignore[attr-defined]

@@ -50,3 +50,8 @@ def sentence(text: str) -> str:
         return text
     text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def role_title(definition: Definition, role: str) -> str:
+    """'Report author': a role's id in words (the definition describes a role in a sentence, not a title)."""
+    return role.replace("_", " ").capitalize() if role in definition.roles else role

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import socket
 import threading
@@ -113,9 +114,10 @@ def web_settings(url: str, **kw: str) -> WebSettings:
     return WebSettings(base_url=url, secure_cookies=False, **kw)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Site]:
-    """The service for one test module; a module's WEB_SETTINGS (a dict) adds to its settings."""
+@contextmanager
+def served_site(pg_url: str, data_dir: Path, definitions_dir: Path | None = None,
+                web_extra: dict[str, str] | None = None) -> Iterator[Site]:
+    """The site on the test database, on the shipped definitions or a folder of the test's own."""
     engine = db.make_engine(pg_url)
     db.upgrade(engine)
     db.mark_rehearsal(engine)  # the tests run on a simulated clock
@@ -123,10 +125,20 @@ def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.
     clock = SimulatedClock(at_local(dt.date(2021, 7, 20), 10))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = web_settings(url, **getattr(request.module, "WEB_SETTINGS", {}))
-    app = create_app(make_settings(Path(tmp_path_factory.mktemp("web")), pg_url), web=settings, clock=clock)
+    settings = make_settings(data_dir, pg_url)
+    if definitions_dir is not None:
+        settings = dataclasses.replace(settings, definitions_dir=definitions_dir)
+    app = create_app(settings, web=web_settings(url, **(web_extra or {})), clock=clock)
     with serve(app, port):
         yield Site(url, app, clock)
+
+
+@pytest.fixture(scope="module")
+def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Site]:
+    """The service for one test module; a module's WEB_SETTINGS (a dict) adds to its settings."""
+    with served_site(pg_url, Path(tmp_path_factory.mktemp("web")),
+                     web_extra=getattr(request.module, "WEB_SETTINGS", {})) as found:
+        yield found
 
 
 @pytest.fixture

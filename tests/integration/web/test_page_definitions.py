@@ -1,0 +1,233 @@
+"""The Definitions pages through a real HTTP client against uvicorn and PostgreSQL, on a definitions folder of
+the module's own (uploads write to it): admins only, versions and the cycles on them, the state diagram, the
+reminders preview, and uploads refused with each problem beside its line or saved as the folder's file."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEFINITIONS
+from tests.integration.web.conftest import Site, served_site
+
+HTML = {"Accept": "text/html"}
+SHIPPED = (DEFINITIONS / "community_safety_strategy.yaml").read_text(encoding="utf-8")
+
+
+def broken() -> str:
+    """The shipped definition with a bad field (line 179) and an unknown trigger in a due date (line 345)."""
+    text = SHIPPED.replace("    quorum: 3\n", "    quorum: three\n", 1)
+    text = text.replace("title: Strategic assessment signed off\n", "title: <b>Strategic</b> assessment signed off\n")
+    return text.replace("    due: risk_board_august\n", "    due: 2 weeks after discuss_early_finding fired\n", 1)
+
+
+def version_2() -> str:
+    return SHIPPED.replace("version: 1\n", "version: 2\n", 1).replace(
+        "title: Strategic assessment signed off\n", "title: Strategic assessment signed off by the Risk Board\n", 1)
+
+
+@pytest.fixture(scope="module")
+def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    folder = tmp_path_factory.mktemp("definitions")
+    shutil.copytree(DEFINITIONS / "templates", folder / "templates")
+    for path in DEFINITIONS.glob("*.yaml"):
+        shutil.copy(path, folder / path.name)
+    with served_site(pg_url, Path(tmp_path_factory.mktemp("web")), folder) as found:
+        yield found
+
+
+@pytest.fixture
+def folder(web: Site) -> Iterator[Path]:
+    """The site's definitions folder, put back as shipped after each test."""
+    directory: Path = web.engine.catalog.directory
+    yield directory
+    for path in directory.glob("*.yaml"):
+        path.unlink()
+    for path in DEFINITIONS.glob("*.yaml"):
+        shutil.copy(path, directory / path.name)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def admin(web: Site) -> tuple[object, str]:
+    web.account("scrutiny_officer", admin=True)
+    return web.sign_in("scrutiny_officer")
+
+
+def upload(client, csrf: str, name: str, text: str | bytes):  # type: ignore[no-untyped-def]
+    body = text.encode() if isinstance(text, str) else text
+    return client.post("/definitions/upload", headers=HTML, data={"csrf_token": csrf},
+                       files={"file": (name, body, "application/yaml")})
+
+
+def test_someone_who_is_not_an_admin_is_refused_each_page_with_the_sentence(web: Site, folder: Path) -> None:
+    web.account("committee_manager")
+    manager, csrf = web.sign_in("committee_manager")
+    for path in ("/definitions", "/definitions/community_safety_strategy",
+                 "/definitions/community_safety_strategy/reminders?year=2021", "/definitions/upload",
+                 "/definitions/community_safety_strategy/errors"):
+        page = manager.get(path, headers=HTML)
+        assert page.status_code == 403, path
+        assert "Committee.manager@example.org is not an admin; only an admin manages definitions." in page.text
+    before = snapshot(folder)
+    refused = upload(manager, csrf, "community_safety_strategy.yaml", version_2())
+    assert refused.status_code == 403
+    assert snapshot(folder) == before
+    assert 'href="/definitions"' not in manager.get("/my-work", headers=HTML).text
+
+
+def test_the_list_shows_each_version_and_the_running_cycles_on_it(web: Site, folder: Path) -> None:
+    officer = web.token("head_of_partnerships")
+    for year in (2021, 2022):
+        started = web.client().post("/api/v1/cycles", headers=officer,
+                                    json={"definition": "community_safety_strategy", "year": year})
+        assert started.status_code == 201, started.text
+    (folder / "community_safety_strategy.yaml").write_text(version_2(), encoding="utf-8")
+    (folder / "draft.yaml").write_text("id: draft\ntitle: <script>x</script>\n", encoding="utf-8")
+    client, _ = admin(web)
+    page = client.get("/definitions", headers=HTML)
+    assert page.status_code == 200
+    text = page.text
+    assert "Community Safety Strategy" in text and "Version 2 in the folder" in text
+    assert "Alcohol" in text  # the other shipped definition
+    version_1 = text[text.index("Version 1<"):]
+    assert 'href="/cycles/community_safety_strategy-2021">Community Safety Strategy, 2021 to 2022</a>' in version_1
+    assert 'href="/cycles/community_safety_strategy-2022">Community Safety Strategy, 2022 to 2023</a>' in version_1
+    version_2_row = text[text.index("Version 2"):text.index("Version 1<")]
+    assert "Not used yet" in version_2_row and "/cycles/" not in version_2_row
+    assert "draft.yaml" in text and "Has errors" in text and 'href="/definitions/draft/errors"' in text
+    errors = client.get("/definitions/draft/errors", headers=HTML)
+    assert errors.status_code == 200
+    assert "&lt;script&gt;x&lt;/script&gt;" in errors.text and "<script>x" not in errors.text
+    assert "Errors in draft.yaml" in errors.text and "There is a problem" in errors.text
+
+
+def test_a_definition_shows_its_stages_transitions_boards_timeline_and_state_diagram(web: Site, folder: Path) -> None:
+    client, _ = admin(web)
+    page = client.get("/definitions/community_safety_strategy?year=2021", headers=HTML)
+    assert page.status_code == 200
+    text = page.text
+    picture = text[text.index('<div class="app-picture">'):]
+    picture = picture[:picture.index("</svg>") + 6]
+    assert "<svg" in picture
+    words = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", picture))  # dot wraps a title over lines
+    for title in ("Early findings of the strategic assessment discussed", "Strategic assessment signed off",
+                  "Strategy adopted and published"):
+        assert title in words
+    assert "Risk Board signs off the strategic assessment" in text  # a transition's title
+    assert "Report author" in text  # its role in words
+    assert "MK Together Management Board carries &#39;Strategic assessment - early findings&#39;" in text
+    assert "Safer MK Partnership" in text and "Jonathan Ellery, Chief Executive (Milton Keynes Council)" in text
+    assert "Tuesday 13 July 2021" in text  # the July meeting of the cycle of 2021, on the timeline
+    assert "assessment_sign_off" not in re.sub(r"<svg.*?</svg>", "", text, flags=re.S).replace('id="', "")
+    missing = client.get("/definitions/nothing_here", headers=HTML)
+    assert missing.status_code == 404 and "There is no definition &#39;nothing_here&#39;" in missing.text
+    refused = client.get("/definitions/community_safety_strategy?year=nineteen", headers=HTML)
+    assert refused.status_code == 422
+    assert "Enter the cycle year as four digits from 2000 to 2100" in refused.text
+
+
+def test_the_reminders_preview_lists_a_year_of_reminders_with_their_people(web: Site, folder: Path) -> None:
+    client, _ = admin(web)
+    page = client.get("/definitions/community_safety_strategy/reminders?year=2021", headers=HTML)
+    assert page.status_code == 200
+    api = web.client().get("/api/v1/definitions/community_safety_strategy/reminders?year=2021",
+                           headers=web.token("committee_manager")).json()
+    assert api and f"{len({(r['when'], r['subject'], r['stage']) for r in api})} reminder" in page.text
+    first = api[0]
+    assert first["subject"].replace("'", "&#39;") in page.text
+    assert "Priya Shah, Head of Partnerships and Resilience (Milton Keynes Council)" in page.text
+    assert "Early findings of the strategic assessment discussed" in page.text
+    assert 'name="year" type="text" value="2021"' in page.text
+
+
+def test_a_broken_upload_shows_each_problem_beside_its_line_and_writes_nothing(web: Site, folder: Path) -> None:
+    client, csrf = admin(web)
+    before = snapshot(folder)
+    page = upload(client, csrf, "community_safety_strategy.yaml", broken())
+    assert page.status_code == 422
+    text = page.text
+    assert "There is a problem" in text
+    line_179 = text[text.index('id="line-179"'):text.index('id="line-180"')]
+    assert "app-line--error" in line_179 and "quorum: three" in line_179
+    assert "Line 179, boards.safer_mk.quorum: Expected a whole number, got &#39;three&#39;." in line_179
+    line_345 = text[text.index('id="line-345"'):text.index('id="line-346"')]
+    assert "app-line--error" in line_345
+    assert "2 weeks after discuss_early_finding fired" in line_345
+    assert ("Line 345, stages.assessment_sign_off.due: Unknown trigger (a transition of the cycle) "
+            "&#39;discuss_early_finding&#39; — did you mean &#39;discuss_early_findings&#39;?") in line_345
+    assert "&lt;b&gt;Strategic&lt;/b&gt;" in text and "<b>Strategic" not in text
+    assert 'href="#problem-1"' in text and 'href="#problem-2"' in text
+    line_178 = text[text.index('id="line-178"'):text.index('id="line-179"')]
+    assert "app-line--error" not in line_178
+    assert "Lines 1 to 174: no problem" in text and 'id="line-174"' not in text  # sound stretches fold
+    assert snapshot(folder) == before
+    assert not [p for p in folder.iterdir() if p.name.endswith(".part")]
+
+
+def test_uploads_that_are_not_yaml_too_large_or_another_definitions_file_are_refused_in_a_sentence(
+        web: Site, folder: Path) -> None:
+    client, csrf = admin(web)
+    cases = [
+        ("notes.txt", version_2(), "&#39;notes.txt&#39; is not a YAML file: a definition is uploaded as a .yaml or "
+                                   ".yml file."),
+        ("big.yaml", b"#" * (1024 * 1024 + 1), "The definition file is larger than 1 MB."),
+    ]
+    (folder / "stolen.yaml").write_text(SHIPPED.replace("id: community_safety_strategy", "id: other_thing", 1))
+    before = snapshot(folder)
+    cases.append(("y.yaml", SHIPPED.replace("id: community_safety_strategy", "id: stolen", 1),
+                  "The file stolen.yaml in the definitions folder defines &#39;other_thing&#39;, another definition: a file "
+                  "for &#39;stolen&#39; would overwrite it."))
+    cases.append(("z.yaml", SHIPPED.replace("id: community_safety_strategy", "id: other_thing", 1),
+                  "&#39;other_thing&#39; is defined by stolen.yaml in the definitions folder, not other_thing.yaml: "
+                  "saving it would leave two files for one definition."))
+    for name, body, sentence in cases:
+        page = upload(client, csrf, name, body)
+        assert page.status_code == 422, (name, page.text[:500])
+        assert "There is a problem" in page.text
+        assert sentence in page.text, name
+        assert 'id="file-error"' in page.text
+    assert snapshot(folder) == before
+
+
+def test_a_fixed_upload_becomes_the_folders_file_and_the_notice_names_its_version(web: Site, folder: Path) -> None:
+    officer = web.token("head_of_partnerships")
+    assert web.client().post("/api/v1/cycles", headers=officer,
+                             json={"definition": "community_safety_strategy", "year": 2021}).status_code == 201
+    client, csrf = admin(web)
+    changed_same_version = SHIPPED.replace("title: Strategic assessment signed off\n", "title: Signed off\n", 1)
+    refused = upload(client, csrf, "community_safety_strategy.yaml", changed_same_version)
+    assert refused.status_code == 422
+    assert "raise its &#39;version&#39; to 2" in refused.text
+    assert (folder / "community_safety_strategy.yaml").read_text(encoding="utf-8") == SHIPPED
+    saved = upload(client, csrf, "my draft.yaml", version_2())
+    assert saved.status_code == 303 and saved.headers["location"] == "/definitions/community_safety_strategy"
+    assert (folder / "community_safety_strategy.yaml").read_text(encoding="utf-8") == version_2()
+    page = client.get(saved.headers["location"], headers=HTML)
+    assert ("my draft.yaml is saved as community_safety_strategy.yaml: new cycles of Community Safety Strategy "
+            "start on version 2. Running cycles keep the version they started on") in page.text
+    assert "Strategic assessment signed off by the Risk Board" in page.text
+    listed = client.get("/definitions", headers=HTML).text
+    assert "Version 2 in the folder" in listed
+    assert 'href="/cycles/community_safety_strategy-2021"' in listed[listed.index("Version 1<"):]
+    started = web.client().post("/api/v1/cycles", headers=officer,
+                                json={"definition": "community_safety_strategy", "year": 2022})
+    assert started.status_code == 201, started.text
+    with web.engine.sessions() as session:
+        versions = [(s.id, s.version) for s in web.engine.catalog.stored_versions(session)]
+    assert ("community_safety_strategy", 2) in versions
+
+
+def test_the_api_checks_an_upload_as_the_page_does(web: Site, folder: Path) -> None:
+    checked = web.client().post("/api/v1/definitions/validate", headers=web.token("committee_manager"),
+                                files={"file": ("../../community_safety_strategy.yaml", broken().encode(), "text/yaml")})
+    assert checked.status_code == 422
+    assert [(p["file"], p["line"], p["field"]) for p in checked.json()["problems"]] == [
+        ("community_safety_strategy.yaml", 179, "boards.safer_mk.quorum"),
+        ("community_safety_strategy.yaml", 345, "stages.assessment_sign_off.due")]
