@@ -40,11 +40,11 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 def fill(folder: Path) -> Path:
     filler = folder / "filler"
-    with filler.open("wb") as handle:
+    # Unbuffered: a buffered file would fail once more when closed, flushing what no longer fits.
+    with filler.open("wb", buffering=0) as handle:
         try:
             while True:
                 handle.write(b"\0" * 65536)
-                handle.flush()
         except OSError:
             pass
     return filler
