@@ -13,10 +13,13 @@ from starlette.concurrency import run_in_threadpool
 
 from workflow.definition import Definition
 from workflow.engine import Engine, Status
+from workflow.gates import Facts
+from workflow.models import Cycle
 
-from ..access import Seat, seat
+from ..access import Seat, no_cycle, seat
 from .cycle_gates import fireable
 from .render import render
+from .timeline_chart import timeline_svg
 from .viewer import Viewer, viewer
 from .words import cycle_title, person_title
 
@@ -40,8 +43,7 @@ def owners(definition: Definition, role: str | None) -> str:
     return "; ".join(person_title(definition, p.id) for p in definition.people.values() if role in p.roles)
 
 
-def strand_rows(engine: Engine, at: Seat, status: Status) -> list[StrandRow]:
-    roles = set(engine.roles_of(at.definition, at.person))
+def strand_rows(at: Seat, status: Status, roles: set[str]) -> list[StrandRow]:
     stage = at.definition.stages[status.stage]
     rows = []
     for found in status.strands:
@@ -54,9 +56,21 @@ def strand_rows(engine: Engine, at: Seat, status: Status) -> list[StrandRow]:
     return rows
 
 
-def picture(engine: Engine, at: Seat) -> Markup:
-    """The dated timeline as an SVG Gantt chart, when the timeline module is there."""
-    return Markup("")
+def facts_of(engine: Engine, cycle_id: int, definition: Definition) -> Facts:
+    """What the gates read, and the cycle's own dates (its meetings as moved) for the picture."""
+    with engine.sessions() as session:
+        row = session.get(Cycle, cycle_id)
+        if row is None:  # seat() found it a moment ago; cycles are never deleted
+            raise no_cycle(cycle_id)
+        return engine.facts(session, row, definition, engine.clock.now())
+
+
+def picture(at: Seat, status: Status, facts: Facts) -> Markup:
+    """The dated timeline as an SVG Gantt chart; safe markup because timeline_chart writes and escapes every word."""
+    return Markup(timeline_svg(at.definition, facts.timeline, current=status.stage, today=facts.today,
+                               strands_done={s["strand"]: s["complete"] for s in status.strands},
+                               finished=status.status == "complete",
+                               title=cycle_title(at.definition, at.cycle.year)))
 
 
 def show(request: Request, seen: Viewer, cycle: str, errors: dict[str, str] | None = None,
@@ -64,12 +78,14 @@ def show(request: Request, seen: Viewer, cycle: str, errors: dict[str, str] | No
     engine: Engine = request.app.state.cycle.engine
     at = seat(request.app.state.cycles, seen.principal, cycle)
     now = engine.status(at.cycle.id, reader=at.person)
+    facts = facts_of(engine, at.cycle.id, at.definition)
     due = dt.date.fromisoformat(now.due) if now.due else None
+    roles = set(engine.roles_of(at.definition, at.person))
     return render(request, "cycle.html", status=status, title=cycle_title(at.definition, at.cycle.year),
                   section="/cycles", errors=errors or {}, at=at, now=now, due=due,
-                  owner=owners(at.definition, now.owner), picture=picture(engine, at),
-                  fireable=fireable(engine, at.cycle.id, at.definition, at.person),
-                  strands=strand_rows(engine, at, now))
+                  owner=owners(at.definition, now.owner), picture=picture(at, now, facts),
+                  fireable=fireable(at.definition, now.stage, roles, facts) if now.status == "active" else [],
+                  strands=strand_rows(at, now, roles))
 
 
 @router.get("/cycles/{cycle}")

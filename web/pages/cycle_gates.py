@@ -19,9 +19,7 @@ from workflow.definition import (
     StrandsGate,
     Transition,
 )
-from workflow.engine import Engine
 from workflow.gates import Facts
-from workflow.models import Cycle
 
 from .render import long_date
 
@@ -63,16 +61,9 @@ def gate_title(gate: Gate, definition: Definition, facts: Facts) -> str:
     raise TypeError(f"not a gate: {gate!r}")
 
 
-def fireable(engine: Engine, cycle_id: int, definition: Definition, person: str) -> list[Fireable]:
-    """The current stage's triggers that `person` may fire (not the scheduler's timed ones), gate by gate."""
-    roles = set(engine.roles_of(definition, person))
-    with engine.sessions() as session:
-        cycle = session.get(Cycle, cycle_id)
-        if cycle is None or cycle.status != "active":
-            return []
-        mine: list[Transition] = [t for t in definition.transitions_from(cycle.state)
-                                  if t.at is None and roles & set(t.roles)]
-        facts = engine.facts(session, cycle, definition, engine.clock.now())
+def fireable(definition: Definition, stage: str, roles: set[str], facts: Facts) -> list[Fireable]:
+    """The stage's triggers someone with `roles` may fire (not the scheduler's timed ones), gate by gate."""
+    mine: list[Transition] = [t for t in definition.transitions_from(stage) if t.at is None and roles & set(t.roles)]
     return [Fireable(t.trigger, t.title or t.trigger, definition.stages[t.dest].title,
                      tuple(GateLine(gate_title(g, definition, facts), gate_rules.unmet(g, definition, facts))
                            for g in t.gates))
