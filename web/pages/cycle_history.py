@@ -47,7 +47,8 @@ def what(definition: Definition, entry: dict[str, Any]) -> str:
         kind = definition.papers.get(data.get("paper", ""), data.get("paper", ""))
         if data.get("exempt"):
             return f"Attached an exempt paper for '{kind}'" + (" (withheld from you)" if data.get("withheld") else "")
-        return f"Attached '{data.get('title') or kind}' for '{kind}'"
+        title = data.get("title") or kind
+        return f"Attached '{title}'" + (f" for '{kind}'" if title != kind else "")
     if action in ("decide", "rescind"):
         item = definition.papers.get(data.get("item", ""), data.get("item", ""))
         return f"Recorded the {board_name(definition, data.get('board'))}'s decision on '{item}': {data['outcome']}"
@@ -60,7 +61,7 @@ def what(definition: Definition, entry: dict[str, Any]) -> str:
 
 
 def entries(definition: Definition, rows: list[dict[str, Any]]) -> list[Entry]:
-    return [Entry(row["at"], "The scheduler" if row["actor"] == SYSTEM_ACTOR else person_title(definition, row["actor"]),
+    return [Entry(row["at"], "The service, on its own" if row["actor"] == SYSTEM_ACTOR else person_title(definition, row["actor"]),
                   what(definition, row), row["comment"] or "")
             for row in rows]
 
