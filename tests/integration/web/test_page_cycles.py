@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import unquote
 
 from sqlalchemy import select
@@ -180,3 +181,38 @@ def test_history_reads_as_sentences_and_hides_an_exempt_papers_words_from_the_un
     web.account("director_policy")
     entitled, _ = web.sign_in("director_policy")
     assert "Names the Named offenders" in entitled.get(f"/cycles/{CYCLE}/history", headers=HTML).text
+
+
+def consulting(web: Site, tmp_path: Path) -> None:
+    """The 2021 cycle moved on, as its officer and committee manager would, to its consultation and its strands."""
+    start(web)
+    engine, definition = web.engine, web.definition
+    steps = [("early_findings", ["early_findings"], "mk_together", "discuss_early_findings"),
+             ("strategic_assessment", ["strategic_assessment"], "risk_board", "sign_off_assessment"),
+             ("strategic_assessment", [], "safer_mk", "present_assessment"),
+             ("priorities", ["recommended_priorities", "consultation_plan"], "risk_board", "agree_priorities")]
+    for item, papers, board, trigger in steps:
+        for paper in papers:
+            path = tmp_path / f"{paper}.txt"
+            path.write_text("A paper for the board.\n", encoding="utf-8")
+            engine.attach(CYCLE, paper, path, "head_of_partnerships")
+        engine.decide(CYCLE, board, item, "committee_manager", votes_for=list(definition.boards[board].voting))
+        engine.fire(CYCLE, trigger, "head_of_partnerships")
+
+
+def test_the_strands_of_the_stage_show_their_state_and_move_on_from_their_buttons(web: Site, tmp_path: Path) -> None:
+    consulting(web, tmp_path)
+    officer, csrf = web.sign_in("head_of_partnerships")
+    page = officer.get(f"/cycles/{CYCLE}", headers=HTML).text
+    strands = page.split('id="strands"')[1]
+    assert "SaferMK Community Safety Survey (online)" in strands and "Parish and Town Councils" in strands
+    assert 'name="strand" value="online_survey"' in strands and 'value="launch"' in strands
+    # Closing the consultation is the scheduler's, in January: no button for it.
+    assert "Nothing at this stage is yours to move on." in page and 'value="close_consultation"' not in page
+    moved = officer.post(f"/cycles/{CYCLE}/fire", headers=HTML, data={
+        "trigger": "launch", "strand": "online_survey", "back": "cycle", "csrf_token": csrf})
+    assert moved.status_code == 303 and moved.headers["location"] == f"/cycles/{CYCLE}"
+    after = officer.get(f"/cycles/{CYCLE}", headers=HTML).text.split('id="strands"')[1]
+    survey = after.split("SaferMK Community Safety Survey (online)")[1].split("</tr>")[0]
+    assert "Open" in survey and 'value="close"' in survey
+    assert history(web)[-1] == ("fire", "head_of_partnerships")
