@@ -6,10 +6,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck unit services bench bench-all clean
+.PHONY: install demo test lint typecheck unit browser services bench bench-all clean
 
-# WeasyPrint (PDF documents) needs Pango, HarfBuzz and a font from the system.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# WeasyPrint (PDF documents) needs Pango, HarfBuzz and a font from the system; the browser
+# tests drive Debian's chromium (never a downloaded one) with a metric-compatible font.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+	chromium fonts-liberation
 
 $(STAMP): pyproject.toml
 	@bash .ci/system-packages $(SYSTEM_PACKAGES)
@@ -36,10 +38,16 @@ typecheck: $(STAMP)
 # The whole suite: lint, types, unit and integration tests against the real
 # PostgreSQL (and, for the workers, Redis) of this machine, started if down.
 test: $(STAMP) services lint typecheck
+	@bash .ci/system-packages $(SYSTEM_PACKAGES)
 	$(BIN)/pytest
 
 unit: $(STAMP)
 	$(BIN)/pytest -m "not integration"
+
+# The pages in Debian's chromium only (part of `make test`); screenshots land in docs/screenshots/.
+browser: $(STAMP) services
+	@bash .ci/system-packages $(SYSTEM_PACKAGES)
+	$(BIN)/pytest -m browser
 
 bench: $(STAMP) services
 	$(BIN)/python bench/transitions.py

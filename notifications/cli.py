@@ -28,7 +28,6 @@ from workflow.cli import (
 from workflow.clock import at_local, local_date
 from workflow.errors import InvalidInput, NotFound
 from workflow.models import Cycle, Mail
-from workflow.repair import check_officer
 
 from . import delivery, reminders
 from .disclosure import document_for, readable_mail, shown_mail
@@ -177,19 +176,7 @@ def mail_show(ctx: click.Context, mail_id: int, reader: str | None, as_json: boo
 @click.pass_context
 def mail_retry(ctx: click.Context, mail_id: int, actor: str) -> None:
     """Queue a failed or uncertain email again."""
-    engine = app_for(ctx).engine
-    with engine.sessions() as session:
-        item = session.get(Mail, mail_id)
-        if item is None:
-            raise NotFound(f"there is no mail {mail_id}")
-        if item.cycle_id is None:
-            raise InvalidInput(f"mail {mail_id} is an account's one-time link; send a new one with "
-                               f"'cycle users reset {item.recipient}'")
-        cycle = session.get(Cycle, item.cycle_id)
-        assert cycle is not None
-        definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
-    check_officer(definition, actor, "mail")
-    row = delivery.retry(engine, mail_id)
+    row = delivery.retry_as(app_for(ctx).engine, mail_id, actor)
     out.print(f"Mail {row.id} to {row.recipient} is queued again.")
 
 

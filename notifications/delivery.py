@@ -163,6 +163,25 @@ class Delivery:
             return int(getattr(result, "rowcount", 0) or 0)
 
 
+def retry_as(engine: Engine, mail_id: int, actor: str) -> Mail:
+    """`retry`, for `actor` of the mail's cycle, refused unless they may manage its failed work (`check_officer`)."""
+    from workflow.errors import InvalidInput, NotFound
+    from workflow.repair import check_officer
+
+    with engine.sessions() as session:
+        item = session.get(Mail, mail_id)
+        if item is None:
+            raise NotFound(f"there is no mail {mail_id}")
+        if item.cycle_id is None:
+            raise InvalidInput(f"mail {mail_id} is an account's one-time link; send a new one with "
+                               f"'cycle users reset {item.recipient}'")
+        cycle = session.get(Cycle, item.cycle_id)
+        assert cycle is not None
+        definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
+    check_officer(definition, actor, "mail")
+    return retry(engine, mail_id)
+
+
 def retry(engine: Engine, mail_id: int) -> Mail:
     """Put a failed or uncertain row back in the queue, at an officer's request."""
     from workflow.errors import InvalidInput, NotFound

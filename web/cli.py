@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -117,18 +118,22 @@ def users_demo(data_dir: Path | None, definition: str) -> None:
     try:
         accounts = Accounts(app.engine, WebSettings(secure_cookies=False))
         people = app.engine.catalog.load(definition).people
+        officer = people.get("head_of_partnerships") or next(iter(people.values()))
         existing = {a.email for a in accounts.all()}
         for person in people.values():
             if person.email.lower() not in existing:
-                accounts.add(person.email, password=DEMO_PASSWORD, admin=False, by=operating_system_account())
+                # The officer who runs the demo cycle is its admin too, so every page can be looked at.
+                accounts.add(person.email, password=DEMO_PASSWORD, admin=person is officer,
+                             by=operating_system_account())
     finally:
         app.close()
-    officer = people.get("head_of_partnerships") or next(iter(people.values()))
+    command = sys.argv[0] if sys.argv[0].endswith("cycle") else "cycle"
     out.print(f"\n[bold]Open the demo in a browser[/]: {len(people)} accounts, one for each of its people, with the "
               f"demo-only password [bold]{DEMO_PASSWORD}[/]")
-    out.print(f"  CYCLE_DATA_DIR={data_dir} CYCLE_WEB_SECURE_COOKIES=false cycle web")
-    out.print(f"  then http://127.0.0.1:8000/auth/login and sign in as, for example, {plain(officer.email)} "
-              f"({plain(officer.title)}); 'CYCLE_DATA_DIR={data_dir} cycle users list' names the others.")
+    out.print(f"  1. CYCLE_DATA_DIR={data_dir} CYCLE_WEB_SECURE_COOKIES=false {command} web")
+    out.print(f"  2. open http://127.0.0.1:8000/ and sign in as {plain(officer.email)} ({plain(officer.title)}, "
+              "an admin too: Definitions and Operations),")
+    out.print(f"     or as any other person of the cycle: 'CYCLE_DATA_DIR={data_dir} {command} users list' names them.")
 
 
 @main.group()
