@@ -10,7 +10,7 @@ SEQUENCE, so a calendar updates the entry it already holds.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from .calendar import Timeline
 from .clock import local_date
+from .definition import Definition, Meeting
 from .errors import InvalidInput
 from .loader import suggest
 from .models import HistoryEntry
@@ -48,6 +49,31 @@ def changes(session: Session, cycle_id: int) -> dict[str, MeetingChange]:
         found[data["meeting"]] = MeetingChange(data["meeting"], dt.date.fromisoformat(data["date"]), start,
                                                bool(data["cancelled"]), int(data["sequence"]))
     return found
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A meeting of a cycle as it now stands: the definition's day and hours, or the latest change to them."""
+
+    meeting: Meeting
+    day: dt.date
+    cancelled: bool
+    sequence: int
+
+
+def scheduled(session: Session, definition: Definition, cycle_id: int, year: int) -> list[Scheduled]:
+    """Every meeting of the cycle, by date, with moves and cancellations applied."""
+    timeline = Timeline(definition, year)
+    moved = changes(session, cycle_id)
+    found = []
+    for meeting in definition.meetings.values():
+        change = moved.get(meeting.id)
+        if change is None:
+            found.append(Scheduled(meeting, timeline.milestone(meeting.id), False, 0))
+        else:
+            found.append(Scheduled(replace(meeting, start=change.start or meeting.start), change.day,
+                                   change.cancelled, change.sequence))
+    return sorted(found, key=lambda s: (s.day, s.meeting.start or dt.time.min))
 
 
 def change_meeting(engine: Engine, cycle_ref: str | int, meeting_id: str, actor: str, *, reason: str,
