@@ -34,7 +34,7 @@ def test_a_committee_manager_records_a_decision_with_apologies_and_an_interest(p
                    "deputy_director_public_health", "head_of_youth_and_community"):
         page.get_by_role("group", name=f"Vote of {title(site, person)}").get_by_label("For").check()
     interested = title(site, "probation_manager")
-    page.get_by_label(f"Declaration of interest by {interested} (if any)").fill(
+    page.get_by_label(f"Declaration of interest (if any) by {interested}").fill(
         "Manages two of the offenders named in the assessment")
     page.get_by_label("Resolution").fill("That the Annual Strategic Assessment be signed off.")
     screenshot(page, "record-decision")
@@ -64,7 +64,7 @@ def test_a_board_member_sees_their_boards_papers_and_not_another_boards_exempt_p
                            exempt=3, title=EXEMPT_TITLE)  # for the Risk Board, exempt
     signed_in(page, site.people.other_board_member)  # MK Together and Safer MK, not the Risk Board
     page.get_by_role("link", name="My boards").click()
-    expect(page.get_by_role("heading", name="MK Together Management Board")).to_be_visible()
+    expect(page.get_by_role("heading", name="MK Together Management Board", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Strategic assessment - early findings")).to_be_visible()
     expect(page.get_by_text(EXEMPT_TITLE)).to_have_count(0)
     assert_accessible(page, "my boards")

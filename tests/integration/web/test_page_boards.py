@@ -29,7 +29,7 @@ def started_with_an_exempt_paper(web: Site) -> None:
 
 
 def feed_address(page: str) -> str:
-    found = re.search(r'<code id="feed-url">([^<]+)</code>', page)
+    found = re.search(r'<code id="feed-url"[^>]*>([^<]+)</code>', page)
     assert found, "the new address is shown once"
     return found.group(1)
 
