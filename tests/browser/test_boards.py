@@ -54,8 +54,17 @@ def test_a_committee_manager_records_a_decision_with_apologies_and_an_interest(p
     expect(page.get_by_role("table")).to_contain_text("Thursday 19 August 2021")
     screenshot(page, "decisions")
     assert_accessible(page, "decisions")
+    page.goto(f"/cycles/{site.cycle}/decisions/new?board=risk_board&item=strategic_assessment")
+    page.get_by_label("Resolution").fill("That the Annual Strategic Assessment be not signed off.")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Save the decision").click()
+    expect(page.get_by_role("alert")).to_contain_text("Risk Board already has decision 2 (carried)")
+    expect(page.locator("#meeting-date-error")).to_contain_text("record an amendment")
+    expect(page.get_by_label("Resolution")).to_have_value("That the Annual Strategic Assessment be not signed off.")
+    screenshot(page, "decision-refused")
+    assert_accessible(page, "a refused decision")
     recorded = [d for d in site.app.engine.status(site.cycle).decisions if d["board"] == "risk_board"]
-    assert [(d["outcome"], d["for"]) for d in recorded] == [("carried", 5)]
+    assert [(d["outcome"], d["for"]) for d in recorded] == [("carried", 5)], "the refused one was not written"
 
 
 def test_a_board_member_sees_their_boards_papers_and_not_another_boards_exempt_paper(
