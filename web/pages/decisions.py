@@ -61,12 +61,19 @@ def _form_context(request: Request, at: Seat, entry: Entry) -> dict[str, Any]:
             "attendance_options": ATTENDANCE, "vote_options": VOTES}
 
 
+def _in_force(request: Request, at: Seat, board: str, item: str, day: dt.date) -> int | None:
+    """The decision in force on the item from that meeting, if any: what a refused second decision should amend."""
+    decisions = request.app.state.cycle.engine.status(at.cycle.id, reader=at.person).decisions
+    return next((d["id"] for d in decisions if (d["board"], d["item"], d["meeting_date"]) == (board, item, day.isoformat())
+                 and d["in_force"] and d["outcome"] != "rescinded"), None)
+
+
 def show_form(request: Request, seen: Viewer, at: Seat, entry: Entry, *, errors: dict[str, str] | None = None,
-              status: int = 200) -> Response:
+              status: int = 200, amend_instead: int | None = None) -> Response:
     context = _form_context(request, at, entry)
     title = "Amend a decision" if entry.amends else "Record a decision"
     return render(request, "decision_form.html", status=status, title=title, section="/cycles",
-                  errors=errors or {}, **context)
+                  errors=errors or {}, amend_instead=amend_instead, **context)
 
 
 def new_form(request: Request, seen: Viewer, cycle: str, board: str, item: str, amends: str) -> Response:
@@ -84,6 +91,7 @@ def new_form(request: Request, seen: Viewer, cycle: str, board: str, item: str, 
 
 def post_form(request: Request, seen: Viewer, cycle: str, form: dict[str, Any]) -> Response:
     at = seat(request.app.state.cycles, seen.principal, cycle)
+    request.app.state.cycle.engine.require(at.definition, at.person, "decide")  # no preview for those who cannot save
     board = str(form.get("board") or "")
     if board not in at.definition.boards:
         raise InvalidInput(f"there is no board '{board}' in '{at.definition.id}'")
@@ -103,8 +111,10 @@ def post_form(request: Request, seen: Viewer, cycle: str, form: dict[str, Any]) 
         recorded = request.app.state.cycle.engine.decide(at.cycle.id, board, entry.item, at.person,
                                                          **checked.kwargs)
     except CycleError as exc:
-        field = "meeting-date" if "already has decision" in str(exc) else "register"
-        return show_form(request, seen, at, entry, errors={field: str(exc)}, status=status_of(exc))
+        earlier = None if checked.kwargs["amends"] else _in_force(request, at, board, entry.item, checked.day)
+        field = "meeting-date" if earlier else "register"  # a second decision at the same meeting
+        return show_form(request, seen, at, entry, errors={field: str(exc)}, status=status_of(exc),
+                         amend_instead=earlier)
     return done(f"/cycles/{at.cycle.key}/decisions",
                 f"Decision {recorded.decision_id} recorded: the {board_name(at.definition, board)} "
                 f"{recorded.outcome} '{_item_title(at, entry.item)}'.")

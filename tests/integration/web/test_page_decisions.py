@@ -29,6 +29,10 @@ def decisions(web: Site) -> int:
         return int(session.scalar(select(func.count()).select_from(Decision)) or 0)
 
 
+def csrf_of(client: Any) -> str:
+    return str(client.get("/api/v1/me").json()["csrf_token"])
+
+
 def hidden_fields(html: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
 
@@ -64,6 +68,8 @@ def test_the_form_lists_the_board_as_a_register_with_the_scheduled_meeting_date(
     officer, _ = web.sign_in("head_of_partnerships")  # their account came with their API token
     refused = officer.get(f"/cycles/{CYCLE}/decisions/new?board=mk_together&item=early_findings", headers=HTML)
     assert refused.status_code == 403 and "cannot decide" in refused.text
+    posted = officer.post(f"/cycles/{CYCLE}/decisions/new", headers=HTML, data=typed(csrf_of(officer)))
+    assert posted.status_code == 403 and "cannot decide" in posted.text and decisions(web) == 0
 
 
 def test_a_decision_goes_through_the_preview_with_its_outcome_then_is_saved_and_listed(web: Site) -> None:
@@ -105,6 +111,7 @@ def test_a_second_decision_on_the_same_item_and_meeting_is_refused_with_the_engi
     assert again.status_code == 422
     assert "There is a problem" in again.text and 'href="#meeting-date"' in again.text
     assert "already has decision" in again.text and "record an amendment" in again.text
+    assert f'href="/cycles/{CYCLE}/decisions/new?board=mk_together&amp;item=early_findings&amp;amends=1">Amend decision 1 instead' in again.text
     assert 'value="Sits on the board of a charity named in the findings"' in again.text  # kept as typed
     assert decisions(web) == 1
 
