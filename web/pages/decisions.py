@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from workflow.clock import local_date
 from workflow.decisions import scheduled_meeting
 from workflow.errors import CycleError, InvalidInput, NotFound
 
@@ -127,7 +128,8 @@ def rescind_page(request: Request, seen: Viewer, cycle: str, decision: int, form
     found = next((d for d in engine.status(at.cycle.id, reader=at.person).decisions if d["id"] == decision), None)
     if found is None:
         raise NotFound(f"there is no decision {decision} in this cycle")
-    values = {"reason": "", "day": "", "month": "", "year": ""}
+    today = local_date(engine.clock.now())
+    values = {"reason": "", "day": str(today.day), "month": str(today.month), "year": str(today.year)}
     errors: dict[str, str] = {}
     status = 200
     if form is not None:
