@@ -18,6 +18,8 @@ from sqlalchemy import select
 from notifications import delivery
 from workflow import entitlement
 from workflow.attachment import safe_filename
+from workflow.definition import Definition
+from workflow.engine import Engine
 from workflow.errors import InvalidInput, NotFound, RoleMissing
 from workflow.models import Document, Mail, Paper
 from workflow.storage import PaperStore
@@ -91,13 +93,17 @@ def download_paper(request: Request, me: Me, paper_id: RowId) -> Response:
 
 @router.get("/cycles/{cycle}/documents", summary="The cycle's sign-off records you may see")
 def list_documents(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
-    engine = engine_of(request)
     at = seat(known_of(request), me, cycle)
+    return visible_documents(engine_of(request), at.definition, at.cycle.id, at.person)
+
+
+def visible_documents(engine: Engine, definition: Definition, cycle_id: int, person: str) -> list[dict[str, Any]]:
+    """The cycle's sign-off records `person` may see, by `workflow.entitlement`, with their download addresses."""
     with engine.sessions() as session:
-        rows = list(session.scalars(select(Document).where(Document.cycle_id == at.cycle.id).order_by(Document.id)))
+        rows = list(session.scalars(select(Document).where(Document.cycle_id == cycle_id).order_by(Document.id)))
     return [{"id": d.id, "spec": d.spec, "version": d.version, "title": d.title, "stage": d.stage,
              "created_at": d.created_at, "formats": {f: f"/api/v1/documents/{d.id}/{f}" for f in MEDIA}}
-            for d in rows if entitlement.may_see_document(at.definition, d, at.person)]
+            for d in rows if entitlement.may_see_document(definition, d, person)]
 
 
 @router.get("/documents/{document_id}/{fmt}", summary="Download a sign-off record as PDF, Word or HTML",

@@ -14,8 +14,10 @@ from . import (
     cycle,
     cycle_history,
     cycles,
+    decisions,
     definition_upload,
     definitions,
+    my_boards,
     my_work,
     operations,
 )
@@ -24,7 +26,7 @@ from .viewer import Directory, SignInFirst
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
-           cycles.router, cycle.router, cycle_history.router]
+           cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router]
 
 # No inline script and nothing from another site; inline SVG pictures carry their own style attributes.
 PAGE_HEADERS = {
