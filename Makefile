@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-stamp
 # WeasyPrint (PDF documents) needs Pango, HarfBuzz and a font from the system; the browser
 # tests drive Debian's chromium (never a downloaded one) with a metric-compatible font.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
-	chromium fonts-liberation
+	chromium fonts-liberation graphviz
 
 $(STAMP): pyproject.toml
 	@bash .ci/system-packages $(SYSTEM_PACKAGES)

@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.actuals import timeline_of
 from workflow.calendar import Timeline
 from workflow.clock import LOCAL, local_date
 from workflow.decisions import superseded
-from workflow.definition import DOCUMENT_SECTIONS, Definition, DocumentSpec
+from workflow.definition import DOCUMENT_SECTIONS, Definition, DocumentSpec, Stage
 from workflow.engine import SYSTEM_ACTOR, Engine
-from workflow.entitlement import entitled_to_stage
+from workflow.entitlement import may_see_document
 from workflow.models import (
     Cycle,
     Decision,
@@ -34,14 +35,15 @@ from workflow.models import (
     Paper,
     StrandState,
 )
+from workflow.moved_dates import RESCHEDULED
+from workflow.notice_templates import DOCUMENT_SENT
 from workflow.storage import PaperStore
-from workflow.templating import make_environment, render_bounded
+from workflow.templating import make_environment, reminder_files, render_bounded
 
 from .recipients import resolve
 from .reminders import inline_css, latest_papers, message_id, one_line
 
 FORMATS = ("html", "pdf", "docx")
-NOTICE = "document_sent"  # the email a document goes with, in the definition's templates folder
 MEDIA_TYPES = {"html": "text/html", "pdf": "application/pdf",
                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
@@ -100,7 +102,7 @@ class Documents:
         dest = definition.stages[payload["to_stage"]]
         transition = next(t for t in definition.transitions
                           if t.trigger == payload["trigger"] and source.id in t.sources)
-        timeline = Timeline(definition, cycle.year)
+        timeline = timeline_of(session, cycle, definition)
         owner_person = next((p for p in definition.people.values() if source.owner and source.owner in p.roles), None)
         owner = owner_person.title if owner_person else ""
         decisions = [session.get(Decision, i) for i in payload.get("decisions", [])]
@@ -248,6 +250,10 @@ class Documents:
                 sha256 = str(h.data.get("sha256", ""))
         elif h.action == "overdue":
             summary = f"{stage(h.from_state)} fell overdue"
+        elif h.action == RESCHEDULED:
+            summary = f"{stage(h.data.get('stage'))} is now due on " \
+                      f"{dt.date.fromisoformat(h.data['to']):%-d %B %Y}, with its meeting"
+            comment = None  # the reason is the meeting's, on the row before
         elif h.action == "meeting":
             meeting = definition.meetings.get(h.data.get("meeting", ""))
             title = meeting.title if meeting else h.data.get("meeting")
@@ -371,35 +377,51 @@ class Documents:
 
     def _notify(self, session: Session, cycle: Cycle, definition: Definition, spec: DocumentSpec,
                 event: OutboxEvent, made: list[Document], now: dt.datetime) -> None:
-        """Send the document to the next board: the exempt version only to those entitled to it."""
+        """Send the document to the board that decided (its record, after its meeting) and to those the
+        definition names (the next board, the owner): the exempt version only to those entitled to it."""
         source = definition.stages[event.payload["from_stage"]]
         dest = definition.stages[event.payload["to_stage"]]
         ours = {d.version: d for d in made if d.spec == spec.id}
         domain = "strategy-cycle.invalid"
         env = make_environment(self.engine.catalog.templates_for_snapshot(definition))
-        for person in resolve(definition, dest, spec.notify):
-            version = "exempt" if "exempt" in ours and entitled_to_stage(definition, source, person) else "public"
-            document = ours[version]
+        deciders = tuple(f"board_members:{board}" for board in self.deciding_boards(session, event, source))
+        for person in resolve(definition, dest, spec.notify + deciders):
+            exempt = ours.get("exempt")
+            document = exempt if exempt is not None and may_see_document(definition, exempt, person) \
+                else ours["public"]
             key = f"document:{document.id}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
                 continue
-            who = definition.people[person]
-            ctx = {"cycle": {"title": definition.title, "key": cycle.key},
-                   "recipient": {"name": who.name, "title": who.title},
-                   "document": {"kind": spec.title, "step": document.title.split(": ", 1)[-1],
-                                "exempt": version == "exempt", "pdf_sha256": document.pdf_sha256,
-                                "html_sha256": document.html_sha256, "docx_sha256": document.docx_sha256}}
-            subject, text, html = (env.get_template(f"{NOTICE}.{part}.j2").render(**ctx)
-                                   for part in ("subject", "txt", "html"))
+            ctx = notice_context(definition, cycle, spec, document, person)
+            subject, text, html = (env.get_template(name).render(**ctx) for name in reminder_files(DOCUMENT_SENT))
             subject, html = one_line(subject), inline_css(html)
-            session.add(Mail(key=key, cycle_id=cycle.id, kind="document", person=person, recipient=who.email,
+            session.add(Mail(key=key, cycle_id=cycle.id, kind="document", person=person,
+                             recipient=definition.people[person].email,
                              subject=subject, text_body=text, html_body=html,
                              attachments={"documents": [{"id": document.id, "format": "pdf"}]},
                              message_id=message_id(key, domain), dated=event.created_at, status="pending",
                              attempts=0, next_attempt_at=now, created_at=now))
 
+    @staticmethod
+    def deciding_boards(session: Session, event: OutboxEvent, source: Stage) -> list[str]:
+        """The boards whose decisions passed the gate (else the stage's own board): they met, so they get the record."""
+        decisions = [session.get(Decision, i) for i in event.payload.get("decisions", [])]
+        boards = [d.board for d in decisions if d is not None]
+        return list(dict.fromkeys(boards or ([source.board] if source.board else [])))
+
     def content(self, document: Document, fmt: str) -> bytes:
         return self.store.get(getattr(document, f"{fmt}_sha256"))
+
+
+def notice_context(definition: Definition, cycle: Cycle, spec: DocumentSpec, document: Document,
+                   person: str) -> dict[str, Any]:
+    """What the `document_sent` templates are given: `workflow.notice_templates.DOCUMENT_SENT_CONTEXT`."""
+    who = definition.people[person]
+    return {"cycle": {"title": definition.title, "key": cycle.key},
+            "recipient": {"name": who.name, "title": who.title},
+            "document": {"kind": spec.title, "step": document.title.split(": ", 1)[-1],
+                         "exempt": document.version == "exempt", "pdf_sha256": document.pdf_sha256,
+                         "html_sha256": document.html_sha256, "docx_sha256": document.docx_sha256}}
 
 
 def anchored_hashes(document: Document) -> dict[str, str]:

@@ -4,24 +4,27 @@ Reminders carry the papers attached by their date; a paper attached after the la
 reminder would otherwise reach members only at the meeting. The PaperAttached
 handler sends it to every member of the stage's board who may see it (the one
 entitlement rule), once per paper and member (the mail key), in the words of the
-definition's `papers_published` templates. A definition without them sends nothing.
+definition's `papers_published` templates (`workflow.notice_templates`). A definition without them sends nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.calendar import Timeline, working_days_between
+from workflow.actuals import changes, timeline_of
+from workflow.calendar import working_days_between
 from workflow.clock import local_date
+from workflow.definition import Definition, Meeting, Stage
 from workflow.engine import Engine
 from workflow.entitlement import may_see_paper
 from workflow.models import Cycle, Mail, OutboxEvent, Paper
+from workflow.notice_templates import PAPERS_PUBLISHED, notice_files
 from workflow.templating import make_environment
 
 from .calendar_invite import meeting_times
@@ -35,12 +38,22 @@ from .reminders import (
 )
 
 PUBLISHED = "papers"
-TEMPLATE = "papers_published"
 
 
-def templates(folder: Path) -> tuple[str, str, str] | None:
-    names = (f"{TEMPLATE}.subject.j2", f"{TEMPLATE}.txt.j2", f"{TEMPLATE}.html.j2")
-    return names if all((folder / name).is_file() for name in names) else None
+def notice_context(definition: Definition, cycle: Cycle, stage: Stage, person: str, paper: Paper,
+                   meeting: Meeting, due: dt.date, today: dt.date) -> dict[str, Any]:
+    """What the `papers_published` templates are given: `workflow.notice_templates.PAPERS_PUBLISHED_CONTEXT`."""
+    board = definition.boards[stage.board or ""]
+    return {
+        "cycle": {"title": definition.title, "key": cycle.key, "year": cycle.year},
+        "stage": {"id": stage.id, "title": stage.title},
+        "board": {"name": board.name},
+        "due": {"date": due.isoformat(), "date_text": f"{due:%A %-d %B %Y}",
+                "working_days_left": max(working_days_between(today, due), 0)},
+        "recipient": {**person_context(definition, person), "voting": person in board.voting},
+        "paper": {"title": paper.title, "sha256": paper.sha256, "filename": paper.filename, "exempt": paper.exempt},
+        "meeting": meeting_context(meeting, due),
+    }
 
 
 def publish_action(engine: Engine, domain: str) -> Callable[[Session, OutboxEvent, dt.datetime], None]:
@@ -54,14 +67,16 @@ def publish_action(engine: Engine, domain: str) -> Callable[[Session, OutboxEven
         definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
         stage = definition.stages.get(paper.stage or "")
         folder = engine.catalog.templates_for_snapshot(definition)
-        names = templates(folder)
+        names = notice_files(folder, PAPERS_PUBLISHED)
         if stage is None or not stage.board or names is None:
             return
-        timeline = Timeline(definition, cycle.year)
+        timeline = timeline_of(session, cycle, definition)  # on the day a moved meeting moved to
         due = timeline.stage_due(stage.id)
         meeting = stage_meeting(definition, stage, due, timeline) if due else None
         if due is None or meeting is None:
             return
+        change = changes(session, cycle.id).get(meeting.id)
+        meeting = replace(meeting, start=change.start) if change else meeting
         times = meeting_times(meeting, due)
         if (times[0] if times else dt.datetime.combine(due, dt.time(23, 59), tzinfo=dt.UTC)) <= now:
             return  # the board has met: the record, not this, tells members what it considered
@@ -74,17 +89,7 @@ def publish_action(engine: Engine, domain: str) -> Callable[[Session, OutboxEven
             key = f"{PUBLISHED}:{paper.id}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
                 continue
-            ctx: dict[str, Any] = {
-                "cycle": {"title": definition.title, "key": cycle.key, "year": cycle.year},
-                "stage": {"id": stage.id, "title": stage.title},
-                "board": {"name": board.name},
-                "due": {"date": due.isoformat(), "date_text": f"{due:%A %-d %B %Y}",
-                        "working_days_left": max(working_days_between(today, due), 0)},
-                "recipient": {**person_context(definition, person), "voting": person in board.voting},
-                "paper": {"title": paper.title, "sha256": paper.sha256, "filename": paper.filename,
-                          "exempt": paper.exempt},
-                "meeting": meeting_context(meeting, due),
-            }
+            ctx = notice_context(definition, cycle, stage, person, paper, meeting, due, today)
             subject, text, html = (env.get_template(name).render(**ctx) for name in names)
             session.add(Mail(key=key, cycle_id=cycle.id, kind=PUBLISHED, person=person,
                              recipient=definition.people[person].email, subject=one_line(subject), text_body=text,

@@ -1,4 +1,4 @@
-"""Reminders: when each one is due, who gets it, and what it says.
+"""Reminders: who gets each one, and what it says (when it goes: `workflow.reminder_times`).
 
 Entering a stage plans its reminders as deadline rows (before the due date,
 on the day, and while overdue, with escalation); the sweep turns a due one
@@ -19,78 +19,27 @@ import css_inline
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.actuals import timeline_of
-from workflow.calendar import Timeline, add_working_days, working_days_between
+from workflow.actuals import MeetingChange, changes, timeline_of
+from workflow.calendar import Timeline, working_days_between
 from workflow.clock import at_local, local_date
-from workflow.deadlines import end_of_day, entered_stage, insert_pending, pending_row
+from workflow.deadlines import end_of_day, entered_stage, insert_pending
 from workflow.definition import Definition, Meeting, ReminderRule, Stage
 from workflow.engine import Engine
 from workflow.entitlement import visible_papers
-from workflow.meetings import MeetingChange, changes
 from workflow.models import Cycle, Deadline, Mail, OutboxEvent, Paper
+from workflow.reminder_times import (
+    REMINDER,
+    REMINDER_HOUR,
+    Occurrence,
+    escalated,
+    first_occurrences,
+    overdue,
+    reminder_rows,
+)
 from workflow.templating import make_environment, reminder_files, render_bounded
 
 from .calendar_invite import meeting_invite, meeting_times
 from .recipients import resolve
-
-REMINDER = "reminder"
-REMINDER_HOUR = 9  # reminders go out at nine in the morning, English time
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    rule: str
-    kind: str  # before | due | overdue | escalation
-    n: int  # working days before (before), or overdue (overdue, escalation)
-    when: dt.datetime
-
-    @property
-    def label(self) -> str:
-        return f"{self.rule}:{self.kind}:{self.n}"
-
-
-def escalated(rule: ReminderRule, overdue_days: int) -> tuple[str, ...]:
-    return tuple(r for step in rule.escalate if step.after_working_days <= overdue_days for r in step.recipients)
-
-
-def first_occurrences(rule: ReminderRule, due: dt.date, entered: dt.datetime) -> list[Occurrence]:
-    """The occurrences planned when the stage is entered; later overdue ones are planned as each goes."""
-    found = [Occurrence(rule.id, "before", n, at_local(add_working_days(due, -n), REMINDER_HOUR)) for n in rule.before]
-    if rule.on_due:
-        found.append(Occurrence(rule.id, "due", 0, at_local(due, REMINDER_HOUR)))
-    if rule.overdue_every:
-        found.append(overdue(rule, due, rule.overdue_every))
-    for step in rule.escalate:
-        # An escalation on a day an overdue reminder goes anyway rides along with it.
-        if not rule.overdue_every or step.after_working_days % rule.overdue_every:
-            found.append(Occurrence(rule.id, "escalation", step.after_working_days,
-                                    at_local(add_working_days(due, step.after_working_days), REMINDER_HOUR)))
-    # A stage entered late skips what was already due: a "10 days before" sent with 3 left misleads.
-    kept = [o for o in found if o.when >= entered and o.kind != "overdue"]
-    missed = [o for o in found if o.kind in ("before", "due") and o.when < entered]
-    if missed and local_date(entered) <= due and not any(o.kind in ("before", "due") for o in kept):
-        # Entered after every "before" date but with the due date still ahead: one reminder, at once.
-        last = max(missed, key=lambda o: o.when)
-        kept.append(Occurrence(last.rule, last.kind, last.n, entered))
-    if rule.overdue_every:
-        kept.append(next_overdue(rule, due, entered))
-    return sorted(kept, key=lambda o: (o.when, o.kind))
-
-
-def next_overdue(rule: ReminderRule, due: dt.date, entered: dt.datetime) -> Occurrence:
-    """The first overdue reminder at or after `entered`, on the rule's rhythm, however late the stage began."""
-    every = rule.overdue_every or 1
-    late = max(working_days_between(due, local_date(entered)), 0)
-    n = max(every, -(-late // every) * every)
-    found = overdue(rule, due, n)
-    while found.when < entered:
-        n += every
-        found = overdue(rule, due, n)
-    return found
-
-
-def overdue(rule: ReminderRule, due: dt.date, n: int) -> Occurrence:
-    return Occurrence(rule.id, "overdue", n, at_local(add_working_days(due, n), REMINDER_HOUR))
 
 
 def recipients_for(definition: Definition, stage: Stage, rule: ReminderRule, occurrence: Occurrence) -> list[str]:
@@ -193,18 +142,7 @@ def plan(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime)
         return
     occurrences = [occurrence for rule_id in stage.reminders
                    for occurrence in first_occurrences(definition.reminders[rule_id], due, event.created_at)]
-    _add(session, cycle, stage.id, event.id, occurrences, now)
-
-
-def _add(session: Session, cycle: Cycle, stage: str, entry: int, occurrences: Occurrence | list[Occurrence],
-         now: dt.datetime) -> None:
-    """A deadline row per occurrence, in one statement; an occurrence planned already (same key) is kept."""
-
-    insert_pending(session, [
-        pending_row(key=f"{entry}:{REMINDER}:{occurrence.label}", cycle_id=cycle.id, stage=stage, strand=None,
-                    kind=REMINDER, trigger=None, entry=entry, due_at=occurrence.when, now=now,
-                    data={"rule": occurrence.rule, "kind": occurrence.kind, "n": occurrence.n})
-        for occurrence in (occurrences if isinstance(occurrences, list) else [occurrences])])
+    insert_pending(session, reminder_rows(cycle.id, stage.id, event.id, occurrences, now))
 
 
 def latest_papers(rows: Iterable[Paper]) -> list[Paper]:
@@ -257,7 +195,8 @@ def send_action(engine: Engine, domain: str) -> Callable[[Session, Deadline, Cyc
                              dated=row.due_at, status="pending", attempts=0, next_attempt_at=now,
                              created_at=now))
         if occurrence.kind == "overdue" and rule.overdue_every:
-            _add(session, cycle, stage.id, row.entry, overdue(rule, due, occurrence.n + rule.overdue_every), now)
+            insert_pending(session, reminder_rows(cycle.id, stage.id, row.entry,
+                                                  [overdue(rule, due, occurrence.n + rule.overdue_every)], now))
         return "done"
 
     return act

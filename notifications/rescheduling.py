@@ -15,15 +15,29 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.definition import Board, Definition, Meeting
 from workflow.engine import Engine
 from workflow.models import Cycle, Mail, OutboxEvent
+from workflow.notice_templates import MEETING_CHANGED, notice_files
 from workflow.templating import make_environment
 
 from .calendar_invite import meeting_invite
 from .reminders import inline_css, meeting_context, message_id, one_line, person_context
 
 MEETING = "meeting"
-TEMPLATE = "meeting_changed"
+
+
+def notice_context(definition: Definition, cycle: Cycle, board: Board, person: str, moved: Meeting, day: dt.date,
+                   payload: dict[str, Any]) -> dict[str, Any]:
+    """What the `meeting_changed` templates are given: `workflow.notice_templates.MEETING_CHANGED_CONTEXT`."""
+    return {
+        "cycle": {"title": definition.title, "key": cycle.key, "year": cycle.year},
+        "board": {"name": board.name},
+        "recipient": person_context(definition, person),
+        "meeting": meeting_context(moved, day),
+        "change": {"cancelled": bool(payload["cancelled"]), "reason": payload.get("reason", ""),
+                   "sequence": payload["sequence"]},
+    }
 
 
 def notify_action(engine: Engine, domain: str) -> Callable[[Session, OutboxEvent, dt.datetime], None]:
@@ -35,8 +49,8 @@ def notify_action(engine: Engine, domain: str) -> Callable[[Session, OutboxEvent
             return
         definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
         folder = engine.catalog.templates_for_snapshot(definition)
-        names = tuple(f"{TEMPLATE}.{part}.j2" for part in ("subject", "txt", "html"))
-        if not all((folder / name).is_file() for name in names):
+        names = notice_files(folder, MEETING_CHANGED)
+        if names is None:
             return
         payload = event.payload
         meeting = definition.meetings[payload["meeting"]]
@@ -50,14 +64,7 @@ def notify_action(engine: Engine, domain: str) -> Callable[[Session, OutboxEvent
             key = f"{MEETING}:{event.id}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
                 continue
-            ctx: dict[str, Any] = {
-                "cycle": {"title": definition.title, "key": cycle.key, "year": cycle.year},
-                "board": {"name": board.name},
-                "recipient": person_context(definition, person),
-                "meeting": meeting_context(moved, day),
-                "change": {"cancelled": bool(payload["cancelled"]), "reason": payload.get("reason", ""),
-                           "sequence": payload["sequence"]},
-            }
+            ctx = notice_context(definition, cycle, board, person, moved, day, payload)
             subject, text, html = (env.get_template(name).render(**ctx) for name in names)
             session.add(Mail(key=key, cycle_id=cycle.id, kind=MEETING, person=person,
                              recipient=definition.people[person].email, subject=one_line(subject), text_body=text,

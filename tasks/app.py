@@ -25,6 +25,7 @@ from workflow.app import App, build
 from workflow.deadlines import Sweeper, plan_stage
 from workflow.errors import ConcurrentChange
 from workflow.outbox import Handlers, relay
+from workflow.reminder_times import REMINDER
 from workflow.settings import Settings
 from workflow.storage import PaperStore
 
@@ -75,7 +76,7 @@ class Runtime:
 
     def sweeper(self) -> Sweeper:
         domain = self.settings.mail_from.rpartition("@")[2] or "strategy-cycle.invalid"
-        return Sweeper(self.app.engine, {reminders.REMINDER: reminders.send_action(self.app.engine, domain)})
+        return Sweeper(self.app.engine, {REMINDER: reminders.send_action(self.app.engine, domain)})
 
     def delivery(self) -> Delivery:
         settings = self.settings

@@ -17,7 +17,6 @@ from notifications import publication, reminders, rescheduling
 from notifications.calendar_invite import meeting_invite
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.mail import OutboxMailer
-from notifications.reminders import first_occurrences
 from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
 from workflow.app import App
@@ -28,6 +27,7 @@ from workflow.loader import load_definition
 from workflow.meetings import change_meeting
 from workflow.models import Mail, OutboxEvent
 from workflow.outbox import Handlers
+from workflow.reminder_times import first_occurrences
 
 DEFINITION = load_definition(DEFINITIONS / f"{SHIPPED}.yaml")
 AUGUST = DEFINITION.meetings["risk_board_august"]

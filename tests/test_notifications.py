@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.mail import OutboxMailer, PermanentFailure, TemporaryFailure, build_message
 from notifications.recipients import resolve
-from notifications.reminders import Occurrence, Renderer, context, first_occurrences, recipients_for
+from notifications.reminders import Renderer, context, recipients_for
 from tasks.cli import main
 from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CYCLE
@@ -24,6 +24,7 @@ from workflow.clock import at_local
 from workflow.errors import DefinitionError
 from workflow.loader import load_definition
 from workflow.models import Mail
+from workflow.reminder_times import Occurrence, first_occurrences
 from workflow.templating import REMINDER_CONTEXT
 
 DEFINITION = load_definition(DEFINITIONS / f"{SHIPPED}.yaml")

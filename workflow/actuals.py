@@ -1,12 +1,16 @@
-"""What a running cycle knows of its own dates: when each stage was entered and each transition fired.
+"""What a running cycle knows of its own dates: when each stage was entered, each transition fired
+and the day each meeting a committee manager moved now falls on.
 
 Definitions may count from '<stage> entered' or '<trigger> fired'; until a cycle gets there the
-timeline plans them (see `calendar.Timeline.planned_event`), and from then on it uses these.
+timeline plans them (see `calendar.Timeline.planned_event`), and from then on it uses these. A moved
+meeting's new day replaces the definition's for everything dated from it: the stage signed off there
+is due that day, and its reminders count from it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +19,31 @@ from .calendar import Timeline
 from .clock import local_date
 from .definition import ENTERED, FIRED, DateExpr, Definition, PeriodDate, milestone_key
 from .models import Cycle, HistoryEntry
+
+CHANGE = "meeting"
+"""The history action of a meeting moved or cancelled (`workflow.meetings`)."""
+
+
+@dataclass(frozen=True)
+class MeetingChange:
+    meeting: str
+    day: dt.date
+    start: dt.time | None
+    cancelled: bool
+    sequence: int
+
+
+def changes(session: Session, cycle_id: int) -> dict[str, MeetingChange]:
+    """The latest change of each meeting of the cycle that was moved or cancelled."""
+    found: dict[str, MeetingChange] = {}
+    for data in session.scalars(select(HistoryEntry.data).where(HistoryEntry.cycle_id == cycle_id,
+                                                                HistoryEntry.action == CHANGE)
+                                .order_by(HistoryEntry.id)):
+        start = dt.time.fromisoformat(data["start"]) if data.get("start") else None
+        found[data["meeting"]] = MeetingChange(data["meeting"], dt.date.fromisoformat(data["date"]), start,
+                                               bool(data["cancelled"]), int(data["sequence"]))
+    return found
+
 
 _USES_EVENTS: dict[tuple[str, int, str], bool] = {}
 
@@ -39,14 +68,16 @@ def uses_events(definition: Definition) -> bool:
 
 
 def known_dates(session: Session, cycle: Cycle, definition: Definition) -> dict[str, dt.date]:
-    """'entered:<stage>' and 'fired:<trigger>' days, the latest of each, from the history."""
+    """'entered:<stage>' and 'fired:<trigger>' days, the latest of each, from the history; and the day
+    of each meeting that moved (a cancelled one keeps the day it had)."""
+    moved = {meeting: change.day for meeting, change in changes(session, cycle.id).items()}
     if not uses_events(definition):
-        return {}
+        return moved
     rows = session.execute(select(HistoryEntry.at, HistoryEntry.trigger, HistoryEntry.to_state, HistoryEntry.action)
                            .where(HistoryEntry.cycle_id == cycle.id, HistoryEntry.strand.is_(None),
                                   HistoryEntry.action.in_(("start", "fire")))
                            .order_by(HistoryEntry.id))
-    found: dict[str, dt.date] = {}
+    found: dict[str, dt.date] = dict(moved)
     for at, trigger, to_state, _action in rows:
         day = local_date(at)
         if to_state:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from . import db as database
+from . import gates as gate_rules
 from .app import App, build
 from .calendar import Timeline
 from .datadir import keep_private, private_dir
@@ -295,21 +296,7 @@ def _lengths(d: Definition, timeline: Timeline, stage_id: str) -> list[str]:
 
 
 def _gate_text(gate: Any, d: Definition) -> str:
-    from .definition import DecisionGate, MinimumLengthGate, NotBeforeGate, PapersGate, StrandsGate
-
-    match gate:
-        case DecisionGate(board, item, quorum):
-            q = quorum or d.boards[board].quorum
-            return f"{d.boards[board].name} carries '{item}' (quorum {q} voting members)"
-        case PapersGate(papers):
-            return "papers attached: " + ", ".join(papers)
-        case NotBeforeGate(_):
-            return "not before a date"
-        case StrandsGate(stage):
-            return f"all strands of '{stage}' complete"
-        case MinimumLengthGate(stage, period, _strand):
-            return f"'{stage}' has run at least {period}"
-    return str(gate)
+    return gate_rules.describe(gate, d)
 
 
 @main.command()

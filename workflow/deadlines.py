@@ -24,7 +24,7 @@ from sqlalchemy.sql.expression import ColumnClause, Executable
 
 from .actuals import timeline_of
 from .backoff import Backoff, describe
-from .calendar import add_working_days
+from .calendar import Timeline, add_working_days
 from .clock import LOCAL, at_local, local_date
 from .definition import Definition, Stage
 from .engine import SYSTEM_ACTOR, Engine
@@ -106,7 +106,13 @@ def plan_stage(engine: Engine, session: Session, event: OutboxEvent, now: dt.dat
     if entered is None:
         return
     cycle, definition, stage = entered
-    timeline = timeline_of(session, cycle, definition)
+    insert_pending(session, stage_rows(cycle.id, definition, stage, timeline_of(session, cycle, definition),
+                                       event.id, now))
+
+
+def stage_rows(cycle_id: int, definition: Definition, stage: Stage, timeline: Timeline, entry: int,
+               now: dt.datetime) -> list[dict[str, Any]]:
+    """The stage's own deadlines (overdue, timed transitions, strand triggers) on `timeline`'s dates."""
     planned: list[tuple[str, str | None, str | None, dt.datetime]] = []
     due = timeline.stage_due(stage.id)
     if due is not None and not stage.final:
@@ -118,10 +124,9 @@ def plan_stage(engine: Engine, session: Session, event: OutboxEvent, now: dt.dat
     for strand in stage.strands:
         for strand_trigger, when in strand.at:
             planned.append((STRAND_TRIGGER, strand.id, strand_trigger, end_of_day(timeline.resolve(when))))
-    insert_pending(session, [
-        pending_row(key=f"{event.id}:{kind}:{strand_id or ''}:{trigger or ''}", cycle_id=cycle.id, stage=stage.id,
-                    strand=strand_id, kind=kind, trigger=trigger, entry=event.id, due_at=due_at, now=now)
-        for kind, strand_id, trigger, due_at in planned])
+    return [pending_row(key=f"{entry}:{kind}:{strand_id or ''}:{trigger or ''}", cycle_id=cycle_id, stage=stage.id,
+                        strand=strand_id, kind=kind, trigger=trigger, entry=entry, due_at=due_at, now=now)
+            for kind, strand_id, trigger, due_at in planned]
 
 
 @dataclass

@@ -30,9 +30,10 @@ def in_force(rows: Iterable[tuple[int, str, str, dict[str, Any] | None]]) -> dic
     return {(board, item): decision_id for decision_id, board, item, _ in listed if decision_id not in gone}
 
 
-def scheduled_meeting(definition: Definition, year: int, board: str, item: str, state: str) -> dt.date | None:
-    """The date the board is to meet on the item: the meeting its stage is due at, the current stage first."""
-    timeline = Timeline(definition, year)
+def scheduled_meeting(definition: Definition, timeline: Timeline, board: str, item: str,
+                      state: str) -> dt.date | None:
+    """The date the board is to meet on the item: the meeting its stage is due at, the current stage first
+    (on the cycle's `timeline`, so a meeting moved is met on the day it moved to)."""
     meeting_days = {timeline.milestone(m.id) for m in definition.meetings.values() if m.board == board}
     stages = [source for t in definition.transitions for g in t.gates
               if isinstance(g, DecisionGate) and g.board == board and g.item == item for source in t.sources]

@@ -38,6 +38,7 @@ from .definition import (
     Definition,
     Gate,
     Membership,
+    NotBeforeGate,
     PapersGate,
     StrandsGate,
     Transition,
@@ -463,7 +464,10 @@ class Engine:
                 spec = definition.stages[stage].strand(strand)
                 lifecycle = definition.lifecycles[spec.lifecycle] if spec else None
                 strands[strand] = (stage, state, bool(lifecycle and state in lifecycle.finals))
-        return Facts(today=local_date(now), timeline=timeline_of(session, cycle, definition), decisions=decisions,
+        # Only a not-before gate reads dates; what the cycle knows of its own (entries, moved meetings) is a query.
+        dated = kinds is None or NotBeforeGate in kinds
+        timeline = timeline_of(session, cycle, definition) if dated else Timeline(definition, cycle.year)
+        return Facts(today=local_date(now), timeline=timeline, decisions=decisions,
                      papers=papers, strands=strands, entered={cycle.state: local_date(cycle.state_entered_at)})
 
     @staticmethod
@@ -695,8 +699,8 @@ class Engine:
                 outcome = "deferred"  # inquorate: the item cannot be decided at this meeting
             else:
                 outcome = "carried" if counts["for"] > counts["against"] else "lost"
-            day = meeting_date or scheduled_meeting(definition, cycle.year, board, item, cycle.state) \
-                or local_date(now)
+            day = meeting_date or scheduled_meeting(definition, timeline_of(session, cycle, definition), board, item,
+                                                    cycle.state) or local_date(now)
             register = self._register(session, cycle)
             gone = superseded(d for *_, d in register.values())
             if amends is not None:

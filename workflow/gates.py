@@ -43,6 +43,11 @@ class Facts:
     entered: dict[str, dt.date] = field(default_factory=dict)
 
 
+def item_title(definition: Definition, item: str) -> str:
+    """An item a board decides, in words: usually a paper's title; otherwise its id said plainly."""
+    return definition.papers.get(item) or item.replace("_", " ").capitalize()
+
+
 def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
     """Why `gate` is not met, or None when it is."""
     match gate:
@@ -50,7 +55,7 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
             name = definition.boards[board].name
             needed = quorum if quorum is not None else definition.boards[board].quorum
             decision = facts.decisions.get((board, item))
-            titled = definition.papers.get(item, item)  # items are usually the papers the board considers
+            titled = item_title(definition, item)
             if decision is None:
                 return f"the {name} has not yet recorded a decision on '{titled}'"
             if decision.outcome != "carried":
@@ -111,3 +116,21 @@ def strand_reasons(definition: Definition, facts: Facts, stage: str, strand: str
         return []
     reason = unmet(MinimumLengthGate(stage, spec.timing.at_least, strand), definition, facts)
     return [reason] if reason else []
+
+
+def describe(gate: Gate, definition: Definition) -> str:
+    """What a gate asks for, in words, for `cycle show`, the state diagram and the pages."""
+    match gate:
+        case DecisionGate(board, item, quorum):
+            needed = quorum or definition.boards[board].quorum
+            return (f"{definition.boards[board].name} carries '{item_title(definition, item)}' "
+                    f"(quorum {needed} voting members)")
+        case PapersGate(papers):
+            return "papers attached: " + ", ".join(definition.papers.get(p, p) for p in papers)
+        case NotBeforeGate(_):
+            return "not before a date"
+        case StrandsGate(stage):
+            return f"all strands of '{definition.stages[stage].title if stage in definition.stages else stage}' complete"
+        case MinimumLengthGate(stage, period, _strand):
+            return f"'{definition.stages[stage].title if stage in definition.stages else stage}' has run at least {period}"
+    return str(gate)

@@ -59,6 +59,7 @@ from .definition import (
     Transition,
 )
 from .errors import DefinitionError, Problem
+from .notice_templates import DOCUMENT_SENT, check_notices
 from .templating import (
     check_template,
     document_samples,
@@ -445,6 +446,9 @@ class _Builder:
         self.add_length_gates()
         self.read_reminders()
         self.read_documents()
+        if r.templates_dir is not None:
+            # The emails found by name, not named here; every document is sent (to the board that decided).
+            r.problems.extend(check_notices(r.templates_dir, (DOCUMENT_SENT,) if self.documents else ()))
         self.read_permissions()
         for check in self._checks:
             check()

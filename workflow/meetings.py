@@ -3,51 +3,27 @@
 The definition gives each meeting's day and hours. When a committee manager moves
 or cancels one, the change is a history row (append-only, like every other act)
 and a MeetingChanged event; the latest change of a meeting is what invitations
-and reminders use from then on. Each change raises the meeting's iCalendar
-SEQUENCE, so a calendar updates the entry it already holds.
+and reminders use from then on, and the stage signed off at the meeting follows
+it (`workflow.moved_dates`). Each change raises the meeting's iCalendar SEQUENCE,
+so a calendar updates the entry it already holds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from .actuals import CHANGE, MeetingChange, changes
 from .calendar import Timeline
 from .clock import local_date
 from .errors import InvalidInput
 from .loader import suggest
-from .models import HistoryEntry
+from .moved_dates import RESCHEDULED, follow_meeting
 
 if TYPE_CHECKING:
     from .engine import Engine
-
-CHANGE = "meeting"
-
-
-@dataclass(frozen=True)
-class MeetingChange:
-    meeting: str
-    day: dt.date
-    start: dt.time | None
-    cancelled: bool
-    sequence: int
-
-
-def changes(session: Session, cycle_id: int) -> dict[str, MeetingChange]:
-    """The latest change of each meeting of the cycle that was moved or cancelled."""
-    found: dict[str, MeetingChange] = {}
-    for data in session.scalars(select(HistoryEntry.data).where(HistoryEntry.cycle_id == cycle_id,
-                                                                HistoryEntry.action == CHANGE)
-                                .order_by(HistoryEntry.id)):
-        start = dt.time.fromisoformat(data["start"]) if data.get("start") else None
-        found[data["meeting"]] = MeetingChange(data["meeting"], dt.date.fromisoformat(data["date"]), start,
-                                               bool(data["cancelled"]), int(data["sequence"]))
-    return found
 
 
 def change_meeting(engine: Engine, cycle_ref: str | int, meeting_id: str, actor: str, *, reason: str,
@@ -76,8 +52,12 @@ def change_meeting(engine: Engine, cycle_ref: str | int, meeting_id: str, actor:
         data = {"meeting": meeting_id, "date": new_day.isoformat(),
                 "start": new_start.strftime("%H:%M") if new_start else None, "cancelled": cancel,
                 "sequence": change.sequence, "reason": reason.strip(), "board": meeting.board}
+        followed = follow_meeting(session, cycle, definition, meeting_id, new_day, now)
         engine._history(session, cycle, now, actor, CHANGE, trigger=None, from_state=cycle.state,
                         to_state=cycle.state, comment=reason.strip(), data=data)
+        if followed is not None:
+            engine._history(session, cycle, now, actor, RESCHEDULED, trigger=None, from_state=cycle.state,
+                            to_state=cycle.state, comment=reason.strip(), data=followed)
         engine._event(session, cycle, now, "MeetingChanged", **data)
         cycle.updated_at = now
         flag_modified(cycle, "updated_at")

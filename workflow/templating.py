@@ -7,6 +7,7 @@ not in an email in March) and autoescape for HTML.
 
 from __future__ import annotations
 
+import re
 import time
 import traceback
 from contextvars import ContextVar
@@ -194,26 +195,39 @@ def reminder_samples() -> list[dict[str, Any]]:
 
 def check_template(env: ImmutableSandboxedEnvironment, name: str, samples: list[dict[str, Any]]) -> str | None:
     """Render `name` with each sample; say what is wrong, or return None."""
-    source = env.loader.get_source(env, name)[0] if env.loader else ""
-    unknown = sorted(meta.find_undeclared_variables(env.parse(source)) - set(samples[0]))
+    found = template_problem(env, name, samples)
+    return found[0] if found else None
+
+
+def template_problem(env: ImmutableSandboxedEnvironment, name: str,
+                     samples: list[dict[str, Any]]) -> tuple[str, int | None] | None:
+    """What is wrong with `name` rendered with each sample, and the line of `name` it is on (if known)."""
+    source, filename, _ = env.loader.get_source(env, name) if env.loader else ("", None, None)
+    unknown = sorted(meta.find_undeclared_variables(env.parse(source, name, filename)) - set(samples[0]))
     if unknown:
         return (f"template '{name}' uses {', '.join(repr(u) for u in unknown)}, which it is not given; "
-                f"it can use {', '.join(sorted(samples[0]))}")
+                f"it can use {', '.join(sorted(samples[0]))}", _first_use(source, unknown[0]))
     template = env.get_template(name)
     for sample in samples:
         try:
             template.render(**sample)
         except UndefinedError as exc:
-            return f"template '{name}' uses something it is not given: {exc.message}"
+            return f"template '{name}' uses something it is not given: {exc.message}", template_line(exc, name)
         except SecurityError as exc:
             line = template_line(exc, name)
             where = f" (line {line})" if line else ""
-            return f"template '{name}'{where} tries something the sandbox forbids: {exc}"
+            return f"template '{name}'{where} tries something the sandbox forbids: {exc}", line
         except TemplateError as exc:
-            return f"template '{name}' fails to render: {exc}"
+            return f"template '{name}' fails to render: {exc}", template_line(exc, name)
         except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
-            return f"template '{name}' fails to render: {exc.__class__.__name__}: {exc}"
+            return f"template '{name}' fails to render: {exc.__class__.__name__}: {exc}", template_line(exc, name)
     return None
+
+
+def _first_use(source: str, variable: str) -> int | None:
+    """The first line that names `variable`: where an author looks for a misspelt one."""
+    word = re.compile(rf"\b{re.escape(variable)}\b")
+    return next((n for n, text in enumerate(source.splitlines(), 1) if word.search(text)), None)
 
 
 # What a document template can use: the same shape for every document kind, so a

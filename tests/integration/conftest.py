@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from tests.conftest import make_settings
+from tests.integration.smtp import SmtpServer
 from workflow.app import App, build
 from workflow.clock import at_local
 
@@ -42,3 +43,12 @@ def shared(pg_app: App, pg_url: str, tmp_path: Path) -> Iterator[App]:
     app.engine.clock.set(at_local(dt.date(2021, 7, 1), 9))  # type: ignore[attr-defined]
     yield app
     app.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on loopback, keeping what it receives."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

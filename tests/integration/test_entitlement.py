@@ -14,7 +14,6 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,15 +45,19 @@ MK_TOGETHER_SENT = MK_TOGETHER_REMINDED | {"committee_manager"}
 RISK_BOARD_SENT = RISK_BOARD_REMINDED | {"community_safety_manager", "committee_manager"}
 SAFER_MK_SENT = SAFER_MK_REMINDED | {"director_policy", "director_childrens_services", "head_of_youth_and_community",
                                      "committee_manager"}
-# The record of each board's step goes to the next board; its exempt version only to those of them who sit in
-# private session on the board that considered the papers (or own the stage).
-MK_RECORD_EXEMPT = {"police_area_commander", "deputy_director_public_health", "head_of_partnerships",
-                    "committee_manager"}
+# The record of each board's step goes to the board that met and to the next board; its exempt version only to
+# those of them who sit in private session on the board that considered the papers (or own the stage): so every
+# voting member, chair and officer of the board that met, and nobody the next board adds.
+MK_RECORD_EXEMPT = {"council_chief_executive", "director_childrens_services", "director_policy",
+                    "police_area_commander", "ccg_chief_operating_officer", "deputy_director_public_health",
+                    "head_of_partnerships", "committee_manager"}
 RISK_RECORD_EXEMPT = {"police_area_commander", "fire_group_commander", "probation_manager",
                       "deputy_director_public_health", "head_of_youth_and_community", "committee_manager",
-                      "head_of_partnerships"}  # deputy director of public health: advisor on Safer MK, voting here
-SAFER_RECORD_EXEMPT = {"police_area_commander", "fire_group_commander", "probation_manager",
-                       "head_of_youth_and_community", "committee_manager", "head_of_partnerships"}
+                      "head_of_partnerships", "community_safety_manager"}
+SAFER_RECORD_EXEMPT = {"council_chief_executive", "ccg_chief_operating_officer", "police_area_commander",
+                       "fire_group_commander", "probation_manager", "crc_head_of_operations", "cabinet_member",
+                       "director_policy", "director_childrens_services", "head_of_partnerships",
+                       "head_of_youth_and_community", "committee_manager"}
 
 # marker -> (stage, paper id, who is sent it, who receives the exempt record naming it)
 EXEMPT = {
@@ -89,14 +92,6 @@ def settled(app: App) -> bool:
         due = session.scalar(select(func.count()).select_from(Deadline).where(Deadline.status == "pending",
                                                                               Deadline.due_at <= now))
     return events == 0 and due == 0
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def run_three_boards(app: App, tmp_path: Path, worker: Worker) -> None:

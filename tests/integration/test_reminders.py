@@ -7,11 +7,9 @@ import datetime as dt
 import functools
 import json
 from collections import Counter
-from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-import pytest
 from celery import Celery
 from click.testing import CliRunner
 from sqlalchemy import select, update
@@ -32,14 +30,6 @@ from workflow.models import Deadline, Mail, OutboxEvent
 from workflow.outbox import Handlers
 from workflow.player import Player
 from workflow.settings import Settings
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def mail_rows(app: App) -> list[Mail]:
