@@ -29,6 +29,7 @@ def test_an_officer_attaches_an_exempt_paper_through_the_form_and_sees_it_listed
     page.get_by_role("button", name="Attach the paper").click()
     expect(page.get_by_role("alert")).to_contain_text("Say whether the paper is exempt from publication.")
     expect(page.get_by_label("Which paper is it?")).to_have_value("strategic_assessment")
+    screenshot(page, "attach-paper-refused")
     assert_accessible(page, "refused attach")
 
     page.get_by_label("Upload the file").set_input_files(str(paper_file(tmp_path, "assessment")))
