@@ -20,13 +20,16 @@ from . import (
     my_boards,
     my_work,
     operations,
+    papers,
+    records,
 )
 from .render import render
 from .viewer import Directory, SignInFirst
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
-           cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router]
+           cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
+           records.router]
 
 # No inline script and nothing from another site; inline SVG pictures carry their own style attributes.
 PAGE_HEADERS = {
