@@ -37,12 +37,14 @@ def meeting_times(meeting: Meeting, day: dt.date) -> tuple[dt.datetime, dt.datet
     return start, start + dt.timedelta(minutes=meeting.minutes)
 
 
-def meeting_invite(definition: Definition, cycle_key: str, meeting: Meeting, day: dt.date, now: dt.datetime,
-                   *, sequence: int = 0, cancelled: bool = False) -> str:
-    calendar = Calendar()
-    calendar.add("prodid", "-//strategy-cycle//board meetings//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+def local_zone(first: dt.date, last: dt.date) -> Timezone:
+    """The VTIMEZONE of Europe/London covering the days from `first` to `last`, for TZID times."""
+    return Timezone.from_tzid(TZID, first_date=first - dt.timedelta(days=366), last_date=last + dt.timedelta(days=366))
+
+
+def meeting_event(definition: Definition, cycle_key: str, meeting: Meeting, day: dt.date, now: dt.datetime,
+                  *, sequence: int = 0, cancelled: bool = False) -> Event:
+    """The VEVENT of one meeting: its time in Europe/London (or the whole day), venue, remote link and members."""
     event = Event()
     event.add("uid", f"{cycle_key}.{meeting.id}@strategy-cycle")
     event.add("sequence", sequence)
@@ -52,8 +54,6 @@ def meeting_invite(definition: Definition, cycle_key: str, meeting: Meeting, day
         event.add("dtstart", day)
         event.add("dtend", day + dt.timedelta(days=1))
     else:
-        calendar.add_component(Timezone.from_tzid(TZID, first_date=day - dt.timedelta(days=366),
-                                                  last_date=day + dt.timedelta(days=366)))
         event.add("dtstart", times[0])
         event.add("dtend", times[1])
     event.add("dtstamp", now.astimezone(dt.UTC))
@@ -80,5 +80,17 @@ def meeting_invite(definition: Definition, cycle_key: str, meeting: Meeting, day
         attendee.params["RSVP"] = vText("TRUE")
         attendee.params["CUTYPE"] = vText("INDIVIDUAL")
         event.add("attendee", attendee, encode=False)
-    calendar.add_component(event)
+    return event
+
+
+def meeting_invite(definition: Definition, cycle_key: str, meeting: Meeting, day: dt.date, now: dt.datetime,
+                   *, sequence: int = 0, cancelled: bool = False) -> str:
+    calendar = Calendar()
+    calendar.add("prodid", "-//strategy-cycle//board meetings//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+    if meeting.start is not None:
+        calendar.add_component(local_zone(day, day))
+    calendar.add_component(meeting_event(definition, cycle_key, meeting, day, now, sequence=sequence,
+                                         cancelled=cancelled))
     return str(calendar.to_ical().decode("utf-8"))

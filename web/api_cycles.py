@@ -14,8 +14,6 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from workflow import entitlement
-from workflow.calendar import Timeline, working_days_between
-from workflow.clock import local_date
 from workflow.engine import Engine
 from workflow.errors import NotFound, RoleMissing
 from workflow.models import Paper
@@ -24,6 +22,7 @@ from workflow.mywork import find_person, my_work
 from .access import KnownCycles, person_in, seat
 from .auth import Me
 from .problems import PROBLEM_RESPONSES
+from .taking_part import cycles_taking_part
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 CycleRef = Annotated[str, Path(description="The cycle's key (community_safety_strategy-2021) or id", max_length=120)]
@@ -121,17 +120,7 @@ class WorkItemOut(BaseModel):
 
 @router.get("/cycles", response_model=list[CycleOut], summary="The cycles you take part in")
 def list_cycles(request: Request, me: Me) -> list[dict[str, Any]]:
-    engine = engine_of(request)
-    today = local_date(engine.clock.now())
-    found = []
-    for row in engine.list_cycles():
-        definition = known_of(request).get(row["id"]).definition
-        if find_person(definition, me.email) is None:
-            continue
-        due = Timeline(definition, row["year"]).stage_due(row["stage"]) if row["status"] == "active" else None
-        left = working_days_between(today, due) if due else None
-        found.append({**row, "due": due, "working_days_left": left, "overdue": left is not None and left < 0})
-    return found
+    return cycles_taking_part(engine_of(request), known_of(request), me.email)
 
 
 @router.post("/cycles", response_model=FiredOut, status_code=201, summary="Start a cycle")

@@ -18,6 +18,8 @@ from sqlalchemy import select
 from notifications import delivery
 from workflow import entitlement
 from workflow.attachment import safe_filename
+from workflow.definition import Definition
+from workflow.engine import Attached, Engine
 from workflow.errors import InvalidInput, NotFound, RoleMissing
 from workflow.models import Document, Mail, Paper
 from workflow.storage import PaperStore
@@ -54,11 +56,22 @@ def attach(request: Request, me: Me, cycle: CycleRef, paper: Annotated[str, Form
            title: Annotated[str | None, Form(max_length=300)] = None,
            stage: Annotated[str | None, Form(max_length=100)] = None,
            comment: Annotated[str | None, Form(max_length=2000)] = None) -> dict[str, Any]:
-    engine = engine_of(request)
     at = seat(known_of(request), me, cycle)
-    # The engine reads a file, with its own checks of kind and size: give it the upload under its own name.
+    result = attach_upload(engine_of(request), at, paper, file, exempt=exempt, title=title, stage=stage,
+                           comment=comment)
+    return dataclasses.asdict(result)
+
+
+def attach_upload(engine: Engine, at: Seat, paper: str, file: UploadFile, *, exempt: int | None = None,
+                  title: str | None = None, stage: str | None = None, comment: str | None = None) -> Attached:
+    """Attach an uploaded file as `at.person`: the API's and the upload page's one way in.
+
+    The engine reads a file, with its own checks of role, kind and size: the upload is copied in chunks
+    to a temporary file under its own name, and no more than the largest accepted size is written.
+    """
+    name = safe_filename(file.filename or "paper")
     with tempfile.TemporaryDirectory(prefix="upload-") as folder:
-        target = FilePath(folder) / safe_filename(file.filename or "paper")
+        target = FilePath(folder) / name
         with target.open("wb") as handle:
             limit, written = engine.max_paper_bytes, 0
             while chunk := file.file.read(1024 * 1024):
@@ -66,9 +79,11 @@ def attach(request: Request, me: Me, cycle: CycleRef, paper: Annotated[str, Form
                 if written > limit:
                     raise InvalidInput(f"the paper is larger than {limit // (1024 * 1024)} MB, the largest accepted")
                 handle.write(chunk)
-        result = engine.attach(at.cycle.id, paper, target, at.person, exempt=exempt, title=title, comment=comment,
-                               stage=stage)
-    return dataclasses.asdict(result)
+        try:
+            return engine.attach(at.cycle.id, paper, target, at.person, exempt=exempt, title=title,
+                                 comment=comment, stage=stage)
+        except InvalidInput as exc:  # the engine names the file it read: say the person's name, not the server's path
+            raise InvalidInput(str(exc).replace(str(target), f"'{name}'")) from None
 
 
 @router.get("/cycles/{cycle}/papers", summary="The cycle's papers you may see")
@@ -91,13 +106,17 @@ def download_paper(request: Request, me: Me, paper_id: RowId) -> Response:
 
 @router.get("/cycles/{cycle}/documents", summary="The cycle's sign-off records you may see")
 def list_documents(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
-    engine = engine_of(request)
     at = seat(known_of(request), me, cycle)
+    return visible_documents(engine_of(request), at.definition, at.cycle.id, at.person)
+
+
+def visible_documents(engine: Engine, definition: Definition, cycle_id: int, person: str) -> list[dict[str, Any]]:
+    """The cycle's sign-off records `person` may see, by `workflow.entitlement`, with their download addresses."""
     with engine.sessions() as session:
-        rows = list(session.scalars(select(Document).where(Document.cycle_id == at.cycle.id).order_by(Document.id)))
+        rows = list(session.scalars(select(Document).where(Document.cycle_id == cycle_id).order_by(Document.id)))
     return [{"id": d.id, "spec": d.spec, "version": d.version, "title": d.title, "stage": d.stage,
              "created_at": d.created_at, "formats": {f: f"/api/v1/documents/{d.id}/{f}" for f in MEDIA}}
-            for d in rows if entitlement.may_see_document(at.definition, d, at.person)]
+            for d in rows if entitlement.may_see_document(definition, d, person)]
 
 
 @router.get("/documents/{document_id}/{fmt}", summary="Download a sign-off record as PDF, Word or HTML",
@@ -117,7 +136,8 @@ def _mail_summary(row: Mail) -> dict[str, Any]:
             "attempts": row.attempts, "dated": row.dated, "sent_at": row.sent_at, "last_error": row.last_error}
 
 
-def _may_read(request: Request, at: Seat, row: Mail) -> bool:
+def may_read_mail(request: Request, at: Seat, row: Mail) -> bool:
+    """May `at.person` read this email's subject and body (`entitlement.may_see_mail` on what it carries)?"""
     engine = engine_of(request)
     with engine.sessions() as session:
         papers = [session.get(Paper, i) for i in row.attachments.get("papers", [])]
@@ -128,15 +148,17 @@ def _may_read(request: Request, at: Seat, row: Mail) -> bool:
 
 @router.get("/cycles/{cycle}/mail", summary="The cycle's email: all of it for its officers, your own otherwise")
 def list_mail(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
-    engine = engine_of(request)
-    at = seat(known_of(request), me, cycle)
+    return [_mail_summary(r) for r in cycle_mail(request, seat(known_of(request), me, cycle))]
+
+
+def cycle_mail(request: Request, at: Seat) -> list[Mail]:
+    """The cycle's email `at.person` may list: all of it for an officer, their own otherwise."""
     officer = entitlement.is_officer(at.definition, at.person)
-    with engine.sessions() as session:
+    with engine_of(request).sessions() as session:
         query = select(Mail).where(Mail.cycle_id == at.cycle.id).order_by(Mail.id)
         if not officer:
             query = query.where(Mail.person == at.person)
-        rows = list(session.scalars(query))
-    return [_mail_summary(r) for r in rows]
+        return list(session.scalars(query))
 
 
 @router.get("/mail/{mail_id}", summary="One email, with its subject and body if you may read them")
@@ -144,7 +166,7 @@ def show_mail(request: Request, me: Me, mail_id: RowId) -> dict[str, Any]:
     row, at = _row(request, me, Mail, mail_id, "mail")
     if row.person != at.person and not entitlement.is_officer(at.definition, at.person):
         raise NotFound(f"there is no mail {mail_id}")
-    if not _may_read(request, at, row):
+    if not may_read_mail(request, at, row):
         raise NotFound(f"there is no mail {mail_id}")
     return _mail_summary(row) | {"subject": row.subject, "text_body": row.text_body}
 

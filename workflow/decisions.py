@@ -12,10 +12,26 @@ from collections.abc import Iterable
 from typing import Any
 
 from .calendar import Timeline
-from .definition import DecisionGate, Definition
+from .definition import DecisionGate, Definition, Membership
 from .errors import InvalidInput
+from .loader import suggest
+from .models import DecisionAttendee
 
 RESCINDED = "rescinded"
+
+
+def quorum_for(definition: Definition, board: str, item: str) -> int:
+    """The quorum of a board on an item: the strictest of the board's own and its decision gates' quorums."""
+    spec = definition.boards[board]
+    return max([g.quorum or spec.quorum for t in definition.transitions for g in t.gates
+                if isinstance(g, DecisionGate) and g.board == board and g.item == item] or [spec.quorum])
+
+
+def outcome_of(votes_for: int, votes_against: int, abstentions: int, quorum: int, *, defer: bool = False) -> str:
+    """The board's quorum rule: deferred if asked or inquorate, else carried on more votes for than against."""
+    if defer or votes_for + votes_against + abstentions < quorum:
+        return "deferred"  # inquorate: the item cannot be decided at this meeting
+    return "carried" if votes_for > votes_against else "lost"
 
 
 def superseded(details: Iterable[dict[str, Any] | None]) -> set[int]:
@@ -64,3 +80,38 @@ def check_target(*, decision_id: int, found: tuple[str, str] | None, board: str,
         raise InvalidInput(f"decision {decision_id} was superseded already: {verb} the decision in force instead")
     if not reason or not reason.strip():
         raise InvalidInput(f"say why decision {decision_id} is {verb}ed, with --reason")
+
+
+def attendance(board_name: str, membership: dict[str, Membership], votes_for: list[str],
+               votes_against: list[str], abstain: list[str], apologies: list[str], present: list[str],
+               interests: dict[str, str]) -> list[DecisionAttendee]:
+    """The register of a meeting as rows; refuses people not on the board, twice listed, or voting without a vote."""
+    seen: dict[str, str] = {}
+    attendees: list[DecisionAttendee] = []
+    groups = [("for", votes_for), ("against", votes_against), ("abstain", abstain), (None, present)]
+    for vote, people in groups:
+        for person in people:
+            if person not in membership:
+                raise InvalidInput(f"'{person}' is not a member of the {board_name}"
+                                   f"{suggest(person, membership)}")
+            if person in seen:
+                raise InvalidInput(f"'{person}' is listed twice ({seen[person]} and {vote or 'present'})")
+            kind = membership[person]
+            if vote is not None and kind not in (Membership.VOTING, Membership.VOTING_CHAIR):
+                raise InvalidInput(f"'{person}' is a non-voting {kind.value} of the {board_name}: record them "
+                                   "with --present; only voting members' votes count")
+            seen[person] = vote or "present"
+            attendees.append(DecisionAttendee(person=person, membership=kind.value, attendance="present",
+                                              vote=vote, interest=interests.get(person)))
+    for person in apologies:
+        if person not in membership:
+            raise InvalidInput(f"'{person}' is not a member of the {board_name}{suggest(person, membership)}")
+        if person in seen:
+            raise InvalidInput(f"'{person}' cannot both attend ({seen[person]}) and send apologies")
+        seen[person] = "apologies"
+        attendees.append(DecisionAttendee(person=person, membership=membership[person].value,
+                                          attendance="apologies", vote=None, interest=None))
+    for person in interests:
+        if seen.get(person) in (None, "apologies"):
+            raise InvalidInput(f"'{person}' declared an interest but is not recorded as present")
+    return attendees

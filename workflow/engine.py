@@ -30,7 +30,16 @@ from .calendar import Timeline, working_days_between
 from .catalog import Catalog
 from .clock import Clock, local_date
 from .db import WRITE_OPTION
-from .decisions import RESCINDED, check_target, refuse_second, scheduled_meeting, superseded
+from .decisions import (
+    RESCINDED,
+    attendance,
+    check_target,
+    outcome_of,
+    quorum_for,
+    refuse_second,
+    scheduled_meeting,
+    superseded,
+)
 from .definition import (
     ENTERED,
     FIRED,
@@ -38,7 +47,6 @@ from .definition import (
     DecisionGate,
     Definition,
     Gate,
-    Membership,
     NotBeforeGate,
     PapersGate,
     StrandsGate,
@@ -63,7 +71,6 @@ from .models import (
     Base,
     Cycle,
     Decision,
-    DecisionAttendee,
     HistoryEntry,
     OutboxEvent,
     Paper,
@@ -693,19 +700,13 @@ class Engine:
             if item not in items:
                 listed = f" (its items: {', '.join(items)})" if items else ""
                 raise InvalidInput(f"the {spec.name} has no item '{item}' in this cycle{suggest(item, items)}{listed}")
-            quorum = max([g.quorum or spec.quorum for t in definition.transitions for g in t.gates
-                          if isinstance(g, DecisionGate) and g.board == board and g.item == item] or [spec.quorum])
+            quorum = quorum_for(definition, board, item)
             membership = dict(spec.members)
-            attendees = self._attendance(spec.name, membership, votes_for, votes_against, abstain, apologies,
+            attendees = attendance(spec.name, membership, votes_for, votes_against, abstain, apologies,
                                          present, interests)
             counts = {v: sum(1 for a in attendees if a.vote == v) for v in ("for", "against", "abstain")}
             voting_present = sum(counts.values())
-            if defer:
-                outcome = "deferred"
-            elif voting_present < quorum:
-                outcome = "deferred"  # inquorate: the item cannot be decided at this meeting
-            else:
-                outcome = "carried" if counts["for"] > counts["against"] else "lost"
+            outcome = outcome_of(counts["for"], counts["against"], counts["abstain"], quorum, defer=defer)
             day = meeting_date or scheduled_meeting(definition, timeline_of(session, cycle, definition), board, item,
                                                     cycle.state) or local_date(now)
             register = self._register(session, cycle)
@@ -779,40 +780,6 @@ class Engine:
                           to_state=cycle.state, comment=comment, data=summary)
             self._event(session, cycle, now, "DecisionRecorded", **summary)
             return Recorded(cycle.key, board, item, RESCINDED, 0, 0, 0, 0, quorum, decision.id, decision_id)
-
-    @staticmethod
-    def _attendance(board_name: str, membership: dict[str, Membership], votes_for: list[str],
-                    votes_against: list[str], abstain: list[str], apologies: list[str], present: list[str],
-                    interests: dict[str, str]) -> list[DecisionAttendee]:
-        seen: dict[str, str] = {}
-        attendees: list[DecisionAttendee] = []
-        groups = [("for", votes_for), ("against", votes_against), ("abstain", abstain), (None, present)]
-        for vote, people in groups:
-            for person in people:
-                if person not in membership:
-                    raise InvalidInput(f"'{person}' is not a member of the {board_name}"
-                                       f"{suggest(person, membership)}")
-                if person in seen:
-                    raise InvalidInput(f"'{person}' is listed twice ({seen[person]} and {vote or 'present'})")
-                kind = membership[person]
-                if vote is not None and kind not in (Membership.VOTING, Membership.VOTING_CHAIR):
-                    raise InvalidInput(f"'{person}' is a non-voting {kind.value} of the {board_name}: record them "
-                                       "with --present; only voting members' votes count")
-                seen[person] = vote or "present"
-                attendees.append(DecisionAttendee(person=person, membership=kind.value, attendance="present",
-                                                  vote=vote, interest=interests.get(person)))
-        for person in apologies:
-            if person not in membership:
-                raise InvalidInput(f"'{person}' is not a member of the {board_name}{suggest(person, membership)}")
-            if person in seen:
-                raise InvalidInput(f"'{person}' cannot both attend ({seen[person]}) and send apologies")
-            seen[person] = "apologies"
-            attendees.append(DecisionAttendee(person=person, membership=membership[person].value,
-                                              attendance="apologies", vote=None, interest=None))
-        for person in interests:
-            if seen.get(person) in (None, "apologies"):
-                raise InvalidInput(f"'{person}' declared an interest but is not recorded as present")
-        return attendees
 
     def attach(self, cycle_ref: str | int, paper: str, file: Path, actor: str, *, exempt: int | None = None,
                title: str | None = None, comment: str | None = None, stage: str | None = None) -> Attached:
@@ -932,7 +899,8 @@ class Engine:
             gone = superseded(d.details for d in rows)
             decisions = [{"id": d.id, "board": d.board, "item": d.item, "outcome": d.outcome, "for": d.votes_for,
                           "against": d.votes_against, "abstain": d.abstentions, "meeting_date": d.meeting_date.isoformat(),
-                          "supersedes": (d.details or {}).get("supersedes"), "in_force": d.id not in gone}
+                          "supersedes": (d.details or {}).get("supersedes"), "in_force": d.id not in gone,
+                          "resolution": d.resolution, "reason": (d.details or {}).get("reason")}
                          for d in rows]
             today = facts.today
             upcoming = [{"date": day.isoformat(), "milestone": mid, "title": title,

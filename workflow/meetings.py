@@ -11,19 +11,47 @@ so a calendar updates the entry it already holds.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from .actuals import CHANGE, MeetingChange, changes
 from .calendar import Timeline
 from .clock import local_date
+from .definition import Definition, Meeting
 from .errors import InvalidInput
 from .loader import suggest
 from .moved_dates import RESCHEDULED, follow_meeting
 
 if TYPE_CHECKING:
     from .engine import Engine
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A meeting of a cycle as it now stands: the definition's day and hours, or the latest change to them."""
+
+    meeting: Meeting
+    day: dt.date
+    cancelled: bool
+    sequence: int
+
+
+def scheduled(session: Session, definition: Definition, cycle_id: int, year: int) -> list[Scheduled]:
+    """Every meeting of the cycle, by date, with moves and cancellations applied."""
+    timeline = Timeline(definition, year)
+    moved = changes(session, cycle_id)
+    found = []
+    for meeting in definition.meetings.values():
+        change = moved.get(meeting.id)
+        if change is None:
+            found.append(Scheduled(meeting, timeline.milestone(meeting.id), False, 0))
+        else:
+            found.append(Scheduled(replace(meeting, start=change.start or meeting.start), change.day,
+                                   change.cancelled, change.sequence))
+    return sorted(found, key=lambda s: (s.day, s.meeting.start or dt.time.min))
 
 
 def change_meeting(engine: Engine, cycle_ref: str | int, meeting_id: str, actor: str, *, reason: str,

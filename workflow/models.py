@@ -388,6 +388,18 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None]
 
 
+class CalendarFeed(Base):
+    """A board member's calendar subscription address: the secret is in the URL, this row holds its SHA-256."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+
 class AccountLink(Base):
     """A one-time link (an invitation or a password reset) sent by email, stored as its SHA-256."""
 

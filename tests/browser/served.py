@@ -79,6 +79,7 @@ def live_site(pg_url: str, redis_url: str, folder: Path) -> Iterator[LiveSite]:
     db.upgrade(engine)
     db.mark_rehearsal(engine)  # the site runs on the shared simulated clock
     engine.dispose()
+    empty_tables(pg_url)  # whatever tests ran before on the run's database, the site starts from its own seed
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     definitions = folder / "definitions"  # a copy: an admin's upload in a test never changes the shipped files

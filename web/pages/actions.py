@@ -17,6 +17,7 @@ from workflow.errors import CycleError
 
 from ..access import seat
 from ..problems import status_of
+from . import cycle as cycle_page
 from . import my_work
 from .render import done, fire_control
 from .viewer import Viewer, viewer
@@ -30,6 +31,8 @@ BACK_PAGES: dict[str, tuple[Callable[[str], str], BackPage]] = {
     "my-work": (lambda _cycle: "/my-work",
                 lambda request, seen, _cycle, errors, status: my_work.show(request, seen, errors=errors,
                                                                           status=status)),
+    "cycle": (lambda cycle: f"/cycles/{cycle}",
+              lambda request, seen, cycle, errors, status: cycle_page.show(request, seen, cycle, errors, status)),
 }
 
 

@@ -9,12 +9,27 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from . import actions, definition_upload, definitions, my_work, operations
+from . import (
+    actions,
+    cycle,
+    cycle_history,
+    cycles,
+    decisions,
+    definition_upload,
+    definitions,
+    my_boards,
+    my_work,
+    operations,
+    papers,
+    records,
+)
 from .render import render
 from .viewer import Directory, SignInFirst
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router]
+ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
+           cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
+           records.router]
 
 # No inline script and nothing from another site; inline SVG pictures carry their own style attributes.
 PAGE_HEADERS = {

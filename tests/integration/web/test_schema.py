@@ -19,13 +19,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.conftest import empty_tables
 from tests.integration.web.conftest import Site
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @pytest.fixture(scope="module")
-def officer(site: Site) -> Iterator[dict[str, str]]:
+def officer(site: Site, pg_url: str) -> Iterator[dict[str, str]]:
     headers = site.token("head_of_partnerships")
     started = site.client().post("/api/v1/cycles", headers=headers,
                                  json={"definition": "community_safety_strategy", "year": 2021})
@@ -33,6 +34,7 @@ def officer(site: Site) -> Iterator[dict[str, str]]:
     yield headers
     while site.clients:
         site.clients.pop().close()
+    empty_tables(pg_url)
 
 
 def test_the_api_keeps_to_its_schema(site: Site, officer: dict[str, str]) -> None:

@@ -1,0 +1,89 @@
+"""Boards in the browser: a committee manager records a decision with apologies and a declaration of interest,
+checked in the preview before saving; a board member sees their board's papers on My boards and not another
+board's exempt paper. Each page passes axe and is kept as a screenshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.accessibility import assert_accessible
+from tests.browser.pages import screenshot, signed_in
+from tests.browser.served import LiveSite
+from tests.conftest import SHIPPED
+from tests.helpers import AUTHOR, paper_file
+from web.pages.words import person_title
+
+EXEMPT_TITLE = "Strategic assessment: named offenders under multi-agency management"
+
+
+def title(site: LiveSite, person: str) -> str:
+    return person_title(site.app.engine.catalog.load(SHIPPED), person)
+
+
+def test_a_committee_manager_records_a_decision_with_apologies_and_an_interest(page: Page, site: LiveSite) -> None:
+    signed_in(page, site.people.committee_manager)
+    page.goto(f"/cycles/{site.cycle}/decisions/new?board=risk_board&item=strategic_assessment")
+    expect(page.get_by_role("heading", name="Record a decision")).to_be_visible()
+    expect(page.locator("#meeting-date-day")).to_have_value("19")  # the Risk Board's August meeting
+    expect(page.locator("#meeting-date-month")).to_have_value("8")
+    apologies = title(site, "fire_group_commander")
+    page.get_by_role("group", name=f"Attendance of {apologies}").get_by_label("Apologies").check()
+    for person in ("police_area_commander", "head_of_partnerships", "probation_manager",
+                   "deputy_director_public_health", "head_of_youth_and_community"):
+        page.get_by_role("group", name=f"Vote of {title(site, person)}").get_by_label("For").check()
+    interested = title(site, "probation_manager")
+    page.get_by_label(f"Declaration of interest (if any) by {interested}").fill(
+        "Manages two of the offenders named in the assessment")
+    page.get_by_label("Resolution").fill("That the Annual Strategic Assessment be signed off.")
+    screenshot(page, "record-decision")
+    assert_accessible(page, "record a decision")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Check the decision before saving it")).to_be_visible()
+    expect(page.locator("#outcome")).to_contain_text("Carried")
+    expect(page.locator("#outcome")).to_contain_text("5 for, 0 against, 0 abstaining; quorum 3")
+    expect(page.get_by_role("row", name=apologies)).to_contain_text("Apologies")
+    expect(page.get_by_role("row", name=interested)).to_contain_text("Manages two of the offenders")
+    screenshot(page, "decision-preview")
+    assert_accessible(page, "decision preview")
+    page.get_by_role("button", name="Save the decision").click()
+    expect(page.get_by_role("heading", name="Decisions")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("recorded: the Risk Board carried 'Annual Strategic Assessment'")
+    expect(page.get_by_role("table")).to_contain_text("That the Annual Strategic Assessment be signed off.")
+    expect(page.get_by_role("table")).to_contain_text("Thursday 19 August 2021")
+    screenshot(page, "decisions")
+    assert_accessible(page, "decisions")
+    page.goto(f"/cycles/{site.cycle}/decisions/new?board=risk_board&item=strategic_assessment")
+    page.get_by_label("Resolution").fill("That the Annual Strategic Assessment be not signed off.")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Save the decision").click()
+    expect(page.get_by_role("alert")).to_contain_text("Risk Board already has decision 2 (carried)")
+    expect(page.locator("#meeting-date-error")).to_contain_text("record an amendment")
+    expect(page.get_by_label("Resolution")).to_have_value("That the Annual Strategic Assessment be not signed off.")
+    screenshot(page, "decision-refused")
+    assert_accessible(page, "a refused decision")
+    recorded = [d for d in site.app.engine.status(site.cycle).decisions if d["board"] == "risk_board"]
+    assert [(d["outcome"], d["for"]) for d in recorded] == [("carried", 5)], "the refused one was not written"
+
+
+def test_a_board_member_sees_their_boards_papers_and_not_another_boards_exempt_paper(
+        page: Page, site: LiveSite, tmp_path: Path) -> None:
+    site.app.engine.attach(site.cycle, "strategic_assessment", paper_file(tmp_path, "assessment"), AUTHOR,
+                           exempt=3, title=EXEMPT_TITLE)  # for the Risk Board, exempt
+    signed_in(page, site.people.other_board_member)  # MK Together and Safer MK, not the Risk Board
+    page.get_by_role("link", name="My boards").click()
+    expect(page.get_by_role("heading", name="MK Together Management Board", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Strategic assessment - early findings")).to_be_visible()
+    expect(page.get_by_text(EXEMPT_TITLE)).to_have_count(0)
+    assert_accessible(page, "my boards")
+    page.context.clear_cookies()
+    signed_in(page, site.people.risk_board_member)
+    page.goto("/my-boards")
+    expect(page.get_by_role("heading", name="Risk Board", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name=EXEMPT_TITLE)).to_be_visible()
+    expect(page.get_by_text("Meeting Room 4, Civic Offices").first).to_be_visible()
+    page.get_by_role("button", name="Create my calendar feed").click()
+    expect(page.locator("#feed-url")).to_contain_text("/calendar/cal_")
+    screenshot(page, "my-boards")
+    assert_accessible(page, "my boards with a new calendar address")

@@ -1,0 +1,218 @@
+"""The Cycles list, a cycle's Overview and its History, through a real HTTP client against uvicorn and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote
+
+from sqlalchemy import select
+
+from tests.integration.web.conftest import PASSWORD, Site
+from workflow.models import HistoryEntry
+
+CYCLE = "community_safety_strategy-2021"
+HTML = {"Accept": "text/html"}
+MK_TOGETHER_VOTES = ["council_chief_executive", "director_childrens_services", "director_policy"]
+NOT_DECIDED = ("MK Together Management Board has not yet recorded a decision on "
+               "&#39;Strategic assessment - early findings&#39;")
+
+
+def history(web: Site) -> list[tuple[str, str]]:
+    with web.engine.sessions() as session:
+        return [(h.action, h.actor) for h in session.scalars(select(HistoryEntry).order_by(HistoryEntry.id))]
+
+
+def start(web: Site, year: int = 2021) -> dict[str, str]:
+    officer = web.token("head_of_partnerships")
+    started = web.client().post("/api/v1/cycles", headers=officer,
+                                json={"definition": "community_safety_strategy", "year": year})
+    assert started.status_code == 201, started.text
+    return officer
+
+
+def attach(web: Site, officer: dict[str, str], **fields: str) -> None:
+    attached = web.client().post(f"/api/v1/cycles/{CYCLE}/papers", headers=officer,
+                                 data={"paper": "early_findings", **fields},
+                                 files={"file": ("f.txt", b"findings", "text/plain")})
+    assert attached.status_code == 201, attached.text
+
+
+def decide(web: Site) -> None:
+    decided = web.client().post(f"/api/v1/cycles/{CYCLE}/decisions", headers=web.token("committee_manager"),
+                                json={"board": "mk_together", "item": "early_findings", "votes_for": MK_TOGETHER_VOTES})
+    assert decided.status_code == 201, decided.text
+
+
+def test_cycles_lists_each_cycle_with_its_stage_due_date_and_what_holds_it_up_and_filters_them(web: Site) -> None:
+    start(web, 2021)
+    start(web, 2022)
+    officer, _ = web.sign_in("head_of_partnerships")
+    page = officer.get("/cycles", headers=HTML)
+    assert page.status_code == 200
+    text = page.text
+    assert "2 of 2 cycles" in text
+    assert f'href="/cycles/{CYCLE}"' in text and 'href="/cycles/community_safety_strategy-2022"' in text
+    assert "Community Safety Strategy, 2021 to 2022" in text
+    assert "Early findings of the strategic assessment discussed" in text
+    assert "Wednesday 28 July 2021" in text or "July 2021" in text
+    assert "govuk-tag--red" in text and "working days overdue" in text  # the 2021 cycle is past its July board
+    assert NOT_DECIDED + "." in text  # the CLI's gate sentence, as `cycle status` prints it
+    assert "early_findings" not in text.split("<tbody")[1].replace(f"/cycles/{CYCLE}", "")
+
+    overdue = officer.get("/cycles?overdue=yes", headers=HTML).text
+    assert "1 of 2 cycles" in overdue and f'href="/cycles/{CYCLE}"' in overdue
+    assert 'id="overdue" name="overdue" type="checkbox" value="yes" checked' in overdue
+    year = officer.get("/cycles?year=2022", headers=HTML).text
+    assert "1 of 2 cycles" in year and "community_safety_strategy-2022" in year and f"/cycles/{CYCLE}\"" not in year
+    assert '<option value="2022" selected>' in year
+    board = officer.get("/cycles?board=risk_board", headers=HTML).text
+    assert "0 of 2 cycles" in board and "No cycle matches these filters." in board
+    waiting = officer.get("/cycles?board=mk_together&definition=community_safety_strategy", headers=HTML).text
+    assert "2 of 2 cycles" in waiting
+
+
+def test_the_overview_shows_where_the_cycle_stands_and_each_gate_met_or_what_is_missing(web: Site) -> None:
+    officer_token = start(web)
+    attach(web, officer_token)
+    officer, _ = web.sign_in("head_of_partnerships")
+    page = officer.get(f"/cycles/{CYCLE}", headers=HTML)
+    assert page.status_code == 200
+    text = page.text
+    for link in ("", "/papers", "/decisions", "/history", "/documents", "/mail"):
+        assert f'href="/cycles/{CYCLE}{link}"' in text
+    assert "Early findings of the strategic assessment discussed" in text
+    assert "MK Together Management Board" in text
+    assert "Early findings discussed at MK Together Management Board" in text  # the trigger's title
+    assert "Not yet" in text and NOT_DECIDED + "." in text
+    assert "govuk-tag--green\">Met</strong> Attached: &#39;Strategic assessment - early findings&#39;" in text
+    assert 'name="back" value="cycle"' in text and 'value="discuss_early_findings"' in text
+    assert "Coming up" in text
+    picture = text.split('<div class="app-picture">')[1].split("</svg>")[0]
+    assert picture.startswith("<svg") and "Today, 20 Jul 2021" in picture
+    assert "Timeline of Community Safety Strategy, 2021 to 2022; today is 20 July 2021" in picture
+
+    decide(web)
+    after = officer.get(f"/cycles/{CYCLE}", headers=HTML).text
+    assert NOT_DECIDED not in after
+    assert "govuk-tag--green\">Met</strong> The MK Together Management Board carries" in after
+
+
+def test_firing_from_the_cycle_page_moves_it_on_and_comes_back_to_it(web: Site) -> None:
+    attach(web, start(web))
+    decide(web)
+    officer, csrf = web.sign_in("head_of_partnerships")
+    fired = officer.post(f"/cycles/{CYCLE}/fire", headers=HTML,
+                         data={"trigger": "discuss_early_findings", "back": "cycle", "csrf_token": csrf})
+    assert fired.status_code == 303 and fired.headers["location"] == f"/cycles/{CYCLE}"
+    assert "is now at" in unquote(fired.cookies["cycle_notice"])
+    shown = officer.get(f"/cycles/{CYCLE}", headers=HTML).text
+    assert "govuk-notification-banner--success" in shown
+    assert "Strategic assessment signed off" in shown
+    assert history(web)[-1] == ("fire", "head_of_partnerships")
+
+
+def test_a_refused_fire_shows_the_cli_sentence_beside_its_button_and_writes_nothing(web: Site) -> None:
+    attach(web, start(web))
+    officer, csrf = web.sign_in("head_of_partnerships")
+    before = history(web)
+    refused = officer.post(f"/cycles/{CYCLE}/fire", headers=HTML,
+                           data={"trigger": "discuss_early_findings", "back": "cycle", "csrf_token": csrf})
+    assert refused.status_code == 422
+    text = refused.text
+    assert "There is a problem" in text and "What you can do next" in text  # the cycle page, again
+    control = "fire-1-discuss_early_findings"
+    sentence = f"(discuss_early_findings) is not possible yet: the {NOT_DECIDED}."
+    beside = text.split(f'id="{control}-error"')[1].split("</p>")[0]
+    assert sentence in beside and f'aria-describedby="{control}-error"' in text
+    assert f'href="#{control}"' in text
+    assert history(web) == before
+
+    web.account("director_policy")
+    member, member_csrf = web.sign_in("director_policy")
+    lacking = member.post(f"/cycles/{CYCLE}/fire", headers=HTML,
+                          data={"trigger": "discuss_early_findings", "back": "cycle", "csrf_token": member_csrf})
+    assert lacking.status_code == 403
+    assert "needs one of the roles report_author; you hold board_member." in lacking.text
+    assert "What you can do next" in lacking.text
+    assert "Nothing at this stage is yours to move on." in lacking.text
+    assert history(web) == before
+
+
+def test_a_person_not_in_the_cycles_directory_gets_page_not_found(web: Site) -> None:
+    start(web)
+    # In the directory of the PSPO definition only, not the strategy the cycle runs.
+    web.accounts.add("business.systems@example.org", password=PASSWORD, admin=False, by="test")
+    client = web.client()
+    form = client.get("/auth/login")
+    signed = client.post("/auth/login", data={"email": "business.systems@example.org", "password": PASSWORD,
+                                              "csrf_token": form.cookies["cycle_form"]})
+    assert signed.status_code == 303
+    for path in (f"/cycles/{CYCLE}", f"/cycles/{CYCLE}/history", "/cycles/no_such-2021"):
+        page = client.get(path, headers=HTML)
+        assert page.status_code == 404, path
+        assert "Page not found" in page.text and "there is no cycle" in page.text.lower()
+    assert "Community Safety Strategy" not in client.get("/cycles", headers=HTML).text
+
+
+def test_history_reads_as_sentences_and_hides_an_exempt_papers_words_from_the_unentitled(web: Site) -> None:
+    officer_token = start(web)
+    attach(web, officer_token, exempt="7", title="Named offenders", comment="Names the Named offenders")
+    decide(web)
+    officer, csrf = web.sign_in("head_of_partnerships")
+    officer.post(f"/cycles/{CYCLE}/fire", headers=HTML,
+                 data={"trigger": "discuss_early_findings", "back": "cycle", "csrf_token": csrf,
+                       "comment": "Discussed in July"})
+    page = officer.get(f"/cycles/{CYCLE}/history", headers=HTML)
+    assert page.status_code == 200
+    text = page.text
+    assert ("Fired &#39;Early findings discussed at MK Together Management Board&#39;: &#39;Early findings of the "
+            "strategic assessment discussed&#39; to &#39;Strategic assessment signed off&#39;") in text
+    assert "Discussed in July" in text
+    assert "Sam Okafor" in text or "Head of Partnerships" in text
+    assert "Tuesday 20 July 2021 at" in text
+    assert "Recorded the MK Together Management Board&#39;s decision on" in text
+    assert "aria-current=\"page\"" in text.split("History</h2>")[0]
+
+    web.account("probation_manager")  # sits on the Risk Board, not the MK Together board the paper is for
+    other, _ = web.sign_in("probation_manager")
+    withheld = other.get(f"/cycles/{CYCLE}/history", headers=HTML).text
+    assert "Attached an exempt paper for &#39;Strategic assessment - early findings&#39; (withheld from you)" in withheld
+    assert "Named offenders" not in withheld
+    web.account("director_policy")
+    entitled, _ = web.sign_in("director_policy")
+    assert "Names the Named offenders" in entitled.get(f"/cycles/{CYCLE}/history", headers=HTML).text
+
+
+def consulting(web: Site, tmp_path: Path) -> None:
+    """The 2021 cycle moved on, as its officer and committee manager would, to its consultation and its strands."""
+    start(web)
+    engine, definition = web.engine, web.definition
+    steps = [("early_findings", ["early_findings"], "mk_together", "discuss_early_findings"),
+             ("strategic_assessment", ["strategic_assessment"], "risk_board", "sign_off_assessment"),
+             ("strategic_assessment", [], "safer_mk", "present_assessment"),
+             ("priorities", ["recommended_priorities", "consultation_plan"], "risk_board", "agree_priorities")]
+    for item, papers, board, trigger in steps:
+        for paper in papers:
+            path = tmp_path / f"{paper}.txt"
+            path.write_text("A paper for the board.\n", encoding="utf-8")
+            engine.attach(CYCLE, paper, path, "head_of_partnerships")
+        engine.decide(CYCLE, board, item, "committee_manager", votes_for=list(definition.boards[board].voting))
+        engine.fire(CYCLE, trigger, "head_of_partnerships")
+
+
+def test_the_strands_of_the_stage_show_their_state_and_move_on_from_their_buttons(web: Site, tmp_path: Path) -> None:
+    consulting(web, tmp_path)
+    officer, csrf = web.sign_in("head_of_partnerships")
+    page = officer.get(f"/cycles/{CYCLE}", headers=HTML).text
+    strands = page.split('id="strands"')[1]
+    assert "SaferMK Community Safety Survey (online)" in strands and "Parish and Town Councils" in strands
+    assert 'name="strand" value="online_survey"' in strands and 'value="launch"' in strands
+    # Closing the consultation is the scheduler's, in January: no button for it.
+    assert "Nothing at this stage is yours to move on." in page and 'value="close_consultation"' not in page
+    moved = officer.post(f"/cycles/{CYCLE}/fire", headers=HTML, data={
+        "trigger": "launch", "strand": "online_survey", "back": "cycle", "csrf_token": csrf})
+    assert moved.status_code == 303 and moved.headers["location"] == f"/cycles/{CYCLE}"
+    after = officer.get(f"/cycles/{CYCLE}", headers=HTML).text.split('id="strands"')[1]
+    survey = after.split("SaferMK Community Safety Survey (online)")[1].split("</tr>")[0]
+    assert "Open" in survey and 'value="close"' in survey
+    assert history(web)[-1] == ("fire", "head_of_partnerships")

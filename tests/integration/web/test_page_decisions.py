@@ -1,0 +1,158 @@
+"""Recording a decision from the browser's forms, against uvicorn and PostgreSQL: the register form, the preview
+with the outcome by the quorum rule, saving as the signed-in committee manager, refusals beside their fields."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tests.integration.web.conftest import Site
+from workflow.models import Decision
+
+CYCLE = "community_safety_strategy-2021"
+HTML = {"Accept": "text/html"}
+VOTING = ["council_chief_executive", "director_childrens_services", "director_policy", "police_area_commander",
+          "ccg_chief_operating_officer", "deputy_director_public_health"]
+
+
+def started(web: Site) -> None:
+    officer = web.token("head_of_partnerships")
+    assert web.client().post("/api/v1/cycles", headers=officer,
+                             json={"definition": "community_safety_strategy", "year": 2021}).status_code == 201
+    web.account("committee_manager")
+
+
+def decisions(web: Site) -> int:
+    with web.engine.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(Decision)) or 0)
+
+
+def csrf_of(client: Any) -> str:
+    return str(client.get("/api/v1/me").json()["csrf_token"])
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+def typed(csrf: str, **changes: str) -> dict[str, Any]:
+    """The form as a committee manager fills it: apologies from one member, an interest declared by another."""
+    form = {"csrf_token": csrf, "board": "mk_together", "item": "early_findings", "amends": "",
+            "meeting-date-day": "13", "meeting-date-month": "7", "meeting-date-year": "2021",
+            "resolution": "That the early findings be agreed.", "action": "continue",
+            "attendance-head_of_partnerships": "present", "attendance-committee_manager": "present"}
+    for person in VOTING:
+        form[f"attendance-{person}"] = "present"
+        form[f"vote-{person}"] = "for"
+    form["attendance-ccg_chief_operating_officer"] = "apologies"
+    del form["vote-ccg_chief_operating_officer"]
+    form["vote-director_policy"] = "against"
+    form["interest-police_area_commander"] = "Sits on the board of a charity named in the findings"
+    form.update(changes)
+    return form
+
+
+def test_the_form_lists_the_board_as_a_register_with_the_scheduled_meeting_date(web: Site) -> None:
+    started(web)
+    manager, _ = web.sign_in("committee_manager")
+    page = manager.get(f"/cycles/{CYCLE}/decisions/new?board=mk_together&item=early_findings", headers=HTML)
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert "MK Together Management Board" in text and "Strategic assessment - early findings" in text
+    assert 'name="meeting-date-day" type="text" inputmode="numeric" value="13"' in text  # second Tuesday of July
+    assert 'name="meeting-date-month" type="text" inputmode="numeric" value="7"' in text
+    assert "Chair (voting)" in text and "Officer (not voting)" in text and "Not voting" in text
+    assert 'name="vote-director_policy"' in text and 'name="vote-head_of_partnerships"' not in text
+    officer, _ = web.sign_in("head_of_partnerships")  # their account came with their API token
+    refused = officer.get(f"/cycles/{CYCLE}/decisions/new?board=mk_together&item=early_findings", headers=HTML)
+    assert refused.status_code == 403 and "cannot decide" in refused.text
+    posted = officer.post(f"/cycles/{CYCLE}/decisions/new", headers=HTML, data=typed(csrf_of(officer)))
+    assert posted.status_code == 403 and "cannot decide" in posted.text and decisions(web) == 0
+
+
+def test_a_decision_goes_through_the_preview_with_its_outcome_then_is_saved_and_listed(web: Site) -> None:
+    started(web)
+    manager, csrf = web.sign_in("committee_manager")
+    url = f"/cycles/{CYCLE}/decisions/new"
+    preview = manager.post(url, headers=HTML, data=typed(csrf))
+    assert preview.status_code == 200, preview.text
+    assert "Check the decision before saving it" in preview.text
+    assert "Carried" in preview.text and "4 for, 1 against, 0 abstaining; quorum 3" in preview.text
+    assert "Tuesday 13 July 2021" in preview.text and "Apologies" in preview.text
+    assert "Sits on the board of a charity named in the findings" in preview.text
+    assert decisions(web) == 0, "nothing is written before saving"
+    kept = hidden_fields(preview.text)
+    changed = manager.post(url, headers=HTML, data={**kept, "action": "change"})
+    assert changed.status_code == 200 and "Record a decision" in changed.text
+    assert 'value="apologies" checked' in changed.text and "Sits on the board of a charity" in changed.text
+    saved = manager.post(url, headers=HTML, data={**kept, "action": "save"})
+    assert saved.status_code == 303 and saved.headers["location"] == f"/cycles/{CYCLE}/decisions"
+    register = manager.get(f"/cycles/{CYCLE}/decisions", headers=HTML).text
+    assert "Decision 1 recorded" in register or "recorded: the MK Together Management Board carried" in register
+    assert "That the early findings be agreed." in register and "Tuesday 13 July 2021" in register
+    assert "4 for, 1 against, 0 abstaining" in register and "Amend" in register and "Rescind" in register
+    with web.engine.sessions() as session:
+        row = session.scalars(select(Decision)).one()
+        assert row.recorded_by == "committee_manager" and row.outcome == "carried"
+        came = {a.person: (a.attendance, a.vote, a.interest) for a in row.attendees}
+    assert came["ccg_chief_operating_officer"] == ("apologies", None, None)
+    assert came["police_area_commander"][2] == "Sits on the board of a charity named in the findings"
+    assert came["head_of_partnerships"] == ("present", None, None)
+
+
+def test_a_second_decision_on_the_same_item_and_meeting_is_refused_with_the_engines_sentence(web: Site) -> None:
+    started(web)
+    manager, csrf = web.sign_in("committee_manager")
+    url = f"/cycles/{CYCLE}/decisions/new"
+    assert manager.post(url, headers=HTML, data=typed(csrf, action="save")).status_code == 303
+    again = manager.post(url, headers=HTML, data=typed(csrf, action="save", **{"vote-director_policy": "for"}))
+    assert again.status_code == 422
+    assert "There is a problem" in again.text and 'href="#meeting-date"' in again.text
+    assert "already has decision" in again.text and "record an amendment" in again.text
+    assert f'href="/cycles/{CYCLE}/decisions/new?board=mk_together&amp;item=early_findings&amp;amends=1">Amend decision 1 instead' in again.text
+    assert 'value="Sits on the board of a charity named in the findings"' in again.text  # kept as typed
+    assert decisions(web) == 1
+
+
+def test_bad_input_is_shown_beside_its_field_and_nothing_is_written(web: Site) -> None:
+    started(web)
+    manager, csrf = web.sign_in("committee_manager")
+    url = f"/cycles/{CYCLE}/decisions/new"
+    bad = manager.post(url, headers=HTML, data=typed(csrf, **{"meeting-date-day": "31", "meeting-date-month": "2",
+                                                             "interest-ccg_chief_operating_officer": "x"}))
+    assert bad.status_code == 422
+    assert "The meeting date must be a real date" in bad.text
+    assert 'href="#interest-ccg_chief_operating_officer"' in bad.text
+    stranger = manager.post(url, headers=HTML, data=typed(csrf, action="save", board="no_such_board"))
+    assert stranger.status_code == 422 and "there is no board" in stranger.text.lower()
+    assert decisions(web) == 0
+
+
+def test_a_decision_is_amended_and_another_rescinded_and_both_stay_in_the_register(web: Site) -> None:
+    started(web)
+    manager, csrf = web.sign_in("committee_manager")
+    url = f"/cycles/{CYCLE}/decisions/new"
+    assert manager.post(url, headers=HTML, data=typed(csrf, action="save")).status_code == 303
+    form = manager.get(f"{url}?board=mk_together&item=early_findings&amends=1", headers=HTML).text
+    assert "Amend decision 1" in form and "Why decision 1 is amended" in form
+    no_reason = manager.post(url, headers=HTML, data=typed(csrf, action="save", amends="1"))
+    assert no_reason.status_code == 422 and "Say why decision 1 is amended" in no_reason.text
+    amended = manager.post(url, headers=HTML, data=typed(csrf, action="save", amends="1",
+                                                         reason="The vote of the Director of Policy was misrecorded",
+                                                         **{"vote-director_policy": "for"}))
+    assert amended.status_code == 303, amended.text
+    rescinded = manager.post(f"/cycles/{CYCLE}/decisions/2/rescind", headers=HTML,
+                             data={"csrf_token": csrf, "reason": "", "meeting-date-day": "20",
+                                   "meeting-date-month": "7", "meeting-date-year": "2021"})
+    assert rescinded.status_code == 422 and "Say why decision 2 is rescinded" in rescinded.text
+    rescinded = manager.post(f"/cycles/{CYCLE}/decisions/2/rescind", headers=HTML,
+                             data={"csrf_token": csrf, "reason": "Taken on a paper since withdrawn",
+                                   "meeting-date-day": "20", "meeting-date-month": "7", "meeting-date-year": "2021"})
+    assert rescinded.status_code == 303
+    register = manager.get(f"/cycles/{CYCLE}/decisions", headers=HTML).text
+    assert "Amends decision 1: The vote of the Director of Policy was misrecorded" in register
+    assert "Rescinds decision 2: Taken on a paper since withdrawn" in register
+    assert register.count("Superseded") == 2 and "Rescinded" in register
+    assert decisions(web) == 3

@@ -1,0 +1,93 @@
+"""A cycle's Overview: where it stands, its timeline, the gates of what the person may fire, its strands and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+
+from workflow.definition import Definition
+from workflow.engine import Engine, Status
+from workflow.gates import Facts
+from workflow.models import Cycle
+
+from ..access import Seat, no_cycle, seat
+from .cycle_gates import fireable
+from .render import render
+from .timeline_chart import timeline_svg
+from .viewer import Viewer, viewer
+from .words import cycle_title, person_title
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class StrandRow:
+    strand: str
+    title: str
+    state: str
+    complete: bool
+    due: str | None
+    moves: tuple[tuple[str, str], ...]  # (trigger, title) the person may fire on it now
+
+
+def owners(definition: Definition, role: str | None) -> str:
+    """The people who hold the stage's owning role, by name."""
+    if not role:
+        return ""
+    return "; ".join(person_title(definition, p.id) for p in definition.people.values() if role in p.roles)
+
+
+def strand_rows(at: Seat, status: Status, roles: set[str]) -> list[StrandRow]:
+    stage = at.definition.stages[status.stage]
+    rows = []
+    for found in status.strands:
+        spec = stage.strand(found["strand"])
+        lifecycle = at.definition.lifecycles[spec.lifecycle] if spec else None
+        moves = tuple((t.trigger, t.title or t.trigger) for t in (lifecycle.transitions if lifecycle else ())
+                      if found["state"] in t.sources and t.at is None and roles & set(t.roles))
+        rows.append(StrandRow(found["strand"], found["title"], found["state"].replace("_", " "), found["complete"],
+                              found["due"], moves if status.status == "active" else ()))
+    return rows
+
+
+def facts_of(engine: Engine, cycle_id: int, definition: Definition) -> Facts:
+    """What the gates read, and the cycle's own dates (its meetings as moved) for the picture."""
+    with engine.sessions() as session:
+        row = session.get(Cycle, cycle_id)
+        if row is None:  # seat() found it a moment ago; cycles are never deleted
+            raise no_cycle(cycle_id)
+        return engine.facts(session, row, definition, engine.clock.now())
+
+
+def picture(at: Seat, status: Status, facts: Facts) -> Markup:
+    """The dated timeline as an SVG Gantt chart; safe markup because timeline_chart writes and escapes every word."""
+    return Markup(timeline_svg(at.definition, facts.timeline, current=status.stage, today=facts.today,
+                               strands_done={s["strand"]: s["complete"] for s in status.strands},
+                               finished=status.status == "complete",
+                               title=cycle_title(at.definition, at.cycle.year)))
+
+
+def show(request: Request, seen: Viewer, cycle: str, errors: dict[str, str] | None = None,
+         status: int = 200) -> Response:
+    engine: Engine = request.app.state.cycle.engine
+    at = seat(request.app.state.cycles, seen.principal, cycle)
+    now = engine.status(at.cycle.id, reader=at.person)
+    facts = facts_of(engine, at.cycle.id, at.definition)
+    due = dt.date.fromisoformat(now.due) if now.due else None
+    roles = set(engine.roles_of(at.definition, at.person))
+    return render(request, "cycle.html", status=status, title=cycle_title(at.definition, at.cycle.year),
+                  section="/cycles", errors=errors or {}, at=at, now=now, due=due,
+                  owner=owners(at.definition, now.owner), picture=picture(at, now, facts),
+                  fireable=fireable(at.definition, now.stage, roles, facts) if now.status == "active" else [],
+                  strands=strand_rows(at, now, roles))
+
+
+@router.get("/cycles/{cycle}")
+async def cycle_page(request: Request, seen: Annotated[Viewer, Depends(viewer)], cycle: str) -> Response:
+    return await run_in_threadpool(show, request, seen, cycle)

@@ -1,0 +1,88 @@
+"""Cycles: every cycle the signed-in person takes part in, where it stands and what holds it up, with filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from workflow.engine import Engine
+
+from ..access import KnownCycles, seat
+from ..taking_part import cycles_taking_part
+from .render import render
+from .viewer import Viewer, viewer
+from .words import board_name, cycle_title
+
+router = APIRouter(include_in_schema=False)
+Choice = Annotated[str, Query(max_length=100)]
+
+
+@dataclass(frozen=True)
+class CycleRow:
+    key: str
+    title: str
+    definition: str
+    year: int
+    stage_title: str
+    status: str
+    board: str  # the board the stage waits on, by id ("" for none)
+    board_name: str
+    due: dt.date | None
+    working_days_left: int | None
+    overdue: bool
+    blocked_by: tuple[str, ...]  # the gate sentences of the stage's triggers a person fires
+
+
+def blockers(engine: Engine, cycle_id: int, person: str) -> tuple[str, ...]:
+    """What holds the cycle up: the gates not met of the triggers people fire (the scheduler fires timed ones)."""
+    status = engine.status(cycle_id, reader=person)
+    said: dict[str, None] = {}
+    for action in status.actions:
+        if action.at is None:
+            said.update(dict.fromkeys(action.blocked_by))
+    return tuple(said)
+
+
+def rows_of(engine: Engine, cycles: KnownCycles, seen: Viewer) -> list[CycleRow]:
+    rows = []
+    for row in cycles_taking_part(engine, cycles, seen.email):
+        at = seat(cycles, seen.principal, row["id"])
+        board = at.definition.stages[row["stage"]].board or ""
+        active = row["status"] == "active"
+        rows.append(CycleRow(
+            row["cycle"], cycle_title(at.definition, row["year"]), row["definition"], row["year"], row["stage_title"],
+            row["status"], board, board_name(at.definition, board), row["due"], row["working_days_left"],
+            row["overdue"], blockers(engine, at.cycle.id, at.person) if active else ()))
+    return rows
+
+
+def options(pairs: dict[str, str]) -> list[tuple[str, str]]:
+    return [("", "Any"), *sorted(pairs.items(), key=lambda pair: pair[1])]
+
+
+def show(request: Request, seen: Viewer, definition: str, year: str, board: str, overdue: bool) -> Response:
+    engine = request.app.state.cycle.engine
+    every = rows_of(engine, request.app.state.cycles, seen)
+    titles = {d.id: d.title for d in request.app.state.directory.definitions()}
+    choices: dict[str, Any] = {
+        "definition": options({r.definition: titles.get(r.definition, r.definition) for r in every}),
+        "year": [("", "Any"), *((str(y), str(y)) for y in sorted({r.year for r in every}, reverse=True))],
+        "board": options({r.board: r.board_name for r in every if r.board}),
+    }
+    shown = [r for r in every
+             if (not definition or r.definition == definition) and (not year or str(r.year) == year)
+             and (not board or r.board == board) and (not overdue or r.overdue)]
+    return render(request, "cycles.html", title="Cycles", section="/cycles", rows=shown, every=len(every),
+                  choices=choices, chosen={"definition": definition, "year": year, "board": board,
+                                           "overdue": overdue})
+
+
+@router.get("/cycles")
+async def cycles_page(request: Request, seen: Annotated[Viewer, Depends(viewer)], definition: Choice = "",
+                      year: Choice = "", board: Choice = "", overdue: Choice = "") -> Response:
+    return await run_in_threadpool(show, request, seen, definition, year, board, bool(overdue))

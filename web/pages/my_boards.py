@@ -1,0 +1,177 @@
+"""My boards: for each board the person serves on, its next meetings with the papers they may see, its decisions
+and sign-off records; and their calendar feed, an address a calendar app subscribes to without signing in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from notifications.calendar_feed import calendar_feed
+from notifications.calendar_invite import meeting_times
+from notifications.reminders import stage_meeting
+from workflow.calendar import Timeline
+from workflow.clock import local_date
+from workflow.definition import Board, Definition
+from workflow.errors import NotFound
+from workflow.meetings import Scheduled, scheduled
+from workflow.mywork import find_person
+
+from ..api_cycles import visible_papers
+from ..api_records import visible_documents
+from ..calendar_feeds import CalendarFeeds
+from .render import done, render
+from .viewer import Viewer, viewer
+from .words import cycle_title
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass
+class Sitting:
+    """One meeting of a board as it now stands, with the papers for it the person may see."""
+
+    meeting: Scheduled
+    papers: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def hours(self) -> str:
+        """'14:00 to 16:00' in UK time, or nothing when the definition gives the day only."""
+        times = meeting_times(self.meeting.meeting, self.meeting.day)
+        return f"{times[0]:%H:%M} to {times[1]:%H:%M}" if times else ""
+
+
+@dataclass
+class BoardView:
+    board: Board
+    cycle_key: str
+    cycle_name: str
+    next_meetings: list[Sitting]
+    earlier_papers: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    documents: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running cycle the person is in: their id there, the boards they serve on, and its meetings."""
+
+    cycle_id: int
+    key: str
+    year: int
+    definition: Definition
+    person: str
+    boards: list[Board]
+    meetings: list[Scheduled]
+
+
+def served(request: Request, email: str) -> list[Served]:
+    engine = request.app.state.cycle.engine
+    result = []
+    for row in engine.list_cycles():
+        if row["status"] != "active":
+            continue
+        known = request.app.state.cycles.get(row["id"])
+        person = find_person(known.definition, email)
+        if person is None:
+            continue
+        boards = [b for b in known.definition.boards.values() if person.id in dict(b.members)]
+        if not boards:
+            continue
+        with engine.sessions() as session:
+            meetings = scheduled(session, known.definition, known.id, known.year)
+        result.append(Served(known.id, known.key, known.year, known.definition, person.id, boards, meetings))
+    return result
+
+
+def meeting_of(definition: Definition, timeline: Timeline, stage: str) -> str | None:
+    """The id of the meeting a stage's papers are for, as the reminders find it."""
+    spec = definition.stages.get(stage)
+    due = timeline.stage_due(stage) if spec else None
+    found = stage_meeting(definition, spec, due, timeline) if spec and due else None
+    return found.id if found else None
+
+
+def board_views(request: Request, email: str) -> list[BoardView]:
+    engine = request.app.state.cycle.engine
+    today = local_date(engine.clock.now())
+    views = []
+    for at in served(request, email):
+        definition = at.definition
+        timeline = Timeline(definition, at.year)
+        papers = visible_papers(engine, definition, at.cycle_id, at.person)
+        documents = visible_documents(engine, definition, at.cycle_id, at.person)
+        decisions = engine.status(at.cycle_id, reader=at.person).decisions
+        for board in at.boards:
+            mine = [p for p in papers if definition.stages[p["stage"]].board == board.id]
+            sittings = [Sitting(s) for s in at.meetings if s.meeting.board == board.id and s.day >= today]
+            placed: set[int] = set()
+            for sitting in sittings:
+                meeting = sitting.meeting.meeting.id
+                sitting.papers = [p for p in mine if meeting_of(definition, timeline, p["stage"]) == meeting]
+                placed |= {p["id"] for p in sitting.papers}
+            views.append(BoardView(
+                board, at.key, cycle_title(definition, at.year), sittings, [p for p in mine if p["id"] not in placed],
+                [{**d, "item_title": definition.papers.get(d["item"], d["item"])} for d in decisions
+                 if d["board"] == board.id],
+                [d for d in documents if d["stage"] in definition.stages
+                 and definition.stages[d["stage"]].board == board.id]))
+    return views
+
+
+def show(request: Request, seen: Viewer, *, new_feed: str = "", status: int = 200) -> Response:
+    views = board_views(request, seen.email)
+    feeds = CalendarFeeds(request.app.state.cycle.engine)
+    response = render(request, "my_boards.html", status=status, title="My boards", section="/my-boards",
+                      views=views, feed_active=feeds.active(seen.email), new_feed=new_feed)
+    if new_feed:
+        response.headers["Cache-Control"] = "no-store"  # the address is a secret shown this once
+    return response
+
+
+def new_feed(request: Request, seen: Viewer) -> Response:
+    secret = CalendarFeeds(request.app.state.cycle.engine).create(seen.email)
+    return show(request, seen, new_feed=f"{request.app.state.web.base_url}/calendar/{secret}.ics")
+
+
+def stop_feed(request: Request, seen: Viewer) -> Response:
+    CalendarFeeds(request.app.state.cycle.engine).stop(seen.email)
+    return done("/my-boards", "Your calendar feed is stopped: calendars subscribed to it get nothing more.")
+
+
+def feed_for(request: Request, token: str) -> Response:
+    email = CalendarFeeds(request.app.state.cycle.engine).owner(token)
+    if email is None:
+        raise NotFound("there is no calendar feed at this address; it may have been replaced or stopped")
+    meetings = [(at.definition, at.key, s) for at in served(request, email)
+                for s in at.meetings if s.meeting.board in {b.id for b in at.boards}]
+    body = calendar_feed(meetings, request.app.state.cycle.engine.clock.now())
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"Cache-Control": "private, max-age=300",
+                             "Content-Disposition": 'inline; filename="my-board-meetings.ics"'})
+
+
+@router.get("/my-boards")
+async def my_boards_page(request: Request, seen: Annotated[Viewer, Depends(viewer)]) -> Response:
+    return await run_in_threadpool(show, request, seen)
+
+
+@router.post("/my-boards/calendar")
+async def create_feed(request: Request, seen: Annotated[Viewer, Depends(viewer)]) -> Response:
+    return await run_in_threadpool(new_feed, request, seen)
+
+
+@router.post("/my-boards/calendar/stop")
+async def stop(request: Request, seen: Annotated[Viewer, Depends(viewer)]) -> Response:
+    return await run_in_threadpool(stop_feed, request, seen)
+
+
+@router.get("/calendar/{token}.ics", include_in_schema=False)
+async def calendar(request: Request, token: str) -> Response:
+    if len(token) > 100:
+        raise NotFound("there is no calendar feed at this address")
+    return await run_in_threadpool(feed_for, request, token)
+

@@ -1,0 +1,29 @@
+"""The cycles a person takes part in: every cycle whose definition's directory lists their email.
+
+One rule for the API's `GET /api/v1/cycles` and the Cycles page, each cycle with its due date and working days left.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflow.calendar import Timeline, working_days_between
+from workflow.clock import local_date
+from workflow.engine import Engine
+from workflow.mywork import find_person
+
+from .access import KnownCycles
+
+
+def cycles_taking_part(engine: Engine, cycles: KnownCycles, email: str) -> list[dict[str, Any]]:
+    """The engine's list of cycles, kept to those listing `email`, with due, working_days_left and overdue."""
+    today = local_date(engine.clock.now())
+    found = []
+    for row in engine.list_cycles():
+        definition = cycles.get(row["id"]).definition
+        if find_person(definition, email) is None:
+            continue
+        due = Timeline(definition, row["year"]).stage_due(row["stage"]) if row["status"] == "active" else None
+        left = working_days_between(today, due) if due else None
+        found.append({**row, "due": due, "working_days_left": left, "overdue": left is not None and left < 0})
+    return found
