@@ -115,6 +115,9 @@ def svg(drawn: Chart) -> str:
              f'<title id="timeline-title">{escape(name)}</title>',
              f'<desc id="timeline-desc">{escape(_description(drawn))}</desc>']
     months = _months(drawn)
+    # A cycle of several years labels every third month, or every January, so labels never overlap.
+    step = 1 if len(months) <= 14 else 3 if len(months) <= 40 else 12
+    months = [m for m in months if (m.month - 1) % step == 0] if step > 1 else months
     for month in months:
         x = _x(drawn, month)
         parts.append(f'<line x1="{x:.1f}" y1="{TOP - 8}" x2="{x:.1f}" y2="{TOP + rows * ROW}" stroke="#dddddd"/>')
