@@ -15,6 +15,7 @@ from workflow.engine import Engine
 from ..access import KnownCycles, seat
 from ..taking_part import cycles_taking_part
 from .render import render
+from .start_cycle import startable
 from .viewer import Viewer, viewer
 from .words import board_name, cycle_title
 
@@ -78,6 +79,7 @@ def show(request: Request, seen: Viewer, definition: str, year: str, board: str,
              if (not definition or r.definition == definition) and (not year or str(r.year) == year)
              and (not board or r.board == board) and (not overdue or r.overdue)]
     return render(request, "cycles.html", title="Cycles", section="/cycles", rows=shown, every=len(every),
+                  may_start=bool(startable(request, seen)),
                   choices=choices, chosen={"definition": definition, "year": year, "board": board,
                                            "overdue": overdue})
 

@@ -22,13 +22,14 @@ from . import (
     operations,
     papers,
     records,
+    start_cycle,
 )
 from .render import render
 from .viewer import Directory, SignInFirst
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
-           cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
+           start_cycle.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
            records.router]
 
 # No inline script and nothing from another site; inline SVG pictures carry their own style attributes.

@@ -1,0 +1,72 @@
+"""Start a cycle: an officer picks a definition they may start and the cycle year, as `cycle start` does."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from workflow.clock import local_date
+from workflow.errors import CycleError
+
+from ..problems import status_of
+from .render import done, render
+from .viewer import Viewer, viewer
+from .words import cycle_title
+
+router = APIRouter(include_in_schema=False)
+
+
+def startable(request: Request, seen: Viewer) -> list[tuple[str, str]]:
+    """The definitions whose directory lets this person start a cycle: (id, title) pairs."""
+    found = []
+    for definition in request.app.state.directory.definitions():
+        person = seen.people.get(definition.id)
+        if person and set(person.roles) & set(definition.permissions.get("start", ())):
+            found.append((definition.id, definition.title))
+    return sorted(found, key=lambda pair: pair[1])
+
+
+def show(request: Request, seen: Viewer, *, typed: dict[str, str] | None = None,
+         errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    choices = startable(request, seen)
+    today = local_date(request.app.state.cycle.engine.clock.now())
+    typed = typed or {"definition": choices[0][0] if len(choices) == 1 else "", "year": str(today.year)}
+    return render(request, "start_cycle.html", status=status, title="Start a cycle", section="/cycles",
+                  choices=[("", "Choose a strategy"), *choices], typed=typed, errors=errors or {})
+
+
+def start_now(request: Request, seen: Viewer, definition: str, year: str, comment: str) -> Response:
+    typed = {"definition": definition, "year": year, "comment": comment}
+    if not year.strip().isdigit():
+        return show(request, seen, typed=typed, errors={"year": "enter the cycle year as four digits, like 2021"},
+                    status=422)
+    person = seen.people.get(definition)
+    if person is None:
+        return show(request, seen, typed=typed, status=422,
+                    errors={"definition": "choose a strategy whose directory lists you"})
+    engine = request.app.state.cycle.engine
+    try:
+        started = engine.start(definition, int(year), person.id, comment=comment or None)
+    except CycleError as exc:
+        field = "year" if "year" in str(exc) or "exists" in str(exc) else "definition"
+        return show(request, seen, typed=typed, errors={field: str(exc)}, status=status_of(exc))
+    title = cycle_title(engine.catalog.load(definition), int(year))
+    return done(f"/cycles/{started.cycle}", f"{title} has started; it is at its first stage")
+
+
+@router.get("/cycles/start")
+async def start_form(request: Request, seen: Annotated[Viewer, Depends(viewer)]) -> Response:
+    return await run_in_threadpool(show, request, seen)
+
+
+@router.post("/cycles/start")
+async def start(request: Request, seen: Annotated[Viewer, Depends(viewer)],
+                definition: Annotated[str, Form(max_length=100)] = "", year: Annotated[str, Form(max_length=10)] = "",
+                comment: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    return await run_in_threadpool(start_now, request, seen, definition, year, comment)
+
+
+
