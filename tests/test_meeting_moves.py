@@ -22,6 +22,8 @@ from notifications.documents import Documents
 from tasks.cli import main
 from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
+from web.access import KnownCycles
+from web.taking_part import cycles_taking_part
 from workflow.app import App
 from workflow.clock import LOCAL, at_local
 from workflow.deadlines import Sweeper, plan_stage
@@ -82,6 +84,8 @@ def test_moving_the_meeting_moves_the_stage_due_date_reminders_and_overdue(app: 
 
     assert app.engine.status(CYCLE).due == "2021-08-26"
     assert {item.due for item in my_work(app.engine, AUTHOR)} == {MOVED_TO}, "My work agrees with status"
+    author = app.engine.catalog.load(SHIPPED).people[AUTHOR].email
+    assert [c["due"] for c in cycles_taking_part(app.engine, KnownCycles(app.engine), author)] == [MOVED_TO]
     env = {"CYCLE_DATA_DIR": str(tmp_path), "CYCLE_DATABASE_URL": f"sqlite:///{tmp_path / 'cycle.db'}",
            "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS)}
     shown = CliRunner().invoke(main, ["status", CYCLE, "--json"], env=env)

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from workflow.actuals import moved_days
 from workflow.calendar import Timeline, working_days_between
 from workflow.clock import local_date
 from workflow.engine import Engine
+from workflow.models import Cycle
 from workflow.mywork import find_person
 
 from .access import KnownCycles
@@ -18,12 +22,15 @@ from .access import KnownCycles
 def cycles_taking_part(engine: Engine, cycles: KnownCycles, email: str) -> list[dict[str, Any]]:
     """The engine's list of cycles, kept to those listing `email`, with due, working_days_left and overdue."""
     today = local_date(engine.clock.now())
+    with engine.sessions() as session:  # a meeting a committee manager moved dates its stage, as in `status`
+        moved = moved_days(session, select(Cycle.id).where(Cycle.status == "active").scalar_subquery())
     found = []
     for row in engine.list_cycles():
         definition = cycles.get(row["id"]).definition
         if find_person(definition, email) is None:
             continue
-        due = Timeline(definition, row["year"]).stage_due(row["stage"]) if row["status"] == "active" else None
+        timeline = Timeline(definition, row["year"], moved.get(row["id"]))
+        due = timeline.stage_due(row["stage"]) if row["status"] == "active" else None
         left = working_days_between(today, due) if due else None
         found.append({**row, "due": due, "working_days_left": left, "overdue": left is not None and left < 0})
     return found
