@@ -132,6 +132,8 @@ def describe(gate: Gate, definition: Definition, timeline: Timeline | None = Non
             return f"not before {timeline.resolve(date):%-d %B %Y}" if timeline else "not before a date"
         case StrandsGate(stage):
             return f"all strands of '{definition.stages[stage].title if stage in definition.stages else stage}' complete"
-        case MinimumLengthGate(stage, period, _strand):
-            return f"'{definition.stages[stage].title if stage in definition.stages else stage}' has run at least {period}"
+        case MinimumLengthGate(stage, period, strand):
+            spec = definition.stages.get(stage)
+            found = spec.strand(strand) if spec and strand else None
+            return f"'{found.title if found else spec.title if spec else stage}' has run at least {period}"
     return str(gate)

@@ -10,18 +10,11 @@ from dataclasses import dataclass
 
 from workflow import gates as gate_rules
 from workflow.definition import (
-    DecisionGate,
     Definition,
     Gate,
-    MinimumLengthGate,
-    NotBeforeGate,
-    PapersGate,
-    StrandsGate,
     Transition,
 )
 from workflow.gates import Facts
-
-from .render import long_date
 
 
 @dataclass(frozen=True)
@@ -45,20 +38,9 @@ class Fireable:
 
 
 def gate_title(gate: Gate, definition: Definition, facts: Facts) -> str:
-    match gate:
-        case DecisionGate(board, item, _quorum):
-            return f"The {definition.boards[board].name} carries '{definition.papers.get(item, item)}'"
-        case PapersGate(papers):
-            return "Attached: " + ", ".join(f"'{definition.papers[p]}'" for p in papers)
-        case NotBeforeGate(date):
-            return f"Not before {long_date(facts.timeline.resolve(date))}"
-        case StrandsGate(stage):
-            return f"Every strand of the {definition.stages[stage].title.lower()} is complete"
-        case MinimumLengthGate(stage, period, strand):
-            spec = definition.stages[stage]
-            found = spec.strand(strand) if strand else None
-            return f"The {(found.title if found else spec.title).lower()} has run at least {period}"
-    raise TypeError(f"not a gate: {gate!r}")
+    """What the gate asks, in the words `cycle show` uses, with the date a not-before gate waits for."""
+    said = gate_rules.describe(gate, definition, facts.timeline)
+    return said[:1].upper() + said[1:]
 
 
 def fireable(definition: Definition, stage: str, roles: set[str], facts: Facts) -> list[Fireable]:

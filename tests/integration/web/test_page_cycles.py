@@ -84,7 +84,7 @@ def test_the_overview_shows_where_the_cycle_stands_and_each_gate_met_or_what_is_
     assert "MK Together Management Board" in text
     assert "Early findings discussed at MK Together Management Board" in text  # the trigger's title
     assert "Not yet" in text and NOT_DECIDED + "." in text
-    assert "govuk-tag--green\">Met</strong> Attached: &#39;Strategic assessment - early findings&#39;" in text
+    assert "govuk-tag--green\">Met</strong> Papers attached: Strategic assessment - early findings" in text
     assert 'name="back" value="cycle"' in text and 'value="discuss_early_findings"' in text
     assert "Coming up" in text
     picture = text.split('<div class="app-picture">')[1].split("</svg>")[0]
@@ -94,7 +94,7 @@ def test_the_overview_shows_where_the_cycle_stands_and_each_gate_met_or_what_is_
     decide(web)
     after = officer.get(f"/cycles/{CYCLE}", headers=HTML).text
     assert NOT_DECIDED not in after
-    assert "govuk-tag--green\">Met</strong> The MK Together Management Board carries" in after
+    assert "govuk-tag--green\">Met</strong> MK Together Management Board carries" in after
 
 
 def test_firing_from_the_cycle_page_moves_it_on_and_comes_back_to_it(web: Site) -> None:
