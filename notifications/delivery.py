@@ -1,10 +1,20 @@
 """Delivering mail rows: claim, send, record; retry with backoff on temporary failures.
 
-A row is claimed (status 'sending') in a committed transaction before the
-message leaves, so a second worker, or the same task delivered twice, finds it
-taken and sends nothing. A row left 'sending' by a crash is not sent again
-blindly: after the lease it is marked 'uncertain' for an officer to check and
-retry with `cycle mail retry`, since the message may already have gone.
+A row is claimed (status 'sending', phase 'connecting') in a committed
+transaction before the message leaves, so a second worker, or the same task
+delivered twice, finds it taken and sends nothing. Just before the SMTP DATA
+command the row's phase becomes 'data', committed, so what a crash leaves behind
+says how far it got:
+
+- no 'data' phase: the message certainly did not leave; after the lease
+  (`CYCLE_MAIL_LEASE`) it goes back to 'retrying' by itself;
+- the server answered 250: the worker notes it in a local journal file first and
+  then writes 'sent', retrying the write with backoff while the database is away;
+  the journal is replayed before any lease expires, so a database outage never
+  makes delivered mail look unsent;
+- 'data' phase and no 250 recorded: the only truly uncertain window. It is sent
+  again after the lease with the same Message-ID, which mail clients use to
+  collapse a duplicate (docs/reliability.md says why this and not an officer).
 """
 
 from __future__ import annotations
@@ -12,9 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import mimetypes
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from workflow.backoff import describe
 from workflow.engine import Engine
@@ -33,7 +46,8 @@ class DeliveryPolicy:
     sender_name: str = "Strategy cycle"
     retry_base: float = 30.0  # seconds before the first retry; doubles each time
     retry_cap: float = 3600.0
-    lease: float = 600.0  # a row 'sending' for longer than this is marked uncertain
+    lease: float = 600.0  # CYCLE_MAIL_LEASE: a row 'sending' for longer than this is settled (see the module)
+    settle_for: float = 300.0  # how long a worker holding a 250 keeps retrying the 'sent' write itself
     max_attempts: int = 8  # temporary failures after which a row is marked failed (about two hours at 30 s)
 
 
@@ -44,13 +58,18 @@ class DeliveryReport:
     failed: list[int] = field(default_factory=list)
 
 
+class TakenOver(Exception):
+    """The row is no longer this worker's claim (its lease expired): hand nothing over."""
+
+
 class Delivery:
     def __init__(self, engine: Engine, mailer: Mailer, policy: DeliveryPolicy,
-                 documents: PaperStore | None = None) -> None:
+                 documents: PaperStore | None = None, journal: Path | None = None) -> None:
         self.engine = engine
         self.mailer = mailer
         self.policy = policy
         self.documents = documents
+        self.journal = journal  # a folder of this machine: one file per 250 not yet recorded in the database
 
     def deliver_due(self, *, limit: int = 100) -> DeliveryReport:
         report = DeliveryReport()
@@ -79,7 +98,8 @@ class Delivery:
             row = session.scalars(query).first()
             if row is None:
                 return None
-            row.status, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
+            row.status, row.claimed_at, row.attempts, row.phase = "sending", now, row.attempts + 1, "connecting"
+            row.last_error = None  # the previous attempt's error would read as this one's
             return row.id
 
     def _message(self, row: Mail) -> object:
@@ -120,9 +140,27 @@ class Delivery:
             row = session.get(Mail, mail_id)
             assert row is not None
             session.expunge(row)
+        claimed_at = row.claimed_at
         outcome, error = "sent", None
+
+        def before_data() -> None:
+            # Committed before the first byte of the message: a crash from here on may have delivered it.
+            with self.engine.unit_of_work() as session:
+                taken = session.execute(update(Mail).where(Mail.id == mail_id, Mail.status == "sending",
+                                                           Mail.claimed_at == claimed_at).values(phase="data"))
+                if not getattr(taken, "rowcount", 0):
+                    raise TakenOver(mail_id)
+
         try:
-            self.mailer.send(self._message(row))  # type: ignore[arg-type]
+            self.mailer.send(self._message(row), before_data=before_data)  # type: ignore[arg-type]
+        except TakenOver:
+            log.warning("mail %s: its lease expired before it was handed over; left to the worker that has it now",
+                        mail_id)
+            return
+        except OperationalError:
+            # The database went away before DATA: nothing left; the lease puts the row back to 'retrying'.
+            log.info("mail %s not handed over: the database is unreachable; it is sent after the lease", mail_id)
+            return
         except TemporaryFailure as exc:
             outcome, error = "retrying", str(exc)
         except PermanentFailure as exc:
@@ -133,17 +171,25 @@ class Delivery:
             outcome, error = "failed", f"the message could not be built: {exc}"
         except Exception as exc:  # anything else is this row's alone, and ends in a definite status
             outcome, error = "failed", f"the message could not be built or sent: {describe(exc)}"
+        if outcome == "sent":
+            self._settle_sent(mail_id)
+            report.sent.append(mail_id)
+            return
+        try:
+            self._record_failure(mail_id, outcome, error, report)
+        except OperationalError:
+            log.info("mail %s: '%s' not recorded, the database is unreachable; the lease settles it", mail_id,
+                     outcome)
+
+    def _record_failure(self, mail_id: int, outcome: str, error: str | None, report: DeliveryReport) -> None:
         now = wall_clock()
         with self.engine.unit_of_work() as session:
             stored = session.get(Mail, mail_id)
             assert stored is not None
             if outcome == "retrying" and stored.attempts >= self.policy.max_attempts:
                 outcome, error = "failed", f"{error} (gave up after {stored.attempts} attempts)"
-            stored.status, stored.last_error = outcome, error
-            if outcome == "sent":
-                stored.sent_at = now
-                report.sent.append(mail_id)
-            elif outcome == "retrying":
+            stored.status, stored.last_error, stored.phase = outcome, error, None
+            if outcome == "retrying":
                 delay = min(self.policy.retry_base * 2 ** (stored.attempts - 1), self.policy.retry_cap)
                 stored.next_attempt_at = now + dt.timedelta(seconds=delay)
                 report.retrying.append(mail_id)
@@ -152,15 +198,81 @@ class Delivery:
                 report.failed.append(mail_id)
                 log.error("mail %s to %s failed: %s", mail_id, stored.recipient, error)
 
-    def expire_leases(self) -> int:
-        cutoff = wall_clock() - dt.timedelta(seconds=self.policy.lease)
+    def _settle_sent(self, mail_id: int) -> None:
+        """Record a 250: in the journal at once, then in the database, retrying while it is away."""
+        noted = self._note(mail_id)
+        delay, give_up = 0.5, time.monotonic() + self.policy.settle_for
+        while True:
+            try:
+                self._mark_sent(mail_id, wall_clock())
+                break
+            except OperationalError:
+                if time.monotonic() + delay > give_up:
+                    log.warning("mail %s was delivered; 'sent' is kept in %s until the database is back", mail_id,
+                                noted)
+                    return
+                time.sleep(delay)
+                delay = min(delay * 2, 15.0)
+        if noted is not None:
+            noted.unlink(missing_ok=True)
+
+    def _note(self, mail_id: int) -> Path | None:
+        if self.journal is None:
+            return None
+        try:
+            self.journal.mkdir(parents=True, exist_ok=True)
+            path = self.journal / str(mail_id)
+            path.write_text(wall_clock().isoformat(), encoding="utf-8")
+            return path
+        except OSError as exc:  # the database write below still records it; only the safety net is missing
+            log.warning("mail %s: could not note its delivery in %s: %s", mail_id, self.journal, exc)
+            return None
+
+    def _mark_sent(self, mail_id: int, at: dt.datetime) -> None:
         with self.engine.unit_of_work() as session:
-            result = session.execute(
-                update(Mail).where(Mail.status == "sending", Mail.claimed_at < cutoff)
-                .values(status="uncertain", last_error="the worker sending this stopped mid-way: it may have been "
-                        "sent; check with the recipient, then 'cycle mail retry' if it was not")
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
+            session.execute(update(Mail).where(Mail.id == mail_id, Mail.status != "sent").values(
+                status="sent", sent_at=at, phase=None, last_error=None))
+
+    def replay_journal(self) -> int:
+        """Record the 250s this machine's workers noted while the database was away."""
+        if self.journal is None or not self.journal.is_dir():
+            return 0
+        done = 0
+        for path in sorted(self.journal.iterdir()):
+            if not path.name.isdigit():
+                continue
+            try:
+                at = dt.datetime.fromisoformat(path.read_text(encoding="utf-8").strip())
+            except (OSError, ValueError):
+                at = wall_clock()
+            self._mark_sent(int(path.name), at)
+            path.unlink(missing_ok=True)
+            done += 1
+        if done:
+            log.info("recorded %d delivered mail noted while the database was away", done)
+        return done
+
+    def expire_leases(self) -> int:
+        """Settle rows whose worker stopped: noted 250s become 'sent', the rest go back to 'retrying'."""
+        self.replay_journal()
+        now = wall_clock()
+        cutoff = now - dt.timedelta(seconds=self.policy.lease)
+        settled = 0
+        with self.engine.unit_of_work() as session:
+            for row in session.scalars(select(Mail).where(Mail.status == "sending", Mail.claimed_at < cutoff)
+                                       .with_for_update(skip_locked=True)):
+                handing_over = row.phase == "data"
+                reason = ("the worker sending this stopped while handing it over; sent again with the same "
+                          "Message-ID, so a copy that did arrive shows once" if handing_over else
+                          "the worker sending this stopped before handing it over; sent again")
+                if row.attempts >= self.policy.max_attempts:
+                    row.status, row.last_error = "failed", f"{reason} (gave up after {row.attempts} attempts)"
+                else:
+                    row.status, row.last_error, row.next_attempt_at = "retrying", reason, now
+                row.phase = None
+                settled += 1
+                log.warning("mail %s to %s: %s", row.id, row.recipient, reason)
+        return settled
 
 
 def retry_as(engine: Engine, mail_id: int, actor: str) -> Mail:

@@ -12,6 +12,7 @@ import os
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -36,8 +37,13 @@ class PermanentFailure(DeliveryError):
 
 
 class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> None:
-        """Hand the message over, or raise TemporaryFailure or PermanentFailure."""
+    def send(self, message: EmailMessage, before_data: Callable[[], None] | None = None) -> None:
+        """Hand the message over, or raise TemporaryFailure or PermanentFailure.
+
+        `before_data` is called once the server has accepted the envelope, just before the message
+        itself is handed over (SMTP DATA): until then a failure means the message certainly did not
+        leave. If it raises, nothing is handed over.
+        """
         ...
 
 
@@ -90,7 +96,7 @@ class SmtpMailer:
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, before_data: Callable[[], None] | None = None) -> None:
         try:
             if self.implicit_tls:
                 client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
@@ -102,6 +108,8 @@ class SmtpMailer:
                     client.starttls(context=ssl.create_default_context())
                 if self.username:
                     client.login(self.username, self.password or "")
+                if before_data is not None:
+                    client.data = _after(before_data, client.data)  # type: ignore[method-assign,assignment]
                 refused = client.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
@@ -118,13 +126,23 @@ class SmtpMailer:
             raise PermanentFailure(f"the server refused {', '.join(refused)}")
 
 
+def _after(first: Callable[[], None], then: Callable[[bytes], tuple[int, bytes]]) -> Callable[[bytes], tuple[int, bytes]]:
+    """`then`, once `first` has run: smtplib's sendmail calls `data` after MAIL and RCPT were accepted."""
+    def data(content: bytes) -> tuple[int, bytes]:
+        first()
+        return then(content)
+    return data
+
+
 class OutboxMailer:
     """The embedded default: each message becomes an .eml file in a folder an officer can open."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, before_data: Callable[[], None] | None = None) -> None:
+        if before_data is not None:
+            before_data()
         self.folder.mkdir(parents=True, exist_ok=True)
         token = "".join(ch for ch in str(message["Message-ID"]) if ch.isalnum())[:24]
         stamp = message["Date"].datetime.strftime("%Y%m%d-%H%M") if message["Date"] else "undated"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, signals
@@ -21,7 +22,9 @@ from notifications import publication, reminders, rescheduling
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.documents import Documents
 from notifications.mail import Mailer, OutboxMailer, SmtpMailer
+from workflow import reachability
 from workflow.app import App, build
+from workflow.backoff import describe
 from workflow.deadlines import Sweeper, plan_stage
 from workflow.errors import ConcurrentChange
 from workflow.outbox import Handlers, relay
@@ -41,6 +44,22 @@ DELIVER_MAIL = "cycle.deliver_mail"
 DELIVER_ONE = "cycle.deliver_one"
 EMBEDDED_BEAT = "cycle_embedded_beat"
 """Set in the app's configuration when this worker runs the scheduler beside it (`cycle worker --beat`)."""
+
+
+def quiet_outage(task: Callable[..., int]) -> Callable[..., int]:
+    """A periodic task that meets a database outage skips this tick: the next one runs when it is back.
+
+    The outage itself is logged once per process (`workflow.reachability`), not once per tick with a traceback.
+    """
+    @functools.wraps(task)
+    def run(*args: Any, **kwargs: Any) -> int:
+        try:
+            return task(*args, **kwargs)
+        except OperationalError as exc:
+            if not reachability.is_down():
+                log.warning("%s skipped: %s", task.__name__, describe(exc))
+            return 0
+    return run
 
 
 class Runtime:
@@ -82,8 +101,9 @@ class Runtime:
         settings = self.settings
         mailer: Mailer = SmtpMailer(settings.smtp_url) if settings.smtp_url else OutboxMailer(settings.outbox_dir)
         return Delivery(self.app.engine, mailer, DeliveryPolicy(sender=settings.mail_from,
-                                                                retry_base=settings.mail_retry_base),
-                        PaperStore(settings.documents_dir))
+                                                                retry_base=settings.mail_retry_base,
+                                                                lease=settings.mail_lease),
+                        PaperStore(settings.documents_dir), journal=settings.data_dir / "mail-delivered")
 
     def reset(self) -> None:
         """Forget connections inherited across a fork."""
@@ -116,6 +136,10 @@ def broker_options(settings: Settings) -> dict[str, Any]:
 
 
 def create_app(settings: Settings) -> Celery:
+    if settings.broker_url.startswith(("redis://", "rediss://")):
+        from . import redis_restore
+
+        redis_restore.install()
     app = Celery("strategy_cycle", set_as_current=False)
     app.conf.update(
         **broker_options(settings),
@@ -149,6 +173,7 @@ def create_app(settings: Settings) -> Celery:
         return runtime.handlers().handle(runtime.app.engine, event_id)
 
     @app.task(name=RELAY)
+    @quiet_outage
     def relay_outbox() -> int:
         def publish(event_id: int, event_type: str) -> None:
             handle_event.apply_async(args=[event_id], headers={"event_type": event_type})
@@ -159,6 +184,7 @@ def create_app(settings: Settings) -> Celery:
         return published
 
     @app.task(name=SWEEP)
+    @quiet_outage
     def sweep() -> int:
         with metrics.SWEEP_SECONDS.time():
             report = runtime.sweeper().sweep()
@@ -172,6 +198,7 @@ def create_app(settings: Settings) -> Celery:
         return report.total()
 
     @app.task(name=DELIVER_MAIL)
+    @quiet_outage
     def deliver_mail() -> int:
         with metrics.DELIVERY_SECONDS.time():
             report = runtime.delivery().deliver_due()
@@ -184,6 +211,7 @@ def create_app(settings: Settings) -> Celery:
         return len(report.sent)
 
     @app.task(name=DELIVER_ONE)
+    @quiet_outage
     def deliver_one(mail_id: int) -> int:
         return len(runtime.delivery().deliver(mail_id).sent)
 

@@ -52,12 +52,18 @@ def _serve_metrics(settings: Settings, port: int | None) -> None:
               help="Seconds an event may wait to be handled.")
 @click.option("--overdue", type=float, default=Thresholds.overdue, show_default=True,
               help="Seconds a due deadline may wait for the sweep.")
+@click.option("--sending", type=float, default=Thresholds.sending, show_default=True,
+              help="Seconds an email may stay 'sending' before it is named as a problem.")
 @click.pass_context
-def health(ctx: click.Context, as_json: bool, heartbeat: float, lag: float, overdue: float) -> None:
+def health(ctx: click.Context, as_json: bool, heartbeat: float, lag: float, overdue: float, sending: float) -> None:
     """What waits, what failed, who is alive; exits 1 when something is stuck (for a monitoring check)."""
     from workflow import health as checks
 
-    figures = checks.check(app_for(ctx).engine, Thresholds(heartbeat=heartbeat, outbox_lag=lag, overdue=overdue))
+    figures = checks.check(app_for(ctx).engine, Thresholds(heartbeat=heartbeat, outbox_lag=lag, overdue=overdue,
+                                                           sending=sending))
+    unreachable = _broker_problem(Settings.from_env())
+    if unreachable:
+        figures.problems.insert(0, unreachable)
     if as_json:
         emit_json(figures.as_dict())
     else:
@@ -82,6 +88,22 @@ def health(ctx: click.Context, as_json: bool, heartbeat: float, lag: float, over
         ctx.exit(1)
 
 
+def _broker_problem(settings: Settings) -> str | None:
+    """One sentence when the broker (Redis) does not answer: the database alone cannot show that."""
+    if not settings.broker_url:
+        return None
+    from kombu.connection import Connection
+    from sqlalchemy.engine import make_url
+
+    try:
+        with Connection(settings.broker_url, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=3)
+    except Exception as exc:
+        where = make_url(settings.broker_url).render_as_string(hide_password=True)
+        return f"the broker at {where} cannot be reached ({' '.join(str(exc).split())}): no task is taken until it is back"
+    return None
+
+
 @main.command()
 @click.option("--concurrency", "-c", type=int, default=2, show_default=True, help="Task processes in this worker.")
 @click.option("--beat/--no-beat", default=None,
@@ -93,10 +115,20 @@ def health(ctx: click.Context, as_json: bool, heartbeat: float, lag: float, over
 @metrics_option
 def worker(concurrency: int, beat: bool | None, pool: str, loglevel: str, hostname: str | None,
            metrics_port: int | None) -> None:
-    """Run a worker: relays events, handles them and sweeps deadlines."""
+    """Run a worker: relays events, handles them and sweeps deadlines; restarts its consumer if it dies."""
+    import os
+    import sys
+
+    from . import supervisor
     from .app import EMBEDDED_BEAT, create_app
 
     settings = Settings.from_env()
+    if not os.environ.get(supervisor.CONSUMER):
+        options = [f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}",
+                   *([] if beat is None else ["--beat" if beat else "--no-beat"]),
+                   *([f"--hostname={hostname}"] if hostname else []),
+                   *([f"--metrics-port={metrics_port}"] if metrics_port else [])]
+        sys.exit(supervisor.supervise(supervisor.consumer_argv(options), settings, hostname))
     app = create_app(settings)
     _serve_metrics(settings, metrics_port)
     argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", f"--pool={pool}",
@@ -108,7 +140,17 @@ def worker(concurrency: int, beat: bool | None, pool: str, loglevel: str, hostna
     if hostname:
         argv.append(f"--hostname={hostname}")
     private_dir(settings.data_dir)
-    app.worker_main(argv)
+    # app.worker_main (and app.start) drop Celery's exit status, so a worker stopped by an "Unrecoverable
+    # error" exited 0 and a supervisor set to restart on failure left it down. Run Celery's command
+    # ourselves, as app.start does, and pass its status on.
+    from celery.bin.celery import celery as celery_command
+
+    celery_command.params[0].default = app
+    try:
+        code = celery_command.main(args=argv, standalone_mode=False)
+    finally:
+        celery_command.params[0].default = None
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 @main.command()

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from workflow import health, tally
+from workflow import health, reachability, tally
 from workflow.engine import Engine
 from workflow.outbox import wall_clock
 
@@ -52,7 +52,8 @@ class DatabaseCollector(Collector):
             with self.engine.sessions() as session:
                 fired, refused = tally.fires(session), tally.refusals(session)
         except Exception as exc:  # a scrape while the database is down reports that, not a stack trace
-            log.warning("metrics: cannot read the database: %s", exc)
+            if not reachability.is_down():
+                log.warning("metrics: cannot read the database: %s", exc)
             yield GaugeMetricFamily("cycle_database_up", "1 when the database answered this scrape.", value=0)
             return
         yield GaugeMetricFamily("cycle_database_up", "1 when the database answered this scrape.", value=1)
@@ -139,7 +140,8 @@ class HeartbeatThread(threading.Thread):
                 self.engine = self.engine or self.connect()
                 health.beat(self.engine, self.beat_name, self.role, self.started_at)
             except Exception as exc:  # the database may be away for a while; the next beat tries again
-                log.warning("heartbeat of %s not written: %s", self.beat_name, exc)
+                if not reachability.is_down():  # an outage is logged once, when it starts
+                    log.warning("heartbeat of %s not written: %s", self.beat_name, exc)
             self.stopped.wait(self.interval)
 
     def stop(self) -> None:

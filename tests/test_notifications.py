@@ -118,7 +118,7 @@ class FlakyMailer:
         self.failures = failures
         self.sent: list[Any] = []
 
-    def send(self, message: Any) -> None:
+    def send(self, message: Any, before_data: Any = None) -> None:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(message)

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .engine import Engine
-from .models import Deadline, Heartbeat, Mail, OutboxEvent
+from .models import Deadline, Heartbeat, Mail, OutboxEvent, WorkerRestart
 from .outbox import wall_clock
 
 MAIL_STATUSES = ("pending", "sending", "sent", "retrying", "failed", "uncertain")
@@ -31,6 +31,8 @@ class Thresholds:
     heartbeat: float = 60.0  # a worker or scheduler silent for longer is taken for stopped
     outbox_lag: float = 600.0  # an event waiting longer than this (twice the redelivery time)
     overdue: float = 600.0  # a deadline due longer ago than this and not yet swept
+    sending: float = 60.0  # an email 'sending' longer than this (a hand-over takes seconds): named at once
+    restarts: float = 600.0  # a consumer restarted by `cycle worker` within this long is reported
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,22 @@ class Beat:
     host: str
     pid: int
     beat_at: dt.datetime
+    age: float
+
+
+@dataclass(frozen=True)
+class Sending:
+    id: int
+    recipient: str
+    phase: str | None
+    age: float
+
+
+@dataclass(frozen=True)
+class Restart:
+    name: str
+    host: str
+    exit_code: int
     age: float
 
 
@@ -54,6 +72,8 @@ class Health:
     deadlines_failed: int
     mail: dict[str, int]
     beats: list[Beat]
+    sending: list[Sending] = field(default_factory=list)  # mail 'sending' past the threshold
+    restarts: list[Restart] = field(default_factory=list)  # consumers restarted within the window
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -82,13 +102,21 @@ def check(engine: Engine, thresholds: Thresholds | None = None) -> Health:
             mail[status] = int(count)
         beats = [Beat(b.name, b.role, b.host, b.pid, b.beat_at, max((wall - b.beat_at).total_seconds(), 0.0))
                  for b in session.scalars(select(Heartbeat).order_by(Heartbeat.role, Heartbeat.name))]
+        sending = [Sending(m.id, m.recipient, m.phase, (wall - (m.claimed_at or wall)).total_seconds())
+                   for m in session.scalars(select(Mail).where(
+                       Mail.status == "sending", Mail.claimed_at < wall - dt.timedelta(seconds=limits.sending))
+                       .order_by(Mail.id))]
+        restarts = [Restart(r.name, r.host, r.exit_code, (wall - r.restarted_at).total_seconds())
+                    for r in session.scalars(select(WorkerRestart).where(
+                        WorkerRestart.restarted_at >= wall - dt.timedelta(seconds=limits.restarts))
+                        .order_by(WorkerRestart.restarted_at))]
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=dt.UTC)
     health = Health(now=now, outbox_waiting=int(waiting or 0),
                     outbox_oldest_age=max((now - oldest).total_seconds(), 0.0) if oldest else 0.0,
                     outbox_failed=int(outbox_failed or 0), deadlines_due=int(due or 0),
                     deadlines_overdue=int(overdue or 0), deadlines_failed=int(deadlines_failed or 0),
-                    mail=mail, beats=beats)
+                    mail=mail, beats=beats, sending=sending, restarts=restarts)
     health.problems = _problems(health, limits)
     return health
 
@@ -111,6 +139,19 @@ def _problems(health: Health, limits: Thresholds) -> list[str]:
     for what, count in failed.items():
         if count:
             problems.append(f"{count} {what} failed and wait for an officer ('cycle {what} list --status failed')")
+    for item in health.sending:
+        where = "while handing it over (DATA sent, no answer recorded)" if item.phase == "data" else \
+            "before handing it over"
+        problems.append(f"mail {item.id} to {item.recipient} has been sending for {item.age:.0f} s, stopped "
+                        f"{where}; it is settled after the lease ('cycle mail show {item.id}')")
+    by_name: dict[str, list[Restart]] = {}
+    for restart in health.restarts:
+        by_name.setdefault(restart.name, []).append(restart)
+    for name, items in by_name.items():
+        last = items[-1]
+        how = f"killed by signal {-last.exit_code}" if last.exit_code < 0 else f"exit status {last.exit_code}"
+        problems.append(f"{name} on {last.host}: its consumer died and was restarted {len(items)} time(s) in the "
+                        f"last {limits.restarts:.0f} s, last {last.age:.0f} s ago ({how}); see its log")
     if health.mail["uncertain"]:
         problems.append(f"{health.mail['uncertain']} mail may or may not have gone ('cycle mail list --status uncertain')")
     return problems
@@ -129,6 +170,13 @@ def beat(engine: Engine, name: str, role: str, started_at: dt.datetime) -> None:
             index_elements=["name"], set_={"host": statement.excluded.host, "pid": statement.excluded.pid,
                                            "started_at": statement.excluded.started_at,
                                            "beat_at": statement.excluded.beat_at}))
+
+
+def restarted(engine: Engine, name: str, exit_code: int) -> None:
+    """Record that `cycle worker` restarted the consumer `name`, which ended with `exit_code`."""
+    with engine.unit_of_work() as session:
+        session.add(WorkerRestart(name=name, host=socket.gethostname(), exit_code=exit_code,
+                                  restarted_at=wall_clock()))
 
 
 def forget(engine: Engine, name: str) -> None:

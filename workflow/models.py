@@ -313,6 +313,9 @@ class Mail(Base):
     sent_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
+    # While 'sending': 'connecting' until the SMTP DATA command begins, then 'data'. An expired lease
+    # sends a 'connecting' row again without doubt; only a 'data' row may have left.
+    phase: Mapped[str | None] = mapped_column(String(20))
 
 
 class Document(Base):
@@ -454,6 +457,18 @@ class Heartbeat(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[dt.datetime]
     beat_at: Mapped[dt.datetime]
+
+
+class WorkerRestart(Base):
+    """`cycle worker` restarted a consumer process that died: who, when, and how it ended (for `cycle health`)."""
+
+    __tablename__ = "worker_restarts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(200))
+    exit_code: Mapped[int] = mapped_column(Integer)  # negative: killed by that signal
+    restarted_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 class RefusalCount(Base):

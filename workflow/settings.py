@@ -58,6 +58,10 @@ class Settings:
     smtp_url: str = ""  # empty: mail is written as .eml files to the outbox folder
     mail_from: str = "strategy-cycle@example.org"
     mail_retry_base: float = 30.0
+    # CYCLE_MAIL_LEASE: a row 'sending' this long belongs to a worker that stopped; it is settled (sent again
+    # if DATA had not begun, or with the same Message-ID if it had: docs/reliability.md). Keep it well above
+    # the SMTP timeout (30 s) and any database outage you expect to ride through.
+    mail_lease: float = 600.0
     max_paper_bytes: int = MAX_PAPER_BYTES  # CYCLE_MAX_PAPER_BYTES: the largest file `attach` accepts
 
     @property
@@ -111,5 +115,6 @@ class Settings:
             smtp_url=env.get("CYCLE_SMTP_URL", ""),
             mail_from=env.get("CYCLE_MAIL_FROM") or "strategy-cycle@example.org",
             mail_retry_base=positive_number(env, "CYCLE_MAIL_RETRY_BASE", 30.0),
+            mail_lease=positive_number(env, "CYCLE_MAIL_LEASE", 600.0),
             max_paper_bytes=_bytes(env, "CYCLE_MAX_PAPER_BYTES", MAX_PAPER_BYTES),
         )
