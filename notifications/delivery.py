@@ -75,20 +75,22 @@ class Delivery:
         report = DeliveryReport()
         self.expire_leases()
         for _ in range(limit):
-            mail_id = self._claim(None)
-            if mail_id is None:
+            claim = self._claim(None)
+            if claim is None:
                 break
-            self._send(mail_id, report)
+            self._send(*claim, report)
         return report
 
     def deliver(self, mail_id: int) -> DeliveryReport:
         """Deliver one row if it is still waiting; a second call for the same row does nothing."""
         report = DeliveryReport()
-        if self._claim(mail_id) is not None:
-            self._send(mail_id, report)
+        claim = self._claim(mail_id)
+        if claim is not None:
+            self._send(*claim, report)
         return report
 
-    def _claim(self, mail_id: int | None) -> int | None:
+    def _claim(self, mail_id: int | None) -> tuple[int, dt.datetime] | None:
+        """Take one due row: its id and the claim's time, which only this worker's claim carries."""
         now = wall_clock()
         with self.engine.unit_of_work() as session:
             query = (select(Mail).where(Mail.status.in_(("pending", "retrying")), Mail.next_attempt_at <= now)
@@ -100,7 +102,7 @@ class Delivery:
                 return None
             row.status, row.claimed_at, row.attempts, row.phase = "sending", now, row.attempts + 1, "connecting"
             row.last_error = None  # the previous attempt's error would read as this one's
-            return row.id
+            return row.id, now
 
     def _message(self, row: Mail) -> object:
         attachments: list[Attachment] = []
@@ -135,12 +137,11 @@ class Delivery:
                              dated=row.dated, message_id=row.message_id, attachments=attachments,
                              invite=row.attachments.get("invite"))
 
-    def _send(self, mail_id: int, report: DeliveryReport) -> None:
+    def _send(self, mail_id: int, claimed_at: dt.datetime, report: DeliveryReport) -> None:
         with self.engine.sessions() as session:
             row = session.get(Mail, mail_id)
             assert row is not None
             session.expunge(row)
-        claimed_at = row.claimed_at
         outcome, error = "sent", None
 
         def before_data() -> None:

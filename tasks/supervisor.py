@@ -55,7 +55,11 @@ def _record(settings: Settings, name: str, code: int) -> None:
 
 
 def supervise(argv: list[str], settings: Settings, hostname: str | None) -> int:
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s: %(levelname)s/Supervisor] %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("[%(asctime)s: %(levelname)s/Supervisor] %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False  # the consumer's Celery logging is its own; this process says only what it does
     name = "worker:" + (hostname or "celery@%h").replace("%h", socket.gethostname())
     stop = threading.Event()
     child: subprocess.Popen[bytes] | None = None
@@ -76,7 +80,7 @@ def supervise(argv: list[str], settings: Settings, hostname: str | None) -> int:
             return code if code >= 0 else 128 - code
         if time.monotonic() - started > STEADY:
             pause = FIRST_PAUSE
-        log.error("%s: the consumer (pid %d) %s on its own; starting it again in %.0f s", name, child.pid,
+        log.error("%s: the consumer (pid %d) %s; starting it again in %.0f s", name, child.pid,
                   describe_exit(code), pause)
         _record(settings, name, code)
         if stop.wait(pause):

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 log = logging.getLogger("cycle.database")
+log.addHandler(logging.NullHandler())  # a worker's logging shows these lines; a command's one sentence says enough
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {"pid": None, "down_since": None}

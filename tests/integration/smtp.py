@@ -76,8 +76,8 @@ class SmtpServer:
 class SmtpProcess:
     """The same server in a process of its own (`smtp_mailbox.py`): `stop` SIGKILLs it, `start` starts it again."""
 
-    def __init__(self, folder: Path) -> None:
-        self.port, self.folder = free_port(), folder
+    def __init__(self, folder: Path, data_delay: float = 0.0) -> None:
+        self.port, self.folder, self.data_delay = free_port(), folder, data_delay
         self.process: subprocess.Popen[str] | None = None
 
     @property
@@ -92,7 +92,8 @@ class SmtpProcess:
 
     def start(self) -> None:
         self.process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("smtp_mailbox.py")),
-                                         str(self.port), str(self.folder)], stdout=subprocess.PIPE, text=True)
+                                         str(self.port), str(self.folder), str(self.data_delay)],
+                                        stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         if self.process.stdout.readline().strip() != "ready":
             raise AssertionError(f"the SMTP server process did not start on port {self.port}")

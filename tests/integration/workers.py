@@ -74,6 +74,13 @@ class RedisServer:
             self.process.wait(timeout=15)
         self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL: no save, no goodbye to clients; started again, it is empty."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=15)
+        self.process = None
+
 
 def _pings(client: redis.Redis) -> bool:
     try:
@@ -113,3 +120,12 @@ class Worker:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def children(self, pid: int | None = None) -> list[int]:
+        """The processes `pid` (this worker's first process by default) started: `cycle worker`'s consumer,
+        and the consumer's pool processes."""
+        pid = pid or self.process.pid
+        try:
+            return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            return []
