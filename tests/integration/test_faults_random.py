@@ -20,11 +20,13 @@ import datetime as dt
 import gc
 import os
 import random
+import re
 import sys
 import time
 import urllib.request
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,15 +57,24 @@ def _backlog_zero(app: object, now: dt.datetime) -> bool:
     return backlog(app.engine, now) == 0  # type: ignore[attr-defined]
 
 
-def test_the_shipped_cycle_through_seeded_random_faults(tmp_path: Path) -> None:
+@pytest.fixture
+def postgres(tmp_path: Path) -> Iterator[PostgresCluster]:
+    """The test's own cluster, removed however the test ends."""
+    cluster = PostgresCluster(tmp_path / "postgres")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+def test_the_shipped_cycle_through_seeded_random_faults(tmp_path: Path, postgres: PostgresCluster) -> None:
     seed = int(os.environ.get("CYCLE_FAULT_SEED") or random.SystemRandom().randrange(1, 10**6))
     print(f"\nCYCLE_FAULT_SEED={seed} (set it to replay this run)", flush=True)
     rng = random.Random(seed)
     plan = ["redis", "postgres", "consumer", "mid_send", "mid_send", rng.choice(KINDS)]
     rng.shuffle(plan)
 
-    postgres = PostgresCluster(tmp_path / "postgres")
-    postgres.start()
     redis_server = RedisServer(tmp_path / "redis")
     redis_server.start()
     smtp = SmtpProcess(tmp_path / "smtp", data_delay=0.15)
@@ -135,7 +146,6 @@ def test_the_shipped_cycle_through_seeded_random_faults(tmp_path: Path) -> None:
     try:
         _assert_outcome(app, definition, planned, smtp, injector.done, logs, scraped, seed, elapsed)
     finally:
-        postgres.destroy()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ResourceWarning)
             gc.collect()  # the connections PostgreSQL's stops cut, dropped here rather than at exit
@@ -174,11 +184,17 @@ def _assert_outcome(app: object, definition: object, planned: list, smtp: SmtpPr
     expected = {m.message_id for m in rows}
     lost = len(expected - set(by_message_id))
     collapsed = sum(count - 1 for count in by_message_id.values())  # copies a mail client shows once
+    # The emails whose lease expired while their hand-over was between DATA and the answer (the workers log it):
+    # the only ones that may arrive twice. A kill of every pool process can cut two at once (one per worker).
+    cut = {int(n) for n in re.findall(r"mail (\d+) to \S+: the worker sending this stopped while handing it over",
+                                      logs)}
+    twice = {message_id for message_id, count in by_message_id.items() if count > 1}
     restarts = logs.count("; starting it again in")
     unrecoverable = logs.count("Unrecoverable error")
     figures = {kind: [f for f in faults if f.kind == kind] for kind in KINDS}
     print(f"\nfault run seed {seed}: {elapsed:.0f} s; emails {len(rows)} (expected), received {len(received)}, "
-          f"distinct Message-IDs {len(by_message_id)}, lost {lost}, copies collapsed by Message-ID {collapsed}; "
+          f"distinct Message-IDs {len(by_message_id)}, lost {lost}, copies collapsed by Message-ID {collapsed} "
+          f"(hand-overs cut between DATA and 250: {len(cut)}); "
           f"documents {len(documents)} of {promised}; consumer restarts {restarts} "
           f"(Celery 'Unrecoverable error' {unrecoverable})")
     for kind, items in figures.items():
@@ -197,7 +213,8 @@ def _assert_outcome(app: object, definition: object, planned: list, smtp: SmtpPr
     assert lost == 0 and set(by_message_id) == expected, f"seed {seed}: every promised email arrived"
     # Exactly once as the reader sees it: a second copy exists only for a hand-over cut between DATA and
     # the 250, and carries the same Message-ID (docs/reliability.md).
-    assert collapsed <= sum(1 for f in faults if f.kind == "mid_send"), f"seed {seed}: copies only from cut hand-overs"
+    assert twice <= {m.message_id for m in rows if m.id in cut} and collapsed <= len(cut), \
+        f"seed {seed}: a second copy only of an email cut between DATA and the 250 ({sorted(cut)})"
     assert all(not f.flagged[0].startswith("NOT FLAGGED") for f in faults), \
         f"seed {seed}: cycle health flagged every fault: {[f.flagged for f in faults]}"
     assert restarts >= sum(1 for f in faults if f.kind == "consumer"), "every killed consumer was restarted"
