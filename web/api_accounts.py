@@ -56,7 +56,7 @@ def invite(request: Request, me: Me, body: Invite) -> dict[str, Any]:
 def reset(request: Request, me: Me, email: str = Email) -> dict[str, str]:
     require_admin(me, "manages accounts")
     accounts_of(request).send_link(email, "reset")
-    return {"email": email, "sent": "reset link queued"}
+    return {"email": email, "sent": "reset link emailed"}
 
 
 @router.post("/{email}/disable", summary="Stop an account signing in; its sessions and tokens end (admins)")
