@@ -70,6 +70,7 @@ class Principal:
     email: str
     admin: bool
     csrf_token: str | None = None  # set for a browser session; None for an API token
+    via: str | None = None  # the session or token, by an id that is not its secret ("session 1a2b...", "token 7")
 
 
 def link_delivery(engine: Engine, settings: Settings) -> Delivery:
@@ -294,17 +295,18 @@ class Accounts:
                 .where(WebSession.token_hash == digest(secret))).first()
         if row is None or row.disabled or row.expires_at < wall_clock():
             raise NotSignedIn("your session has ended or is not recognised; sign in again")
-        return Principal(row.id, row.email, row.admin, row.csrf_token)
+        # The first 16 hex digits of the stored SHA-256 name the session's row; they open nothing.
+        return Principal(row.id, row.email, row.admin, row.csrf_token, via=f"session {digest(secret)[:16]}")
 
     def by_token(self, secret: str) -> Principal:
         with self._lookups.connect() as connection:
             row = connection.execute(
-                select(Account.id, Account.email, Account.admin, Account.disabled)
+                select(Account.id, Account.email, Account.admin, Account.disabled, ApiToken.id.label("token_id"))
                 .join(ApiToken, ApiToken.account_id == Account.id)
                 .where(ApiToken.token_hash == digest(secret), ApiToken.revoked_at.is_(None))).first()
         if row is None or row.disabled:
             raise NotSignedIn("the API token is not recognised or has been revoked")
-        return Principal(row.id, row.email, row.admin)
+        return Principal(row.id, row.email, row.admin, via=f"token {row.token_id}")
 
     # -- API tokens ----------------------------------------------------------------------
 

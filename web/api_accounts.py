@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .access import require_admin
 from .auth import Me, accounts_of
@@ -17,6 +17,7 @@ Email = Path(max_length=300)
 
 
 class Invite(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused, naming it
     email: str = Field(max_length=300)
     admin: bool = False
 

@@ -19,9 +19,10 @@ from workflow.app import build
 from workflow.clock import Clock
 from workflow.settings import Settings
 
-from . import api_accounts, api_cycles, api_docs, api_definitions, api_records, auth, metrics, oidc, problems
+from . import api_accounts, api_cycles, api_definitions, api_records, auth, metrics, oidc, problems
 from .access import KnownCycles
 from .accounts import Accounts, link_delivery
+from .api_docs import router as api_reference
 from .config import WebSettings
 from .idempotency import IdempotencyMiddleware, IdempotencyStore
 from .pages import site
@@ -62,7 +63,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     app.include_router(api_cycles.router)
     app.include_router(api_records.router)
     app.include_router(api_accounts.router)
-    app.include_router(api_docs.router)
+    app.include_router(api_reference)
     metrics.install(app)
     site.install(app)
 

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import func, select
 
 from tests.integration.web.conftest import PASSWORD, Site
-from workflow.models import Account, HistoryEntry, Mail, SignInAttempt
+from workflow.models import HistoryEntry, Mail, SignInAttempt
 
 CYCLE = "community_safety_strategy-2021"
 MK_TOGETHER_VOTES = ["council_chief_executive", "director_childrens_services", "director_policy"]
