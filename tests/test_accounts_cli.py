@@ -93,3 +93,26 @@ def test_mywork_and_the_operating_system_account_in_the_history(cli) -> None:  #
         ("attach", "early_findings", True)]
     history = json.loads(cli("history", "community_safety_strategy-2021", "--json").output)
     assert history[0]["data"]["os_account"] == getpass.getuser()
+
+
+def test_an_upgrade_masks_the_tokens_earlier_versions_kept_in_account_emails(tmp_path: Path) -> None:
+    from workflow import db
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'cycle.db'}")
+    db.upgrade(engine, "0005f")
+    whole = "http://127.0.0.1:8000/auth/set-password?token=Abc_123-xyz"
+    with engine.begin() as connection:
+        for n, status in ((1, "sent"), (2, "pending")):
+            connection.execute(text(
+                "INSERT INTO mail (id, key, cycle_id, kind, person, recipient, subject, text_body, html_body, "
+                "attachments, message_id, dated, status, attempts, next_attempt_at, created_at) VALUES "
+                f"({n}, 'account:invite:{n}', NULL, 'account', 'a@example.org', 'a@example.org', 'Invited', "
+                f"'Choose here:\n{whole}\n', '<a href=\"{whole}\">{whole}</a>', '{{}}', 'm{n}', "
+                f"'2026-12-01 10:00:00', '{status}', 0, '2026-12-01 10:00:00', '2026-12-01 10:00:00')"))
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        found = [tuple(r) for r in connection.execute(text("SELECT status, text_body, html_body FROM mail ORDER BY id"))]
+    engine.dispose()
+    assert [status for status, *_ in found] == ["sent", "failed"]  # a dead link is not sent
+    assert all("Abc_123-xyz" not in text_body + html for _, text_body, html in found)
+    assert all("token=[sent-once-not-kept]" in text_body for _, text_body, _html in found)

@@ -132,6 +132,8 @@ class Accounts:
         somewhere. If it cannot be sent, NotSent says why, and a new link is the remedy.
         """
         email = normal_email(email)
+        if self.delivery is None:
+            raise NotSent(f"the {purpose} link for {email} cannot be emailed from here: this process has no mailer")
         now = wall_clock()
         secret = secrets.token_urlsafe(32)
         masked = f"{self.web.base_url}/auth/set-password?token={MASK}"
@@ -162,8 +164,6 @@ class Accounts:
             session.add(row)
             session.flush()
             mail_id = row.id
-        if self.delivery is None:
-            raise NotSent(f"the {purpose} link for {email} could not be emailed: this process has no mailer")
         error = self.delivery.send_once(mail_id, reveal={MASK: secret})
         if error is not None:
             raise NotSent(f"the {purpose} link for {email} could not be emailed ({error}); it is kept nowhere, "
