@@ -127,7 +127,7 @@ class Delivery:
             name = f"{document.spec}-{document.version}-{document.id}.{fmt}"
             attachments.append(Attachment(name, content, maintype, subtype))
         with self.engine.sessions() as session:
-            cycle = session.get(Cycle, row.cycle_id)
+            cycle = session.get(Cycle, row.cycle_id) if row.cycle_id is not None else None  # None: an account's
             definition = self.engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version) \
                 if cycle else None
         person = definition.people.get(row.person) if definition and row.person else None
@@ -198,6 +198,34 @@ class Delivery:
             else:
                 report.failed.append(mail_id)
                 log.error("mail %s to %s failed: %s", mail_id, stored.recipient, error)
+
+    def send_once(self, mail_id: int, *, reveal: dict[str, str]) -> str | None:
+        """Send a row written already claimed ('sending'), its masked secrets put back in memory only.
+
+        For an email carrying a one-time secret (an invitation or reset link) that the database keeps
+        only masked: the row's text says `[mask]` where the message says the secret. It is sent once,
+        now, by the process that made the secret; a failure is final (the workers cannot send the
+        secret, which they never see) and is returned as a sentence, None when sent.
+        """
+        with self.engine.sessions() as session:
+            row = session.get(Mail, mail_id)
+            assert row is not None and row.status == "sending"
+            session.expunge(row)
+        for mask, secret in reveal.items():  # on the detached copy: the stored row keeps the mask
+            row.text_body, row.html_body = row.text_body.replace(mask, secret), row.html_body.replace(mask, secret)
+        error: str | None = None
+        try:
+            self.mailer.send(self._message(row))  # type: ignore[arg-type]
+        except (TemporaryFailure, PermanentFailure) as exc:
+            error = str(exc)
+        except Exception as exc:  # the message could not be built: this row fails, nothing else
+            error = f"the message could not be built or sent: {describe(exc)}"
+        with self.engine.unit_of_work() as session:
+            stored = session.get(Mail, mail_id)
+            assert stored is not None
+            stored.status, stored.last_error = ("failed", error) if error else ("sent", None)
+            stored.sent_at = None if error else wall_clock()
+        return error
 
     def _settle_sent(self, mail_id: int) -> None:
         """Record a 250: in the journal at once, then in the database, retrying while it is away."""

@@ -2,7 +2,8 @@
 
 The CLI (and any other entry point that shows mail or documents) reads them through
 these functions: an email carrying exempt papers or an exempt record is shown in full
-only to its addressee and to people entitled to everything it carries; a document's
+only to people entitled, under the definition version the cycle runs on now, to
+everything it carries (its addressee included); a document's
 exempt version only to people entitled to its stage's exempt papers, others getting
 the public version of the same record.
 """

@@ -155,3 +155,8 @@ class OutboxMailer:
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
             raise TemporaryFailure(f"could not write to {self.folder}: {exc}") from None
+
+
+def mailer_for(smtp_url: str, outbox: Path) -> Mailer:
+    """The transport the settings name: SMTP when CYCLE_SMTP_URL is set, else the outbox folder."""
+    return SmtpMailer(smtp_url) if smtp_url else OutboxMailer(outbox)

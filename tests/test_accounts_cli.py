@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import getpass
+import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -49,12 +53,24 @@ def test_accounts_are_for_people_of_the_directory(cli) -> None:  # type: ignore[
     assert str(stored[0][1]).startswith("$argon2id$")
 
 
-def test_an_invitation_is_an_email_the_workers_send(cli) -> None:  # type: ignore[no-untyped-def]
+def test_an_invitation_is_emailed_at_once_and_its_token_kept_only_as_sha256(cli) -> None:  # type: ignore[no-untyped-def]
     invited = cli("users", "invite", "committee.manager@example.org")
     assert invited.exit_code == 0, invited.output
-    [(recipient, kind, status, body)] = rows(cli, "SELECT recipient, kind, status, text_body FROM mail")
-    assert (recipient, kind, status) == ("committee.manager@example.org", "account", "pending")
-    assert "http://127.0.0.1:8000/auth/set-password?token=" in str(body)
+    [(recipient, kind, status, body, html)] = rows(cli, "SELECT recipient, kind, status, text_body, html_body FROM mail")
+    assert (recipient, kind, status) == ("committee.manager@example.org", "account", "sent")
+    masked = "http://127.0.0.1:8000/auth/set-password?token=[sent-once-not-kept]"
+    assert masked in str(body) and masked in str(html)
+    # The message that left (the embedded default's outbox: the addressee's mailbox) carries the token ...
+    [sent] = list((cli.database.parent / "outbox").glob("*.eml"))
+    message = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
+    text_part = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    token = re.search(r"set-password\?token=([A-Za-z0-9_-]{20,})", text_part).group(1)  # type: ignore[union-attr]
+    # ... and the database holds only its SHA-256, in the link's row, nowhere else.
+    [(stored,)] = rows(cli, "SELECT token_hash FROM account_links")
+    assert stored == hashlib.sha256(token.encode()).hexdigest()
+    every_row = json.dumps([rows(cli, f"SELECT * FROM {table}") for table in ("mail", "account_links", "accounts")],
+                           default=str)
+    assert token not in every_row
 
 
 def test_a_token_is_shown_once_listed_without_its_secret_and_revoked(cli) -> None:  # type: ignore[no-untyped-def]
@@ -77,3 +93,26 @@ def test_mywork_and_the_operating_system_account_in_the_history(cli) -> None:  #
         ("attach", "early_findings", True)]
     history = json.loads(cli("history", "community_safety_strategy-2021", "--json").output)
     assert history[0]["data"]["os_account"] == getpass.getuser()
+
+
+def test_an_upgrade_masks_the_tokens_earlier_versions_kept_in_account_emails(tmp_path: Path) -> None:
+    from workflow import db
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'cycle.db'}")
+    db.upgrade(engine, "0005f")
+    whole = "http://127.0.0.1:8000/auth/set-password?token=Abc_123-xyz"
+    with engine.begin() as connection:
+        for n, status in ((1, "sent"), (2, "pending")):
+            connection.execute(text(
+                "INSERT INTO mail (id, key, cycle_id, kind, person, recipient, subject, text_body, html_body, "
+                "attachments, message_id, dated, status, attempts, next_attempt_at, created_at) VALUES "
+                f"({n}, 'account:invite:{n}', NULL, 'account', 'a@example.org', 'a@example.org', 'Invited', "
+                f"'Choose here:\n{whole}\n', '<a href=\"{whole}\">{whole}</a>', '{{}}', 'm{n}', "
+                f"'2026-12-01 10:00:00', '{status}', 0, '2026-12-01 10:00:00', '2026-12-01 10:00:00')"))
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        found = [tuple(r) for r in connection.execute(text("SELECT status, text_body, html_body FROM mail ORDER BY id"))]
+    engine.dispose()
+    assert [status for status, *_ in found] == ["sent", "failed"]  # a dead link is not sent
+    assert all("Abc_123-xyz" not in text_body + html for _, text_body, html in found)
+    assert all("token=[sent-once-not-kept]" in text_body for _, text_body, _html in found)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from tests.conftest import DEFINITIONS, SHIPPED
 from workflow.entitlement import (
     entitled_people,
+    is_addressee,
     is_officer,
     may_see_document,
     may_see_mail,
@@ -32,7 +33,7 @@ class D:
 
 @dataclass(frozen=True)
 class M:
-    person: str
+    recipient: str
 
 
 def test_an_exempt_paper_is_for_its_boards_private_session_and_the_stage_owner() -> None:
@@ -68,8 +69,19 @@ def test_documents_and_mail_follow_the_papers_they_carry() -> None:
     assert may_see_document(DEFINITION, exempt, "probation_manager")
     assert not may_see_document(DEFINITION, exempt, "safeguarding_scrutineer")
     annex = P(True, "assessment_sign_off")
-    assert may_see_mail(DEFINITION, M("probation_manager"), "probation_manager", papers=[annex])
-    assert may_see_mail(DEFINITION, M("probation_manager"), "committee_manager", papers=[annex])
-    assert not may_see_mail(DEFINITION, M("probation_manager"), "scrutiny_officer", papers=[annex])
-    assert not may_see_mail(DEFINITION, M("probation_manager"), None, documents=[exempt])
-    assert may_see_mail(DEFINITION, M("probation_manager"), None, papers=[P(False, "x")])
+    mail = M("probation@example.org")
+    assert may_see_mail(DEFINITION, mail, "probation_manager", papers=[annex])
+    assert may_see_mail(DEFINITION, mail, "committee_manager", papers=[annex])
+    assert not may_see_mail(DEFINITION, mail, "scrutiny_officer", papers=[annex])
+    assert not may_see_mail(DEFINITION, mail, None, documents=[exempt])
+    assert may_see_mail(DEFINITION, mail, None, papers=[P(False, "x")])
+
+
+def test_an_email_is_its_addressees_by_address_and_readable_only_by_todays_entitlement() -> None:
+    sent_to_scrutiny = M("Scrutiny@Example.org ")
+    assert is_addressee(DEFINITION, sent_to_scrutiny, "scrutiny_officer")
+    assert not is_addressee(DEFINITION, sent_to_scrutiny, "probation_manager")
+    assert not is_addressee(DEFINITION, sent_to_scrutiny, None)
+    # Its addressee, not entitled to the exempt paper it carries (today), does not read it.
+    assert not may_see_mail(DEFINITION, sent_to_scrutiny, "scrutiny_officer",
+                            papers=[P(True, "assessment_sign_off")])

@@ -8,7 +8,6 @@ as for `--as`; entitlement to exempt information by `workflow.entitlement`.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from workflow.definition import Definition
@@ -22,7 +21,7 @@ from .problems import Forbidden
 
 @dataclass(frozen=True)
 class KnownCycle:
-    """What never changes about a cycle once started: its id, key, year and definition version."""
+    """A cycle as it is now: its id, key, year and the definition version it runs on at this moment."""
 
     id: int
     key: str
@@ -31,29 +30,26 @@ class KnownCycle:
 
 
 class KnownCycles:
-    """The unchanging facts of the cycles asked about, kept by each process so a request need not read them.
+    """Each request's view of a cycle: its row read afresh, its definition from the catalog's snapshots.
 
-    Only what a cycle can never change is kept (its state is always read by the command itself).
+    Nothing about a cycle is kept between requests: `cycle migrate` (in any process) moves a running
+    cycle to another definition version, and with it the directory, the boards and so who is entitled
+    to its exempt papers. Reading the row is one indexed SELECT; the parsed definition comes from
+    `Catalog.snapshot`, keyed by (definition id, version), which never changes once written, so the
+    only thing cached is what cannot go stale.
     """
-
-    LIMIT = 20_000
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._known: dict[str, KnownCycle] = {}
-        self._lock = threading.Lock()
 
     def get(self, ref: str | int) -> KnownCycle:
-        found = self._known.get(str(ref))
-        if found is not None:
-            return found
         cycle, definition = self.engine.definition_of(ref)
-        found = KnownCycle(cycle.id, cycle.key, cycle.year, definition)
-        with self._lock:
-            if len(self._known) > self.LIMIT:
-                self._known.clear()
-            self._known[str(cycle.id)] = self._known[cycle.key] = found
-        return found
+        return KnownCycle(cycle.id, cycle.key, cycle.year, definition)
+
+    def version(self, definition_id: str, version: int) -> Definition:
+        """The definition of a row already read this request (`Engine.list_cycles`), without reading it again."""
+        with self.engine.sessions() as session:
+            return self.engine.catalog.snapshot(session, definition_id, version)
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
+from notifications.delivery import Delivery, DeliveryPolicy
+from notifications.mail import mailer_for
 from notifications.reminders import message_id
 from workflow.catalog import Catalog
 from workflow.engine import Engine
 from workflow.errors import CycleError, DefinitionError, InvalidInput, NotFound, Refused
 from workflow.models import Account, AccountLink, ApiToken, Mail, SignInAttempt, WebSession
 from workflow.outbox import wall_clock
+from workflow.settings import Settings
 
 from .config import WebSettings
 
@@ -31,6 +36,8 @@ HASHER = PasswordHasher()
 _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD = 12
 WRONG = "the email or password is not right"
+BACKOFF_BASE = 30.0  # seconds an (email, client) pair waits after `lock_after` wrong passwords; doubles each time
+MASK = "[sent-once-not-kept]"  # what the mail table says in place of a one-time token
 
 
 class NotSignedIn(CycleError):
@@ -39,8 +46,12 @@ class NotSignedIn(CycleError):
     exit_code = 3
 
 
+class NotSent(Refused):
+    """A one-time link could not be emailed; it was kept nowhere, so a new one must be sent."""
+
+
 class Locked(Refused):
-    """The account is locked after repeated wrong passwords, or the client is making too many attempts."""
+    """Too many wrong passwords for an email from one client address, or too many attempts from it."""
 
 
 def digest(secret: str) -> str:
@@ -59,6 +70,12 @@ class Principal:
     email: str
     admin: bool
     csrf_token: str | None = None  # set for a browser session; None for an API token
+    via: str | None = None  # the session or token, by an id that is not its secret ("session 1a2b...", "token 7")
+
+
+def link_delivery(engine: Engine, settings: Settings) -> Delivery:
+    """How the process that makes a one-time link sends it: the workers' own transport and sender."""
+    return Delivery(engine, mailer_for(settings.smtp_url, settings.outbox_dir), DeliveryPolicy(sender=settings.mail_from))
 
 
 def directory_emails(catalog: Catalog) -> set[str]:
@@ -74,9 +91,10 @@ def directory_emails(catalog: Catalog) -> set[str]:
 
 
 class Accounts:
-    def __init__(self, engine: Engine, web: WebSettings) -> None:
+    def __init__(self, engine: Engine, web: WebSettings, delivery: Delivery | None = None) -> None:
         self.engine = engine
         self.web = web
+        self.delivery = delivery  # sends one-time links at once; None: this process sends none
         bind = engine.sessions.kw["bind"]
         # Who is asking is one SELECT on every request: on PostgreSQL, run it outside a transaction,
         # which saves the BEGIN and ROLLBACK round trips around it. (SQLite's connections are set up
@@ -106,11 +124,19 @@ class Accounts:
             return account
 
     def send_link(self, email: str, purpose: str) -> str:
-        """Queue an email with a one-time link (invite or reset); returns the link, for the operator's log."""
+        """Email a one-time link (invite or reset) now; returns the link, for a test or a demo to follow.
+
+        Only the token's SHA-256 is kept (the `account_links` row). The mail row keeps the email with
+        the token masked, and the message with the token in it is sent at once by this process
+        (`Delivery.send_once`), never queued for the workers: they would have to read it from
+        somewhere. If it cannot be sent, NotSent says why, and a new link is the remedy.
+        """
         email = normal_email(email)
+        if self.delivery is None:
+            raise NotSent(f"the {purpose} link for {email} cannot be emailed from here: this process has no mailer")
         now = wall_clock()
         secret = secrets.token_urlsafe(32)
-        link = f"{self.web.base_url}/auth/set-password?token={secret}"
+        masked = f"{self.web.base_url}/auth/set-password?token={MASK}"
         with self.engine.unit_of_work() as session:
             account = self._account(session, email)
             if account.disabled:
@@ -126,15 +152,23 @@ class Accounts:
             else:
                 subject = "Set a new password for the strategy cycle service"
                 opening = "A new password was asked for your account on the strategy cycle service."
-            text = (f"{opening}\n\nChoose your password here (the link works once, for {hours} hours):\n{link}\n\n"
+            text = (f"{opening}\n\nChoose your password here (the link works once, for {hours} hours):\n{masked}\n\n"
                     "If you did not expect this email, you can ignore it.\n")
             html = (f"<p>{opening}</p><p>Choose your password here (the link works once, for {hours} hours):</p>"
-                    f'<p><a href="{link}">{link}</a></p><p>If you did not expect this email, you can ignore it.</p>')
+                    f'<p><a href="{masked}">{masked}</a></p><p>If you did not expect this email, you can ignore it.</p>')
             key = f"account:{purpose}:{digest(secret)}"
-            session.add(Mail(key=key, cycle_id=None, kind="account", person=email, recipient=email, subject=subject,
-                             text_body=text, html_body=html, attachments={}, message_id=message_id(key),
-                             dated=now, status="pending", attempts=0, next_attempt_at=now, created_at=now))
-        return link
+            # Written claimed ('sending'), so no worker takes it: this process sends it below.
+            row = Mail(key=key, cycle_id=None, kind="account", person=email, recipient=email, subject=subject,
+                       text_body=text, html_body=html, attachments={}, message_id=message_id(key), dated=now,
+                       status="sending", claimed_at=now, attempts=1, next_attempt_at=now, created_at=now)
+            session.add(row)
+            session.flush()
+            mail_id = row.id
+        error = self.delivery.send_once(mail_id, reveal={MASK: secret})
+        if error is not None:
+            raise NotSent(f"the {purpose} link for {email} could not be emailed ({error}); it is kept nowhere, "
+                          f"so send a new one once mail works ('cycle users reset {email}')")
+        return masked.replace(MASK, secret)
 
     def disable(self, email: str) -> None:
         with self.engine.unit_of_work() as session:
@@ -173,42 +207,61 @@ class Accounts:
     # -- signing in ----------------------------------------------------------------------
 
     def check_password(self, email: str, password: str, client: str) -> Account:
-        """The account, if the password is right and neither it nor the client is locked out."""
+        """The account, if the password is right and this client is not being slowed down.
+
+        Throttling is per (email, client address), and reads only the attempts table, which records
+        an unknown email exactly as a real one: the answers (401, then 429 with a wait) are the same
+        whether or not the account exists, and someone guessing from one address never stops the
+        person signing in from another. After `lock_after` wrong passwords for the pair, each
+        further try waits twice as long as the last (from `BACKOFF_BASE` seconds, at most
+        `lock_minutes`); a right password ends the wait's count. A client address also has a cap
+        over all emails (`client_attempts` in `client_window` minutes).
+        """
         email = normal_email(email)
         now = wall_clock()
         with self.engine.unit_of_work() as session:
+            window = max(self.web.client_window, self.web.lock_minutes)
+            # Attempts older than both windows count for nothing any more.
+            session.execute(delete(SignInAttempt).where(SignInAttempt.at < now - dt.timedelta(minutes=window)))
             since = now - dt.timedelta(minutes=self.web.client_window)
-            # Attempts older than the window count for nothing any more.
-            session.execute(delete(SignInAttempt).where(SignInAttempt.at < since))
             recent = session.scalar(select(func.count()).select_from(SignInAttempt).where(
-                SignInAttempt.client == client, SignInAttempt.at >= since, SignInAttempt.succeeded.is_(False)))
+                SignInAttempt.client == client[:100], SignInAttempt.at >= since, SignInAttempt.succeeded.is_(False)))
             if (recent or 0) >= self.web.client_attempts:
                 raise Locked(f"too many sign-in attempts from this address; wait {self.web.client_window:.0f} "
                              "minutes and try again")
+            wait = self._backoff(session, email[:300], client[:100], now)
+            if wait > 0:
+                raise Locked(f"too many wrong passwords for this email from this address; wait {wait} seconds "
+                             "and try again, or ask an administrator for a reset link")
             account = session.scalars(select(Account).where(Account.email == email)).first()
             ok = self._verify(account.password_hash if account else None, password)
             session.add(SignInAttempt(client=client[:100], email=email[:300], succeeded=ok, at=now))
-            # The attempt and the failure count are written whatever the outcome: refuse after commit.
+            # The attempt is written whatever the outcome: refuse after commit.
             refusal: CycleError | None = None
-            if account is None or account.disabled:
-                refusal = NotSignedIn(WRONG)
-            elif account.locked_until is not None and account.locked_until > now:
-                refusal = Locked(f"this account is locked after {self.web.lock_after} wrong passwords; try again "
-                                 f"after {account.locked_until:%H:%M} UTC or ask an administrator to reset it")
-            elif not ok:
-                account.failed_sign_ins += 1
-                if account.failed_sign_ins >= self.web.lock_after:
-                    account.locked_until = now + dt.timedelta(minutes=self.web.lock_minutes)
-                    account.failed_sign_ins = 0
+            if account is None or account.disabled or not ok:
                 refusal = NotSignedIn(WRONG)
             else:
-                account.failed_sign_ins, account.locked_until = 0, None
                 session.flush()
                 session.expunge(account)
         if refusal is not None:
             raise refusal
         assert account is not None
         return account
+
+    def _backoff(self, session: Session, email: str, client: str, now: dt.datetime) -> int:
+        """Seconds this (email, client) pair must still wait before its next try; 0: it may try now."""
+        since = now - dt.timedelta(minutes=self.web.lock_minutes)
+        pair = (SignInAttempt.email == email, SignInAttempt.client == client, SignInAttempt.at >= since)
+        last_success = session.scalar(select(func.max(SignInAttempt.at)).where(*pair, SignInAttempt.succeeded))
+        failures = select(SignInAttempt.at).where(*pair, SignInAttempt.succeeded.is_(False))
+        if last_success is not None:
+            failures = failures.where(SignInAttempt.at > last_success)
+        times = sorted(session.scalars(failures))
+        beyond = len(times) - self.web.lock_after
+        if beyond < 0:
+            return 0
+        delay = min(BACKOFF_BASE * 2 ** min(beyond, 20), self.web.lock_minutes * 60)
+        return max(0, math.ceil((times[-1] + dt.timedelta(seconds=delay) - now).total_seconds()))
 
     def account_for_email(self, email: str) -> Account:
         """An active account for a verified email (OpenID Connect); NotSignedIn when there is none."""
@@ -242,17 +295,18 @@ class Accounts:
                 .where(WebSession.token_hash == digest(secret))).first()
         if row is None or row.disabled or row.expires_at < wall_clock():
             raise NotSignedIn("your session has ended or is not recognised; sign in again")
-        return Principal(row.id, row.email, row.admin, row.csrf_token)
+        # The first 16 hex digits of the stored SHA-256 name the session's row; they open nothing.
+        return Principal(row.id, row.email, row.admin, row.csrf_token, via=f"session {digest(secret)[:16]}")
 
     def by_token(self, secret: str) -> Principal:
         with self._lookups.connect() as connection:
             row = connection.execute(
-                select(Account.id, Account.email, Account.admin, Account.disabled)
+                select(Account.id, Account.email, Account.admin, Account.disabled, ApiToken.id.label("token_id"))
                 .join(ApiToken, ApiToken.account_id == Account.id)
                 .where(ApiToken.token_hash == digest(secret), ApiToken.revoked_at.is_(None))).first()
         if row is None or row.disabled:
             raise NotSignedIn("the API token is not recognised or has been revoked")
-        return Principal(row.id, row.email, row.admin)
+        return Principal(row.id, row.email, row.admin, via=f"token {row.token_id}")
 
     # -- API tokens ----------------------------------------------------------------------
 
@@ -285,10 +339,7 @@ class Accounts:
     # -- helpers -------------------------------------------------------------------------
 
     @staticmethod
-    def _account(session: object, email: str) -> Account:
-        from sqlalchemy.orm import Session
-
-        assert isinstance(session, Session)
+    def _account(session: Session, email: str) -> Account:
         account = session.scalars(select(Account).where(Account.email == email)).first()
         if account is None:
             raise NotFound(f"{email} has no account; add it with 'cycle users add' or 'cycle users invite'")

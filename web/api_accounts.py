@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .access import require_admin
 from .auth import Me, accounts_of
@@ -17,6 +17,7 @@ Email = Path(max_length=300)
 
 
 class Invite(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused, naming it
     email: str = Field(max_length=300)
     admin: bool = False
 
@@ -56,7 +57,7 @@ def invite(request: Request, me: Me, body: Invite) -> dict[str, Any]:
 def reset(request: Request, me: Me, email: str = Email) -> dict[str, str]:
     require_admin(me, "manages accounts")
     accounts_of(request).send_link(email, "reset")
-    return {"email": email, "sent": "reset link queued"}
+    return {"email": email, "sent": "reset link emailed"}
 
 
 @router.post("/{email}/disable", summary="Stop an account signing in; its sessions and tokens end (admins)")

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from workflow import entitlement
 from workflow.engine import Engine
@@ -38,19 +38,25 @@ def engine_of(request: Request) -> Engine:
     return found
 
 
-class StartCycle(BaseModel):
+class StrictBody(BaseModel):
+    """A request body: a field it does not know is refused (422, naming it), never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class StartCycle(StrictBody):
     definition: str = Field(max_length=100, description="The definition's id")
     year: int
     comment: str | None = Field(default=None, max_length=2000)
 
 
-class FireTrigger(BaseModel):
+class FireTrigger(StrictBody):
     trigger: str = Field(max_length=100)
     strand: str | None = Field(default=None, max_length=100)
     comment: str | None = Field(default=None, max_length=2000)
 
 
-class RecordDecision(BaseModel):
+class RecordDecision(StrictBody):
     board: str = Field(max_length=100)
     item: str = Field(max_length=100)
     votes_for: list[str] = Field(default_factory=list, max_length=200)
@@ -63,6 +69,10 @@ class RecordDecision(BaseModel):
     meeting_date: dt.date | None = None
     defer: bool = False
     comment: str | None = Field(default=None, max_length=2000)
+    amends: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                               description="The decision this one amends (needs a reason), as `cycle decide --amends`")
+    reason: str | None = Field(default=None, max_length=2000,
+                               description="Why a decision is amended, as the minutes say")
 
 
 class FiredOut(BaseModel):
@@ -85,6 +95,8 @@ class RecordedOut(BaseModel):
     abstentions: int
     voting_present: int
     quorum: int
+    decision_id: int  # what a later decision's `amends` names
+    supersedes: int | None = None
 
 
 class CycleOut(BaseModel):
@@ -179,7 +191,8 @@ def decide(request: Request, me: Me, cycle: CycleRef, body: RecordDecision) -> A
     return dataclasses.asdict(engine.decide(
         at.cycle.id, body.board, body.item, at.person, votes_for=body.votes_for, votes_against=body.votes_against,
         abstain=body.abstain, present=body.present, apologies=body.apologies, interests=body.interests,
-        resolution=body.resolution, meeting_date=body.meeting_date, defer=body.defer, comment=body.comment))
+        resolution=body.resolution, meeting_date=body.meeting_date, defer=body.defer, comment=body.comment,
+        amends=body.amends, reason=body.reason))
 
 
 @router.get("/mywork", response_model=list[WorkItemOut], summary="What you must do now, overdue first")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from notifications import delivery
 from workflow import entitlement
@@ -31,6 +31,16 @@ from .problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+# A paper is served as the type it was uploaded with only when that type is on this list; anything else
+# (HTML, SVG, script, ...) as bytes to save, so an upload can never run in the service's origin.
+PAPER_TYPES = frozenset({
+    "application/pdf", "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation", "text/plain", "text/csv", "image/png", "image/jpeg",
+})
 MEDIA = {"pdf": "application/pdf", "html": "text/html; charset=utf-8",
          "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
@@ -100,8 +110,14 @@ def download_paper(request: Request, me: Me, paper_id: RowId) -> Response:
     if not entitlement.may_see_paper(at.definition, paper, at.person):
         raise NotFound(f"there is no paper {paper_id}")
     content = engine_of(request).papers.get(paper.sha256)
-    return Response(content, media_type=paper.media_type,
+    return Response(content, media_type=paper_type(paper.media_type),
                     headers={"Content-Disposition": f'attachment; filename="{paper.filename}"'})
+
+
+def paper_type(uploaded: str | None) -> str:
+    """The Content-Type a paper is served with: its own if on `PAPER_TYPES`, else application/octet-stream."""
+    kind = (uploaded or "").split(";")[0].strip().lower()
+    return kind if kind in PAPER_TYPES else "application/octet-stream"
 
 
 @router.get("/cycles/{cycle}/documents", summary="The cycle's sign-off records you may see")
@@ -156,15 +172,16 @@ def cycle_mail(request: Request, at: Seat) -> list[Mail]:
     officer = entitlement.is_officer(at.definition, at.person)
     with engine_of(request).sessions() as session:
         query = select(Mail).where(Mail.cycle_id == at.cycle.id).order_by(Mail.id)
-        if not officer:
-            query = query.where(Mail.person == at.person)
+        if not officer:  # their own: by the address it went to (ids may pass to someone else in a migration)
+            query = query.where(func.lower(Mail.recipient) == at.definition.people[at.person].email.strip().lower())
         return list(session.scalars(query))
 
 
 @router.get("/mail/{mail_id}", summary="One email, with its subject and body if you may read them")
 def show_mail(request: Request, me: Me, mail_id: RowId) -> dict[str, Any]:
     row, at = _row(request, me, Mail, mail_id, "mail")
-    if row.person != at.person and not entitlement.is_officer(at.definition, at.person):
+    if not entitlement.is_addressee(at.definition, row, at.person) and not entitlement.is_officer(at.definition,
+                                                                                                  at.person):
         raise NotFound(f"there is no mail {mail_id}")
     if not may_read_mail(request, at, row):
         raise NotFound(f"there is no mail {mail_id}")
@@ -175,7 +192,7 @@ def show_mail(request: Request, me: Me, mail_id: RowId) -> dict[str, Any]:
 def retry_mail(request: Request, me: Me, mail_id: RowId) -> dict[str, Any]:
     row, at = _row(request, me, Mail, mail_id, "mail")
     if not entitlement.is_officer(at.definition, at.person):
-        if row.person != at.person:
+        if not entitlement.is_addressee(at.definition, row, at.person):
             raise NotFound(f"there is no mail {mail_id}")
         raise RoleMissing(f"{at.person} cannot queue mail again on '{at.definition.id}': that is for the officers "
                           "who start cycles or attach papers")

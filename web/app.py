@@ -21,7 +21,8 @@ from workflow.settings import Settings
 
 from . import api_accounts, api_cycles, api_definitions, api_records, auth, metrics, oidc, problems
 from .access import KnownCycles
-from .accounts import Accounts
+from .accounts import Accounts, link_delivery
+from .api_docs import router as api_reference
 from .config import WebSettings
 from .idempotency import IdempotencyMiddleware, IdempotencyStore
 from .pages import site
@@ -45,10 +46,10 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
         cycle.close()
 
     app = FastAPI(title=TITLE, version="1", description=DESCRIPTION, lifespan=lifespan,
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
     app.state.cycle = cycle
     app.state.web = web
-    app.state.accounts = Accounts(cycle.engine, web)
+    app.state.accounts = Accounts(cycle.engine, web, link_delivery(cycle.engine, settings))
     app.state.idempotency = IdempotencyStore(cycle.engine)
     app.state.cycles = KnownCycles(cycle.engine)
     app.add_middleware(IdempotencyMiddleware)
@@ -62,6 +63,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     app.include_router(api_cycles.router)
     app.include_router(api_records.router)
     app.include_router(api_accounts.router)
+    app.include_router(api_reference)
     metrics.install(app)
     site.install(app)
 

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from workflow.acting import VIA
 from workflow.errors import CycleError
 
 from .accounts import Accounts, Locked, NotSignedIn, Principal
@@ -54,7 +55,9 @@ async def principal(request: Request) -> Principal:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotSignedIn("the Authorization header should be 'Bearer' and a personal API token")
-        return await run_in_threadpool(accounts.by_token, secret.strip())
+        by_token = await run_in_threadpool(accounts.by_token, secret.strip())
+        VIA.set(by_token.via)  # this request's history rows name the token (`workflow.acting`)
+        return by_token
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise NotSignedIn("you are not signed in; sign in, or send a personal API token as a Bearer token")
@@ -67,6 +70,7 @@ async def principal(request: Request) -> Principal:
             sent = value if isinstance(value, str) else None
         if not sent or not found.csrf_token or not hmac.compare_digest(sent, found.csrf_token):
             raise Forbidden(CSRF_MISSING)
+    VIA.set(found.via)
     return found
 
 

@@ -13,7 +13,7 @@ from tasks.cli import main
 from workflow.cli import app_for, operating_system_account, out, plain
 from workflow.settings import Settings
 
-from .accounts import Accounts
+from .accounts import Accounts, link_delivery
 from .config import WebSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -22,7 +22,8 @@ __all__ = ["main"]
 
 
 def _accounts(ctx: click.Context) -> Accounts:
-    return Accounts(app_for(ctx).engine, WebSettings.from_env())
+    app = app_for(ctx)
+    return Accounts(app.engine, WebSettings.from_env(), link_delivery(app.engine, app.settings))
 
 
 @main.command()
@@ -67,7 +68,7 @@ def users_invite(ctx: click.Context, email: str, admin: bool) -> None:
     accounts = _accounts(ctx)
     account = accounts.add(email, password=None, admin=admin, by=operating_system_account())
     accounts.send_link(account.email, "invite")
-    out.print(f"Invited {plain(account.email)}: the workers will send the link.")
+    out.print(f"Invited {plain(account.email)}: the link is emailed to them.")
 
 
 @users.command("reset")
@@ -76,7 +77,7 @@ def users_invite(ctx: click.Context, email: str, admin: bool) -> None:
 def users_reset(ctx: click.Context, email: str) -> None:
     """Email EMAIL a one-time link to set a new password (and unlock the account)."""
     _accounts(ctx).send_link(email, "reset")
-    out.print(f"A password reset link for {plain(email)} is queued; the workers will send it.")
+    out.print(f"A password reset link is emailed to {plain(email)}.")
 
 
 @users.command("disable")

@@ -20,8 +20,8 @@ class WebSettings:
     secure_cookies: bool = True  # False only for plain http on a developer's own machine
     session_hours: float = 12.0
     link_hours: float = 72.0  # how long an invitation or reset link works
-    lock_after: int = 10  # consecutive wrong passwords that lock an account
-    lock_minutes: float = 30.0
+    lock_after: int = 10  # wrong passwords for one email from one client address before each try must wait
+    lock_minutes: float = 30.0  # the longest wait, and how long a wrong password counts
     client_attempts: int = 50  # sign-in attempts one client address may make in `client_window` minutes
     client_window: float = 15.0
     oidc_issuer: str = ""  # empty: no OpenID Connect sign-in

@@ -113,6 +113,9 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
         sentences = []
         for error in exc.errors():
             where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path"))
+            if error.get("type") == "extra_forbidden":
+                sentences.append(f"'{where}' is not a field of this request; see /api/v1/docs for its fields")
+                continue
             sentences.append(f"{where}: {error.get('msg', 'is not valid')}" if where else str(error.get("msg")))
         return answer(request, 422, "the request is not valid: " + "; ".join(sentences))
 

@@ -26,7 +26,7 @@ def cycles_taking_part(engine: Engine, cycles: KnownCycles, email: str) -> list[
         moved = moved_days(session, select(Cycle.id).where(Cycle.status == "active").scalar_subquery())
     found = []
     for row in engine.list_cycles():
-        definition = cycles.get(row["id"]).definition
+        definition = cycles.version(row["definition"], row["version"])
         if find_person(definition, email) is None:
             continue
         timeline = Timeline(definition, row["year"], moved.get(row["id"]))

@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import gates as gate_rules
 from . import tally
+from .acting import VIA
 from .actuals import known_dates, timeline_of, uses_events
 from .attachment import MAX_PAPER_BYTES, read_paper, safe_filename
 from .calendar import Timeline, working_days_between
@@ -372,7 +373,9 @@ class Engine:
                                  data=self._with_operator(kw.pop("data", None) or {}), **kw))
 
     def _with_operator(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {**data, "os_account": self.operator} if self.operator else data
+        data = {**data, "os_account": self.operator} if self.operator else data
+        via = VIA.get()  # the web session or API token that acted, by id (`workflow.acting`)
+        return {**data, "via": via} if via else data
 
     def _event(self, session: Session, cycle: Cycle, now: dt.datetime, event_type: str, **payload: Any) -> str:
         body = {"cycle_id": cycle.id, "cycle": cycle.key, "definition": cycle.definition_id,

@@ -52,10 +52,10 @@ class DocumentLike(Protocol):
 
 
 class MailLike(Protocol):
-    """What the rule reads of an email: the person it was addressed to."""
+    """What the rule reads of an email: the address it was sent to."""
 
     @property
-    def person(self) -> str: ...
+    def recipient(self) -> str: ...
 
 
 P = TypeVar("P", bound=PaperLike)
@@ -101,15 +101,25 @@ def may_see_document(definition: Definition, document: DocumentLike, person: str
     return person is not None and entitled_to_stage(definition, document.stage, person)
 
 
+def is_addressee(definition: Definition, mail: MailLike, person: str | None) -> bool:
+    """Was this email sent to `person`, as the definition lists them now?
+
+    By address, not by directory id: a migration may give an id to someone else, or a person a new
+    address, and an email belongs to the mailbox it went to.
+    """
+    found = definition.people.get(person or "")
+    return found is not None and found.email.strip().lower() == mail.recipient.strip().lower()
+
+
 def may_see_mail(definition: Definition, mail: MailLike, person: str | None, *,
                  papers: Iterable[PaperLike] = (), documents: Iterable[DocumentLike] = ()) -> bool:
     """May `person` read this email's subject, body and attachments?
 
-    Its addressee may (it was sent to them, so they were entitled to what it carries); anyone else
-    only if they may see every paper and document it carries.
+    Only if they may see, now, every paper and document it carries: being its addressee is no
+    exemption, since entitlement is read from the definition version the cycle runs on today (a
+    board member made an observer by `cycle migrate` reads no more of the board's exempt email).
+    Whose email it is (`is_addressee`) decides who may list it; this decides who may read it.
     """
-    if person is not None and person == mail.person:
-        return True
     return (all(may_see_paper(definition, paper, person) for paper in papers)
             and all(may_see_document(definition, document, person) for document in documents))
 

@@ -1,4 +1,4 @@
-"""Puts the pages on the app: the static assets, the error page, security headers and each page's router."""
+"""Puts the pages on the app: the static assets, the error page, security headers (on every response) and each page's router."""
 
 from __future__ import annotations
 
@@ -41,6 +41,9 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+# Every answer but a static asset may carry exempt information (a paper, a page, a list, an email):
+# no shared or browser cache may keep it. A route that means otherwise says so itself (calendar feeds).
+NOT_KEPT = {"Cache-Control": "no-store"}
 
 TITLES = {401: "You are not signed in", 403: "You cannot do this", 404: "Page not found",
           409: "Someone else changed this first", 422: "This cannot be done", 429: "Too many attempts",
@@ -63,9 +66,10 @@ def install(app: FastAPI) -> None:
     @app.middleware("http")
     async def page_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
-        if not request.url.path.startswith("/api/"):  # the API's own documentation page loads its viewer
-            for name, value in PAGE_HEADERS.items():
-                response.headers.setdefault(name, value)
+        # Every response, the API's included: a JSON answer or a download opened in a tab is a page too.
+        headers = PAGE_HEADERS if request.url.path.startswith("/static/") else PAGE_HEADERS | NOT_KEPT
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
         return response
 
     @app.get("/", include_in_schema=False)
