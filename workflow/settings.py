@@ -59,6 +59,8 @@ class Settings:
     mail_from: str = "strategy-cycle@example.org"
     mail_retry_base: float = 30.0
     max_paper_bytes: int = MAX_PAPER_BYTES  # CYCLE_MAX_PAPER_BYTES: the largest file `attach` accepts
+    # CYCLE_AUDIT_KEY_FILE: the key that seals history rows, kept outside the database (docs/security.md)
+    audit_key_file: Path | None = None
 
     @property
     def papers_dir(self) -> Path:
@@ -112,4 +114,5 @@ class Settings:
             mail_from=env.get("CYCLE_MAIL_FROM") or "strategy-cycle@example.org",
             mail_retry_base=positive_number(env, "CYCLE_MAIL_RETRY_BASE", 30.0),
             max_paper_bytes=_bytes(env, "CYCLE_MAX_PAPER_BYTES", MAX_PAPER_BYTES),
+            audit_key_file=Path(env["CYCLE_AUDIT_KEY_FILE"]) if env.get("CYCLE_AUDIT_KEY_FILE") else None,
         )
