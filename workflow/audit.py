@@ -64,6 +64,7 @@ class CycleTrail:
     strands: dict[str, str] = field(default_factory=dict)  # strand -> the state its rows end at
     decisions: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (row, data) of decision rows
     hashes: list[str | None] = field(default_factory=list)  # every row's stored hash, in order (for --expect)
+    seals: dict[str, int] = field(default_factory=dict)  # seal -> the row that carries it
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,9 @@ def _check_seal(trail: CycleTrail, sealer: Sealer | None, row_id: int, seal: str
     trail.sealed += 1
     if trail.first_sealed is None:
         trail.first_sealed = row_id
+    copied = trail.seals.setdefault(seal, row_id)
+    if copied != row_id:  # every seal has its own nonce: the same seal twice is a row copied
+        return f"repeats the seal of row {copied}: it is a copy of that row, not written by the application"
     return None if sealer is None else sealer.problem(seal, trail.cycle_id, named)
 
 

@@ -135,7 +135,7 @@ def _decisions(session: Session, cycle: Cycle, trail: CycleTrail) -> list[str]:
             if "meeting_date" in data and data["meeting_date"] != found.meeting_date.isoformat():
                 changed.append("meeting date")
         if changed:
-            problems.append(f"{name}: its {_words(changed)} no longer match what history row {row_id} recorded")
+            problems.append(f"{name} was changed after history row {row_id} recorded it (changed: {_words(changed)})")
     for decision_id, found in rows.items():
         if decision_id not in recorded:
             problems.append(f"decision {decision_id} ({found.board}, '{found.item}') has no history row: it was "
