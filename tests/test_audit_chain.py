@@ -170,3 +170,30 @@ def db_downgrade(app: App) -> None:
     from alembic import command
 
     command.downgrade(db.alembic_config(app.database), "0005f")
+
+
+def test_strands_are_held_against_their_history_and_a_whole_cycle_verifies(app: App, tmp_path: Path) -> None:
+    """A keyed cycle played through its consultation: no false alarm on a long, varied history; a strand
+    moved by hand is named, whether it has history rows of its own or not."""
+    from workflow.player import Player
+
+    keyed_app = keyed(app, tmp_path)
+    try:
+        engine = keyed_app.engine
+        engine.start("community_safety_strategy", 2021, AUTHOR)
+        player = Player(engine, engine.clock, engine.catalog.load("community_safety_strategy"), CYCLE, 2021)
+        while engine.status(CYCLE).stage != "consultation":
+            player.play_stage(engine.status(CYCLE).stage)
+        engine.fire(CYCLE, "launch", "community_safety_manager", strand="online_survey")
+        key_file = keyed_app.settings.audit_key_file
+        code, output = verify(keyed_app, key_file=key_file)
+        assert code == 0, output
+        _tamper(keyed_app, "UPDATE strands SET state = 'closed' WHERE strand = 'online_survey'",
+                "UPDATE strands SET state = 'done' WHERE strand = 'scrutiny_comments'")
+        code, output = verify(keyed_app, key_file=key_file)
+        said = " ".join(output.split())
+        assert code == 1
+        assert "strand 'online_survey' is at 'closed' but its history ends at 'open'" in said
+        assert "strand 'scrutiny_comments' is at 'done' but its history ends at 'scheduled'" in said
+    finally:
+        keyed_app.close()
