@@ -89,3 +89,61 @@ def test_a_row_forged_without_the_key_is_named(sealed: tuple[App, dict[str, int]
     code, output = verify(app, key_file=key_file)
     assert code == 1, output
     assert f"cycle {CYCLE}: history row {forged} {sentence.format(first=first)}" in " ".join(output.split())
+
+
+@pytest.fixture
+def older_url(pg_url: str) -> Iterator[str]:
+    """A database of its own, for a test that moves its schema down and up."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    server = make_url(pg_url)
+    name = f"{server.database}_older"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_rows_from_before_the_key_keep_verifying_across_the_upgrade(older_url: str, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from alembic import command
+
+    from tests.conftest import make_settings
+    from tests.helpers import AUTHOR, carry, paper_file
+    from workflow import db
+    from workflow.app import build
+    from workflow.clock import SimulatedClock, at_local
+
+    database = db.make_engine(older_url)
+    db.upgrade(database)
+    db.mark_rehearsal(database)
+    app = build(make_settings(tmp_path, older_url), clock=SimulatedClock(at_local(dt.date(2021, 7, 1), 9)))
+    try:
+        app.engine.start("community_safety_strategy", 2021, AUTHOR)
+        app.engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR)
+        carry(app, "mk_together", "early_findings")
+        with app.database.connect() as connection:
+            before = connection.execute(text("SELECT id, hash FROM history ORDER BY id")).all()
+        app.database.dispose()
+        command.downgrade(db.alembic_config(database), "0005f")  # the schema before the seal
+        db.upgrade(database)
+        with app.database.connect() as connection:
+            assert connection.execute(text("SELECT id, hash FROM history ORDER BY id")).all() == before
+        sealing = keyed(app, tmp_path)
+        try:
+            sealing.engine.fire(CYCLE, "discuss_early_findings", AUTHOR)
+            code, output = verify(sealing, key_file=sealing.settings.audit_key_file)
+            assert code == 0, output
+            assert "4 rows" in output and "rows from 4 on sealed and checked with key" in output
+        finally:
+            sealing.close()
+    finally:
+        app.close()
+        database.dispose()
