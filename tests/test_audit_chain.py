@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.audit_tampering import OTHER_KEY, REWRITES, anchor, decided, forged_row, keyed, verify
+from tests.audit_tampering import (
+    KEY,
+    OTHER_KEY,
+    REWRITES,
+    anchor,
+    decided,
+    forged_row,
+    keyed,
+    verify,
+)
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
 from workflow import db
 from workflow.app import App
@@ -107,7 +116,7 @@ def test_a_history_rewritten_and_rehashed_is_named_against_an_earlier_run(app: A
     (None, "has no seal though the rows from 1 on are sealed: it was not written by the application"),
     ("{key_id}:0011223344556677:" + "ab" * 32, "does not match its seal: the row was changed, or written by "
                                                "someone without the audit key"),
-    ("0badc0de:0011223344556677:" + "ab" * 32, "is sealed with another key (id 0badc0de"),
+    ("0badc0de:0011223344556677:" + "ab" * 32, "is sealed with a key not in the key file (id 0badc0de"),
 ])
 def test_a_row_forged_without_the_key_is_named(sealed: tuple[App, dict[str, int], Path], seal: str | None,
                                                sentence: str) -> None:
@@ -133,14 +142,28 @@ def test_a_sealed_row_copied_is_named(sealed: tuple[App, dict[str, int], Path]) 
     assert "history row 5 repeats the seal of row 2: it is a copy of that row" in " ".join(output.split())
 
 
-def test_verify_with_another_key_names_every_sealed_row(sealed: tuple[App, dict[str, int], Path],
+def test_verify_with_another_key_names_every_sealed_row_and_a_retired_key_still_verifies(sealed: tuple[App, dict[str, int], Path],
                                                         tmp_path: Path) -> None:
     app, _, _ = sealed
     other = tmp_path / "other.key"
     other.write_bytes(OTHER_KEY)
     code, output = verify(app, key_file=other)
     assert code == 1
-    assert " ".join(output.split()).count("is sealed with another key") == 4
+    assert " ".join(output.split()).count("is sealed with a key not in the key file") == 4
+    # The new key first, the retired one after it: the old seals verify, new rows take the new key.
+    rotated = tmp_path / "rotated.key"
+    rotated.write_bytes(OTHER_KEY + b"\n" + KEY + b"\n")
+    keyed_app = keyed(app, tmp_path, OTHER_KEY + b"\n" + KEY, name="rotated.key")
+    try:
+        keyed_app.engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "sa"), AUTHOR)
+        code, output = verify(keyed_app, key_file=rotated)
+        assert code == 0, output
+        assert keyed_app.engine.sealer is not None
+        with keyed_app.database.connect() as connection:
+            seals = connection.execute(text("SELECT seal FROM history ORDER BY id")).scalars().all()
+        assert [s.split(":")[0] == keyed_app.engine.sealer.key_id for s in seals] == [False] * 4 + [True]
+    finally:
+        keyed_app.close()
 
 
 def test_rows_from_before_the_key_keep_verifying_across_the_upgrade(app: App, tmp_path: Path) -> None:

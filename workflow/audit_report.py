@@ -23,6 +23,7 @@ from .audit import CycleTrail, verify_history
 from .audit_seal import Sealer
 from .decision_digest import ATTENDEE_VALUES, DECISION_VALUES, changed_parts, record_digest
 from .definition import Definition
+from .errors import CycleError
 from .models import Cycle, Decision, DecisionAttendee, StrandState
 
 # What a decide row recorded before digests existed, as history key -> decisions column.
@@ -88,7 +89,10 @@ def _where_it_stands(session: Session, cycle: Cycle, trail: CycleTrail,
     if trail.stage != cycle.state:
         problems.append(f"is at '{cycle.state}' ({cycle.status}) but its history ends at '{trail.stage}': "
                         "the cycle's row was changed outside the commands")
-    definition = definition_of(cycle.definition_id, cycle.definition_version)
+    try:
+        definition = definition_of(cycle.definition_id, cycle.definition_version)
+    except CycleError as exc:  # e.g. the stored version is gone: the stage was still checked above
+        return [*problems, f"its status and strands cannot be checked: {exc}"]
     if trail.stage in definition.stages:
         expected = "complete" if definition.is_final(trail.stage) else "active"
         if cycle.status != expected:

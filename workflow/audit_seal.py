@@ -49,41 +49,47 @@ def message(nonce: str, cycle_id: int, fields: Mapping[str, Any]) -> bytes:
 
 
 class Sealer:
-    """Seals history rows with one key and checks seals made with it."""
+    """Seals history rows with the current key; checks seals made with it or with a retired key."""
 
-    def __init__(self, key: bytes) -> None:
-        if len(key) < KEY_MIN_BYTES:
-            raise ConfigurationError(f"the audit key has {len(key)} bytes; it needs at least {KEY_MIN_BYTES} "
-                                     "(make one with: head -c 32 /dev/urandom | base64 > FILE)")
-        self._key = key
-        # Names the key in each seal without revealing it: verify tells a retired key from a forgery.
-        self.key_id = hashlib.sha256(b"strategy-cycle audit key id\0" + key).hexdigest()[:8]
+    def __init__(self, key: bytes, *retired: bytes) -> None:
+        self._keys: dict[str, bytes] = {}
+        for each in (key, *retired):
+            if len(each) < KEY_MIN_BYTES:
+                raise ConfigurationError(f"an audit key has {len(each)} bytes; each needs at least {KEY_MIN_BYTES} "
+                                         "(make one with: head -c 32 /dev/urandom | base64 > FILE)")
+            # Names the key in each seal without revealing it: verify tells a retired key from a forgery.
+            self._keys[hashlib.sha256(b"strategy-cycle audit key id\0" + each).hexdigest()[:8]] = each
+        self.key_id = next(iter(self._keys))
 
     @classmethod
     def from_file(cls, path: Path) -> Sealer:
+        """The key file: one key a line (text, such as base64), the current one first, retired ones after it."""
         try:
-            key = path.read_bytes().strip()
+            lines = [line.strip() for line in path.read_bytes().splitlines() if line.strip()]
         except OSError as exc:
             raise ConfigurationError(f"CYCLE_AUDIT_KEY_FILE='{path}' cannot be read ({exc.strerror}); "
                                      "the audit key is read from that file") from None
-        return cls(key)
+        if not lines:
+            raise ConfigurationError(f"CYCLE_AUDIT_KEY_FILE='{path}' is empty; put a key of at least "
+                                     f"{KEY_MIN_BYTES} bytes in it (head -c 32 /dev/urandom | base64)")
+        return cls(*lines)
 
-    def _mac(self, nonce: str, cycle_id: int, fields: Mapping[str, Any]) -> str:
-        return hmac.new(self._key, message(nonce, cycle_id, fields), hashlib.sha256).hexdigest()
+    def _mac(self, key_id: str, nonce: str, cycle_id: int, fields: Mapping[str, Any]) -> str:
+        return hmac.new(self._keys[key_id], message(nonce, cycle_id, fields), hashlib.sha256).hexdigest()
 
     def seal(self, cycle_id: int, fields: Mapping[str, Any]) -> str:
-        """The seal of a new row of `cycle_id` with `fields` (actor ... comment, data)."""
+        """The seal of a new row of `cycle_id` with `fields` (actor ... comment, data), under the current key."""
         nonce = secrets.token_hex(8)
-        return f"{self.key_id}:{nonce}:{self._mac(nonce, cycle_id, fields)}"
+        return f"{self.key_id}:{nonce}:{self._mac(self.key_id, nonce, cycle_id, fields)}"
 
     def problem(self, seal: str, cycle_id: int, fields: Mapping[str, Any]) -> str | None:
-        """Why `seal` is not this row's seal under this key, or None when it is."""
+        """Why `seal` is not this row's seal under any of the keys, or None when it is."""
         key_id, _, rest = seal.partition(":")
         nonce, _, mac = rest.partition(":")
-        if key_id != self.key_id:
-            return (f"is sealed with another key (id {key_id}, this one is {self.key_id}): verify with that key, "
-                    "or the seal was forged")
-        if not hmac.compare_digest(mac, self._mac(nonce, cycle_id, fields)):
+        if key_id not in self._keys:
+            return (f"is sealed with a key not in the key file (id {key_id}; the current key is {self.key_id}): "
+                    "add that key as a retired one, or the seal was forged")
+        if not hmac.compare_digest(mac, self._mac(key_id, nonce, cycle_id, fields)):
             return "does not match its seal: the row was changed, or written by someone without the audit key"
         return None
 
