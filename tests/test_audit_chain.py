@@ -220,3 +220,26 @@ def test_strands_are_held_against_their_history_and_a_whole_cycle_verifies(app: 
         assert "strand 'scrutiny_comments' is at 'done' but its history ends at 'scheduled'" in said
     finally:
         keyed_app.close()
+
+
+def test_an_amendment_and_a_rescission_are_held_to_what_they_recorded(
+        sealed: tuple[App, dict[str, int], Path]) -> None:
+    from tests.helpers import CLERK
+
+    app, ids, key_file = sealed
+    amended = app.engine.decide(
+        CYCLE, "mk_together", "early_findings", CLERK, amends=ids["decision"], reason="The vote was misrecorded",
+        votes_for=["council_chief_executive", "director_childrens_services", "director_policy",
+                   "police_area_commander"], resolution="That the early findings be noted.")
+    rescinded = app.engine.decide(CYCLE, "mk_together", "early_findings", CLERK, rescinds=amended.decision_id,
+                                  reason="Superseded by the full assessment")
+    assert verify(app, key_file=key_file)[0] == 0
+    _tamper(app, f"UPDATE decisions SET details = json_set(details, '$.reason', 'No reason') "
+                 f"WHERE id IN ({amended.decision_id}, {rescinded.decision_id})")
+    code, output = verify(app, key_file=key_file)
+    said = " ".join(output.split())
+    assert code == 1
+    for decision_id in (amended.decision_id, rescinded.decision_id):
+        assert (f"decision {decision_id} (mk_together, 'early_findings') was changed after history row"
+                in said)
+    assert said.count("(changed: board, item, recorder, priorities or what it amends)") == 2
