@@ -243,3 +243,14 @@ def test_an_amendment_and_a_rescission_are_held_to_what_they_recorded(
         assert (f"decision {decision_id} (mk_together, 'early_findings') was changed after history row"
                 in said)
     assert said.count("(changed: board, item, recorder, priorities or what it amends)") == 2
+
+
+def test_an_expect_file_that_is_not_an_earlier_run_is_refused_in_a_sentence(app: App, tmp_path: Path) -> None:
+    decided(app, tmp_path)
+    wrong = tmp_path / "notes.txt"
+    wrong.write_text("last hash: abc\n", encoding="utf-8")
+    for given, sentence in ((wrong, "is not the output of 'cycle history verify --json'"),
+                            (tmp_path / "missing.json", "cannot be read (No such file or directory)")):
+        code, output = verify(app, "--expect", str(given))
+        assert code != 0 and sentence in " ".join(output.split())
+        assert "Traceback" not in output
