@@ -549,6 +549,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="untimed engine fires and raw transactions before the rounds (default: %(default)s)")
     parser.add_argument("--skip-shipped", action="store_true",
                         help=f"leave out the '{SHIPPED}' start-to-adoption benchmark")
+    parser.add_argument("--audit-key-file", type=Path, default=None,
+                        help="seal every history row with the key in this file, as CYCLE_AUDIT_KEY_FILE does")
     args = parser.parse_args(argv)
     if not 1 <= args.cycles <= MAX_CYCLES:
         parser.error(f"--cycles must be between 1 and {MAX_CYCLES}")
@@ -622,7 +624,7 @@ def run_on(args: argparse.Namespace, url: URL, work_dir: Path) -> None:
     loop_path = work_dir / "bench_loop.yaml"
     loop_path.write_text(LOOP_DEFINITION)
     settings = Settings(data_dir=work_dir / "data", database_url=url.render_as_string(hide_password=False),
-                        definitions_dir=DEFINITIONS)
+                        definitions_dir=DEFINITIONS, audit_key_file=args.audit_key_file)
     # The system clock, as in production. (Every fire bumps the cycle's version whatever the
     # clock says.) The shipped plan has no date gates, so the day does not matter.
     app = build(settings, clock=SystemClock())

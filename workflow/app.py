@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine as SqlEngine
 
+from .audit_seal import Sealer
 from .catalog import Catalog
 from .clock import Clock, SharedClock, SimulatedClock, SystemClock
 from .db import WRITE_OPTION, ensure_schema, make_engine, require_rehearsal, session_factory
@@ -59,6 +60,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         if settings.shared_clock or settings.frozen_now or isinstance(clock, (SimulatedClock, SharedClock)):
             require_rehearsal(database, "CYCLE_CLOCK=shared" if settings.shared_clock else
                               "CYCLE_NOW" if settings.frozen_now else "a simulated clock")
+        sealer = Sealer.from_file(settings.audit_key_file) if settings.audit_key_file else None
     except BaseException:
         database.dispose()
         raise
@@ -68,5 +70,6 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         clock=clock or default_clock(settings, database),
         papers=PaperStore(settings.papers_dir),
         max_paper_bytes=settings.max_paper_bytes,
+        sealer=sealer,
     )
     return App(settings, database, engine)

@@ -605,12 +605,18 @@ def status(ctx: click.Context, cycle: str, reader: str | None, as_json: bool) ->
 @click.argument("verify_cycle", required=False, metavar="[CYCLE]")
 @reader_option
 @json_option
+@click.option("--expect", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="verify: an earlier run's --json output; fewer rows or another hash since then is named.")
 @click.pass_context
-def history(ctx: click.Context, cycle: str, verify_cycle: str | None, reader: str | None, as_json: bool) -> None:
-    """The append-only history of CYCLE; 'cycle history verify [CYCLE]' checks its hash chain."""
+def history(ctx: click.Context, cycle: str, verify_cycle: str | None, reader: str | None, as_json: bool,
+            expect: Path | None) -> None:
+    """The append-only history of CYCLE; 'cycle history verify [CYCLE]' checks its hash chain, its seals,
+    its decisions and where each cycle stands."""
     if cycle == "verify":
-        _verify_history(app_for(ctx), verify_cycle)
+        _verify_history(app_for(ctx), verify_cycle, as_json, expect)
         return
+    if expect is not None:
+        raise click.UsageError("--expect is for 'cycle history verify'")
     if verify_cycle is not None:
         raise click.UsageError(f"'cycle history' takes one cycle; did you mean 'cycle history verify {verify_cycle}'?")
     rows = app_for(ctx).engine.history(cycle, reader)
@@ -660,19 +666,33 @@ def mywork(ctx: click.Context, actor: str, as_json: bool) -> None:
             f"[red]{-i.working_days_left} overdue[/]" if i.overdue else str(i.working_days_left))
         table.add_row(i.cycle, plain(i.title), f"{i.due:%a %-d %b %Y}" if i.due else "", left)
     out.print(table)
-def _verify_history(app: App, cycle: str | None) -> None:
-    from .audit import verify_history
-    from .errors import AuditTrailBroken
+def _verify_history(app: App, cycle: str | None, as_json: bool, expect_file: Path | None) -> None:
+    from .audit_report import lines, read_expect, verify
+    from .errors import AuditTrailBroken, InvalidInput
 
+    expect = None
+    if expect_file is not None:
+        try:
+            expect = read_expect(expect_file.read_text(encoding="utf-8"), str(expect_file))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"{expect_file} cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     with app.engine.sessions() as session:
         cycle_id = None if cycle is None else app.engine.cycle_id(session, cycle)
-        report = verify_history(session, cycle_id)
-    for broken in report.broken:
-        out.print(f"[red]✗[/] {plain(str(broken))}")
-    if report.broken:
-        raise AuditTrailBroken(f"the history of {len(report.broken)} cycle(s) does not match its hash chain; "
-                               "restore the database from a backup taken before the row named above")
-    out.print(f"[green]✓[/] {report.rows} history rows in {report.cycles} cycle(s) match their hash chain")
+        result = verify(session, cycle_id=cycle_id, sealer=app.engine.sealer, expect=expect,
+                        definition_of=lambda d, v: app.engine.catalog.snapshot(session, d, v))
+    if as_json:
+        emit_json(result.as_json())
+    else:
+        for line in lines(result):
+            out.print(plain(line))
+        for problem in result.problems:
+            out.print(f"[red]✗[/] {plain(problem)}")
+    if result.problems:
+        raise AuditTrailBroken(f"the history of {sum(1 for c in result.cycles if c.problems)} cycle(s) does not "
+                               "match its hash chain or the tables it records; restore the database from a backup "
+                               "taken before the rows named above")
+    if not as_json:
+        out.print(f"[green]✓[/] {result.rows} history rows in {len(result.cycles)} cycle(s) match their hash chain")
 
 
 # -- operations ------------------------------------------------------------------------

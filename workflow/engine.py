@@ -27,10 +27,13 @@ from . import tally
 from .acting import VIA
 from .actuals import known_dates, timeline_of, uses_events
 from .attachment import MAX_PAPER_BYTES, read_paper, safe_filename
+from .audit_seal import Sealer
+from .audit_seal import install as install_sealer
 from .calendar import Timeline, working_days_between
 from .catalog import Catalog
 from .clock import Clock, local_date
 from .db import WRITE_OPTION
+from .decision_digest import digest_of
 from .decisions import (
     RESCINDED,
     attendance,
@@ -116,7 +119,7 @@ STRANDS_OPEN = select(STRANDS.c.strand).where(STRANDS.c.cycle_id == bindparam("c
 STRAND_ROW = select(STRANDS.c.id, STRANDS.c.stage, STRANDS.c.state).where(
     STRANDS.c.cycle_id == bindparam("cycle_id"), STRANDS.c.strand == bindparam("strand"))
 
-HISTORY_COLUMNS = ("at", "actor", "action", "trigger", "strand", "from_state", "to_state", "comment", "data")
+HISTORY_COLUMNS = ("at", "actor", "action", "trigger", "strand", "from_state", "to_state", "comment", "data", "seal")
 OUTBOX_COLUMNS = ("event_type", "payload", "created_at")
 STRAND_COLUMNS = ("stage", "strand", "state", "updated_at")
 _ONE_STATEMENT: dict[tuple[Any, ...], TextClause] = {}
@@ -266,7 +269,7 @@ class Status:
 class Engine:
     def __init__(
         self, *, sessions: sessionmaker[Session], catalog: Catalog, clock: Clock, papers: PaperStore,
-        machines: MachineCache | None = None, max_paper_bytes: int = MAX_PAPER_BYTES,
+        machines: MachineCache | None = None, max_paper_bytes: int = MAX_PAPER_BYTES, sealer: Sealer | None = None,
     ) -> None:
         self.sessions = sessions
         self.max_paper_bytes = max_paper_bytes
@@ -276,6 +279,10 @@ class Engine:
         self.machines = machines or MachineCache()
         # The operating-system account running the command line, kept in each history row it writes.
         self.operator: str | None = None
+        # With an audit key, every history row is sealed: here for the fire path, by the session for the rest.
+        self.sealer = sealer
+        if sealer is not None:
+            install_sealer(sessions, sealer)
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -393,9 +400,12 @@ class Engine:
     def _history_row(self, cycle: Cycle, now: dt.datetime, actor: str, action: str, *, trigger: str | None,
                      from_state: str | None, to_state: str | None, comment: str | None, data: dict[str, Any],
                      strand: str | None = None) -> dict[str, Any]:
-        return {"cycle_id": cycle.id, "at": now, "actor": actor, "action": action, "trigger": trigger,
-                "strand": strand, "from_state": from_state, "to_state": to_state, "comment": comment,
-                "data": self._with_operator(data)}
+        row = {"cycle_id": cycle.id, "at": now, "actor": actor, "action": action, "trigger": trigger,
+               "strand": strand, "from_state": from_state, "to_state": to_state, "comment": comment,
+               "data": self._with_operator(data), "seal": None}
+        if self.sealer is not None:
+            row["seal"] = self.sealer.seal(cycle.id, row)
+        return row
 
     @staticmethod
     def _store(session: Session, cycle: Cycle, moved: dict[str, Any], history: dict[str, Any],
@@ -740,7 +750,7 @@ class Engine:
                        "voting_present": voting_present, "quorum": quorum, "meeting_date": day.isoformat(),
                        **({"amends": amends, "reason": reason} if amends else {})}
             self._history(session, cycle, now, actor, "decide", trigger=None, from_state=cycle.state,
-                          to_state=cycle.state, comment=comment, data=summary)
+                          to_state=cycle.state, comment=comment, data={**summary, "digest": digest_of(decision)})
             self._event(session, cycle, now, "DecisionRecorded", **summary)
             return Recorded(cycle.key, board, item, outcome, counts["for"], counts["against"], counts["abstain"],
                             voting_present, quorum, decision.id, amends)
@@ -780,7 +790,7 @@ class Engine:
             summary = {"decision_id": decision.id, "board": board, "item": item, "outcome": RESCINDED,
                        "rescinds": decision_id, "reason": reason, "meeting_date": day.isoformat()}
             self._history(session, cycle, now, actor, "rescind", trigger=None, from_state=cycle.state,
-                          to_state=cycle.state, comment=comment, data=summary)
+                          to_state=cycle.state, comment=comment, data={**summary, "digest": digest_of(decision)})
             self._event(session, cycle, now, "DecisionRecorded", **summary)
             return Recorded(cycle.key, board, item, RESCINDED, 0, 0, 0, 0, quorum, decision.id, decision_id)
 

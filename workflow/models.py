@@ -135,6 +135,8 @@ class HistoryEntry(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # SHA-256 over the previous row of the cycle and this one, set by the database (`workflow/audit.py`).
     hash: Mapped[str | None] = mapped_column(String(64))
+    # HMAC-SHA256 with the audit key, set by the application when it has one (`workflow/audit_seal.py`).
+    seal: Mapped[str | None] = mapped_column(String(100))
     # Written in a rehearsal database (simulated time); set by the database, as is `at` on PostgreSQL.
     rehearsal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 

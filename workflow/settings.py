@@ -63,6 +63,8 @@ class Settings:
     # the SMTP timeout (30 s) and any database outage you expect to ride through.
     mail_lease: float = 600.0
     max_paper_bytes: int = MAX_PAPER_BYTES  # CYCLE_MAX_PAPER_BYTES: the largest file `attach` accepts
+    # CYCLE_AUDIT_KEY_FILE: the key that seals history rows, kept outside the database (docs/security.md)
+    audit_key_file: Path | None = None
 
     @property
     def papers_dir(self) -> Path:
@@ -117,4 +119,5 @@ class Settings:
             mail_retry_base=positive_number(env, "CYCLE_MAIL_RETRY_BASE", 30.0),
             mail_lease=positive_number(env, "CYCLE_MAIL_LEASE", 600.0),
             max_paper_bytes=_bytes(env, "CYCLE_MAX_PAPER_BYTES", MAX_PAPER_BYTES),
+            audit_key_file=Path(env["CYCLE_AUDIT_KEY_FILE"]) if env.get("CYCLE_AUDIT_KEY_FILE") else None,
         )
