@@ -17,8 +17,17 @@ from workflow.meetings import Scheduled
 from .calendar_invite import local_zone, meeting_event
 
 
-def calendar_feed(meetings: Iterable[tuple[Definition, str, Scheduled]], now: dt.datetime) -> str:
-    """The feed of (definition, cycle key, meeting as it stands) triples."""
+def subscriber_in(definition: Definition, email: str | None) -> str | None:
+    """The id `email` has in `definition`'s directory; an address no person has yields an id no board holds."""
+    if email is None:
+        return None
+    wanted = email.strip().lower()
+    return next((pid for pid, person in definition.people.items() if person.email.lower() == wanted), "")
+
+
+def calendar_feed(meetings: Iterable[tuple[Definition, str, Scheduled]], now: dt.datetime, *,
+                  subscriber: str | None = None) -> str:
+    """The feed of (definition, cycle key, meeting as it stands) triples; `subscriber` is the person's id in each."""
     listed = list(meetings)
     calendar = Calendar()
     calendar.add("prodid", "-//strategy-cycle//my board meetings//EN")
@@ -31,5 +40,6 @@ def calendar_feed(meetings: Iterable[tuple[Definition, str, Scheduled]], now: dt
         calendar.add_component(local_zone(min(timed), max(timed)))
     for definition, cycle_key, found in listed:
         calendar.add_component(meeting_event(definition, cycle_key, found.meeting, found.day, now,
-                                             sequence=found.sequence, cancelled=found.cancelled))
+                                             sequence=found.sequence, cancelled=found.cancelled,
+                                             only=subscriber_in(definition, subscriber)))
     return str(calendar.to_ical().decode("utf-8"))

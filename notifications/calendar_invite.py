@@ -43,8 +43,12 @@ def local_zone(first: dt.date, last: dt.date) -> Timezone:
 
 
 def meeting_event(definition: Definition, cycle_key: str, meeting: Meeting, day: dt.date, now: dt.datetime,
-                  *, sequence: int = 0, cancelled: bool = False) -> Event:
-    """The VEVENT of one meeting: its time in Europe/London (or the whole day), venue, remote link and members."""
+                  *, sequence: int = 0, cancelled: bool = False, only: str | None = None) -> Event:
+    """The VEVENT of one meeting: its time in Europe/London (or the whole day), venue, remote link and members.
+
+    `only` (a person id) lists that person alone as attendee: a feed is one subscriber's, and the
+    other members' addresses are no business of whoever holds its address.
+    """
     event = Event()
     event.add("uid", f"{cycle_key}.{meeting.id}@strategy-cycle")
     event.add("sequence", sequence)
@@ -72,6 +76,8 @@ def meeting_event(definition: Definition, cycle_key: str, meeting: Meeting, day:
     if chair is not None:
         event.add("organizer", _address(chair))
     for person_id, kind in board.members:
+        if only is not None and person_id != only:
+            continue
         attendee = _address(definition.people[person_id])
         voting = kind in (Membership.VOTING, Membership.VOTING_CHAIR)
         # Voting members make the quorum: required; chairs without a vote, advisors, observers, officers: optional.

@@ -290,6 +290,12 @@ class Delivery:
         with self.engine.unit_of_work() as session:
             for row in session.scalars(select(Mail).where(Mail.status == "sending", Mail.claimed_at < cutoff)
                                        .with_for_update(skip_locked=True)):
+                if row.cycle_id is None:  # a one-time link: its secret died with the process (`send_once`)
+                    row.status, row.phase = "failed", None
+                    row.last_error = (f"the process sending this one-time link stopped; send a new one with "
+                                      f"'cycle users reset {row.recipient}'")
+                    settled += 1
+                    continue
                 handing_over = row.phase == "data"
                 reason = ("the worker sending this stopped while handing it over; sent again with the same "
                           "Message-ID, so a copy that did arrive shows once" if handing_over else

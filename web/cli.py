@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 import click
 
 from tasks.cli import main
-from workflow.cli import app_for, operating_system_account, out, plain
+from workflow.cli import app_for, err, operating_system_account, out, plain
 from workflow.settings import Settings
 
 from .accounts import Accounts, link_delivery
-from .config import WebSettings
+from .config import WebSettings, disagreement
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +37,9 @@ def web(host: str, port: int, workers: int) -> None:
     from workflow.app import build
 
     build(Settings.from_env()).close()  # the embedded database is made (or a stale schema refused) before serving
+    warning = disagreement(WebSettings.from_env(), host, port)
+    if warning:
+        err.print(f"[yellow]warning:[/] {warning}")
     out.print(f"Serving on http://{host}:{port}/ (the API's description: http://{host}:{port}/api/v1/docs)")
     uvicorn.run("web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=True, log_level="info")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from workflow.errors import ConfigurationError
 from workflow.settings import positive_number
@@ -17,6 +18,7 @@ def _hours(env: Mapping[str, str], name: str, default: float) -> float:
 @dataclass(frozen=True, kw_only=True)
 class WebSettings:
     base_url: str = "http://127.0.0.1:8000"  # where people open the service: links in emails point here
+    base_url_set: bool = False  # CYCLE_WEB_BASE_URL given; otherwise pages take the address from the request
     secure_cookies: bool = True  # False only for plain http on a developer's own machine
     session_hours: float = 12.0
     link_hours: float = 72.0  # how long an invitation or reset link works
@@ -47,6 +49,7 @@ class WebSettings:
             raise ConfigurationError("CYCLE_OIDC_ISSUER is set but CYCLE_OIDC_CLIENT_ID is not; set both")
         return cls(
             base_url=(env.get("CYCLE_WEB_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            base_url_set=bool(env.get("CYCLE_WEB_BASE_URL")),
             secure_cookies=secure == "true",
             session_hours=_hours(env, "CYCLE_WEB_SESSION_HOURS", 12.0),
             oidc_issuer=issuer.rstrip("/"),
@@ -56,3 +59,25 @@ class WebSettings:
             secret=env.get("CYCLE_WEB_SECRET", ""),
             metrics_token=env.get("CYCLE_METRICS_TOKEN", ""),
         )
+
+
+def site_url(web: WebSettings, request_base: str) -> str:
+    """Where people open the service: the configured address, else the one this request came to.
+
+    Behind a proxy the request's own address is right only with forwarded headers trusted
+    (`cycle web` runs uvicorn with proxy_headers), which is why production sets CYCLE_WEB_BASE_URL.
+    """
+    return web.base_url if web.base_url_set else request_base.rstrip("/")
+
+
+def disagreement(web: WebSettings, host: str, port: int) -> str | None:
+    """A warning when CYCLE_WEB_BASE_URL names this machine on another port than the one served."""
+    if not web.base_url_set:
+        return None
+    parts = urlsplit(web.base_url)
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1", host)
+    served = parts.port or (443 if parts.scheme == "https" else 80)
+    if local and served != port:
+        return (f"CYCLE_WEB_BASE_URL is {web.base_url} but this server listens on port {port}: links in "
+                f"emails and calendar addresses will point at port {served}")
+    return None

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .accounts import NotSignedIn
 from .auth import accounts_of, safe_next, set_session_cookie
-from .config import WebSettings
+from .config import WebSettings, site_url
 
 PROVIDER = "council"
 
@@ -34,7 +34,7 @@ def router(web: WebSettings) -> APIRouter:
     async def login(request: Request, next: str = "/") -> Any:
         request.session["next"] = safe_next(next)
         client = oauth.create_client(PROVIDER)
-        return await client.authorize_redirect(request, f"{web.base_url}/auth/oidc/callback")
+        return await client.authorize_redirect(request, f"{site_url(web, str(request.base_url))}/auth/oidc/callback")
 
     @routes.get("/callback")
     async def callback(request: Request) -> Response:

@@ -11,17 +11,19 @@ AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 # What a person relying on a screen reader or keyboard cannot get past; lesser findings are reported by
 # axe but do not fail a test.
 BLOCKING = ("serious", "critical")
+# Moderate in axe's scale, but a page whose content sits outside every landmark hides it from landmark navigation.
+ALSO_BLOCKING = ("region",)
 
 
 def violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's serious and critical violations on the page as it is now."""
+    """axe-core's serious and critical violations on the page as it is now, and any content outside a landmark."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # Evaluated through the DevTools protocol, which the site's CSP (script-src 'self') rightly
         # does not let a <script> tag (add_script_tag) do; the page's own CSP stays in force.
         page.evaluate(AXE.read_text(encoding="utf-8"))
     found: list[dict[str, Any]] = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
-    return [v for v in found if v.get("impact") in BLOCKING]
+    return [v for v in found if v.get("impact") in BLOCKING or v.get("id") in ALSO_BLOCKING]
 
 
 def describe(found: list[dict[str, Any]]) -> str:

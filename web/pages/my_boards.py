@@ -23,6 +23,7 @@ from workflow.mywork import find_person
 from ..api_cycles import visible_papers
 from ..api_records import visible_documents
 from ..calendar_feeds import CalendarFeeds
+from ..config import site_url
 from .render import done, render
 from .viewer import Viewer, viewer
 from .words import cycle_title
@@ -134,7 +135,7 @@ def show(request: Request, seen: Viewer, *, new_feed: str = "", status: int = 20
 
 def new_feed(request: Request, seen: Viewer) -> Response:
     secret = CalendarFeeds(request.app.state.cycle.engine).create(seen.email)
-    return show(request, seen, new_feed=f"{request.app.state.web.base_url}/calendar/{secret}.ics")
+    return show(request, seen, new_feed=f"{site_url(request.app.state.web, str(request.base_url))}/calendar/{secret}.ics")
 
 
 def stop_feed(request: Request, seen: Viewer) -> Response:
@@ -148,7 +149,7 @@ def feed_for(request: Request, token: str) -> Response:
         raise NotFound("there is no calendar feed at this address; it may have been replaced or stopped")
     meetings = [(at.definition, at.key, s) for at in served(request, email)
                 for s in at.meetings if s.meeting.board in {b.id for b in at.boards}]
-    body = calendar_feed(meetings, request.app.state.cycle.engine.clock.now())
+    body = calendar_feed(meetings, request.app.state.cycle.engine.clock.now(), subscriber=email)
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Cache-Control": "private, max-age=300",
                              "Content-Disposition": 'inline; filename="my-board-meetings.ics"'})

@@ -76,5 +76,9 @@ def install(app: FastAPI) -> None:
     def home() -> RedirectResponse:
         return RedirectResponse("/my-work", status_code=303)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:  # asked for by browsers and feed readers that never read the page's <link>
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     for router in ROUTERS:
         app.include_router(router)

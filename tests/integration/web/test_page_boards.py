@@ -70,6 +70,11 @@ def test_the_calendar_feed_lists_the_members_meetings_in_uk_time_without_papers(
     assert july["dtstart"].dt.strftime("%Y-%m-%d %H:%M") == "2021-07-13 14:00"
     assert "Committee Room 2" in str(july["location"])
     assert "TZID:Europe/London" in fed.text
+    # The subscriber alone as attendee: the feed's address must not hand out the other members' addresses.
+    attendees = {str(a).lower() for e in calendar.walk("VEVENT") for a in
+                 (e.get("attendee") if isinstance(e.get("attendee"), list) else [e.get("attendee")]) if a}
+    mine = [a for a in attendees if a.startswith("mailto:")]
+    assert mine == ["mailto:chief.executive@example.org"], attendees
 
 
 def test_a_replaced_or_stopped_feed_address_no_longer_opens(web: Site) -> None:
