@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0006c_audit_chain'
-down_revision: str | None = '0005f'
+down_revision: str | None = '0006b_web_guard'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
