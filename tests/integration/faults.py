@@ -118,6 +118,9 @@ class Injector:
                         os.kill(pool_process, signal.SIGKILL)
         fault.started = fault.ended = time.monotonic()
         fault.mail_id = mail_id
+        with self.app.engine.sessions() as session:
+            if session.scalar(select(Mail.status).where(Mail.id == mail_id)) == "sent":
+                return False  # the 250 came (and was recorded) before the kill landed: not a cut hand-over
         self._flag(fault, f"cycle mail show {mail_id}")
         return True
 

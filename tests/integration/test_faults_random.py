@@ -66,6 +66,9 @@ def postgres(tmp_path: Path) -> Iterator[PostgresCluster]:
         yield cluster
     finally:
         cluster.destroy()
+        with warnings.catch_warnings():  # once the test's frame is gone: its engine's cut connections go now
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
 
 
 def test_the_shipped_cycle_through_seeded_random_faults(tmp_path: Path, postgres: PostgresCluster) -> None:
@@ -143,12 +146,7 @@ def test_the_shipped_cycle_through_seeded_random_faults(tmp_path: Path, postgres
         app.close()
     elapsed = time.monotonic() - started
     logs = "".join(w.output() for w in workers)
-    try:
-        _assert_outcome(app, definition, planned, smtp, injector.done, logs, scraped, seed, elapsed)
-    finally:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            gc.collect()  # the connections PostgreSQL's stops cut, dropped here rather than at exit
+    _assert_outcome(app, definition, planned, smtp, injector.done, logs, scraped, seed, elapsed)
 
 
 def _all_sent(app: object) -> bool:
