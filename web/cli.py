@@ -88,6 +88,18 @@ def users_disable(ctx: click.Context, email: str) -> None:
     out.print(f"Disabled {plain(email)}.")
 
 
+@users.command("unlink")
+@click.argument("email")
+@click.pass_context
+def users_unlink(ctx: click.Context, email: str) -> None:
+    """Forget which identity-provider account EMAIL's account is linked to (the provider's account was replaced)."""
+    from .oidc_identity import unlink
+
+    linked = unlink(_accounts(ctx).engine, email)
+    out.print(f"Unlinked {plain(email)}: the next sign-in with {plain(email)} as a verified email links it again."
+              if linked else f"{plain(email)} was not linked to an identity-provider account.")
+
+
 @users.command("list")
 @click.pass_context
 def users_list(ctx: click.Context) -> None:

@@ -1,0 +1,36 @@
+"""CYCLE_OIDC_ISSUER pins the council's tenant when the provider is Microsoft Entra ID."""
+
+from __future__ import annotations
+
+import pytest
+
+from web.config import WebSettings
+from workflow.errors import ConfigurationError
+
+TENANT = "5b0a1c9e-2f8d-4c3b-9a71-0e6d4f2b8c13"
+
+
+def settings(**env: str) -> WebSettings:
+    return WebSettings.from_env({"CYCLE_OIDC_CLIENT_ID": "strategy-cycle", **env})
+
+
+def test_an_entra_issuer_gives_the_tenant_that_tokens_must_carry() -> None:
+    web = settings(CYCLE_OIDC_ISSUER=f"https://login.microsoftonline.com/{TENANT.upper()}/v2.0/")
+    assert web.oidc_issuer == f"https://login.microsoftonline.com/{TENANT}/v2.0"
+    assert web.oidc_tenant == TENANT
+    assert settings(CYCLE_OIDC_ISSUER="https://accounts.google.com").oidc_tenant == ""
+    assert settings(CYCLE_OIDC_ISSUER="https://sso.example.org/realms/council",
+                    CYCLE_OIDC_TENANT=TENANT).oidc_tenant == TENANT
+
+
+@pytest.mark.parametrize(("issuer", "tenant", "words"), [
+    ("https://login.microsoftonline.com/common/v2.0", "", "does not name your tenant by its ID"),
+    ("https://login.microsoftonline.com/organizations/v2.0", "", "does not name your tenant by its ID"),
+    ("https://login.microsoftonline.com/council.onmicrosoft.com/v2.0", "", "does not name your tenant by its ID"),
+    (f"https://login.microsoftonline.com/{TENANT}/v2.0", "9e3c7a51-6b2d-4f80-8c1e-3a5d7b9f0e24",
+     "is not the tenant of CYCLE_OIDC_ISSUER"),
+    ("https://sso.example.org/realms/council", "council", "should be a tenant ID (a GUID)"),
+])
+def test_an_issuer_that_does_not_pin_one_tenant_is_refused(issuer: str, tenant: str, words: str) -> None:
+    with pytest.raises(ConfigurationError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        settings(CYCLE_OIDC_ISSUER=issuer, CYCLE_OIDC_TENANT=tenant)
