@@ -59,6 +59,11 @@ class Settings:
     mail_from: str = "strategy-cycle@example.org"
     mail_retry_base: float = 30.0
     max_paper_bytes: int = MAX_PAPER_BYTES  # CYCLE_MAX_PAPER_BYTES: the largest file `attach` accepts
+    # SMTP AUTH XOAUTH2 (CYCLE_SMTP_URL with auth=xoauth2): an access token by the client-credentials grant.
+    smtp_oauth_token_url: str = ""
+    smtp_oauth_client_id: str = ""
+    smtp_oauth_client_secret_file: Path | None = None  # a file, so the secret is in no environment or URL
+    smtp_oauth_scope: str = "https://outlook.office365.com/.default"  # Exchange Online's
 
     @property
     def papers_dir(self) -> Path:
@@ -112,4 +117,9 @@ class Settings:
             mail_from=env.get("CYCLE_MAIL_FROM") or "strategy-cycle@example.org",
             mail_retry_base=positive_number(env, "CYCLE_MAIL_RETRY_BASE", 30.0),
             max_paper_bytes=_bytes(env, "CYCLE_MAX_PAPER_BYTES", MAX_PAPER_BYTES),
+            smtp_oauth_token_url=env.get("CYCLE_SMTP_OAUTH_TOKEN_URL", ""),
+            smtp_oauth_client_id=env.get("CYCLE_SMTP_OAUTH_CLIENT_ID", ""),
+            smtp_oauth_client_secret_file=(Path(env["CYCLE_SMTP_OAUTH_CLIENT_SECRET_FILE"])
+                                           if env.get("CYCLE_SMTP_OAUTH_CLIENT_SECRET_FILE") else None),
+            smtp_oauth_scope=env.get("CYCLE_SMTP_OAUTH_SCOPE") or "https://outlook.office365.com/.default",
         )
