@@ -18,13 +18,20 @@ from __future__ import annotations
 import smtplib
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.httpx_client import OAuth2Client
+from authlib.deprecate import AuthlibDeprecationWarning
+
+with warnings.catch_warnings():
+    # Authlib would rather httpx2 than httpx, the HTTP client this project already has; the warning says
+    # nothing an operator can act on, so a worker does not print it at start.
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.httpx_client import OAuth2Client
 
 from workflow.errors import ConfigurationError
 from workflow.settings import Settings

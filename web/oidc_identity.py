@@ -11,10 +11,10 @@ ours to trust:
   `sub` otherwise;
 - the email finds the account only at the first sign-in, and only when the
   provider vouches for it: `email_verified: true` (Google, Keycloak and most
-  providers), or, when that claim is absent, Entra's `xms_edov: true` (the email's
-  domain is verified by its owner). Entra never sends `email_verified` for work
-  accounts, and an explicit `email_verified: false` is refused whatever else the
-  token says;
+  providers), or, when that claim is absent and the tenant is pinned, Entra's
+  `xms_edov: true` (the email's domain is verified by the tenant). Entra never
+  sends `email_verified` for work accounts, and an explicit `email_verified: false`
+  is refused whatever else the token says;
 - that first sign-in links the account to the subject, and every later one is
   matched on the subject alone: a changed email claim still signs its person in,
   and another subject that claims a linked account's email is refused.
@@ -70,7 +70,9 @@ def identity(claims: Mapping[str, Any], web: WebSettings) -> Identity:
             raise NotSignedIn(f"{name} says your email address is not verified; verify it there, then sign in again")
         verified = True
     else:
-        verified = claims.get("xms_edov") in _TRUE
+        # xms_edov says the email's domain is verified by the tenant that owns it, not that the person read
+        # mail there: worth something only when that tenant is the council's, pinned above.
+        verified = bool(web.oidc_tenant) and claims.get("xms_edov") in _TRUE
     email = claims.get("email")
     return Identity(subject, normal_email(str(email)) if email else None, verified)
 
