@@ -210,15 +210,6 @@ class Accounts:
         assert account is not None
         return account
 
-    def account_for_email(self, email: str) -> Account:
-        """An active account for a verified email (OpenID Connect); NotSignedIn when there is none."""
-        with self.engine.sessions() as session:
-            account = session.scalars(select(Account).where(Account.email == normal_email(email))).first()
-            if account is None or account.disabled:
-                raise NotSignedIn(f"{email} has no account here; ask an administrator to add you")
-            session.expunge(account)
-            return account
-
     def open_session(self, account: Account, method: str) -> tuple[str, str]:
         """A new session for the account: (cookie secret, CSRF token)."""
         secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)

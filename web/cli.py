@@ -105,8 +105,8 @@ def users_unlink(ctx: click.Context, email: str) -> None:
 def users_list(ctx: click.Context) -> None:
     """Every account."""
     for a in _accounts(ctx).all():
-        flags = [f for f, on in (("admin", a.admin), ("disabled", a.disabled), ("no password", not a.password_hash))
-                 if on]
+        flags = [f for f, on in (("admin", a.admin), ("disabled", a.disabled), ("no password", not a.password_hash),
+                                 ("linked to the identity provider", a.oidc_subject is not None)) if on]
         out.print(f"{plain(a.email)}{' (' + ', '.join(flags) + ')' if flags else ''}")
 
 
