@@ -3,8 +3,9 @@
 At the first sign-in the provider's verified email names the person (an account
 with that email must exist: `cycle users add`) and the account is linked to the
 provider's subject; later sign-ins match on the subject (see `oidc_identity`).
-Then a session is opened as for a password. The state and nonce of a sign-in in flight travel in a short-lived signed cookie, so
-any process can finish a sign-in another began.
+Then a session is opened as for a password. The state and nonce of a sign-in in
+flight travel in a short-lived signed cookie, so any process can finish a
+sign-in another began.
 """
 
 from __future__ import annotations
