@@ -47,6 +47,13 @@ class Mailer(Protocol):
         ...
 
 
+class SmtpAuthenticator(Protocol):
+    def authenticate(self, client: smtplib.SMTP, username: str) -> None:
+        """Authenticate the connection as `username` (after STARTTLS), or raise TemporaryFailure or
+        PermanentFailure."""
+        ...
+
+
 @dataclass(frozen=True)
 class Attachment:
     filename: str
@@ -81,9 +88,13 @@ def build_message(*, sender: str, sender_name: str, to_name: str, to_address: st
 
 
 class SmtpMailer:
-    """SMTP from a URL: smtp://user:password@host:587?starttls=true, or smtps://host:465."""
+    """SMTP from a URL: smtp://user:password@host:587?starttls=true, or smtps://host:465.
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    With an `authenticator` (SMTP AUTH XOAUTH2: notifications.smtp_oauth), it signs in as the URL's user
+    instead of with a password.
+    """
+
+    def __init__(self, url: str, *, timeout: float = 30.0, authenticator: SmtpAuthenticator | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ConfigurationError(f"CYCLE_SMTP_URL='{url}' should look like smtp://user:password@host:587")
@@ -95,6 +106,10 @@ class SmtpMailer:
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
+        self.authenticator = authenticator
+        if options.get("auth", [""])[0].lower() == "xoauth2" and authenticator is None:
+            raise ConfigurationError("CYCLE_SMTP_URL asks for auth=xoauth2; set CYCLE_SMTP_OAUTH_TOKEN_URL and the "
+                                     "other CYCLE_SMTP_OAUTH_* settings for it")
 
     def send(self, message: EmailMessage, before_data: Callable[[], None] | None = None) -> None:
         try:
@@ -106,7 +121,9 @@ class SmtpMailer:
             with client:
                 if self.starttls:
                     client.starttls(context=ssl.create_default_context())
-                if self.username:
+                if self.authenticator is not None:
+                    self.authenticator.authenticate(client, self.username or "")
+                elif self.username:
                     client.login(self.username, self.password or "")
                 if before_data is not None:
                     client.data = _after(before_data, client.data)  # type: ignore[method-assign,assignment]

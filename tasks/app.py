@@ -18,7 +18,7 @@ from celery import Celery, signals
 from kombu.entity import Queue
 from sqlalchemy.exc import OperationalError
 
-from notifications import publication, reminders, rescheduling
+from notifications import publication, reminders, rescheduling, smtp_oauth
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.documents import Documents
 from notifications.mail import Mailer, OutboxMailer, SmtpMailer
@@ -69,6 +69,8 @@ class Runtime:
         self.settings = settings
         self._app: App | None = None
         self._lock = threading.Lock()
+        # Built once per worker, so the XOAUTH2 token it caches serves every delivery until it expires.
+        self.smtp_authenticator = smtp_oauth.authenticator(settings)
 
     @property
     def app(self) -> App:
@@ -99,7 +101,8 @@ class Runtime:
 
     def delivery(self) -> Delivery:
         settings = self.settings
-        mailer: Mailer = SmtpMailer(settings.smtp_url) if settings.smtp_url else OutboxMailer(settings.outbox_dir)
+        mailer: Mailer = (SmtpMailer(settings.smtp_url, authenticator=self.smtp_authenticator) if settings.smtp_url
+                          else OutboxMailer(settings.outbox_dir))
         return Delivery(self.app.engine, mailer, DeliveryPolicy(sender=settings.mail_from,
                                                                 retry_base=settings.mail_retry_base,
                                                                 lease=settings.mail_lease),

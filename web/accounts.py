@@ -263,15 +263,6 @@ class Accounts:
         delay = min(BACKOFF_BASE * 2 ** min(beyond, 20), self.web.lock_minutes * 60)
         return max(0, math.ceil((times[-1] + dt.timedelta(seconds=delay) - now).total_seconds()))
 
-    def account_for_email(self, email: str) -> Account:
-        """An active account for a verified email (OpenID Connect); NotSignedIn when there is none."""
-        with self.engine.sessions() as session:
-            account = session.scalars(select(Account).where(Account.email == normal_email(email))).first()
-            if account is None or account.disabled:
-                raise NotSignedIn(f"{email} has no account here; ask an administrator to add you")
-            session.expunge(account)
-            return account
-
     def open_session(self, account: Account, method: str) -> tuple[str, str]:
         """A new session for the account: (cookie secret, CSRF token)."""
         secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)

@@ -92,13 +92,25 @@ def users_disable(ctx: click.Context, email: str) -> None:
     out.print(f"Disabled {plain(email)}.")
 
 
+@users.command("unlink")
+@click.argument("email")
+@click.pass_context
+def users_unlink(ctx: click.Context, email: str) -> None:
+    """Forget which identity-provider account EMAIL's account is linked to (the provider's account was replaced)."""
+    from .oidc_identity import unlink
+
+    linked = unlink(_accounts(ctx).engine, email)
+    out.print(f"Unlinked {plain(email)}: the next sign-in with {plain(email)} as a verified email links it again."
+              if linked else f"{plain(email)} was not linked to an identity-provider account.")
+
+
 @users.command("list")
 @click.pass_context
 def users_list(ctx: click.Context) -> None:
     """Every account."""
     for a in _accounts(ctx).all():
-        flags = [f for f, on in (("admin", a.admin), ("disabled", a.disabled), ("no password", not a.password_hash))
-                 if on]
+        flags = [f for f, on in (("admin", a.admin), ("disabled", a.disabled), ("no password", not a.password_hash),
+                                 ("linked to the identity provider", a.oidc_subject is not None)) if on]
         out.print(f"{plain(a.email)}{' (' + ', '.join(flags) + ')' if flags else ''}")
 
 

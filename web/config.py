@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -13,6 +14,32 @@ from workflow.settings import positive_number
 
 def _hours(env: Mapping[str, str], name: str, default: float) -> float:
     return positive_number(env, name, default, unit="hours")
+
+
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_ENTRA_HOSTS = ("login.microsoftonline.com", "login.microsoftonline.us", "login.partner.microsoftonline.cn")
+
+
+def entra_tenant(issuer: str, configured: str) -> str:
+    """The tenant ID an Entra ID issuer URL pins, checked against CYCLE_OIDC_TENANT when that is set too.
+
+    Entra's multi-tenant endpoints (common, organizations, consumers) would let any organisation's
+    accounts through, and its ID tokens carry the tenant's GUID: only a GUID pins the council.
+    """
+    parts = urlsplit(issuer)
+    if parts.hostname not in _ENTRA_HOSTS:
+        if configured and not _GUID.fullmatch(configured.lower()):
+            raise ConfigurationError(f"CYCLE_OIDC_TENANT='{configured}' should be a tenant ID (a GUID)")
+        return configured.lower()
+    segment = parts.path.strip("/").split("/")[0].lower()
+    if not _GUID.fullmatch(segment):
+        raise ConfigurationError(
+            f"CYCLE_OIDC_ISSUER='{issuer}' does not name your tenant by its ID; use "
+            f"https://{parts.hostname}/<tenant ID>/v2.0 (the Directory (tenant) ID of the app registration), "
+            "so that only your organisation's accounts can sign in")
+    if configured and configured.lower() != segment:
+        raise ConfigurationError(f"CYCLE_OIDC_TENANT='{configured}' is not the tenant of CYCLE_OIDC_ISSUER ({segment})")
+    return segment
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +57,9 @@ class WebSettings:
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
     oidc_name: str = "your organisation's account"
+    # Microsoft Entra ID: the council's tenant ID. Set, a token's `tid` must equal it and the person is
+    # known by tenant and object id; derived from an Entra issuer URL (login.microsoftonline.com/<tenant>/v2.0).
+    oidc_tenant: str = ""
     metrics_token: str = ""  # a scraper sending it as a Bearer token may read /metrics; empty: admins only
     secret: str = ""  # signs the OpenID Connect sign-in cookie; empty: a key kept in the data directory
 
@@ -47,6 +77,10 @@ class WebSettings:
         client_id = env.get("CYCLE_OIDC_CLIENT_ID", "")
         if issuer and not client_id:
             raise ConfigurationError("CYCLE_OIDC_ISSUER is set but CYCLE_OIDC_CLIENT_ID is not; set both")
+        tenant = entra_tenant(issuer.rstrip("/"), env.get("CYCLE_OIDC_TENANT", "").strip())
+        if tenant and urlsplit(issuer).hostname in _ENTRA_HOSTS:
+            # Entra writes the tenant in lower case in a token's `iss`, which must equal this exactly.
+            issuer = issuer.replace(issuer.split("/")[3], tenant, 1)
         return cls(
             base_url=(env.get("CYCLE_WEB_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
             base_url_set=bool(env.get("CYCLE_WEB_BASE_URL")),
@@ -56,6 +90,7 @@ class WebSettings:
             oidc_client_id=client_id,
             oidc_client_secret=env.get("CYCLE_OIDC_CLIENT_SECRET", ""),
             oidc_name=env.get("CYCLE_OIDC_NAME") or "your organisation's account",
+            oidc_tenant=tenant,
             secret=env.get("CYCLE_WEB_SECRET", ""),
             metrics_token=env.get("CYCLE_METRICS_TOKEN", ""),
         )

@@ -365,6 +365,10 @@ class Account(Base):
     locked_until: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     created_by: Mapped[str] = mapped_column(String(100))
+    # The council's identity provider's name for this person, remembered at their first OpenID
+    # Connect sign-in ("tid:<tenant> oid:<object id>" for Entra ID, "iss:<issuer> sub:<subject>"
+    # otherwise): later sign-ins are matched on it, never on an email a directory can reassign.
+    oidc_subject: Mapped[str | None] = mapped_column(String(400), unique=True)
 
 
 class WebSession(Base):

@@ -65,6 +65,11 @@ class Settings:
     max_paper_bytes: int = MAX_PAPER_BYTES  # CYCLE_MAX_PAPER_BYTES: the largest file `attach` accepts
     # CYCLE_AUDIT_KEY_FILE: the key that seals history rows, kept outside the database (docs/security.md)
     audit_key_file: Path | None = None
+    # SMTP AUTH XOAUTH2 (CYCLE_SMTP_URL with auth=xoauth2): an access token by the client-credentials grant.
+    smtp_oauth_token_url: str = ""
+    smtp_oauth_client_id: str = ""
+    smtp_oauth_client_secret_file: Path | None = None  # a file, so the secret is in no environment or URL
+    smtp_oauth_scope: str = "https://outlook.office365.com/.default"  # Exchange Online's
 
     @property
     def papers_dir(self) -> Path:
@@ -120,4 +125,9 @@ class Settings:
             mail_lease=positive_number(env, "CYCLE_MAIL_LEASE", 600.0),
             max_paper_bytes=_bytes(env, "CYCLE_MAX_PAPER_BYTES", MAX_PAPER_BYTES),
             audit_key_file=Path(env["CYCLE_AUDIT_KEY_FILE"]) if env.get("CYCLE_AUDIT_KEY_FILE") else None,
+            smtp_oauth_token_url=env.get("CYCLE_SMTP_OAUTH_TOKEN_URL", ""),
+            smtp_oauth_client_id=env.get("CYCLE_SMTP_OAUTH_CLIENT_ID", ""),
+            smtp_oauth_client_secret_file=(Path(env["CYCLE_SMTP_OAUTH_CLIENT_SECRET_FILE"])
+                                           if env.get("CYCLE_SMTP_OAUTH_CLIENT_SECRET_FILE") else None),
+            smtp_oauth_scope=env.get("CYCLE_SMTP_OAUTH_SCOPE") or "https://outlook.office365.com/.default",
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -17,25 +18,33 @@ from web.app import create_app
 pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")
 
 
-@pytest.fixture
-def oidc_site(web: Site, pg_url: str, tmp_path: Path) -> Iterator[tuple[Site, str]]:
-    """A second process of the service, with OpenID Connect sign-in, beside `web` on the same database."""
-    officer = web.email("head_of_partnerships")
-    users = [User(sub="officer", claims={"email": officer, "email_verified": True}),
-             User(sub="unverified", claims={"email": officer, "email_verified": False}),
-             User(sub="stranger", claims={"email": "stranger@example.org", "email_verified": True})]
+@contextmanager
+def provider_site(web: Site, pg_url: str, tmp_path: Path, users: Sequence[User],
+                  **extra: str) -> Iterator[tuple[Site, str]]:
+    """A second process of the service, with OpenID Connect sign-in at a provider that knows `users`, beside
+    `web` on the same database; yields it and the provider's issuer URL."""
     with run_server_in_thread(user_claims=users) as provider:
         issuer = f"http://localhost:{provider.server_port}"
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         settings = web_settings(url, oidc_issuer=issuer, oidc_client_id="strategy-cycle",
-                                oidc_client_secret="client-secret", secret="a signing key for the tests")
+                                oidc_client_secret="client-secret", secret="a signing key for the tests", **extra)
         app = create_app(make_settings(tmp_path, pg_url), web=settings, clock=web.clock)
         with serve(app, port):
             site = Site(url, app, web.clock)
-            yield site, officer
+            yield site, issuer
             while site.clients:
                 site.clients.pop().close()
+
+
+@pytest.fixture
+def oidc_site(web: Site, pg_url: str, tmp_path: Path) -> Iterator[tuple[Site, str]]:
+    officer = web.email("head_of_partnerships")
+    users = [User(sub="officer", claims={"email": officer, "email_verified": True}),
+             User(sub="unverified", claims={"email": officer, "email_verified": False}),
+             User(sub="stranger", claims={"email": "stranger@example.org", "email_verified": True})]
+    with provider_site(web, pg_url, tmp_path, users) as (site, _issuer):
+        yield site, officer
 
 
 def sign_in_as(site: Site, sub: str) -> tuple[httpx.Client, httpx.Response]:
@@ -63,7 +72,8 @@ def test_a_person_signs_in_with_openid_connect_by_verified_email(oidc_site: tupl
 def test_an_unverified_or_unknown_email_does_not_sign_in(oidc_site: tuple[Site, str]) -> None:
     site, _officer = oidc_site
     site.account("head_of_partnerships")
-    for sub, sentence in (("unverified", "did not give a verified email"), ("stranger", "has no account here")):
+    for sub, sentence in (("unverified", "says your email address is not verified"),
+                          ("stranger", "has no account here")):
         client, done = sign_in_as(site, sub)
         assert done.status_code == 401
         assert sentence in done.json()["detail"]
