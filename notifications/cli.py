@@ -187,9 +187,7 @@ def documents() -> None:
 
 
 def _documents_store(ctx: click.Context) -> Any:
-    from workflow.storage import PaperStore
-
-    return PaperStore(app_for(ctx).settings.documents_dir)
+    return app_for(ctx).documents()
 
 
 def _document_row(item: Any, readable: bool = True) -> dict[str, Any]:
@@ -296,7 +294,7 @@ def documents_export(ctx: click.Context, document_id: int, fmt: str, target: Pat
     try:
         content = store.get(expected)
     except FileNotFoundError:
-        raise NotFound(f"the stored {fmt} file of document {item.id} is missing from {store.root}; restore it from "
+        raise NotFound(f"the stored {fmt} file of document {item.id} is missing from {store.where}; restore it from "
                        "a backup, and run 'cycle documents verify' to find any others") from None
     if hashlib.sha256(content).hexdigest() != expected:
         raise InvalidInput(f"document {item.id} ({fmt}) no longer matches its SHA-256: it was altered; "

@@ -432,11 +432,7 @@ def verify(store: PaperStore, documents: list[Document]) -> list[tuple[Document,
     for document in documents:
         for fmt in FORMATS:
             expected = getattr(document, f"{fmt}_sha256")
-            path = store.path_for(expected)
-            if not path.exists():
-                problems.append((document, fmt, "the file is missing"))
-                continue
-            actual = hashlib.sha256(path.read_bytes()).hexdigest()
-            if actual != expected:
-                problems.append((document, fmt, f"the file now hashes to {actual}"))
+            wrong = store.check(expected)
+            if wrong is not None:
+                problems.append((document, fmt, wrong))
     return problems

@@ -27,7 +27,6 @@ from workflow.errors import ConcurrentChange
 from workflow.outbox import Handlers, relay
 from workflow.reminder_times import REMINDER
 from workflow.settings import Settings
-from workflow.storage import PaperStore
 
 from . import broker, metrics
 from .leader import SchedulerLock
@@ -72,7 +71,7 @@ class Runtime:
         return handlers
 
     def documents(self) -> Documents:
-        return Documents(self.app.engine, PaperStore(self.settings.documents_dir))
+        return Documents(self.app.engine, self.app.documents())
 
     def sweeper(self) -> Sweeper:
         domain = self.settings.mail_from.rpartition("@")[2] or "strategy-cycle.invalid"
@@ -83,7 +82,7 @@ class Runtime:
         mailer: Mailer = SmtpMailer(settings.smtp_url) if settings.smtp_url else OutboxMailer(settings.outbox_dir)
         return Delivery(self.app.engine, mailer, DeliveryPolicy(sender=settings.mail_from,
                                                                 retry_base=settings.mail_retry_base),
-                        PaperStore(settings.documents_dir))
+                        self.app.documents())
 
     def reset(self) -> None:
         """Forget connections inherited across a fork."""

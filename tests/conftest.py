@@ -22,7 +22,7 @@ DEFINITIONS = REPO / "definitions"
 SHIPPED = "community_safety_strategy"
 ALL_TABLES = ("idempotency_keys, sign_in_attempts, account_links, api_tokens, web_sessions, accounts, "
               "decision_attendees, decisions, documents, papers, mail, outbox, strands, history, deadlines, effects, "
-              "simulated_clock, heartbeats, refusal_counts, cycles, definitions")
+              "simulated_clock, heartbeats, refusal_counts, cycles, definitions, stored_chunks, stored_files")
 # database_marks is left out: a test database is a rehearsal database for its whole life.
 TEST_SERVER = os.environ.get("CYCLE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

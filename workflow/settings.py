@@ -59,6 +59,7 @@ class Settings:
     mail_from: str = "strategy-cycle@example.org"
     mail_retry_base: float = 30.0
     max_paper_bytes: int = MAX_PAPER_BYTES  # CYCLE_MAX_PAPER_BYTES: the largest file `attach` accepts
+    storage: str = "files"  # CYCLE_STORAGE: papers and documents in the data directory, or "database"
 
     @property
     def papers_dir(self) -> Path:
@@ -97,6 +98,10 @@ class Settings:
                 ) from None
             if frozen_now.tzinfo is None:
                 frozen_now = frozen_now.replace(tzinfo=dt.UTC)
+        storage = env.get("CYCLE_STORAGE") or "files"
+        if storage not in ("files", "database"):
+            raise ConfigurationError(f"CYCLE_STORAGE='{storage}' should be 'files' (the data directory's folders) "
+                                     "or 'database' (no shared folder between machines)")
         clock = env.get("CYCLE_CLOCK", "system") or "system"
         if clock not in ("system", "shared"):
             raise ConfigurationError(f"CYCLE_CLOCK='{clock}' should be 'system' or 'shared'")
@@ -111,5 +116,5 @@ class Settings:
             smtp_url=env.get("CYCLE_SMTP_URL", ""),
             mail_from=env.get("CYCLE_MAIL_FROM") or "strategy-cycle@example.org",
             mail_retry_base=positive_number(env, "CYCLE_MAIL_RETRY_BASE", 30.0),
-            max_paper_bytes=_bytes(env, "CYCLE_MAX_PAPER_BYTES", MAX_PAPER_BYTES),
+            max_paper_bytes=_bytes(env, "CYCLE_MAX_PAPER_BYTES", MAX_PAPER_BYTES), storage=storage,
         )
