@@ -24,6 +24,9 @@ ALL_TABLES = ("idempotency_keys, sign_in_attempts, account_links, api_tokens, we
               "decision_attendees, decisions, documents, papers, mail, outbox, strands, history, deadlines, effects, "
               "simulated_clock, heartbeats, refusal_counts, cycles, definitions, stored_chunks, stored_files")
 # database_marks is left out: a test database is a rehearsal database for its whole life.
+# Argon2 at its cheapest for the accounts `cycle users` makes in the tests: the suite signs in hundreds
+# of times. Only here; the product's default is the standard cost (web.config.WebSettings.password_cost).
+os.environ.setdefault("CYCLE_PASSWORD_COST", "test")
 TEST_SERVER = os.environ.get("CYCLE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
