@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,14 +52,14 @@ def app(tmp_path: Path, clock: SimulatedClock) -> Iterator[App]:
     built.close()
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A PostgreSQL database made for this test run and dropped after it.
+@contextmanager
+def scratch_database(label: str = "test") -> Iterator[str]:
+    """A PostgreSQL database made for a run (or a module's own data) and dropped after it.
 
     Fails, never skips, when the server is unreachable: these tests must run.
     """
     server = make_url(normalise_url(TEST_SERVER))
-    name = f"cycle_test_{uuid.uuid4().hex[:12]}"
+    name = f"cycle_{label}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -76,6 +77,13 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database made for this test run and dropped after it."""
+    with scratch_database() as url:
+        yield url
 
 
 @pytest.fixture
