@@ -2,17 +2,28 @@
 
 Every date a person reads is in UK time (a stored moment is UTC) and written the way
 letters and committee papers write it: "Sunday 6 December 2026", never "06/12/2026".
-Each helper takes a date, an aware or naive datetime, an ISO string or None (which
-gives ""), so templates can pass what they hold.
+Each helper takes a date, an aware or naive datetime or an ISO string, and writes None
+or "" as nothing, so templates can pass what they hold.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
+from typing import Any
 
 from .clock import LOCAL
 
-Day = dt.date | dt.datetime | str | None
+
+def _blank_when_empty(write: Callable[[Any], str]) -> Callable[[Any], str]:
+    """None or "" (a template's missing value) is written as nothing, by every helper alike."""
+
+    @functools.wraps(write)
+    def guarded(value: Any) -> str:
+        return "" if value is None or value == "" else write(value)
+
+    return guarded
 
 
 def as_day(value: dt.date | dt.datetime | str) -> dt.date:
@@ -33,42 +44,37 @@ def as_local(moment: dt.datetime | str) -> dt.datetime:
     return moment.astimezone(LOCAL)
 
 
-def long_date(day: Day) -> str:
+@_blank_when_empty
+def long_date(day: dt.date | str) -> str:
     """'Sunday 6 December 2026': letters, emails, documents and page headings."""
-    if day is None or day == "":
-        return ""
     d = as_day(day)
     return f"{d:%A} {d.day} {d:%B %Y}"
 
 
-def written_date(day: Day) -> str:
+@_blank_when_empty
+def written_date(day: dt.date | str) -> str:
     """'6 December 2026': a date inside a sentence."""
-    if day is None or day == "":
-        return ""
     d = as_day(day)
     return f"{d.day} {d:%B %Y}"
 
 
-def short_date(day: Day) -> str:
+@_blank_when_empty
+def short_date(day: dt.date | str) -> str:
     """'6 Dec 2026': table cells and short notes."""
-    if day is None or day == "":
-        return ""
     d = as_day(day)
     return f"{d.day} {d:%b %Y}"
 
 
-def table_date(day: Day) -> str:
+@_blank_when_empty
+def table_date(day: dt.date | str) -> str:
     """'Sun 6 Dec 2026': a terminal table's date column, where the weekday helps plan."""
-    if day is None or day == "":
-        return ""
     d = as_day(day)
     return f"{d:%a} {d.day} {d:%b %Y}"
 
 
-def month_year(day: Day) -> str:
+@_blank_when_empty
+def month_year(day: dt.date | str) -> str:
     """'Dec 2026': a month label on a chart or a progress bar."""
-    if day is None or day == "":
-        return ""
     return f"{as_day(day):%b %Y}"
 
 
@@ -78,25 +84,22 @@ def clock_time(moment: dt.datetime | str) -> str:
     return f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
-def local_time(moment: dt.datetime | str | None) -> str:
+@_blank_when_empty
+def local_time(moment: dt.datetime | str) -> str:
     """'Sunday 6 December 2026 at 2:05pm', in UK time whatever the server's zone."""
-    if moment is None or moment == "":
-        return ""
     return f"{long_date(as_local(moment).date())} at {clock_time(moment)}"
 
 
-def date_time(moment: dt.datetime | str | None) -> str:
+@_blank_when_empty
+def date_time(moment: dt.datetime | str) -> str:
     """'6 December 2026, 14:05': when a document was generated (UK time)."""
-    if moment is None or moment == "":
-        return ""
     local = as_local(moment)
     return f"{written_date(local.date())}, {local:%H:%M}"
 
 
-def short_date_time(moment: dt.datetime | str | None) -> str:
+@_blank_when_empty
+def short_date_time(moment: dt.datetime | str) -> str:
     """'6 Dec 2026 14:05' in UK time: a history row."""
-    if moment is None or moment == "":
-        return ""
     local = as_local(moment)
     return f"{short_date(local.date())} {local:%H:%M}"
 

@@ -69,10 +69,10 @@ class PaperStore:
         try:
             content = self.get(sha256)
         except FileNotFoundError:
-            raise StoredFileAltered(f"{what} is missing from the store (expected under SHA-256 {sha256})") from None
+            raise StoredFileAltered(f"{what} is missing from {self.where} (expected under SHA-256 {sha256})") from None
         if hashlib.sha256(content).hexdigest() != sha256:
-            raise StoredFileAltered(f"{what} no longer matches its SHA-256 {sha256}: the stored file was changed "
-                                    "on disk; run 'cycle documents verify' and restore it from a backup")
+            raise StoredFileAltered(f"{what} no longer matches its SHA-256 {sha256}: the copy in {self.where} was "
+                                    "changed; run 'cycle documents verify' and restore it from a backup")
         return content
 
     def check(self, sha256: str) -> str | None:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .models import StoredChunk, StoredFile
 from .settings import Settings
-from .storage import PaperStore, StoredFileAltered
+from .storage import PaperStore
 
 CHUNK = 1024 * 1024
 
@@ -71,17 +71,6 @@ class DatabaseStore(PaperStore):
 
     def get(self, sha256: str) -> bytes:
         return b"".join(self.stream(sha256))
-
-    def get_verified(self, sha256: str, what: str) -> bytes:
-        """The stored bytes, only if they still hash to `sha256`: nothing changed in the table is ever sent."""
-        try:
-            content = self.get(sha256)
-        except FileNotFoundError:
-            raise StoredFileAltered(f"{what} is missing from the database (expected under SHA-256 {sha256})") from None
-        if hashlib.sha256(content).hexdigest() != sha256:
-            raise StoredFileAltered(f"{what} no longer matches its SHA-256 {sha256}: its stored chunks were changed; "
-                                    "run 'cycle documents verify' and restore it from a backup")
-        return content
 
     def path_for(self, sha256: str) -> Path:
         raise TypeError(f"{self.where} keeps files in tables, not under paths; use stream() or check()")

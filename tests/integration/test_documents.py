@@ -83,12 +83,17 @@ def gate_event(app: App, trigger: str) -> int:
 
 @pytest.fixture
 def made(pg_app: App, tmp_path: Path) -> Iterator[tuple[App, Documents, dict[str, str]]]:
-    hashes = to_risk_board_sign_off(pg_app, tmp_path)
-    documents = Documents(pg_app.engine, PaperStore(tmp_path / "documents"))
+    yield record_sign_off(pg_app, tmp_path)
+
+
+def record_sign_off(app: App, folder: Path) -> tuple[App, Documents, dict[str, str]]:
+    """Pass the Risk Board's gate and make its records, as the workers' handler would."""
+    hashes = to_risk_board_sign_off(app, folder)
+    documents = Documents(app.engine, PaperStore(folder / "documents"))
     handlers = Handlers()
     handlers.on("GatePassed", "documents", lambda s, e, now: documents.generate(s, e, now))
-    handlers.handle(pg_app.engine, gate_event(pg_app, "sign_off_assessment"))
-    yield pg_app, documents, hashes
+    handlers.handle(app.engine, gate_event(app, "sign_off_assessment"))
+    return app, documents, hashes
 
 
 @pytest.fixture(scope="module")
@@ -107,12 +112,7 @@ def made_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[App, D
         engine.dispose()
         app = build(make_settings(folder, url), clock=SimulatedClock(at_local(dt.date(2021, 7, 1), 9)))
         try:
-            hashes = to_risk_board_sign_off(app, folder)
-            documents = Documents(app.engine, PaperStore(folder / "documents"))
-            handlers = Handlers()
-            handlers.on("GatePassed", "documents", lambda s, e, now: documents.generate(s, e, now))
-            handlers.handle(app.engine, gate_event(app, "sign_off_assessment"))
-            yield app, documents, hashes
+            yield record_sign_off(app, folder)
         finally:
             app.close()
 
