@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-faults lint typecheck unit browser services bench bench-all clean
+.PHONY: install demo test suite test-faults lint typecheck unit browser services bench bench-all clean
 
 # WeasyPrint (PDF documents) needs Pango, HarfBuzz and a font from the system, and the state diagram
 # page Graphviz's dot. The browser tests drive Debian's chromium (never a downloaded one) with a
@@ -38,9 +38,12 @@ typecheck: $(STAMP)
 
 # The whole suite: lint, types, unit and integration tests against the real
 # PostgreSQL (and, for the workers, Redis) of this machine, started if down.
-test: $(STAMP) services lint typecheck
+test: $(STAMP) services lint typecheck suite
+
+# The tests alone, as `make test` runs them after lint and types; the 25 slowest are listed at the end.
+suite: $(STAMP)
 	@bash .ci/system-packages $(TEST_PACKAGES)
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=25
 
 # Faults at seeded random moments (Redis SIGKILLed, PostgreSQL stopped -m immediate on a cluster of the
 # test's own, workers killed mid-send), about four minutes; not part of `make test`. Replay a failure with

@@ -36,14 +36,8 @@ import time
 
 import httpx
 
-from bench.transitions import (
-    DEFAULT_SERVER,
-    FIRST_YEAR,
-    LOOP_ACTOR,
-    LOOP_DEFINITION,
-    LOOP_NEXT,
-    temporary_database,
-)
+from bench.harness import DEFAULT_SERVER, temporary_database
+from bench.transitions import FIRST_YEAR, LOOP_ACTOR, LOOP_DEFINITION, LOOP_NEXT
 from web.accounts import Accounts
 from web.config import WebSettings
 from workflow import db

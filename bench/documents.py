@@ -50,7 +50,7 @@ from pathlib import Path
 # Run as a script, this file's folder comes first on sys.path, where bench/transitions.py
 # would shadow the `transitions` library the engine imports. Take it off.
 _HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import argparse
 import datetime as dt
@@ -58,7 +58,6 @@ import hashlib
 import importlib
 import importlib.metadata
 import io
-import os
 import platform
 import shutil
 import sqlite3
@@ -66,7 +65,6 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -75,9 +73,10 @@ from typing import Any
 import sqlalchemy
 from jinja2 import Template
 from pypdf import PdfReader
-from sqlalchemy import URL, create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from bench.harness import load, machine, temporary_database
 from notifications.documents import Documents, to_docx, to_pdf
 from workflow import db
 from workflow.app import App, build
@@ -153,20 +152,6 @@ def pages(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def version(dist: str) -> str:
     try:
         return importlib.metadata.version(dist)
@@ -183,20 +168,8 @@ def database(server_url: str | None, work_dir: Path) -> Iterator[str]:
     if server_url is None:
         yield f"sqlite:///{work_dir / 'cycle.db'}"
         return
-    server = make_url(db.normalise_url(server_url))
-    name = f"cycle_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url: URL = server.set(database=name)
-            yield url.render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with temporary_database(server_url, "documents") as url:
+        yield url.render_as_string(hide_password=False)
 
 
 def database_facts(app: App) -> str:
@@ -524,7 +497,7 @@ def run_on(args: argparse.Namespace, url: str, work_dir: Path) -> None:
 def measure_all(args: argparse.Namespace, app: App, clock: SimulatedClock, settings: Settings,
                 work_dir: Path) -> None:
     print(f"strategy-cycle document benchmark, {dt.date.today().isoformat()}")
-    print(f"  machine:  {os.cpu_count()} CPUs ({cpu_model()}), load average {load()}")
+    print(f"  machine:  {machine()}")
     print(f"  software: Python {platform.python_version()}, WeasyPrint {version('weasyprint')} "
           f"(pydyf {version('pydyf')}), python-docx {version('python-docx')}, html-for-docx "
           f"{version('html-for-docx')}, Jinja2 {version('Jinja2')}, SQLAlchemy {sqlalchemy.__version__}")

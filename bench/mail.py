@@ -55,7 +55,7 @@ from pathlib import Path
 # Run as a script, this file's folder comes first on sys.path, where bench/transitions.py would
 # shadow the `transitions` library the engine imports. Take it off.
 _HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import argparse
 import datetime as dt
@@ -67,16 +67,13 @@ import platform
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,8 +82,20 @@ import redis
 import sqlalchemy
 from aiosmtpd.controller import Controller
 from sqlalchemy import URL, create_engine, insert, select, text
-from sqlalchemy.engine import make_url
 
+from bench.harness import (
+    Process,
+    arguments,
+    free_port,
+    load,
+    machine,
+    ms,
+    percentile,
+    proc_stats,
+    temporary_database,
+    wait_for,
+)
+from bench.harness import main as run_main
 from notifications.reminders import message_id
 from tasks.app import DELIVER_MAIL, DELIVER_ONE, create_app
 from workflow import db
@@ -97,7 +106,7 @@ from workflow.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"
-DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # cycle keys are '<definition>-<year>'; the engine plans these years
 DUE = dt.date(2021, 7, 15)  # a Thursday, a working day: the reminder goes at 09:00 on it
@@ -147,86 +156,12 @@ reminders:
 # -- small helpers ---------------------------------------------------------------------------
 
 
-def percentile(values: list[float], p: float) -> float:
-    """The p-th percentile, linear between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        return math.nan
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = math.floor(k), math.ceil(k)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def ms(seconds: float) -> str:
-    return "n/a" if math.isnan(seconds) else f"{seconds * 1000:,.0f}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def proc_stats() -> Iterator[tuple[int, int, float]]:
-    """(pid, process group, CPU seconds used) of every process of this machine."""
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        yield int(entry.name), int(fields[2]), (int(fields[11]) + int(fields[12])) / tick
-
-
 def backends_cpu(app: App) -> dict[int, float]:
     """CPU seconds used so far by each PostgreSQL backend on the scratch database (same host only)."""
     with app.database.connect() as connection:
         pids = set(connection.execute(text(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars())
     return {pid: cpu for pid, _, cpu in proc_stats() if pid in pids}
-
-
-def wait_for(done: Callable[[], bool], what: str, timeout: float, check: Callable[[], None] = lambda: None,
-             poll: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        check()
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(poll)
-
-
-@contextmanager
-def temporary_database(server_url: str) -> Iterator[URL]:
-    server = make_url(db.normalise_url(server_url))
-    name = f"cycle_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield server.set(database=name)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 # -- the SMTP server -------------------------------------------------------------------------
@@ -299,42 +234,6 @@ class SmtpServer:
 # -- worker processes ------------------------------------------------------------------------
 
 
-class Process:
-    """A child process in its own process group, logging to a file."""
-
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.name, self.log = name, log
-        with log.open("ab") as handle:
-            self.popen = subprocess.Popen(argv, env=env, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT,
-                                          start_new_session=True)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def check(self) -> None:
-        if self.popen.poll() is not None:
-            raise RuntimeError(f"the {self.name} exited ({self.popen.returncode}):\n{self.output()[-3000:]}")
-
-    def wait_for_line(self, marker: str, timeout: float = 60.0) -> None:
-        wait_for(lambda: marker in self.output(), f"the {self.name} to start ({marker!r} in {self.log})",
-                 timeout, self.check, poll=0.1)
-
-    def cpu_seconds(self) -> float:
-        """CPU used so far by every live process of its group (a prefork worker and its children)."""
-        return sum(cpu for _, pgrp, cpu in proc_stats() if pgrp == self.popen.pid)
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            try:
-                os.killpg(self.popen.pid, signal.SIGTERM)
-                self.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(timeout=20)
-            except ProcessLookupError:
-                pass
-
-
 @dataclass
 class Run:
     """One benchmark run's names and places, so everything it creates can be found and removed."""
@@ -396,7 +295,8 @@ SCHEDULER_READY = "this process is the scheduler"  # tasks/leader.py, once it ho
 
 
 def write_definitions(folder: Path, count: int) -> list[Path]:
-    (folder / "templates").mkdir(parents=True)
+    # The shipped templates (the reminder includes partials such as _meeting.txt.j2 and email.css.j2).
+    shutil.copytree(DEFINITIONS / "templates", folder / "templates")
     for part in ("txt", "html"):
         shutil.copy(DEFINITIONS / "templates" / f"reminder_officer.{part}.j2",
                     folder / "templates" / f"bench_reminder.{part}.j2")
@@ -824,7 +724,7 @@ def run_on(run: Run) -> None:
                   for name in ("server_version", "synchronous_commit")}
     info = redis.Redis.from_url(a.redis_url).info("server")
     print(f"strategy-cycle mail benchmark, {dt.date.today().isoformat()}")
-    print(f"  machine:    {os.cpu_count()} CPUs ({cpu_model()}), load average {load()}")
+    print(f"  machine:    {machine()}")
     print(f"  software:   Python {platform.python_version()}, Celery {celery.__version__}, "
           f"redis-py {redis.__version__}, SQLAlchemy {sqlalchemy.__version__}")
     print(f"  PostgreSQL: {server['server_version']}, synchronous_commit={server['synchronous_commit']}; "
@@ -866,14 +766,9 @@ def run_on(run: Run) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="bench/mail.py",
-        description="Reminder email through real workers, Redis, PostgreSQL and SMTP: commit-to-inbox latency, "
-                    "and emails per second against no-op Celery tasks.")
-    parser.add_argument("--database-url", default=DEFAULT_SERVER,
-                        help="the server to use: the benchmark creates its own database there and drops it "
-                             "at the end (default: %(default)s)")
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS, help="the broker (default: %(default)s)")
+    parser = arguments("bench/mail.py", "Reminder email through real workers, Redis, PostgreSQL and SMTP: "
+                       "commit-to-inbox latency, and emails per second against no-op Celery tasks.",
+                       redis_url=DEFAULT_REDIS)
     parser.add_argument("--rate", type=float, default=5.0, help="cycles started per second (default: %(default)s)")
     parser.add_argument("--seconds", type=float, default=20.0,
                         help="how long cycles are started for, at each interval: --rate times this many cycles "
@@ -904,16 +799,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    try:
-        run(args)
-    except sqlalchemy.exc.OperationalError as exc:
-        server = make_url(db.normalise_url(args.database_url)).render_as_string(hide_password=True)
-        raise SystemExit(f"error: PostgreSQL at {server} could not be used ({exc.orig or exc}); start it with "
-                         "'make services' or give --database-url") from None
-    except redis.ConnectionError as exc:
-        raise SystemExit(f"error: Redis at {args.redis_url} could not be used ({exc}); start it with "
-                         "'make services' or give --redis-url") from None
+    run_main(run, parse_args(argv))
 
 
 if __name__ == "__main__":

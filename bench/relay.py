@@ -41,7 +41,7 @@ from pathlib import Path
 # Run as a script, this file's folder comes first on sys.path, where bench/transitions.py would
 # shadow the `transitions` library the engine imports. Take it off.
 _HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import argparse
 import datetime as dt
@@ -50,23 +50,22 @@ import importlib.util
 import os
 import platform
 import shutil
-import signal
 import statistics
-import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 import celery
 import redis
 import sqlalchemy
-from sqlalchemy import URL, create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import URL, func, insert, select, text
 
+from bench.harness import Process, arguments, machine, temporary_database, wait_for
+from bench.harness import main as run_main
 from tasks.app import HANDLE_EVENT, create_app
 from workflow import db
 from workflow.app import App, build
@@ -77,7 +76,7 @@ from workflow.settings import Settings
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"
 SHIPPED = "community_safety_strategy"
-DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
 YEARS = range(2000, 2101)  # the years the engine plans; one cycle per (definition, year)
 
@@ -102,23 +101,6 @@ noop_app = _noop_module()
 
 
 # -- the scratch database ------------------------------------------------------------------
-
-
-@contextmanager
-def temporary_database(server_url: str) -> Iterator[URL]:
-    server = make_url(db.normalise_url(server_url))
-    name = f"cycle_bench_relay_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield server.set(database=name)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def fill(app: App, cycles: int) -> list[int]:
@@ -188,54 +170,13 @@ UNHANDLED = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.hand
 # -- the worker processes ------------------------------------------------------------------
 
 
-class Worker:
-    """A worker in its own process group, stopped (and if need be killed) by `stop`."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.log = log
-        with log.open("ab") as handle:
-            self.process = subprocess.Popen(argv, env=env, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
-
-    def check(self) -> None:
-        if self.process.poll() is not None:
-            raise SystemExit(f"a worker exited ({self.process.returncode}):\n"
-                             f"{self.log.read_text(errors='replace')[-3000:]}")
-
-    def cpu(self) -> float:
-        """CPU seconds used so far by the worker's processes (its pool's children too)."""
-        total = 0.0
-        tick = os.sysconf("SC_CLK_TCK")
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == self.process.pid:  # the process group: the worker and its children
-                total += (int(fields[11]) + int(fields[12])) / tick
-        return total
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-
-
-def wait_until(done: Callable[[], bool], what: str, timeout: float, workers: list[Worker],
+def wait_until(done: Callable[[], bool], what: str, timeout: float, workers: list[Process],
                poll: float = 0.01) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
+    def check() -> None:
         for worker in workers:
             worker.check()
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(poll)
+
+    wait_for(done, what, timeout, check, poll)
 
 
 # -- measuring -----------------------------------------------------------------------------
@@ -263,7 +204,7 @@ class Bench:
     client: redis.Redis
     counter: str
     cycle_ids: list[int]
-    workers: dict[str, Worker]
+    workers: dict[str, Process]
     poller: sqlalchemy.Connection  # one autocommit connection held for polling, so polls stay cheap
     samples: dict[str, list[Sample]] = field(default_factory=dict)
 
@@ -278,7 +219,7 @@ class Bench:
         ids = self.cycle_ids[:n]
         add_events(self.app, event_type, ids)
         worker = self.workers["cycle"]
-        cpu0 = worker.cpu()
+        cpu0 = worker.cpu_seconds()
         t0 = time.perf_counter()
         while relay(self.app.engine, self.publish, limit=self.args.relay_limit):
             pass
@@ -286,12 +227,12 @@ class Bench:
         wait_until(lambda: self.unhandled() == 0, f"{n} {event_type} events to be handled",
                    self.args.timeout, [worker])
         wall = time.perf_counter() - t0
-        return Sample(len(ids), wall, published, worker.cpu() - cpu0)
+        return Sample(len(ids), wall, published, worker.cpu_seconds() - cpu0)
 
     def run_noops(self, n: int) -> Sample:
         self.client.set(self.counter, 0)
         worker = self.workers["noop"]
-        cpu0 = worker.cpu()
+        cpu0 = worker.cpu_seconds()
         t0 = time.perf_counter()
         for _ in range(n):
             self.noop_task.apply_async(args=[self.counter], queue=self.noop_queue)
@@ -299,7 +240,7 @@ class Bench:
         wait_until(lambda: int(self.client.get(self.counter) or 0) >= n, f"{n} no-op tasks to run",
                    self.args.timeout, [worker])
         wall = time.perf_counter() - t0
-        return Sample(n, wall, published, worker.cpu() - cpu0)
+        return Sample(n, wall, published, worker.cpu_seconds() - cpu0)
 
     def one(self, workload: str, n: int) -> Sample:
         if workload == "noop":
@@ -378,14 +319,14 @@ def run_on(args: argparse.Namespace, url: URL, work_dir: Path, stack: ExitStack)
     noop_task = noop_app.add_noop(events, args.redis_url)
     stack.callback(events.close)
 
-    workers: dict[str, Worker] = {}
+    workers: dict[str, Process] = {}
 
     def stop_workers() -> None:
         for worker in workers.values():
             try:
                 worker.stop()
             except OSError as exc:
-                print(f"could not stop worker {worker.process.pid}: {exc}")
+                print(f"could not stop worker {worker.popen.pid}: {exc}")
         if args.logs:
             args.logs.mkdir(parents=True, exist_ok=True)
             for worker in workers.values():
@@ -396,7 +337,7 @@ def run_on(args: argparse.Namespace, url: URL, work_dir: Path, stack: ExitStack)
     for kind, entry in (("cycle", [python, "-m", "tasks"]), ("noop", [python, str(_HERE / "noop_app.py")])):
         argv = [*entry, *worker_options(args, f"bench-{kind}-{tag}")]
         env = worker_env(url, args.redis_url, queues[kind], work_dir / f"worker-{kind}")
-        workers[kind] = Worker(argv, env, work_dir / f"worker-{kind}.log")
+        workers[kind] = Process(f"{kind} worker", argv, env, work_dir / f"worker-{kind}.log")
         print(f"worker: {' '.join(argv[1:])}  (queue {queues[kind]})", flush=True)
     poller = app.database.connect().execution_options(isolation_level="AUTOCOMMIT")
     stack.callback(poller.close)
@@ -446,16 +387,8 @@ def report(bench: Bench) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="bench/relay.py",
-        description="Events per second through the outbox relay and a worker, against no-op Celery tasks.",
-    )
-    parser.add_argument("--database-url", default=DEFAULT_SERVER,
-                        help="the PostgreSQL server: the benchmark creates its own database there and drops it "
-                             "at the end (default: %(default)s)")
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS,
-                        help="the broker; the benchmark uses its own queues there and deletes them at the end "
-                             "(default: %(default)s)")
+    parser = arguments("bench/relay.py",
+                       "Events per second through the outbox relay and a worker, against no-op Celery tasks.", redis_url=DEFAULT_REDIS)
     parser.add_argument("--events", type=int, default=500,
                         help="events (and no-op tasks) per round, also the number of cycles (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds of each workload (default: %(default)s)")
@@ -485,16 +418,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def run(args: argparse.Namespace) -> None:
     work_dir = Path(tempfile.mkdtemp(prefix="cycle-bench-relay-"))
     started = time.perf_counter()
@@ -505,8 +428,7 @@ def run(args: argparse.Namespace) -> None:
             info = client.info("server")
             client.close()
             print(f"strategy-cycle relay benchmark, {dt.date.today().isoformat()}")
-            print(f"  machine:  {os.cpu_count()} CPUs ({cpu_model()}), load average "
-                  + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+            print(f"  machine:  {machine()}")
             print(f"  software: Python {platform.python_version()}, Celery {celery.__version__}, "
                   f"SQLAlchemy {sqlalchemy.__version__}, Redis {info['redis_version']} at {args.redis_url}")
             bench = run_on(args, url, work_dir, stack)
@@ -516,23 +438,8 @@ def run(args: argparse.Namespace) -> None:
     print(f"\ntotal {time.perf_counter() - started:.0f} s; the workers are stopped and the scratch database dropped")
 
 
-def _terminated(signum: int, frame: object) -> None:
-    raise SystemExit(f"stopped by signal {signum}; cleaning up")
-
-
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    # A plain `kill` (SIGTERM) unwinds like Ctrl-C, so the finally blocks clean up.
-    signal.signal(signal.SIGTERM, _terminated)
-    try:
-        run(args)
-    except sqlalchemy.exc.OperationalError as exc:
-        server = make_url(db.normalise_url(args.database_url)).render_as_string(hide_password=True)
-        raise SystemExit(f"error: PostgreSQL at {server} could not be used ({exc.orig or exc}); start it with "
-                         "'make services' or give --database-url") from None
-    except redis.RedisError as exc:
-        raise SystemExit(f"error: Redis at {args.redis_url} could not be used ({exc}); start it with "
-                         "'make services' or give --redis-url") from None
+    run_main(run, parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -54,20 +54,17 @@ from pathlib import Path
 # Run as a script, this file's folder comes first on sys.path, where bench/transitions.py would
 # shadow the `transitions` library the engine imports. Take it off.
 _HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import argparse
 import datetime as dt
 import functools
 import hashlib
-import os
 import platform
 import shutil
-import signal
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -75,8 +72,9 @@ from typing import Any
 
 import sqlalchemy
 from sqlalchemy import URL, create_engine, event, insert, select, text
-from sqlalchemy.engine import make_url
 
+from bench.harness import arguments, machine, temporary_database
+from bench.harness import main as run_main
 from workflow import db
 from workflow.app import App, build
 from workflow.calendar import Timeline, add_working_days
@@ -92,7 +90,7 @@ DEFINITIONS = REPO / "definitions"
 TIMED = REPO / "tests" / "data" / "timed.yaml"
 STAGE = "open"
 ACTOR = "officer_a"
-DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
 
 DUE_YEAR = 2050  # every due cycle is of this year, each on its own definition clone
 LATER_YEARS = range(2051, 2101)  # the cycles not due: 50 years per definition clone
@@ -100,23 +98,6 @@ REAL_YEAR = 2100  # the one cycle started through the engine (not due)
 
 
 # -- the scratch databases -----------------------------------------------------------------
-
-
-@contextmanager
-def temporary_database(server_url: str, label: str) -> Iterator[URL]:
-    server = make_url(db.normalise_url(server_url))
-    name = f"cycle_bench_{label}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield server.set(database=name)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 # -- what plan_stage plans for a cycle of timed.yaml ---------------------------------------
@@ -397,13 +378,8 @@ def is_claim(statement: str) -> bool:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="bench/sweep.py",
-        description="The time of one deadline sweep with few and with many open cycles, the same number due.",
-    )
-    parser.add_argument("--database-url", default=DEFAULT_SERVER,
-                        help="the server to use: the benchmark creates its own databases there and drops them "
-                             "at the end (default: %(default)s)")
+    parser = arguments("bench/sweep.py",
+                       "The time of one deadline sweep with few and with many open cycles, the same number due.")
     parser.add_argument("--small", type=int, default=1000, help="open cycles in the small database (default: %(default)s)")
     parser.add_argument("--large", type=int, default=100_000,
                         help="open cycles in the large database (default: %(default)s)")
@@ -426,16 +402,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if max(args.small, args.large) > (10_000 * len(LATER_YEARS)):
         parser.error(f"at most {10_000 * len(LATER_YEARS):,} cycles")
     return args
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def server_version(url: URL) -> str:
@@ -461,8 +427,7 @@ def run(args: argparse.Namespace) -> None:
             small_url = stack.enter_context(temporary_database(args.database_url, "small"))
             large_url = stack.enter_context(temporary_database(args.database_url, "large"))
             print(f"strategy-cycle sweep benchmark, {dt.date.today().isoformat()}")
-            print(f"  machine:    {os.cpu_count()} CPUs ({cpu_model()}), load average "
-                  + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+            print(f"  machine:    {machine()}")
             print(f"  software:   Python {platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, "
                   f"PostgreSQL {server_version(small_url)} at {small_url.host}:{small_url.port}")
             print(f"  clock:      {now.isoformat()} (the sweep's 'now'); definition {TIMED.relative_to(REPO)}")
@@ -543,20 +508,8 @@ def report(args: argparse.Namespace, populations: list[Population]) -> None:
     print(f"  between rounds: {'no VACUUM (autovacuum only)' if args.no_vacuum else 'VACUUM of the touched tables'}")
 
 
-def _terminated(signum: int, frame: object) -> None:
-    raise SystemExit(f"stopped by signal {signum}; cleaning up")
-
-
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    # A plain `kill` (SIGTERM) unwinds like Ctrl-C, so the finally blocks clean up.
-    signal.signal(signal.SIGTERM, _terminated)
-    try:
-        run(args)
-    except sqlalchemy.exc.OperationalError as exc:
-        server = make_url(db.normalise_url(args.database_url)).render_as_string(hide_password=True)
-        raise SystemExit(f"error: PostgreSQL at {server} could not be used ({exc.orig or exc}); start it with "
-                         "'make services' or give --database-url") from None
+    run_main(run, parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -34,20 +34,17 @@ from pathlib import Path
 # Run as a script, this file's folder comes first on sys.path, where this file, being called
 # transitions.py, would shadow the `transitions` library the engine imports. Take it off.
 _HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import argparse
 import datetime as dt
 import os
 import platform
 import shutil
-import statistics
 import tempfile
 import time
-import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,8 +54,9 @@ import transitions
 from psycopg import pq
 from psycopg.types.json import Json
 from sqlalchemy import URL, create_engine, insert, select, text, update
-from sqlalchemy.engine import make_url
 
+from bench.harness import arguments, load, machine, median, temporary_database
+from bench.harness import main as run_main
 from workflow import db
 from workflow.app import App, build
 from workflow.calendar import Timeline
@@ -80,7 +78,7 @@ from workflow.settings import Settings
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"
 SHIPPED = "community_safety_strategy"
-DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
 FIRST_YEAR = 2000  # cycle keys are '<definition>-<year>' and the engine plans years 2000 to 2100
 MAX_CYCLES = 100  # one year more is kept for the shipped definition's warm-up cycle
 
@@ -162,10 +160,6 @@ def measure(ops: int, work: Callable[[], None], backend_pid: int | None = None) 
     return Sample(ops, wall, cpu, server)
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
 def per_op_us(samples: list[Sample], attr: str) -> float | None:
     values = [getattr(s, attr) for s in samples]
     if any(v is None for v in values):
@@ -179,23 +173,6 @@ def spread(samples: list[Sample]) -> str:
 
 
 # -- the temporary database ----------------------------------------------------------------
-
-
-@contextmanager
-def temporary_database(server_url: str) -> Iterator[URL]:
-    server = make_url(db.normalise_url(server_url))
-    name = f"cycle_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield server.set(database=name)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def engine_connection(app: App) -> psycopg.Connection[Any]:
@@ -529,13 +506,8 @@ def machine_bench(definition: Definition, rounds: int) -> MachineFigures:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="bench/transitions.py",
-        description="Fire throughput of the engine on PostgreSQL against raw SQL of the same shape.",
-    )
-    parser.add_argument("--database-url", default=DEFAULT_SERVER,
-                        help="the server to use: the benchmark creates its own database there and drops it "
-                             "at the end (default: %(default)s)")
+    parser = arguments("bench/transitions.py",
+                       "Fire throughput of the engine on PostgreSQL against raw SQL of the same shape.")
     parser.add_argument("--cycles", type=int, default=40,
                         help=f"cycles of each definition to start, 1 to {MAX_CYCLES} (default: %(default)s)")
     size = parser.add_mutually_exclusive_group()
@@ -571,20 +543,6 @@ def server_facts(url: URL) -> dict[str, str]:
         engine.dispose()
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def run(args: argparse.Namespace) -> None:
     work_dir = Path(tempfile.mkdtemp(prefix="cycle-bench-"))
     started = time.perf_counter()
@@ -608,7 +566,7 @@ class Results:
 def run_on(args: argparse.Namespace, url: URL, work_dir: Path) -> None:
     server = server_facts(url)
     print(f"strategy-cycle fire benchmark, {dt.date.today().isoformat()}")
-    print(f"  machine:    {os.cpu_count()} CPUs ({cpu_model()}), load average {load()}")
+    print(f"  machine:    {machine()}")
     print(f"  software:   Python {platform.python_version()}, transitions {transitions.__version__}, "
           f"SQLAlchemy {sqlalchemy.__version__}, psycopg {psycopg.__version__} ({pq.__impl__}, "
           f"libpq {pq.version() // 10000})")
@@ -731,13 +689,7 @@ def us(value: float | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    try:
-        run(args)
-    except sqlalchemy.exc.OperationalError as exc:
-        server = make_url(db.normalise_url(args.database_url)).render_as_string(hide_password=True)
-        raise SystemExit(f"error: PostgreSQL at {server} could not be used ({exc.orig or exc}); start it with "
-                         "'make services' or give --database-url") from None
+    run_main(run, parse_args(argv))
 
 
 if __name__ == "__main__":

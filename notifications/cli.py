@@ -25,8 +25,9 @@ from workflow.cli import (
     reader_option,
     withheld_note,
 )
-from workflow.clock import at_local, local_date
+from workflow.clock import at_local
 from workflow.errors import InvalidInput, NotFound
+from workflow.formatting import table_date, utc_stamp
 from workflow.models import Cycle, Mail
 
 from . import delivery, reminders
@@ -77,7 +78,7 @@ def preview(ctx: click.Context, cycle: str, year: int | None, until: str | None,
         rule = definition.reminders[row.rule]
         subject, text, _html = reminders.Renderer(templates).render(rule, context)
         out.print(f"[bold]To:[/] {plain(definition.people[row.person].title)} <{row.email}>")
-        out.print(f"[bold]Date:[/] {row.when.astimezone(dt.UTC):%a %d %b %Y %H:%M} UTC")
+        out.print(f"[bold]Date:[/] {utc_stamp(row.when)}")
         out.print(f"[bold]Subject:[/] {plain(subject)}\n")
         out.print(plain(text))
         return
@@ -90,7 +91,7 @@ def preview(ctx: click.Context, cycle: str, year: int | None, until: str | None,
     for col in ("#", "when", "to", "subject"):
         table.add_column(col)
     for i, (row, _) in enumerate(planned, 1):
-        table.add_row(str(i), f"{local_date(row.when):%a %d %b %Y}", row.email, plain(row.subject))
+        table.add_row(str(i), table_date(row.when), row.email, plain(row.subject))
     out.print(table)
 
 
@@ -186,9 +187,7 @@ def documents() -> None:
 
 
 def _documents_store(ctx: click.Context) -> Any:
-    from workflow.storage import PaperStore
-
-    return PaperStore(app_for(ctx).settings.documents_dir)
+    return app_for(ctx).documents()
 
 
 def _document_row(item: Any, readable: bool = True) -> dict[str, Any]:
@@ -295,7 +294,7 @@ def documents_export(ctx: click.Context, document_id: int, fmt: str, target: Pat
     try:
         content = store.get(expected)
     except FileNotFoundError:
-        raise NotFound(f"the stored {fmt} file of document {item.id} is missing from {store.root}; restore it from "
+        raise NotFound(f"the stored {fmt} file of document {item.id} is missing from {store.where}; restore it from "
                        "a backup, and run 'cycle documents verify' to find any others") from None
     if hashlib.sha256(content).hexdigest() != expected:
         raise InvalidInput(f"document {item.id} ({fmt}) no longer matches its SHA-256: it was altered; "

@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from workflow.actuals import timeline_of
 from workflow.calendar import Timeline
-from workflow.clock import LOCAL, local_date
+from workflow.clock import local_date
 from workflow.decisions import superseded
 from workflow.definition import DOCUMENT_SECTIONS, Definition, DocumentSpec, Stage
 from workflow.engine import SYSTEM_ACTOR, Engine
 from workflow.entitlement import may_see_document
+from workflow.formatting import date_time, long_date, short_date_time, written_date
 from workflow.models import (
     Cycle,
     Decision,
@@ -46,10 +47,6 @@ from .reminders import inline_css, latest_papers, message_id, one_line
 FORMATS = ("html", "pdf", "docx")
 MEDIA_TYPES = {"html": "text/html", "pdf": "application/pdf",
                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-
-
-def long_date(day: dt.date) -> str:
-    return f"{day:%A %-d %B %Y}"
 
 
 @dataclass(frozen=True)
@@ -131,7 +128,7 @@ class Documents:
                            "cycle": cycle.key, "definition_id": definition.id,
                            "definition_version": definition.version, "template": spec.template,
                            "template_sha256": self.template_hash(definition, spec),
-                           "generated_at": f"{event_at.astimezone(LOCAL):%-d %B %Y, %H:%M} (UK time)",
+                           "generated_at": f"{date_time(event_at)} (UK time)",
                            "html_sha256": ""},
             "sections": {name: dict(spec.sections).get(name, "") for name in DOCUMENT_SECTIONS},
             "contact": {"name": owner_person.name if owner_person else "", "title": owner,
@@ -212,7 +209,7 @@ class Documents:
             if due is None:
                 continue
             if stage.id in left:
-                status = f"Complete ({left[stage.id]:%-d %B %Y})"
+                status = f"Complete ({written_date(left[stage.id])})"
             elif stage.id == current:
                 status = "Current"
             else:
@@ -252,13 +249,13 @@ class Documents:
             summary = f"{stage(h.from_state)} fell overdue"
         elif h.action == RESCHEDULED:
             summary = f"{stage(h.data.get('stage'))} is now due on " \
-                      f"{dt.date.fromisoformat(h.data['to']):%-d %B %Y}, with its meeting"
+                      f"{written_date(h.data['to'])}, with its meeting"
             comment = None  # the reason is the meeting's, on the row before
         elif h.action == "meeting":
             meeting = definition.meetings.get(h.data.get("meeting", ""))
             title = meeting.title if meeting else h.data.get("meeting")
             summary = f"cancelled the {title}" if h.data.get("cancelled") else \
-                f"moved the {title} to {dt.date.fromisoformat(h.data['date']):%-d %B %Y}" + \
+                f"moved the {title} to {written_date(h.data['date'])}" + \
                 (f" at {h.data['start']}" if h.data.get("start") else "")
             comment = f"Reason: {comment}" if comment else None
         elif h.strand:
@@ -269,7 +266,7 @@ class Documents:
                       f"from {stage(h.from_state)} to {stage(h.to_state)}"
         if comment:
             summary += f". {comment}"
-        return {"at": f"{h.at.astimezone(LOCAL):%-d %b %Y %H:%M}", "actor": actor, "summary": summary,
+        return {"at": short_date_time(h.at), "actor": actor, "summary": summary,
                 "sha256": sha256}
 
     @staticmethod
@@ -435,11 +432,7 @@ def verify(store: PaperStore, documents: list[Document]) -> list[tuple[Document,
     for document in documents:
         for fmt in FORMATS:
             expected = getattr(document, f"{fmt}_sha256")
-            path = store.path_for(expected)
-            if not path.exists():
-                problems.append((document, fmt, "the file is missing"))
-                continue
-            actual = hashlib.sha256(path.read_bytes()).hexdigest()
-            if actual != expected:
-                problems.append((document, fmt, f"the file now hashes to {actual}"))
+            wrong = store.check(expected)
+            if wrong is not None:
+                problems.append((document, fmt, wrong))
     return problems

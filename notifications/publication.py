@@ -23,6 +23,7 @@ from workflow.clock import local_date
 from workflow.definition import Definition, Meeting, Stage
 from workflow.engine import Engine
 from workflow.entitlement import may_see_paper
+from workflow.formatting import long_date
 from workflow.models import Cycle, Mail, OutboxEvent, Paper
 from workflow.notice_templates import PAPERS_PUBLISHED, notice_files
 from workflow.templating import make_environment
@@ -48,7 +49,7 @@ def notice_context(definition: Definition, cycle: Cycle, stage: Stage, person: s
         "cycle": {"title": definition.title, "key": cycle.key, "year": cycle.year},
         "stage": {"id": stage.id, "title": stage.title},
         "board": {"name": board.name},
-        "due": {"date": due.isoformat(), "date_text": f"{due:%A %-d %B %Y}",
+        "due": {"date": due.isoformat(), "date_text": long_date(due),
                 "working_days_left": max(working_days_between(today, due), 0)},
         "recipient": {**person_context(definition, person), "voting": person in board.voting},
         "paper": {"title": paper.title, "sha256": paper.sha256, "filename": paper.filename, "exempt": paper.exempt},

@@ -26,6 +26,7 @@ from workflow.deadlines import end_of_day, entered_stage, insert_pending
 from workflow.definition import Definition, Meeting, ReminderRule, Stage
 from workflow.engine import Engine
 from workflow.entitlement import visible_papers
+from workflow.formatting import long_date
 from workflow.models import Cycle, Deadline, Mail, OutboxEvent, Paper
 from workflow.reminder_times import (
     REMINDER,
@@ -59,7 +60,7 @@ def stage_meeting(definition: Definition, stage: Stage, due: dt.date, timeline: 
 def meeting_context(meeting: Meeting, day: dt.date) -> dict[str, Any]:
     """Where and when a board meets, as data: the templates say it in words."""
     times = meeting_times(meeting, day)
-    return {"title": meeting.title, "date": day.isoformat(), "date_text": f"{day:%A %-d %B %Y}",
+    return {"title": meeting.title, "date": day.isoformat(), "date_text": long_date(day),
             "start": f"{times[0]:%H:%M}" if times else "", "end": f"{times[1]:%H:%M}" if times else "",
             "venue": meeting.venue, "remote_link": meeting.remote_link}
 
@@ -90,7 +91,7 @@ def context(definition: Definition, cycle_key: str, year: int, stage: Stage, rul
         "stage": {"id": stage.id, "title": stage.title,
                   "next_step": (step.title or step.trigger) if step else ""},
         "board": {"name": board.name if board else ""},
-        "due": {"date": due.isoformat(), "date_text": f"{due:%A %-d %B %Y}",
+        "due": {"date": due.isoformat(), "date_text": long_date(due),
                 "working_days_left": max(working_days_between(today, due), 0),
                 "working_days_overdue": max(working_days_between(due, today), 0)},
         "reminder": {"kind": occurrence.kind, "overdue": occurrence.kind in ("overdue", "escalation"),

@@ -30,7 +30,6 @@ from workflow.errors import ConcurrentChange
 from workflow.outbox import Handlers, relay
 from workflow.reminder_times import REMINDER
 from workflow.settings import Settings
-from workflow.storage import PaperStore
 
 from . import broker, metrics
 from .leader import SchedulerLock
@@ -93,7 +92,7 @@ class Runtime:
         return handlers
 
     def documents(self) -> Documents:
-        return Documents(self.app.engine, PaperStore(self.settings.documents_dir))
+        return Documents(self.app.engine, self.app.documents())
 
     def sweeper(self) -> Sweeper:
         domain = self.settings.mail_from.rpartition("@")[2] or "strategy-cycle.invalid"
@@ -106,7 +105,7 @@ class Runtime:
         return Delivery(self.app.engine, mailer, DeliveryPolicy(sender=settings.mail_from,
                                                                 retry_base=settings.mail_retry_base,
                                                                 lease=settings.mail_lease),
-                        PaperStore(settings.documents_dir), journal=settings.data_dir / "mail-delivered")
+                        self.app.documents(), journal=settings.data_dir / "mail-delivered")
 
     def reset(self) -> None:
         """Forget connections inherited across a fork."""

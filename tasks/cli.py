@@ -18,6 +18,7 @@ import workflow.repair_cli  # noqa: F401  (registers `cycle deadlines` and `cycl
 from workflow.cli import app_for, emit_json, err, main, out, plain
 from workflow.datadir import private_dir
 from workflow.errors import ConfigurationError
+from workflow.formatting import utc_stamp
 from workflow.health import Thresholds
 from workflow.settings import Settings
 
@@ -67,7 +68,7 @@ def health(ctx: click.Context, as_json: bool, heartbeat: float, lag: float, over
     if as_json:
         emit_json(figures.as_dict())
     else:
-        table = Table(title=f"Health at {figures.now:%Y-%m-%d %H:%M} (cycle clock)", title_justify="left")
+        table = Table(title=f"Health at {utc_stamp(figures.now)} (cycle clock)", title_justify="left")
         table.add_column("what")
         table.add_column("figure", justify="right")
         for label, value in (("events waiting", figures.outbox_waiting),

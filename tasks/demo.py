@@ -33,6 +33,7 @@ from workflow.catalog import Catalog
 from workflow.clock import at_local
 from workflow.db import mark_rehearsal
 from workflow.errors import InvalidInput
+from workflow.formatting import month_year, short_date_time, table_date
 from workflow.models import Deadline, Document, HistoryEntry, Mail, OutboxEvent
 from workflow.player import Player, Step
 from workflow.settings import Settings
@@ -116,10 +117,10 @@ def run_demo(settings: Settings, *, year: int, definition: str, data_dir: Path |
                          "scheduler": "yellow"}[step.kind]
                 for subject, count in _new_mail(app, mail_seen):
                     progress.console.print(f"{'':17}[blue]reminder to {count}: {escape(subject)}[/]")
-                progress.console.print(f"{step.day:%a %d %b %Y}  [{style}]{escape(step.text)}[/]")
+                progress.console.print(f"{table_date(step.day)}  [{style}]{escape(step.text)}[/]")
                 if step.kind == "stage":
                     progress.advance(bar)
-                progress.update(bar, description=f"{step.day:%b %Y}: {escape(engine.status(started.cycle).stage_title)}")
+                progress.update(bar, description=f"{month_year(step.day)}: {escape(engine.status(started.cycle).stage_title)}")
 
             def await_scheduler(done: Callable[[], bool], what: str) -> None:
                 progress.update(bar, description=f"workers: {escape(what)}")
@@ -207,7 +208,7 @@ def _summary(console: Console, app, cycle: str, data_dir: Path, pool: Workers, s
         table.add_column(col)
     for h in by_system:
         what = {"overdue": "marked overdue", "fire": h.trigger or ""}.get(h.action, h.action)
-        table.add_row(f"{h.at:%d %b %Y %H:%M}", what, h.strand or h.from_state or "")
+        table.add_row(short_date_time(h.at), what, h.strand or h.from_state or "")
     console.print(table)
     console.print(f"{events} events handled through the outbox; deadlines: "
                   + ", ".join(f"{n} {s}" for s, n in sorted(deadlines.items()))

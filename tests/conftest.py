@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,11 @@ DEFINITIONS = REPO / "definitions"
 SHIPPED = "community_safety_strategy"
 ALL_TABLES = ("idempotency_keys, sign_in_attempts, account_links, api_tokens, web_sessions, accounts, "
               "decision_attendees, decisions, documents, papers, mail, outbox, strands, history, deadlines, effects, "
-              "simulated_clock, heartbeats, refusal_counts, cycles, definitions")
+              "simulated_clock, heartbeats, refusal_counts, cycles, definitions, stored_chunks, stored_files")
 # database_marks is left out: a test database is a rehearsal database for its whole life.
+# Argon2 at its cheapest for the accounts `cycle users` makes in the tests: the suite signs in hundreds
+# of times. Only here; the product's default is the standard cost (web.config.WebSettings.password_cost).
+os.environ.setdefault("CYCLE_PASSWORD_COST", "test")
 TEST_SERVER = os.environ.get("CYCLE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -48,14 +52,14 @@ def app(tmp_path: Path, clock: SimulatedClock) -> Iterator[App]:
     built.close()
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A PostgreSQL database made for this test run and dropped after it.
+@contextmanager
+def scratch_database(label: str = "test") -> Iterator[str]:
+    """A PostgreSQL database made for a run (or a module's own data) and dropped after it.
 
     Fails, never skips, when the server is unreachable: these tests must run.
     """
     server = make_url(normalise_url(TEST_SERVER))
-    name = f"cycle_test_{uuid.uuid4().hex[:12]}"
+    name = f"cycle_{label}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -73,6 +77,13 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database made for this test run and dropped after it."""
+    with scratch_database() as url:
+        yield url
 
 
 @pytest.fixture

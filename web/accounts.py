@@ -9,12 +9,13 @@ simulated clock, governs sessions, links and lockouts.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import secrets
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -32,8 +33,15 @@ from workflow.settings import Settings
 from .config import WebSettings
 
 HASHER = PasswordHasher()
-# Verified against when the email has no account, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+# WebSettings.password_cost: the standard cost, or the cheapest one a test suite sets.
+HASHERS = {"standard": HASHER, "test": PasswordHasher.from_parameters(profiles.CHEAPEST)}
+
+
+@functools.cache
+def _dummy_hash(cost: str) -> str:
+    """Verified against when the email has no account, so a wrong email costs as long as a wrong password."""
+    return HASHERS[cost].hash(secrets.token_urlsafe(16))
+
 MIN_PASSWORD = 12
 WRONG = "the email or password is not right"
 BACKOFF_BASE = 30.0  # seconds an (email, client) pair waits after `lock_after` wrong passwords; doubles each time
@@ -95,6 +103,8 @@ class Accounts:
         self.engine = engine
         self.web = web
         self.delivery = delivery  # sends one-time links at once; None: this process sends none
+        self.hasher = HASHERS[web.password_cost]
+        _dummy_hash(web.password_cost)  # made now, so the first unknown email costs what every other does
         bind = engine.sessions.kw["bind"]
         # Who is asking is one SELECT on every request: on PostgreSQL, run it outside a transaction,
         # which saves the BEGIN and ROLLBACK round trips around it. (SQLite's connections are set up
@@ -116,7 +126,7 @@ class Accounts:
         with self.engine.unit_of_work() as session:
             if session.scalars(select(Account).where(Account.email == email)).first() is not None:
                 raise InvalidInput(f"{email} already has an account; use 'cycle users reset' to set a new password")
-            account = Account(email=email, password_hash=HASHER.hash(password) if password else None, admin=admin,
+            account = Account(email=email, password_hash=self.hasher.hash(password) if password else None, admin=admin,
                               disabled=False, failed_sign_ins=0, created_at=wall_clock(), created_by=by)
             session.add(account)
             session.flush()
@@ -199,7 +209,7 @@ class Accounts:
             if account.disabled:
                 raise InvalidInput("this account is disabled; ask an administrator")
             link.used_at = now
-            account.password_hash = HASHER.hash(password)
+            account.password_hash = self.hasher.hash(password)
             account.failed_sign_ins, account.locked_until = 0, None
             session.execute(delete(WebSession).where(WebSession.account_id == account.id))
             return account.email
@@ -336,10 +346,9 @@ class Accounts:
             raise NotFound(f"{email} has no account; add it with 'cycle users add' or 'cycle users invite'")
         return account
 
-    @staticmethod
-    def _verify(stored: str | None, password: str) -> bool:
+    def _verify(self, stored: str | None, password: str) -> bool:
         try:
-            return HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+            return self.hasher.verify(stored or _dummy_hash(self.web.password_cost), password) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
 

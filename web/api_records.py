@@ -22,7 +22,6 @@ from workflow.definition import Definition
 from workflow.engine import Attached, Engine
 from workflow.errors import InvalidInput, NotFound, RoleMissing
 from workflow.models import Document, Mail, Paper
-from workflow.storage import PaperStore
 
 from .access import Seat, seat
 from .api_cycles import CycleRef, engine_of, known_of, visible_papers
@@ -141,7 +140,7 @@ def download_document(request: Request, me: Me, document_id: RowId, fmt: Literal
     document, at = _row(request, me, Document, document_id, "document")
     if not entitlement.may_see_document(at.definition, document, at.person):
         raise NotFound(f"there is no document {document_id}")
-    store = PaperStore(request.app.state.cycle.settings.documents_dir)
+    store = request.app.state.cycle.documents()
     content = store.get(getattr(document, f"{fmt}_sha256"))
     name = f"{document.spec}-{document.version}-{document.id}.{fmt}"
     return Response(content, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})

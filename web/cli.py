@@ -11,6 +11,7 @@ import click
 
 from tasks.cli import main
 from workflow.cli import app_for, err, operating_system_account, out, plain
+from workflow.formatting import utc_stamp
 from workflow.settings import Settings
 
 from .accounts import Accounts, link_delivery
@@ -178,7 +179,7 @@ def tokens_list(ctx: click.Context, email: str) -> None:
     """The tokens of an account (never their secrets)."""
     for t in _accounts(ctx).tokens(email):
         state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
-        out.print(f"{t.id}  {plain(t.name)}  created {t.created_at:%Y-%m-%d %H:%M} UTC  {state}")
+        out.print(f"{t.id}  {plain(t.name)}  created {utc_stamp(t.created_at)}  {state}")
 
 
 @tokens.command("revoke")

@@ -42,6 +42,14 @@ def entra_tenant(issuer: str, configured: str) -> str:
     return segment
 
 
+def _password_cost(env: Mapping[str, str]) -> str:
+    cost = env.get("CYCLE_PASSWORD_COST") or "standard"
+    if cost not in ("standard", "test"):
+        raise ConfigurationError(f"CYCLE_PASSWORD_COST='{cost}' should be 'standard' (leave it unset) or 'test', "
+                                 "which only a test suite may use")
+    return cost
+
+
 @dataclass(frozen=True, kw_only=True)
 class WebSettings:
     base_url: str = "http://127.0.0.1:8000"  # where people open the service: links in emails point here
@@ -62,6 +70,9 @@ class WebSettings:
     oidc_tenant: str = ""
     metrics_token: str = ""  # a scraper sending it as a Bearer token may read /metrics; empty: admins only
     secret: str = ""  # signs the OpenID Connect sign-in cookie; empty: a key kept in the data directory
+    # CYCLE_PASSWORD_COST=test: Argon2's cheapest parameters, so a test suite signs in by the hundred.
+    # Test suites only: such hashes are quick to guess. Every other value, and none, is the standard cost.
+    password_cost: str = "standard"
 
     @property
     def oidc(self) -> bool:
@@ -93,6 +104,7 @@ class WebSettings:
             oidc_tenant=tenant,
             secret=env.get("CYCLE_WEB_SECRET", ""),
             metrics_token=env.get("CYCLE_METRICS_TOKEN", ""),
+            password_cost=_password_cost(env),
         )
 
 

@@ -15,6 +15,7 @@ from .engine import Engine
 from .models import SimulatedNow
 from .settings import Settings
 from .storage import PaperStore
+from .stored_files import documents_store, papers_store
 
 
 @dataclass
@@ -22,6 +23,10 @@ class App:
     settings: Settings
     database: SqlEngine
     engine: Engine
+
+    def documents(self) -> PaperStore:
+        """Where generated documents are kept, by CYCLE_STORAGE (papers: `engine.papers`)."""
+        return documents_store(self.settings, self.database)
 
     def close(self) -> None:
         self.database.dispose()
@@ -68,7 +73,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         sessions=session_factory(database),
         catalog=Catalog(settings.definitions_dir, settings.data_dir / "snapshots"),
         clock=clock or default_clock(settings, database),
-        papers=PaperStore(settings.papers_dir),
+        papers=papers_store(settings, database),
         max_paper_bytes=settings.max_paper_bytes,
         sealer=sealer,
     )

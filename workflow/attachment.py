@@ -12,6 +12,7 @@ import unicodedata
 from pathlib import Path
 
 from .errors import InvalidInput
+from .formatting import byte_size
 
 MAX_PAPER_BYTES = 50 * 1024 * 1024
 """The default largest paper (50 MB); `CYCLE_MAX_PAPER_BYTES` sets another."""
@@ -40,7 +41,7 @@ def read_paper(file: Path, limit: int = MAX_PAPER_BYTES) -> bytes:
         _check(file, os.fstat(fd), limit)
         content = handle.read(limit + 1)
     if len(content) > limit:
-        raise InvalidInput(f"{file} grew past {_size(limit)} while it was read; attach it once it is finished")
+        raise InvalidInput(f"{file} grew past {byte_size(limit)} while it was read; attach it once it is finished")
     if not content:
         raise InvalidInput(f"{file} is empty; attach the paper itself")
     return content
@@ -52,14 +53,11 @@ def _check(file: Path, found: os.stat_result, limit: int) -> None:
                 else "a device" if stat.S_ISCHR(found.st_mode) or stat.S_ISBLK(found.st_mode) else "not a file")
         raise InvalidInput(f"{file} is {kind}, not a regular file; attach the paper's own file")
     if found.st_size > limit:
-        raise InvalidInput(f"{file} is {_size(found.st_size)}, over the {_size(limit)} a paper may be "
+        raise InvalidInput(f"{file} is {byte_size(found.st_size)}, over the {byte_size(limit)} a paper may be "
                            "(CYCLE_MAX_PAPER_BYTES); attach a smaller file or a link to it")
     if found.st_size == 0:
         raise InvalidInput(f"{file} is empty; attach the paper itself")
 
-
-def _size(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
 def safe_filename(name: str) -> str:

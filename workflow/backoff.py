@@ -11,6 +11,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 
+def doubling_delay(attempt: int, *, base: float, cap: float) -> float:
+    """Seconds to wait before trying again after the `attempt`-th failure: base, 2*base, 4*base, ... up to cap.
+
+    The one formula for every retry in the product (sweeps, the relay, mail delivery).
+    """
+    return float(min(base * 2 ** max(attempt - 1, 0), cap))
+
+
 @dataclass(frozen=True, kw_only=True)
 class Backoff:
     base: float = 30.0  # seconds before the first retry; doubles each time
@@ -18,7 +26,7 @@ class Backoff:
     limit: int = 5  # failures after which the item is marked failed
 
     def delay(self, failures: int) -> dt.timedelta:
-        return dt.timedelta(seconds=min(self.base * 2 ** max(failures - 1, 0), self.cap))
+        return dt.timedelta(seconds=doubling_delay(failures, base=self.base, cap=self.cap))
 
     def gives_up(self, failures: int) -> bool:
         return failures >= self.limit

@@ -31,6 +31,7 @@ from .definition import Definition
 from .diagram import mermaid
 from .engine import Recorded
 from .errors import CycleError, DefinitionError
+from .formatting import long_date, short_date, table_date
 from .meetings import change_meeting
 from .planning import BlackoutSpan, blackouts_between, check_plan
 from .settings import Settings
@@ -249,7 +250,7 @@ def show(definition: str, year: int | None, as_json: bool) -> None:
         due = timeline.stage_due(s.id)
         title = s.title + (f" ({len(s.strands)} parallel strands)" if s.strands else "") + (" [final]" if s.final else "")
         rules = _lengths(d, timeline, s.id)
-        when = "\n".join([f"{due:%a %-d %b %Y}" if due else "", *rules]).strip()
+        when = "\n".join([table_date(due), *rules]).strip()
         stages.add_row(s.id, plain(title), s.owner or "", d.boards[s.board].name if s.board else "", plain(when))
     out.print(stages)
     transitions = Table(title="Transitions", title_justify="left")
@@ -258,14 +259,14 @@ def show(definition: str, year: int | None, as_json: bool) -> None:
     for t in d.transitions:
         gates = [gate_rules.describe(g, d, timeline) for g in t.gates]
         if t.at:
-            gates.append(f"fired by the scheduler on {timeline.resolve(t.at):%-d %b %Y}")
+            gates.append(f"fired by the scheduler on {short_date(timeline.resolve(t.at))}")
         transitions.add_row(t.trigger, ", ".join(t.sources), t.dest, ", ".join(t.roles), plain("\n".join(gates)))
     out.print(transitions)
     dated = Table(title="Timeline", title_justify="left")
     for col in ("date", "milestone", "title"):
         dated.add_column(col)
-    rows = [(day, f"{day:%a %-d %b %Y}", mid, plain(title)) for day, mid, title in timeline.dated()]
-    rows += [(b.first, f"{b.first:%a %-d %b %Y} to {b.last:%a %-d %b %Y}", b.id, f"[yellow]blackout:[/] {plain(b.title)}")
+    rows = [(day, table_date(day), mid, plain(title)) for day, mid, title in timeline.dated()]
+    rows += [(b.first, f"{table_date(b.first)} to {table_date(b.last)}", b.id, f"[yellow]blackout:[/] {plain(b.title)}")
              for b in blackouts]
     for _day, *cells in sorted(rows, key=lambda r: r[0]):
         dated.add_row(*cells)
@@ -422,7 +423,7 @@ def move_meeting(ctx: click.Context, cycle: str, meeting_id: str, day: str | Non
     change = change_meeting(app_for(ctx).engine, cycle, meeting_id, actor, reason=reason, day=parse_date(day),
                             start=_parse_time(start))
     at = f" at {change.start:%H:%M}" if change.start else ""
-    out.print(f"'{meeting_id}' moved to {change.day:%A %-d %B %Y}{at} (update {change.sequence}); "
+    out.print(f"'{meeting_id}' moved to {long_date(change.day)}{at} (update {change.sequence}); "
               "its members are sent the calendar update.")
 
 
@@ -563,7 +564,7 @@ def status(ctx: click.Context, cycle: str, reader: str | None, as_json: bool) ->
         days = s.working_days_left
         when = (f"{days} working days left" if days and days > 0 else "due today" if days == 0
                 else f"{-days} working days overdue" if days is not None else "")
-        out.print(f"Due: {dt.date.fromisoformat(s.due):%a %-d %B %Y} ({when})")
+        out.print(f"Due: {table_date(s.due)} ({when})")
     if s.actions:
         table = Table(title="What can happen next", title_justify="left")
         for col in ("trigger", "who", "waiting for"):
@@ -664,7 +665,7 @@ def mywork(ctx: click.Context, actor: str, as_json: bool) -> None:
     for i in items:
         left = "" if i.working_days_left is None else (
             f"[red]{-i.working_days_left} overdue[/]" if i.overdue else str(i.working_days_left))
-        table.add_row(i.cycle, plain(i.title), f"{i.due:%a %-d %b %Y}" if i.due else "", left)
+        table.add_row(i.cycle, plain(i.title), table_date(i.due), left)
     out.print(table)
 def _verify_history(app: App, cycle: str | None, as_json: bool, expect_file: Path | None) -> None:
     from .audit_report import lines, read_expect, verify

@@ -14,6 +14,7 @@ from typing import Any
 from .calendar import Timeline
 from .definition import DecisionGate, Definition, Membership
 from .errors import InvalidInput
+from .formatting import written_date
 from .loader import suggest
 from .models import DecisionAttendee
 
@@ -65,7 +66,7 @@ def refuse_second(*, board_name: str, item: str, day: dt.date, earlier: tuple[in
     if earlier is not None:
         raise InvalidInput(
             f"the {board_name} already has decision {earlier[0]} ({earlier[1]}) on '{item}' at its meeting on "
-            f"{day:%-d %B %Y}; to correct it, record an amendment with --amends {earlier[0]} --reason '...'")
+            f"{written_date(day)}; to correct it, record an amendment with --amends {earlier[0]} --reason '...'")
 
 
 def check_target(*, decision_id: int, found: tuple[str, str] | None, board: str, item: str, gone: set[int],

@@ -19,6 +19,7 @@ from .definition import (
     PapersGate,
     StrandsGate,
 )
+from .formatting import long_date, written_date
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
         case NotBeforeGate(date):
             earliest = facts.timeline.resolve(date)
             if facts.today < earliest:
-                return f"it cannot happen before {earliest:%-d %B %Y} (today is {facts.today:%-d %B %Y})"
+                return f"it cannot happen before {written_date(earliest)} (today is {written_date(facts.today)})"
             return None
         case StrandsGate(stage):
             open_strands = [
@@ -98,7 +99,7 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
             ran = whole_periods(since, facts.today, period.unit)
             unit = period.unit if ran != 1 else period.unit[:-1]
             return (f"the {name} has run {ran} {unit} of the {period.amount} it must run; it can close on "
-                    f"{earliest:%A %-d %B %Y}")
+                    f"{long_date(earliest)}")
     raise TypeError(f"not a gate: {gate!r}")
 
 
@@ -129,7 +130,7 @@ def describe(gate: Gate, definition: Definition, timeline: Timeline | None = Non
         case PapersGate(papers):
             return "papers attached: " + ", ".join(definition.papers.get(p, p) for p in papers)
         case NotBeforeGate(date):
-            return f"not before {timeline.resolve(date):%-d %B %Y}" if timeline else "not before a date"
+            return f"not before {written_date(timeline.resolve(date))}" if timeline else "not before a date"
         case StrandsGate(stage):
             return f"all strands of '{definition.stages[stage].title if stage in definition.stages else stage}' complete"
         case MinimumLengthGate(stage, period, strand):

@@ -22,6 +22,7 @@ from .calendar import Timeline
 from .clock import local_date
 from .definition import Definition, Meeting
 from .errors import InvalidInput
+from .formatting import written_date
 from .loader import suggest
 from .moved_dates import RESCHEDULED, follow_meeting
 
@@ -75,7 +76,7 @@ def change_meeting(engine: Engine, cycle_ref: str | int, meeting_id: str, actor:
         current_start = earlier.start if earlier else meeting.start
         new_day, new_start = day or current_day, start or current_start
         if new_day < local_date(now):
-            raise InvalidInput(f"{new_day:%-d %B %Y} has passed; a meeting moves to today or later")
+            raise InvalidInput(f"{written_date(new_day)} has passed; a meeting moves to today or later")
         change = MeetingChange(meeting_id, new_day, new_start, cancel, (earlier.sequence if earlier else 0) + 1)
         data = {"meeting": meeting_id, "date": new_day.isoformat(),
                 "start": new_start.strftime("%H:%M") if new_start else None, "cancelled": cancel,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .calendar import Timeline, add_period, occurrences, overlap
 from .definition import Definition, Timing
 from .errors import DefinitionError, Problem
+from .formatting import table_date
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class BlackoutSpan:
 
 
 def _day(day: dt.date) -> str:
-    return f"{day:%a %-d %b %Y}"
+    return table_date(day)
 
 
 def blackouts_between(definition: Definition, first: dt.date, last: dt.date) -> list[BlackoutSpan]:

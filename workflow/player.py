@@ -32,6 +32,7 @@ from .definition import (
     Transition,
 )
 from .engine import Engine
+from .formatting import short_date, written_date
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class Player:
         if self.await_scheduler is not None:
             now = self.clock.now()
             self.await_scheduler(lambda: backlog(self.engine, now) == 0,
-                                 f"the work due by {local_date(now):%-d %b %Y}")
+                                 f"the work due by {short_date(local_date(now))}")
 
     # -- the play -------------------------------------------------------------------
 
@@ -186,7 +187,7 @@ class Player:
         title = self.definition.papers[paper]
         path = self._papers / f"{paper}.txt"
         path.write_text(f"{title}\n\n{self.definition.title}, cycle {self.cycle}.\n"
-                        f"Paper prepared on {local_date(self.clock.now()):%-d %B %Y} for the rehearsal.\n",
+                        f"Paper prepared on {written_date(local_date(self.clock.now()))} for the rehearsal.\n",
                         encoding="utf-8")
         author = self.person_with(self.definition.permissions["attach"])
         self.engine.attach(self.cycle, paper, path, author)

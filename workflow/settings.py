@@ -70,6 +70,7 @@ class Settings:
     smtp_oauth_client_id: str = ""
     smtp_oauth_client_secret_file: Path | None = None  # a file, so the secret is in no environment or URL
     smtp_oauth_scope: str = "https://outlook.office365.com/.default"  # Exchange Online's
+    storage: str = "files"  # CYCLE_STORAGE: papers and documents in the data directory, or "database"
 
     @property
     def papers_dir(self) -> Path:
@@ -108,6 +109,10 @@ class Settings:
                 ) from None
             if frozen_now.tzinfo is None:
                 frozen_now = frozen_now.replace(tzinfo=dt.UTC)
+        storage = env.get("CYCLE_STORAGE") or "files"
+        if storage not in ("files", "database"):
+            raise ConfigurationError(f"CYCLE_STORAGE='{storage}' should be 'files' (the data directory's folders) "
+                                     "or 'database' (no shared folder between machines)")
         clock = env.get("CYCLE_CLOCK", "system") or "system"
         if clock not in ("system", "shared"):
             raise ConfigurationError(f"CYCLE_CLOCK='{clock}' should be 'system' or 'shared'")
@@ -123,7 +128,7 @@ class Settings:
             mail_from=env.get("CYCLE_MAIL_FROM") or "strategy-cycle@example.org",
             mail_retry_base=positive_number(env, "CYCLE_MAIL_RETRY_BASE", 30.0),
             mail_lease=positive_number(env, "CYCLE_MAIL_LEASE", 600.0),
-            max_paper_bytes=_bytes(env, "CYCLE_MAX_PAPER_BYTES", MAX_PAPER_BYTES),
+            max_paper_bytes=_bytes(env, "CYCLE_MAX_PAPER_BYTES", MAX_PAPER_BYTES), storage=storage,
             audit_key_file=Path(env["CYCLE_AUDIT_KEY_FILE"]) if env.get("CYCLE_AUDIT_KEY_FILE") else None,
             smtp_oauth_token_url=env.get("CYCLE_SMTP_OAUTH_TOKEN_URL", ""),
             smtp_oauth_client_id=env.get("CYCLE_SMTP_OAUTH_CLIENT_ID", ""),

@@ -56,7 +56,7 @@ def seed(app: App, folder: Path) -> People:
     carry(app, "mk_together", "early_findings")
     engine.fire(CYCLE, "discuss_early_findings", AUTHOR)
     people = engine.catalog.load(SHIPPED).people
-    accounts = Accounts(engine, WebSettings(secure_cookies=False))
+    accounts = Accounts(engine, WebSettings(secure_cookies=False, password_cost="test"))
     chosen = People(officer=people[AUTHOR].email, committee_manager=people["committee_manager"].email,
                     risk_board_member=people["probation_manager"].email,
                     other_board_member=people["council_chief_executive"].email, admin=ADMIN)
@@ -85,7 +85,7 @@ def live_site(pg_url: str, redis_url: str, folder: Path) -> Iterator[LiveSite]:
     definitions = folder / "definitions"  # a copy: an admin's upload in a test never changes the shipped files
     shutil.copytree(DEFINITIONS, definitions, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
     env = worker_env(pg_url, redis_url, folder, CYCLE_WEB_SECURE_COOKIES="false", CYCLE_WEB_BASE_URL=url,
-                     CYCLE_DEFINITIONS_DIR=str(definitions))
+                     CYCLE_DEFINITIONS_DIR=str(definitions), CYCLE_PASSWORD_COST="test")
     app = build(dataclasses.replace(make_settings(Path(env["CYCLE_DATA_DIR"]), pg_url), shared_clock=True,
                                     definitions_dir=definitions))
     processes: list[Worker] = []

@@ -24,7 +24,7 @@ def pspo_cycle(site: LiveSite) -> tuple[str, str]:
     engine = site.app.engine
     key = engine.start(PSPO, 2021, PSPO_LEAD).cycle
     email = engine.catalog.load(PSPO).people[PSPO_LEAD].email
-    Accounts(engine, WebSettings(secure_cookies=False)).add(email, password=site.password, admin=False, by="test")
+    Accounts(engine, WebSettings(secure_cookies=False, password_cost="test")).add(email, password=site.password, admin=False, by="test")
     return key, email
 
 

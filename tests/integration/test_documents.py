@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import html
 import io
@@ -19,10 +20,11 @@ from sqlalchemy import select, update
 from notifications.documents import Documents
 from tasks.app import create_app
 from tasks.cli import main
-from tests.conftest import DEFINITIONS, SHIPPED
+from tests.conftest import DEFINITIONS, SHIPPED, make_settings, scratch_database
 from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
 from tests.integration.workers import Worker, wait_until, worker_env
-from workflow.app import App
+from workflow.app import App, build
+from workflow.clock import SimulatedClock, at_local
 from workflow.models import Cycle, Document, Mail, OutboxEvent
 from workflow.outbox import Handlers
 from workflow.settings import Settings
@@ -81,12 +83,38 @@ def gate_event(app: App, trigger: str) -> int:
 
 @pytest.fixture
 def made(pg_app: App, tmp_path: Path) -> Iterator[tuple[App, Documents, dict[str, str]]]:
-    hashes = to_risk_board_sign_off(pg_app, tmp_path)
-    documents = Documents(pg_app.engine, PaperStore(tmp_path / "documents"))
+    yield record_sign_off(pg_app, tmp_path)
+
+
+def record_sign_off(app: App, folder: Path) -> tuple[App, Documents, dict[str, str]]:
+    """Pass the Risk Board's gate and make its records, as the workers' handler would."""
+    hashes = to_risk_board_sign_off(app, folder)
+    documents = Documents(app.engine, PaperStore(folder / "documents"))
     handlers = Handlers()
     handlers.on("GatePassed", "documents", lambda s, e, now: documents.generate(s, e, now))
-    handlers.handle(pg_app.engine, gate_event(pg_app, "sign_off_assessment"))
-    yield pg_app, documents, hashes
+    handlers.handle(app.engine, gate_event(app, "sign_off_assessment"))
+    return app, documents, hashes
+
+
+@pytest.fixture(scope="module")
+def made_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[App, Documents, dict[str, str]]]:
+    """The same records as `made`, rendered once for the tests that only read them (WeasyPrint takes seconds).
+
+    On a database of the module's own, which other tests' emptying of the run's database leaves alone.
+    """
+    from workflow import db
+
+    folder = tmp_path_factory.mktemp("records")
+    with scratch_database("records") as url:
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        db.mark_rehearsal(engine)
+        engine.dispose()
+        app = build(make_settings(folder, url), clock=SimulatedClock(at_local(dt.date(2021, 7, 1), 9)))
+        try:
+            yield record_sign_off(app, folder)
+        finally:
+            app.close()
 
 
 def rows(app: App) -> list[Document]:
@@ -94,8 +122,8 @@ def rows(app: App) -> list[Document]:
         return list(session.scalars(select(Document).order_by(Document.id)))
 
 
-def test_the_record_in_every_format_carries_the_decision_votes_and_hashes(made) -> None:  # type: ignore[no-untyped-def]
-    app, documents, hashes = made
+def test_the_record_in_every_format_carries_the_decision_votes_and_hashes(made_once) -> None:  # type: ignore[no-untyped-def]
+    app, documents, hashes = made_once
     public = next(d for d in rows(app) if d.version == "public")
     texts = {"html": html_text(documents.content(public, "html")), "pdf": pdf_text(documents.content(public, "pdf")),
              "docx": docx_text(documents.content(public, "docx"))}
@@ -114,8 +142,8 @@ def test_the_record_in_every_format_carries_the_decision_votes_and_hashes(made) 
     assert public.definition_version == 1 and public.template == "sign_off_record.html.j2"
 
 
-def test_an_exempt_paper_reaches_only_the_exempt_version(made) -> None:  # type: ignore[no-untyped-def]
-    app, documents, hashes = made
+def test_an_exempt_paper_reaches_only_the_exempt_version(made_once) -> None:  # type: ignore[no-untyped-def]
+    app, documents, hashes = made_once
     versions = {d.version: d for d in rows(app)}
     assert set(versions) == {"public", "exempt"}
     for fmt in ("html", "pdf", "docx"):
@@ -135,8 +163,8 @@ def test_an_exempt_paper_reaches_only_the_exempt_version(made) -> None:  # type:
     assert all(MARKER not in m.subject + m.text_body for m in mails)
 
 
-def test_a_regenerated_document_is_byte_identical(made) -> None:  # type: ignore[no-untyped-def]
-    app, documents, _ = made
+def test_a_regenerated_document_is_byte_identical(made_once) -> None:  # type: ignore[no-untyped-def]
+    app, documents, _ = made_once
     public = next(d for d in rows(app) if d.version == "public")
     event_id = gate_event(app, "sign_off_assessment")
     with app.engine.sessions() as session:
@@ -210,8 +238,8 @@ def test_documents_commands_list_export_and_verify(made, tmp_path: Path, pg_url:
     assert f"document {first['id']}" in checked.output and "html" in checked.output
 
 
-def test_the_pdf_is_tagged_in_english_and_stays_inside_the_page(made) -> None:  # type: ignore[no-untyped-def]
-    app, documents, _ = made
+def test_the_pdf_is_tagged_in_english_and_stays_inside_the_page(made_once) -> None:  # type: ignore[no-untyped-def]
+    app, documents, _ = made_once
     public = next(d for d in rows(app) if d.version == "public")
     reader = PdfReader(io.BytesIO(documents.content(public, "pdf")))
     catalog = reader.trailer["/Root"]
@@ -237,8 +265,8 @@ def test_the_pdf_is_tagged_in_english_and_stays_inside_the_page(made) -> None:  
     assert overflow == [], "text runs past the right edge of the page"
 
 
-def test_the_word_file_is_a4_with_bordered_captioned_tables_a_header_and_page_numbers(made) -> None:  # type: ignore[no-untyped-def]
-    app, documents, _ = made
+def test_the_word_file_is_a4_with_bordered_captioned_tables_a_header_and_page_numbers(made_once) -> None:  # type: ignore[no-untyped-def]
+    app, documents, _ = made_once
     public = next(d for d in rows(app) if d.version == "public")
     document = docx.Document(io.BytesIO(documents.content(public, "docx")))
     section = document.sections[0]

@@ -6,7 +6,6 @@ they may call filters but never see anything an admin wrote except as escaped te
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -15,45 +14,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from workflow.clock import LOCAL
+from workflow.formatting import byte_size, local_time, long_date, short_date
 
 from .words import sentence
 
 NOTICE_COOKIE = "cycle_notice"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
-
-def long_date(day: dt.date | str | None) -> str:
-    """'Thursday 19 August 2021', as letters and committee papers write a date."""
-    if day is None or day == "":
-        return ""
-    if isinstance(day, str):
-        day = dt.date.fromisoformat(day[:10])
-    if isinstance(day, dt.datetime):
-        day = day.astimezone(LOCAL).date() if day.tzinfo else day.date()
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def short_date(day: dt.date | str | None) -> str:
-    """'19 Aug 2021', for tables."""
-    if day is None or day == "":
-        return ""
-    if isinstance(day, str):
-        day = dt.date.fromisoformat(day[:10])
-    return f"{day.day} {day:%b %Y}"
-
-
-def local_time(moment: dt.datetime | str | None) -> str:
-    """'Thursday 19 August 2021 at 2:05pm', in UK time whatever the server's zone."""
-    if moment is None or moment == "":
-        return ""
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    local = moment.astimezone(LOCAL)
-    hour = local.hour % 12 or 12
-    return f"{long_date(local.date())} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
 def days_left(left: int | None) -> str:
@@ -66,16 +32,6 @@ def days_left(left: int | None) -> str:
     return f"{left} working day{'s' if left != 1 else ''} left"
 
 
-def size(count: int | None) -> str:
-    if count is None:
-        return ""
-    for unit in ("bytes", "KB", "MB"):
-        if count < 1024 or unit == "MB":
-            return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count = count / 1024  # type: ignore[assignment]
-    return ""
-
-
 def fire_control(cycle_id: int, trigger: str, strand: str | None = None) -> str:
     """The id of a fire button: where a refusal is shown and where the error summary links to."""
     return f"fire-{cycle_id}-{strand}-{trigger}" if strand else f"fire-{cycle_id}-{trigger}"
@@ -85,7 +41,7 @@ def make_environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(long_date=long_date, short_date=short_date, local_time=local_time, days_left=days_left,
-                       size=size, sentence=sentence)
+                       size=byte_size, sentence=sentence)
     env.globals["fire_control"] = fire_control
     return env
 

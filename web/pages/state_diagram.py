@@ -7,6 +7,7 @@ escaped as XML by dot when it writes the SVG; the page inlines the result.
 from __future__ import annotations
 
 import functools
+import html
 import re
 import shutil
 import subprocess
@@ -82,5 +83,4 @@ def state_diagram_svg(definition: Definition, current: str | None = None) -> str
     svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
     name = f"State diagram of {definition.title}" + (f"; it is now at {definition.stages[current].title}"
                                                      if current in definition.stages else "")
-    safe = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{safe}" ', 1)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(name)}" ', 1)

@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 from workflow.calendar import Timeline, add_months
 from workflow.definition import Definition
+from workflow.formatting import long_date, month_year, short_date, written_date
 
 COLOURS = {"done": "#00703c", "current": "#1d70b8", "overdue": "#d4351c", "planned": "#b1b4b6"}
 WORDS = {"done": "done", "current": "in progress", "overdue": "overdue", "planned": "planned"}
@@ -108,7 +109,7 @@ def svg(drawn: Chart) -> str:
     rows = len(drawn.bars) + len(drawn.meetings) + (1 if drawn.meetings else 0)
     height = TOP + rows * ROW + 70
     width = LABEL_WIDTH + CHART_WIDTH + 90  # room for the state's word after the last bar
-    name = f"Timeline of {drawn.title}; today is {drawn.today.day} {drawn.today:%B %Y}"
+    name = f"Timeline of {drawn.title}; today is {written_date(drawn.today)}"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
              f'height="{height}" role="img" aria-labelledby="timeline-title timeline-desc" '
              'font-family="Arial, sans-serif">',
@@ -121,7 +122,7 @@ def svg(drawn: Chart) -> str:
     for month in months:
         x = _x(drawn, month)
         parts.append(f'<line x1="{x:.1f}" y1="{TOP - 8}" x2="{x:.1f}" y2="{TOP + rows * ROW}" stroke="#dddddd"/>')
-        parts.append(_text(x + 3, TOP - 14, f"{month:%b %Y}", size=11, fill="#505a5f"))
+        parts.append(_text(x + 3, TOP - 14, month_year(month), size=11, fill="#505a5f"))
     y = TOP
     for bar in drawn.bars:
         label = ("    " if bar.strand else "") + bar.title
@@ -144,13 +145,13 @@ def svg(drawn: Chart) -> str:
             x, mid = _x(drawn, meeting.day), y + ROW / 2
             parts.append(f'<polygon points="{x:.1f},{mid - 7:.1f} {x + 7:.1f},{mid:.1f} {x:.1f},{mid + 7:.1f} '
                          f'{x - 7:.1f},{mid:.1f}" fill="#0b0c0c"><title>{escape(meeting.title)}, '
-                         f'{meeting.day:%A} {meeting.day.day} {meeting.day:%B %Y}</title></polygon>')
+                         f'{long_date(meeting.day)}</title></polygon>')
             parts.append(_text(x + 10, y + 17, f"{meeting.day.day} {meeting.day:%b}", size=11, fill="#505a5f"))
             y += ROW
     today_x = _x(drawn, drawn.today)
     parts.append(f'<line x1="{today_x:.1f}" y1="{TOP - 6}" x2="{today_x:.1f}" y2="{y}" stroke="#0b0c0c" '
                  'stroke-width="2" stroke-dasharray="5 3"/>')
-    parts.append(_text(today_x, y + 16, f"Today, {drawn.today.day} {drawn.today:%b %Y}", size=12, weight="bold",
+    parts.append(_text(today_x, y + 16, f"Today, {short_date(drawn.today)}", size=12, weight="bold",
                        anchor="middle"))
     parts.append(_legend(y + 40))
     parts.append("</svg>")
@@ -187,12 +188,12 @@ def _fit(text: str, width: int) -> str:
 
 
 def _bar_words(bar: Bar) -> str:
-    return f"{bar.title}: {bar.start.day} {bar.start:%b} to {bar.end.day} {bar.end:%b %Y}, {WORDS[bar.state]}"
+    return f"{bar.title}: {bar.start.day} {bar.start:%b} to {short_date(bar.end)}, {WORDS[bar.state]}"
 
 
 def _description(drawn: Chart) -> str:
     return "; ".join([_bar_words(b) for b in drawn.bars]
-                     + [f"{m.title} on {m.day.day} {m.day:%B %Y}" for m in drawn.meetings])
+                     + [f"{m.title} on {written_date(m.day)}" for m in drawn.meetings])
 
 
 def timeline_svg(definition: Definition, timeline: Timeline, *, current: str | None, today: dt.date,

@@ -111,7 +111,7 @@ class Site:
 
 
 def web_settings(url: str, **kw: str) -> WebSettings:
-    return WebSettings(base_url=url, secure_cookies=False, **kw)  # type: ignore[arg-type]
+    return WebSettings(base_url=url, secure_cookies=False, password_cost="test", **kw)  # type: ignore[arg-type]
 
 
 @contextmanager
