@@ -46,10 +46,10 @@ from bench.transitions import (
 )
 from web.accounts import Accounts
 from web.config import WebSettings
-from workflow import db
 from workflow.app import App, build
-from workflow.mywork import my_work
+from workflow.reads.mywork import my_work
 from workflow.settings import Settings
+from workflow.store import db
 
 EMAIL = "bench.author@example.org"
 

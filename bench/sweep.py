@@ -17,7 +17,7 @@ What it measures:
   databases, is pending and due later. The due cycles are the same in both databases (same
   definitions, years and keys), so a sweep does the same work in each; only what exists
   differs.
-- One timed round is `workflow.deadlines.Sweeper(engine).sweep()`, on an engine built by
+- One timed round is `workflow.time.deadlines.Sweeper(engine).sweep()`, on an engine built by
   `workflow.app.build` with a simulated clock pinned at that moment: it claims each due row
   (SKIP LOCKED), checks the cycle is still in the stage by its latest StageEntered event,
   fires 'close' through the engine (history row, StageEntered and CycleCompleted events,
@@ -77,15 +77,15 @@ import sqlalchemy
 from sqlalchemy import URL, create_engine, event, insert, select, text
 from sqlalchemy.engine import make_url
 
-from workflow import db
 from workflow.app import App, build
-from workflow.calendar import Timeline, add_working_days
-from workflow.clock import at_local
-from workflow.deadlines import STAGE_OVERDUE, TIMED_TRANSITION, Sweeper, end_of_day, plan_stage
-from workflow.definition import Definition
-from workflow.models import Base, Deadline, DefinitionSnapshot, OutboxEvent
-from workflow.outbox import Handlers
+from workflow.definition.calendar import Timeline, add_working_days
+from workflow.definition.model import Definition
 from workflow.settings import Settings
+from workflow.store import db
+from workflow.store.models import Base, Deadline, DefinitionSnapshot, OutboxEvent
+from workflow.store.outbox import Handlers
+from workflow.time.clock import at_local
+from workflow.time.deadlines import STAGE_OVERDUE, TIMED_TRANSITION, Sweeper, end_of_day, plan_stage
 
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"

@@ -25,9 +25,9 @@ from workflow.cli import (
     reader_option,
     withheld_note,
 )
-from workflow.clock import at_local, local_date
 from workflow.errors import InvalidInput, NotFound
-from workflow.models import Cycle, Mail
+from workflow.store.models import Cycle, Mail
+from workflow.time.clock import at_local, local_date
 
 from . import delivery, reminders
 from .disclosure import document_for, readable_mail, shown_mail
@@ -186,7 +186,7 @@ def documents() -> None:
 
 
 def _documents_store(ctx: click.Context) -> Any:
-    from workflow.storage import PaperStore
+    from workflow.store.paper_store import PaperStore
 
     return PaperStore(app_for(ctx).settings.documents_dir)
 
@@ -211,7 +211,7 @@ def _readable_rows(ctx: click.Context, rows: list[Any], reader: str | None) -> l
 @click.pass_context
 def documents_list(ctx: click.Context, cycle: str, reader: str | None, as_json: bool) -> None:
     """The documents of CYCLE; an exempt version is listed, and readable only by those entitled to it."""
-    from workflow.models import Document
+    from workflow.store.models import Document
 
     engine = app_for(ctx).engine
     with engine.sessions() as session:
@@ -236,7 +236,7 @@ def documents_list(ctx: click.Context, cycle: str, reader: str | None, as_json: 
 
 def _document(ctx: click.Context, document_id: int, reader: str | None) -> tuple[Any, Any]:
     """The document asked for, and the version of it `reader` may see (the same row, or its public version)."""
-    from workflow.models import Document
+    from workflow.store.models import Document
 
     engine = app_for(ctx).engine
     with engine.sessions() as session:
@@ -311,7 +311,7 @@ def documents_export(ctx: click.Context, document_id: int, fmt: str, target: Pat
 @click.pass_context
 def documents_verify(ctx: click.Context) -> None:
     """Re-hash every stored document and attached paper; report any that changed (exit 1 if any did)."""
-    from workflow.models import Document, HistoryEntry, Paper
+    from workflow.store.models import Document, HistoryEntry, Paper
 
     from .documents import anchored_hashes, verify
 

@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.actuals import timeline_of
-from workflow.calendar import Timeline
-from workflow.clock import LOCAL, local_date
-from workflow.decisions import superseded
-from workflow.definition import DOCUMENT_SECTIONS, Definition, DocumentSpec, Stage
+from workflow.commands.decision_rules import superseded
+from workflow.definition.calendar import Timeline
+from workflow.definition.entitlement import may_see_document
+from workflow.definition.model import DOCUMENT_SECTIONS, Definition, DocumentSpec, Stage
+from workflow.definition.notice_templates import DOCUMENT_SENT
+from workflow.definition.templating import make_environment, reminder_files, render_bounded
 from workflow.engine import SYSTEM_ACTOR, Engine
-from workflow.entitlement import may_see_document
-from workflow.models import (
+from workflow.store.models import (
     Cycle,
     Decision,
     DecisionAttendee,
@@ -35,10 +35,10 @@ from workflow.models import (
     Paper,
     StrandState,
 )
-from workflow.moved_dates import RESCHEDULED
-from workflow.notice_templates import DOCUMENT_SENT
-from workflow.storage import PaperStore
-from workflow.templating import make_environment, reminder_files, render_bounded
+from workflow.store.paper_store import PaperStore
+from workflow.time.actuals import timeline_of
+from workflow.time.clock import LOCAL, local_date
+from workflow.time.moved_dates import RESCHEDULED
 
 from .recipients import resolve
 from .reminders import inline_css, latest_papers, message_id, one_line
@@ -171,7 +171,7 @@ class Documents:
         """The latest copy of each paper attached for this stage, up to the decision.
 
         Only this stage's papers: its exempt ones are all one board's business, so everyone the exempt
-        version goes to may see every exempt paper it names (`workflow.entitlement`).
+        version goes to may see every exempt paper it names (`workflow.definition.entitlement`).
         """
         ids = [h.data.get("paper_id") for h in history if h.action == "attach"]
         rows = [session.get(Paper, i) for i in ids if i is not None]
@@ -415,7 +415,7 @@ class Documents:
 
 def notice_context(definition: Definition, cycle: Cycle, spec: DocumentSpec, document: Document,
                    person: str) -> dict[str, Any]:
-    """What the `document_sent` templates are given: `workflow.notice_templates.DOCUMENT_SENT_CONTEXT`."""
+    """What the `document_sent` templates are given: `workflow.definition.notice_templates.DOCUMENT_SENT_CONTEXT`."""
     who = definition.people[person]
     return {"cycle": {"title": definition.title, "key": cycle.key},
             "recipient": {"name": who.name, "title": who.title},

@@ -22,12 +22,12 @@ from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.documents import Documents
 from notifications.mail import Mailer, OutboxMailer, SmtpMailer
 from workflow.app import App, build
-from workflow.deadlines import Sweeper, plan_stage
 from workflow.errors import ConcurrentChange
-from workflow.outbox import Handlers, relay
-from workflow.reminder_times import REMINDER
 from workflow.settings import Settings
-from workflow.storage import PaperStore
+from workflow.store.outbox import Handlers, relay
+from workflow.store.paper_store import PaperStore
+from workflow.time.deadlines import Sweeper, plan_stage
+from workflow.time.reminder_times import REMINDER
 
 from . import broker, metrics
 from .leader import SchedulerLock

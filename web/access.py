@@ -3,7 +3,7 @@
 A person is their email; each definition version lists them under an id of its own.
 A cycle whose directory does not list the person is, to them, a cycle that does not
 exist: the same 404, the same sentence. Roles are then checked by the engine itself,
-as for `--as`; entitlement to exempt information by `workflow.entitlement`.
+as for `--as`; entitlement to exempt information by `workflow.definition.entitlement`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from workflow.definition import Definition
+from workflow.definition.model import Definition
 from workflow.engine import Engine
 from workflow.errors import NotFound
-from workflow.mywork import find_person
+from workflow.reads.mywork import find_person
 
 from .accounts import Principal
 from .problems import Forbidden

@@ -18,11 +18,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 
 from notifications.reminders import message_id
-from workflow.catalog import Catalog
 from workflow.engine import Engine
 from workflow.errors import CycleError, DefinitionError, InvalidInput, NotFound, Refused
-from workflow.models import Account, AccountLink, ApiToken, Mail, SignInAttempt, WebSession
-from workflow.outbox import wall_clock
+from workflow.store.catalog import Catalog
+from workflow.store.models import Account, AccountLink, ApiToken, Mail, SignInAttempt, WebSession
+from workflow.store.outbox import wall_clock
 
 from .config import WebSettings
 

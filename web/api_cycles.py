@@ -13,11 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
-from workflow import entitlement
+from workflow.definition import entitlement
 from workflow.engine import Engine
 from workflow.errors import NotFound, RoleMissing
-from workflow.models import Paper
-from workflow.mywork import find_person, my_work
+from workflow.reads.mywork import find_person, my_work
+from workflow.store.models import Paper
 
 from .access import KnownCycles, person_in, seat
 from .auth import Me
@@ -145,7 +145,7 @@ def cycle_status(request: Request, me: Me, cycle: CycleRef) -> dict[str, Any]:
 
 
 def visible_papers(engine: Engine, definition: Any, cycle_id: int, person: str) -> list[dict[str, Any]]:
-    """The cycle's papers that `person` may see, by `workflow.entitlement`; the others are not named at all."""
+    """The cycle's papers that `person` may see, by `workflow.definition.entitlement`; the others are not named at all."""
     from sqlalchemy import select
 
     with engine.sessions() as session:

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 
 from notifications import reminders
-from workflow.calendar import Timeline
-from workflow.clock import local_date
-from workflow.definition import Definition
+from workflow.definition.calendar import Timeline
+from workflow.definition.model import Definition
 from workflow.errors import DefinitionError
+from workflow.time.clock import local_date
 
 from .api_cycles import engine_of
 from .auth import Me

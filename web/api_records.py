@@ -1,4 +1,4 @@
-"""/api/v1 papers, documents and mail: attach, list and download, each read checked by `workflow.entitlement`.
+"""/api/v1 papers, documents and mail: attach, list and download, each read checked by `workflow.definition.entitlement`.
 
 A paper, document version or email the person may not see is answered exactly as
 one that does not exist.
@@ -16,13 +16,13 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from notifications import delivery
-from workflow import entitlement
-from workflow.attachment import safe_filename
-from workflow.definition import Definition
+from workflow.definition import entitlement
+from workflow.definition.model import Definition
 from workflow.engine import Attached, Engine
 from workflow.errors import InvalidInput, NotFound, RoleMissing
-from workflow.models import Document, Mail, Paper
-from workflow.storage import PaperStore
+from workflow.store.attachment import safe_filename
+from workflow.store.models import Document, Mail, Paper
+from workflow.store.paper_store import PaperStore
 
 from .access import Seat, seat
 from .api_cycles import CycleRef, engine_of, known_of, visible_papers
@@ -111,7 +111,7 @@ def list_documents(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, 
 
 
 def visible_documents(engine: Engine, definition: Definition, cycle_id: int, person: str) -> list[dict[str, Any]]:
-    """The cycle's sign-off records `person` may see, by `workflow.entitlement`, with their download addresses."""
+    """The cycle's sign-off records `person` may see, by `workflow.definition.entitlement`, with their download addresses."""
     with engine.sessions() as session:
         rows = list(session.scalars(select(Document).where(Document.cycle_id == cycle_id).order_by(Document.id)))
     return [{"id": d.id, "spec": d.spec, "version": d.version, "title": d.title, "stage": d.stage,

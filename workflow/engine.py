@@ -22,15 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import gates as gate_rules
-from . import tally
-from .actuals import known_dates, timeline_of, uses_events
-from .attachment import MAX_PAPER_BYTES, read_paper, safe_filename
-from .calendar import Timeline, working_days_between
-from .catalog import Catalog
-from .clock import Clock, local_date
-from .db import WRITE_OPTION
-from .decisions import (
+from workflow.commands.decision_rules import (
     RESCINDED,
     attendance,
     check_target,
@@ -40,7 +32,13 @@ from .decisions import (
     scheduled_meeting,
     superseded,
 )
-from .definition import (
+from workflow.definition import gates as gate_rules
+from workflow.definition.calendar import Timeline, working_days_between
+from workflow.definition.entitlement import may_see_paper
+from workflow.definition.gates import DecisionFact, Facts
+from workflow.definition.loader import suggest
+from workflow.definition.machine import FireContext, MachineCache
+from workflow.definition.model import (
     ENTERED,
     FIRED,
     SYSTEM_ROLE,
@@ -53,8 +51,8 @@ from .definition import (
     Transition,
     milestone_key,
 )
-from .entitlement import may_see_paper
-from .errors import (
+from workflow.definition.planning import check_plan
+from workflow.errors import (
     ConcurrentChange,
     CycleFinished,
     GateNotMet,
@@ -64,10 +62,11 @@ from .errors import (
     RoleMissing,
     UnknownActor,
 )
-from .gates import DecisionFact, Facts
-from .loader import suggest
-from .machine import FireContext, MachineCache
-from .models import (
+from workflow.store import tally
+from workflow.store.attachment import MAX_PAPER_BYTES, read_paper, safe_filename
+from workflow.store.catalog import Catalog
+from workflow.store.db import WRITE_OPTION
+from workflow.store.models import (
     Base,
     Cycle,
     Decision,
@@ -76,8 +75,9 @@ from .models import (
     Paper,
     StrandState,
 )
-from .planning import check_plan
-from .storage import PaperStore
+from workflow.store.paper_store import PaperStore
+from workflow.time.actuals import known_dates, timeline_of, uses_events
+from workflow.time.clock import Clock, local_date
 
 SYSTEM_ACTOR = "system"
 MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds

@@ -23,10 +23,10 @@ from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
 from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App
-from workflow.models import Cycle, Document, Mail, OutboxEvent
-from workflow.outbox import Handlers
 from workflow.settings import Settings
-from workflow.storage import PaperStore
+from workflow.store.models import Cycle, Document, Mail, OutboxEvent
+from workflow.store.outbox import Handlers
+from workflow.store.paper_store import PaperStore
 
 MARKER = "KESTREL-41c9"
 VOTERS = ["head_of_partnerships", "fire_group_commander", "probation_manager", "deputy_director_public_health"]

@@ -13,12 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from notifications.calendar_feed import calendar_feed
 from notifications.calendar_invite import meeting_times
 from notifications.reminders import stage_meeting
-from workflow.calendar import Timeline
-from workflow.clock import local_date
-from workflow.definition import Board, Definition
+from workflow.commands.meetings import Scheduled, scheduled
+from workflow.definition.calendar import Timeline
+from workflow.definition.model import Board, Definition
 from workflow.errors import NotFound
-from workflow.meetings import Scheduled, scheduled
-from workflow.mywork import find_person
+from workflow.reads.mywork import find_person
+from workflow.time.clock import local_date
 
 from ..api_cycles import visible_papers
 from ..api_records import visible_documents

@@ -1,6 +1,6 @@
 """A cycle's papers: those the person may see, with their downloads, and the form that attaches one.
 
-The list is the API's own (`list_papers`, by `workflow.entitlement`); the form runs the API's
+The list is the API's own (`list_papers`, by `workflow.definition.entitlement`); the form runs the API's
 `attach_upload`, so the engine checks the person's role and the file exactly as for `cycle attach`.
 A refusal shows the form again with the engine's sentence beside the field it concerns.
 """

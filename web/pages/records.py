@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from workflow import entitlement
+from workflow.definition import entitlement
 from workflow.errors import CycleError
-from workflow.models import Mail
+from workflow.store.models import Mail
 
 from ..access import seat
 from ..api_records import RowId, cycle_mail, download_document, list_documents, may_read_mail

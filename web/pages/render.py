@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from workflow.clock import LOCAL
+from workflow.time.clock import LOCAL
 
 from .words import sentence
 
