@@ -22,11 +22,12 @@ from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.documents import Documents
 from notifications.mail import Mailer, OutboxMailer, SmtpMailer
 from workflow.app import App, build
+from workflow.commands.sweep import Sweeper
 from workflow.errors import ConcurrentChange
 from workflow.settings import Settings
 from workflow.store.outbox import Handlers, relay
 from workflow.store.paper_store import PaperStore
-from workflow.time.deadlines import Sweeper, plan_stage
+from workflow.time.deadlines import plan_stage
 from workflow.time.reminder_times import REMINDER
 
 from . import broker, metrics

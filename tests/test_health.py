@@ -15,10 +15,10 @@ from tasks.metrics import registry
 from tests.conftest import DEFINITIONS
 from tests.helpers import AUTHOR, CYCLE, carry, counts, paper_file
 from workflow.app import App
+from workflow.commands.sweep import Sweeper
 from workflow.reads import health
 from workflow.store.models import Deadline, OutboxEvent
 from workflow.store.outbox import wall_clock
-from workflow.time.deadlines import Sweeper
 
 
 def cycle(tmp_path: Path, *args: str):  # type: ignore[no-untyped-def]

@@ -26,11 +26,12 @@ from web.access import KnownCycles
 from web.taking_part import cycles_taking_part
 from workflow.app import App
 from workflow.commands.meetings import change_meeting
+from workflow.commands.sweep import Sweeper
 from workflow.reads.mywork import my_work
 from workflow.store.models import Deadline, HistoryEntry, Mail, OutboxEvent
 from workflow.store.outbox import Handlers
 from workflow.time.clock import LOCAL, at_local
-from workflow.time.deadlines import Sweeper, plan_stage
+from workflow.time.deadlines import plan_stage
 
 MOVED_TO = dt.date(2021, 8, 26)
 

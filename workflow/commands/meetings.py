@@ -12,21 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from workflow.commands.cycles import acting
+from workflow.commands.rows import add_event, add_history
 from workflow.definition.calendar import Timeline
 from workflow.definition.loader import suggest
 from workflow.definition.model import Definition, Meeting
 from workflow.errors import InvalidInput
+from workflow.store.unit import Store
 from workflow.time.actuals import CHANGE, MeetingChange, changes
 from workflow.time.clock import local_date
 from workflow.time.moved_dates import RESCHEDULED, follow_meeting
-
-if TYPE_CHECKING:
-    from workflow.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ def scheduled(session: Session, definition: Definition, cycle_id: int, year: int
     return sorted(found, key=lambda s: (s.day, s.meeting.start or dt.time.min))
 
 
-def change_meeting(engine: Engine, cycle_ref: str | int, meeting_id: str, actor: str, *, reason: str,
+def change_meeting(engine: Store, cycle_ref: str | int, meeting_id: str, actor: str, *, reason: str,
                    day: dt.date | None = None, start: dt.time | None = None, cancel: bool = False) -> MeetingChange:
     """Move (a new day and/or start) or cancel a meeting: those who may record decisions may do this."""
     if not reason.strip():
@@ -63,7 +62,7 @@ def change_meeting(engine: Engine, cycle_ref: str | int, meeting_id: str, actor:
         raise InvalidInput("say where the meeting moves to: --date, --start or both")
     now = engine.clock.now()
     with engine.unit_of_work() as session:
-        cycle, definition = engine.acting(session, cycle_ref, actor, "decide")
+        cycle, definition = acting(engine, session, cycle_ref, actor, "decide")
         if meeting_id not in definition.meetings:
             raise InvalidInput(f"'{definition.id}' has no meeting '{meeting_id}'"
                                f"{suggest(meeting_id, definition.meetings)}")
@@ -81,12 +80,12 @@ def change_meeting(engine: Engine, cycle_ref: str | int, meeting_id: str, actor:
                 "start": new_start.strftime("%H:%M") if new_start else None, "cancelled": cancel,
                 "sequence": change.sequence, "reason": reason.strip(), "board": meeting.board}
         followed = follow_meeting(session, cycle, definition, meeting_id, new_day, now)
-        engine._history(session, cycle, now, actor, CHANGE, trigger=None, from_state=cycle.state,
+        add_history(engine, session, cycle, now, actor, CHANGE, trigger=None, from_state=cycle.state,
                         to_state=cycle.state, comment=reason.strip(), data=data)
         if followed is not None:
-            engine._history(session, cycle, now, actor, RESCHEDULED, trigger=None, from_state=cycle.state,
+            add_history(engine, session, cycle, now, actor, RESCHEDULED, trigger=None, from_state=cycle.state,
                             to_state=cycle.state, comment=reason.strip(), data=followed)
-        engine._event(session, cycle, now, "MeetingChanged", **data)
+        add_event(session, cycle, now, "MeetingChanged", **data)
         cycle.updated_at = now
         flag_modified(cycle, "updated_at")
         return change

@@ -19,12 +19,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from workflow.commands.cycles import find_cycle
 from workflow.definition.calendar import Timeline
 from workflow.definition.loader import suggest
 from workflow.definition.model import ENTERED, Definition, milestone_key
-from workflow.engine import Engine
 from workflow.errors import InvalidInput, Refused, RoleMissing, UnknownActor, UnknownDefinition
 from workflow.store.models import Cycle, Deadline, HistoryEntry, OutboxEvent, StrandState
+from workflow.store.unit import Store
 from workflow.time.actuals import known_dates, timeline_of
 from workflow.time.clock import local_date
 
@@ -68,7 +69,7 @@ def _admin(definition: Definition, actor: str) -> None:
                           f"needs one of the roles {', '.join(allowed)}, and {actor} holds {', '.join(held) or 'none'}")
 
 
-def _target(engine: Engine, session: Session, current: Definition, version: int) -> Definition:
+def _target(engine: Store, session: Session, current: Definition, version: int) -> Definition:
     try:
         return engine.catalog.snapshot(session, current.id, version)
     except UnknownDefinition:
@@ -125,7 +126,7 @@ def _planned(definition: Definition, stage: str, timeline: Timeline) -> dict[str
     return found
 
 
-def plan(engine: Engine, session: Session, cycle: Cycle, to_version: int, actor: str,
+def plan(engine: Store, session: Session, cycle: Cycle, to_version: int, actor: str,
          mapping: dict[str, str]) -> tuple[Upgrade, Definition]:
     """Work out the move, or refuse it with a sentence; reads only."""
     current = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
@@ -178,12 +179,12 @@ def plan(engine: Engine, session: Session, cycle: Cycle, to_version: int, actor:
     return move, target
 
 
-def migrate(engine: Engine, cycle_ref: str, to_version: int, actor: str, *, mapping: dict[str, str] | None = None,
+def migrate(engine: Store, cycle_ref: str, to_version: int, actor: str, *, mapping: dict[str, str] | None = None,
             dry_run: bool = False, comment: str | None = None) -> Upgrade:
     """Move a running cycle to another version of its definition (or, with `dry_run`, say what would change)."""
     now = engine.clock.now()
     with engine.unit_of_work() as session:
-        cycle = engine.find_cycle(session, cycle_ref)
+        cycle = find_cycle(session, cycle_ref)
         move, target = plan(engine, session, cycle, to_version, actor, mapping or {})
         if dry_run:
             return move  # nothing was added to the session: the transaction ends with nothing written

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from workflow.definition.entitlement import may_manage_mail as may_manage_work
 from workflow.definition.model import Definition
-from workflow.engine import Engine
 from workflow.errors import InvalidInput, NotFound, RoleMissing
 from workflow.store.models import Cycle, Deadline, OutboxEvent
 from workflow.store.outbox import wall_clock
+from workflow.store.unit import Store
 
 
 def check_officer(definition: Definition, actor: str, what: str) -> None:
@@ -29,13 +29,13 @@ def check_officer(definition: Definition, actor: str, what: str) -> None:
         raise RoleMissing(f"{actor} cannot retry {what}: that needs one of the roles {', '.join(sorted(allowed))}")
 
 
-def _definition(engine: Engine, session: Session, cycle_id: int) -> Definition:
+def _definition(engine: Store, session: Session, cycle_id: int) -> Definition:
     cycle = session.get(Cycle, cycle_id)
     assert cycle is not None
     return engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
 
 
-def retry_deadline(engine: Engine, deadline_id: int, actor: str) -> Deadline:
+def retry_deadline(engine: Store, deadline_id: int, actor: str) -> Deadline:
     """Make a failed deadline pending again; the next sweep acts on it."""
     with engine.unit_of_work() as session:
         row = session.get(Deadline, deadline_id, with_for_update=True)
@@ -50,7 +50,7 @@ def retry_deadline(engine: Engine, deadline_id: int, actor: str) -> Deadline:
         return row
 
 
-def retry_event(engine: Engine, event_id: int, actor: str) -> OutboxEvent:
+def retry_event(engine: Store, event_id: int, actor: str) -> OutboxEvent:
     """Put a failed event back in the outbox; the relay publishes it again and its handlers that did not run, run."""
     with engine.unit_of_work() as session:
         row = session.get(OutboxEvent, event_id, with_for_update=True)

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from workflow.engine import Engine
 from workflow.store.models import Deadline, Heartbeat, Mail, OutboxEvent
 from workflow.store.outbox import wall_clock
+from workflow.store.unit import Store
 
 MAIL_STATUSES = ("pending", "sending", "sent", "retrying", "failed", "uncertain")
 
@@ -60,7 +60,7 @@ class Health:
         return asdict(self)
 
 
-def check(engine: Engine, thresholds: Thresholds | None = None) -> Health:
+def check(engine: Store, thresholds: Thresholds | None = None) -> Health:
     """Read the figures and say what, by the thresholds, is stuck (`problems`, empty when all is well)."""
     limits = thresholds or Thresholds()
     now = engine.clock.now()
@@ -119,7 +119,7 @@ def _problems(health: Health, limits: Thresholds) -> list[str]:
 UPSERT = {"postgresql": postgresql.insert(Heartbeat), "sqlite": sqlite.insert(Heartbeat)}
 
 
-def beat(engine: Engine, name: str, role: str, started_at: dt.datetime) -> None:
+def beat(engine: Store, name: str, role: str, started_at: dt.datetime) -> None:
     """Record that `name` is alive now (real time)."""
     with engine.unit_of_work() as session:
         dialect = session.get_bind().dialect.name
@@ -131,7 +131,7 @@ def beat(engine: Engine, name: str, role: str, started_at: dt.datetime) -> None:
                                            "beat_at": statement.excluded.beat_at}))
 
 
-def forget(engine: Engine, name: str) -> None:
+def forget(engine: Store, name: str) -> None:
     """A process stopping cleanly removes its heartbeat: only one that died stays behind, and shows as silent."""
     with engine.unit_of_work() as session:
         session.execute(delete(Heartbeat).where(Heartbeat.name == name))

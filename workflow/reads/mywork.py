@@ -18,8 +18,8 @@ from workflow.definition import gates as gate_rules
 from workflow.definition.calendar import Timeline, working_days_between
 from workflow.definition.gates import DecisionFact, Facts
 from workflow.definition.model import DecisionGate, Definition, PapersGate, Person
-from workflow.engine import Engine
 from workflow.store.models import Cycle, Decision, Paper, StrandState
+from workflow.store.unit import Store
 from workflow.time.actuals import moved_days
 from workflow.time.clock import local_date
 
@@ -57,7 +57,7 @@ def find_person(definition: Definition, who: str) -> Person | None:
     return next((p for p in definition.people.values() if p.email.lower() == wanted), None)
 
 
-def my_work(engine: Engine, who: str) -> list[WorkItem]:
+def my_work(engine: Store, who: str) -> list[WorkItem]:
     """Everything `who` may do now in the running cycles whose directory lists them, overdue first."""
     now = engine.clock.now()
     today = local_date(now)

@@ -21,10 +21,10 @@ from sqlalchemy import Row, Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from workflow.engine import Engine
 from workflow.errors import ConcurrentChange
 from workflow.store.backoff import Backoff, describe
 from workflow.store.models import Base, Effect, OutboxEvent
+from workflow.store.unit import Store
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def wall_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def relay(engine: Engine, publish: Publish, *, limit: int = 500, batch: int = 100,
+def relay(engine: Store, publish: Publish, *, limit: int = 500, batch: int = 100,
           redeliver_after: float = 300.0) -> int:
     """Publish up to `limit` unhandled events, `batch` to a transaction; returns how many were published.
 
@@ -103,7 +103,7 @@ class Handlers:
     def on(self, event_type: str, name: str, handler: Handler, *, prepare: Prepare | None = None) -> None:
         self.by_type.setdefault(event_type, []).append((name, handler, prepare))
 
-    def handle(self, engine: Engine, event_id: int) -> list[str]:
+    def handle(self, engine: Store, event_id: int) -> list[str]:
         """Run every handler of the event that has not yet run; returns the names that ran now."""
         ran: list[str] = []
         with engine.unit_of_work() as session:
@@ -132,7 +132,7 @@ class Handlers:
             session.connection().execute(MARK_HANDLED, {"event_id": event_id, "handled_at": wall_clock()})
         return ran
 
-    def _failed(self, engine: Engine, event: Row[Any], name: str, error: Exception) -> None:
+    def _failed(self, engine: Store, event: Row[Any], name: str, error: Exception) -> None:
         """Record a handler's failure on the event: tried again after a backoff, or set aside after the bound."""
         with engine.unit_of_work() as session:
             row = session.get(OutboxEvent, event.id, with_for_update=True)
@@ -151,7 +151,7 @@ class Handlers:
                             row.next_attempt_at)
 
     @staticmethod
-    def _run_once(engine: Engine, event: Row[Any], name: str, handler: Handler, prepare: Prepare | None) -> bool:
+    def _run_once(engine: Store, event: Row[Any], name: str, handler: Handler, prepare: Prepare | None) -> bool:
         key = f"{name}:{event.id}"
         extra: tuple[Any, ...] = ()
         if prepare is not None:

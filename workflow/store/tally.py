@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,9 +20,7 @@ from sqlalchemy.orm import Session
 
 from workflow.errors import CycleError
 from workflow.store.models import HistoryEntry, RefusalCount
-
-if TYPE_CHECKING:
-    from workflow.engine import Engine
+from workflow.store.unit import Store
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +35,7 @@ def count_refusal(session: Session, refused: CycleError) -> None:
         index_elements=["reason"], set_={"count": RefusalCount.count + 1, "last_at": statement.excluded.last_at}))
 
 
-def record_refusal(engine: Engine, refused: CycleError) -> None:
+def record_refusal(engine: Store, refused: CycleError) -> None:
     """Count a refused command in a transaction of its own; a figure lost is logged, never the user's error."""
     try:
         with engine.unit_of_work() as session:
