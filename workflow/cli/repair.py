@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 from sqlalchemy import select
 
-from workflow.cli import actor_option, app_for, emit_json, json_option, main, out, plain
+from workflow.cli.base import actor_option, app_for, emit_json, json_option, main, out, plain
 from workflow.commands.repair import event_status, retry_deadline, retry_event
 from workflow.engine import Engine
 from workflow.errors import NotFound

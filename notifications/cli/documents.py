@@ -1,8 +1,7 @@
-"""`cycle reminders ...` and `cycle mail ...`: what reminders a cycle will send, and what was sent."""
+"""`cycle documents ...`: the sign-off documents the workers generated, listed, shown, exported, verified."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -10,174 +9,21 @@ import click
 from rich.table import Table
 from sqlalchemy import select
 
-from workflow.cli import (
+from notifications.disclosure import document_for
+from workflow.cli.base import (
     ROW_ID,
-    YEAR,
-    actor_option,
     app_for,
     emit_json,
     err,
     json_option,
     main,
     out,
-    parse_date,
     plain,
     reader_option,
     withheld_note,
 )
 from workflow.errors import InvalidInput, NotFound
-from workflow.store.models import Cycle, Mail
-from workflow.time.clock import at_local, local_date
-
-from . import delivery, reminders
-from .disclosure import document_for, readable_mail, shown_mail
-
-WITHHELD = "(withheld: it carries exempt information)"
-
-
-@main.group(name="reminders")
-def reminders_group() -> None:
-    """Reminders a cycle will send."""
-
-
-@reminders_group.command()
-@click.argument("cycle")
-@click.option("--year", type=YEAR, help="With a definition instead of a cycle: the year it would run.")
-@click.option("--until", "until", help="Only reminders up to this date (YYYY-MM-DD).")
-@click.option("--show", "show", type=int, metavar="N", help="Show reminder number N in full.")
-@json_option
-@click.pass_context
-def preview(ctx: click.Context, cycle: str, year: int | None, until: str | None, show: int | None,
-            as_json: bool) -> None:
-    """Every reminder CYCLE will send from now on, if each stage completes on its due date.
-
-    CYCLE is a cycle (community_safety_strategy-2021), or a definition with --year to
-    preview a cycle before it starts.
-    """
-    engine = app_for(ctx).engine
-    with engine.sessions() as session:
-        found = session.scalars(select(Cycle).where(Cycle.key == cycle)).first()
-        if found is not None:
-            definition = engine.catalog.snapshot(session, found.definition_id, found.definition_version)
-            key, cycle_year, stage, entered = found.key, found.year, found.state, engine.clock.now()
-            if found.status != "active":
-                raise InvalidInput(f"cycle {found.key} is complete: it will send no more reminders")
-        else:
-            if year is None:
-                raise InvalidInput(f"there is no cycle '{cycle}'; to preview a definition, give --year")
-            definition = engine.catalog.load(cycle)
-            key, cycle_year, stage = f"{definition.id}-{year}", year, definition.initial
-            entered = at_local(dt.date(year, definition.starts_in, 1), 9)
-    templates = engine.catalog.templates_for_snapshot(definition)
-    planned = reminders.preview(definition, key, cycle_year, stage, entered, templates, until=parse_date(until))
-    if show is not None:
-        if not 1 <= show <= len(planned):
-            raise InvalidInput(f"there are {len(planned)} reminders; choose --show 1 to {len(planned)}")
-        row, context = planned[show - 1]
-        rule = definition.reminders[row.rule]
-        subject, text, _html = reminders.Renderer(templates).render(rule, context)
-        out.print(f"[bold]To:[/] {plain(definition.people[row.person].title)} <{row.email}>")
-        out.print(f"[bold]Date:[/] {row.when.astimezone(dt.UTC):%a %d %b %Y %H:%M} UTC")
-        out.print(f"[bold]Subject:[/] {plain(subject)}\n")
-        out.print(plain(text))
-        return
-    if as_json:
-        emit_json([{"n": i, "when": row.when.isoformat(), "person": row.person, "email": row.email,
-                    "subject": row.subject, "stage": row.stage, "rule": row.rule, "kind": row.kind}
-                   for i, (row, _) in enumerate(planned, 1)])
-        return
-    table = Table(title=f"{len(planned)} reminders for {key}", title_justify="left")
-    for col in ("#", "when", "to", "subject"):
-        table.add_column(col)
-    for i, (row, _) in enumerate(planned, 1):
-        table.add_row(str(i), f"{local_date(row.when):%a %d %b %Y}", row.email, plain(row.subject))
-    out.print(table)
-
-
-@main.group()
-def mail() -> None:
-    """Email the workers have queued and sent."""
-
-
-def _row(item: Mail, readable: bool = True) -> dict[str, Any]:
-    return {"id": item.id, "dated": item.dated.isoformat(), "to": item.recipient, "person": item.person,
-            "subject": item.subject if readable else WITHHELD, "withheld": not readable, "kind": item.kind, "status": item.status, "attempts": item.attempts,
-            "next_attempt_at": item.next_attempt_at.isoformat(),
-            "sent_at": item.sent_at.isoformat() if item.sent_at else None, "last_error": item.last_error}
-
-
-@mail.command(name="list")
-@click.argument("cycle", required=False)
-@click.option("--status", type=click.Choice(["pending", "sending", "sent", "retrying", "failed", "uncertain"]))
-@reader_option
-@json_option
-@click.pass_context
-def mail_list(ctx: click.Context, cycle: str | None, status: str | None, reader: str | None, as_json: bool) -> None:
-    """Queued and sent email, newest last; CYCLE and --status narrow it."""
-    engine = app_for(ctx).engine
-    with engine.sessions() as session:
-        query = select(Mail).order_by(Mail.dated, Mail.id)
-        if cycle:
-            found = session.scalars(select(Cycle).where(Cycle.key == cycle)).first()
-            if found is None:
-                raise NotFound(f"there is no cycle '{cycle}'")
-            query = query.where(Mail.cycle_id == found.id)
-        if status:
-            query = query.where(Mail.status == status)
-        rows = [_row(s.mail, s.readable) for s in shown_mail(engine, session, list(session.scalars(query)), reader)]
-    if as_json:
-        emit_json(rows)
-        return
-    withheld_note(sum(1 for r in rows if r["withheld"]), reader, "email carrying exempt information",
-                  "emails carrying exempt information")
-    table = Table(title=f"{len(rows)} emails", title_justify="left")
-    for col in ("id", "dated", "to", "subject", "status", "tries", "problem"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(str(r["id"]), r["dated"][:10], r["to"], plain(r["subject"]), r["status"], str(r["attempts"]),
-                      plain(r["last_error"] or ""))
-    out.print(table)
-
-
-@mail.command(name="show")
-@click.argument("mail_id", type=ROW_ID)
-@reader_option
-@json_option
-@click.pass_context
-def mail_show(ctx: click.Context, mail_id: int, reader: str | None, as_json: bool) -> None:
-    """One email: headers, status and the text as sent (if it carries exempt papers: to those entitled)."""
-    engine = app_for(ctx).engine
-    with engine.sessions() as session:
-        item = session.get(Mail, mail_id)
-        if item is None:
-            raise NotFound(f"there is no mail {mail_id}")
-        readable = readable_mail(engine, session, item, reader)
-        row = _row(item, readable) | {"text": item.text_body if readable else WITHHELD,
-                                      "attachments": item.attachments if readable else {}}
-    if not readable:
-        err.print(f"[yellow]note:[/] mail {mail_id} carries exempt information that "
-                  f"{reader + ' is not entitled to see' if reader else 'only an entitled person may see (give --as)'}"
-                  "; its subject, text and attachments are withheld.")
-    if as_json:
-        emit_json(row)
-        return
-    for label in ("to", "subject", "dated", "status", "attempts", "sent_at", "last_error"):
-        if row[label] is not None:
-            out.print(f"[bold]{label}:[/] {plain(str(row[label]))}")
-    papers = len(row["attachments"].get("papers", []))
-    invite = " and a calendar invite" if row["attachments"].get("invite") else ""
-    out.print(f"[bold]attachments:[/] {papers} paper(s){invite}\n")
-    out.print(plain(row["text"]))
-
-
-@mail.command(name="retry")
-@click.argument("mail_id", type=ROW_ID)
-@actor_option
-@click.pass_context
-def mail_retry(ctx: click.Context, mail_id: int, actor: str) -> None:
-    """Queue a failed or uncertain email again."""
-    row = delivery.retry_as(app_for(ctx).engine, mail_id, actor)
-    out.print(f"Mail {row.id} to {row.recipient} is queued again.")
+from workflow.store.models import Cycle
 
 
 @main.group()
@@ -311,9 +157,8 @@ def documents_export(ctx: click.Context, document_id: int, fmt: str, target: Pat
 @click.pass_context
 def documents_verify(ctx: click.Context) -> None:
     """Re-hash every stored document and attached paper; report any that changed (exit 1 if any did)."""
+    from notifications.documents import anchored_hashes, verify
     from workflow.store.models import Document, HistoryEntry, Paper
-
-    from .documents import anchored_hashes, verify
 
     engine = app_for(ctx).engine
     with engine.sessions() as session:
