@@ -11,10 +11,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from fastapi import Request
+
+from workflow.definition.directory import find_person
 from workflow.definition.model import Definition
 from workflow.engine import Engine
 from workflow.errors import NotFound
-from workflow.reads.mywork import find_person
 
 from .accounts import Principal
 from .problems import Forbidden
@@ -91,3 +93,14 @@ def require_admin(me: Principal, doing: str) -> None:
     """The one admin check of the web service: accounts, definitions and operations."""
     if not me.admin:
         raise Forbidden(f"{me.email} is not an admin; only an admin {doing}")
+
+
+def known_of(request: Request) -> KnownCycles:
+    """The cycles the web process knows (a cache of what never changes about each)."""
+    found: KnownCycles = request.app.state.cycles
+    return found
+
+
+def engine_of(request: Request) -> Engine:
+    found: Engine = request.app.state.cycle.engine
+    return found

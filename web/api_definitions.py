@@ -12,7 +12,7 @@ from workflow.definition.model import Definition
 from workflow.errors import DefinitionError
 from workflow.time.clock import local_date
 
-from .api_cycles import engine_of
+from .access import engine_of
 from .auth import Me
 from .definition_file import parse_upload, read_text, upload_name
 from .problems import PROBLEM_RESPONSES

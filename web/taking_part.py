@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from workflow.definition.calendar import Timeline, working_days_between
+from workflow.definition.directory import find_person
 from workflow.engine import Engine
-from workflow.reads.mywork import find_person
 from workflow.store.models import Cycle
 from workflow.time.actuals import moved_days
 from workflow.time.clock import local_date

@@ -20,11 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from notifications import delivery
 from notifications.disclosure import readable_mail
 from workflow.commands.repair import event_status, retry_deadline, retry_event
+from workflow.definition.directory import find_person
 from workflow.definition.model import Definition
 from workflow.engine import Engine
 from workflow.errors import CycleError, RoleMissing
 from workflow.reads import health as health_check
-from workflow.reads.mywork import find_person
 from workflow.store.models import Cycle, Deadline, Mail, OutboxEvent
 
 from ..problems import status_of

@@ -15,9 +15,9 @@ from urllib.parse import quote
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from workflow.definition.directory import find_person
 from workflow.definition.model import Definition, Person
 from workflow.errors import DefinitionError
-from workflow.reads.mywork import find_person
 from workflow.store.catalog import Catalog
 
 from ..access import require_admin

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from workflow.definition import gates as gate_rules
 from workflow.definition.calendar import Timeline, working_days_between
+from workflow.definition.directory import find_person
 from workflow.definition.gates import DecisionFact, Facts
 from workflow.definition.model import DecisionGate, Definition, PapersGate, Person
 from workflow.store.models import Cycle, Decision, Paper, StrandState
@@ -47,14 +48,6 @@ class WorkItem:
     @property
     def overdue(self) -> bool:
         return self.working_days_left is not None and self.working_days_left < 0
-
-
-def find_person(definition: Definition, who: str) -> Person | None:
-    """The person `who` names in this directory: their id, or their email (any case)."""
-    if who in definition.people:
-        return definition.people[who]
-    wanted = who.strip().lower()
-    return next((p for p in definition.people.values() if p.email.lower() == wanted), None)
 
 
 def my_work(engine: Store, who: str) -> list[WorkItem]:
