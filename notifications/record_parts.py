@@ -42,6 +42,7 @@ def carried(session: Session, cycle: Cycle, definition: Definition, until: dt.da
              "resolution": d.resolution, "meeting_date_text": long_date(d.meeting_date)}
             for d in rows if d.outcome == "carried" and d.id not in gone]
 
+
 def papers(session: Session, cycle: Cycle, stage: str, history: list[HistoryEntry]) -> list[Paper]:
     """The latest copy of each paper attached for this stage, up to the decision.
 
@@ -51,6 +52,7 @@ def papers(session: Session, cycle: Cycle, stage: str, history: list[HistoryEntr
     ids = [h.data.get("paper_id") for h in history if h.action == "attach"]
     rows = [session.get(Paper, i) for i in ids if i is not None]
     return latest_papers(row for row in rows if row is not None and row.stage == stage)
+
 
 def decision(session: Session, definition: Definition, decision: Decision) -> dict[str, Any]:
     attendees = session.scalars(select(DecisionAttendee).where(DecisionAttendee.decision_id == decision.id)
@@ -76,8 +78,9 @@ def decision(session: Session, definition: Definition, decision: Decision) -> di
         "interests": [who(a) for a in attendees if a.interest],
     }
 
+
 def milestones(definition: Definition, timeline: Timeline, history: list[HistoryEntry],
-                current: str) -> list[dict[str, Any]]:
+               current: str) -> list[dict[str, Any]]:
     left = {h.from_state: h.at for h in history if h.action == "fire" and not h.strand and h.from_state}
     rows = []
     for stage in definition.stages.values():
@@ -92,6 +95,7 @@ def milestones(definition: Definition, timeline: Timeline, history: list[History
             status = "To come"
         rows.append({"date_text": long_date(due), "title": stage.title, "status": status})
     return rows
+
 
 def entry(definition: Definition, h: HistoryEntry, session: Session, exempt_stage: str | None) -> dict[str, Any]:
     """One audit-trail row in people's words (names and titles, stage titles, English time); an exempt
@@ -144,12 +148,14 @@ def entry(definition: Definition, h: HistoryEntry, session: Session, exempt_stag
     return {"at": f"{h.at.astimezone(LOCAL):%-d %b %Y %H:%M}", "actor": actor, "summary": summary,
             "sha256": sha256}
 
+
 def priorities(session: Session, cycle: Cycle) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for decision in session.scalars(select(Decision).where(Decision.cycle_id == cycle.id,
                                                            Decision.outcome == "carried").order_by(Decision.id)):
         found = list(decision.details.get("priorities", found)) if decision.details else found
     return found
+
 
 def strands(session: Session, cycle: Cycle, definition: Definition) -> list[dict[str, Any]]:
     notes: dict[str, list[str]] = {}

@@ -79,9 +79,10 @@ def attach(engine: Store, cycle_ref: str | int, paper: str, file: Path, actor: s
             summary["title"] = row.title
             summary["filename"] = filename
         add_history(engine, session, cycle, now, actor, "attach", trigger=None, from_state=cycle.state,
-                      to_state=cycle.state, comment=comment, data=summary)
+                    to_state=cycle.state, comment=comment, data=summary)
         add_event(session, cycle, now, "PaperAttached", **summary)
         return Attached(cycle.key, paper, row.title, digest, len(content), row.exempt)
+
 
 def attach_stage(definition: Definition, cycle: Cycle, stage: str | None) -> str:
     """The current stage, or a later one named with --stage (a paper sent ahead for a later board)."""

@@ -67,7 +67,7 @@ def decide(
         quorum = quorum_for(definition, board, item)
         membership = dict(spec.members)
         attendees = attendance(spec.name, membership, votes_for, votes_against, abstain, apologies,
-                                     present, interests)
+                               present, interests)
         counts = {v: sum(1 for a in attendees if a.vote == v) for v in ("for", "against", "abstain")}
         voting_present = sum(counts.values())
         outcome = outcome_of(counts["for"], counts["against"], counts["abstain"], quorum, defer=defer)
@@ -89,7 +89,7 @@ def decide(
             voting_present=voting_present, quorum=quorum, recorded_by=actor, recorded_at=now,
             attendees=attendees,
             details={**({"priorities": [{"title": t, "recommendation": r} for t, r in priorities]}
-                         if priorities else {}),
+                        if priorities else {}),
                      **({"supersedes": amends, "kind": "amendment", "reason": reason} if amends else {})},
         )
         session.add(decision)
@@ -101,10 +101,11 @@ def decide(
                    "voting_present": voting_present, "quorum": quorum, "meeting_date": day.isoformat(),
                    **({"amends": amends, "reason": reason} if amends else {})}
         add_history(engine, session, cycle, now, actor, "decide", trigger=None, from_state=cycle.state,
-                      to_state=cycle.state, comment=comment, data=summary)
+                    to_state=cycle.state, comment=comment, data=summary)
         add_event(session, cycle, now, "DecisionRecorded", **summary)
         return Recorded(cycle.key, board, item, outcome, counts["for"], counts["against"], counts["abstain"],
                         voting_present, quorum, decision.id, amends)
+
 
 def decision_register(session: Session, cycle: Cycle) -> dict[int, tuple[str, str, str, dt.date, dict[str, Any]]]:
     """The cycle's decisions by id: board, item, outcome, meeting date, details."""
@@ -112,6 +113,7 @@ def decision_register(session: Session, cycle: Cycle) -> dict[int, tuple[str, st
                                   Decision.meeting_date, Decision.details)
                            .where(Decision.cycle_id == cycle.id).order_by(Decision.id))
     return {row[0]: (row[1], row[2], row[3], row[4], row[5] or {}) for row in rows}
+
 
 def rescind(engine: Store, cycle_ref: str | int, decision_id: int, actor: str, *, reason: str | None,
             meeting_date: dt.date | None = None, comment: str | None = None) -> Recorded:
@@ -140,6 +142,6 @@ def rescind(engine: Store, cycle_ref: str | int, decision_id: int, actor: str, *
         summary = {"decision_id": decision.id, "board": board, "item": item, "outcome": RESCINDED,
                    "rescinds": decision_id, "reason": reason, "meeting_date": day.isoformat()}
         add_history(engine, session, cycle, now, actor, "rescind", trigger=None, from_state=cycle.state,
-                      to_state=cycle.state, comment=comment, data=summary)
+                    to_state=cycle.state, comment=comment, data=summary)
         add_event(session, cycle, now, "DecisionRecorded", **summary)
         return Recorded(cycle.key, board, item, RESCINDED, 0, 0, 0, 0, quorum, decision.id, decision_id)

@@ -54,6 +54,7 @@ def fire(engine: Store, cycle_ref: str | int, trigger: str, actor: str, *, stran
         tally.record_refusal(engine, refused)
         raise
 
+
 def fire_in(engine: Store, session: Session, cycle_ref: str | int, trigger: str, actor: str, *,
             strand: str | None = None, comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
     """`fire` inside a transaction the caller owns (the sweep marks its deadline in the same one)."""
@@ -65,7 +66,7 @@ def fire_in(engine: Store, session: Session, cycle_ref: str | int, trigger: str,
     compiled = engine.machines.get(definition)
     if strand is not None:
         return fire_strand(engine, session, cycle, definition, compiled, strand, trigger, actor, roles, now,
-                                 comment, data)
+                           comment, data)
     before = cycle.state
     machine = compiled.cycle
     facts = gate_facts(session, cycle, definition, now, gates_of(machine.candidates(before, trigger)))
@@ -77,14 +78,14 @@ def fire_in(engine: Store, session: Session, cycle_ref: str | int, trigger: str,
         recorded["gates"] = [type(g).__name__ for g in taken.gates]
         recorded["decisions"] = list(decisions)
     history = history_row(engine, cycle, now, actor, "fire", trigger=trigger, from_state=before,
-                                to_state=taken.dest, comment=comment, data=recorded)
+                          to_state=taken.dest, comment=comment, data=recorded)
     rows = []
     if taken.gates:
         rows.append(event_row(cycle, now, "GatePassed", trigger=trigger, from_stage=before,
-                                    to_stage=taken.dest, documents=list(taken.documents),
-                                    decisions=list(decisions), actor=actor))
+                              to_stage=taken.dest, documents=list(taken.documents),
+                              decisions=list(decisions), actor=actor))
     strands = enter(session, cycle, definition, taken.dest, now, from_state=before, events=rows,
-                          trigger=trigger)
+                    trigger=trigger)
     moved: dict[str, Any] = {"state": taken.dest, "state_entered_at": now, "updated_at": now}
     if definition.stages[taken.dest].final:
         moved["status"] = "complete"
@@ -95,9 +96,10 @@ def fire_in(engine: Store, session: Session, cycle_ref: str | int, trigger: str,
     events = write(session, cycle, moved, history, rows, new_strands=strands, cancel=cancel)
     return Fired(cycle.key, trigger, before, taken.dest, None, cycle.version, events)
 
+
 def fire_strand(engine: Store, session: Session, cycle: Cycle, definition: Definition, compiled: Any, strand: str,
-                 trigger: str, actor: str, roles: tuple[str, ...], now: dt.datetime, comment: str | None,
-                 data: dict[str, Any] | None) -> Fired:
+                trigger: str, actor: str, roles: tuple[str, ...], now: dt.datetime, comment: str | None,
+                data: dict[str, Any] | None) -> Fired:
     row = session.connection().execute(STRAND_ROW, {"cycle_id": cycle.id, "strand": strand}).first()
     if row is None:
         every = [s.id for st in definition.stages.values() for s in st.strands]
@@ -122,10 +124,10 @@ def fire_strand(engine: Store, session: Session, cycle: Cycle, definition: Defin
     if too_soon:
         raise GateNotMet(f"{machine.named(trigger)} is not possible yet: " + "; ".join(too_soon), too_soon)
     history = history_row(engine, cycle, now, actor, "fire", trigger=trigger, strand=strand, from_state=before,
-                                to_state=after, comment=comment, data=data or {})
+                          to_state=after, comment=comment, data=data or {})
     rows = [event_row(cycle, now, "StrandChanged", strand=strand, stage=row.stage, from_state=before,
-                            to_state=after, actor=actor)]
+                      to_state=after, actor=actor)]
     # The cycle's version moves with its strands: strand fires and stage moves serialise.
     events = write(session, cycle, {"updated_at": now}, history, rows,
-                         strand_move={"id": row.id, "state": after, "updated_at": now})
+                   strand_move={"id": row.id, "state": after, "updated_at": now})
     return Fired(cycle.key, trigger, before, after, strand, cycle.version, events)

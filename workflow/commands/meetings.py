@@ -81,10 +81,10 @@ def change_meeting(engine: Store, cycle_ref: str | int, meeting_id: str, actor: 
                 "sequence": change.sequence, "reason": reason.strip(), "board": meeting.board}
         followed = follow_meeting(session, cycle, definition, meeting_id, new_day, now)
         add_history(engine, session, cycle, now, actor, CHANGE, trigger=None, from_state=cycle.state,
-                        to_state=cycle.state, comment=reason.strip(), data=data)
+                    to_state=cycle.state, comment=reason.strip(), data=data)
         if followed is not None:
             add_history(engine, session, cycle, now, actor, RESCHEDULED, trigger=None, from_state=cycle.state,
-                            to_state=cycle.state, comment=reason.strip(), data=followed)
+                        to_state=cycle.state, comment=reason.strip(), data=followed)
         add_event(session, cycle, now, "MeetingChanged", **data)
         cycle.updated_at = now
         flag_modified(cycle, "updated_at")

@@ -125,9 +125,9 @@ def history_row(store: Store, cycle: Cycle, now: dt.datetime, actor: str, action
 
 
 def write(session: Session, cycle: Cycle, moved: dict[str, Any], history: dict[str, Any],
-           events: list[dict[str, Any]], *, strand_move: dict[str, Any] | None = None,
-           new_strands: list[dict[str, Any]] = (),  # type: ignore[assignment]
-           cancel: dict[str, Any] | None = None) -> list[str]:
+          events: list[dict[str, Any]], *, strand_move: dict[str, Any] | None = None,
+          new_strands: list[dict[str, Any]] = (),  # type: ignore[assignment]
+          cancel: dict[str, Any] | None = None) -> list[str]:
     """Write a fire: the cycle's UPDATE under its optimistic version check, then the history row,
     the outbox rows (in order), the strand row moved or the strand rows opened, and the deadlines
     cancelled; returns the event types.

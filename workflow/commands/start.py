@@ -62,7 +62,7 @@ def start(engine: Store, definition_ref: str, year: int, actor: str, *, comment:
                 comment=comment, data={"definition_version": definition.version, "checksum": definition.checksum})
             rows = [event_row(cycle, now, "CycleStarted", year=year, started_by=actor)]
             strands = enter(session, cycle, definition, definition.initial, now, from_state=None,
-                                  events=rows)
+                            events=rows)
             if definition.stages[definition.initial].final:
                 cycle.status = "complete"
             connection = session.connection()
@@ -75,6 +75,7 @@ def start(engine: Store, definition_ref: str, year: int, actor: str, *, comment:
     except IntegrityError:
         raise InvalidInput(f"a cycle of '{definition.id}' for {year} already exists: {key}") from None
     return Fired(key, "start", "", definition.initial, None, version, events)
+
 
 def check_outside_folder(engine: Store, path: Path, definition: Definition, acknowledged: bool) -> None:
     """A file from outside the definitions folder: an administrator's deliberate act, never a folder id."""
@@ -89,9 +90,10 @@ def check_outside_folder(engine: Store, path: Path, definition: Definition, ackn
             f"{path} is outside the definitions folder ({engine.catalog.directory}); starting a cycle from it "
             "is an administrator's act: give --outside-folder if that is what you mean")
 
+
 def enter(session: Session, cycle: Cycle, definition: Definition, stage_id: str, now: dt.datetime,
-           *, from_state: str | None, events: list[dict[str, Any]],
-           trigger: str | None = None) -> list[dict[str, Any]]:
+          *, from_state: str | None, events: list[dict[str, Any]],
+          trigger: str | None = None) -> list[dict[str, Any]]:
     """Entering a stage: its events (appended to `events`) and the rows of its strands not yet open.
 
     The caller writes them, and marks the cycle complete when the stage is final.
@@ -114,7 +116,7 @@ def enter(session: Session, cycle: Cycle, definition: Definition, stage_id: str,
                     "state": definition.lifecycles[strand.lifecycle].initial, "updated_at": now}
                    for strand in stage.strands if strand.id not in existing]
     events.append(event_row(cycle, now, "StageEntered", stage=stage_id, from_stage=from_state,
-                                  due=due.isoformat() if due else None, strands=[s.id for s in stage.strands]))
+                            due=due.isoformat() if due else None, strands=[s.id for s in stage.strands]))
     if stage.final:
         events.append(event_row(cycle, now, "CycleCompleted", stage=stage_id))
     return strands

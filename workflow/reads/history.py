@@ -20,7 +20,7 @@ def history(engine: Store, cycle_ref: str | int, reader: str | None = None) -> l
         definition = definition_of(engine, session, cycle)
         reader = checked_reader(definition, reader)
         exempt = {p.id: p for p in session.scalars(select(Paper).where(Paper.cycle_id == cycle.id,
-                                                                     Paper.exempt.is_(True)))}
+                                                                       Paper.exempt.is_(True)))}
         rows = []
         for h in session.scalars(select(HistoryEntry).where(HistoryEntry.cycle_id == cycle.id)
                                  .order_by(HistoryEntry.id)):
@@ -33,6 +33,7 @@ def history(engine: Store, cycle_ref: str | int, reader: str | None = None) -> l
                          "trigger": h.trigger, "strand": h.strand, "from": h.from_state, "to": h.to_state,
                          "comment": comment, "data": data})
         return rows
+
 
 def outbox(engine: Store, cycle_ref: str | int) -> list[dict[str, Any]]:
     with engine.sessions() as session:

@@ -66,6 +66,7 @@ def list_cycles(engine: Store) -> list[dict[str, Any]]:
                            "updated_at": c.updated_at.isoformat()})
         return result
 
+
 def status(engine: Store, cycle_ref: str | int, reader: str | None = None) -> Status:
     """Where the cycle stands; exempt papers are named only to a `reader` entitled to them."""
     now = engine.clock.now()
