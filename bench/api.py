@@ -40,10 +40,10 @@ from bench.harness import DEFAULT_SERVER, temporary_database
 from bench.transitions import FIRST_YEAR, LOOP_ACTOR, LOOP_DEFINITION, LOOP_NEXT
 from web.accounts import Accounts
 from web.config import WebSettings
-from workflow import db
 from workflow.app import App, build
-from workflow.mywork import my_work
+from workflow.reads.mywork import my_work
 from workflow.settings import Settings
+from workflow.store import db
 
 EMAIL = "bench.author@example.org"
 

@@ -78,16 +78,16 @@ from sqlalchemy.engine import make_url
 
 from bench.harness import load, machine, temporary_database
 from notifications.documents import Documents, to_docx, to_pdf
-from workflow import db
 from workflow.app import App, build
-from workflow.clock import SimulatedClock, at_local
-from workflow.definition import Definition, DocumentSpec
-from workflow.models import Cycle, OutboxEvent
-from workflow.outbox import Handlers
+from workflow.definition.model import Definition, DocumentSpec
+from workflow.definition.templating import make_environment
 from workflow.player import Player
 from workflow.settings import Settings
-from workflow.storage import PaperStore
-from workflow.templating import make_environment
+from workflow.store import db
+from workflow.store.models import Cycle, OutboxEvent
+from workflow.store.outbox import Handlers
+from workflow.store.paper_store import PaperStore
+from workflow.time.clock import SimulatedClock, at_local
 
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"

@@ -29,7 +29,7 @@ import sqlalchemy
 from sqlalchemy import URL, create_engine, text
 from sqlalchemy.engine import make_url
 
-from workflow import db
+from workflow.store import db
 
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"

@@ -98,11 +98,11 @@ from bench.harness import (
 from bench.harness import main as run_main
 from notifications.reminders import message_id
 from tasks.app import DELIVER_MAIL, DELIVER_ONE, create_app
-from workflow import db
 from workflow.app import App, build
-from workflow.clock import at_local
-from workflow.models import Cycle, Mail, OutboxEvent
 from workflow.settings import Settings
+from workflow.store import db
+from workflow.store.models import Cycle, Mail, OutboxEvent
+from workflow.time.clock import at_local
 
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"

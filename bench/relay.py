@@ -9,7 +9,7 @@ What it measures, in rounds that alternate between three workloads:
 
 - events, no handlers: N outbox events of a type no handler listens to (`CycleStarted`;
   every type but StageEntered is handled this way). The benchmark process calls
-  `workflow.outbox.relay(engine, publish)` until every row is published, with the `publish`
+  `workflow.store.outbox.relay(engine, publish)` until every row is published, with the `publish`
   of the product's `cycle.relay` task (`handle_event.apply_async(args=[event_id],
   headers={"event_type": ...})`) on a Celery app from `tasks.app.create_app`. A
   `python -m tasks worker` runs `cycle.handle_event` for each: `Handlers.handle` reads the
@@ -67,11 +67,11 @@ from sqlalchemy import URL, func, insert, select, text
 from bench.harness import Process, arguments, machine, temporary_database, wait_for
 from bench.harness import main as run_main
 from tasks.app import HANDLE_EVENT, create_app
-from workflow import db
 from workflow.app import App, build
-from workflow.models import Base, DefinitionSnapshot, OutboxEvent
-from workflow.outbox import relay
 from workflow.settings import Settings
+from workflow.store import db
+from workflow.store.models import Base, DefinitionSnapshot, OutboxEvent
+from workflow.store.outbox import relay
 
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"

@@ -38,11 +38,11 @@ from bench.harness import (
     temporary_database,
 )
 from bench.harness import main as run_main
-from workflow import db
 from workflow.app import build
-from workflow.clock import SimulatedClock, at_local
 from workflow.errors import CycleError
 from workflow.settings import Settings
+from workflow.store import db
+from workflow.time.clock import SimulatedClock, at_local
 
 DEFINITION = "community_safety_strategy"
 CYCLE = f"{DEFINITION}-2021"

@@ -17,7 +17,7 @@ What it measures:
   databases, is pending and due later. The due cycles are the same in both databases (same
   definitions, years and keys), so a sweep does the same work in each; only what exists
   differs.
-- One timed round is `workflow.deadlines.Sweeper(engine).sweep()`, on an engine built by
+- One timed round is `workflow.commands.sweep.Sweeper(engine).sweep()`, on an engine built by
   `workflow.app.build` with a simulated clock pinned at that moment: it claims each due row
   (SKIP LOCKED), checks the cycle is still in the stage by its latest StageEntered event,
   fires 'close' through the engine (history row, StageEntered and CycleCompleted events,
@@ -75,15 +75,16 @@ from sqlalchemy import URL, create_engine, event, insert, select, text
 
 from bench.harness import arguments, machine, temporary_database
 from bench.harness import main as run_main
-from workflow import db
 from workflow.app import App, build
-from workflow.calendar import Timeline, add_working_days
-from workflow.clock import at_local
-from workflow.deadlines import STAGE_OVERDUE, TIMED_TRANSITION, Sweeper, end_of_day, plan_stage
-from workflow.definition import Definition
-from workflow.models import Base, Deadline, DefinitionSnapshot, OutboxEvent
-from workflow.outbox import Handlers
+from workflow.commands.sweep import Sweeper
+from workflow.definition.calendar import Timeline, add_working_days
+from workflow.definition.model import Definition
 from workflow.settings import Settings
+from workflow.store import db
+from workflow.store.models import Base, Deadline, DefinitionSnapshot, OutboxEvent
+from workflow.store.outbox import Handlers
+from workflow.time.clock import at_local
+from workflow.time.deadlines import STAGE_OVERDUE, TIMED_TRANSITION, end_of_day, plan_stage
 
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"
@@ -164,7 +165,7 @@ SCHEDULE = sqlalchemy.Table(
     sqlalchemy.Column("due_at", sqlalchemy.DateTime(timezone=True)),
 )
 
-# Payloads as Engine._event and Engine._enter write them.
+# Payloads as commands.rows.add_event and commands.start.enter write them.
 STARTED_PAYLOAD = """json_build_object('cycle_id', c.id, 'cycle', c.key, 'definition', c.definition_id,
     'definition_version', c.definition_version, 'at', CAST(:at_text AS text), 'year', c.year, 'started_by', c.started_by)"""
 ENTERED_PAYLOAD = """json_build_object('cycle_id', c.id, 'cycle', c.key, 'definition', c.definition_id,

@@ -57,11 +57,11 @@ from sqlalchemy import URL, create_engine, insert, select, text, update
 
 from bench.harness import arguments, load, machine, median, temporary_database
 from bench.harness import main as run_main
-from workflow import db
 from workflow.app import App, build
-from workflow.calendar import Timeline
-from workflow.clock import SystemClock
-from workflow.definition import (
+from workflow.definition.calendar import Timeline
+from workflow.definition.gates import DecisionFact, Facts
+from workflow.definition.machine import CompiledMachine, FireContext, MachineCache
+from workflow.definition.model import (
     SYSTEM_ROLE,
     DecisionGate,
     Definition,
@@ -70,10 +70,10 @@ from workflow.definition import (
     Transition,
 )
 from workflow.engine import SYSTEM_ACTOR
-from workflow.gates import DecisionFact, Facts
-from workflow.machine import CompiledMachine, FireContext, MachineCache
-from workflow.models import Base
 from workflow.settings import Settings
+from workflow.store import db
+from workflow.store.models import Base
+from workflow.time.clock import SystemClock
 
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 from icalendar import Calendar
 
-from workflow.definition import Definition
-from workflow.meetings import Scheduled
+from workflow.commands.meetings import Scheduled
+from workflow.definition.model import Definition
 
 from .calendar_invite import local_zone, meeting_event
 

@@ -10,8 +10,8 @@ import datetime as dt
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
-from workflow.clock import LOCAL
-from workflow.definition import Definition, Meeting, Membership, Person
+from workflow.definition.model import Definition, Meeting, Membership, Person
+from workflow.time.clock import LOCAL
 
 TZID = "Europe/London"
 

@@ -29,11 +29,11 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from workflow.backoff import describe
 from workflow.engine import Engine
-from workflow.models import Cycle, Document, Mail, Paper
-from workflow.outbox import wall_clock
-from workflow.storage import PaperStore, StoredFileAltered
+from workflow.store.backoff import describe
+from workflow.store.models import Cycle, Document, Mail, Paper
+from workflow.store.outbox import wall_clock
+from workflow.store.paper_store import PaperStore, StoredFileAltered
 
 from .mail import Attachment, Mailer, PermanentFailure, TemporaryFailure, build_message
 
@@ -312,8 +312,8 @@ class Delivery:
 
 def retry_as(engine: Engine, mail_id: int, actor: str) -> Mail:
     """`retry`, for `actor` of the mail's cycle, refused unless they may manage its failed work (`check_officer`)."""
+    from workflow.commands.repair import check_officer
     from workflow.errors import InvalidInput, NotFound
-    from workflow.repair import check_officer
 
     with engine.sessions() as session:
         item = session.get(Mail, mail_id)

@@ -1,4 +1,4 @@
-"""What a reader is shown of the mail and documents the workers made, by `workflow.entitlement`'s rule.
+"""What a reader is shown of the mail and documents the workers made, by `workflow.definition.entitlement`'s rule.
 
 The CLI (and any other entry point that shows mail or documents) reads them through
 these functions: an email carrying exempt papers or an exempt record is shown in full
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.definition import Definition
+from workflow.definition.entitlement import may_see_document, may_see_mail
+from workflow.definition.model import Definition
 from workflow.engine import Engine
-from workflow.entitlement import may_see_document, may_see_mail
 from workflow.errors import NotFound
-from workflow.models import Cycle, Document, Mail, Paper
+from workflow.store.models import Cycle, Document, Mail, Paper
 
 
 @dataclass(frozen=True)

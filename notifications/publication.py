@@ -4,7 +4,7 @@ Reminders carry the papers attached by their date; a paper attached after the la
 reminder would otherwise reach members only at the meeting. The PaperAttached
 handler sends it to every member of the stage's board who may see it (the one
 entitlement rule), once per paper and member (the mail key), in the words of the
-definition's `papers_published` templates (`workflow.notice_templates`). A definition without them sends nothing.
+definition's `papers_published` templates (`workflow.definition.notice_templates`). A definition without them sends nothing.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.actuals import changes, timeline_of
-from workflow.calendar import working_days_between
-from workflow.clock import local_date
-from workflow.definition import Definition, Meeting, Stage
+from workflow.definition.calendar import working_days_between
+from workflow.definition.entitlement import may_see_paper
+from workflow.definition.formatting import long_date
+from workflow.definition.model import Definition, Meeting, Stage
+from workflow.definition.notice_templates import PAPERS_PUBLISHED, notice_files
+from workflow.definition.templating import make_environment
 from workflow.engine import Engine
-from workflow.entitlement import may_see_paper
-from workflow.formatting import long_date
-from workflow.models import Cycle, Mail, OutboxEvent, Paper
-from workflow.notice_templates import PAPERS_PUBLISHED, notice_files
-from workflow.templating import make_environment
+from workflow.store.models import Cycle, Mail, OutboxEvent, Paper
+from workflow.time.actuals import changes, timeline_of
+from workflow.time.clock import local_date
 
 from .calendar_invite import meeting_times
 from .reminders import (
@@ -43,7 +43,7 @@ PUBLISHED = "papers"
 
 def notice_context(definition: Definition, cycle: Cycle, stage: Stage, person: str, paper: Paper,
                    meeting: Meeting, due: dt.date, today: dt.date) -> dict[str, Any]:
-    """What the `papers_published` templates are given: `workflow.notice_templates.PAPERS_PUBLISHED_CONTEXT`."""
+    """What the `papers_published` templates are given: `workflow.definition.notice_templates.PAPERS_PUBLISHED_CONTEXT`."""
     board = definition.boards[stage.board or ""]
     return {
         "cycle": {"title": definition.title, "key": cycle.key, "year": cycle.year},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflow.definition import Definition, Stage
+from workflow.definition.model import Definition, Stage
 
 
 def resolve(definition: Definition, stage: Stage, specs: tuple[str, ...]) -> list[str]:

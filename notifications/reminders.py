@@ -1,4 +1,4 @@
-"""Reminders: who gets each one, and what it says (when it goes: `workflow.reminder_times`).
+"""Reminders: who gets each one, and what it says (when it goes: `workflow.time.reminder_times`).
 
 Entering a stage plans its reminders as deadline rows (before the due date,
 on the day, and while overdue, with escalation); the sweep turns a due one
@@ -19,16 +19,17 @@ import css_inline
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.actuals import MeetingChange, changes, timeline_of
-from workflow.calendar import Timeline, working_days_between
-from workflow.clock import at_local, local_date
-from workflow.deadlines import end_of_day, entered_stage, insert_pending
-from workflow.definition import Definition, Meeting, ReminderRule, Stage
+from workflow.definition.calendar import Timeline, working_days_between
+from workflow.definition.entitlement import visible_papers
+from workflow.definition.formatting import long_date
+from workflow.definition.model import Definition, Meeting, ReminderRule, Stage
+from workflow.definition.templating import make_environment, reminder_files, render_bounded
 from workflow.engine import Engine
-from workflow.entitlement import visible_papers
-from workflow.formatting import long_date
-from workflow.models import Cycle, Deadline, Mail, OutboxEvent, Paper
-from workflow.reminder_times import (
+from workflow.store.models import Cycle, Deadline, Mail, OutboxEvent, Paper
+from workflow.time.actuals import MeetingChange, changes, timeline_of
+from workflow.time.clock import at_local, local_date
+from workflow.time.deadlines import end_of_day, entered_stage, insert_pending
+from workflow.time.reminder_times import (
     REMINDER,
     REMINDER_HOUR,
     Occurrence,
@@ -37,7 +38,6 @@ from workflow.reminder_times import (
     overdue,
     reminder_rows,
 )
-from workflow.templating import make_environment, reminder_files, render_bounded
 
 from .calendar_invite import meeting_invite, meeting_times
 from .recipients import resolve
@@ -75,7 +75,7 @@ def person_context(definition: Definition, person: str | None) -> dict[str, str]
 def context(definition: Definition, cycle_key: str, year: int, stage: Stage, rule: ReminderRule,
             occurrence: Occurrence, person: str, papers: list[dict[str, Any]], timeline: Timeline,
             change: MeetingChange | None = None) -> dict[str, Any]:
-    """The template context; its shape is `workflow.templating.REMINDER_CONTEXT`.
+    """The template context; its shape is `workflow.definition.templating.REMINDER_CONTEXT`.
 
     `change` is the meeting's latest move or cancellation, if a committee manager made one.
     """

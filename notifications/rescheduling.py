@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.definition import Board, Definition, Meeting
+from workflow.definition.model import Board, Definition, Meeting
+from workflow.definition.notice_templates import MEETING_CHANGED, notice_files
+from workflow.definition.templating import make_environment
 from workflow.engine import Engine
-from workflow.models import Cycle, Mail, OutboxEvent
-from workflow.notice_templates import MEETING_CHANGED, notice_files
-from workflow.templating import make_environment
+from workflow.store.models import Cycle, Mail, OutboxEvent
 
 from .calendar_invite import meeting_invite
 from .reminders import inline_css, meeting_context, message_id, one_line, person_context
@@ -29,7 +29,7 @@ MEETING = "meeting"
 
 def notice_context(definition: Definition, cycle: Cycle, board: Board, person: str, moved: Meeting, day: dt.date,
                    payload: dict[str, Any]) -> dict[str, Any]:
-    """What the `meeting_changed` templates are given: `workflow.notice_templates.MEETING_CHANGED_CONTEXT`."""
+    """What the `meeting_changed` templates are given: `workflow.definition.notice_templates.MEETING_CHANGED_CONTEXT`."""
     return {
         "cycle": {"title": definition.title, "key": cycle.key, "year": cycle.year},
         "board": {"name": board.name},

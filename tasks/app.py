@@ -22,14 +22,15 @@ from notifications import publication, reminders, rescheduling, smtp_oauth
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.documents import Documents
 from notifications.mail import Mailer, OutboxMailer, SmtpMailer
-from workflow import reachability
 from workflow.app import App, build
-from workflow.backoff import describe
-from workflow.deadlines import Sweeper, plan_stage
+from workflow.commands.sweep import Sweeper
 from workflow.errors import ConcurrentChange
-from workflow.outbox import Handlers, relay
-from workflow.reminder_times import REMINDER
 from workflow.settings import Settings
+from workflow.store import reachability
+from workflow.store.backoff import describe
+from workflow.store.outbox import Handlers, relay
+from workflow.time.deadlines import plan_stage
+from workflow.time.reminder_times import REMINDER
 
 from . import broker, metrics
 from .leader import SchedulerLock
@@ -48,7 +49,7 @@ EMBEDDED_BEAT = "cycle_embedded_beat"
 def quiet_outage(task: Callable[..., int]) -> Callable[..., int]:
     """A periodic task that meets a database outage skips this tick: the next one runs when it is back.
 
-    The outage itself is logged once per process (`workflow.reachability`), not once per tick with a traceback.
+    The outage itself is logged once per process (`workflow.store.reachability`), not once per tick with a traceback.
     """
     @functools.wraps(task)
     def run(*args: Any, **kwargs: Any) -> int:

@@ -14,12 +14,12 @@ import click
 from rich.table import Table
 
 import notifications.cli  # noqa: F401  (registers `cycle reminders` and `cycle mail`)
-import workflow.repair_cli  # noqa: F401  (registers `cycle deadlines` and `cycle events`)
+import workflow.cli.repair  # noqa: F401  (registers `cycle deadlines` and `cycle events`)
 from workflow.cli import app_for, emit_json, err, main, out, plain
 from workflow.datadir import private_dir
+from workflow.definition.formatting import utc_stamp
 from workflow.errors import ConfigurationError
-from workflow.formatting import utc_stamp
-from workflow.health import Thresholds
+from workflow.reads.health import Thresholds
 from workflow.settings import Settings
 
 __all__ = ["main"]
@@ -58,7 +58,7 @@ def _serve_metrics(settings: Settings, port: int | None) -> None:
 @click.pass_context
 def health(ctx: click.Context, as_json: bool, heartbeat: float, lag: float, overdue: float, sending: float) -> None:
     """What waits, what failed, who is alive; exits 1 when something is stuck (for a monitoring check)."""
-    from workflow import health as checks
+    from workflow.reads import health as checks
 
     figures = checks.check(app_for(ctx).engine, Thresholds(heartbeat=heartbeat, outbox_lag=lag, overdue=overdue,
                                                            sending=sending))

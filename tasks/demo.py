@@ -28,15 +28,15 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from workflow.app import build
-from workflow.calendar import Timeline
-from workflow.catalog import Catalog
-from workflow.clock import at_local
-from workflow.db import mark_rehearsal
+from workflow.definition.calendar import Timeline
+from workflow.definition.formatting import month_year, short_date_time, table_date
 from workflow.errors import InvalidInput
-from workflow.formatting import month_year, short_date_time, table_date
-from workflow.models import Deadline, Document, HistoryEntry, Mail, OutboxEvent
 from workflow.player import Player, Step
 from workflow.settings import Settings
+from workflow.store.catalog import Catalog
+from workflow.store.db import mark_rehearsal
+from workflow.store.models import Deadline, Document, HistoryEntry, Mail, OutboxEvent
+from workflow.time.clock import at_local
 
 DEMO_MARK = ".strategy-cycle-demo"
 """The file that marks a folder as the demo's own, which a later run may empty."""

@@ -17,8 +17,8 @@ from typing import IO, Any
 from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
-from workflow.db import make_engine
 from workflow.settings import Settings
+from workflow.store.db import make_engine
 
 log = logging.getLogger(__name__)
 

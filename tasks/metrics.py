@@ -17,9 +17,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from workflow import health, reachability, tally
 from workflow.engine import Engine
-from workflow.outbox import wall_clock
+from workflow.reads import health
+from workflow.store import reachability, tally
+from workflow.store.outbox import wall_clock
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ MAIL_OUTCOMES = Counter("cycle_mail_deliveries", "Delivery attempts, by outcome:
 
 
 class DatabaseCollector(Collector):
-    """The gauges of `workflow.health`, read from the database at every scrape."""
+    """The gauges of `workflow.reads.health`, read from the database at every scrape."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

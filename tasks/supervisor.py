@@ -41,8 +41,8 @@ def describe_exit(code: int) -> str:
 
 def _record(settings: Settings, name: str, code: int) -> None:
     """Best effort: with the database away, the log line is the record."""
-    from workflow import health
     from workflow.app import build
+    from workflow.reads import health
 
     try:
         app = build(settings)

@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from workflow.app import App, build
-from workflow.clock import SimulatedClock, at_local
-from workflow.db import normalise_url
 from workflow.settings import Settings
+from workflow.store.db import normalise_url
+from workflow.time.clock import SimulatedClock, at_local
 
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"
@@ -89,7 +89,7 @@ def pg_url() -> Iterator[str]:
 @pytest.fixture
 def pg_app(pg_url: str, tmp_path: Path, clock: SimulatedClock) -> Iterator[App]:
     """An engine on the test run's PostgreSQL database, emptied after each test."""
-    from workflow import db
+    from workflow.store import db
 
     settings = make_settings(tmp_path, pg_url)
     engine = db.make_engine(pg_url)

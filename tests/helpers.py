@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from workflow.app import App
-from workflow.models import Cycle, Decision, HistoryEntry, OutboxEvent, Paper
+from workflow.store.models import Cycle, Decision, HistoryEntry, OutboxEvent, Paper
 
 AUTHOR = "head_of_partnerships"
 CLERK = "committee_manager"

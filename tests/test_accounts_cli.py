@@ -96,7 +96,7 @@ def test_mywork_and_the_operating_system_account_in_the_history(cli) -> None:  #
 
 
 def test_an_upgrade_masks_the_tokens_earlier_versions_kept_in_account_emails(tmp_path: Path) -> None:
-    from workflow import db
+    from workflow.store import db
 
     engine = db.make_engine(f"sqlite:///{tmp_path / 'cycle.db'}")
     db.upgrade(engine, "0005f")

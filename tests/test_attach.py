@@ -13,7 +13,7 @@ from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CYCLE, counts, paper_file
 from workflow.app import App
 from workflow.cli import main
-from workflow.models import Paper
+from workflow.store.models import Paper
 
 ENV = {"CYCLE_DATABASE_URL": "", "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS), "CYCLE_NOW": "2021-07-05T10:00:00+01:00"}
 
@@ -106,7 +106,7 @@ def test_papers_attached_before_the_upgrade_get_the_stage_their_history_recorded
     from alembic import command
     from sqlalchemy import text
 
-    from workflow import db
+    from workflow.store import db
 
     app.engine.start(SHIPPED, 2021, AUTHOR)
     app.engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "sa"), AUTHOR, exempt=1)

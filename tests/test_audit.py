@@ -17,9 +17,9 @@ from tasks.cli import main as tasks_main
 from tests.conftest import DEFINITIONS
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
 from workflow.app import App
-from workflow.audit import verify_history
 from workflow.cli import main
-from workflow.models import Mail
+from workflow.store.audit import verify_history
+from workflow.store.models import Mail
 
 # One row of each append-only table exists with id 1 after `trail`; each statement tries to rewrite it.
 REWRITES = [

@@ -21,9 +21,9 @@ from tests.audit_tampering import (
     verify,
 )
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
-from workflow import db
 from workflow.app import App
-from workflow.audit import link
+from workflow.store import db
+from workflow.store.audit import link
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow.calendar import (
+from workflow.definition.calendar import (
     MilestoneLoop,
     Timeline,
     add_working_days,
@@ -18,7 +18,8 @@ from workflow.calendar import (
     nth_weekday,
     working_days_between,
 )
-from workflow.definition import (
+from workflow.definition.loader import load_definition
+from workflow.definition.model import (
     DateExpr,
     DayMonthDate,
     Definition,
@@ -29,7 +30,6 @@ from workflow.definition import (
     NthWeekdayDate,
     Stage,
 )
-from workflow.loader import load_definition
 
 SHIPPED = Path(__file__).resolve().parent.parent / "definitions" / "community_safety_strategy.yaml"
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)

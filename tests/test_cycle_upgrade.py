@@ -17,10 +17,10 @@ from tests.conftest import DEFINITIONS, make_settings
 from tests.helpers import counts, cycle_version
 from workflow.app import App, build
 from workflow.cli import main
-from workflow.clock import SimulatedClock, at_local
-from workflow.deadlines import plan_stage
-from workflow.models import Deadline, OutboxEvent
-from workflow.outbox import Handlers
+from workflow.store.models import Deadline, OutboxEvent
+from workflow.store.outbox import Handlers
+from workflow.time.clock import SimulatedClock, at_local
+from workflow.time.deadlines import plan_stage
 
 CYCLE = "alcohol_pspo_variation-2021"
 LEAD = "community_safety_officer"

@@ -13,7 +13,6 @@ from sqlalchemy.exc import DatabaseError
 from tests.conftest import DEFINITIONS, make_settings
 from tests.helpers import AUTHOR, CLERK, CYCLE, LEAD, carry, counts, cycle_version, paper_file
 from workflow.app import App, build
-from workflow.clock import SimulatedClock, at_local
 from workflow.errors import (
     CycleFinished,
     DefinitionChanged,
@@ -26,6 +25,7 @@ from workflow.errors import (
     UnknownTrigger,
 )
 from workflow.player import Player
+from workflow.time.clock import SimulatedClock, at_local
 
 SHIPPED = "community_safety_strategy"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tests.conftest import DEFINITIONS, SHIPPED
-from workflow.entitlement import (
+from workflow.definition.entitlement import (
     entitled_people,
     is_addressee,
     is_officer,
@@ -14,7 +14,7 @@ from workflow.entitlement import (
     may_see_paper,
     visible_papers,
 )
-from workflow.loader import load_definition
+from workflow.definition.loader import load_definition
 
 DEFINITION = load_definition(DEFINITIONS / f"{SHIPPED}.yaml")
 

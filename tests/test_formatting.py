@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from workflow.backoff import Backoff, doubling_delay
-from workflow.formatting import (
+from workflow.definition.formatting import (
     byte_size,
     date_time,
     local_time,
@@ -17,6 +16,7 @@ from workflow.formatting import (
     utc_stamp,
     written_date,
 )
+from workflow.store.backoff import Backoff, doubling_delay
 
 DAY = dt.date(2026, 12, 6)
 # 23:30 UTC on 30 June is already 1 July in the UK (BST): every reader sees the UK day.

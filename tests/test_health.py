@@ -14,11 +14,11 @@ from tasks.cli import main
 from tasks.metrics import registry
 from tests.conftest import DEFINITIONS
 from tests.helpers import AUTHOR, CYCLE, carry, counts, paper_file
-from workflow import health
 from workflow.app import App
-from workflow.deadlines import Sweeper
-from workflow.models import Deadline, OutboxEvent
-from workflow.outbox import wall_clock
+from workflow.commands.sweep import Sweeper
+from workflow.reads import health
+from workflow.store.models import Deadline, OutboxEvent
+from workflow.store.outbox import wall_clock
 
 
 def cycle(tmp_path: Path, *args: str):  # type: ignore[no-untyped-def]

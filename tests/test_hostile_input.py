@@ -88,8 +88,8 @@ def test_a_template_that_would_hang_or_explode_is_a_definition_error(
 
 def test_a_template_breaking_a_bound_at_send_is_a_definition_error_with_file_and_line(tmp_path: Path) -> None:
     """Data a sample did not have can still blow a bound when the real email is rendered."""
+    from workflow.definition.templating import make_environment, render_bounded
     from workflow.errors import DefinitionError
-    from workflow.templating import make_environment, render_bounded
 
     (tmp_path / "t.txt.j2").write_text("Papers:\n{% for p in papers %}{{ p * 1000000 }}{% endfor %}\n")
     env = make_environment(tmp_path)

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from workflow import yamlfile
+from workflow.definition import yamlfile
+from workflow.definition.loader import load_definition, parse_definition
+from workflow.definition.yamlfile import YList, YMap
 from workflow.errors import DefinitionError, Problem
-from workflow.loader import load_definition, parse_definition
-from workflow.yamlfile import YList, YMap
 
 INVALID = Path(__file__).resolve().parent / "invalid"
 TEMPLATES = INVALID / "templates"

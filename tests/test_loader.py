@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from workflow.calendar import Timeline
-from workflow.definition import (
+from workflow.definition.calendar import Timeline
+from workflow.definition.loader import load_definition, parse_definition
+from workflow.definition.machine import CompiledDefinition
+from workflow.definition.model import (
     DayMonthDate,
     DecisionGate,
     Definition,
@@ -21,8 +23,6 @@ from workflow.definition import (
     PapersGate,
     StrandsGate,
 )
-from workflow.loader import load_definition, parse_definition
-from workflow.machine import CompiledDefinition
 
 DEFINITIONS = Path(__file__).resolve().parent.parent / "definitions"
 SHIPPED = DEFINITIONS / "community_safety_strategy.yaml"

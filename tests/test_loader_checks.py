@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import DEFINITIONS, SHIPPED
+from workflow.definition.loader import parse_definition
 from workflow.errors import DefinitionError
-from workflow.loader import parse_definition
 
 TEXT = (DEFINITIONS / f"{SHIPPED}.yaml").read_text()
 

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 
 from tests.conftest import DEFINITIONS
-from workflow.calendar import Timeline
+from workflow.definition.calendar import Timeline
+from workflow.definition.gates import DecisionFact, Facts
+from workflow.definition.loader import load_definition
+from workflow.definition.machine import FireContext, MachineCache
 from workflow.errors import GateNotMet, NotAllowedFromHere, Refused, RoleMissing, UnknownTrigger
-from workflow.gates import DecisionFact, Facts
-from workflow.loader import load_definition
-from workflow.machine import FireContext, MachineCache
 
 DEFINITION = load_definition(DEFINITIONS / "community_safety_strategy.yaml")
 COMPILED = MachineCache().get(DEFINITION)

@@ -12,12 +12,12 @@ import pytest
 from notifications.delivery import Delivery, DeliveryPolicy, DeliveryReport
 from tests.test_health import run
 from tests.test_notifications import FlakyMailer, _queue_one
-from workflow import health
 from workflow.app import App
 from workflow.errors import ConfigurationError
-from workflow.models import Mail
-from workflow.outbox import wall_clock
+from workflow.reads import health
 from workflow.settings import Settings
+from workflow.store.models import Mail
+from workflow.store.outbox import wall_clock
 
 
 class HandingOver:

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from tests.conftest import DEFINITIONS, SHIPPED
+from workflow.definition.loader import parse_definition
 from workflow.errors import DefinitionError
-from workflow.loader import parse_definition
 
 SOURCE = (DEFINITIONS / f"{SHIPPED}.yaml").read_text()
 HOURS = '    start: "10:00"\n    end: "12:00"\n'

@@ -20,14 +20,15 @@ from notifications.mail import OutboxMailer
 from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
 from workflow.app import App
-from workflow.clock import LOCAL, at_local
-from workflow.deadlines import Sweeper, plan_stage
+from workflow.commands.meetings import change_meeting
+from workflow.commands.sweep import Sweeper
+from workflow.definition.loader import load_definition
 from workflow.errors import InvalidInput, Refused
-from workflow.loader import load_definition
-from workflow.meetings import change_meeting
-from workflow.models import Mail, OutboxEvent
-from workflow.outbox import Handlers
-from workflow.reminder_times import first_occurrences
+from workflow.store.models import Mail, OutboxEvent
+from workflow.store.outbox import Handlers
+from workflow.time.clock import LOCAL, at_local
+from workflow.time.deadlines import plan_stage
+from workflow.time.reminder_times import first_occurrences
 
 DEFINITION = load_definition(DEFINITIONS / f"{SHIPPED}.yaml")
 AUGUST = DEFINITION.meetings["risk_board_august"]

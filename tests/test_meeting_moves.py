@@ -25,12 +25,13 @@ from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
 from web.access import KnownCycles
 from web.taking_part import cycles_taking_part
 from workflow.app import App
-from workflow.clock import LOCAL, at_local
-from workflow.deadlines import Sweeper, plan_stage
-from workflow.meetings import change_meeting
-from workflow.models import Deadline, HistoryEntry, Mail, OutboxEvent
-from workflow.mywork import my_work
-from workflow.outbox import Handlers
+from workflow.commands.meetings import change_meeting
+from workflow.commands.sweep import Sweeper
+from workflow.reads.mywork import my_work
+from workflow.store.models import Deadline, HistoryEntry, Mail, OutboxEvent
+from workflow.store.outbox import Handlers
+from workflow.time.clock import LOCAL, at_local
+from workflow.time.deadlines import plan_stage
 
 MOVED_TO = dt.date(2021, 8, 26)
 

@@ -19,13 +19,13 @@ from click.testing import CliRunner
 from notifications import documents, publication, rescheduling
 from tasks.cli import main
 from tests.conftest import DEFINITIONS, SHIPPED
-from workflow.loader import load_definition
-from workflow.models import Cycle, Document, Paper
-from workflow.notice_templates import (
+from workflow.definition.loader import load_definition
+from workflow.definition.notice_templates import (
     DOCUMENT_SENT_CONTEXT,
     MEETING_CHANGED_CONTEXT,
     PAPERS_PUBLISHED_CONTEXT,
 )
+from workflow.store.models import Cycle, Document, Paper
 
 DEFINITION = load_definition(DEFINITIONS / f"{SHIPPED}.yaml")
 

@@ -19,13 +19,13 @@ from tasks.cli import main
 from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CYCLE
 from workflow.app import App
-from workflow.calendar import Timeline
-from workflow.clock import at_local
+from workflow.definition.calendar import Timeline
+from workflow.definition.loader import load_definition
+from workflow.definition.templating import REMINDER_CONTEXT
 from workflow.errors import DefinitionError
-from workflow.loader import load_definition
-from workflow.models import Mail
-from workflow.reminder_times import Occurrence, first_occurrences
-from workflow.templating import REMINDER_CONTEXT
+from workflow.store.models import Mail
+from workflow.time.clock import at_local
+from workflow.time.reminder_times import Occurrence, first_occurrences
 
 DEFINITION = load_definition(DEFINITIONS / f"{SHIPPED}.yaml")
 STAGE = DEFINITION.stages["assessment_sign_off"]

@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import DEFINITIONS
-from workflow.calendar import Timeline, add_months, add_period, whole_periods
 from workflow.cli import main
-from workflow.definition import Period
+from workflow.definition.calendar import Timeline, add_months, add_period, whole_periods
+from workflow.definition.loader import load_definition, parse_definition
+from workflow.definition.model import Period
+from workflow.definition.planning import check_plan
 from workflow.errors import DefinitionError
-from workflow.loader import load_definition, parse_definition
-from workflow.planning import check_plan
 
 D = dt.date
 PSPO = DEFINITIONS / "alcohol_pspo_variation.yaml"

@@ -6,7 +6,7 @@ import html
 import re
 
 from tests.conftest import DEFINITIONS
-from workflow.templating import DOCUMENT_CONTEXT, make_environment
+from workflow.definition.templating import DOCUMENT_CONTEXT, make_environment
 
 OBSERVER = "Councillor, Milton Keynes Council (observer)"
 

@@ -9,8 +9,8 @@ import pytest
 from workflow.app import App
 from workflow.errors import ConfigurationError
 from workflow.settings import Settings
-from workflow.storage import PaperStore
-from workflow.stored_files import DatabaseStore, papers_store
+from workflow.store.paper_store import PaperStore
+from workflow.store.stored_files import DatabaseStore, papers_store
 
 
 def test_the_default_is_files_and_a_wrong_value_is_one_sentence(tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ import pytest
 
 from web.pages.state_diagram import dot_source, state_diagram_svg
 from web.pages.timeline_chart import chart, svg, timeline_svg
-from workflow.calendar import Timeline
-from workflow.catalog import Catalog
-from workflow.definition import Definition
+from workflow.definition.calendar import Timeline
+from workflow.definition.model import Definition
+from workflow.store.catalog import Catalog
 
 SVG = "{http://www.w3.org/2000/svg}"
 NOVEMBER = dt.date(2021, 11, 10)

@@ -3,17 +3,19 @@
 A person is their email; each definition version lists them under an id of its own.
 A cycle whose directory does not list the person is, to them, a cycle that does not
 exist: the same 404, the same sentence. Roles are then checked by the engine itself,
-as for `--as`; entitlement to exempt information by `workflow.entitlement`.
+as for `--as`; entitlement to exempt information by `workflow.definition.entitlement`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflow.definition import Definition
+from fastapi import Request
+
+from workflow.definition.directory import find_person
+from workflow.definition.model import Definition
 from workflow.engine import Engine
 from workflow.errors import NotFound
-from workflow.mywork import find_person
 
 from .accounts import Principal
 from .problems import Forbidden
@@ -87,3 +89,14 @@ def require_admin(me: Principal, doing: str) -> None:
     """The one admin check of the web service: accounts, definitions and operations."""
     if not me.admin:
         raise Forbidden(f"{me.email} is not an admin; only an admin {doing}")
+
+
+def known_of(request: Request) -> KnownCycles:
+    """The cycles the web process knows (a cache of what never changes about each)."""
+    found: KnownCycles = request.app.state.cycles
+    return found
+
+
+def engine_of(request: Request) -> Engine:
+    found: Engine = request.app.state.cycle.engine
+    return found

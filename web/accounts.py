@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.mail import mailer_for
 from notifications.reminders import message_id
-from workflow.catalog import Catalog
 from workflow.engine import Engine
 from workflow.errors import CycleError, DefinitionError, InvalidInput, NotFound, Refused
-from workflow.models import Account, AccountLink, ApiToken, Mail, SignInAttempt, WebSession
-from workflow.outbox import wall_clock
 from workflow.settings import Settings
+from workflow.store.catalog import Catalog
+from workflow.store.models import Account, AccountLink, ApiToken, Mail, SignInAttempt, WebSession
+from workflow.store.outbox import wall_clock
 
 from .config import WebSettings
 

@@ -13,29 +13,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflow import entitlement
-from workflow.engine import Engine
+from workflow.definition.directory import find_person
 from workflow.errors import NotFound, RoleMissing
-from workflow.models import Paper
-from workflow.mywork import find_person, my_work
+from workflow.reads.mywork import my_work
+from workflow.reads.papers import visible_papers
 
-from .access import KnownCycles, person_in, seat
+from .access import engine_of, known_of, person_in, seat
 from .auth import Me
 from .problems import PROBLEM_RESPONSES
 from .taking_part import cycles_taking_part
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 CycleRef = Annotated[str, Path(description="The cycle's key (community_safety_strategy-2021) or id", max_length=120)]
-
-
-def known_of(request: Request) -> KnownCycles:
-    found: KnownCycles = request.app.state.cycles
-    return found
-
-
-def engine_of(request: Request) -> Engine:
-    found: Engine = request.app.state.cycle.engine
-    return found
 
 
 class StrictBody(BaseModel):
@@ -154,18 +143,6 @@ def cycle_status(request: Request, me: Me, cycle: CycleRef) -> dict[str, Any]:
     status["papers"] = visible_papers(engine, at.definition, at.cycle.id, at.person)
     status["you"] = at.person
     return status
-
-
-def visible_papers(engine: Engine, definition: Any, cycle_id: int, person: str) -> list[dict[str, Any]]:
-    """The cycle's papers that `person` may see, by `workflow.entitlement`; the others are not named at all."""
-    from sqlalchemy import select
-
-    with engine.sessions() as session:
-        rows = list(session.scalars(select(Paper).where(Paper.cycle_id == cycle_id).order_by(Paper.id)))
-    return [{"id": p.id, "paper": p.paper, "title": p.title, "stage": p.stage, "filename": p.filename,
-             "media_type": p.media_type, "size": p.size, "sha256": p.sha256, "exempt": p.exempt,
-             "exempt_reason": p.exempt_reason, "attached_by": p.attached_by, "attached_at": p.attached_at}
-            for p in entitlement.visible_papers(definition, rows, person)]
 
 
 @router.get("/cycles/{cycle}/history", summary="The cycle's append-only history")

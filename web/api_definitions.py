@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 
 from notifications import reminders
-from workflow.calendar import Timeline
-from workflow.clock import local_date
-from workflow.definition import Definition
+from workflow.definition.calendar import Timeline
+from workflow.definition.model import Definition
 from workflow.errors import DefinitionError
+from workflow.time.clock import local_date
 
-from .api_cycles import engine_of
+from .access import engine_of
 from .auth import Me
 from .definition_file import parse_upload, read_text, upload_name
 from .problems import PROBLEM_RESPONSES

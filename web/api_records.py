@@ -1,61 +1,25 @@
-"""/api/v1 papers, documents and mail: attach, list and download, each read checked by `workflow.entitlement`.
+"""/api/v1 papers, documents and mail: attach, list and download, each read checked by `workflow.definition.entitlement`.
 
 A paper, document version or email the person may not see is answered exactly as
-one that does not exist.
+one that does not exist. The routes are adapters over `web.records`, which the pages call too.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import tempfile
-from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import func, select
 
-from notifications import delivery
-from workflow import entitlement
-from workflow.attachment import safe_filename
-from workflow.definition import Definition
-from workflow.engine import Attached, Engine
-from workflow.errors import InvalidInput, NotFound, RoleMissing
-from workflow.models import Document, Mail, Paper
-
-from .access import Seat, seat
-from .api_cycles import CycleRef, engine_of, known_of, visible_papers
+from . import records
+from .access import engine_of, known_of, seat
+from .api_cycles import CycleRef
 from .auth import Me
 from .problems import PROBLEM_RESPONSES
+from .records import MEDIA, RowId
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-# A paper is served as the type it was uploaded with only when that type is on this list; anything else
-# (HTML, SVG, script, ...) as bytes to save, so an upload can never run in the service's origin.
-PAPER_TYPES = frozenset({
-    "application/pdf", "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
-    "application/vnd.oasis.opendocument.presentation", "text/plain", "text/csv", "image/png", "image/jpeg",
-})
-MEDIA = {"pdf": "application/pdf", "html": "text/html; charset=utf-8",
-         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-
-
-def _row(request: Request, me: Me, model: type[Any], row_id: int, what: str) -> tuple[Any, Seat]:
-    engine = engine_of(request)
-    with engine.sessions() as session:
-        row = session.get(model, row_id)
-        if row is not None:
-            session.expunge(row)
-    if row is None or row.cycle_id is None:
-        raise NotFound(f"there is no {what} {row_id}")
-    try:
-        return row, seat(known_of(request), me, row.cycle_id)
-    except NotFound:
-        raise NotFound(f"there is no {what} {row_id}") from None
 
 
 @router.post("/cycles/{cycle}/papers", status_code=201, summary="Attach a paper (multipart)")
@@ -66,135 +30,43 @@ def attach(request: Request, me: Me, cycle: CycleRef, paper: Annotated[str, Form
            stage: Annotated[str | None, Form(max_length=100)] = None,
            comment: Annotated[str | None, Form(max_length=2000)] = None) -> dict[str, Any]:
     at = seat(known_of(request), me, cycle)
-    result = attach_upload(engine_of(request), at, paper, file, exempt=exempt, title=title, stage=stage,
-                           comment=comment)
+    result = records.attach_upload(engine_of(request), at, paper, file, exempt=exempt, title=title, stage=stage,
+                                   comment=comment)
     return dataclasses.asdict(result)
-
-
-def attach_upload(engine: Engine, at: Seat, paper: str, file: UploadFile, *, exempt: int | None = None,
-                  title: str | None = None, stage: str | None = None, comment: str | None = None) -> Attached:
-    """Attach an uploaded file as `at.person`: the API's and the upload page's one way in.
-
-    The engine reads a file, with its own checks of role, kind and size: the upload is copied in chunks
-    to a temporary file under its own name, and no more than the largest accepted size is written.
-    """
-    name = safe_filename(file.filename or "paper")
-    with tempfile.TemporaryDirectory(prefix="upload-") as folder:
-        target = FilePath(folder) / name
-        with target.open("wb") as handle:
-            limit, written = engine.max_paper_bytes, 0
-            while chunk := file.file.read(1024 * 1024):
-                written += len(chunk)
-                if written > limit:
-                    raise InvalidInput(f"the paper is larger than {limit // (1024 * 1024)} MB, the largest accepted")
-                handle.write(chunk)
-        try:
-            return engine.attach(at.cycle.id, paper, target, at.person, exempt=exempt, title=title,
-                                 comment=comment, stage=stage)
-        except InvalidInput as exc:  # the engine names the file it read: say the person's name, not the server's path
-            raise InvalidInput(str(exc).replace(str(target), f"'{name}'")) from None
 
 
 @router.get("/cycles/{cycle}/papers", summary="The cycle's papers you may see")
 def list_papers(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
-    engine = engine_of(request)
-    at = seat(known_of(request), me, cycle)
-    return visible_papers(engine, at.definition, at.cycle.id, at.person)
+    return records.papers_for(request, me, cycle)
 
 
 @router.get("/papers/{paper_id}", summary="Download a paper",
             responses={200: {"content": {"application/octet-stream": {}}}})
 def download_paper(request: Request, me: Me, paper_id: RowId) -> Response:
-    paper, at = _row(request, me, Paper, paper_id, "paper")
-    if not entitlement.may_see_paper(at.definition, paper, at.person):
-        raise NotFound(f"there is no paper {paper_id}")
-    content = engine_of(request).papers.get(paper.sha256)
-    return Response(content, media_type=paper_type(paper.media_type),
-                    headers={"Content-Disposition": f'attachment; filename="{paper.filename}"'})
-
-
-def paper_type(uploaded: str | None) -> str:
-    """The Content-Type a paper is served with: its own if on `PAPER_TYPES`, else application/octet-stream."""
-    kind = (uploaded or "").split(";")[0].strip().lower()
-    return kind if kind in PAPER_TYPES else "application/octet-stream"
+    return records.paper_file(request, me, paper_id)
 
 
 @router.get("/cycles/{cycle}/documents", summary="The cycle's sign-off records you may see")
 def list_documents(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
-    at = seat(known_of(request), me, cycle)
-    return visible_documents(engine_of(request), at.definition, at.cycle.id, at.person)
-
-
-def visible_documents(engine: Engine, definition: Definition, cycle_id: int, person: str) -> list[dict[str, Any]]:
-    """The cycle's sign-off records `person` may see, by `workflow.entitlement`, with their download addresses."""
-    with engine.sessions() as session:
-        rows = list(session.scalars(select(Document).where(Document.cycle_id == cycle_id).order_by(Document.id)))
-    return [{"id": d.id, "spec": d.spec, "version": d.version, "title": d.title, "stage": d.stage,
-             "created_at": d.created_at, "formats": {f: f"/api/v1/documents/{d.id}/{f}" for f in MEDIA}}
-            for d in rows if entitlement.may_see_document(definition, d, person)]
+    return records.documents_for(request, me, cycle)
 
 
 @router.get("/documents/{document_id}/{fmt}", summary="Download a sign-off record as PDF, Word or HTML",
             responses={200: {"content": {m.split(";")[0]: {} for m in MEDIA.values()}}})
 def download_document(request: Request, me: Me, document_id: RowId, fmt: Literal["pdf", "docx", "html"]) -> Response:
-    document, at = _row(request, me, Document, document_id, "document")
-    if not entitlement.may_see_document(at.definition, document, at.person):
-        raise NotFound(f"there is no document {document_id}")
-    store = request.app.state.cycle.documents()
-    content = store.get(getattr(document, f"{fmt}_sha256"))
-    name = f"{document.spec}-{document.version}-{document.id}.{fmt}"
-    return Response(content, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def _mail_summary(row: Mail) -> dict[str, Any]:
-    return {"id": row.id, "kind": row.kind, "person": row.person, "recipient": row.recipient, "status": row.status,
-            "attempts": row.attempts, "dated": row.dated, "sent_at": row.sent_at, "last_error": row.last_error}
-
-
-def may_read_mail(request: Request, at: Seat, row: Mail) -> bool:
-    """May `at.person` read this email's subject and body (`entitlement.may_see_mail` on what it carries)?"""
-    engine = engine_of(request)
-    with engine.sessions() as session:
-        papers = [session.get(Paper, i) for i in row.attachments.get("papers", [])]
-        documents = [session.get(Document, d["id"]) for d in row.attachments.get("documents", [])]
-    return entitlement.may_see_mail(at.definition, row, at.person, papers=[p for p in papers if p],
-                                    documents=[d for d in documents if d])
+    return records.document_file(request, me, document_id, fmt)
 
 
 @router.get("/cycles/{cycle}/mail", summary="The cycle's email: all of it for its officers, your own otherwise")
 def list_mail(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, Any]]:
-    return [_mail_summary(r) for r in cycle_mail(request, seat(known_of(request), me, cycle))]
-
-
-def cycle_mail(request: Request, at: Seat) -> list[Mail]:
-    """The cycle's email `at.person` may list: all of it for an officer, their own otherwise."""
-    officer = entitlement.is_officer(at.definition, at.person)
-    with engine_of(request).sessions() as session:
-        query = select(Mail).where(Mail.cycle_id == at.cycle.id).order_by(Mail.id)
-        if not officer:  # their own: by the address it went to (ids may pass to someone else in a migration)
-            query = query.where(func.lower(Mail.recipient) == at.definition.people[at.person].email.strip().lower())
-        return list(session.scalars(query))
+    return [records.mail_summary(r) for r in records.cycle_mail(request, seat(known_of(request), me, cycle))]
 
 
 @router.get("/mail/{mail_id}", summary="One email, with its subject and body if you may read them")
 def show_mail(request: Request, me: Me, mail_id: RowId) -> dict[str, Any]:
-    row, at = _row(request, me, Mail, mail_id, "mail")
-    if not entitlement.is_addressee(at.definition, row, at.person) and not entitlement.is_officer(at.definition,
-                                                                                                  at.person):
-        raise NotFound(f"there is no mail {mail_id}")
-    if not may_read_mail(request, at, row):
-        raise NotFound(f"there is no mail {mail_id}")
-    return _mail_summary(row) | {"subject": row.subject, "text_body": row.text_body}
+    return records.mail_for(request, me, mail_id)
 
 
 @router.post("/mail/{mail_id}/retry", summary="Queue a failed or uncertain email again")
 def retry_mail(request: Request, me: Me, mail_id: RowId) -> dict[str, Any]:
-    row, at = _row(request, me, Mail, mail_id, "mail")
-    if not entitlement.is_officer(at.definition, at.person):
-        if not entitlement.is_addressee(at.definition, row, at.person):
-            raise NotFound(f"there is no mail {mail_id}")
-        raise RoleMissing(f"{at.person} cannot queue mail again on '{at.definition.id}': that is for the officers "
-                          "who start cycles or attach papers")
-    if not entitlement.may_manage_mail(at.definition, at.person):
-        raise RoleMissing(f"{at.person} cannot queue mail again on '{at.definition.id}'")
-    return _mail_summary(delivery.retry(engine_of(request), mail_id))
+    return records.retry_mail(request, me, mail_id)

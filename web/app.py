@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from workflow.app import build
-from workflow.clock import Clock
 from workflow.settings import Settings
+from workflow.time.clock import Clock
 
 from . import api_accounts, api_cycles, api_definitions, api_records, auth, metrics, oidc, problems
 from .access import KnownCycles

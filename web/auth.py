@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from workflow.acting import VIA
+from workflow.commands.acting import VIA
 from workflow.errors import CycleError
 
 from .accounts import Accounts, Locked, NotSignedIn, Principal
@@ -56,7 +56,7 @@ async def principal(request: Request) -> Principal:
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotSignedIn("the Authorization header should be 'Bearer' and a personal API token")
         by_token = await run_in_threadpool(accounts.by_token, secret.strip())
-        VIA.set(by_token.via)  # this request's history rows name the token (`workflow.acting`)
+        VIA.set(by_token.via)  # this request's history rows name the token (`workflow.commands.acting`)
         return by_token
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:

@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from workflow.engine import Engine
-from workflow.models import Account, CalendarFeed
-from workflow.outbox import wall_clock
+from workflow.store.models import Account, CalendarFeed
+from workflow.store.outbox import wall_clock
 
 from .accounts import digest, normal_email
 

@@ -11,7 +11,7 @@ import click
 
 from tasks.cli import main
 from workflow.cli import app_for, err, operating_system_account, out, plain
-from workflow.formatting import utc_stamp
+from workflow.definition.formatting import utc_stamp
 from workflow.settings import Settings
 
 from .accounts import Accounts, link_delivery

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from starlette.datastructures import UploadFile
 
-from workflow.definition import Definition
+from workflow.definition.loader import parse_definition
+from workflow.definition.model import Definition
 from workflow.errors import DefinitionError, InvalidInput, Problem
-from workflow.loader import parse_definition
 
 MAX_UPLOAD = 1024 * 1024
 SUFFIXES = (".yaml", ".yml")

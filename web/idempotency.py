@@ -20,8 +20,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workflow.engine import Engine
-from workflow.models import IdempotentResponse
-from workflow.outbox import wall_clock
+from workflow.store.models import IdempotentResponse
+from workflow.store.outbox import wall_clock
 
 from .accounts import digest
 from .auth import SESSION_COOKIE

@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 
 from workflow.engine import Engine
 from workflow.errors import NotFound
-from workflow.models import Account
+from workflow.store.models import Account
 
 from .accounts import NotSignedIn, normal_email
 from .config import WebSettings

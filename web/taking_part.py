@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from workflow.actuals import moved_days
-from workflow.calendar import Timeline, working_days_between
-from workflow.clock import local_date
+from workflow.definition.calendar import Timeline, working_days_between
+from workflow.definition.directory import find_person
 from workflow.engine import Engine
-from workflow.models import Cycle
-from workflow.mywork import find_person
+from workflow.store.models import Cycle
+from workflow.time.actuals import moved_days
+from workflow.time.clock import local_date
 
 from .access import KnownCycles
 

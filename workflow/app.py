@@ -7,15 +7,21 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine as SqlEngine
 
-from .audit_seal import Sealer
-from .catalog import Catalog
-from .clock import Clock, SharedClock, SimulatedClock, SystemClock
-from .db import WRITE_OPTION, ensure_schema, make_engine, require_rehearsal, session_factory
-from .engine import Engine
-from .models import SimulatedNow
-from .settings import Settings
-from .storage import PaperStore
-from .stored_files import documents_store, papers_store
+from workflow.engine import Engine
+from workflow.settings import Settings
+from workflow.store.audit_seal import Sealer
+from workflow.store.catalog import Catalog
+from workflow.store.db import (
+    WRITE_OPTION,
+    ensure_schema,
+    make_engine,
+    require_rehearsal,
+    session_factory,
+)
+from workflow.store.models import SimulatedNow
+from workflow.store.paper_store import PaperStore
+from workflow.store.stored_files import documents_store, papers_store
+from workflow.time.clock import Clock, SharedClock, SimulatedClock, SystemClock
 
 
 @dataclass

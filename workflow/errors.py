@@ -13,7 +13,7 @@ class CycleError(Exception):
     """Root of every error strategy-cycle reports to a user."""
 
     exit_code = 1
-    # The reason a refused fire is counted under in `cycle_refusals_total` (`workflow/tally.py`).
+    # The reason a refused fire is counted under in `cycle_refusals_total` (`workflow/store/tally.py`).
     reason = "other"
 
 

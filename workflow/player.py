@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .calendar import Timeline, add_working_days
-from .clock import SettableClock, at_local, local_date
-from .deadlines import backlog, next_due
-from .definition import (
+from workflow.definition.calendar import Timeline, add_working_days
+from workflow.definition.formatting import short_date, written_date
+from workflow.definition.model import (
     SYSTEM_ROLE,
     DecisionGate,
     Definition,
@@ -31,8 +30,9 @@ from .definition import (
     PapersGate,
     Transition,
 )
-from .engine import Engine
-from .formatting import short_date, written_date
+from workflow.engine import Engine
+from workflow.time.clock import SettableClock, at_local, local_date
+from workflow.time.deadlines import backlog, next_due
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import definitions as _shipped
-
-from .attachment import MAX_PAPER_BYTES
-from .errors import ConfigurationError
+from workflow.errors import ConfigurationError
+from workflow.store.attachment import MAX_PAPER_BYTES
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:

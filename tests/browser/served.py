@@ -19,9 +19,9 @@ from tests.integration.web.conftest import PASSWORD
 from tests.integration.workers import Worker, free_port, wait_until, worker_env
 from web.accounts import Accounts
 from web.config import WebSettings
-from workflow import db
 from workflow.app import App, build
-from workflow.clock import at_local
+from workflow.store import db
+from workflow.time.clock import at_local
 
 ADMIN = "admin@example.org"
 STARTED = at_local(dt.date(2021, 7, 1), 9)

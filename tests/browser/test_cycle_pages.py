@@ -13,7 +13,7 @@ from tests.browser.served import LiveSite
 from tests.helpers import paper_file
 from web.accounts import Accounts
 from web.config import WebSettings
-from workflow.clock import local_date
+from workflow.time.clock import local_date
 
 PSPO = "alcohol_pspo_variation"
 PSPO_LEAD = "head_of_community_safety"  # in the PSPO's directory only, so the strategy's tests never see this cycle

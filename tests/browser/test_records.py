@@ -12,7 +12,7 @@ from tests.browser.accessibility import assert_accessible
 from tests.browser.pages import screenshot, signed_in
 from tests.browser.served import LiveSite
 from tests.helpers import AUTHOR, paper_file
-from workflow.models import Paper
+from workflow.store.models import Paper
 
 
 def test_an_officer_attaches_an_exempt_paper_through_the_form_and_sees_it_listed(

@@ -14,7 +14,7 @@ import redis
 from tests.conftest import make_settings
 from tests.integration.smtp import SmtpServer
 from workflow.app import App, build
-from workflow.clock import at_local
+from workflow.time.clock import at_local
 
 MACHINE_REDIS = os.environ.get("CYCLE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

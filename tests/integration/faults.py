@@ -19,7 +19,7 @@ from tests.conftest import REPO
 from tests.integration.postgres_server import PostgresCluster
 from tests.integration.workers import RedisServer, Worker
 from workflow.app import App
-from workflow.models import Mail
+from workflow.store.models import Mail
 
 KINDS = ("redis", "postgres", "consumer", "mid_send")
 TITLES = {"redis": "Redis SIGKILLed, started again empty", "postgres": "PostgreSQL stopped with -m immediate",

@@ -117,9 +117,9 @@ def test_rows_from_before_the_key_keep_verifying_across_the_upgrade(older_url: s
 
     from tests.conftest import make_settings
     from tests.helpers import AUTHOR, carry, paper_file
-    from workflow import db
     from workflow.app import build
-    from workflow.clock import SimulatedClock, at_local
+    from workflow.store import db
+    from workflow.time.clock import SimulatedClock, at_local
 
     database = db.make_engine(older_url)
     db.upgrade(database)

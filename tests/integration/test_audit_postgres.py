@@ -15,9 +15,9 @@ from sqlalchemy.exc import DatabaseError
 from tests.conftest import DEFINITIONS, make_settings
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
 from workflow.app import App, build
-from workflow.audit import verify_history
 from workflow.cli import main
-from workflow.clock import SimulatedClock
+from workflow.store.audit import verify_history
+from workflow.time.clock import SimulatedClock
 
 TABLES = ("history", "decisions", "decision_attendees", "papers", "documents", "definitions")
 
@@ -121,7 +121,7 @@ def test_grant_refuses_a_role_that_owns_the_tables(pg_app: App, pg_url: str) -> 
 @pytest.fixture
 def live_url(pg_url: str) -> Iterator[str]:
     """A second database of this run, upgraded as production would be: not a rehearsal's."""
-    from workflow import db
+    from workflow.store import db
 
     server = make_url(pg_url)
     name = f"{server.database}_live"
@@ -144,7 +144,7 @@ def test_a_live_database_takes_time_from_its_own_clock(live_url: str, tmp_path: 
     import dataclasses
     import datetime as dt
 
-    from workflow.db import NotARehearsal
+    from workflow.store.db import NotARehearsal
 
     settings = make_settings(tmp_path, live_url)
     for simulated in ({"shared_clock": True}, {"frozen_now": dt.datetime(2001, 1, 1, tzinfo=dt.UTC)}):

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from tasks.metrics import DatabaseCollector
 from tests.conftest import make_settings
 from tests.integration.postgres_server import PostgresCluster
-from workflow import db
 from workflow.app import build
+from workflow.store import db
 
 
 def _up(collector: DatabaseCollector) -> float:

@@ -23,10 +23,10 @@ from tests.integration.smtp import SmtpServer
 from tests.integration.test_documents import gate_event, handled, rows, to_risk_board_sign_off
 from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App, build
-from workflow.clock import at_local
-from workflow.models import Mail, Paper, StoredChunk
-from workflow.storage import StoredFileAltered
-from workflow.stored_files import DatabaseStore
+from workflow.store.models import Mail, Paper, StoredChunk
+from workflow.store.paper_store import StoredFileAltered
+from workflow.store.stored_files import DatabaseStore
+from workflow.time.clock import at_local
 
 
 @pytest.fixture

@@ -24,11 +24,11 @@ from tests.conftest import DEFINITIONS, SHIPPED, make_settings, scratch_database
 from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
 from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App, build
-from workflow.clock import SimulatedClock, at_local
-from workflow.models import Cycle, Document, Mail, OutboxEvent
-from workflow.outbox import Handlers
 from workflow.settings import Settings
-from workflow.storage import PaperStore
+from workflow.store.models import Cycle, Document, Mail, OutboxEvent
+from workflow.store.outbox import Handlers
+from workflow.store.paper_store import PaperStore
+from workflow.time.clock import SimulatedClock, at_local
 
 MARKER = "KESTREL-41c9"
 VOTERS = ["head_of_partnerships", "fire_group_commander", "probation_manager", "deputy_director_public_health"]
@@ -102,7 +102,7 @@ def made_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[App, D
 
     On a database of the module's own, which other tests' emptying of the run's database leaves alone.
     """
-    from workflow import db
+    from workflow.store import db
 
     folder = tmp_path_factory.mktemp("records")
     with scratch_database("records") as url:

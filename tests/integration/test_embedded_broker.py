@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 
 from tasks.app import HANDLE_EVENT, create_app
 from tests.integration.workers import Worker, free_port, wait_until, worker_env
-from workflow import health
 from workflow.app import build
-from workflow.clock import at_local
-from workflow.models import Deadline, OutboxEvent
+from workflow.reads import health
 from workflow.settings import Settings
+from workflow.store.models import Deadline, OutboxEvent
+from workflow.time.clock import at_local
 
 CYCLES = 12
 MESSAGES = 600  # per publishing thread

@@ -27,9 +27,9 @@ from tests.helpers import AUTHOR, CYCLE, carry, counts, paper_file
 from tests.integration.smtp import SmtpServer
 from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App
-from workflow.clock import at_local
 from workflow.errors import InvalidInput
-from workflow.models import Deadline, Document, Mail, OutboxEvent
+from workflow.store.models import Deadline, Document, Mail, OutboxEvent
+from workflow.time.clock import at_local
 
 MK_TOGETHER_REMINDED = {"council_chief_executive", "director_childrens_services", "director_policy",
                         "police_area_commander", "ccg_chief_operating_officer", "deputy_director_public_health",

@@ -24,10 +24,10 @@ from tests.conftest import SHIPPED
 from tests.helpers import CYCLE
 from tests.integration.smtp import SmtpProcess
 from tests.integration.workers import RedisServer, Worker, free_port, wait_until, worker_env
-from workflow import health
 from workflow.app import App
-from workflow.models import Deadline, Document, HistoryEntry, Mail, OutboxEvent
 from workflow.player import Player, Step
+from workflow.reads import health
+from workflow.store.models import Deadline, Document, HistoryEntry, Mail, OutboxEvent
 
 
 def waiting(app: App, before: dt.datetime | None = None) -> int:

@@ -39,12 +39,12 @@ from tests.integration.faults import KINDS, TITLES, Fault, Injector, wait_for
 from tests.integration.postgres_server import PostgresCluster
 from tests.integration.smtp import SmtpProcess
 from tests.integration.workers import RedisServer, Worker, free_port, worker_env
-from workflow import db
 from workflow.app import build
-from workflow.clock import at_local
-from workflow.deadlines import backlog
-from workflow.models import Deadline, Document, HistoryEntry, Mail, OutboxEvent
 from workflow.player import Player
+from workflow.store import db
+from workflow.store.models import Deadline, Document, HistoryEntry, Mail, OutboxEvent
+from workflow.time.clock import at_local
+from workflow.time.deadlines import backlog
 
 # The test's own engine loses its pooled connections when PostgreSQL is stopped under it; psycopg warns
 # as it drops them, which is the point of the test rather than a leak.

@@ -18,9 +18,9 @@ from tasks.cli import main
 from tests.conftest import DEFINITIONS, make_settings
 from tests.helpers import AUTHOR, CYCLE, counts
 from workflow.app import build
-from workflow.clock import SimulatedClock
-from workflow.models import OutboxEvent
-from workflow.outbox import relay
+from workflow.store.models import OutboxEvent
+from workflow.store.outbox import relay
+from workflow.time.clock import SimulatedClock
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from tests.conftest import DEFINITIONS, REPO, SHIPPED
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
 from tests.integration.workers import wait_until
 from workflow.app import App
-from workflow.db import normalise_url
+from workflow.store.db import normalise_url
 
 # Slows the fire's insert into the outbox, which comes after its update of the cycle and its history row
 # in the same statement: while it sleeps, the transaction has written and not committed.

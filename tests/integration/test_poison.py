@@ -25,11 +25,12 @@ from tests.conftest import DEFINITIONS, SHIPPED, make_settings
 from tests.helpers import AUTHOR, CYCLE
 from tests.integration.smtp import SmtpServer
 from workflow.app import App, build
-from workflow.backoff import Backoff
-from workflow.clock import SimulatedClock, at_local
-from workflow.deadlines import Sweeper, plan_stage
-from workflow.models import Cycle, Deadline, Mail, OutboxEvent
-from workflow.outbox import Handlers, relay
+from workflow.commands.sweep import Sweeper
+from workflow.store.backoff import Backoff
+from workflow.store.models import Cycle, Deadline, Mail, OutboxEvent
+from workflow.store.outbox import Handlers, relay
+from workflow.time.clock import SimulatedClock, at_local
+from workflow.time.deadlines import plan_stage
 
 OTHER = "serious_violence_strategy"
 OTHER_CYCLE = f"{OTHER}-2021"

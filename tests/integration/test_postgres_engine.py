@@ -15,10 +15,10 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from tests.conftest import REPO, SHIPPED, empty_tables, make_settings
 from tests.helpers import AUTHOR, CYCLE, counts, cycle_version, paper_file
 from workflow.app import App, build
-from workflow.clock import SimulatedClock
 from workflow.errors import ConcurrentChange, CycleFinished, GateNotMet, NotAllowedFromHere, Refused
-from workflow.models import Cycle
 from workflow.player import Player
+from workflow.store.models import Cycle
+from workflow.time.clock import SimulatedClock
 
 
 @pytest.fixture

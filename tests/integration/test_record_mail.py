@@ -26,8 +26,8 @@ from tests.integration.test_documents import (
 from tests.integration.test_reminders import mail_rows
 from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App
-from workflow.models import Mail, OutboxEvent
 from workflow.settings import Settings
+from workflow.store.models import Mail, OutboxEvent
 
 JULY = "Early findings discussed at MK Together Management Board"
 AUGUST = "Risk Board signs off the strategic assessment"

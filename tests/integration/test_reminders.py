@@ -24,12 +24,13 @@ from tests.helpers import AUTHOR, CYCLE, carry, paper_file
 from tests.integration.smtp import Received, SmtpServer
 from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App
-from workflow.clock import at_local
-from workflow.deadlines import Sweeper, plan_stage
-from workflow.models import Deadline, Mail, OutboxEvent
-from workflow.outbox import Handlers
+from workflow.commands.sweep import Sweeper
 from workflow.player import Player
 from workflow.settings import Settings
+from workflow.store.models import Deadline, Mail, OutboxEvent
+from workflow.store.outbox import Handlers
+from workflow.time.clock import at_local
+from workflow.time.deadlines import plan_stage
 
 
 def mail_rows(app: App) -> list[Mail]:

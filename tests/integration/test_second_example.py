@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from tests.integration.test_workers import unhandled
 from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App
-from workflow.clock import at_local
-from workflow.models import Deadline
 from workflow.player import Player
+from workflow.store.models import Deadline
+from workflow.time.clock import at_local
 
 PSPO = "alcohol_pspo_variation"
 CYCLE = f"{PSPO}-2025"

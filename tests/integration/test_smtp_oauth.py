@@ -29,8 +29,8 @@ from tests.integration.token_issuer import (
 from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App
 from workflow.errors import ConfigurationError
-from workflow.models import Mail
-from workflow.outbox import wall_clock
+from workflow.store.models import Mail
+from workflow.store.outbox import wall_clock
 
 
 class FakeTime:

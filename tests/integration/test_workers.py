@@ -18,12 +18,13 @@ from tests.conftest import REPO, SHIPPED, make_settings
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
 from tests.integration.workers import RedisServer, Worker, wait_until, worker_env
 from workflow.app import App, build
-from workflow.clock import at_local, local_date
-from workflow.deadlines import Sweeper, plan_stage
-from workflow.models import Deadline, Effect, HistoryEntry, OutboxEvent
-from workflow.outbox import Handlers, relay
+from workflow.commands.sweep import Sweeper
 from workflow.player import Player
 from workflow.settings import Settings
+from workflow.store.models import Deadline, Effect, HistoryEntry, OutboxEvent
+from workflow.store.outbox import Handlers, relay
+from workflow.time.clock import at_local, local_date
+from workflow.time.deadlines import plan_stage
 
 
 def unhandled(app: App) -> int:

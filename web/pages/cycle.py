@@ -11,10 +11,10 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from workflow.definition import Definition
+from workflow.definition.gates import Facts
+from workflow.definition.model import Definition
 from workflow.engine import Engine, Status
-from workflow.gates import Facts
-from workflow.models import Cycle
+from workflow.store.models import Cycle
 
 from ..access import Seat, no_cycle, seat
 from .cycle_gates import fireable

@@ -1,6 +1,6 @@
 """The gates of the triggers a person may fire at a cycle, each met or with the engine's sentence for what is missing.
 
-The sentences are `workflow.gates.unmet`'s, the same the CLI prints in `cycle status`;
+The sentences are `workflow.definition.gates.unmet`'s, the same the CLI prints in `cycle status`;
 this module only names a gate that is met, which the engine has no words for.
 """
 
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflow import gates as gate_rules
-from workflow.definition import (
+from workflow.definition import gates as gate_rules
+from workflow.definition.gates import Facts
+from workflow.definition.model import (
     Definition,
     Gate,
     Transition,
 )
-from workflow.gates import Facts
 
 
 @dataclass(frozen=True)

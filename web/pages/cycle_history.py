@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from workflow.definition import Definition
+from workflow.definition.model import Definition
 from workflow.engine import SYSTEM_ACTOR, Engine
 
 from ..access import seat

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow.decisions import attendance, outcome_of, quorum_for
-from workflow.definition import Definition, Membership
+from workflow.commands.decision_rules import attendance, outcome_of, quorum_for
+from workflow.definition.model import Definition, Membership
 from workflow.errors import InvalidInput
 
 from .words import person_title

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from workflow.actuals import timeline_of
-from workflow.clock import local_date
-from workflow.decisions import scheduled_meeting
+from workflow.commands.decision_rules import scheduled_meeting
 from workflow.errors import CycleError, InvalidInput, NotFound
+from workflow.time.actuals import timeline_of
+from workflow.time.clock import local_date
 
 from ..access import Seat, seat
 from ..problems import status_of

@@ -12,12 +12,12 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from notifications import reminders
-from workflow.calendar import Timeline
-from workflow.clock import local_date
-from workflow.definition import Definition
+from workflow.definition.calendar import Timeline
+from workflow.definition.gates import describe
+from workflow.definition.loader import load_definition
+from workflow.definition.model import Definition
 from workflow.errors import CycleError, DefinitionError, Problem, UnknownDefinition
-from workflow.gates import describe
-from workflow.loader import load_definition
+from workflow.time.clock import local_date
 
 from ..access import KnownCycles
 from .listing import numbered, summary

@@ -13,17 +13,17 @@ from starlette.concurrency import run_in_threadpool
 from notifications.calendar_feed import calendar_feed
 from notifications.calendar_invite import meeting_times
 from notifications.reminders import stage_meeting
-from workflow.calendar import Timeline
-from workflow.clock import local_date
-from workflow.definition import Board, Definition
+from workflow.commands.meetings import Scheduled, scheduled
+from workflow.definition.calendar import Timeline
+from workflow.definition.directory import find_person
+from workflow.definition.model import Board, Definition
 from workflow.errors import NotFound
-from workflow.meetings import Scheduled, scheduled
-from workflow.mywork import find_person
+from workflow.reads.papers import visible_papers
+from workflow.time.clock import local_date
 
-from ..api_cycles import visible_papers
-from ..api_records import visible_documents
 from ..calendar_feeds import CalendarFeeds
 from ..config import site_url
+from ..records import visible_documents
 from .render import done, render
 from .viewer import Viewer, viewer
 from .words import cycle_title

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from workflow.mywork import WorkItem, my_work
+from workflow.reads.mywork import WorkItem, my_work
 
 from ..access import KnownCycles
 from .render import render

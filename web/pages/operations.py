@@ -1,8 +1,8 @@
 """Operations (admins): what waits or failed (mail, deadlines, events) and when each worker and the scheduler last
 reported, with the retry an officer would run from the command line.
 
-The figures are `workflow.health`'s, as `cycle health` prints them. A retry acts as the admin's own person in the
-cycle's directory, so the rule of who may put failed work back (`workflow.repair.check_officer`) is the CLI's.
+The figures are `workflow.reads.health`'s, as `cycle health` prints them. A retry acts as the admin's own person in the
+cycle's directory, so the rule of who may put failed work back (`workflow.commands.repair.check_officer`) is the CLI's.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from starlette.concurrency import run_in_threadpool
 
 from notifications import delivery
 from notifications.disclosure import readable_mail
-from workflow import health as health_check
-from workflow.definition import Definition
+from workflow.commands.repair import event_status, retry_deadline, retry_event
+from workflow.definition.directory import find_person
+from workflow.definition.model import Definition
 from workflow.engine import Engine
 from workflow.errors import CycleError, RoleMissing
-from workflow.models import Cycle, Deadline, Mail, OutboxEvent
-from workflow.mywork import find_person
-from workflow.repair import event_status, retry_deadline, retry_event
+from workflow.reads import health as health_check
+from workflow.store.models import Cycle, Deadline, Mail, OutboxEvent
 
 from ..problems import status_of
 from .render import done, render

@@ -1,7 +1,7 @@
 """A cycle's papers: those the person may see, with their downloads, and the form that attaches one.
 
-The list is the API's own (`list_papers`, by `workflow.entitlement`); the form runs the API's
-`attach_upload`, so the engine checks the person's role and the file exactly as for `cycle attach`.
+The list is the API's own (`records.papers_for`, by `workflow.definition.entitlement`); the form runs the API's
+`records.attach_upload`, so the engine checks the person's role and the file exactly as for `cycle attach`.
 A refusal shows the form again with the engine's sentence beside the field it concerns.
 """
 
@@ -18,8 +18,9 @@ from workflow.engine import SCHEDULE_12A
 from workflow.errors import CycleError, InvalidInput, RoleMissing
 
 from ..access import Seat, seat
-from ..api_records import RowId, attach_upload, download_paper, list_papers
 from ..problems import status_of
+from ..records import RowId, attach_upload, papers_for
+from ..records import paper_file as download_paper
 from .render import done, render
 from .viewer import Viewer, viewer
 from .words import board_name, cycle_title, person_title, stage_title
@@ -50,7 +51,7 @@ def show_papers(request: Request, seen: Viewer, cycle: str) -> Response:
                                      if p["stage"] in definition.stages else None),
                  "attached_by_title": person_title(definition, p["attached_by"]),
                  "paragraph": _paragraph(p["exempt_reason"])}
-            for p in list_papers(request, seen.principal, cycle)]
+            for p in papers_for(request, seen.principal, cycle)]
     try:  # the link to the form is a courtesy; the engine checks the role again on attaching
         request.app.state.cycle.engine.require(definition, at.person, "attach")
         may_attach = True

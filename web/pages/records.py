@@ -1,8 +1,8 @@
 """A cycle's sign-off records (documents) and the email sent for it, with a retry for mail that failed.
 
-Each list is the API's own (`list_documents`, `cycle_mail`), so a person sees here exactly what the API
+Each list is the API's own (`records.documents_for`, `records.cycle_mail`), so a person sees here exactly what the API
 shows them; an email's subject is shown only to those `entitlement.may_see_mail` lets read it, and the
-retry is the API's `retry_mail`, refused as it refuses.
+retry is the API's `records.retry_mail`, refused as it refuses.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from workflow import entitlement
+from workflow.definition import entitlement
 from workflow.errors import CycleError
-from workflow.models import Mail
+from workflow.store.models import Mail
 
 from ..access import seat
-from ..api_records import RowId, cycle_mail, download_document, list_documents, may_read_mail
-from ..api_records import retry_mail as api_retry
 from ..problems import status_of
+from ..records import RowId, cycle_mail, documents_for, may_read_mail
+from ..records import document_file as download_document
+from ..records import retry_mail as api_retry
 from .papers import cycle_words
 from .render import done, render
 from .viewer import Viewer, viewer
@@ -41,7 +42,7 @@ def show_documents(request: Request, seen: Viewer, cycle: str) -> Response:
     rows = [d | {"stage_title": stage_title(definition, d["stage"]),
                  "board": board_name(definition, definition.stages[d["stage"]].board
                                      if d["stage"] in definition.stages else None)}
-            for d in list_documents(request, seen.principal, cycle)]
+            for d in documents_for(request, seen.principal, cycle)]
     words = cycle_words(at)
     return render(request, "documents.html", title=f"Documents – {words['cycle_title']}", section="/cycles",
                   documents=rows, formats=FORMATS, **words)

@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from workflow.formatting import byte_size, local_time, long_date, short_date
+from workflow.definition.formatting import byte_size, local_time, long_date, short_date
 
 from .words import sentence
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from workflow.clock import local_date
 from workflow.errors import CycleError
+from workflow.time.clock import local_date
 
 from ..problems import status_of
 from .render import done, render

@@ -13,9 +13,9 @@ import shutil
 import subprocess
 import textwrap
 
-from workflow.definition import Definition
+from workflow.definition.gates import describe
+from workflow.definition.model import Definition
 from workflow.errors import CycleError
-from workflow.gates import describe
 
 BLUE, GREEN, GREY, WHITE, BLACK = "#1d70b8", "#00703c", "#505a5f", "#ffffff", "#0b0c0c"
 

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from workflow.calendar import Timeline, add_months
-from workflow.definition import Definition
-from workflow.formatting import long_date, month_year, short_date, written_date
+from workflow.definition.calendar import Timeline, add_months
+from workflow.definition.formatting import long_date, month_year, short_date, written_date
+from workflow.definition.model import Definition
 
 COLOURS = {"done": "#00703c", "current": "#1d70b8", "overdue": "#d4351c", "planned": "#b1b4b6"}
 WORDS = {"done": "done", "current": "in progress", "overdue": "overdue", "planned": "planned"}

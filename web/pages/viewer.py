@@ -1,7 +1,7 @@
 """The signed-in person as the pages see them: who they are in each definition and what they may open.
 
 The navigation shows only what the person may use; every page still checks the
-person's roles and entitlement through the engine and `workflow.entitlement`
+person's roles and entitlement through the engine and `workflow.definition.entitlement`
 itself, so a hidden link is a courtesy, never the protection.
 """
 
@@ -15,10 +15,10 @@ from urllib.parse import quote
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from workflow.catalog import Catalog
-from workflow.definition import Definition, Person
+from workflow.definition.directory import find_person
+from workflow.definition.model import Definition, Person
 from workflow.errors import DefinitionError
-from workflow.mywork import find_person
+from workflow.store.catalog import Catalog
 
 from ..access import require_admin
 from ..accounts import NotSignedIn, Principal

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflow.definition import Definition
+from workflow.definition.model import Definition
 
 
 def cycle_title(definition: Definition, year: int) -> str:

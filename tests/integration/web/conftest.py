@@ -21,10 +21,10 @@ from tests.conftest import empty_tables, make_settings
 from web.accounts import Accounts
 from web.app import create_app
 from web.config import WebSettings
-from workflow import db
-from workflow.clock import SimulatedClock, at_local
-from workflow.definition import Definition
+from workflow.definition.model import Definition
 from workflow.engine import Engine
+from workflow.store import db
+from workflow.time.clock import SimulatedClock, at_local
 
 PASSWORD = "a long test password"
 

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import func, select
 
 from tests.integration.web.conftest import PASSWORD, Site
-from workflow.models import HistoryEntry, Mail, SignInAttempt
+from workflow.store.models import HistoryEntry, Mail, SignInAttempt
 
 CYCLE = "community_safety_strategy-2021"
 MK_TOGETHER_VOTES = ["council_chief_executive", "director_childrens_services", "director_policy"]
@@ -74,7 +74,7 @@ def test_another_boards_exempt_paper_is_404_by_id(web: Site) -> None:
         files={"file": ("findings.txt", b"exempt content about named people", "text/plain")})
     assert attached.status_code == 201, attached.text
     with web.engine.sessions() as session:
-        from workflow.models import Paper
+        from workflow.store.models import Paper
 
         paper_id = session.scalars(select(Paper.id)).one()
     # The Risk Board's voting member does not sit on the MK Together board the paper is for.
@@ -259,7 +259,7 @@ def test_an_invitation_link_sets_a_password_once(web: Site) -> None:
 def test_an_email_and_an_exempt_document_are_404_to_those_they_are_not_for(web: Site) -> None:
     import datetime as dt
 
-    from workflow.models import Document
+    from workflow.store.models import Document
 
     start(web)
     now = dt.datetime(2021, 7, 20, 9, tzinfo=dt.UTC)

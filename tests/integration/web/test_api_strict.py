@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from tests.integration.web.conftest import Site
 from tests.integration.web.test_api import CYCLE, MK_TOGETHER_VOTES, history_rows, start
-from workflow.models import ApiToken, Decision, HistoryEntry, WebSession
+from workflow.store.models import ApiToken, Decision, HistoryEntry, WebSession
 
 
 def test_an_unknown_field_is_refused_naming_it_and_nothing_is_written(web: Site) -> None:

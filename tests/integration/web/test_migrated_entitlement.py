@@ -31,12 +31,12 @@ from tests.integration.web.conftest import PASSWORD, free_port
 from web.accounts import Accounts
 from web.cli import main
 from web.config import WebSettings
-from workflow import db
 from workflow.app import App, build
-from workflow.clock import SimulatedClock, at_local
-from workflow.db import normalise_url
-from workflow.models import Mail, OutboxEvent, Paper
-from workflow.outbox import Handlers
+from workflow.store import db
+from workflow.store.db import normalise_url
+from workflow.store.models import Mail, OutboxEvent, Paper
+from workflow.store.outbox import Handlers
+from workflow.time.clock import SimulatedClock, at_local
 
 CYCLE = "community_safety_strategy-2021"
 NOW = "2021-07-20T10:00:00+01:00"

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from tests.integration.web.conftest import PASSWORD, Site
-from workflow.models import HistoryEntry
+from workflow.store.models import HistoryEntry
 
 CYCLE = "community_safety_strategy-2021"
 HTML = {"Accept": "text/html"}

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.integration.web.conftest import Site
-from workflow.models import Decision
+from workflow.store.models import Decision
 
 CYCLE = "community_safety_strategy-2021"
 HTML = {"Accept": "text/html"}

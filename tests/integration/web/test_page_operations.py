@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import select
 
 from tests.integration.web.conftest import Site
-from workflow import health
-from workflow.models import Deadline, Mail
-from workflow.outbox import wall_clock
+from workflow.reads import health
+from workflow.store.models import Deadline, Mail
+from workflow.store.outbox import wall_clock
 
 HTML = {"Accept": "text/html"}
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.integration.web.conftest import Site
-from workflow.models import Document, Mail, Paper
+from workflow.store.models import Document, Mail, Paper
 
 CYCLE = "community_safety_strategy-2021"
 HTML = {"Accept": "text/html"}

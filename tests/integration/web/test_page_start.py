@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.integration.web.conftest import Site
-from workflow.models import Cycle, HistoryEntry
+from workflow.store.models import Cycle, HistoryEntry
 
 HTML = {"Accept": "text/html"}
 FORM = {"definition": "community_safety_strategy", "year": "2021"}

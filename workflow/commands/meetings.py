@@ -1,0 +1,92 @@
+"""Board meetings that move or are cancelled after a cycle started.
+
+The definition gives each meeting's day and hours. When a committee manager moves
+or cancels one, the change is a history row (append-only, like every other act)
+and a MeetingChanged event; the latest change of a meeting is what invitations
+and reminders use from then on, and the stage signed off at the meeting follows
+it (`workflow.time.moved_dates`). Each change raises the meeting's iCalendar SEQUENCE,
+so a calendar updates the entry it already holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from workflow.commands.cycles import acting
+from workflow.commands.rows import add_event, add_history
+from workflow.definition.calendar import Timeline
+from workflow.definition.formatting import written_date
+from workflow.definition.loader import suggest
+from workflow.definition.model import Definition, Meeting
+from workflow.errors import InvalidInput
+from workflow.store.unit import Store
+from workflow.time.actuals import CHANGE, MeetingChange, changes
+from workflow.time.clock import local_date
+from workflow.time.moved_dates import RESCHEDULED, follow_meeting
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A meeting of a cycle as it now stands: the definition's day and hours, or the latest change to them."""
+
+    meeting: Meeting
+    day: dt.date
+    cancelled: bool
+    sequence: int
+
+
+def scheduled(session: Session, definition: Definition, cycle_id: int, year: int) -> list[Scheduled]:
+    """Every meeting of the cycle, by date, with moves and cancellations applied."""
+    timeline = Timeline(definition, year)
+    moved = changes(session, cycle_id)
+    found = []
+    for meeting in definition.meetings.values():
+        change = moved.get(meeting.id)
+        if change is None:
+            found.append(Scheduled(meeting, timeline.milestone(meeting.id), False, 0))
+        else:
+            found.append(Scheduled(replace(meeting, start=change.start or meeting.start), change.day,
+                                   change.cancelled, change.sequence))
+    return sorted(found, key=lambda s: (s.day, s.meeting.start or dt.time.min))
+
+
+def change_meeting(engine: Store, cycle_ref: str | int, meeting_id: str, actor: str, *, reason: str,
+                   day: dt.date | None = None, start: dt.time | None = None, cancel: bool = False) -> MeetingChange:
+    """Move (a new day and/or start) or cancel a meeting: those who may record decisions may do this."""
+    if not reason.strip():
+        raise InvalidInput("say why the meeting changes, with --reason")
+    if not cancel and day is None and start is None:
+        raise InvalidInput("say where the meeting moves to: --date, --start or both")
+    now = engine.clock.now()
+    with engine.unit_of_work() as session:
+        cycle, definition = acting(engine, session, cycle_ref, actor, "decide")
+        if meeting_id not in definition.meetings:
+            raise InvalidInput(f"'{definition.id}' has no meeting '{meeting_id}'"
+                               f"{suggest(meeting_id, definition.meetings)}")
+        meeting = definition.meetings[meeting_id]
+        earlier = changes(session, cycle.id).get(meeting_id)
+        if earlier is not None and earlier.cancelled:
+            raise InvalidInput(f"the {meeting.title} was cancelled already")
+        current_day = earlier.day if earlier else Timeline(definition, cycle.year).milestone(meeting_id)
+        current_start = earlier.start if earlier else meeting.start
+        new_day, new_start = day or current_day, start or current_start
+        if new_day < local_date(now):
+            raise InvalidInput(f"{written_date(new_day)} has passed; a meeting moves to today or later")
+        change = MeetingChange(meeting_id, new_day, new_start, cancel, (earlier.sequence if earlier else 0) + 1)
+        data = {"meeting": meeting_id, "date": new_day.isoformat(),
+                "start": new_start.strftime("%H:%M") if new_start else None, "cancelled": cancel,
+                "sequence": change.sequence, "reason": reason.strip(), "board": meeting.board}
+        followed = follow_meeting(session, cycle, definition, meeting_id, new_day, now)
+        add_history(engine, session, cycle, now, actor, CHANGE, trigger=None, from_state=cycle.state,
+                    to_state=cycle.state, comment=reason.strip(), data=data)
+        if followed is not None:
+            add_history(engine, session, cycle, now, actor, RESCHEDULED, trigger=None, from_state=cycle.state,
+                        to_state=cycle.state, comment=reason.strip(), data=followed)
+        add_event(session, cycle, now, "MeetingChanged", **data)
+        cycle.updated_at = now
+        flag_modified(cycle, "updated_at")
+        return change

@@ -1,0 +1,141 @@
+"""Gates: the conditions a transition waits for, each explained in a sentence.
+
+A gate reads the cycle's facts through `Facts` (decisions, papers, strands,
+today), so this module stays pure; the engine fills `Facts` from the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from workflow.definition.calendar import Timeline, add_period, whole_periods
+from workflow.definition.model import (
+    DecisionGate,
+    Definition,
+    Gate,
+    MinimumLengthGate,
+    NotBeforeGate,
+    PapersGate,
+    StrandsGate,
+)
+
+from .formatting import long_date, written_date
+
+
+@dataclass(frozen=True)
+class DecisionFact:
+    """A board's latest recorded decision on an item."""
+
+    outcome: str  # carried, lost or deferred
+    votes_for: int
+    voting_present: int
+    id: int | None = None  # the decision's row, recorded with the transition it lets through
+
+
+@dataclass
+class Facts:
+    today: dt.date
+    timeline: Timeline
+    decisions: dict[tuple[str, str], DecisionFact] = field(default_factory=dict)
+    papers: set[str] = field(default_factory=set)
+    # strand id -> (stage, state, is_final)
+    strands: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+    # the stage the cycle is in -> the day it was entered (its strands opened the same day)
+    entered: dict[str, dt.date] = field(default_factory=dict)
+
+
+def item_title(definition: Definition, item: str) -> str:
+    """An item a board decides, in words: usually a paper's title; otherwise its id said plainly."""
+    return definition.papers.get(item) or item.replace("_", " ").capitalize()
+
+
+def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
+    """Why `gate` is not met, or None when it is."""
+    match gate:
+        case DecisionGate(board, item, quorum):
+            name = definition.boards[board].name
+            needed = quorum if quorum is not None else definition.boards[board].quorum
+            decision = facts.decisions.get((board, item))
+            titled = item_title(definition, item)
+            if decision is None:
+                return f"the {name} has not yet recorded a decision on '{titled}'"
+            if decision.outcome != "carried":
+                return f"the {name}'s decision on '{titled}' was {decision.outcome}, not carried"
+            if decision.voting_present < needed:
+                return (f"the {name}'s decision on '{titled}' had {decision.voting_present} voting members "
+                        f"present, fewer than the quorum of {needed}")
+            return None
+        case PapersGate(papers):
+            missing = [p for p in papers if p not in facts.papers]
+            if missing:
+                titles = ", ".join(f"'{definition.papers[p]}'" for p in missing)
+                return f"these papers are not attached yet: {titles}"
+            return None
+        case NotBeforeGate(date):
+            earliest = facts.timeline.resolve(date)
+            if facts.today < earliest:
+                return f"it cannot happen before {written_date(earliest)} (today is {written_date(facts.today)})"
+            return None
+        case StrandsGate(stage):
+            open_strands = [
+                definition.stages[stage].strand(sid)
+                for sid, (in_stage, _state, final) in facts.strands.items()
+                if in_stage == stage and not final
+            ]
+            if open_strands:
+                names = ", ".join(f"'{s.title}'" for s in open_strands if s is not None)
+                return f"these strands of the {definition.stages[stage].title.lower()} are not complete: {names}"
+            return None
+        case MinimumLengthGate(stage, period, strand):
+            since = facts.entered.get(stage)
+            if since is None:  # the cycle is not in that stage: the gate is another source's
+                return None
+            earliest = add_period(since, period)
+            if facts.today >= earliest:
+                return None
+            spec = definition.stages[stage]
+            found = spec.strand(strand) if strand else None
+            name = (found.title if found else spec.title).lower()
+            ran = whole_periods(since, facts.today, period.unit)
+            unit = period.unit if ran != 1 else period.unit[:-1]
+            return (f"the {name} has run {ran} {unit} of the {period.amount} it must run; it can close on "
+                    f"{long_date(earliest)}")
+    raise TypeError(f"not a gate: {gate!r}")
+
+
+def reasons(gates: tuple[Gate, ...], definition: Definition, facts: Facts) -> list[str]:
+    return [reason for gate in gates if (reason := unmet(gate, definition, facts)) is not None]
+
+
+def strand_reasons(definition: Definition, facts: Facts, stage: str, strand: str, dest: str) -> list[str]:
+    """Why a strand may not reach `dest` yet: a strand with `at_least` may not finish before it has run that long.
+
+    Strands share their lifecycle's transitions, so this gate is the strand's own, not the transition's.
+    """
+    spec = definition.stages[stage].strand(strand)
+    if spec is None or spec.timing.at_least is None or dest not in definition.lifecycles[spec.lifecycle].finals:
+        return []
+    reason = unmet(MinimumLengthGate(stage, spec.timing.at_least, strand), definition, facts)
+    return [reason] if reason else []
+
+
+def describe(gate: Gate, definition: Definition, timeline: Timeline | None = None) -> str:
+    """What a gate asks for, in words, for `cycle show`, the state diagram and the pages; with a cycle year's
+    timeline, a date the gate waits for is given."""
+    match gate:
+        case DecisionGate(board, item, quorum):
+            needed = quorum or definition.boards[board].quorum
+            return (f"{definition.boards[board].name} carries '{item_title(definition, item)}' "
+                    f"(quorum {needed} voting members)")
+        case PapersGate(papers):
+            return "papers attached: " + ", ".join(definition.papers.get(p, p) for p in papers)
+        case NotBeforeGate(date):
+            return f"not before {written_date(timeline.resolve(date))}" if timeline else "not before a date"
+        case StrandsGate(stage):
+            return f"all strands of '{definition.stages[stage].title if stage in definition.stages else stage}' complete"
+        case MinimumLengthGate(stage, period, strand):
+            spec = definition.stages.get(stage)
+            found = spec.strand(strand) if spec and strand else None
+            return f"'{found.title if found else spec.title if spec else stage}' has run at least {period}"
+    return str(gate)

@@ -1,0 +1,163 @@
+""""My work": what one person must do now, across every running cycle, overdue first.
+
+One query serves `cycle mywork --as`, the API and the pages. A person is named by
+their id in a definition's directory or by their email, which is the same person
+in every definition that lists them. Each cycle's facts come from three queries for
+all cycles together, so the cost follows the cycles, not a query per cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from workflow.definition import gates as gate_rules
+from workflow.definition.calendar import Timeline, working_days_between
+from workflow.definition.directory import find_person
+from workflow.definition.gates import DecisionFact, Facts
+from workflow.definition.model import DecisionGate, Definition, PapersGate, Person
+from workflow.store.models import Cycle, Decision, Paper, StrandState
+from workflow.store.unit import Store
+from workflow.time.actuals import moved_days
+from workflow.time.clock import local_date
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One thing to do: fire a trigger, attach a paper, record a decision or move a strand on."""
+
+    kind: str  # fire | attach | decide | strand
+    cycle: str
+    cycle_id: int
+    person: str  # the person's id in this cycle's directory
+    title: str
+    stage: str
+    due: dt.date | None
+    working_days_left: int | None
+    trigger: str | None = None
+    paper: str | None = None
+    board: str | None = None
+    item: str | None = None
+    strand: str | None = None
+    # For a strand: the (trigger, title) pairs this person may fire on it now.
+    strand_triggers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def overdue(self) -> bool:
+        return self.working_days_left is not None and self.working_days_left < 0
+
+
+def my_work(engine: Store, who: str) -> list[WorkItem]:
+    """Everything `who` may do now in the running cycles whose directory lists them, overdue first."""
+    now = engine.clock.now()
+    today = local_date(now)
+    with engine.sessions() as session:
+        cycles = list(session.scalars(select(Cycle).where(Cycle.status == "active").order_by(Cycle.id)))
+        mine: list[tuple[Cycle, Definition, Person]] = []
+        for cycle in cycles:
+            definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
+            person = find_person(definition, who)
+            if person is not None:
+                mine.append((cycle, definition, person))
+        # The facts of every running cycle, in three queries of a fixed shape (a list of 1,000 ids
+        # would cost more to send than the rows it selects).
+        running = select(Cycle.id).where(Cycle.status == "active").scalar_subquery()
+        decisions: dict[int, dict[tuple[str, str], DecisionFact]] = defaultdict(dict)
+        papers: dict[int, set[str]] = defaultdict(set)
+        strands: dict[int, list[StrandState]] = defaultdict(list)
+        moved: dict[int, dict[str, dt.date]] = {}
+        if mine:
+            for d in session.execute(select(Decision.cycle_id, Decision.board, Decision.item, Decision.outcome,
+                                            Decision.votes_for, Decision.voting_present, Decision.id)
+                                     .where(Decision.cycle_id.in_(running)).order_by(Decision.id)):
+                decisions[d.cycle_id][(d.board, d.item)] = DecisionFact(d.outcome, d.votes_for, d.voting_present, d.id)
+            for cycle_id, paper in session.execute(select(Paper.cycle_id, Paper.paper)
+                                                   .where(Paper.cycle_id.in_(running))):
+                papers[cycle_id].add(paper)
+            for row in session.scalars(select(StrandState).where(StrandState.cycle_id.in_(running))):
+                strands[row.cycle_id].append(row)
+            moved = moved_days(session, running)  # a committee manager moved a meeting: its stage is due then
+    timelines: dict[tuple[str, int, int], Timeline] = {}
+    items: list[WorkItem] = []
+    for cycle, definition, person in mine:
+        key = (definition.id, definition.version, cycle.year)
+        if cycle.id in moved:
+            timeline = Timeline(definition, cycle.year, moved[cycle.id])
+        else:
+            timeline = timelines.get(key) or timelines.setdefault(key, Timeline(definition, cycle.year))
+        strand_facts = {}
+        for row in strands[cycle.id]:
+            spec = definition.stages[row.stage].strand(row.strand)
+            lifecycle = definition.lifecycles[spec.lifecycle] if spec else None
+            strand_facts[row.strand] = (row.stage, row.state, bool(lifecycle and row.state in lifecycle.finals))
+        facts = Facts(today=today, timeline=timeline, decisions=decisions[cycle.id], papers=papers[cycle.id],
+                      strands=strand_facts)
+        items += _cycle_work(cycle, definition, person, facts, strands[cycle.id])
+    # Overdue first, then the soonest due; undated work last.
+    return sorted(items, key=lambda i: (i.working_days_left is None, i.working_days_left or 0, i.cycle, i.title))
+
+
+def _cycle_work(cycle: Cycle, definition: Definition, person: Person, facts: Facts,
+                strand_rows: list[StrandState]) -> list[WorkItem]:
+    stage = definition.stages[cycle.state]
+    due = facts.timeline.stage_due(stage.id)
+    left = working_days_between(facts.today, due) if due else None
+    roles = set(person.roles)
+    decides = bool(roles & set(definition.permissions.get("decide", ())))
+    attaches = bool(roles & set(definition.permissions.get("attach", ())))
+
+    def item(kind: str, title: str, *, trigger: str | None = None, paper: str | None = None,
+             board: str | None = None, item: str | None = None) -> WorkItem:
+        return WorkItem(kind=kind, cycle=cycle.key, cycle_id=cycle.id, person=person.id, title=title,
+                        stage=stage.id, due=due, working_days_left=left, trigger=trigger, paper=paper,
+                        board=board, item=item)
+
+    found: list[WorkItem] = []
+    seen: set[tuple[str, ...]] = set()
+    for t in definition.transitions_from(stage.id):
+        if t.at is None and roles & set(t.roles) and not gate_rules.reasons(t.gates, definition, facts):
+            found.append(item("fire", t.title or t.trigger, trigger=t.trigger))
+        for gate in t.gates:
+            if isinstance(gate, PapersGate) and attaches:
+                for paper in gate.papers:
+                    if paper not in facts.papers and ("attach", paper) not in seen:
+                        seen.add(("attach", paper))
+                        found.append(item("attach", f"Attach '{definition.papers[paper]}'", paper=paper))
+            elif isinstance(gate, DecisionGate) and decides and _serves(definition, gate.board, person.id):
+                decided = facts.decisions.get((gate.board, gate.item))
+                if (decided is None or decided.outcome != "carried") and ("decide", gate.board, gate.item) not in seen:
+                    seen.add(("decide", gate.board, gate.item))
+                    name = definition.boards[gate.board].name
+                    found.append(item("decide", f"Record the {name}'s decision on '{gate_rules.item_title(definition, gate.item)}'",
+                                      board=gate.board, item=gate.item))
+    for row in strand_rows:
+        spec = stage.strand(row.strand) if row.stage == stage.id else None
+        if spec is None:
+            continue
+        lifecycle = definition.lifecycles[spec.lifecycle]
+        if row.state in lifecycle.finals:
+            continue
+        owns = spec.owner in roles if spec.owner else False
+        may_move = any(roles & set(t.roles) for t in lifecycle.transitions if row.state in t.sources)
+        if owns or may_move:
+            moves = tuple((t.trigger, t.title or t.trigger) for t in lifecycle.transitions
+                          if row.state in t.sources and t.at is None and roles & set(t.roles))
+            strand_due = facts.timeline.resolve(spec.due) if spec.due else due
+            found.append(WorkItem(
+                kind="strand", cycle=cycle.key, cycle_id=cycle.id, person=person.id, title=spec.title,
+                stage=stage.id, due=strand_due,
+                working_days_left=working_days_between(facts.today, strand_due) if strand_due else None,
+                strand=row.strand, strand_triggers=moves))
+    return found
+
+
+def _serves(definition: Definition, board: str, person: str) -> bool:
+    """Does `person` serve this board (its committee manager is one of its officers)?
+
+    Someone who may record decisions but sits on no board records them for every board.
+    """
+    on_boards = [b for b in definition.boards.values() if any(m == person for m, _ in b.members)]
+    return not on_boards or any(m == person for m, _ in definition.boards[board].members)

@@ -1,0 +1,122 @@
+"""Where a cycle stands, and the list of cycles: what `cycle status` and the cycle pages show.
+
+Exempt papers are named only to a reader entitled to them (`definition.entitlement`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from workflow.commands.cycles import definition_of, find_cycle
+from workflow.commands.cycles import reader as checked_reader
+from workflow.commands.decision_rules import superseded
+from workflow.commands.facts import facts as gate_facts
+from workflow.definition import gates as gate_rules
+from workflow.definition.calendar import working_days_between
+from workflow.definition.entitlement import may_see_paper
+from workflow.store.models import Cycle, Decision, Paper, StrandState
+from workflow.store.unit import Store
+
+
+@dataclass
+class Action:
+    """Something that can be done from the current stage, and what stands in its way."""
+
+    trigger: str
+    title: str
+    dest: str
+    roles: list[str]
+    people: list[str]
+    blocked_by: list[str]
+    at: str | None = None
+
+
+@dataclass
+class Status:
+    cycle: str
+    definition: str
+    version: int
+    year: int
+    stage: str
+    stage_title: str
+    status: str
+    owner: str | None
+    board: str | None
+    due: str | None
+    working_days_left: int | None
+    actions: list[Action]
+    strands: list[dict[str, Any]]
+    papers: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    upcoming: list[dict[str, Any]] = field(default_factory=list)
+
+
+def list_cycles(engine: Store) -> list[dict[str, Any]]:
+    with engine.sessions() as session:
+        rows = session.scalars(select(Cycle).order_by(Cycle.id)).all()
+        result = []
+        for c in rows:
+            definition = definition_of(engine, session, c)
+            result.append({"id": c.id, "cycle": c.key, "definition": c.definition_id,
+                           "version": c.definition_version, "year": c.year, "stage": c.state,
+                           "stage_title": definition.stages[c.state].title, "status": c.status,
+                           "updated_at": c.updated_at.isoformat()})
+        return result
+
+
+def status(engine: Store, cycle_ref: str | int, reader: str | None = None) -> Status:
+    """Where the cycle stands; exempt papers are named only to a `reader` entitled to them."""
+    now = engine.clock.now()
+    with engine.sessions() as session:
+        cycle = find_cycle(session, cycle_ref)
+        definition = definition_of(engine, session, cycle)
+        reader = checked_reader(definition, reader)
+        stage = definition.stages[cycle.state]
+        facts = gate_facts(session, cycle, definition, now)
+        timeline = facts.timeline
+        due = timeline.stage_due(stage.id)
+        actions = []
+        if cycle.status == "active":
+            for t in definition.transitions_from(stage.id):
+                blocked = gate_rules.reasons(t.gates, definition, facts)
+                people = [p.id for p in definition.people.values() if set(p.roles) & set(t.roles)]
+                at = timeline.resolve(t.at).isoformat() if t.at else None
+                actions.append(Action(t.trigger, t.title or t.trigger, t.dest, list(t.roles), people, blocked, at))
+        strands = []
+        for row in session.scalars(select(StrandState).where(StrandState.cycle_id == cycle.id,
+                                                             StrandState.stage == stage.id)):
+            spec = stage.strand(row.strand)
+            lifecycle = definition.lifecycles[spec.lifecycle] if spec else None
+            next_triggers = [t.trigger for t in lifecycle.transitions if row.state in t.sources] if lifecycle else []
+            sdue = timeline.resolve(spec.due).isoformat() if spec and spec.due else None
+            strands.append({"strand": row.strand, "title": spec.title if spec else row.strand,
+                            "state": row.state, "complete": bool(lifecycle and row.state in lifecycle.finals),
+                            "due": sdue, "next": next_triggers})
+        papers = []
+        for p in session.scalars(select(Paper).where(Paper.cycle_id == cycle.id).order_by(Paper.id)):
+            seen = may_see_paper(definition, p, reader)
+            papers.append({"paper": p.paper, "stage": p.stage, "title": p.title if seen else "(exempt paper)",
+                           "sha256": p.sha256 if seen else None, "exempt": p.exempt, "withheld": not seen,
+                           "attached_at": p.attached_at.isoformat()})
+        rows = list(session.scalars(select(Decision).where(Decision.cycle_id == cycle.id).order_by(Decision.id)))
+        gone = superseded(d.details for d in rows)
+        decisions = [{"id": d.id, "board": d.board, "item": d.item, "outcome": d.outcome, "for": d.votes_for,
+                      "against": d.votes_against, "abstain": d.abstentions, "meeting_date": d.meeting_date.isoformat(),
+                      "supersedes": (d.details or {}).get("supersedes"), "in_force": d.id not in gone,
+                      "resolution": d.resolution, "reason": (d.details or {}).get("reason")}
+                     for d in rows]
+        today = facts.today
+        upcoming = [{"date": day.isoformat(), "milestone": mid, "title": title,
+                     "working_days": working_days_between(today, day)}
+                    for day, mid, title in timeline.dated() if day >= today][:5]
+        return Status(
+            cycle=cycle.key, definition=definition.id, version=definition.version, year=cycle.year,
+            stage=stage.id, stage_title=stage.title, status=cycle.status,
+            owner=stage.owner, board=definition.boards[stage.board].name if stage.board else None,
+            due=due.isoformat() if due else None,
+            working_days_left=working_days_between(today, due) if due else None,
+            actions=actions, strands=strands, papers=papers, decisions=decisions, upcoming=upcoming,
+        )

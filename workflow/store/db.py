@@ -1,0 +1,194 @@
+"""Database connections and schema migrations (Alembic)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflow.errors import CycleError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class SchemaOutOfDate(CycleError):
+    """The database schema is behind this version of strategy-cycle."""
+
+
+def normalise_url(url: str) -> str:
+    # psycopg 3 is the driver we ship; plain postgresql:// URLs would ask for psycopg2.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _sqlite_pragmas(engine)
+        return engine
+    # Pre-ping: a pooled connection is tested (one round trip, well under a millisecond on a LAN) before it is
+    # used, so the first command or scrape after a database restart gets a fresh connection instead of failing
+    # on a dead one. Connections are also recycled before servers and firewalls drop idle ones.
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_recycle", 1800)
+    engine = create_engine(url, **kwargs)
+    from .reachability import watch
+
+    watch(engine)
+    return engine
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        # REPLACE then fires the delete triggers that keep the audit tables append-only.
+        cursor.execute("PRAGMA recursive_triggers=ON")
+        cursor.close()
+        # The history's hash chain is computed by a trigger (migration 0005b) with this function.
+        dbapi_connection.create_function("cycle_sha256", 1, _sha256_hex, deterministic=True)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A command reads then writes; IMMEDIATE takes the write lock up front so two
+        # commands queue instead of one failing on a stale snapshot. Reads stay deferred.
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _sha256_hex(value: str | None) -> str | None:
+    return None if value is None else hashlib.sha256(value.encode()).hexdigest()
+
+
+WRITE_OPTION = "cycle_write"
+"""Execution option marking a transaction that will write (SQLite takes its lock up front)."""
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str | None:
+    script = ScriptDirectory.from_config(alembic_config(create_engine("sqlite://")))
+    return script.get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    command.upgrade(alembic_config(engine), revision)
+
+
+def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
+    """Upgrade the embedded database on first use; ask for `cycle db upgrade` elsewhere."""
+    current = current_revision(engine)
+    if current == head_revision():
+        return
+    if auto_upgrade:
+        upgrade(engine)
+        return
+    state = "has no tables yet" if current is None else f"is at revision {current}"
+    raise SchemaOutOfDate(f"the database {state}; run 'cycle db upgrade' to bring it up to date")
+
+
+APPEND_ONLY = ("history", "decisions", "decision_attendees", "papers", "documents", "definitions")
+"""The audit tables: the application may only read and add to them."""
+READ_ONLY = ("alembic_version", "database_marks")
+"""Written by the owner only: the schema's revision, and whether this is a rehearsal database."""
+
+
+class NotARehearsal(CycleError):
+    """A simulated clock was asked of a database that records live time."""
+
+
+def is_rehearsal(engine: Engine) -> bool:
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT 1 FROM database_marks WHERE name = 'rehearsal'")).first() is not None
+
+
+def mark_rehearsal(engine: Engine) -> None:
+    """Mark the database as a rehearsal's: simulated clocks are allowed, and every audit row says so.
+
+    Only an empty database (or one already marked) can be marked: live history stays live.
+    """
+    from sqlalchemy import text
+
+    if is_rehearsal(engine):
+        return
+    with engine.begin() as connection:
+        if connection.execute(text("SELECT 1 FROM history LIMIT 1")).first() is not None:
+            raise NotARehearsal("this database already holds a live history; a rehearsal needs a database of its own "
+                                "(create an empty one and run 'cycle db upgrade --rehearsal' on it)")
+        connection.execute(text("INSERT INTO database_marks (name, value) VALUES ('rehearsal', 'yes')"))
+
+
+def require_rehearsal(engine: Engine, what: str) -> None:
+    """Refuse simulated time on a PostgreSQL database that records live time."""
+    if engine.dialect.name == "postgresql" and not is_rehearsal(engine):
+        raise NotARehearsal(
+            f"{what} is for rehearsals, and this database records live time from its own clock; use a database "
+            "made with 'cycle db upgrade --rehearsal', or unset CYCLE_CLOCK and CYCLE_NOW")
+
+
+def grant_app_role(engine: Engine, role: str) -> None:
+    """Let `role` run strategy-cycle on this PostgreSQL database, as a role that owns no table.
+
+    It may SELECT and INSERT on the audit tables, and read and write the working tables; it
+    cannot TRUNCATE, ALTER or drop anything, disable the triggers that keep the audit append-only,
+    or mark the database a rehearsal's (which would let it choose the time).
+    Run by the tables' owner (who runs `cycle db upgrade`), after each upgrade.
+    """
+    if engine.dialect.name != "postgresql":
+        raise CycleError("'cycle db grant' is for PostgreSQL; the embedded database is one file, protected "
+                         "by its permissions")
+    from sqlalchemy import inspect, text
+
+    with engine.begin() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+        if exists is None:
+            raise CycleError(f"there is no PostgreSQL role '{role}'; create it first (CREATE ROLE ... LOGIN)")
+        owner = connection.execute(text("SELECT 1 FROM pg_tables WHERE schemaname = current_schema() "
+                                        "AND tableowner = :r"), {"r": role}).first()
+        if owner is not None:
+            raise CycleError(f"'{role}' owns tables of this database; the application must run as a role that "
+                             "owns none, so that it cannot disable the audit triggers")
+        quoted = connection.dialect.identifier_preparer.quote(role)
+        tables = inspect(connection).get_table_names()
+        connection.execute(text(f"GRANT USAGE ON SCHEMA {connection.dialect.default_schema_name} TO {quoted}"))
+        for table in tables:
+            connection.execute(text(f"REVOKE ALL ON {table} FROM {quoted}"))
+            rights = ("SELECT, INSERT" if table in APPEND_ONLY else
+                      "SELECT" if table in READ_ONLY else "SELECT, INSERT, UPDATE, DELETE")
+            connection.execute(text(f"GRANT {rights} ON {table} TO {quoted}"))
+        connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "
+                                f"{connection.dialect.default_schema_name} TO {quoted}"))

@@ -1,0 +1,40 @@
+"""The database tables, as SQLAlchemy 2.0 typed models, one module per family of tables.
+
+Schema changes go through Alembic (`workflow/store/migrations`); these classes and the latest
+migration describe the same tables, which a test checks. Importing this package registers every
+table on `Base.metadata`; import the names from here.
+"""
+
+from __future__ import annotations
+
+from workflow.store.models.accounts import (
+    Account,
+    AccountLink,
+    ApiToken,
+    CalendarFeed,
+    IdempotentResponse,
+    SignInAttempt,
+    WebSession,
+)
+from workflow.store.models.cycles import (
+    NAMING,
+    Base,
+    Cycle,
+    DatabaseMark,
+    Deadline,
+    Decision,
+    DecisionAttendee,
+    DefinitionSnapshot,
+    Effect,
+    HistoryEntry,
+    OutboxEvent,
+    Paper,
+    SimulatedNow,
+    StrandState,
+    UTCDateTime,
+)
+from workflow.store.models.files import StoredChunk, StoredFile
+from workflow.store.models.mail import Document, Mail
+from workflow.store.models.operations import Heartbeat, RefusalCount, WorkerRestart
+
+__all__ = ["NAMING", "Account", "AccountLink", "ApiToken", "Base", "CalendarFeed", "Cycle", "DatabaseMark", "Deadline", "Decision", "DecisionAttendee", "DefinitionSnapshot", "Document", "Effect", "Heartbeat", "HistoryEntry", "IdempotentResponse", "Mail", "OutboxEvent", "Paper", "RefusalCount", "SignInAttempt", "SimulatedNow", "StoredChunk", "StoredFile", "StrandState", "UTCDateTime", "WebSession", "WorkerRestart"]

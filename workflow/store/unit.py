@@ -1,0 +1,73 @@
+"""The unit of work: what every command and read runs against, and its one-transaction scope.
+
+`Store` holds the database sessions, the definition catalog, the paper files, the compiled
+machines and the clock; `workflow.engine.Engine` is a `Store` with the commands and reads as
+methods. Lower layers (the outbox, deadlines, tallies) take a `Store`, so they never import the
+engine that sits above them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflow.definition.machine import MachineCache
+from workflow.errors import ConcurrentChange
+from workflow.store.attachment import MAX_PAPER_BYTES
+from workflow.store.audit_seal import Sealer
+from workflow.store.audit_seal import install as install_sealer
+from workflow.store.catalog import Catalog
+from workflow.store.db import WRITE_OPTION
+from workflow.store.paper_store import PaperStore
+
+CONCURRENT_CHANGE = ("the cycle changed while your command was running (someone else acted on it at the same "
+                     "moment); nothing was written: check 'cycle status' and try again")
+
+
+class Now(Protocol):
+    """The clock as storage sees it (`workflow.time.clock.Clock` is one): where "now" comes from."""
+
+    def now(self) -> dt.datetime: ...
+
+
+class Store:
+    def __init__(
+        self, *, sessions: sessionmaker[Session], catalog: Catalog, clock: Now, papers: PaperStore,
+        machines: MachineCache | None = None, max_paper_bytes: int = MAX_PAPER_BYTES, sealer: Sealer | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.max_paper_bytes = max_paper_bytes
+        self.catalog = catalog
+        self.clock = clock
+        self.papers = papers
+        self.machines = machines or MachineCache()
+        # The operating-system account running the command line, kept in each history row it writes.
+        self.operator: str | None = None
+        # With an audit key, every history row is sealed: here for the fire path, by the session for the rest.
+        self.sealer = sealer
+        if sealer is not None:
+            install_sealer(sessions, sealer)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction; a lost optimistic check becomes a sentence for the user."""
+        session = self.sessions()
+        try:
+            with session.begin():
+                session.connection(execution_options={WRITE_OPTION: True})
+                yield session
+        except StaleDataError:
+            raise ConcurrentChange(CONCURRENT_CHANGE) from None
+        except OperationalError as exc:
+            if "locked" in str(exc).lower():
+                raise ConcurrentChange("the database was busy with another command; nothing was written: "
+                                       "try again") from None
+            raise
+        finally:
+            session.close()
