@@ -190,6 +190,7 @@ class OutboxMailer:
             raise TemporaryFailure(f"could not write to {self.folder}: {exc}") from None
 
 
-def mailer_for(smtp_url: str, outbox: Path) -> Mailer:
-    """The transport the settings name: SMTP when CYCLE_SMTP_URL is set, else the outbox folder."""
-    return SmtpMailer(smtp_url) if smtp_url else OutboxMailer(outbox)
+def mailer_for(smtp_url: str, outbox: Path, *, authenticator: SmtpAuthenticator | None = None) -> Mailer:
+    """The transport the settings name: SMTP when CYCLE_SMTP_URL is set (signing in with `authenticator`
+    when given: `smtp_oauth.authenticator`), else the outbox folder."""
+    return SmtpMailer(smtp_url, authenticator=authenticator) if smtp_url else OutboxMailer(outbox)
