@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from icalendar import Calendar
 
 from workflow.commands.meetings import Scheduled
+from workflow.definition.directory import find_person
 from workflow.definition.model import Definition
 
 from .calendar_invite import local_zone, meeting_event
@@ -21,8 +22,8 @@ def subscriber_in(definition: Definition, email: str | None) -> str | None:
     """The id `email` has in `definition`'s directory; an address no person has yields an id no board holds."""
     if email is None:
         return None
-    wanted = email.strip().lower()
-    return next((pid for pid, person in definition.people.items() if person.email.lower() == wanted), "")
+    found = find_person(definition, email) if "@" in email else None  # an address, never an id
+    return found.id if found is not None else ""
 
 
 def calendar_feed(meetings: Iterable[tuple[Definition, str, Scheduled]], now: dt.datetime, *,

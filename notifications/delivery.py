@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from workflow.engine import Engine
@@ -35,6 +35,7 @@ from workflow.store.models import Cycle, Document, Mail, Paper
 from workflow.store.outbox import wall_clock
 from workflow.store.paper_store import PaperStore, StoredFileAltered
 
+from .disclosure import WITHHELD, recipient_entitled
 from .mail import Attachment, Mailer, PermanentFailure, TemporaryFailure, build_message
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,18 @@ class Delivery:
             assert row is not None
             session.expunge(row)
         outcome, error = "sent", None
+        try:
+            with self.engine.sessions() as session:
+                entitled = recipient_entitled(self.engine, session, row)
+        except OperationalError:
+            log.info("mail %s not handed over: the database is unreachable; it is sent after the lease", mail_id)
+            return
+        if not entitled:  # nothing leaves; an officer reading the row learns why
+            try:
+                self._record_failure(mail_id, "failed", WITHHELD, report, claimed_at)
+            except OperationalError:
+                log.info("mail %s withheld; not recorded, the database is unreachable", mail_id)
+            return
 
         def before_data() -> None:
             # Committed before the first byte of the message: a crash from here on may have delivered it.
@@ -173,20 +186,26 @@ class Delivery:
         except Exception as exc:  # anything else is this row's alone, and ends in a definite status
             outcome, error = "failed", f"the message could not be built or sent: {describe(exc)}"
         if outcome == "sent":
-            self._settle_sent(mail_id)
+            self._settle_sent(mail_id, claimed_at)
             report.sent.append(mail_id)
             return
         try:
-            self._record_failure(mail_id, outcome, error, report)
+            self._record_failure(mail_id, outcome, error, report, claimed_at)
         except OperationalError:
             log.info("mail %s: '%s' not recorded, the database is unreachable; the lease settles it", mail_id,
                      outcome)
 
-    def _record_failure(self, mail_id: int, outcome: str, error: str | None, report: DeliveryReport) -> None:
+    def _record_failure(self, mail_id: int, outcome: str, error: str | None, report: DeliveryReport,
+                        claimed_at: dt.datetime) -> None:
         now = wall_clock()
         with self.engine.unit_of_work() as session:
-            stored = session.get(Mail, mail_id)
-            assert stored is not None
+            # Only while the claim is still this worker's: after its lease another worker may be sending it.
+            stored = session.scalars(select(Mail).where(Mail.id == mail_id, Mail.status == "sending",
+                                                        Mail.claimed_at == claimed_at).with_for_update()).first()
+            if stored is None:
+                log.warning("mail %s: '%s' not recorded, its lease expired and another worker has it", mail_id,
+                            outcome)
+                return
             if outcome == "retrying" and stored.attempts >= self.policy.max_attempts:
                 outcome, error = "failed", f"{error} (gave up after {stored.attempts} attempts)"
             stored.status, stored.last_error, stored.phase = outcome, error, None
@@ -220,20 +239,25 @@ class Delivery:
             error = str(exc)
         except Exception as exc:  # the message could not be built: this row fails, nothing else
             error = f"the message could not be built or sent: {describe(exc)}"
-        with self.engine.unit_of_work() as session:
-            stored = session.get(Mail, mail_id)
-            assert stored is not None
-            stored.status, stored.last_error = ("failed", error) if error else ("sent", None)
-            stored.sent_at = None if error else wall_clock()
+        try:
+            with self.engine.unit_of_work() as session:
+                stored = session.get(Mail, mail_id)
+                assert stored is not None
+                stored.status, stored.last_error = ("failed", error) if error else ("sent", None)
+                stored.sent_at = None if error else wall_clock()
+        except OperationalError as exc:
+            # The outcome stands whatever the database does: the row is settled by its lease later.
+            log.warning("mail %s: its outcome was not recorded, the database is unreachable: %s", mail_id,
+                        describe(exc))
         return error
 
-    def _settle_sent(self, mail_id: int) -> None:
+    def _settle_sent(self, mail_id: int, claimed_at: dt.datetime) -> None:
         """Record a 250: in the journal at once, then in the database, retrying while it is away."""
         noted = self._note(mail_id)
         delay, give_up = 0.5, time.monotonic() + self.policy.settle_for
         while True:
             try:
-                self._mark_sent(mail_id, wall_clock())
+                self._mark_sent(mail_id, wall_clock(), claimed_at)
                 break
             except OperationalError:
                 if time.monotonic() + delay > give_up:
@@ -257,10 +281,13 @@ class Delivery:
             log.warning("mail %s: could not note its delivery in %s: %s", mail_id, self.journal, exc)
             return None
 
-    def _mark_sent(self, mail_id: int, at: dt.datetime) -> None:
+    def _mark_sent(self, mail_id: int, at: dt.datetime, claimed_at: dt.datetime | None = None) -> None:
+        """Record a 250; with `claimed_at`, never over a newer worker's live claim (it records its own)."""
+        query = update(Mail).where(Mail.id == mail_id, Mail.status != "sent")
+        if claimed_at is not None:
+            query = query.where(or_(Mail.status != "sending", Mail.claimed_at == claimed_at))
         with self.engine.unit_of_work() as session:
-            session.execute(update(Mail).where(Mail.id == mail_id, Mail.status != "sent").values(
-                status="sent", sent_at=at, phase=None, last_error=None))
+            session.execute(query.values(status="sent", sent_at=at, phase=None, last_error=None))
 
     def replay_journal(self) -> int:
         """Record the 250s this machine's workers noted while the database was away."""
@@ -339,6 +366,9 @@ def retry(engine: Engine, mail_id: int) -> Mail:
             raise NotFound(f"there is no mail {mail_id}")
         if row.status in ("sent", "sending", "pending"):
             raise InvalidInput(f"mail {mail_id} is {row.status}; only failed, retrying or uncertain mail is retried")
+        if not recipient_entitled(engine, session, row):
+            raise InvalidInput(f"mail {mail_id} is not sent again: {row.recipient} is no longer entitled to the "
+                               f"papers or documents it carries")
         row.status, row.next_attempt_at, row.last_error = "pending", wall_clock(), None
         session.flush()
         session.expunge(row)

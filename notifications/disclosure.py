@@ -51,6 +51,27 @@ def readable_mail(engine: Engine, session: Session, mail: Mail, reader: str | No
     return may_see_mail(definition, mail, reader, papers=papers, documents=documents)
 
 
+def recipient_entitled(engine: Engine, session: Session, mail: Mail) -> bool:
+    """May the mailbox this email goes to (by address, in the cycle's definition today) see all it carries?
+
+    The workers ask before handing an email over: a `cycle migrate` may have made its addressee an
+    observer, or given their directory id to another address, since it was queued.
+    """
+    if mail.cycle_id is None:
+        return True  # an account's one-time link carries nothing of a cycle
+    definition = definition_of(engine, session, mail.cycle_id)
+    address = mail.recipient.strip().lower()
+    person = next((pid for pid, found in definition.people.items() if found.email.strip().lower() == address), None)
+    paper_ids = list(mail.attachments.get("papers", []))
+    document_ids = [item["id"] for item in mail.attachments.get("documents", [])]
+    papers = list(session.scalars(select(Paper).where(Paper.id.in_(paper_ids)))) if paper_ids else []
+    documents = list(session.scalars(select(Document).where(Document.id.in_(document_ids)))) if document_ids else []
+    return may_see_mail(definition, mail, person, papers=papers, documents=documents)
+
+
+WITHHELD = "withheld: the recipient is no longer entitled to what it carries"
+
+
 def shown_mail(engine: Engine, session: Session, rows: list[Mail], reader: str | None) -> list[Shown]:
     """Each row with whether `reader` may read it; one definition load per cycle."""
     definitions: dict[int, Definition] = {}

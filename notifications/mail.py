@@ -7,12 +7,13 @@ so nothing a definition or a template contains can add a header.
 
 from __future__ import annotations
 
+import contextlib
 import email.policy
 import os
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -118,7 +119,7 @@ class SmtpMailer:
                                                         context=ssl.create_default_context())
             else:
                 client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with client:
+            with _quitting(client):
                 if self.starttls:
                     client.starttls(context=ssl.create_default_context())
                 if self.authenticator is not None:
@@ -141,6 +142,21 @@ class SmtpMailer:
             raise TemporaryFailure(f"could not talk to {self.host}:{self.port}: {exc}") from None
         if refused:
             raise PermanentFailure(f"the server refused {', '.join(refused)}")
+
+
+@contextlib.contextmanager
+def _quitting(client: smtplib.SMTP) -> Iterator[smtplib.SMTP]:
+    """`with client`, except that what QUIT answers is ignored: once DATA had its 250 the message was sent,
+    and before it the error that ended the session is the one to report, not QUIT's."""
+    try:
+        yield client
+    finally:
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+        finally:
+            client.close()
 
 
 def _after(first: Callable[[], None], then: Callable[[bytes], tuple[int, bytes]]) -> Callable[[bytes], tuple[int, bytes]]:
@@ -174,6 +190,7 @@ class OutboxMailer:
             raise TemporaryFailure(f"could not write to {self.folder}: {exc}") from None
 
 
-def mailer_for(smtp_url: str, outbox: Path) -> Mailer:
-    """The transport the settings name: SMTP when CYCLE_SMTP_URL is set, else the outbox folder."""
-    return SmtpMailer(smtp_url) if smtp_url else OutboxMailer(outbox)
+def mailer_for(smtp_url: str, outbox: Path, *, authenticator: SmtpAuthenticator | None = None) -> Mailer:
+    """The transport the settings name: SMTP when CYCLE_SMTP_URL is set (signing in with `authenticator`
+    when given: `smtp_oauth.authenticator`), else the outbox folder."""
+    return SmtpMailer(smtp_url, authenticator=authenticator) if smtp_url else OutboxMailer(outbox)

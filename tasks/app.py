@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from notifications import publication, reminders, rescheduling, smtp_oauth
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.documents import Documents
-from notifications.mail import Mailer, OutboxMailer, SmtpMailer
+from notifications.mail import mailer_for
 from workflow.app import App, build
 from workflow.commands.sweep import Sweeper
 from workflow.errors import ConcurrentChange
@@ -101,8 +101,7 @@ class Runtime:
 
     def delivery(self) -> Delivery:
         settings = self.settings
-        mailer: Mailer = (SmtpMailer(settings.smtp_url, authenticator=self.smtp_authenticator) if settings.smtp_url
-                          else OutboxMailer(settings.outbox_dir))
+        mailer = mailer_for(settings.smtp_url, settings.outbox_dir, authenticator=self.smtp_authenticator)
         return Delivery(self.app.engine, mailer, DeliveryPolicy(sender=settings.mail_from,
                                                                 retry_base=settings.mail_retry_base,
                                                                 lease=settings.mail_lease),

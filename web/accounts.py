@@ -11,15 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import ipaddress
 import math
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from notifications import smtp_oauth
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.mail import mailer_for
 from notifications.reminders import message_id
@@ -66,6 +69,22 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+KNOWN_DAYS = 90  # how long a successful sign-in marks its address as the account owner's
+
+
+def client_key(client: str) -> str:
+    """The address throttling counts by: an IPv6 client by its /64 (one subscriber's share), others as given."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return client
+
+
 def normal_email(email: str) -> str:
     return email.strip().lower()
 
@@ -83,7 +102,8 @@ class Principal:
 
 def link_delivery(engine: Engine, settings: Settings) -> Delivery:
     """How the process that makes a one-time link sends it: the workers' own transport and sender."""
-    return Delivery(engine, mailer_for(settings.smtp_url, settings.outbox_dir), DeliveryPolicy(sender=settings.mail_from))
+    mailer = mailer_for(settings.smtp_url, settings.outbox_dir, authenticator=smtp_oauth.authenticator(settings))
+    return Delivery(engine, mailer, DeliveryPolicy(sender=settings.mail_from))
 
 
 def directory_emails(catalog: Catalog) -> set[str]:
@@ -225,14 +245,21 @@ class Accounts:
         person signing in from another. After `lock_after` wrong passwords for the pair, each
         further try waits twice as long as the last (from `BACKOFF_BASE` seconds, at most
         `lock_minutes`); a right password ends the wait's count. A client address also has a cap
-        over all emails (`client_attempts` in `client_window` minutes).
+        over all emails (`client_attempts` in `client_window` minutes). Guesses at one email from
+        many addresses add up too: after `email_lock_after` of them, from addresses that never
+        signed in to it, every such address waits the same way (`_email_backoff`). An IPv6 client
+        counts by its /64 (`client_key`).
         """
         email = normal_email(email)
+        client = client_key(client)
         now = wall_clock()
         with self.engine.unit_of_work() as session:
             window = max(self.web.client_window, self.web.lock_minutes)
-            # Attempts older than both windows count for nothing any more.
-            session.execute(delete(SignInAttempt).where(SignInAttempt.at < now - dt.timedelta(minutes=window)))
+            # Failed attempts older than both windows count for nothing any more; a success is kept longer,
+            # as the address an account's owner signs in from (spared the per-email wait below).
+            session.execute(delete(SignInAttempt).where(
+                SignInAttempt.at < now - dt.timedelta(minutes=window),
+                SignInAttempt.succeeded.is_(False) | (SignInAttempt.at < now - dt.timedelta(days=KNOWN_DAYS))))
             since = now - dt.timedelta(minutes=self.web.client_window)
             recent = session.scalar(select(func.count()).select_from(SignInAttempt).where(
                 SignInAttempt.client == client[:100], SignInAttempt.at >= since, SignInAttempt.succeeded.is_(False)))
@@ -243,6 +270,10 @@ class Accounts:
             if wait > 0:
                 raise Locked(f"too many wrong passwords for this email from this address; wait {wait} seconds "
                              "and try again, or ask an administrator for a reset link")
+            wait = self._email_backoff(session, email[:300], client[:100], now)
+            if wait > 0:
+                raise Locked(f"too many wrong passwords for this email; wait {wait} seconds and try again, or "
+                             "ask an administrator for a reset link")
             account = session.scalars(select(Account).where(Account.email == email)).first()
             ok = self._verify(account.password_hash if account else None, password)
             session.add(SignInAttempt(client=client[:100], email=email[:300], succeeded=ok, at=now))
@@ -260,14 +291,33 @@ class Accounts:
 
     def _backoff(self, session: Session, email: str, client: str, now: dt.datetime) -> int:
         """Seconds this (email, client) pair must still wait before its next try; 0: it may try now."""
+        return self._wait(session, (SignInAttempt.email == email, SignInAttempt.client == client),
+                          (SignInAttempt.email == email, SignInAttempt.client == client), self.web.lock_after, now)
+
+    def _email_backoff(self, session: Session, email: str, client: str, now: dt.datetime) -> int:
+        """Seconds anyone not known for this email must wait: guesses spread over many addresses add up.
+
+        Counted from the attempts table alone, so an unknown email is slowed exactly as a real one; an
+        address that signed in to the account before (its owner's) neither counts nor waits.
+        """
+        known = select(SignInAttempt.client).where(SignInAttempt.email == email, SignInAttempt.succeeded)
+        if session.scalars(known.where(SignInAttempt.client == client)).first() is not None:
+            return 0
+        return self._wait(session, (SignInAttempt.email == email, SignInAttempt.client.not_in(known)),
+                          (SignInAttempt.email == email,), self.web.email_lock_after, now)
+
+    def _wait(self, session: Session, counted: tuple[Any, ...], succeeded: tuple[Any, ...], after: int,
+              now: dt.datetime) -> int:
+        """Seconds to wait after the `counted` failures (since the last success among `succeeded`) pass `after`."""
         since = now - dt.timedelta(minutes=self.web.lock_minutes)
-        pair = (SignInAttempt.email == email, SignInAttempt.client == client, SignInAttempt.at >= since)
-        last_success = session.scalar(select(func.max(SignInAttempt.at)).where(*pair, SignInAttempt.succeeded))
-        failures = select(SignInAttempt.at).where(*pair, SignInAttempt.succeeded.is_(False))
+        last_success = session.scalar(select(func.max(SignInAttempt.at)).where(*succeeded, SignInAttempt.at >= since,
+                                                                              SignInAttempt.succeeded))
+        failures = select(SignInAttempt.at).where(*counted, SignInAttempt.at >= since,
+                                                  SignInAttempt.succeeded.is_(False))
         if last_success is not None:
             failures = failures.where(SignInAttempt.at > last_success)
         times = sorted(session.scalars(failures))
-        beyond = len(times) - self.web.lock_after
+        beyond = len(times) - after
         if beyond < 0:
             return 0
         delay = min(BACKOFF_BASE * 2 ** min(beyond, 20), self.web.lock_minutes * 60)

@@ -53,7 +53,7 @@ def invite(request: Request, me: Me, body: Invite) -> dict[str, Any]:
     return _out(account)
 
 
-@router.post("/{email}/reset", summary="Email a one-time password reset link and unlock the account (admins)")
+@router.post("/{email}/reset", summary="Email a one-time password reset link (admins)")
 def reset(request: Request, me: Me, email: str = Email) -> dict[str, str]:
     require_admin(me, "manages accounts")
     accounts_of(request).send_link(email, "reset")

@@ -90,4 +90,7 @@ def signing_secret(settings: Settings, web: WebSettings) -> str:
 
 def app_from_env() -> FastAPI:
     """For `uvicorn --factory web.app:app_from_env`: each worker process builds its own app from the environment."""
+    from .access_log import install
+
+    install()  # here, not in `cycle web`: each worker process is a fresh interpreter
     return create_app(Settings.from_env())

@@ -79,7 +79,8 @@ def users_invite(ctx: click.Context, email: str, admin: bool) -> None:
 @click.argument("email")
 @click.pass_context
 def users_reset(ctx: click.Context, email: str) -> None:
-    """Email EMAIL a one-time link to set a new password (and unlock the account)."""
+    """Email EMAIL a one-time link to set a new password (accounts are never locked: wrong passwords only slow
+    further tries, and the link does not lift that)."""
     _accounts(ctx).send_link(email, "reset")
     out.print(f"A password reset link is emailed to {plain(email)}.")
 

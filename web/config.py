@@ -61,6 +61,7 @@ class WebSettings:
     lock_minutes: float = 30.0  # the longest wait, and how long a wrong password counts
     client_attempts: int = 50  # sign-in attempts one client address may make in `client_window` minutes
     client_window: float = 15.0
+    email_lock_after: int = 30  # wrong passwords for one email from all addresses but its owner's before each waits
     oidc_issuer: str = ""  # empty: no OpenID Connect sign-in
     oidc_client_id: str = ""
     oidc_client_secret: str = ""

@@ -94,6 +94,7 @@ def _where_it_stands(session: Session, cycle: Cycle, trail: CycleTrail,
     if trail.stage != cycle.state:
         problems.append(f"is at '{cycle.state}' ({cycle.status}) but its history ends at '{trail.stage}': "
                         "the cycle's row was changed outside the commands")
+    problems += _definition_recorded(cycle, trail, definition_of)
     try:
         definition = definition_of(cycle.definition_id, cycle.definition_version)
     except CycleError as exc:  # e.g. the stored version is gone: the stage was still checked above
@@ -114,6 +115,31 @@ def _where_it_stands(session: Session, cycle: Cycle, trail: CycleTrail,
                             "the strand's row was changed outside the commands")
     for strand in sorted(set(trail.strands) - {s for s, _ in strands}):
         problems.append(f"strand '{strand}' has history rows but no row of its own: it was removed")
+    return problems
+
+
+def _definition_recorded(cycle: Cycle, trail: CycleTrail,
+                         definition_of: Callable[[str, int], Definition]) -> list[str]:
+    """The cycle's definition and version against its last start or migrate row (and the key it was started as)."""
+    tampered = "the cycle's row was changed outside the commands"
+    problems = []
+    if cycle.key != f"{cycle.definition_id}-{cycle.year}":
+        problems.append(f"runs on definition '{cycle.definition_id}' but was started as {cycle.key}: {tampered}")
+    if trail.defined_by is None:
+        return problems
+    row, action, data = trail.defined_by
+    recorded = data.get("to_version" if action == "migrate" else "definition_version")
+    if isinstance(recorded, int) and recorded != cycle.definition_version:
+        problems.append(f"runs on version {cycle.definition_version} of its definition but history row {row} "
+                        f"({action}) put it on version {recorded}: {tampered}")
+    elif action == "start" and isinstance(data.get("checksum"), str):
+        try:
+            checksum = definition_of(cycle.definition_id, cycle.definition_version).checksum
+        except CycleError:
+            return problems  # named by the caller: the version cannot be loaded
+        if checksum != data["checksum"]:
+            problems.append(f"runs on a definition other than the one history row {row} (start) recorded: "
+                            f"{tampered}")
     return problems
 
 
@@ -178,6 +204,11 @@ def _against_earlier(expect: Mapping[str, Any], trails: Mapping[str, CycleTrail]
             check.problems.append(f"its row that was last at the earlier run (number {count}, row "
                                   f"{earlier.get('last_row')}) no longer has the hash recorded then "
                                   f"({str(head)[:16]}…): its history up to there was rewritten since")
+        sealed, first = earlier.get("sealed"), earlier.get("first_sealed")
+        now_sealed, now_first = (trail.sealed, trail.first_sealed) if trail else (0, None)
+        if (isinstance(sealed, int) and now_sealed < sealed) or (isinstance(first, int) and now_first != first):
+            check.problems.append(f"has {now_sealed} sealed rows from row {now_first}, where the earlier run "
+                                  f"counted {sealed} from row {first}: seals were removed since")
 
 
 def read_expect(text: str, name: str) -> Mapping[str, Any]:
@@ -193,7 +224,33 @@ def read_expect(text: str, name: str) -> Mapping[str, Any]:
     if not isinstance(loaded, dict) or not isinstance(loaded.get("cycles"), list):
         raise InvalidInput(f"{name} is not the output of 'cycle history verify --json': give the file an "
                            "earlier run wrote")
+    for number, entry in enumerate(loaded["cycles"], 1):
+        wrong = _wrong_entry(entry)
+        if wrong:
+            raise InvalidInput(f"{name} is not the output of 'cycle history verify --json': its cycle entry "
+                               f"{number} {wrong}")
     return loaded
+
+
+def _wrong_entry(entry: object) -> str | None:
+    """What is wrong with one cycle entry of an earlier run's output, or None."""
+    def count(value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    if not isinstance(entry, dict):
+        return "is not an object with the cycle's key, rows and last hash"
+    if not isinstance(entry.get("cycle"), str) or not entry["cycle"]:
+        return "has no cycle key"
+    if not count(entry.get("rows")):
+        return "has no row count, or a negative one"
+    if entry.get("last_hash") is not None and not isinstance(entry["last_hash"], str):
+        return "has a last hash that is not text"
+    if "sealed" in entry and not count(entry["sealed"]):
+        return "has a sealed count that is not a whole number of 0 or more"
+    for name in ("last_row", "first_sealed"):
+        if entry.get(name) is not None and not count(entry[name]):
+            return f"has a {name} that is not a row id"
+    return None
 
 
 def lines(result: Verification) -> list[str]:

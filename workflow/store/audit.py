@@ -5,8 +5,10 @@ the previous row's hash in the same cycle and this row's fields, each encoded as
 '-' for none) and joined with '|'; a row sealed with the audit key (`workflow/store/audit_seal.py`) adds
 its seal as one more field. Editing, removing or reordering a row breaks the link at that row or at
 the one after it, which `cycle history verify` reports. With the key, each sealed row is checked
-against its seal too, and a row without one after the first sealed row is named: the application
-seals every row once it has a key, so such a row was written by someone else.
+against its seal too, and a row without one is named if it comes after the point the key file says
+sealing began (`sealed-from:`), or, when the file does not say, after the history's first sealed
+row in any cycle: the application seals every row once it has a key, so such a row was written by
+someone else.
 
 The same pass collects what the other checks need (`workflow/reads/audit_report.py`): each cycle's row
 count and last hash, the stage and strand states its rows end at, and its decision rows.
@@ -65,6 +67,7 @@ class CycleTrail:
     decisions: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (row, data) of decision rows
     hashes: list[str | None] = field(default_factory=list)  # every row's stored hash, in order (for --expect)
     seals: dict[str, int] = field(default_factory=dict)  # seal -> the row that carries it
+    defined_by: tuple[int, str, dict[str, Any]] | None = None  # the last start or migrate row: (row, action, data)
 
 
 @dataclass(frozen=True)
@@ -88,10 +91,16 @@ def link(previous: str | None, fields: tuple[str | None, ...], seal: str | None 
 
 
 def _check_seal(trail: CycleTrail, sealer: Sealer | None, row_id: int, seal: str | None,
-                named: dict[str, Any]) -> str | None:
+                named: dict[str, Any], at: str | None, first_sealed: int | None) -> str | None:
     if seal is None:
-        if trail.first_sealed is not None:
-            return (f"has no seal though the rows from {trail.first_sealed} on are sealed: it was not written "
+        # Where sealing began comes from the key file when it says; otherwise from the first sealed row of
+        # the whole history (any cycle), which only stripping every seal at once can move.
+        if sealer is not None and sealer.sealed_from is not None:
+            if sealer.must_be_sealed(row_id, at):
+                return (f"has no seal though the key file says rows from {sealer.sealed_from} on are sealed: it "
+                        "was not written by the application with the audit key")
+        elif first_sealed is not None and row_id > first_sealed:
+            return (f"has no seal though the rows from {first_sealed} on are sealed: it was not written "
                     "by the application with the audit key")
         return None
     trail.sealed += 1
@@ -113,6 +122,7 @@ def verify_history(session: Session, cycle_id: int | None = None, sealer: Sealer
     broken: list[BrokenLink] = []
     chain_broken: set[str] = set()
     trails: dict[str, CycleTrail] = {}
+    first_sealed = min((row[0] for row in rows if row[-2] is not None), default=None)
     for row in rows:
         row_id, key, fields, seal, stored = row[0], row[1], tuple(row[2:-2]), row[-2], row[-1]
         trail = trails.get(key) or trails.setdefault(key, CycleTrail(key, int(fields[0])))
@@ -126,9 +136,11 @@ def verify_history(session: Session, cycle_id: int | None = None, sealer: Sealer
                 trail.stage = named["to_state"]
             else:
                 trail.strands[named["strand"]] = named["to_state"]
+        if named["action"] in ("start", "migrate"):  # they set the definition version the cycle runs on
+            trail.defined_by = (row_id, named["action"], data)
         if named["action"] in DECISION_ACTIONS:
             trail.decisions.append((row_id, data))
-        wrong_seal = _check_seal(trail, sealer, row_id, seal, named)
+        wrong_seal = _check_seal(trail, sealer, row_id, seal, named, fields[1], first_sealed)
         if wrong_seal is not None:
             broken.append(BrokenLink(key, row_id, wrong_seal))
         if key in chain_broken:

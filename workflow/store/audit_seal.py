@@ -15,6 +15,7 @@ application sealed it; the time is covered by the plain chain and by the anchor 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -31,6 +32,24 @@ from workflow.store.models import HistoryEntry
 
 KEY_MIN_BYTES = 32
 SEALED = ("actor", "action", "trigger", "strand", "from_state", "to_state", "comment")
+
+
+SEALED_FROM = b"sealed-from:"
+
+
+def _sealed_from(path: Path, lines: list[bytes]) -> int | dt.datetime | None:
+    """The key file's `sealed-from: ROW` (the first history id sealed) or `sealed-from: TIME` (ISO 8601)."""
+    if not lines:
+        return None
+    value = lines[-1][len(SEALED_FROM):].strip().decode("utf-8", "replace")
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigurationError(f"CYCLE_AUDIT_KEY_FILE='{path}' says 'sealed-from: {value}'; give the first "
+                                 "sealed history row's id or the time sealing began (2026-12-06T08:00:00Z)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _field(value: str | None) -> str:
@@ -51,7 +70,11 @@ def message(nonce: str, cycle_id: int, fields: Mapping[str, Any]) -> bytes:
 class Sealer:
     """Seals history rows with the current key; checks seals made with it or with a retired key."""
 
-    def __init__(self, key: bytes, *retired: bytes) -> None:
+    def __init__(self, key: bytes, *retired: bytes, sealed_from: int | dt.datetime | None = None) -> None:
+        # Where sealing began, as the key file says (outside the database): every row from there on,
+        # in any cycle, must carry a seal. None: the file does not say, verify falls back to the
+        # history's first sealed row, which someone able to strip every seal can move.
+        self.sealed_from = sealed_from
         self._keys: dict[str, bytes] = {}
         for each in (key, *retired):
             if len(each) < KEY_MIN_BYTES:
@@ -69,10 +92,24 @@ class Sealer:
         except OSError as exc:
             raise ConfigurationError(f"CYCLE_AUDIT_KEY_FILE='{path}' cannot be read ({exc.strerror}); "
                                      "the audit key is read from that file") from None
+        starts = [line for line in lines if line.startswith(SEALED_FROM)]
+        lines = [line for line in lines if not line.startswith(SEALED_FROM)]
         if not lines:
             raise ConfigurationError(f"CYCLE_AUDIT_KEY_FILE='{path}' is empty; put a key of at least "
                                      f"{KEY_MIN_BYTES} bytes in it (head -c 32 /dev/urandom | base64)")
-        return cls(*lines)
+        return cls(*lines, sealed_from=_sealed_from(path, starts))
+
+    def must_be_sealed(self, row_id: int, at: str | None) -> bool:
+        """Does the key file say this row (its id, its time as the database stores it) was written sealed?"""
+        if isinstance(self.sealed_from, int):
+            return row_id >= self.sealed_from
+        if self.sealed_from is None or not at:
+            return False
+        try:
+            written = dt.datetime.fromisoformat(at)
+        except ValueError:
+            return True  # a time that does not parse was not written by the database: fail closed
+        return (written if written.tzinfo else written.replace(tzinfo=dt.UTC)) >= self.sealed_from
 
     def _mac(self, key_id: str, nonce: str, cycle_id: int, fields: Mapping[str, Any]) -> str:
         return hmac.new(self._keys[key_id], message(nonce, cycle_id, fields), hashlib.sha256).hexdigest()
