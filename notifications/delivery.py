@@ -30,7 +30,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from workflow.engine import Engine
-from workflow.store.backoff import describe
+from workflow.store.backoff import describe, doubling_delay
 from workflow.store.models import Cycle, Document, Mail, Paper
 from workflow.store.outbox import wall_clock
 from workflow.store.paper_store import PaperStore, StoredFileAltered
@@ -210,7 +210,7 @@ class Delivery:
                 outcome, error = "failed", f"{error} (gave up after {stored.attempts} attempts)"
             stored.status, stored.last_error, stored.phase = outcome, error, None
             if outcome == "retrying":
-                delay = min(self.policy.retry_base * 2 ** (stored.attempts - 1), self.policy.retry_cap)
+                delay = doubling_delay(stored.attempts, base=self.policy.retry_base, cap=self.policy.retry_cap)
                 stored.next_attempt_at = now + dt.timedelta(seconds=delay)
                 report.retrying.append(mail_id)
                 log.warning("mail %s to %s: %s; trying again in %.0f s", mail_id, stored.recipient, error, delay)
