@@ -9,7 +9,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser.accessibility import assert_accessible
-from tests.browser.pages import screenshot, signed_in
+from tests.browser.pages import looked_at, signed_in
 from tests.browser.served import LiveSite
 from tests.conftest import SHIPPED
 from tests.helpers import AUTHOR, paper_file
@@ -37,23 +37,20 @@ def test_a_committee_manager_records_a_decision_with_apologies_and_an_interest(p
     page.get_by_label(f"Declaration of interest (if any) by {interested}").fill(
         "Manages two of the offenders named in the assessment")
     page.get_by_label("Resolution").fill("That the Annual Strategic Assessment be signed off.")
-    screenshot(page, "record-decision")
-    assert_accessible(page, "record a decision")
+    looked_at(page, "record-decision")
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Check the decision before saving it")).to_be_visible()
     expect(page.locator("#outcome")).to_contain_text("Carried")
     expect(page.locator("#outcome")).to_contain_text("5 for, 0 against, 0 abstaining; quorum 3")
     expect(page.get_by_role("row", name=apologies)).to_contain_text("Apologies")
     expect(page.get_by_role("row", name=interested)).to_contain_text("Manages two of the offenders")
-    screenshot(page, "decision-preview")
-    assert_accessible(page, "decision preview")
+    looked_at(page, "decision-preview")
     page.get_by_role("button", name="Save the decision").click()
     expect(page.get_by_role("heading", name="Decisions")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("recorded: the Risk Board carried 'Annual Strategic Assessment'")
     expect(page.get_by_role("table")).to_contain_text("That the Annual Strategic Assessment be signed off.")
     expect(page.get_by_role("table")).to_contain_text("Thursday 19 August 2021")
-    screenshot(page, "decisions")
-    assert_accessible(page, "decisions")
+    looked_at(page, "decisions")
     page.goto(f"/cycles/{site.cycle}/decisions/new?board=risk_board&item=strategic_assessment")
     page.get_by_label("Resolution").fill("That the Annual Strategic Assessment be not signed off.")
     page.get_by_role("button", name="Continue").click()
@@ -61,8 +58,7 @@ def test_a_committee_manager_records_a_decision_with_apologies_and_an_interest(p
     expect(page.get_by_role("alert")).to_contain_text("Risk Board already has decision 2 (carried)")
     expect(page.locator("#meeting-date-error")).to_contain_text("record an amendment")
     expect(page.get_by_label("Resolution")).to_have_value("That the Annual Strategic Assessment be not signed off.")
-    screenshot(page, "decision-refused")
-    assert_accessible(page, "a refused decision")
+    looked_at(page, "decision-refused")
     recorded = [d for d in site.app.engine.status(site.cycle).decisions if d["board"] == "risk_board"]
     assert [(d["outcome"], d["for"]) for d in recorded] == [("carried", 5)], "the refused one was not written"
 
@@ -85,5 +81,4 @@ def test_a_board_member_sees_their_boards_papers_and_not_another_boards_exempt_p
     expect(page.get_by_text("Meeting Room 4, Civic Offices").first).to_be_visible()
     page.get_by_role("button", name="Create my calendar feed").click()
     expect(page.locator("#feed-url")).to_contain_text("/calendar/cal_")
-    screenshot(page, "my-boards")
-    assert_accessible(page, "my boards with a new calendar address")
+    looked_at(page, "my-boards")

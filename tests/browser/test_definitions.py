@@ -7,17 +7,11 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.accessibility import assert_accessible
-from tests.browser.pages import screenshot, signed_in
+from tests.browser.pages import looked_at, signed_in
 from tests.browser.served import LiveSite
 from tests.conftest import DEFINITIONS
 
 SHIPPED = (DEFINITIONS / "community_safety_strategy.yaml").read_text(encoding="utf-8")
-
-
-def looked_at(page: Page, name: str) -> None:
-    assert_accessible(page, name)
-    screenshot(page, name)
 
 
 def test_an_admin_reads_the_definitions_and_mends_a_broken_upload(page: Page, site: LiveSite, tmp_path: Path) -> None:

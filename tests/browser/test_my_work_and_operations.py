@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.accessibility import assert_accessible
-from tests.browser.pages import screenshot, signed_in
+from tests.browser.pages import looked_at, signed_in
 from tests.browser.served import LiveSite
 
 
@@ -20,8 +19,7 @@ def test_the_officer_sees_their_work_with_the_control_that_does_it(page: Page, s
     navigation = page.get_by_role("navigation", name="Menu")
     expect(navigation.get_by_role("link", name="My work")).to_have_attribute("aria-current", "page")
     expect(navigation.get_by_role("link", name="Operations")).to_have_count(0)  # not an admin
-    screenshot(page, "my-work")
-    assert_accessible(page, "My work")
+    looked_at(page, "my-work")
 
 
 def test_an_admin_sees_the_worker_reporting_and_what_waits(page: Page, site: LiveSite) -> None:
@@ -31,8 +29,7 @@ def test_an_admin_sees_the_worker_reporting_and_what_waits(page: Page, site: Liv
     processes = page.locator("#processes + table")
     expect(processes).to_contain_text("Worker")
     expect(processes).to_contain_text("Reporting")
-    screenshot(page, "operations")
-    assert_accessible(page, "Operations")
+    looked_at(page, "operations")
 
 
 def test_a_board_member_cannot_open_operations(page: Page, site: LiveSite) -> None:

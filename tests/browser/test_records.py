@@ -8,8 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.accessibility import assert_accessible
-from tests.browser.pages import screenshot, signed_in
+from tests.browser.pages import looked_at, signed_in
 from tests.browser.served import LiveSite
 from tests.helpers import AUTHOR, paper_file
 from workflow.store.models import Paper
@@ -21,16 +20,14 @@ def test_an_officer_attaches_an_exempt_paper_through_the_form_and_sees_it_listed
     page.goto(f"/cycles/{site.cycle}/papers/new?paper=strategic_assessment")
     expect(page.get_by_role("heading", level=1)).to_have_text("Attach a paper")
     expect(page.get_by_label("Which paper is it?")).to_have_value("strategic_assessment")
-    screenshot(page, "attach-paper")
-    assert_accessible(page, "attach a paper")
+    looked_at(page, "attach-paper")
 
     # Forgetting to say whether it is exempt: the sentence beside the question, the paper still chosen.
     page.get_by_label("Upload the file").set_input_files(str(paper_file(tmp_path, "assessment")))
     page.get_by_role("button", name="Attach the paper").click()
     expect(page.get_by_role("alert")).to_contain_text("Say whether the paper is exempt from publication.")
     expect(page.get_by_label("Which paper is it?")).to_have_value("strategic_assessment")
-    screenshot(page, "attach-paper-refused")
-    assert_accessible(page, "refused attach")
+    looked_at(page, "attach-paper-refused")
 
     page.get_by_label("Upload the file").set_input_files(str(paper_file(tmp_path, "assessment")))
     page.get_by_label("Yes, it is exempt information").check()
@@ -41,8 +38,7 @@ def test_an_officer_attaches_an_exempt_paper_through_the_form_and_sees_it_listed
     row = page.get_by_role("row").filter(has_text="Annual Strategic Assessment")
     expect(row).to_contain_text("Exempt (paragraph 3 of Schedule 12A)")
     expect(row).to_contain_text("Risk Board")
-    screenshot(page, "papers")
-    assert_accessible(page, "papers")
+    looked_at(page, "papers")
 
 
 def test_a_board_member_sees_their_boards_papers_and_not_another_boards_exempt_paper(
@@ -62,8 +58,7 @@ def test_a_board_member_sees_their_boards_papers_and_not_another_boards_exempt_p
     expect(page.get_by_role("link", name=re.compile("Strategic assessment - early findings"))).to_be_visible()
     expect(page.get_by_text("MK Together: named families")).to_have_count(0)
     expect(page.get_by_role("link", name="Attach a paper")).to_have_count(0)
-    screenshot(page, "papers-board-member")
-    assert_accessible(page, "a board member's papers")
+    looked_at(page, "papers-board-member")
     missing = page.goto(f"/papers/{hidden_id}")
     assert missing is not None and missing.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
@@ -90,11 +85,9 @@ def test_the_officer_finds_the_sign_off_records_and_the_mail_of_the_cycle(page: 
     with page.expect_download() as download:
         pdf.click()
     assert download.value.suggested_filename.endswith(".pdf")
-    screenshot(page, "documents")
-    assert_accessible(page, "documents")
+    looked_at(page, "documents")
 
     page.get_by_role("navigation", name="This cycle").get_by_role("link", name="Mail").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mail")
     expect(page.get_by_text("Every email sent for this cycle")).to_be_visible()
-    screenshot(page, "mail")
-    assert_accessible(page, "mail")
+    looked_at(page, "mail")

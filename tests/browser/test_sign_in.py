@@ -6,8 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.accessibility import assert_accessible
-from tests.browser.pages import screenshot, signed_in
+from tests.browser.pages import looked_at, signed_in
 from tests.browser.served import LiveSite
 from tests.helpers import AUTHOR
 from web.auth import SESSION_COOKIE
@@ -20,8 +19,7 @@ def test_the_sign_in_page_asks_for_an_email_address_and_password(page: Page, sit
     expect(page.get_by_label("Email address")).to_be_visible()
     expect(page.get_by_label("Password")).to_be_visible()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    screenshot(page, "sign-in")
-    assert_accessible(page, "sign-in")
+    looked_at(page, "sign-in")
 
 
 def test_a_wrong_password_is_refused_with_a_sentence(page: Page, site: LiveSite) -> None:
@@ -32,8 +30,7 @@ def test_a_wrong_password_is_refused_with_a_sentence(page: Page, site: LiveSite)
     summary = page.get_by_role("alert")
     expect(summary.get_by_role("heading")).to_have_text("There is a problem")
     expect(summary.get_by_role("link")).to_have_text("The email or password is not right.")
-    screenshot(page, "sign-in-refused")
-    assert_accessible(page, "refused sign-in")
+    looked_at(page, "sign-in-refused")
     assert "/auth/login" in page.url
     assert SESSION_COOKIE not in {c["name"] for c in page.context.cookies()}
 
