@@ -62,6 +62,13 @@ class FlowSections(TimeSections):
         if at is not None and SYSTEM_ROLE not in roles:
             roles = (*roles, SYSTEM_ROLE)
         title = self.r.get(node, "title", field, str, required=False, default="")
+        if not title and "title" not in node:
+            if allow_gates and dest in self.stages:
+                # A stage transition has one destination, whose title says where it leads.
+                title = self.stages[dest].title
+            elif not allow_gates:
+                self.r.problem(node.line, f"{field}.title", "missing required field 'title': the words on the "
+                               "button a person presses, such as 'Launch the survey'")
         gates: list[Gate] = []
         if allow_gates and "gates" in node:
             gates = self.gates(node["gates"], node.line_of("gates"), f"{field}.gates", sources)
@@ -100,12 +107,15 @@ class FlowSections(TimeSections):
             node = self.r.mapping(value, line, field)
             if node is None:
                 return None
-            self.r.keys(node, ("board", "item", "quorum"), field)
+            self.r.keys(node, ("board", "item", "quorum", "title"), field)
             board = self.board_ref(self.r.get(node, "board", field, str), node.line_of("board"), f"{field}.board")
             item = self.r.get(node, "item", field, str)
             if item is not None:
                 self.r.identifier(item, node.line_of("item"), f"{field}.item")
             quorum = self.r.get(node, "quorum", field, int, required=False)
+            title = self.r.get(node, "title", field, str, required=False, default="")
+            if item is not None and not title:
+                self._checks.append(lambda: self.check_item_title(item, node.line, field))
             if board in self.boards and quorum is not None:
                 voting = len(self.boards[board].voting)
                 if quorum > voting:
@@ -113,7 +123,7 @@ class FlowSections(TimeSections):
                                    f"a quorum of {quorum} is more than the {voting} voting members of '{board}'")
                 elif quorum < 1:
                     self.r.problem(node.line_of("quorum"), f"{field}.quorum", "a quorum must be at least 1")
-            return DecisionGate(board, item, quorum) if board and item else None
+            return DecisionGate(board, item, quorum, title) if board and item else None
         if kind == "papers":
             papers = self.r.names(value, line, field)
             for paper in papers:
@@ -136,6 +146,14 @@ class FlowSections(TimeSections):
             return None
         self._checks.append(lambda: self.check_strands_gate(stage, line, field))
         return StrandsGate(stage)
+
+    def check_item_title(self, item: str, line: int, field: str) -> None:
+        """An item's title is given on one of its gates, or is the title of the paper it is named after."""
+        titled = any(isinstance(g, DecisionGate) and g.item == item and g.title
+                     for t in self.transitions for g in t.gates)
+        if not titled and item not in self.papers:
+            self.r.problem(line, f"{field}.title", f"missing required field 'title': what does the board decide on "
+                           f"as '{item}'? (an item named after a paper takes the paper's title)")
 
     def check_strands_gate(self, stage: str, line: int, field: str) -> None:
         if stage not in self.stages:

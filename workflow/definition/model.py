@@ -208,6 +208,9 @@ class DecisionGate:
     board: str
     item: str
     quorum: int | None = None  # None: the board's own quorum
+    # What the board decides, in the council's words; words only, so two gates that wait for the same
+    # decision are equal whatever they call it.
+    title: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -375,6 +378,29 @@ class Definition:
 
     def strand_triggers(self) -> set[str]:
         return {t.trigger for lc in self.lifecycles.values() for t in lc.transitions}
+
+    def trigger_title(self, trigger: str, lifecycle: str | None = None) -> str:
+        """The words a person reads for a stage trigger or a strand action (of `lifecycle`), never its id."""
+        if lifecycle in self.lifecycles:
+            own = self.lifecycles[lifecycle].transitions
+        else:
+            own = (*self.transitions, *(t for lc in self.lifecycles.values() for t in lc.transitions))
+        for t in own:
+            if t.trigger == trigger and t.title:
+                return t.title
+        return trigger
+
+    def item_title(self, board: str, item: str) -> str:
+        """What a board decides on, in the definition's words; the id only for an item no gate names."""
+        for t in self.transitions:
+            for g in t.gates:
+                if isinstance(g, DecisionGate) and g.board == board and g.item == item and g.title:
+                    return g.title
+        for t in self.transitions:
+            for g in t.gates:
+                if isinstance(g, DecisionGate) and g.item == item and g.title:
+                    return g.title
+        return self.papers.get(item, item)
 
     def roles_of(self, person: str) -> tuple[str, ...]:
         found = self.people.get(person)
