@@ -39,7 +39,7 @@ def _may_decide(request: Request, at: Seat) -> bool:
 
 
 def _item_title(at: Seat, item: str) -> str:
-    return at.definition.papers.get(item, item)
+    return at.definition.item_title("", item)
 
 
 def show_register(request: Request, seen: Viewer, cycle: str) -> Response:

@@ -400,7 +400,7 @@ class Definition:
             for g in t.gates:
                 if isinstance(g, DecisionGate) and g.item == item and g.title:
                     return g.title
-        return self.papers.get(item, item)
+        return self.papers.get(item) or item.replace("_", " ").capitalize()
 
     def roles_of(self, person: str) -> tuple[str, ...]:
         found = self.people.get(person)
