@@ -82,7 +82,7 @@ def test_strand_lifecycle() -> None:
     survey = COMPILED.lifecycles["survey"]
     ctx = FireContext(DEFINITION, facts(), ("consultation_lead",))
     assert survey.fire("preparing", "launch", ctx, what="strand").dest == "open"
-    with pytest.raises(NotAllowedFromHere, match="from here you can fire: close"):
+    with pytest.raises(NotAllowedFromHere, match="from here: 'Close the survey'"):
         survey.fire("open", "launch", FireContext(DEFINITION, facts(), ("consultation_lead",)), what="strand")
 
 
