@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from notifications.record_parts import entry
 from tests.helpers import AUTHOR, CLERK, CYCLE, LEAD, carry, paper_file
 from workflow.app import App
 from workflow.definition.loader import load_definition
 from workflow.errors import InvalidInput
 from workflow.reads.status import ahead_of
+from workflow.store.models import HistoryEntry
 
 SHIPPED = Path(__file__).resolve().parent.parent / "definitions" / "community_safety_strategy.yaml"
 
@@ -53,3 +56,26 @@ def test_a_refused_strand_action_and_a_second_decision_name_titles(app: App, tmp
     assert "on 'Priorities for the Community Safety Strategy'" in str(again.value)
     assert "'priorities'" not in str(again.value)
     assert CLERK
+
+
+def test_a_record_names_strand_actions_and_items_by_their_titles(app: App, tmp_path: Path) -> None:
+    """The audit trail a sign-off record and its email carry reads the definition's words."""
+    app.engine.start(str(SHIPPED), 2021, AUTHOR)
+    for paper in ("early_findings", "recommended_priorities", "consultation_plan"):
+        app.engine.attach(CYCLE, paper, paper_file(tmp_path, paper), AUTHOR)
+    for board, item, trigger in [("mk_together", "early_findings", "discuss_early_findings"),
+                                 ("risk_board", "strategic_assessment", "sign_off_assessment"),
+                                 ("safer_mk", "strategic_assessment", "present_assessment"),
+                                 ("risk_board", "priorities", "agree_priorities")]:
+        if trigger == "sign_off_assessment":
+            app.engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "sa"), AUTHOR)
+        carry(app, board, item)
+        app.engine.fire(CYCLE, trigger, AUTHOR)
+    app.engine.fire(CYCLE, "launch", LEAD, strand="online_survey")
+    definition = load_definition(SHIPPED)
+    with app.engine.sessions() as session:
+        rows = session.scalars(select(HistoryEntry).order_by(HistoryEntry.id)).all()
+        said = [entry(definition, h, session, None)["summary"] for h in rows]
+    assert "SaferMK Community Safety Survey (online): Open the survey (preparing to open)" in said
+    assert any("on 'Priorities for the Community Safety Strategy': carried" in s for s in said), said
+    assert not any(": launch " in s or "'priorities'" in s for s in said)
