@@ -34,7 +34,8 @@ def carried(session: Session, cycle: Cycle, definition: Definition, until: dt.da
     rows = list(session.scalars(select(Decision).where(Decision.cycle_id == cycle.id,
                                                        Decision.recorded_at <= until).order_by(Decision.id)))
     gone = superseded(d.details for d in rows)
-    return [{"board": definition.boards[d.board].name, "item": d.item, "outcome": d.outcome,
+    return [{"board": definition.boards[d.board].name, "item": d.item, "item_title": definition.item_title(d.board, d.item),
+             "outcome": d.outcome,
              "resolution": d.resolution, "meeting_date_text": long_date(d.meeting_date)}
             for d in rows if d.outcome == "carried" and d.id not in gone]
 
@@ -61,7 +62,8 @@ def decision(session: Session, definition: Definition, decision: Decision) -> di
                 "vote": a.vote or "", "interest": a.interest or ""}
 
     return {
-        "board": definition.boards[decision.board].name, "item": decision.item, "outcome": decision.outcome,
+        "board": definition.boards[decision.board].name, "item": decision.item,
+        "item_title": definition.item_title(decision.board, decision.item), "outcome": decision.outcome,
         "resolution": decision.resolution, "meeting_date_text": long_date(decision.meeting_date),
         "votes_for": decision.votes_for, "votes_against": decision.votes_against,
         "abstentions": decision.abstentions, "voting_present": decision.voting_present,
@@ -110,7 +112,7 @@ def entry(definition: Definition, h: HistoryEntry, session: Session, exempt_stag
         summary = f"started the cycle at {stage(h.to_state)}"
     elif h.action in ("decide", "rescind"):
         board = definition.boards[h.data["board"]].name if h.data.get("board") in definition.boards else ""
-        summary = f"recorded decision {h.data.get('decision_id', '')} of the {board} on '{h.data['item']}': " \
+        summary = f"recorded decision {h.data.get('decision_id', '')} of the {board} on '{definition.item_title(h.data['board'], h.data['item'])}': " \
                   f"{h.data['outcome']}"
     elif h.action == "attach":
         paper = session.get(Paper, h.data.get("paper_id"))
@@ -135,7 +137,9 @@ def entry(definition: Definition, h: HistoryEntry, session: Session, exempt_stag
         comment = f"Reason: {comment}" if comment else None
     elif h.strand:
         strand = next((s for st in definition.stages.values() for s in st.strands if s.id == h.strand), None)
-        summary = f"{strand.title if strand else h.strand}: {h.trigger} ({h.from_state} to {h.to_state})"
+        lifecycle = strand.lifecycle if strand else None
+        summary = f"{strand.title if strand else h.strand}: {definition.trigger_title(h.trigger or '', lifecycle)} " \
+                  f"({h.from_state} to {h.to_state})"
     else:
         summary = f"{transition.title if transition and transition.title else h.trigger}: " \
                   f"from {stage(h.from_state)} to {stage(h.to_state)}"

@@ -34,7 +34,8 @@ def test_a_second_decision_at_one_meeting_is_refused_unless_it_amends_the_first(
     first = engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER[:2],
                           votes_against=MK_TOGETHER[2:])
     before = counts(app)
-    with pytest.raises(InvalidInput, match=r"already has decision \d+ \(lost\) on 'early_findings' at its meeting "
+    with pytest.raises(InvalidInput, match=r"already has decision \d+ \(lost\) on 'Strategic assessment - early findings' "
+                                           r"at its meeting "
                                            r"on 13 July 2021; to correct it, record an amendment with --amends"):
         engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER)
     with pytest.raises(InvalidInput, match="say why decision"):
@@ -66,7 +67,8 @@ def test_a_rescinded_decision_stays_in_the_register_and_no_longer_opens_the_gate
     assert run("attach", CYCLE, "early_findings", str(paper), "--as", AUTHOR).exit_code == 0
     carried = run("decide", CYCLE, "--board", "mk_together", "--item", "early_findings", "--as", CLERK,
                   "--for", ",".join(MK_TOGETHER))
-    assert "Decision 1: mk_together on 'early_findings': CARRIED" in carried.output
+    assert "Decision 1: MK Together Management Board on 'Strategic assessment - early findings': CARRIED" \
+        in carried.output
     again = run("decide", CYCLE, "--board", "mk_together", "--item", "early_findings", "--as", CLERK,
                 "--for", ",".join(MK_TOGETHER))
     assert again.exit_code == 3 and "already has decision 1" in again.stderr
@@ -76,7 +78,7 @@ def test_a_rescinded_decision_stays_in_the_register_and_no_longer_opens_the_gate
     rescinded = run("rescind", CYCLE, "1", "--reason", "The findings were superseded by new data.", "--as", CLERK,
                     "--meeting-date", "2021-07-13")
     assert rescinded.exit_code == 0, rescinded.output
-    assert "Decision 2: mk_together rescinded decision 1" in rescinded.output
+    assert "Decision 2: the MK Together Management Board rescinded decision 1" in rescinded.output
     refused = run("fire", CYCLE, "discuss_early_findings", "--as", AUTHOR)
     assert refused.exit_code != 0, "the decision in force is the rescission"
     status = CliRunner().invoke(main, ["status", CYCLE, "--json"], env=env)

@@ -74,8 +74,12 @@ def test_unmet_gate_is_refused_with_reasons_and_writes_nothing(started: App) -> 
 
 def test_trigger_not_allowed_from_this_stage(started: App) -> None:
     before = counts(started)
-    with pytest.raises(NotAllowedFromHere, match="from here you can fire: discuss_early_findings"):
+    with pytest.raises(NotAllowedFromHere) as refused:
         started.engine.fire(CYCLE, "adopt_strategy", AUTHOR)
+    # The refusal names both steps by their titles, never their trigger ids.
+    assert str(refused.value).startswith("'Safer MK adopts the strategy' cannot be fired")
+    assert "from here: 'Early findings discussed at MK Together Management Board'" in str(refused.value)
+    assert "discuss_early_findings" not in str(refused.value) and "(adopt_strategy)" not in str(refused.value)
     with pytest.raises(UnknownTrigger, match="did you mean 'adopt_strategy'"):
         started.engine.fire(CYCLE, "adopt_stratgy", AUTHOR)
     assert counts(started) == before
@@ -187,7 +191,7 @@ def test_strands_open_with_their_stage_and_gate_its_close(app: App, clock: Simul
     assert all(s["state"] in ("preparing", "planned", "scheduled") for s in strands)
     with pytest.raises(GateNotMet, match="SaferMK Community Safety Survey"):
         engine.fire(CYCLE, "close_consultation", AUTHOR)
-    with pytest.raises(NotAllowedFromHere, match="from here you can fire: launch"):
+    with pytest.raises(NotAllowedFromHere, match="from here: 'Open the survey'"):
         engine.fire(CYCLE, "close", LEAD, strand="online_survey")
     with pytest.raises(RoleMissing):
         engine.fire(CYCLE, "record_comments", LEAD, strand="scrutiny_comments")

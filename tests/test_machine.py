@@ -36,7 +36,8 @@ CASES = [
      facts(decisions={("mk_together", "early_findings"): DecisionFact("deferred", 2, 2)}, papers=["early_findings"]),
      GateNotMet, "was deferred, not carried"),
     ("early_findings", "discuss_early_findings", ("committee_manager",), facts(), RoleMissing, "report_author"),
-    ("early_findings", "adopt_strategy", AUTHOR, facts(), NotAllowedFromHere, "discuss_early_findings"),
+    ("early_findings", "adopt_strategy", AUTHOR, facts(), NotAllowedFromHere,
+     "from here: .Early findings discussed at MK Together Management Board."),
     ("early_findings", "to_adopted", AUTHOR, facts(), UnknownTrigger, "no trigger 'to_adopted'"),
     ("assessment_sign_off", "sign_off_assessment", AUTHOR,
      facts(decisions={("risk_board", "strategic_assessment"): CARRIED}, papers=["strategic_assessment"]),
@@ -82,7 +83,7 @@ def test_strand_lifecycle() -> None:
     survey = COMPILED.lifecycles["survey"]
     ctx = FireContext(DEFINITION, facts(), ("consultation_lead",))
     assert survey.fire("preparing", "launch", ctx, what="strand").dest == "open"
-    with pytest.raises(NotAllowedFromHere, match="from here you can fire: close"):
+    with pytest.raises(NotAllowedFromHere, match="from here: 'Close the survey'"):
         survey.fire("open", "launch", FireContext(DEFINITION, facts(), ("consultation_lead",)), what="strand")
 
 

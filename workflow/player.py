@@ -204,10 +204,10 @@ class Player:
         result = self.engine.decide(
             self.cycle, gate.board, gate.item, self.person_with(self.definition.permissions["decide"]),
             votes_for=present, apologies=apologies, present=non_voting,
-            resolution=said.get("resolution", f"That the {gate.item.replace('_', ' ')} be agreed."),
+            resolution=said.get("resolution", f"That '{self.definition.item_title(gate.board, gate.item)}' be agreed."),
             meeting_date=local_date(self.clock.now()), priorities=priorities,
         )
-        self._step("decision", f"{board.name}: '{gate.item}' {result.outcome} "
+        self._step("decision", f"{board.name}: '{self.definition.item_title(gate.board, gate.item)}' {result.outcome} "
                                f"({result.votes_for} for, {len(apologies)} apologies)")
 
     def person_for(self, transition: Transition) -> str:

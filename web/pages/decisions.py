@@ -38,15 +38,16 @@ def _may_decide(request: Request, at: Seat) -> bool:
     return True
 
 
-def _item_title(at: Seat, item: str) -> str:
-    return at.definition.papers.get(item, item)
+def _item_title(at: Seat, item: str, board: str = "") -> str:
+    return at.definition.item_title(board, item)
 
 
 def show_register(request: Request, seen: Viewer, cycle: str) -> Response:
     engine = request.app.state.cycle.engine
     at = seat(request.app.state.cycles, seen.principal, cycle)
     status = engine.status(at.cycle.id, reader=at.person)
-    rows = [{**d, "board_name": board_name(at.definition, d["board"]), "item_title": _item_title(at, d["item"])}
+    rows = [{**d, "board_name": board_name(at.definition, d["board"]),
+             "item_title": _item_title(at, d["item"], d["board"])}
             for d in reversed(status.decisions)]
     return render(request, "decisions.html", title=f"Decisions: {cycle_title(at.definition, at.cycle.year)}",
                   section="/cycles", cycle=at.cycle, cycle_name=cycle_title(at.definition, at.cycle.year),
@@ -58,7 +59,7 @@ def _form_context(request: Request, at: Seat, entry: Entry) -> dict[str, Any]:
     if entry.board not in definition.boards:
         raise NotFound(f"there is no board '{entry.board}' in '{definition.id}'")
     return {"cycle": at.cycle, "cycle_name": cycle_title(definition, at.cycle.year),
-            "board": definition.boards[entry.board], "item_title": _item_title(at, entry.item),
+            "board": definition.boards[entry.board], "item_title": _item_title(at, entry.item, entry.board),
             "members": members(definition, entry.board), "entry": entry,
             "attendance_options": ATTENDANCE, "vote_options": VOTES}
 
@@ -121,7 +122,7 @@ def post_form(request: Request, seen: Viewer, cycle: str, form: dict[str, Any]) 
                          amend_instead=earlier)
     return done(f"/cycles/{at.cycle.key}/decisions",
                 f"Decision {recorded.decision_id} recorded: the {board_name(at.definition, board)} "
-                f"{recorded.outcome} '{_item_title(at, entry.item)}'.")
+                f"{recorded.outcome} '{_item_title(at, entry.item, board)}'.")
 
 
 def rescind_page(request: Request, seen: Viewer, cycle: str, decision: int, form: dict[str, Any] | None) -> Response:
@@ -153,7 +154,7 @@ def rescind_page(request: Request, seen: Viewer, cycle: str, decision: int, form
                 return done(f"/cycles/{at.cycle.key}/decisions", f"Decision {decision} rescinded.")
         status = status if status != 200 else 422
     row = {**found, "board_name": board_name(at.definition, found["board"]),
-           "item_title": _item_title(at, found["item"])}
+           "item_title": _item_title(at, found["item"], found["board"])}
     return render(request, "decision_rescind.html", status=status, title=f"Rescind decision {decision}",
                   section="/cycles", cycle=at.cycle, cycle_name=cycle_title(at.definition, at.cycle.year),
                   decision=row, values=values, errors=errors)

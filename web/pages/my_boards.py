@@ -116,7 +116,7 @@ def board_views(request: Request, email: str) -> list[BoardView]:
                 placed |= {p["id"] for p in sitting.papers}
             views.append(BoardView(
                 board, at.key, cycle_title(definition, at.year), sittings, [p for p in mine if p["id"] not in placed],
-                [{**d, "item_title": definition.papers.get(d["item"], d["item"])} for d in decisions
+                [{**d, "item_title": definition.item_title(d["board"], d["item"])} for d in decisions
                  if d["board"] == board.id],
                 [d for d in documents if d["stage"] in definition.stages
                  and definition.stages[d["stage"]].board == board.id]))

@@ -100,11 +100,12 @@ def decide(ctx: click.Context, cycle: str, board: str, item: str, actor: str, vo
 
 def _said(result: Recorded) -> None:
     if result.outcome == "rescinded":
-        out.print(f"Decision {result.decision_id}: {result.board} rescinded decision {result.supersedes} "
-                  f"on '{result.item}'.")
+        out.print(f"Decision {result.decision_id}: the {result.board_name or result.board} rescinded decision "
+                  f"{result.supersedes} on '{result.item_title or result.item}'.")
         return
     amended = f", amending decision {result.supersedes}" if result.supersedes else ""
-    out.print(f"Decision {result.decision_id}{amended}: {result.board} on '{result.item}': "
+    out.print(f"Decision {result.decision_id}{amended}: {result.board_name or result.board} on "
+              f"'{result.item_title or result.item}': "
               f"[bold]{result.outcome.upper()}[/] "
               f"({result.votes_for} for, {result.votes_against} against, {result.abstentions} abstaining; "
               f"{result.voting_present} voting members present, quorum {result.quorum}).")

@@ -78,12 +78,13 @@ def decide(
         gone = superseded(d for *_, d in register.values())
         if amends is not None:
             check_target(decision_id=amends, found=register[amends][:2] if amends in register else None,
-                         board=board, item=item, gone=gone, reason=reason, verb="amend")
+                         board=board, item=item, gone=gone, reason=reason, verb="amend",
+                         definition=definition)
         else:
             earlier = next(((i, r[2]) for i, r in register.items() if r[:2] == (board, item)
                             and r[3] == day and i not in gone), None)
-            refuse_second(board_name=spec.name, item=item, day=day, earlier=earlier)
-        text = resolution or f"That the item '{item}' be agreed."
+            refuse_second(board_name=spec.name, item=definition.item_title(board, item), day=day, earlier=earlier)
+        text = resolution or f"That '{definition.item_title(board, item)}' be agreed."
         decision = Decision(
             cycle_id=cycle.id, board=board, item=item, outcome=outcome, resolution=text, meeting_date=day,
             votes_for=counts["for"], votes_against=counts["against"], abstentions=counts["abstain"],
@@ -105,7 +106,7 @@ def decide(
                     to_state=cycle.state, comment=comment, data={**summary, "digest": digest_of(decision)})
         add_event(session, cycle, now, "DecisionRecorded", **summary)
         return Recorded(cycle.key, board, item, outcome, counts["for"], counts["against"], counts["abstain"],
-                        voting_present, quorum, decision.id, amends)
+                        voting_present, quorum, decision.id, amends, spec.name, definition.item_title(board, item))
 
 
 def decision_register(session: Session, cycle: Cycle) -> dict[int, tuple[str, str, str, dt.date, dict[str, Any]]]:
@@ -121,7 +122,7 @@ def rescind(engine: Store, cycle_ref: str | int, decision_id: int, actor: str, *
     """Record that a board rescinded decision `decision_id`: a new row; the old one stays as it was."""
     now = engine.clock.now()
     with engine.unit_of_work() as session:
-        cycle, _ = acting(engine, session, cycle_ref, actor, "decide")
+        cycle, definition = acting(engine, session, cycle_ref, actor, "decide")
         register = decision_register(session, cycle)
         found = register.get(decision_id)
         check_target(decision_id=decision_id, found=found[:2] if found else None, board="", item="",
@@ -145,4 +146,6 @@ def rescind(engine: Store, cycle_ref: str | int, decision_id: int, actor: str, *
         add_history(engine, session, cycle, now, actor, "rescind", trigger=None, from_state=cycle.state,
                     to_state=cycle.state, comment=comment, data={**summary, "digest": digest_of(decision)})
         add_event(session, cycle, now, "DecisionRecorded", **summary)
-        return Recorded(cycle.key, board, item, RESCINDED, 0, 0, 0, 0, quorum, decision.id, decision_id)
+        return Recorded(cycle.key, board, item, RESCINDED, 0, 0, 0, 0, quorum, decision.id, decision_id,
+                        definition.boards[board].name if board in definition.boards else board,
+                        definition.item_title(board, item))

@@ -70,13 +70,16 @@ def refuse_second(*, board_name: str, item: str, day: dt.date, earlier: tuple[in
 
 
 def check_target(*, decision_id: int, found: tuple[str, str] | None, board: str, item: str, gone: set[int],
-                 reason: str | None, verb: str) -> None:
+                 reason: str | None, verb: str, definition: Definition | None = None) -> None:
     """An amendment or rescission names a decision of this cycle, on the same board and item, still in force."""
     if found is None:
         raise InvalidInput(f"there is no decision {decision_id} in this cycle")
     if found != (board, item) and board:
-        raise InvalidInput(f"decision {decision_id} is on '{found[1]}' of board '{found[0]}', "
-                           f"not on '{item}' of board '{board}'")
+        def said(on: tuple[str, str]) -> str:
+            if definition is None or on[0] not in definition.boards:
+                return f"'{on[1]}' of board '{on[0]}'"
+            return f"'{definition.item_title(*on)}' of the {definition.boards[on[0]].name}"
+        raise InvalidInput(f"decision {decision_id} is on {said(found)}, not on {said((board, item))}")
     if decision_id in gone:
         raise InvalidInput(f"decision {decision_id} was superseded already: {verb} the decision in force instead")
     if not reason or not reason.strip():

@@ -118,7 +118,7 @@ def fire_strand(engine: Store, session: Session, cycle: Cycle, definition: Defin
         # The definition times this strand trigger: the scheduler acts with the roles it names.
         ctx.actor_roles = tuple({r for t in machine.candidates(row.state, trigger) for r in t.roles})
     before = row.state
-    machine.fire(before, trigger, ctx, what=f"strand '{strand}'")
+    machine.fire(before, trigger, ctx, what=f"the strand '{spec.title}'")
     after = ctx.taken.dest if ctx.taken else before
     too_soon = gate_rules.strand_reasons(definition, ctx.facts, row.stage, strand, after)
     if too_soon:

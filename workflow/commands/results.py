@@ -29,6 +29,8 @@ class Recorded:
     quorum: int
     decision_id: int = 0
     supersedes: int | None = None
+    board_name: str = ""  # the words a person reads for `board` and `item`
+    item_title: str = ""
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,9 @@ class Facts:
     entered: dict[str, dt.date] = field(default_factory=dict)
 
 
-def item_title(definition: Definition, item: str) -> str:
-    """An item a board decides, in words: usually a paper's title; otherwise its id said plainly."""
-    return definition.papers.get(item) or item.replace("_", " ").capitalize()
+def item_title(definition: Definition, item: str, board: str = "") -> str:
+    """An item a board decides, in the definition's words (`Definition.item_title`)."""
+    return definition.item_title(board, item)
 
 
 def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
@@ -57,7 +57,7 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
             name = definition.boards[board].name
             needed = quorum if quorum is not None else definition.boards[board].quorum
             decision = facts.decisions.get((board, item))
-            titled = item_title(definition, item)
+            titled = item_title(definition, item, board)
             if decision is None:
                 return f"the {name} has not yet recorded a decision on '{titled}'"
             if decision.outcome != "carried":
@@ -126,7 +126,7 @@ def describe(gate: Gate, definition: Definition, timeline: Timeline | None = Non
     match gate:
         case DecisionGate(board, item, quorum):
             needed = quorum or definition.boards[board].quorum
-            return (f"{definition.boards[board].name} carries '{item_title(definition, item)}' "
+            return (f"{definition.boards[board].name} carries '{item_title(definition, item, board)}' "
                     f"(quorum {needed} voting members)")
         case PapersGate(papers):
             return "papers attached: " + ", ".join(definition.papers.get(p, p) for p in papers)

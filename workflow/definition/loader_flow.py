@@ -30,6 +30,30 @@ from workflow.definition.reader import (
 from workflow.definition.yamlfile import YList, YMap
 
 
+def transition_title(sections: TimeSections, node: YMap, field: str, dest: str | None, *, stage: bool) -> str:
+    """A transition's title: the one written; for a stage transition without one, its one destination's title.
+
+    A strand action has no default (its states have no titles): its title is required.
+    """
+    title = sections.r.get(node, "title", field, str, required=False, default="")
+    if title or "title" in node:
+        return str(title or "")
+    if stage:
+        return sections.stages[dest].title if dest in sections.stages else ""
+    sections.r.problem(node.line, f"{field}.title", "missing required field 'title': the words on the button a "
+                       "person presses, such as 'Open the survey'")
+    return ""
+
+
+def check_item_title(sections: TimeSections, item: str, line: int, field: str) -> None:
+    """An item's title is given on one of its gates, or is the title of the paper it is named after."""
+    titled = any(isinstance(g, DecisionGate) and g.item == item and g.title
+                 for t in sections.transitions for g in t.gates)
+    if not titled and item not in sections.papers:
+        sections.r.problem(line, f"{field}.title", f"missing required field 'title': what does the board decide on "
+                           f"as '{item}'? (an item named after a paper takes the paper's title)")
+
+
 class FlowSections(TimeSections):
     """Stages, strands, lifecycles, transitions and their gates: how a cycle moves, and that it can."""
 
@@ -61,7 +85,7 @@ class FlowSections(TimeSections):
             self.r.problem(node.line, f"{field}.roles", "missing required field 'roles': who may fire this transition?")
         if at is not None and SYSTEM_ROLE not in roles:
             roles = (*roles, SYSTEM_ROLE)
-        title = self.r.get(node, "title", field, str, required=False, default="")
+        title = transition_title(self, node, field, dest, stage=allow_gates)
         gates: list[Gate] = []
         if allow_gates and "gates" in node:
             gates = self.gates(node["gates"], node.line_of("gates"), f"{field}.gates", sources)
@@ -100,12 +124,15 @@ class FlowSections(TimeSections):
             node = self.r.mapping(value, line, field)
             if node is None:
                 return None
-            self.r.keys(node, ("board", "item", "quorum"), field)
+            self.r.keys(node, ("board", "item", "quorum", "title"), field)
             board = self.board_ref(self.r.get(node, "board", field, str), node.line_of("board"), f"{field}.board")
             item = self.r.get(node, "item", field, str)
             if item is not None:
                 self.r.identifier(item, node.line_of("item"), f"{field}.item")
             quorum = self.r.get(node, "quorum", field, int, required=False)
+            title = self.r.get(node, "title", field, str, required=False, default="")
+            if item is not None and not title:
+                self._checks.append(lambda: check_item_title(self, item, node.line, field))
             if board in self.boards and quorum is not None:
                 voting = len(self.boards[board].voting)
                 if quorum > voting:
@@ -113,7 +140,7 @@ class FlowSections(TimeSections):
                                    f"a quorum of {quorum} is more than the {voting} voting members of '{board}'")
                 elif quorum < 1:
                     self.r.problem(node.line_of("quorum"), f"{field}.quorum", "a quorum must be at least 1")
-            return DecisionGate(board, item, quorum) if board and item else None
+            return DecisionGate(board, item, quorum, title) if board and item else None
         if kind == "papers":
             papers = self.r.names(value, line, field)
             for paper in papers:

@@ -100,7 +100,7 @@ class CompiledMachine:
         named = self.named(trigger)
         if not candidates:
             allowed = self.allowed_from(state)
-            hint = f"; from here you can fire: {', '.join(allowed)}" if allowed else ""
+            hint = f"; from here: {', '.join(map(self.named, allowed))}" if allowed else ""
             stage = ctx.definition.stages.get(state)
             at = f"'{stage.title}'" if stage else f"'{state}'"
             raise NotAllowedFromHere(f"{named} cannot be fired while {what} is at {at}{hint}")
@@ -122,9 +122,9 @@ class CompiledMachine:
         return ctx.taken
 
     def named(self, trigger: str) -> str:
-        """'Risk Board signs off the strategic assessment' (sign_off_assessment): the title people read, the id they type."""
+        """'Risk Board signs off the strategic assessment': the title people read, never the id they type."""
         title = next((t.title for t in self._by_trigger.get(trigger, ()) if t.title), "")
-        return f"'{title}' ({trigger})" if title and title != trigger else f"'{trigger}'"
+        return f"'{title or trigger}'"
 
 
 class CompiledDefinition:

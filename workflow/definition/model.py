@@ -208,6 +208,9 @@ class DecisionGate:
     board: str
     item: str
     quorum: int | None = None  # None: the board's own quorum
+    # What the board decides, in the council's words; words only, so two gates that wait for the same
+    # decision are equal whatever they call it.
+    title: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -375,6 +378,19 @@ class Definition:
 
     def strand_triggers(self) -> set[str]:
         return {t.trigger for lc in self.lifecycles.values() for t in lc.transitions}
+
+    def trigger_title(self, trigger: str, lifecycle: str | None = None) -> str:
+        """The words a person reads for a stage trigger or a strand action (of `lifecycle`), never its id."""
+        own = self.lifecycles[lifecycle].transitions if lifecycle in self.lifecycles else \
+            (*self.transitions, *(t for lc in self.lifecycles.values() for t in lc.transitions))
+        return next((t.title for t in own if t.trigger == trigger and t.title), trigger)
+
+    def item_title(self, board: str, item: str) -> str:
+        """What a board decides on, in the definition's words: its gate's title at this board, else at another
+        board, else the paper it is named after (the loader refuses an item with none of these)."""
+        titled = [g for t in self.transitions for g in t.gates if isinstance(g, DecisionGate) and g.item == item]
+        found = [g.title for g in titled if g.board == board and g.title] + [g.title for g in titled if g.title]
+        return found[0] if found else self.papers.get(item) or item.replace("_", " ").capitalize()
 
     def roles_of(self, person: str) -> tuple[str, ...]:
         found = self.people.get(person)

@@ -131,7 +131,7 @@ def _cycle_work(cycle: Cycle, definition: Definition, person: Person, facts: Fac
                 if (decided is None or decided.outcome != "carried") and ("decide", gate.board, gate.item) not in seen:
                     seen.add(("decide", gate.board, gate.item))
                     name = definition.boards[gate.board].name
-                    found.append(item("decide", f"Record the {name}'s decision on '{gate_rules.item_title(definition, gate.item)}'",
+                    found.append(item("decide", f"Record the {name}'s decision on '{gate_rules.item_title(definition, gate.item, gate.board)}'",
                                       board=gate.board, item=gate.item))
     for row in strand_rows:
         spec = stage.strand(row.strand) if row.stage == stage.id else None

@@ -17,6 +17,7 @@ from workflow.commands.facts import facts as gate_facts
 from workflow.definition import gates as gate_rules
 from workflow.definition.calendar import working_days_between
 from workflow.definition.entitlement import may_see_paper
+from workflow.definition.model import Definition, MilestoneDate
 from workflow.store.models import Cycle, Decision, Paper, StrandState
 from workflow.store.unit import Store
 
@@ -67,6 +68,23 @@ def list_cycles(engine: Store) -> list[dict[str, Any]]:
         return result
 
 
+def ahead_of(definition: Definition, stage: str) -> set[str]:
+    """The stages still to come from `stage` (itself included) and the meetings they are due at: a stage
+    passed already, and a meeting only it was due at, are not "coming up" however far off their dates are."""
+    stages = {stage}
+    todo = [stage]
+    while todo:
+        for t in definition.transitions_from(todo.pop()):
+            if t.dest not in stages:
+                stages.add(t.dest)
+                todo.append(t.dest)
+    due_at = {s.due.milestone for s in definition.stages.values() if isinstance(s.due, MilestoneDate)}
+    meetings = {m for m in definition.meetings if m not in due_at}  # a meeting no stage waits for stays listed
+    meetings |= {s.due.milestone for sid, s in definition.stages.items()
+                 if sid in stages and isinstance(s.due, MilestoneDate)}
+    return stages | meetings
+
+
 def status(engine: Store, cycle_ref: str | int, reader: str | None = None) -> Status:
     """Where the cycle stands; exempt papers are named only to a `reader` entitled to them."""
     now = engine.clock.now()
@@ -109,9 +127,10 @@ def status(engine: Store, cycle_ref: str | int, reader: str | None = None) -> St
                       "resolution": d.resolution, "reason": (d.details or {}).get("reason")}
                      for d in rows]
         today = facts.today
+        ahead = ahead_of(definition, stage.id) if cycle.status == "active" else set()
         upcoming = [{"date": day.isoformat(), "milestone": mid, "title": title,
                      "working_days": working_days_between(today, day)}
-                    for day, mid, title in timeline.dated() if day >= today][:5]
+                    for day, mid, title in timeline.dated() if day >= today and mid in ahead][:5]
         return Status(
             cycle=cycle.key, definition=definition.id, version=definition.version, year=cycle.year,
             stage=stage.id, stage_title=stage.title, status=cycle.status,

@@ -123,8 +123,9 @@ def test_a_refused_fire_shows_the_cli_sentence_beside_its_button_and_writes_noth
     text = refused.text
     assert "There is a problem" in text and "What you can do next" in text  # the cycle page, again
     control = "fire-1-discuss_early_findings"
-    sentence = f"(discuss_early_findings) is not possible yet: the {NOT_DECIDED}."
+    sentence = f"&#39;Early findings discussed at MK Together Management Board&#39; is not possible yet: the {NOT_DECIDED}."
     beside = text.split(f'id="{control}-error"')[1].split("</p>")[0]
+    assert "discuss_early_findings" not in beside  # the refusal names the step by its title, never its id
     assert sentence in beside and f'aria-describedby="{control}-error"' in text
     assert f'href="#{control}"' in text
     assert history(web) == before
@@ -209,8 +210,12 @@ def test_the_strands_of_the_stage_show_their_state_and_move_on_from_their_button
     strands = page.split('id="strands"')[1]
     assert "SaferMK Community Safety Survey (online)" in strands and "Parish and Town Councils" in strands
     assert 'name="strand" value="online_survey"' in strands and 'value="launch"' in strands
-    # Closing the consultation is the scheduler's, in January: no button for it.
-    assert "Nothing at this stage is yours to move on." in page and 'value="close_consultation"' not in page
+    # Closing the consultation is the scheduler's, in January: no button for it; the strands' buttons are hers.
+    assert "Nothing at this stage is yours to move on." not in page and 'value="close_consultation"' not in page
+    assert "Move the strands of this stage on" in page
+    # Each strand button reads the definition's words for the action, never its trigger.
+    assert "Open the survey" in strands and "Record the sessions as held" in strands
+    assert ">launch<" not in strands and ">hold<" not in strands and "Launch" not in strands
     moved = officer.post(f"/cycles/{CYCLE}/fire", headers=HTML, data={
         "trigger": "launch", "strand": "online_survey", "back": "cycle", "csrf_token": csrf})
     assert moved.status_code == 303 and moved.headers["location"] == f"/cycles/{CYCLE}"

@@ -4,11 +4,13 @@ with the outcome by the quorum rule, saving as the signed-in committee manager, 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from tests.integration.web.conftest import Site
+from tests.integration.web.test_page_cycles import consulting
 from workflow.store.models import Decision
 
 CYCLE = "community_safety_strategy-2021"
@@ -156,3 +158,26 @@ def test_a_decision_is_amended_and_another_rescinded_and_both_stay_in_the_regist
     assert "Rescinds decision 2: Taken on a paper since withdrawn" in register
     assert register.count("Superseded") == 2 and "Rescinded" in register
     assert decisions(web) == 3
+
+
+def test_the_register_form_and_banner_name_an_item_by_its_title_never_its_id(web: Site, tmp_path: Path) -> None:
+    consulting(web, tmp_path)  # the Risk Board agreed the priorities in September
+    web.account("committee_manager")
+    manager, csrf = web.sign_in("committee_manager")
+    register = manager.get(f"/cycles/{CYCLE}/decisions", headers=HTML).text
+    rows = register.split("<tbody")[1]
+    assert "Priorities for the Community Safety Strategy" in rows and ">priorities<" not in rows
+    form = manager.get(f"/cycles/{CYCLE}/decisions/new?board=risk_board&item=priorities", headers=HTML).text
+    assert "Priorities for the Community Safety Strategy" in form
+    members = [p for p, _ in web.definition.boards["risk_board"].members]
+    voting = web.definition.boards["risk_board"].voting
+    typed_in = {"csrf_token": csrf, "board": "risk_board", "item": "priorities", "amends": "",
+                "meeting-date-day": "30", "meeting-date-month": "9", "meeting-date-year": "2021",
+                "resolution": "That the priorities be confirmed.", "action": "save",
+                **{f"attendance-{p}": "present" for p in members}, **{f"vote-{p}": "for" for p in voting}}
+    saved = manager.post(f"/cycles/{CYCLE}/decisions/new", headers=HTML, data=typed_in)
+    assert saved.status_code == 303, saved.text
+    banner = manager.get(f"/cycles/{CYCLE}/decisions", headers=HTML).text.split("govuk-notification-banner__heading")[1]
+    banner = banner.split("</p>")[0]
+    assert "the Risk Board carried &#39;Priorities for the Community Safety Strategy&#39;" in banner
+    assert "&#39;priorities&#39;" not in banner

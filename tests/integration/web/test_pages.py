@@ -62,8 +62,10 @@ def test_a_refused_fire_shows_the_cli_sentence_beside_the_page_and_writes_nothin
                            data={"trigger": "discuss_early_findings", "back": "my-work", "csrf_token": csrf})
     assert refused.status_code == 422
     assert "There is a problem" in refused.text
-    assert ("(discuss_early_findings) is not possible yet: the MK Together Management Board has not yet recorded "
-            "a decision on &#39;Strategic assessment - early findings&#39;.") in refused.text
+    assert ("&#39;Early findings discussed at MK Together Management Board&#39; is not possible yet: the MK Together "
+            "Management Board has not yet recorded a decision on &#39;Strategic assessment - early findings&#39;.") \
+        in refused.text
+    assert "(discuss_early_findings)" not in refused.text
     assert 'href="#fire-' in refused.text
     assert history(web) == before
 
