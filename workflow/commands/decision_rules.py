@@ -15,7 +15,7 @@ from workflow.definition.calendar import Timeline
 from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
 from workflow.definition.model import DecisionGate, Definition, Membership
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, MeetingNotHeld
 from workflow.store.models import DecisionAttendee
 
 RESCINDED = "rescinded"
@@ -73,7 +73,7 @@ def refuse_unheld(*, board_name: str, day: dt.date, today: dt.date, given: bool)
     """A decision is recorded for a meeting that has been held: its day is today or earlier on the cycle's clock."""
     if day > today:
         which = "the meeting date given is" if given else "its scheduled meeting is"
-        raise InvalidInput(
+        raise MeetingNotHeld(
             f"the {board_name} has not met yet: {which} {written_date(day)} and today is {written_date(today)}; "
             "record it on or after the day the board meets, or give the day it met as the meeting date")
 
