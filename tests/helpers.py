@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from workflow.app import App
 from workflow.commands.decision_rules import scheduled_meeting
 from workflow.definition.calendar import Timeline
+from workflow.engine import Engine
 from workflow.store.models import Cycle, Decision, HistoryEntry, OutboxEvent, Paper
 from workflow.time.clock import at_local
 
@@ -38,14 +39,15 @@ def paper_file(tmp_path: Path, name: str, text: str = "A paper for the board.\n"
     return path
 
 
-def meet(app: App, board: str, item: str, cycle: str = CYCLE) -> None:
+def meet(app: App | Engine, board: str, item: str, cycle: str = CYCLE) -> None:
     """Move the simulated clock (never back) to the day the board is to meet on the item, as the player
     does: a decision is recorded only for a meeting that has been held."""
-    definition = app.engine.catalog.load("community_safety_strategy")
-    status = app.engine.status(cycle)
+    engine = app.engine if isinstance(app, App) else app
+    definition = engine.catalog.load("community_safety_strategy")
+    status = engine.status(cycle)
     day = scheduled_meeting(definition, Timeline(definition, int(cycle.rsplit("-", 1)[1])), board, item,
                             status.stage)
-    clock = app.engine.clock
+    clock = engine.clock
     if day is not None and at_local(day, 10) > clock.now():
         clock.set(at_local(day, 10))  # type: ignore[attr-defined]
 
