@@ -37,7 +37,7 @@ import time
 import httpx
 
 from bench.harness import DEFAULT_SERVER, temporary_database
-from bench.transitions import FIRST_YEAR, LOOP_ACTOR, LOOP_DEFINITION, LOOP_NEXT
+from bench.transitions_loop import FIRST_YEAR, LOOP_ACTOR, LOOP_DEFINITION, LOOP_NEXT
 from web.accounts import Accounts
 from web.config import WebSettings
 from workflow.app import App, build

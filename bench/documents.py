@@ -39,6 +39,9 @@ What it measures (docs/performance.md, section "Documents", says more):
    nothing else runs.
 
 Nothing is asserted about timings.
+
+What it builds is in bench/documents_setup.py, the measured parts in bench/documents_formats.py;
+this file runs them and prints the report.
 """
 
 # ruff: noqa: E402
@@ -54,380 +57,51 @@ sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resol
 
 import argparse
 import datetime as dt
-import hashlib
-import importlib
-import importlib.metadata
-import io
 import platform
 import shutil
-import sqlite3
 import statistics
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
 
 import sqlalchemy
-from jinja2 import Template
-from pypdf import PdfReader
-from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from bench.harness import load, machine, temporary_database
-from notifications.documents import Documents, to_docx, to_pdf
+from bench.documents_formats import (
+    Cold,
+    Figures,
+    Grown,
+    HandlerFigures,
+    Maker,
+    cold_start,
+    growth,
+    handler_run,
+    measure_formats,
+)
+from bench.documents_setup import (
+    FORMATS,
+    SHIPPED,
+    START,
+    TARGETS,
+    YEAR,
+    Prepared,
+    database,
+    database_facts,
+    gate_events,
+    ms,
+    peak_rss_mib,
+    play_to_adoption,
+    prepare,
+    rss_mib,
+    timed,
+    version,
+)
+from bench.harness import DEFINITIONS, load, machine
+from notifications.documents import Documents
 from workflow.app import App, build
-from workflow.definition.model import Definition, DocumentSpec
-from workflow.definition.templating import make_environment
-from workflow.player import Player
 from workflow.settings import Settings
 from workflow.store import db
-from workflow.store.models import Cycle, OutboxEvent
-from workflow.store.outbox import Handlers
 from workflow.store.paper_store import PaperStore
-from workflow.time.clock import SimulatedClock, at_local
-
-REPO = Path(__file__).resolve().parent.parent
-DEFINITIONS = REPO / "definitions"
-SHIPPED = "community_safety_strategy"
-YEAR = 2021
-START = at_local(dt.date(YEAR, 7, 1), 9)
-FORMATS = ("html", "pdf", "docx")
-
-
-@dataclass(frozen=True)
-class Target:
-    label: str
-    trigger: str  # the transition whose GatePassed event makes the document
-    spec: str  # the document kind
-
-
-TARGETS = (
-    Target("sign-off record, Risk Board signs off the strategic assessment", "sign_off_assessment",
-           "sign_off_record"),
-    Target("adoption pack, Safer MK adopts the strategy", "adopt_strategy", "strategy_pack"),
-)
-
-
-# -- measuring -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Sample:
-    wall: float
-    cpu: float
-
-
-def timed(work: Callable[[], Any]) -> tuple[Any, Sample]:
-    cpu0 = time.process_time()
-    t0 = time.perf_counter()
-    result = work()
-    wall = time.perf_counter() - t0
-    return result, Sample(wall, time.process_time() - cpu0)
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f}" if seconds >= 0.01 else f"{seconds * 1000:,.1f}"
-
-
-def rss_mib() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
-def peak_rss_mib() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def pages(pdf: bytes) -> int:
-    return len(PdfReader(io.BytesIO(pdf)).pages)
-
-
-def version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
-
-
-# -- the database --------------------------------------------------------------------------
-
-
-@contextmanager
-def database(server_url: str | None, work_dir: Path) -> Iterator[str]:
-    """An embedded SQLite file in the work folder, or a scratch database on a PostgreSQL server."""
-    if server_url is None:
-        yield f"sqlite:///{work_dir / 'cycle.db'}"
-        return
-    with temporary_database(server_url, "documents") as url:
-        yield url.render_as_string(hide_password=False)
-
-
-def database_facts(app: App) -> str:
-    url = app.database.url
-    if url.get_backend_name() == "sqlite":
-        return f"SQLite {sqlite3.sqlite_version}, embedded, in the temporary folder"
-    with app.database.connect() as connection:
-        server_version = connection.execute(text("SHOW server_version")).scalar_one()
-    return f"PostgreSQL {server_version} at {url.host}:{url.port}, scratch database {url.database}"
-
-
-# -- the cycle -----------------------------------------------------------------------------
-
-
-@dataclass
-class Prepared:
-    """A document ready to make: its definition, spec, context and the event it comes from."""
-
-    target: Target
-    event_id: int
-    definition: Definition
-    spec: DocumentSpec
-    ctx: dict[str, Any]
-    created: dt.datetime
-    context_samples: list[Sample] = field(default_factory=list)
-
-
-def play_to_adoption(app: App, clock: SimulatedClock, work_dir: Path) -> str:
-    engine = app.engine
-    definition = engine.catalog.load(SHIPPED)
-    author = next(p.id for p in definition.people.values() if set(p.roles) & set(definition.permissions["start"]))
-    key = engine.start(SHIPPED, YEAR, author).cycle
-    # The Player writes its papers to a tempfile.mkdtemp() folder and leaves it behind: keep
-    # that folder inside the work folder, which is removed at the end.
-    saved, tempfile.tempdir = tempfile.tempdir, str(work_dir)
-    try:
-        Player(engine, clock, definition, key, YEAR).play()
-    finally:
-        tempfile.tempdir = saved
-    status = engine.status(key)
-    if status.stage != "adopted":
-        raise RuntimeError(f"the player stopped at '{status.stage}', not at adoption")
-    return key
-
-
-def gate_events(app: App) -> dict[str, int]:
-    with app.engine.sessions() as session:
-        events = session.scalars(select(OutboxEvent).where(OutboxEvent.event_type == "GatePassed")
-                                 .order_by(OutboxEvent.id))
-        return {e.payload["trigger"]: e.id for e in events}
-
-
-def prepare(app: App, documents: Documents, target: Target, event_id: int, rounds: int) -> Prepared:
-    """Build the context once, as the handler does, and time that build over the rounds."""
-    engine = app.engine
-    with engine.sessions() as session:
-        event = session.get(OutboxEvent, event_id)
-        assert event is not None
-        cycle = session.get(Cycle, event.cycle_id)
-        assert cycle is not None
-        definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
-        spec = definition.documents[target.spec]
-        if target.spec not in event.payload.get("documents", []):
-            raise RuntimeError(f"the {target.trigger} event names no '{target.spec}' document")
-
-        def build_context() -> dict[str, Any]:
-            return documents.context(session, cycle, definition, spec, event.payload, event.created_at,
-                                     exempt=False)
-
-        ctx = build_context()
-        samples = []
-        for _ in range(rounds):
-            session.expire_all()  # read the rows again each time, as a fresh handler would
-            samples.append(timed(build_context)[1])
-        return Prepared(target, event_id, definition, spec, ctx, event.created_at, samples)
-
-
-# -- the formats ---------------------------------------------------------------------------
-
-
-class Maker:
-    """The three formats of one prepared document, the way `Documents.render` makes them."""
-
-    def __init__(self, documents: Documents, prepared: Prepared) -> None:
-        self.p = prepared
-        self.templates = documents.engine.catalog.templates_for_snapshot(prepared.definition)
-        self._compiled: Template | None = None
-        self.html = ""  # set by the first render_html(), in cold_start() or prepare_html()
-
-    def render_html(self) -> str:
-        """As `Documents.render`: a new environment, so the template is loaded and compiled again."""
-        html = make_environment(self.templates).get_template(self.p.spec.template).render(**self.p.ctx)
-        self.html = self.html or html
-        return html
-
-    def compiled(self) -> Template:
-        if self._compiled is None:
-            self._compiled = make_environment(self.templates).get_template(self.p.spec.template)
-        return self._compiled
-
-    def render_cached(self) -> str:
-        return self.compiled().render(**self.p.ctx)
-
-    def pdf(self) -> bytes:
-        return to_pdf(self.html)
-
-    def docx(self) -> bytes:
-        return to_docx(self.html, self.p.ctx["document"]["title"], self.p.created)
-
-    def steps(self) -> dict[str, Callable[[], Any]]:
-        return {"html": self.render_html, "html, compiled template kept": self.render_cached,
-                "pdf": self.pdf, "docx": self.docx}
-
-
-@dataclass
-class Figures:
-    samples: dict[str, list[Sample]] = field(default_factory=dict)
-    hashes: dict[str, set[str]] = field(default_factory=dict)
-    sizes: dict[str, int] = field(default_factory=dict)
-    pages: int = 0
-    rows: dict[str, int] = field(default_factory=dict)
-
-
-def as_bytes(output: Any) -> bytes:
-    return output.encode("utf-8") if isinstance(output, str) else output
-
-
-def measure_formats(makers: list[Maker], warmup: int, rounds: int) -> list[Figures]:
-    figures = [Figures() for _ in makers]
-    for _ in range(warmup):
-        for maker in makers:
-            for work in maker.steps().values():
-                work()
-    for _ in range(rounds):
-        for maker, fig in zip(makers, figures, strict=True):
-            for name, work in maker.steps().items():
-                output, sample = timed(work)
-                fig.samples.setdefault(name, []).append(sample)
-                content = as_bytes(output)
-                fig.hashes.setdefault(name, set()).add(hashlib.sha256(content).hexdigest())
-                fig.sizes[name] = len(content)
-                if name == "pdf":
-                    fig.pages = pages(content)
-    for maker, fig in zip(makers, figures, strict=True):
-        ctx = maker.p.ctx
-        fig.rows = {"history": len(ctx["history"]), "milestones": len(ctx["milestones"]),
-                    "papers": len(ctx["papers"]), "decisions": len(ctx["decisions"]),
-                    "strands": len(ctx["strands"])}
-    return figures
-
-
-@dataclass(frozen=True)
-class Cold:
-    fmt: str
-    imports: str
-    import_s: float
-    first: Sample
-
-
-def cold_start(maker: Maker) -> list[Cold]:
-    """The first conversion of each format in this process, its imports timed apart."""
-    found = []
-    plans: list[tuple[str, tuple[str, ...], Callable[[], Any]]] = [
-        ("html", ("jinja2",), maker.render_html),
-        ("pdf", ("weasyprint",), maker.pdf),
-        ("docx", ("docx", "html4docx"), maker.docx),
-    ]
-    for fmt, modules, work in plans:
-        fresh = [m for m in modules if m not in sys.modules]
-        t0 = time.perf_counter()
-        for module in fresh:
-            importlib.import_module(module)
-        import_s = time.perf_counter() - t0
-        _, first = timed(work)
-        found.append(Cold(fmt, ", ".join(fresh) or "already imported", import_s, first))
-    return found
-
-
-# -- growth --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Grown:
-    factor: int
-    history: int
-    pdf: Sample
-    pages: int
-    docx: Sample
-    docx_bytes: int
-
-
-def growth(maker: Maker, factors: list[int]) -> list[Grown]:
-    found = []
-    for factor in factors:
-        ctx = {**maker.p.ctx, "history": maker.p.ctx["history"] * factor}
-        html = maker.compiled().render(**ctx)
-        pdf, pdf_sample = timed(lambda html=html: to_pdf(html))
-        docx, docx_sample = timed(lambda html=html, ctx=ctx: to_docx(html, ctx["document"]["title"],
-                                                                       maker.p.created))
-        found.append(Grown(factor, len(ctx["history"]), pdf_sample, pages(pdf), docx_sample, len(docx)))
-    return found
-
-
-# -- the handler, and a command while it runs ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class HandlerFigures:
-    handler_s: float
-    documents: int
-    idle_command_s: float
-    concurrent_command_s: float
-    command_started_after_s: float
-
-
-def handler_run(app: App, documents: Documents, event_id: int) -> HandlerFigures:
-    engine = app.engine
-    definition = engine.catalog.load(SHIPPED)
-    author = next(p.id for p in definition.people.values() if set(p.roles) & set(definition.permissions["start"]))
-    _, idle = timed(lambda: engine.start(SHIPPED, YEAR + 1, author))
-
-    rendering = threading.Event()
-    made: list[int] = []
-    failure: list[BaseException] = []
-
-    def prepare(event_id: int) -> Any:
-        rendering.set()
-        return documents.prepare(event_id)
-
-    def apply(session: Any, event: OutboxEvent, now: dt.datetime, prepared: Any) -> None:
-        made.extend(d.id for d in documents.apply(session, event, now, prepared))
-
-    # As the workers wire it: rendering before the write transaction, recording inside it.
-    handlers = Handlers()
-    handlers.on("GatePassed", "documents", apply, prepare=prepare)
-    took: list[float] = []
-
-    def worker() -> None:
-        t0 = time.perf_counter()
-        try:
-            handlers.handle(engine, event_id)
-        except BaseException as exc:  # reported by the main thread
-            failure.append(exc)
-            rendering.set()
-        took.append(time.perf_counter() - t0)
-
-    thread = threading.Thread(target=worker, name="documents-handler")
-    t0 = time.perf_counter()
-    thread.start()
-    rendering.wait(60)
-    time.sleep(0.05)  # into the rendering proper
-    started_after = time.perf_counter() - t0
-    _, concurrent = timed(lambda: engine.start(SHIPPED, YEAR + 2, author))
-    thread.join()
-    if failure:
-        raise failure[0]
-    return HandlerFigures(took[0], len(made), idle.wall, concurrent.wall, started_after)
-
+from workflow.time.clock import SimulatedClock
 
 # -- the run -------------------------------------------------------------------------------
 

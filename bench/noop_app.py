@@ -26,12 +26,14 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 if str(_HERE.parent) not in sys.path:
     sys.path.insert(0, str(_HERE.parent))
 
+import os
 from typing import Any
 
 import redis
 from celery import Celery
 
 import tasks.app
+from tasks import supervisor
 from workflow.settings import Settings
 
 NOOP = "bench.noop"
@@ -60,6 +62,9 @@ def main() -> None:
 
     # `tasks.cli.worker` imports create_app from tasks.app when it runs, and so gets this one.
     tasks.app.create_app = create_app_with_noop
+    # `cycle worker` otherwise supervises a consumer it starts as `python -m tasks worker`, a new
+    # process without bench.noop: run the consumer here, as the supervisor's child would be run.
+    os.environ[supervisor.CONSUMER] = "1"
     from tasks.cli import main as cycle
 
     cycle()
