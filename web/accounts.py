@@ -11,15 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import ipaddress
-import math
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from notifications import smtp_oauth
@@ -34,6 +31,7 @@ from workflow.store.models import Account, AccountLink, ApiToken, Mail, SignInAt
 from workflow.store.outbox import wall_clock
 
 from .config import WebSettings
+from .sign_in_throttle import client_key, throttle
 
 HASHER = PasswordHasher()
 # WebSettings.password_cost: the standard cost, or the cheapest one a test suite sets.
@@ -47,7 +45,6 @@ def _dummy_hash(cost: str) -> str:
 
 MIN_PASSWORD = 12
 WRONG = "the email or password is not right"
-BACKOFF_BASE = 30.0  # seconds an (email, client) pair waits after `lock_after` wrong passwords; doubles each time
 MASK = "[sent-once-not-kept]"  # what the mail table says in place of a one-time token
 
 
@@ -61,28 +58,8 @@ class NotSent(Refused):
     """A one-time link could not be emailed; it was kept nowhere, so a new one must be sent."""
 
 
-class Locked(Refused):
-    """Too many wrong passwords for an email from one client address, or too many attempts from it."""
-
-
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-KNOWN_DAYS = 90  # how long a successful sign-in marks its address as the account owner's
-
-
-def client_key(client: str) -> str:
-    """The address throttling counts by: an IPv6 client by its /64 (one subscriber's share), others as given."""
-    try:
-        address = ipaddress.ip_address(client)
-    except ValueError:
-        return client
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return client
 
 
 def normal_email(email: str) -> str:
@@ -254,26 +231,7 @@ class Accounts:
         client = client_key(client)
         now = wall_clock()
         with self.engine.unit_of_work() as session:
-            window = max(self.web.client_window, self.web.lock_minutes)
-            # Failed attempts older than both windows count for nothing any more; a success is kept longer,
-            # as the address an account's owner signs in from (spared the per-email wait below).
-            session.execute(delete(SignInAttempt).where(
-                SignInAttempt.at < now - dt.timedelta(minutes=window),
-                SignInAttempt.succeeded.is_(False) | (SignInAttempt.at < now - dt.timedelta(days=KNOWN_DAYS))))
-            since = now - dt.timedelta(minutes=self.web.client_window)
-            recent = session.scalar(select(func.count()).select_from(SignInAttempt).where(
-                SignInAttempt.client == client[:100], SignInAttempt.at >= since, SignInAttempt.succeeded.is_(False)))
-            if (recent or 0) >= self.web.client_attempts:
-                raise Locked(f"too many sign-in attempts from this address; wait {self.web.client_window:.0f} "
-                             "minutes and try again")
-            wait = self._backoff(session, email[:300], client[:100], now)
-            if wait > 0:
-                raise Locked(f"too many wrong passwords for this email from this address; wait {wait} seconds "
-                             "and try again, or ask an administrator for a reset link")
-            wait = self._email_backoff(session, email[:300], client[:100], now)
-            if wait > 0:
-                raise Locked(f"too many wrong passwords for this email; wait {wait} seconds and try again, or "
-                             "ask an administrator for a reset link")
+            throttle(session, self.web, email[:300], client[:100], now)
             account = session.scalars(select(Account).where(Account.email == email)).first()
             ok = self._verify(account.password_hash if account else None, password)
             session.add(SignInAttempt(client=client[:100], email=email[:300], succeeded=ok, at=now))
@@ -288,40 +246,6 @@ class Accounts:
             raise refusal
         assert account is not None
         return account
-
-    def _backoff(self, session: Session, email: str, client: str, now: dt.datetime) -> int:
-        """Seconds this (email, client) pair must still wait before its next try; 0: it may try now."""
-        return self._wait(session, (SignInAttempt.email == email, SignInAttempt.client == client),
-                          (SignInAttempt.email == email, SignInAttempt.client == client), self.web.lock_after, now)
-
-    def _email_backoff(self, session: Session, email: str, client: str, now: dt.datetime) -> int:
-        """Seconds anyone not known for this email must wait: guesses spread over many addresses add up.
-
-        Counted from the attempts table alone, so an unknown email is slowed exactly as a real one; an
-        address that signed in to the account before (its owner's) neither counts nor waits.
-        """
-        known = select(SignInAttempt.client).where(SignInAttempt.email == email, SignInAttempt.succeeded)
-        if session.scalars(known.where(SignInAttempt.client == client)).first() is not None:
-            return 0
-        return self._wait(session, (SignInAttempt.email == email, SignInAttempt.client.not_in(known)),
-                          (SignInAttempt.email == email,), self.web.email_lock_after, now)
-
-    def _wait(self, session: Session, counted: tuple[Any, ...], succeeded: tuple[Any, ...], after: int,
-              now: dt.datetime) -> int:
-        """Seconds to wait after the `counted` failures (since the last success among `succeeded`) pass `after`."""
-        since = now - dt.timedelta(minutes=self.web.lock_minutes)
-        last_success = session.scalar(select(func.max(SignInAttempt.at)).where(*succeeded, SignInAttempt.at >= since,
-                                                                              SignInAttempt.succeeded))
-        failures = select(SignInAttempt.at).where(*counted, SignInAttempt.at >= since,
-                                                  SignInAttempt.succeeded.is_(False))
-        if last_success is not None:
-            failures = failures.where(SignInAttempt.at > last_success)
-        times = sorted(session.scalars(failures))
-        beyond = len(times) - after
-        if beyond < 0:
-            return 0
-        delay = min(BACKOFF_BASE * 2 ** min(beyond, 20), self.web.lock_minutes * 60)
-        return max(0, math.ceil((times[-1] + dt.timedelta(seconds=delay) - now).total_seconds()))
 
     def open_session(self, account: Account, method: str) -> tuple[str, str]:
         """A new session for the account: (cookie secret, CSRF token)."""

@@ -22,10 +22,11 @@ from starlette.concurrency import run_in_threadpool
 from workflow.commands.acting import VIA
 from workflow.errors import CycleError
 
-from .accounts import Accounts, Locked, NotSignedIn, Principal
+from .accounts import Accounts, NotSignedIn, Principal
 from .config import WebSettings
 from .pages.render import render
 from .problems import Forbidden, status_of
+from .sign_in_throttle import Locked
 
 SESSION_COOKIE = "cycle_session"
 FORM_COOKIE = "cycle_form"

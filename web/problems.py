@@ -28,7 +28,8 @@ from workflow.errors import (
     UnknownDefinition,
 )
 
-from .accounts import Locked, NotSignedIn
+from .accounts import NotSignedIn
+from .sign_in_throttle import Locked
 
 MEDIA_TYPE = "application/problem+json"
 TITLES = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found",
