@@ -184,7 +184,7 @@ def test_the_register_form_and_banner_name_an_item_by_its_title_never_its_id(web
     members = [p for p, _ in web.definition.boards["risk_board"].members]
     voting = web.definition.boards["risk_board"].voting
     typed_in = {"csrf_token": csrf, "board": "risk_board", "item": "priorities", "amends": "",
-                "meeting-date-day": "30", "meeting-date-month": "9", "meeting-date-year": "2021",
+                "meeting-date-day": "22", "meeting-date-month": "9", "meeting-date-year": "2021",  # a day held
                 "resolution": "That the priorities be confirmed.", "action": "save",
                 **{f"attendance-{p}": "present" for p in members}, **{f"vote-{p}": "for" for p in voting}}
     saved = manager.post(f"/cycles/{CYCLE}/decisions/new", headers=HTML, data=typed_in)
