@@ -21,7 +21,7 @@ from notifications.documents import Documents
 from tasks.app import create_app
 from tasks.cli import main
 from tests.conftest import DEFINITIONS, SHIPPED, make_settings, scratch_database
-from tests.helpers import AUTHOR, CLERK, CYCLE, meet, paper_file
+from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
 from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App, build
 from workflow.settings import Settings
@@ -54,7 +54,6 @@ def to_risk_board_sign_off(app: App, tmp_path: Path) -> dict[str, str]:
     engine = app.engine
     engine.start(SHIPPED, 2021, AUTHOR)
     engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR)
-    meet(app, "mk_together", "early_findings")  # each decision on the day its board meets
     engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=["director_policy", "police_area_commander",
                                                                             "ccg_chief_operating_officer"])
     engine.fire(CYCLE, "discuss_early_findings", AUTHOR)
@@ -62,7 +61,6 @@ def to_risk_board_sign_off(app: App, tmp_path: Path) -> dict[str, str]:
     annex = engine.attach(CYCLE, "strategic_assessment",
                           paper_file(tmp_path, "annex", f"Named offenders: {MARKER}\n"), AUTHOR, exempt=1,
                           title=f"Annex B: {MARKER} case list")
-    meet(app, "risk_board", "strategic_assessment")
     engine.decide(CYCLE, "risk_board", "strategic_assessment", CLERK, votes_for=VOTERS[:3],
                   votes_against=VOTERS[3:], apologies=["head_of_youth_and_community"],
                   present=["police_area_commander"], interests={"probation_manager": "manages two named cases"},
