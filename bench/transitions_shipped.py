@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +22,10 @@ from workflow.definition.model import (
     SYSTEM_ROLE,
     DecisionGate,
     Definition,
-    Lifecycle,
     PapersGate,
-    Transition,
 )
 from workflow.engine import SYSTEM_ACTOR
+from workflow.player import path_to_final
 
 SHIPPED = "community_safety_strategy"
 
@@ -47,20 +45,6 @@ def person_with(definition: Definition, roles: tuple[str, ...]) -> str:
     if wanted == (SYSTEM_ROLE,):
         return SYSTEM_ACTOR
     return next(p.id for p in definition.people.values() if set(p.roles) & set(wanted))
-
-
-def path_to_final(lifecycle: Lifecycle) -> list[Transition]:
-    queue: deque[tuple[str, list[Transition]]] = deque([(lifecycle.initial, [])])
-    seen = {lifecycle.initial}
-    while queue:
-        state, path = queue.popleft()
-        if state in lifecycle.finals:
-            return path
-        for t in lifecycle.transitions:
-            if state in t.sources and t.dest not in seen:
-                seen.add(t.dest)
-                queue.append((t.dest, [*path, t]))
-    raise LookupError(f"lifecycle '{lifecycle.id}' has no way to a final state")
 
 
 def plan(definition: Definition) -> tuple[list[Step], list[str], list[DecisionGate]]:

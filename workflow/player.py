@@ -112,7 +112,7 @@ class Player:
         stage = self.definition.stages[stage_id]
         transition = self.choose(stage_id)
         # Each strand takes its first step as the stage opens and finishes just before it is due.
-        paths = {s.id: self._path_to_final(self.definition.lifecycles[s.lifecycle]) for s in stage.strands}
+        paths = {s.id: path_to_final(self.definition.lifecycles[s.lifecycle]) for s in stage.strands}
         for strand in stage.strands:
             for t in paths[strand.id][:1]:
                 self.fire(t.trigger, self.person_for(t), strand.id)
@@ -213,16 +213,17 @@ class Player:
     def person_for(self, transition: Transition) -> str:
         return self.person_with(tuple(r for r in transition.roles if r != SYSTEM_ROLE) or transition.roles)
 
-    @staticmethod
-    def _path_to_final(lifecycle: Lifecycle) -> list[Transition]:
-        queue: deque[tuple[str, list[Transition]]] = deque([(lifecycle.initial, [])])
-        seen = {lifecycle.initial}
-        while queue:
-            state, path = queue.popleft()
-            if state in lifecycle.finals:
-                return path
-            for t in lifecycle.transitions:
-                if state in t.sources and t.dest not in seen:
-                    seen.add(t.dest)
-                    queue.append((t.dest, [*path, t]))
-        raise LookupError(f"lifecycle '{lifecycle.id}' has no way to a final state")
+
+def path_to_final(lifecycle: Lifecycle) -> list[Transition]:
+    """The shortest run of transitions from a strand's first state to a final one: how the player walks a strand."""
+    queue: deque[tuple[str, list[Transition]]] = deque([(lifecycle.initial, [])])
+    seen = {lifecycle.initial}
+    while queue:
+        state, path = queue.popleft()
+        if state in lifecycle.finals:
+            return path
+        for t in lifecycle.transitions:
+            if state in t.sources and t.dest not in seen:
+                seen.add(t.dest)
+                queue.append((t.dest, [*path, t]))
+    raise LookupError(f"lifecycle '{lifecycle.id}' has no way to a final state")
