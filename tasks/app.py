@@ -162,6 +162,7 @@ def create_app(settings: Settings) -> Celery:
             "deliver-mail": {"task": DELIVER_MAIL, "schedule": settings.relay_interval},
         },
         beat_schedule_filename=str(settings.data_dir / "scheduler-state"),
+        beat_scheduler="tasks.quiet_beat:QuietScheduler",
         # Remote control needs a fanout exchange; the embedded transport has no use for it.
         worker_enable_remote_control=bool(settings.broker_url),
     )
