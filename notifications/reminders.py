@@ -215,6 +215,11 @@ class Planned:
     stage: str
     rule: str
     kind: str
+    n: int = 0
+    if_late: bool = False
+    """An overdue or escalation reminder: planned on entry, sent only if the stage is not done by then."""
+    expected: bool = False
+    """Dated from an event still to come ('... entered', '... fired'): planned from when it is expected."""
 
 
 def way_forward(definition: Definition, stage: str) -> str | None:
@@ -225,44 +230,64 @@ def way_forward(definition: Definition, stage: str) -> str | None:
     return max(options, key=lambda t: order.index(t.dest)).dest
 
 
-def preview(definition: Definition, cycle_key: str, year: int, stage_id: str, entered: dt.datetime,
-            templates_dir: Any, *, until: dt.date | None = None) -> list[tuple[Planned, dict[str, Any]]]:
-    """Every reminder the cycle will send from `stage_id` on, if each stage completes on its due date.
+def planned_for(definition: Definition, cycle_key: str, year: int, stage: Stage, occurrence: Occurrence,
+                timeline: Timeline, renderer: Renderer) -> list[tuple[Planned, dict[str, Any]]]:
+    """One entry for each recipient of an occurrence, with the context it renders with."""
+    rule = definition.reminders[occurrence.rule]
+    expected = timeline.expected(stage.id)
+    found: list[tuple[Planned, dict[str, Any]]] = []
+    for person in recipients_for(definition, stage, rule, occurrence):
+        ctx = context(definition, cycle_key, year, stage, rule, occurrence, person, [], timeline)
+        subject = renderer.render(rule, ctx)[0]
+        found.append((Planned(occurrence.when, person, definition.people[person].email, subject, stage.id,
+                              rule.id, occurrence.kind, occurrence.n,
+                              occurrence.kind in ("overdue", "escalation"), expected), ctx))
+    return found
 
-    Each entry carries the context it would render with, so one can be shown in full.
+
+def preview(definition: Definition, cycle_key: str, year: int, stage_id: str, entered: dt.datetime,
+            templates_dir: Any, *, until: dt.date | None = None, if_late: bool = False,
+            timeline: Timeline | None = None,
+            current: list[Occurrence] | None = None) -> list[tuple[Planned, dict[str, Any]]]:
+    """Every reminder the cycle will plan from `stage_id` on, if each stage completes on its due date.
+
+    Each stage's reminders are the ones its StageEntered handler plans (`plan`), on `timeline` (a running
+    cycle's, with what it knows of its own dates). `current`: the occurrences planned already for
+    `stage_id` (a running cycle's pending rows), used instead of planning it afresh. Overdue and
+    escalation reminders, planned on entry but sent only if the stage runs late, are left out unless
+    `if_late`. Each entry carries the context it would render with, so one can be shown in full.
     """
-    timeline = Timeline(definition, year)
+    timeline = timeline or Timeline(definition, year)
     renderer = Renderer(templates_dir)
     planned: list[tuple[Planned, dict[str, Any]]] = []
-    current: str | None = stage_id
-    while current is not None and not definition.stages[current].final:
-        stage = definition.stages[current]
-        due = timeline.stage_due(current)
+    at: str | None = stage_id
+    while at is not None and not definition.stages[at].final:
+        stage = definition.stages[at]
+        due = timeline.stage_due(at)
         if due is not None:
-            for rule_id in stage.reminders:
-                rule = definition.reminders[rule_id]
-                for occurrence in first_occurrences(rule, due, entered):
-                    if occurrence.kind in ("overdue", "escalation"):
-                        continue  # on schedule, nothing falls overdue
-                    for person in recipients_for(definition, stage, rule, occurrence):
-                        ctx = context(definition, cycle_key, year, stage, rule, occurrence, person, [], timeline)
-                        subject = renderer.render(rule, ctx)[0]
-                        planned.append((Planned(occurrence.when, person, definition.people[person].email, subject,
-                                                current, rule_id, occurrence.kind), ctx))
-        step = next((t for t in definition.transitions_from(current) if t.dest == way_forward(definition, current)),
-                    None)
+            occurrences = current if current is not None and at == stage_id else [
+                o for rule_id in stage.reminders for o in first_occurrences(definition.reminders[rule_id], due, entered)]
+            for occurrence in occurrences:
+                planned += planned_for(definition, cycle_key, year, stage, occurrence, timeline, renderer)
+        step = next((t for t in definition.transitions_from(at) if t.dest == way_forward(definition, at)), None)
         if step is not None and step.at is not None:
             entered = end_of_day(timeline.resolve(step.at))
         elif due is not None:
+            # The player (and an officer on time) moves on at ten on the due day, after its nine o'clock reminders.
             entered = max(entered, at_local(due, REMINDER_HOUR + 1))
-        current = step.dest if step else None
+        at = step.dest if step else None
+    if not if_late:
+        # A running cycle's own stage keeps its pending overdue reminders: they go unless it is done first.
+        planned = [item for item in planned if not item[0].if_late or (current is not None and item[0].stage == stage_id)]
     planned.sort(key=lambda item: (item[0].when, item[0].stage, item[0].rule, item[0].person))
     if until is not None:
         planned = [item for item in planned if local_date(item[0].when) <= until]
     return planned
 
 
-def preview_year(definition: Definition, year: int, templates_dir: Any) -> list[tuple[Planned, dict[str, Any]]]:
+def preview_year(definition: Definition, year: int, templates_dir: Any, *,
+                 if_late: bool = False) -> list[tuple[Planned, dict[str, Any]]]:
     """Every reminder a cycle of `year` would send from its start, on schedule: a definition's preview."""
     entered = at_local(dt.date(year, definition.starts_in, 1), 9)
-    return preview(definition, f"{definition.id}-{year}", year, definition.initial, entered, templates_dir)
+    return preview(definition, f"{definition.id}-{year}", year, definition.initial, entered, templates_dir,
+                   if_late=if_late)

@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from tests.conftest import DEFINITIONS
-from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
+from tests.helpers import AUTHOR, CLERK, CYCLE, meet, paper_file
 from workflow.app import App
 from workflow.cli import main
 
@@ -58,6 +58,7 @@ def decided(app: App, tmp_path: Path) -> dict[str, int]:
     """
     app.engine.start("community_safety_strategy", 2021, AUTHOR)
     app.engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR)
+    meet(app, "mk_together", "early_findings")
     recorded = app.engine.decide(
         CYCLE, "mk_together", "early_findings", CLERK,
         votes_for=["council_chief_executive", "director_childrens_services", "director_policy"],

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import DEFINITIONS, SHIPPED
-from tests.helpers import AUTHOR, CLERK, CYCLE, counts, paper_file
+from tests.helpers import AUTHOR, CLERK, CYCLE, counts, meet, paper_file
 from workflow.app import App
 from workflow.cli import main
 from workflow.errors import GateNotMet, InvalidInput
@@ -21,16 +21,53 @@ MK_TOGETHER = ["council_chief_executive", "director_childrens_services", "direct
 
 def test_a_decision_is_dated_by_the_boards_scheduled_meeting(app: App) -> None:
     app.engine.start(SHIPPED, 2021, AUTHOR)  # the clock says 1 July 2021; the board meets on 13 July
+    meet(app, "mk_together", "early_findings")
     recorded = app.engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER)
     (decision,) = app.engine.status(CYCLE).decisions
     assert decision["meeting_date"] == "2021-07-13"
     assert (decision["id"], decision["in_force"], decision["supersedes"]) == (recorded.decision_id, True, None)
 
 
+def test_a_decision_for_a_meeting_not_yet_held_is_refused_and_nothing_is_written(app: App, tmp_path: Path) -> None:
+    engine = app.engine
+    engine.start(SHIPPED, 2021, AUTHOR)  # 1 July 2021: MK Together meets on 13 July
+    before = counts(app)
+    with pytest.raises(InvalidInput) as refused:
+        engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER)
+    assert str(refused.value) == (
+        "the MK Together Management Board has not met yet: its scheduled meeting is 13 July 2021 and today is "
+        "1 July 2021; record it on or after the day the board meets, or give the day it met as the meeting date")
+    with pytest.raises(InvalidInput, match="the meeting date given is 1 December 2021 and today is 1 July 2021"):
+        engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER,
+                      meeting_date=dt.date(2021, 12, 1))
+    assert counts(app) == before, "nothing written"
+    # A meeting already held is recorded whenever the clerk gets to it; on the day itself too.
+    held = engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER,
+                         meeting_date=dt.date(2021, 6, 29))
+    assert held.outcome == "carried"
+    meet(app, "mk_together", "early_findings")
+    on_the_day = engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER)
+    assert on_the_day.outcome == "carried"
+
+
+def test_the_command_line_refuses_a_decision_for_a_meeting_not_yet_held(tmp_path: Path) -> None:
+    env = {"CYCLE_DATA_DIR": str(tmp_path / "data"), "CYCLE_DATABASE_URL": "",
+           "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS), "CYCLE_NOW": "2021-07-01T10:00:00+01:00"}
+    runner = CliRunner()
+    assert runner.invoke(main, ["start", SHIPPED, "--year", "2021", "--as", AUTHOR], env=env).exit_code == 0
+    refused = runner.invoke(main, ["decide", CYCLE, "--board", "mk_together", "--item", "early_findings", "--as", CLERK,
+                                   "--meeting-date", "2021-07-13", "--for", ",".join(MK_TOGETHER)], env=env)
+    assert refused.exit_code != 0
+    assert "has not met yet: the meeting date given is 13 July 2021 and today is 1 July 2021" in " ".join(
+        refused.output.split())
+    assert "Traceback" not in refused.output
+
+
 def test_a_second_decision_at_one_meeting_is_refused_unless_it_amends_the_first(app: App, tmp_path: Path) -> None:
     engine = app.engine
     engine.start(SHIPPED, 2021, AUTHOR)
     engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR)
+    meet(app, "mk_together", "early_findings")
     first = engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=MK_TOGETHER[:2],
                           votes_against=MK_TOGETHER[2:])
     before = counts(app)

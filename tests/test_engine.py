@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from tests.conftest import DEFINITIONS, make_settings
-from tests.helpers import AUTHOR, CLERK, CYCLE, LEAD, carry, counts, cycle_version, paper_file
+from tests.helpers import AUTHOR, CLERK, CYCLE, LEAD, carry, counts, cycle_version, meet, paper_file
 from workflow.app import App, build
 from workflow.errors import (
     CycleFinished,
@@ -115,6 +115,7 @@ def test_gates_met_move_the_cycle_and_emit_gate_passed(started: App, tmp_path: P
 # Each at its own meeting: a second decision at one meeting is refused unless it amends the first.
 def test_decision_counts_only_voting_members_and_applies_the_quorum(started: App) -> None:
     engine = started.engine
+    engine.clock.set(at_local(dt.date(2021, 9, 16), 10))  # type: ignore[attr-defined]  # after the last meeting
     with pytest.raises(InvalidInput, match="non-voting chair"):
         engine.decide(CYCLE, "safer_mk", "strategic_assessment", CLERK, votes_for=["cabinet_member"])
     with pytest.raises(InvalidInput, match="not a member of the Risk Board"):
@@ -147,6 +148,7 @@ def test_decision_counts_only_voting_members_and_applies_the_quorum(started: App
 
 def test_lost_decision_keeps_the_gate_shut(started: App, tmp_path: Path) -> None:
     started.engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR)
+    meet(started, "mk_together", "early_findings")
     started.engine.decide(CYCLE, "mk_together", "early_findings", CLERK,
                           votes_for=["director_policy"], votes_against=["director_childrens_services", "police_area_commander"])
     with pytest.raises(GateNotMet, match="was lost, not carried"):

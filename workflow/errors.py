@@ -112,6 +112,10 @@ class InvalidInput(Refused):
     reason = "invalid_input"
 
 
+class MeetingNotHeld(InvalidInput):
+    """A decision dated by a meeting still to come: decisions are recorded for meetings held."""
+
+
 class CycleFinished(Refused):
     """The cycle has reached its final stage; nothing more can be fired."""
 

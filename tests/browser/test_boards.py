@@ -4,15 +4,17 @@ board's exempt paper. Each page passes axe and is kept as a screenshot."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.accessibility import assert_accessible
 from tests.browser.pages import looked_at, signed_in
 from tests.browser.served import LiveSite
 from tests.conftest import SHIPPED
-from tests.helpers import AUTHOR, paper_file
+from tests.helpers import AUTHOR, meet, paper_file
 from web.pages.words import person_title
 
 EXEMPT_TITLE = "Strategic assessment: named offenders under multi-agency management"
@@ -22,6 +24,18 @@ def title(site: LiveSite, person: str) -> str:
     return person_title(site.app.engine.catalog.load(SHIPPED), person)
 
 
+@pytest.fixture
+def risk_board_meets(site: LiveSite) -> Iterator[None]:
+    """The site's clock on the day of the Risk Board's August meeting (a decision is recorded for a meeting held),
+    then back to where it was, so the other tests on the shared site see the cycle as they expect."""
+    clock = site.app.engine.clock
+    was = clock.now()
+    meet(site.app, "risk_board", "strategic_assessment")
+    yield
+    clock.set(was)  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("risk_board_meets")
 def test_a_committee_manager_records_a_decision_with_apologies_and_an_interest(page: Page, site: LiveSite) -> None:
     signed_in(page, site.people.committee_manager)
     page.goto(f"/cycles/{site.cycle}/decisions/new?board=risk_board&item=strategic_assessment")

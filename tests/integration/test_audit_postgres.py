@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,13 +18,15 @@ from tests.helpers import AUTHOR, CYCLE, carry, paper_file
 from workflow.app import App, build
 from workflow.cli import main
 from workflow.store.audit import verify_history
-from workflow.time.clock import SimulatedClock
+from workflow.time.clock import SimulatedClock, at_local
 
 TABLES = ("history", "decisions", "decision_attendees", "papers", "documents", "definitions")
 
 
 @pytest.fixture
 def trail(pg_app: App, tmp_path: Path) -> App:
+    # The whole trail on the day MK Together meets: a decision is recorded for a meeting held.
+    pg_app.engine.clock.set(at_local(dt.date(2021, 7, 13), 10))  # type: ignore[attr-defined]
     pg_app.engine.start("community_safety_strategy", 2021, AUTHOR)
     pg_app.engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR, comment="first draft")
     carry(pg_app, "mk_together", "early_findings")

@@ -20,10 +20,16 @@ from sqlalchemy import select, update
 from tasks.cli import main
 from tests.conftest import DEFINITIONS, make_settings
 from tests.integration.smtp import SmtpServer
-from tests.integration.test_documents import gate_event, handled, rows, to_risk_board_sign_off
+from tests.integration.test_documents import (
+    gate_event,
+    handled,
+    risk_board_signs_off,
+    rows,
+    to_risk_board_papers,
+)
 from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App, build
-from workflow.store.models import Mail, Paper, StoredChunk
+from workflow.store.models import Mail, OutboxEvent, Paper, StoredChunk
 from workflow.store.paper_store import StoredFileAltered
 from workflow.store.stored_files import DatabaseStore
 from workflow.time.clock import at_local
@@ -56,17 +62,25 @@ def test_two_machines_attach_render_and_email_with_no_shared_folder(
         for worker in workers:
             worker.check()
 
-    def all_sent() -> bool:
+    def all_sent(kind: str) -> bool:
         with officer.engine.sessions() as session:
-            mail = list(session.scalars(select(Mail).where(Mail.kind == "document")))
+            mail = list(session.scalars(select(Mail).where(Mail.kind == kind)))
         return bool(mail) and all(m.status == "sent" for m in mail)
+
+    def papers_published() -> bool:
+        with officer.engine.sessions() as session:
+            attached = list(session.scalars(select(OutboxEvent).where(OutboxEvent.event_type == "PaperAttached")))
+        return all(e.handled_at is not None for e in attached) and all_sent("papers")
 
     try:
         (tmp_path / "desk").mkdir()
-        hashes = to_risk_board_sign_off(officer, tmp_path / "desk")
+        # The papers go to the Risk Board's members while it has still to meet; it decides on the day it meets.
+        hashes = to_risk_board_papers(officer, tmp_path / "desk")
+        wait_until(papers_published, "the papers to be emailed", 120, check=check)
+        risk_board_signs_off(officer)
         wait_until(lambda: handled(officer, gate_event(officer, "sign_off_assessment")), "the August record", 120,
                    check=check)
-        wait_until(all_sent, "every record to be sent", 120, check=check)
+        wait_until(lambda: all_sent("document"), "every record to be sent", 120, check=check)
     finally:
         for worker in workers:
             worker.stop()
@@ -81,7 +95,9 @@ def test_two_machines_attach_render_and_email_with_no_shared_folder(
     sent_papers = [part.get_payload(decode=True) for r in smtp.received for part in r.message.walk()
                    if part.get_filename() in {p.filename for p in papers.values()}]
     assert sent_papers, "the papers were emailed to the board"
-    assert {hashlib.sha256(content).hexdigest() for content in sent_papers} <= set(papers)
+    sent_hashes = {hashlib.sha256(content).hexdigest() for content in sent_papers}
+    assert hashes["public"] in sent_hashes, "the Risk Board's paper reached its members before the meeting"
+    assert sent_hashes <= set(papers)
 
     # Every record was rendered by a worker into the database and mailed from there, byte for byte.
     made = rows(officer)

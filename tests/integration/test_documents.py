@@ -21,7 +21,7 @@ from notifications.documents import Documents
 from tasks.app import create_app
 from tasks.cli import main
 from tests.conftest import DEFINITIONS, SHIPPED, make_settings, scratch_database
-from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
+from tests.helpers import AUTHOR, CLERK, CYCLE, meet, paper_file
 from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App, build
 from workflow.settings import Settings
@@ -51,9 +51,17 @@ def docx_text(content: bytes) -> str:
 
 def to_risk_board_sign_off(app: App, tmp_path: Path) -> dict[str, str]:
     """Walk to the Risk Board's sign-off with an exempt annex among the papers, and pass the gate."""
+    hashes = to_risk_board_papers(app, tmp_path)
+    risk_board_signs_off(app)
+    return hashes
+
+
+def to_risk_board_papers(app: App, tmp_path: Path) -> dict[str, str]:
+    """MK Together meets in July; the Risk Board's papers, an exempt annex among them, attached before it meets."""
     engine = app.engine
     engine.start(SHIPPED, 2021, AUTHOR)
     engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR)
+    meet(app, "mk_together", "early_findings")  # each decision on the day its board meets
     engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=["director_policy", "police_area_commander",
                                                                             "ccg_chief_operating_officer"])
     engine.fire(CYCLE, "discuss_early_findings", AUTHOR)
@@ -61,12 +69,18 @@ def to_risk_board_sign_off(app: App, tmp_path: Path) -> dict[str, str]:
     annex = engine.attach(CYCLE, "strategic_assessment",
                           paper_file(tmp_path, "annex", f"Named offenders: {MARKER}\n"), AUTHOR, exempt=1,
                           title=f"Annex B: {MARKER} case list")
+    return {"public": public.sha256, "annex": annex.sha256}
+
+
+def risk_board_signs_off(app: App) -> None:
+    """On the day of its August meeting the Risk Board signs the assessment off, and the gate is passed."""
+    engine = app.engine
+    meet(app, "risk_board", "strategic_assessment")
     engine.decide(CYCLE, "risk_board", "strategic_assessment", CLERK, votes_for=VOTERS[:3],
                   votes_against=VOTERS[3:], apologies=["head_of_youth_and_community"],
                   present=["police_area_commander"], interests={"probation_manager": "manages two named cases"},
                   resolution="That the annual strategic assessment be signed off.")
     engine.fire(CYCLE, "sign_off_assessment", AUTHOR)
-    return {"public": public.sha256, "annex": annex.sha256}
 
 
 def handled(app: App, event_id: int) -> bool:

@@ -4,6 +4,7 @@ recovers when space returns (the embedded default on a 4 MB tmpfs the test mount
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import subprocess
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from tests.helpers import AUTHOR, CYCLE, counts
 from workflow.app import build
 from workflow.store.models import OutboxEvent
 from workflow.store.outbox import relay
-from workflow.time.clock import SimulatedClock
+from workflow.time.clock import SimulatedClock, at_local
 
 
 @pytest.fixture
@@ -53,6 +54,7 @@ def fill(folder: Path) -> Path:
 def test_a_full_data_directory_gives_a_sentence_loses_no_event_and_recovers(
     small_disk: Path, tmp_path: Path, clock: SimulatedClock
 ) -> None:
+    clock.set(at_local(dt.date(2021, 7, 13), 10))  # MK Together's meeting day: a decision for a meeting held
     settings = dataclasses.replace(make_settings(small_disk), relay_interval=0.1)
     app = build(settings, clock=clock)
     broker = create_app(settings)

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from workflow.commands.decision_rules import scheduled_meeting
-from workflow.errors import CycleError, InvalidInput, NotFound
+from workflow.errors import CycleError, InvalidInput, MeetingNotHeld, NotFound
 from workflow.time.actuals import timeline_of
 from workflow.time.clock import local_date
 
@@ -117,7 +117,8 @@ def post_form(request: Request, seen: Viewer, cycle: str, form: dict[str, Any]) 
                                                          **checked.kwargs)
     except CycleError as exc:
         earlier = None if checked.kwargs["amends"] else _in_force(request, at, board, entry.item, checked.day)
-        field = "meeting-date" if earlier else "register"  # a second decision at the same meeting
+        # A second decision at the same meeting, or one dated by a meeting still to come: the date is what to change.
+        field = "meeting-date" if earlier or isinstance(exc, MeetingNotHeld) else "register"
         return show_form(request, seen, at, entry, errors={field: str(exc)}, status=status_of(exc),
                          amend_instead=earlier)
     return done(f"/cycles/{at.cycle.key}/decisions",

@@ -22,6 +22,7 @@ from workflow.commands.decision_rules import (
     outcome_of,
     quorum_for,
     refuse_second,
+    refuse_unheld,
     scheduled_meeting,
     superseded,
 )
@@ -74,6 +75,8 @@ def decide(
         outcome = outcome_of(counts["for"], counts["against"], counts["abstain"], quorum, defer=defer)
         day = meeting_date or scheduled_meeting(definition, timeline_of(session, cycle, definition), board, item,
                                                 cycle.state) or local_date(now)
+        if amends is None:
+            refuse_unheld(board_name=spec.name, day=day, today=local_date(now), given=meeting_date is not None)
         register = decision_register(session, cycle)
         gone = superseded(d for *_, d in register.values())
         if amends is not None:

@@ -15,7 +15,7 @@ from workflow.definition.calendar import Timeline
 from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
 from workflow.definition.model import DecisionGate, Definition, Membership
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, MeetingNotHeld
 from workflow.store.models import DecisionAttendee
 
 RESCINDED = "rescinded"
@@ -67,6 +67,15 @@ def refuse_second(*, board_name: str, item: str, day: dt.date, earlier: tuple[in
         raise InvalidInput(
             f"the {board_name} already has decision {earlier[0]} ({earlier[1]}) on '{item}' at its meeting on "
             f"{written_date(day)}; to correct it, record an amendment with --amends {earlier[0]} --reason '...'")
+
+
+def refuse_unheld(*, board_name: str, day: dt.date, today: dt.date, given: bool) -> None:
+    """A decision is recorded for a meeting that has been held: its day is today or earlier on the cycle's clock."""
+    if day > today:
+        which = "the meeting date given is" if given else "its scheduled meeting is"
+        raise MeetingNotHeld(
+            f"the {board_name} has not met yet: {which} {written_date(day)} and today is {written_date(today)}; "
+            "record it on or after the day the board meets, or give the day it met as the meeting date")
 
 
 def check_target(*, decision_id: int, found: tuple[str, str] | None, board: str, item: str, gone: set[int],

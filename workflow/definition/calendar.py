@@ -271,6 +271,25 @@ class Timeline:
         self.extended[stage] = added
         return end
 
+    def expected(self, name: str, _seen: tuple[str, ...] = ()) -> bool:
+        """Is the milestone's date planned from an event still to come ('... entered', '... fired')?"""
+        if name in self.actual or name in _seen:
+            return False
+        seen = (*_seen, name)
+        event, _, _target = name.rpartition(":")
+        if event:
+            return True
+        expr = self._milestones().get(name)
+        stage = self.definition.stages.get(name)
+        if stage is not None and stage.timing.extended_by and self.expected(f"{ENTERED}:{name}", seen):
+            return True
+        match expr:
+            case MilestoneDate(milestone, _):
+                return self.expected(milestone, seen)
+            case PeriodDate():
+                return self.expected(expr.key, seen)
+        return False
+
     def stage_span(self, stage: str) -> tuple[dt.date, dt.date] | None:
         """When a stage is planned to run: from its entry to its due date (None without a due date)."""
         if self.definition.stages[stage].due is None:

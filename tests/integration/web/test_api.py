@@ -189,6 +189,13 @@ def test_an_officer_signs_in_sees_their_work_and_moves_the_cycle_on(web: Site) -
 
     todo = manager.get("/api/v1/mywork").json()
     assert ("decide", "mk_together", "early_findings") in [(w["kind"], w["board"], w["item"]) for w in todo]
+    # The site's clock says 20 July 2021: a meeting in August has not been held, so nothing can be decided at it.
+    unheld = manager.post(f"/api/v1/cycles/{CYCLE}/decisions", headers={"X-CSRF-Token": manager_csrf},
+                          json={"board": "mk_together", "item": "early_findings", "votes_for": MK_TOGETHER_VOTES,
+                                "meeting_date": "2021-08-10"})
+    assert unheld.status_code == 422, unheld.text
+    assert ("the MK Together Management Board has not met yet: the meeting date given is 10 August 2021 and today "
+            "is 20 July 2021") in unheld.json()["detail"]
     decided = manager.post(f"/api/v1/cycles/{CYCLE}/decisions", headers={"X-CSRF-Token": manager_csrf},
                            json={"board": "mk_together", "item": "early_findings", "votes_for": MK_TOGETHER_VOTES,
                                  "apologies": ["police_area_commander"]})

@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 from sqlalchemy import select
 
+from tests.helpers import meet
 from tests.integration.web.conftest import PASSWORD, Site
 from workflow.store.models import HistoryEntry
 
@@ -199,6 +200,7 @@ def consulting(web: Site, tmp_path: Path) -> None:
             path = tmp_path / f"{paper}.txt"
             path.write_text("A paper for the board.\n", encoding="utf-8")
             engine.attach(CYCLE, paper, path, "head_of_partnerships")
+        meet(engine, board, item)  # on the day the board meets, as a committee manager records it
         engine.decide(CYCLE, board, item, "committee_manager", votes_for=list(definition.boards[board].voting))
         engine.fire(CYCLE, trigger, "head_of_partnerships")
 

@@ -118,6 +118,18 @@ def test_a_second_decision_on_the_same_item_and_meeting_is_refused_with_the_engi
     assert decisions(web) == 1
 
 
+def test_a_decision_for_a_meeting_still_to_come_is_refused_beside_the_date(web: Site) -> None:
+    started(web)  # the site's clock says 20 July 2021
+    manager, csrf = web.sign_in("committee_manager")
+    url = f"/cycles/{CYCLE}/decisions/new"
+    ahead = manager.post(url, headers=HTML, data=typed(csrf, action="save", **{"meeting-date-month": "8"}))
+    assert ahead.status_code == 422
+    assert "There is a problem" in ahead.text and 'href="#meeting-date"' in ahead.text
+    assert ("has not met yet: the meeting date given is 13 August 2021 and today is 20 July 2021"
+            in " ".join(ahead.text.split()))
+    assert decisions(web) == 0
+
+
 def test_bad_input_is_shown_beside_its_field_and_nothing_is_written(web: Site) -> None:
     started(web)
     manager, csrf = web.sign_in("committee_manager")
