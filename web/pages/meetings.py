@@ -95,7 +95,10 @@ def show_form(request: Request, at: Seat, found: Scheduled, typed: Typed, *, err
 
 def new_form(request: Request, seen: Viewer, cycle: str, meeting: str) -> Response:
     at = manager_seat(request, seen, cycle)
-    return show_form(request, at, meeting_of(request, at, meeting), Typed())
+    found = meeting_of(request, at, meeting)
+    # The date it has now: kept as it is, only the start time moves.
+    return show_form(request, at, found, Typed(day=str(found.day.day), month=str(found.day.month),
+                                               year=str(found.day.year)))
 
 
 def _checked(typed: Typed) -> tuple[dict[str, object], dict[str, str]]:

@@ -40,7 +40,7 @@ def _chosen(choices: list[Version], version: str) -> Version | None:
     return next((v for v in choices if str(v.version) == version.strip()), None)
 
 
-def show(request: Request, seen: Viewer, cycle: str, version: str | None, stage: str, *, comment: str = "",
+def show(request: Request, seen: Viewer, cycle: str, version: str | None, stage: str | None, *, comment: str = "",
          errors: dict[str, str] | None = None, status: int = 200) -> Response:
     engine = request.app.state.cycle.engine
     at = migrator_seat(request, seen, cycle)
@@ -55,23 +55,21 @@ def show(request: Request, seen: Viewer, cycle: str, version: str | None, stage:
     preview: Upgrade | None = None
     if chosen is not None and not errors:
         if needs_stage and stage not in chosen.stages:
-            if stage:
-                errors["stage"] = f"choose one of the stages of version {chosen.version}"
-            else:
+            if stage is not None:  # asked already (the question below is new once the version is chosen)
                 errors["stage"] = (f"version {chosen.version} has no stage ‘{stage_title(at.definition, state)}’: "
                                    "choose where the cycle goes")
         else:
             try:
                 preview = migrate(engine, at.cycle.key, chosen.version, at.person,
-                                  mapping={state: stage} if needs_stage else {}, dry_run=True)
+                                  mapping={state: stage} if needs_stage and stage else {}, dry_run=True)
             except CycleError as exc:  # the command's refusal, beside the choice it concerns
                 errors["stage" if needs_stage else "version"] = str(exc)
     name = cycle_title(at.definition, at.cycle.year)
     return render(request, "migrate.html", status=422 if errors and status == 200 else status,
                   title=f"Move to another version: {name}", section="/cycles", errors=errors, cycle=at.cycle,
                   cycle_name=name, current=at.definition.version, stage_now=stage_title(at.definition, state),
-                  choices=choices, options=[(str(v.version), f"Version {v.version}: {v.title}", STORED[v.stored])
-                                            for v in choices], chosen=chosen, needs_stage=needs_stage, stage=stage, preview=preview,
+                  choices=choices, chosen=chosen, needs_stage=needs_stage, stage=stage or "", preview=preview,
+                  options=[(str(v.version), f"Version {v.version}: {v.title}", STORED[v.stored]) for v in choices],
                   comment=comment)
 
 
@@ -97,7 +95,7 @@ def move_now(request: Request, seen: Viewer, cycle: str, version: str, stage: st
 @router.get("/cycles/{cycle}/migrate")
 async def migrate_page(request: Request, seen: Annotated[Viewer, Depends(viewer)], cycle: str,
                        version: Annotated[str | None, Query(max_length=10)] = None,
-                       stage: Annotated[str, Query(max_length=100)] = "") -> Response:
+                       stage: Annotated[str | None, Query(max_length=100)] = None) -> Response:
     return await run_in_threadpool(show, request, seen, cycle, version, stage)
 
 

@@ -77,9 +77,13 @@ def test_the_admin_previews_the_move_then_moves_the_cycle_and_the_history_record
     assert "In the definitions folder; no cycle has run on it yet." in listed.text
 
     where = admin.get(PAGE, params={"version": "2"}, headers=HTML)
-    assert where.status_code == 422
-    assert summary(where.text) == ["#stage Version 2 has no stage ‘Evidence gathered’: choose where the cycle goes."]
+    assert where.status_code == 200 and 'id="preview"' not in where.text
+    assert "Where the cycle goes in version 2" in where.text and "Version 2 has no stage ‘Evidence gathered’." in where.text
     assert '<option value="evidence_checked">Evidence gathered and checked by Legal Services</option>' in where.text
+    unanswered = admin.get(PAGE, params={"version": "2", "stage": ""}, headers=HTML)
+    assert unanswered.status_code == 422
+    assert summary(unanswered.text) == [
+        "#stage Version 2 has no stage ‘Evidence gathered’: choose where the cycle goes."]
     before = written(pspo)
 
     shown = admin.get(PAGE, params={"version": "2", "stage": "evidence_checked"}, headers=HTML)
