@@ -53,6 +53,8 @@ def test_a_committee_manager_moves_a_meeting_after_checking_it_and_every_member_
     assert f'href="{AUGUST}"' in listed.text
     assert f'href="{MEETINGS}/mk_together_july"' not in listed.text, "held on 13 July: no longer movable"
     assert manager.get(AUGUST, headers=HTML).status_code == 200
+    boards = manager.get("/my-boards", headers=HTML).text  # they serve the Risk Board as its officer
+    assert f'href="{AUGUST}">Move or cancel<span class="govuk-visually-hidden"> the Risk Board (August)' in boards
     before = written(web)
 
     check = manager.post(AUGUST, headers=HTML, data=form(csrf))
@@ -104,6 +106,7 @@ def test_another_role_is_refused_with_a_sentence_and_nothing_is_written(web: Sit
     started(web)
     officer, csrf = web.sign_in("head_of_partnerships")  # the report author: starts cycles, keeps no calendar
     assert "Move or cancel a board meeting" not in officer.get(f"/cycles/{CYCLE}", headers=HTML).text
+    assert f'href="{AUGUST}"' not in officer.get("/my-boards", headers=HTML).text  # a Risk Board member too
     before = written(web)
     for response in (officer.get(MEETINGS, headers=HTML), officer.get(AUGUST, headers=HTML),
                      officer.post(AUGUST, headers=HTML, data=form(csrf)),
