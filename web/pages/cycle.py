@@ -11,9 +11,12 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from workflow.commands.meetings import require_manager
+from workflow.commands.migrate import require_migrator
 from workflow.definition.gates import Facts
 from workflow.definition.model import Definition
 from workflow.engine import Engine, Status
+from workflow.errors import CycleError
 from workflow.store.models import Cycle
 
 from ..access import Seat, no_cycle, seat
@@ -73,6 +76,19 @@ def picture(at: Seat, status: Status, facts: Facts) -> Markup:
                                title=cycle_title(at.definition, at.cycle.year)))
 
 
+def more_tasks(at: Seat) -> list[tuple[str, str]]:
+    """The cycle's other pages the person may use, by the commands' own rules: (address, link text)."""
+    found = []
+    for rule, page, text in ((require_manager, "meetings", "Move or cancel a board meeting"),
+                             (require_migrator, "migrate", "Move the cycle to another version of its definition")):
+        try:
+            rule(at.definition, at.person)
+        except CycleError:
+            continue
+        found.append((f"/cycles/{at.cycle.key}/{page}", text))
+    return found
+
+
 def show(request: Request, seen: Viewer, cycle: str, errors: dict[str, str] | None = None,
          status: int = 200) -> Response:
     engine: Engine = request.app.state.cycle.engine
@@ -85,7 +101,7 @@ def show(request: Request, seen: Viewer, cycle: str, errors: dict[str, str] | No
                   section="/cycles", errors=errors or {}, at=at, now=now, due=due,
                   owner=owners(at.definition, now.owner), picture=picture(at, now, facts),
                   fireable=fireable(at.definition, now.stage, roles, facts) if now.status == "active" else [],
-                  strands=strand_rows(at, now, roles))
+                  strands=strand_rows(at, now, roles), more=more_tasks(at) if now.status == "active" else [])
 
 
 @router.get("/cycles/{cycle}")

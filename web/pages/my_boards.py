@@ -13,11 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from notifications.calendar_feed import calendar_feed
 from notifications.calendar_invite import meeting_times
 from notifications.reminders import stage_meeting
-from workflow.commands.meetings import Scheduled, scheduled
+from workflow.commands.meetings import Scheduled, require_manager, scheduled
 from workflow.definition.calendar import Timeline
 from workflow.definition.directory import find_person
 from workflow.definition.model import Board, Definition
-from workflow.errors import NotFound
+from workflow.errors import CycleError, NotFound
 from workflow.reads.papers import visible_papers
 from workflow.time.clock import local_date
 
@@ -54,6 +54,7 @@ class BoardView:
     earlier_papers: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     documents: list[dict[str, Any]]
+    keeps_calendar: bool = False  # may move or cancel its meetings (the command's rule)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,14 @@ def meeting_of(definition: Definition, timeline: Timeline, stage: str) -> str | 
     return found.id if found else None
 
 
+def keeps_calendar(definition: Definition, person: str) -> bool:
+    try:
+        require_manager(definition, person)
+    except CycleError:
+        return False
+    return True
+
+
 def board_views(request: Request, email: str) -> list[BoardView]:
     engine = request.app.state.cycle.engine
     today = local_date(engine.clock.now())
@@ -119,7 +128,7 @@ def board_views(request: Request, email: str) -> list[BoardView]:
                 [{**d, "item_title": definition.item_title(d["board"], d["item"])} for d in decisions
                  if d["board"] == board.id],
                 [d for d in documents if d["stage"] in definition.stages
-                 and definition.stages[d["stage"]].board == board.id]))
+                 and definition.stages[d["stage"]].board == board.id], keeps_calendar(definition, at.person)))
     return views
 
 

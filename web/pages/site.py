@@ -17,6 +17,8 @@ from . import (
     decisions,
     definition_upload,
     definitions,
+    meetings,
+    migration,
     my_boards,
     my_work,
     operations,
@@ -30,7 +32,7 @@ from .viewer import Directory, SignInFirst
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
            start_cycle.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
-           records.router]
+           records.router, meetings.router, migration.router]
 
 # No inline script and nothing from another site; inline SVG pictures carry their own style attributes.
 PAGE_HEADERS = {

@@ -16,17 +16,32 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from workflow.commands.cycles import acting
+from workflow.commands.cycles import definition_of, ensure_active, find_cycle, roles_of
 from workflow.commands.rows import add_event, add_history
 from workflow.definition.calendar import Timeline
 from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
 from workflow.definition.model import Definition, Meeting
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, RoleMissing
 from workflow.store.unit import Store
 from workflow.time.actuals import CHANGE, MeetingChange, changes
 from workflow.time.clock import local_date
 from workflow.time.moved_dates import RESCHEDULED, follow_meeting
+
+COMMAND = "decide"
+"""Who keeps a board's calendar: those who may record its decisions (the committee manager)."""
+
+
+def require_manager(definition: Definition, actor: str) -> None:
+    """Refuse (RoleMissing) unless `actor` may move or cancel the meetings of cycles on `definition`."""
+    allowed = definition.permissions.get(COMMAND, ())
+    held = roles_of(definition, actor)
+    if not set(allowed) & set(held):
+        person = definition.people[actor]
+        who = person.name or person.title
+        needed = " or ".join(role.replace("_", " ") for role in allowed) or "nobody: the definition names no role"
+        raise RoleMissing(f"{who} cannot move or cancel meetings of the {definition.title}: that is for the "
+                          f"{needed}")
 
 
 @dataclass(frozen=True)
@@ -55,15 +70,21 @@ def scheduled(session: Session, definition: Definition, cycle_id: int, year: int
 
 
 def change_meeting(engine: Store, cycle_ref: str | int, meeting_id: str, actor: str, *, reason: str,
-                   day: dt.date | None = None, start: dt.time | None = None, cancel: bool = False) -> MeetingChange:
-    """Move (a new day and/or start) or cancel a meeting: those who may record decisions may do this."""
+                   day: dt.date | None = None, start: dt.time | None = None, cancel: bool = False,
+                   dry_run: bool = False) -> MeetingChange:
+    """Move (a new day and/or start) or cancel a meeting: those who may record decisions may do this.
+
+    With `dry_run`, every check is made and the change returned, and nothing is written (the check page)."""
     if not reason.strip():
         raise InvalidInput("say why the meeting changes, with --reason")
     if not cancel and day is None and start is None:
         raise InvalidInput("say where the meeting moves to: --date, --start or both")
     now = engine.clock.now()
     with engine.unit_of_work() as session:
-        cycle, definition = acting(engine, session, cycle_ref, actor, "decide")
+        cycle = find_cycle(session, cycle_ref)
+        definition = definition_of(engine, session, cycle)
+        require_manager(definition, actor)
+        ensure_active(cycle)
         if meeting_id not in definition.meetings:
             raise InvalidInput(f"'{definition.id}' has no meeting '{meeting_id}'"
                                f"{suggest(meeting_id, definition.meetings)}")
@@ -77,6 +98,8 @@ def change_meeting(engine: Store, cycle_ref: str | int, meeting_id: str, actor: 
         if new_day < local_date(now):
             raise InvalidInput(f"{written_date(new_day)} has passed; a meeting moves to today or later")
         change = MeetingChange(meeting_id, new_day, new_start, cancel, (earlier.sequence if earlier else 0) + 1)
+        if dry_run:
+            return change  # nothing was added to the session: the transaction ends with nothing written
         data = {"meeting": meeting_id, "date": new_day.isoformat(),
                 "start": new_start.strftime("%H:%M") if new_start else None, "cancelled": cancel,
                 "sequence": change.sequence, "reason": reason.strip(), "board": meeting.board}

@@ -12,19 +12,33 @@ StageEntered event that re-plans deadlines and reminders on the new version.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from workflow.commands import migration_changes as changes
 from workflow.commands.cycles import find_cycle
 from workflow.definition.calendar import Timeline
 from workflow.definition.loader import suggest
 from workflow.definition.model import ENTERED, Definition, milestone_key
-from workflow.errors import InvalidInput, Refused, RoleMissing, UnknownActor, UnknownDefinition
-from workflow.store.models import Cycle, Deadline, HistoryEntry, OutboxEvent, StrandState
+from workflow.errors import (
+    CycleError,
+    InvalidInput,
+    Refused,
+    RoleMissing,
+    UnknownActor,
+    UnknownDefinition,
+)
+from workflow.store.models import (
+    Cycle,
+    Deadline,
+    DefinitionSnapshot,
+    HistoryEntry,
+    OutboxEvent,
+    StrandState,
+)
 from workflow.store.unit import Store
 from workflow.time.actuals import known_dates, timeline_of
 from workflow.time.clock import local_date
@@ -53,20 +67,60 @@ class Upgrade:
     boards: list[str] = field(default_factory=list)
     deadlines: list[dict[str, str | None]] = field(default_factory=list)
     done: bool = False
+    # The same changes with the definitions' titles, as a page shows them: stages, people, boards, deadlines.
+    from_title: str = ""
+    to_title: str = ""
+    in_words: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _admin(definition: Definition, actor: str) -> None:
+def require_migrator(definition: Definition, actor: str) -> None:
+    """Refuse (RoleMissing) unless `actor` holds a role `permissions.migrate` names in this version."""
     allowed = definition.permissions.get(COMMAND, ())
     if not allowed:
-        raise RoleMissing(f"version {definition.version} of '{definition.id}' names no role that may move cycles: "
-                          "add 'migrate: [<role>]' under its permissions")
+        raise RoleMissing(f"version {definition.version} of the {definition.title} names no role that may move "
+                          "cycles: add 'migrate: [<role>]' under its permissions")
     if actor not in definition.people:
         raise UnknownActor(f"'{actor}' is not in the directory of version {definition.version} of '{definition.id}'"
                            f"{suggest(actor, definition.people)}")
-    held = definition.people[actor].roles
+    person = definition.people[actor]
+    who, held = person.name or person.title, person.roles
     if not set(allowed) & set(held):
-        raise RoleMissing(f"{actor} cannot move cycles of '{definition.id}' (version {definition.version}): that "
-                          f"needs one of the roles {', '.join(allowed)}, and {actor} holds {', '.join(held) or 'none'}")
+        raise RoleMissing(f"{who} cannot move cycles of the {definition.title} (version {definition.version}) to "
+                          f"another version: that needs one of the roles {', '.join(allowed)}, and {who} holds "
+                          f"{', '.join(held) or 'none'}")
+
+
+@dataclass(frozen=True)
+class Version:
+    """A version of a cycle's definition it could move to: stored in the database, or the folder's file."""
+
+    version: int
+    title: str
+    description: str
+    stored: bool
+    stages: dict[str, str]  # the stages a running cycle can be at, by id: their titles
+
+
+def _running(definition: Definition) -> dict[str, str]:
+    return {s.id: s.title for s in definition.stages.values() if not s.final}
+
+
+def versions(engine: Store, cycle_ref: str | int) -> list[Version]:
+    """The other versions of the cycle's definition: those stored (a cycle ran on them) and the folder's."""
+    with engine.sessions() as session:
+        cycle = find_cycle(session, cycle_ref)
+        found: dict[int, Version] = {}
+        for row in session.scalars(select(DefinitionSnapshot).where(DefinitionSnapshot.id == cycle.definition_id)):
+            if row.version != cycle.definition_version:
+                known = engine.catalog.snapshot(session, row.id, row.version)
+                found[row.version] = Version(row.version, known.title, known.description, True, _running(known))
+    try:
+        folder = engine.catalog.load(cycle.definition_id)
+    except CycleError:
+        folder = None  # no file for it in the folder, or one that does not load: only stored versions
+    if folder is not None and folder.version != cycle.definition_version and folder.version not in found:
+        found[folder.version] = Version(folder.version, folder.title, folder.description, False, _running(folder))
+    return [found[v] for v in sorted(found)]
 
 
 def _target(engine: Store, session: Session, current: Definition, version: int) -> Definition:
@@ -81,62 +135,17 @@ def _target(engine: Store, session: Session, current: Definition, version: int) 
     return found
 
 
-def _people(old: Definition, new: Definition) -> list[str]:
-    changes = [f"{p} joins ({new.people[p].title})" for p in new.people if p not in old.people]
-    changes += [f"{p} leaves ({old.people[p].title})" for p in old.people if p not in new.people]
-    for pid in old.people.keys() & new.people.keys():
-        a, b = old.people[pid], new.people[pid]
-        if (a.title, a.email, a.roles) != (b.title, b.email, b.roles):
-            changes.append(f"{pid} changes: {a.title} <{a.email}> [{', '.join(a.roles)}] → "
-                           f"{b.title} <{b.email}> [{', '.join(b.roles)}]")
-    return sorted(changes)
-
-
-def _boards(old: Definition, new: Definition) -> list[str]:
-    changes = [f"{b} is added ({new.boards[b].name})" for b in new.boards if b not in old.boards]
-    changes += [f"{b} is removed ({old.boards[b].name})" for b in old.boards if b not in new.boards]
-    for bid in old.boards.keys() & new.boards.keys():
-        a, b = old.boards[bid], new.boards[bid]
-        if a.name != b.name:
-            changes.append(f"{bid} is renamed: {a.name} → {b.name}")
-        if a.quorum != b.quorum:
-            changes.append(f"{bid}: quorum {a.quorum} → {b.quorum}")
-        before, after = dict(a.members), dict(b.members)
-        for person in sorted(before.keys() | after.keys()):
-            if before.get(person) != after.get(person):
-                was = before[person].value if person in before else "not a member"
-                now = after[person].value if person in after else "not a member"
-                changes.append(f"{bid}: {person} {was} → {now}")
-    return sorted(changes)
-
-
-def _planned(definition: Definition, stage: str, timeline: Timeline) -> dict[str, dt.date]:
-    """What entering `stage` plans, by what a person would call it."""
-    spec = definition.stages[stage]
-    found: dict[str, dt.date] = {}
-    due = timeline.stage_due(stage)
-    if due is not None and not spec.final:
-        found["the current stage's due date"] = due
-    for t in definition.transitions_from(stage):
-        if t.at is not None:
-            found[f"'{t.trigger}' fired by the scheduler"] = timeline.resolve(t.at)
-    for strand in spec.strands:
-        for trigger, when in strand.at:
-            found[f"'{trigger}' on strand '{strand.id}' by the scheduler"] = timeline.resolve(when)
-    return found
-
-
 def plan(engine: Store, session: Session, cycle: Cycle, to_version: int, actor: str,
          mapping: dict[str, str]) -> tuple[Upgrade, Definition]:
     """Work out the move, or refuse it with a sentence; reads only."""
     current = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
-    _admin(current, actor)
+    require_migrator(current, actor)
     if cycle.status != "active":
         raise CannotMove(f"cycle {cycle.key} is complete; only a running cycle is moved to a new version")
     if to_version == current.version:
         raise InvalidInput(f"cycle {cycle.key} already runs on version {to_version} of '{current.id}'")
     target = _target(engine, session, current, to_version)
-    _admin(target, actor)
+    require_migrator(target, actor)
     for old, new in mapping.items():
         if old not in current.stages:
             raise InvalidInput(f"--map {old}={new}: version {current.version} has no stage '{old}'"
@@ -145,11 +154,12 @@ def plan(engine: Store, session: Session, cycle: Cycle, to_version: int, actor: 
             raise InvalidInput(f"--map {old}={new}: version {to_version} has no stage '{new}'"
                                f"{suggest(new, target.stages)}")
     mapped = {s: mapping.get(s, s if s in target.stages else None) for s in current.stages}
+    people, boards = changes.people(current, target), changes.boards(current, target)
     move = Upgrade(cycle.key, current.id, current.version, to_version, cycle.state, mapped[cycle.state] or "",
                    renamed={a: b for a, b in mapped.items() if b is not None and a != b},
                    removed=sorted(s for s, b in mapped.items() if b is None),
                    added=sorted(set(target.stages) - {b for b in mapped.values() if b}),
-                   people=_people(current, target), boards=_boards(current, target))
+                   people=[ids for ids, _ in people], boards=[ids for ids, _ in boards])
     if not move.to_stage:
         raise CannotMove(f"cycle {cycle.key} is at '{cycle.state}', which version {to_version} removes: say where "
                          f"it goes with --map {cycle.state}=<stage> (version {to_version} has "
@@ -167,15 +177,19 @@ def plan(engine: Store, session: Session, cycle: Cycle, to_version: int, actor: 
         if row.state not in target.lifecycles[spec.lifecycle].states:
             raise CannotMove(f"strand '{row.strand}' is at '{row.state}', which its lifecycle in version "
                              f"{to_version} does not have")
-    before = _planned(current, cycle.state, timeline_of(session, cycle, current))
+    before = changes.planned(current, cycle.state, timeline_of(session, cycle, current))
     # The stage keeps the day it was entered under its new name.
     known = {**known_dates(session, cycle, target), milestone_key(move.to_stage, ENTERED): local_date(cycle.state_entered_at)}
-    after = _planned(target, move.to_stage, Timeline(target, cycle.year, known))
-    for what in [*before, *(k for k in after if k not in before)]:
-        old_day, new_day = before.get(what), after.get(what)
-        if old_day != new_day:
-            move.deadlines.append({"what": what, "from": old_day.isoformat() if old_day else None,
-                                   "to": new_day.isoformat() if new_day else None})
+    after = changes.planned(target, move.to_stage, Timeline(target, cycle.year, known))
+    replanned = changes.deadlines(before, after)
+    move.deadlines = [row for row, _ in replanned]
+    move.from_title, move.to_title = current.stages[cycle.state].title, target.stages[move.to_stage].title
+    move.in_words = {
+        "stages": [*(f"‘{current.stages[a].title}’ becomes ‘{target.stages[b].title}’" for a, b in move.renamed.items()),
+                   *(f"‘{current.stages[s].title}’ is removed" for s in move.removed),
+                   *(f"‘{target.stages[s].title}’ is added" for s in move.added)],
+        "people": [words for _, words in people], "boards": [words for _, words in boards],
+        "deadlines": [words for _, words in replanned]}
     return move, target
 
 
