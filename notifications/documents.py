@@ -36,6 +36,7 @@ from workflow.time.actuals import timeline_of
 from workflow.time.clock import local_date
 
 from . import record_parts
+from .links import MY_WORK, Links, context_links, with_links
 from .recipients import resolve
 from .reminders import inline_css, message_id, one_line
 
@@ -82,9 +83,10 @@ def to_docx(html: str, title: str, created: dt.datetime, header: str = "") -> by
 
 
 class Documents:
-    def __init__(self, engine: Engine, store: PaperStore) -> None:
+    def __init__(self, engine: Engine, store: PaperStore, links: Links | None = None) -> None:
         self.engine = engine
         self.store = store
+        self.links = links or Links()  # where the emails sending a document lead: its page, My work
 
     # -- the context --------------------------------------------------------------------
 
@@ -245,8 +247,10 @@ class Documents:
             key = f"document:{document.id}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
                 continue
-            ctx = notice_context(definition, cycle, spec, document, person)
+            ctx = notice_context(definition, cycle, spec, document, person, self.links)
             subject, text, html = (env.get_template(name).render(**ctx) for name in reminder_files(DOCUMENT_SENT))
+            text, html = with_links(text, html, [(f"Open the {spec.title.lower()} on the cycle's Documents page",
+                                                  ctx["document"]["url"]), (MY_WORK, ctx["links"]["my_work"])])
             subject, html = one_line(subject), inline_css(html)
             session.add(Mail(key=key, cycle_id=cycle.id, kind="document", person=person,
                              recipient=definition.people[person].email,
@@ -267,14 +271,17 @@ class Documents:
 
 
 def notice_context(definition: Definition, cycle: Cycle, spec: DocumentSpec, document: Document,
-                   person: str) -> dict[str, Any]:
+                   person: str, links: Links | None = None) -> dict[str, Any]:
     """What the `document_sent` templates are given: `workflow.definition.notice_templates.DOCUMENT_SENT_CONTEXT`."""
+    site = links or Links()
     who = definition.people[person]
     return {"cycle": {"title": definition.title, "key": cycle.key},
             "recipient": {"name": who.name, "title": who.title},
             "document": {"kind": spec.title, "step": document.title.split(": ", 1)[-1],
                          "exempt": document.version == "exempt", "pdf_sha256": document.pdf_sha256,
-                         "html_sha256": document.html_sha256, "docx_sha256": document.docx_sha256}}
+                         "html_sha256": document.html_sha256, "docx_sha256": document.docx_sha256,
+                         "url": site.document(cycle.key, document.id) if document.id is not None else ""},
+            "links": context_links(site)}
 
 
 def anchored_hashes(document: Document) -> dict[str, str]:

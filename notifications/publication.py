@@ -29,6 +29,7 @@ from workflow.time.actuals import changes, timeline_of
 from workflow.time.clock import local_date
 
 from .calendar_invite import meeting_times
+from .links import MY_WORK, Links, context_links, with_links
 from .reminders import (
     inline_css,
     meeting_context,
@@ -42,8 +43,9 @@ PUBLISHED = "papers"
 
 
 def notice_context(definition: Definition, cycle: Cycle, stage: Stage, person: str, paper: Paper,
-                   meeting: Meeting, due: dt.date, today: dt.date) -> dict[str, Any]:
+                   meeting: Meeting, due: dt.date, today: dt.date, links: Links | None = None) -> dict[str, Any]:
     """What the `papers_published` templates are given: `workflow.definition.notice_templates.PAPERS_PUBLISHED_CONTEXT`."""
+    site = links or Links()
     board = definition.boards[stage.board or ""]
     return {
         "cycle": {"title": definition.title, "key": cycle.key, "year": cycle.year},
@@ -52,13 +54,16 @@ def notice_context(definition: Definition, cycle: Cycle, stage: Stage, person: s
         "due": {"date": due.isoformat(), "date_text": long_date(due),
                 "working_days_left": max(working_days_between(today, due), 0)},
         "recipient": {**person_context(definition, person), "voting": person in board.voting},
-        "paper": {"title": paper.title, "sha256": paper.sha256, "filename": paper.filename, "exempt": paper.exempt},
+        "paper": {"title": paper.title, "sha256": paper.sha256, "filename": paper.filename, "exempt": paper.exempt,
+                  "url": site.paper(paper.id) if paper.id is not None else ""},
         "meeting": meeting_context(meeting, due),
+        "links": context_links(site),
     }
 
 
-def publish_action(engine: Engine, domain: str) -> Callable[[Session, OutboxEvent, dt.datetime], None]:
-    """The PaperAttached handler."""
+def publish_action(engine: Engine, domain: str, links: Links | None = None
+                   ) -> Callable[[Session, OutboxEvent, dt.datetime], None]:
+    """The PaperAttached handler; its emails lead to the paper's page and My work (`links`)."""
 
     def publish(session: Session, event: OutboxEvent, now: dt.datetime) -> None:
         cycle = session.get(Cycle, event.cycle_id)
@@ -90,8 +95,10 @@ def publish_action(engine: Engine, domain: str) -> Callable[[Session, OutboxEven
             key = f"{PUBLISHED}:{paper.id}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
                 continue
-            ctx = notice_context(definition, cycle, stage, person, paper, meeting, due, today)
+            ctx = notice_context(definition, cycle, stage, person, paper, meeting, due, today, links)
             subject, text, html = (env.get_template(name).render(**ctx) for name in names)
+            text, html = with_links(text, html, [(f"Open the paper \u201c{paper.title}\u201d", ctx["paper"]["url"]),
+                                                 (MY_WORK, ctx["links"]["my_work"])])
             session.add(Mail(key=key, cycle_id=cycle.id, kind=PUBLISHED, person=person,
                              recipient=definition.people[person].email, subject=one_line(subject), text_body=text,
                              html_body=inline_css(html), attachments={"papers": [paper.id]},

@@ -23,7 +23,12 @@ from workflow.definition.calendar import Timeline, working_days_between
 from workflow.definition.entitlement import visible_papers
 from workflow.definition.formatting import long_date
 from workflow.definition.model import Definition, Meeting, ReminderRule, Stage
-from workflow.definition.templating import make_environment, reminder_files, render_bounded
+from workflow.definition.templating import (
+    NO_LINKS,
+    make_environment,
+    reminder_files,
+    render_bounded,
+)
 from workflow.engine import Engine
 from workflow.store.models import Cycle, Deadline, Mail, OutboxEvent, Paper
 from workflow.time.actuals import MeetingChange, changes, timeline_of
@@ -40,6 +45,7 @@ from workflow.time.reminder_times import (
 )
 
 from .calendar_invite import meeting_invite, meeting_times
+from .links import MY_WORK, Links, actions, context_links, with_links
 from .recipients import resolve
 
 
@@ -74,10 +80,11 @@ def person_context(definition: Definition, person: str | None) -> dict[str, str]
 
 def context(definition: Definition, cycle_key: str, year: int, stage: Stage, rule: ReminderRule,
             occurrence: Occurrence, person: str, papers: list[dict[str, Any]], timeline: Timeline,
-            change: MeetingChange | None = None) -> dict[str, Any]:
+            change: MeetingChange | None = None, links: dict[str, Any] | None = None) -> dict[str, Any]:
     """The template context; its shape is `workflow.definition.templating.REMINDER_CONTEXT`.
 
-    `change` is the meeting's latest move or cancellation, if a committee manager made one.
+    `change` is the meeting's latest move or cancellation, if a committee manager made one; `links` the
+    addresses the email leads to (`notifications.links.context_links`), none when the site's is unset.
     """
     due = timeline.milestone(stage.id)
     today = local_date(occurrence.when)
@@ -103,6 +110,7 @@ def context(definition: Definition, cycle_key: str, year: int, stage: Stage, rul
         "papers": papers,
         "meeting": None if meeting is None or (change and change.cancelled) else
         meeting_context(replace(meeting, start=change.start), change.day) if change else meeting_context(meeting, due),
+        "links": links or NO_LINKS,
     }
 
 
@@ -163,8 +171,17 @@ def papers_for(session: Session, cycle: Cycle, definition: Definition, stage: St
             for row in visible_papers(definition, latest_papers(rows), person)]
 
 
-def send_action(engine: Engine, domain: str) -> Callable[[Session, Deadline, Cycle, dt.datetime], str]:
-    """The sweep's action for a due reminder: one rendered mail row per recipient."""
+def footer_links(ctx: dict[str, Any]) -> list[tuple[str, str]]:
+    """What a reminder links to, as (words, url): the forms to act in, its papers, My work."""
+    return ([(a["text"], a["url"]) for a in ctx["links"]["actions"]]
+            + [(f"Open the paper \u201c{p['title']}\u201d", p.get("url", "")) for p in ctx["papers"]]
+            + [(MY_WORK, ctx["links"]["my_work"])])
+
+
+def send_action(engine: Engine, domain: str, links: Links | None = None
+                ) -> Callable[[Session, Deadline, Cycle, dt.datetime], str]:
+    """The sweep's action for a due reminder: one rendered mail row per recipient, leading to `links`."""
+    site = links or Links()
 
     def act(session: Session, row: Deadline, cycle: Cycle, now: dt.datetime) -> str:
         definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
@@ -176,14 +193,18 @@ def send_action(engine: Engine, domain: str) -> Callable[[Session, Deadline, Cyc
         renderer = Renderer(engine.catalog.templates_for_snapshot(definition))
         meeting = stage_meeting(definition, stage, due, timeline)
         change = changes(session, cycle.id).get(meeting.id) if meeting else None
+        attached = set(session.scalars(select(Paper.paper).where(Paper.cycle_id == cycle.id)))
         for person in recipients_for(definition, stage, rule, occurrence):
             key = f"{row.key}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
                 continue
             papers = papers_for(session, cycle, definition, stage, person)
+            found = actions(site, definition, cycle.key, stage, person, attached)
             ctx = context(definition, cycle.key, cycle.year, stage, rule, occurrence, person,
-                          [{k: v for k, v in p.items() if k != "paper_id"} for p in papers], timeline, change)
+                          [{**{k: v for k, v in p.items() if k != "paper_id"}, "url": site.paper(p["paper_id"])}
+                           for p in papers], timeline, change, context_links(site, found))
             subject, text, html = renderer.render(rule, ctx)
+            text, html = with_links(text, html, footer_links(ctx))
             attachments: dict[str, Any] = {"papers": [p["paper_id"] for p in papers]}
             if meeting is not None and change is not None and not change.cancelled:
                 attachments["invite"] = meeting_invite(definition, cycle.key, replace(meeting, start=change.start),

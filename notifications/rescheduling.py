@@ -22,13 +22,14 @@ from workflow.engine import Engine
 from workflow.store.models import Cycle, Mail, OutboxEvent
 
 from .calendar_invite import meeting_invite
+from .links import MY_WORK, Links, context_links, with_links
 from .reminders import inline_css, meeting_context, message_id, one_line, person_context
 
 MEETING = "meeting"
 
 
 def notice_context(definition: Definition, cycle: Cycle, board: Board, person: str, moved: Meeting, day: dt.date,
-                   payload: dict[str, Any]) -> dict[str, Any]:
+                   payload: dict[str, Any], links: Links | None = None) -> dict[str, Any]:
     """What the `meeting_changed` templates are given: `workflow.definition.notice_templates.MEETING_CHANGED_CONTEXT`."""
     return {
         "cycle": {"title": definition.title, "key": cycle.key, "year": cycle.year},
@@ -37,11 +38,13 @@ def notice_context(definition: Definition, cycle: Cycle, board: Board, person: s
         "meeting": meeting_context(moved, day),
         "change": {"cancelled": bool(payload["cancelled"]), "reason": payload.get("reason", ""),
                    "sequence": payload["sequence"]},
+        "links": context_links(links or Links()),
     }
 
 
-def notify_action(engine: Engine, domain: str) -> Callable[[Session, OutboxEvent, dt.datetime], None]:
-    """The MeetingChanged handler."""
+def notify_action(engine: Engine, domain: str, links: Links | None = None
+                  ) -> Callable[[Session, OutboxEvent, dt.datetime], None]:
+    """The MeetingChanged handler; its emails lead to My work (`links`)."""
 
     def notify(session: Session, event: OutboxEvent, now: dt.datetime) -> None:
         cycle = session.get(Cycle, event.cycle_id)
@@ -64,8 +67,9 @@ def notify_action(engine: Engine, domain: str) -> Callable[[Session, OutboxEvent
             key = f"{MEETING}:{event.id}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
                 continue
-            ctx = notice_context(definition, cycle, board, person, moved, day, payload)
+            ctx = notice_context(definition, cycle, board, person, moved, day, payload, links)
             subject, text, html = (env.get_template(name).render(**ctx) for name in names)
+            text, html = with_links(text, html, [(MY_WORK, ctx["links"]["my_work"])])
             session.add(Mail(key=key, cycle_id=cycle.id, kind=MEETING, person=person,
                              recipient=definition.people[person].email, subject=one_line(subject), text_body=text,
                              html_body=inline_css(html), attachments={"invite": invite},

@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from notifications import publication, reminders, rescheduling, smtp_oauth
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.documents import Documents
+from notifications.links import Links
 from notifications.mail import mailer_for
 from workflow.app import App, build
 from workflow.commands.sweep import Sweeper
@@ -42,6 +43,8 @@ RELAY = "cycle.relay"
 SWEEP = "cycle.sweep"
 DELIVER_MAIL = "cycle.deliver_mail"
 DELIVER_ONE = "cycle.deliver_one"
+NO_LINKS = ("emails carry no links (to the forms, papers, records and My work) because CYCLE_WEB_BASE_URL is "
+            "unset; set it to the address people open the web service at")
 EMBEDDED_BEAT = "cycle_embedded_beat"
 """Set in the app's configuration when this worker runs the scheduler beside it (`cycle worker --beat`)."""
 
@@ -85,19 +88,24 @@ class Runtime:
         handlers.on("StageEntered", "deadlines", functools.partial(plan_stage, self.app.engine))
         handlers.on("StageEntered", "reminders", functools.partial(reminders.plan, self.app.engine))
         domain = self.settings.mail_from.rpartition("@")[2] or "strategy-cycle.invalid"
-        handlers.on("PaperAttached", "papers", publication.publish_action(self.app.engine, domain))
-        handlers.on("MeetingChanged", "meeting", rescheduling.notify_action(self.app.engine, domain))
+        handlers.on("PaperAttached", "papers", publication.publish_action(self.app.engine, domain, self.links))
+        handlers.on("MeetingChanged", "meeting", rescheduling.notify_action(self.app.engine, domain, self.links))
         documents = self.documents()
         # Rendering takes seconds: it happens before the handler's write transaction, not inside it.
         handlers.on("GatePassed", "documents", documents.apply, prepare=documents.prepare)
         return handlers
 
+    @property
+    def links(self) -> Links:
+        """Where emails lead: the site's address (CYCLE_WEB_BASE_URL), or no links when it is unset."""
+        return Links(self.settings.site_url)
+
     def documents(self) -> Documents:
-        return Documents(self.app.engine, self.app.documents())
+        return Documents(self.app.engine, self.app.documents(), self.links)
 
     def sweeper(self) -> Sweeper:
         domain = self.settings.mail_from.rpartition("@")[2] or "strategy-cycle.invalid"
-        return Sweeper(self.app.engine, {REMINDER: reminders.send_action(self.app.engine, domain)})
+        return Sweeper(self.app.engine, {REMINDER: reminders.send_action(self.app.engine, domain, self.links)})
 
     def delivery(self) -> Delivery:
         settings = self.settings
@@ -236,6 +244,8 @@ def create_app(settings: Settings) -> Celery:
     @signals.worker_ready.connect(weak=False)
     def _alive(sender: Any = None, **_: Any) -> None:
         if getattr(sender, "app", None) is app:
+            if not settings.site_url:
+                log.warning(NO_LINKS)
             beats.append(metrics.HeartbeatThread(lambda: runtime.app.engine, f"worker:{sender.hostname}", "worker"))
             beats[-1].start()
             if settings.embedded and conf.get(EMBEDDED_BEAT):

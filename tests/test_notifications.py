@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from notifications.delivery import Delivery, DeliveryPolicy
+from notifications.links import Links, actions, context_links
 from notifications.mail import OutboxMailer, PermanentFailure, TemporaryFailure, build_message
 from notifications.recipients import resolve
 from notifications.reminders import Renderer, context, recipients_for
@@ -67,9 +68,12 @@ def _shape(value: Any) -> Any:
 
 def test_real_context_has_the_shape_templates_are_checked_against() -> None:
     occurrence = Occurrence("board_decision", "before", 10, at_local(dt.date(2021, 8, 5), 9))
-    papers = [{"title": "Annual Strategic Assessment", "sha256": "ab" * 32, "filename": "sa.pdf"}]
-    real = context(DEFINITION, CYCLE, 2021, STAGE, RULE, occurrence, "fire_group_commander", papers,
-                   Timeline(DEFINITION, 2021))
+    site = Links("https://cycle.example.org")
+    papers = [{"title": "Annual Strategic Assessment", "sha256": "ab" * 32, "filename": "sa.pdf",
+               "url": site.paper(12)}]
+    found = actions(site, DEFINITION, CYCLE, STAGE, "committee_manager")  # who records the Risk Board's decisions
+    real = context(DEFINITION, CYCLE, 2021, STAGE, RULE, occurrence, "committee_manager", papers,
+                   Timeline(DEFINITION, 2021), links=context_links(site, found))
     assert _shape(real) == _shape(REMINDER_CONTEXT)
     subject, text, html = Renderer(DEFINITIONS / "templates").render(RULE, real)
     assert subject == "Risk Board: Strategic assessment signed off due Thursday 19 August 2021"

@@ -24,6 +24,7 @@ from workflow.errors import CycleError
 
 from .accounts import Accounts, NotSignedIn, Principal
 from .config import WebSettings
+from .next_path import local_path
 from .pages.render import render
 from .problems import Forbidden, status_of
 from .sign_in_throttle import Locked
@@ -94,8 +95,8 @@ def _check_form_token(request: Request, sent: str) -> None:
 
 
 def safe_next(target: str) -> str:
-    # Only a path on this site: never an open redirect.
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    """Only a path on this site: never an open redirect (`web.next_path`)."""
+    return local_path(target)
 
 
 router = APIRouter(prefix="/auth", include_in_schema=False)

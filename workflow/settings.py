@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import definitions as _shipped
 from workflow.errors import ConfigurationError
@@ -41,6 +42,24 @@ def _bytes(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def site_address(env: Mapping[str, str]) -> str:
+    """CYCLE_WEB_BASE_URL, where people open the web service (https://cycle.example.org), without a
+    trailing slash; '' when unset. Emails link to it, so it must be an http(s) address with a host."""
+    raw = (env.get("CYCLE_WEB_BASE_URL") or "").strip()
+    if not raw:
+        return ""
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment or parts.username or any(c.isspace() for c in raw):
+        raise ConfigurationError(f"CYCLE_WEB_BASE_URL='{raw}' should be the address people open the service at, "
+                                 "such as https://cycle.example.org")
+    return raw.rstrip("/")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     data_dir: Path
@@ -70,6 +89,8 @@ class Settings:
     smtp_oauth_client_secret_file: Path | None = None  # a file, so the secret is in no environment or URL
     smtp_oauth_scope: str = "https://outlook.office365.com/.default"  # Exchange Online's
     storage: str = "files"  # CYCLE_STORAGE: papers and documents in the data directory, or "database"
+    # CYCLE_WEB_BASE_URL: where people open the web service; emails link to it. Empty: emails carry no links.
+    site_url: str = ""
 
     @property
     def papers_dir(self) -> Path:
@@ -134,4 +155,5 @@ class Settings:
             smtp_oauth_client_secret_file=(Path(env["CYCLE_SMTP_OAUTH_CLIENT_SECRET_FILE"])
                                            if env.get("CYCLE_SMTP_OAUTH_CLIENT_SECRET_FILE") else None),
             smtp_oauth_scope=env.get("CYCLE_SMTP_OAUTH_SCOPE") or "https://outlook.office365.com/.default",
+            site_url=site_address(env),
         )

@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import TemplateError, TemplateSyntaxError
 
 from workflow.definition.templating import (
+    NO_LINKS,
     REMINDER_CONTEXT,
     make_environment,
     reminder_files,
@@ -31,6 +32,7 @@ DOCUMENT_SENT = "document_sent"
 _CYCLE = {k: REMINDER_CONTEXT["cycle"][k] for k in ("title", "key", "year")}
 _PERSON = {k: REMINDER_CONTEXT["recipient"][k] for k in ("person", "name", "title", "email")}
 _UNTIMED = {**REMINDER_CONTEXT["meeting"], "start": "", "end": "", "venue": "", "remote_link": ""}
+_LINKS = {"my_work": REMINDER_CONTEXT["links"]["my_work"], "actions": []}
 
 PAPERS_PUBLISHED_CONTEXT: dict[str, Any] = {
     "cycle": _CYCLE,
@@ -39,8 +41,9 @@ PAPERS_PUBLISHED_CONTEXT: dict[str, Any] = {
     "due": {k: REMINDER_CONTEXT["due"][k] for k in ("date", "date_text", "working_days_left")},
     "recipient": {**_PERSON, "voting": True},
     "paper": {"title": "Annual Strategic Assessment", "sha256": "0" * 64, "filename": "assessment.pdf",
-              "exempt": False},
+              "exempt": False, "url": "https://cycle.example.org/papers/12"},
     "meeting": REMINDER_CONTEXT["meeting"],
+    "links": _LINKS,
 }
 
 MEETING_CHANGED_CONTEXT: dict[str, Any] = {
@@ -49,31 +52,35 @@ MEETING_CHANGED_CONTEXT: dict[str, Any] = {
     "recipient": _PERSON,
     "meeting": REMINDER_CONTEXT["meeting"],
     "change": {"cancelled": False, "reason": "The chair is unwell.", "sequence": 1},
+    "links": _LINKS,
 }
 
 DOCUMENT_SENT_CONTEXT: dict[str, Any] = {
     "cycle": {k: _CYCLE[k] for k in ("title", "key")},
     "recipient": {"name": "Priya Shah", "title": "Head of Partnerships and Resilience"},
     "document": {"kind": "Sign-off record", "step": "Risk Board signs off the strategic assessment", "exempt": False,
-                 "pdf_sha256": "0" * 64, "html_sha256": "1" * 64, "docx_sha256": "2" * 64},
+                 "pdf_sha256": "0" * 64, "html_sha256": "1" * 64, "docx_sha256": "2" * 64,
+                 "url": "https://cycle.example.org/cycles/community_safety_strategy-2021/documents#document-7"},
+    "links": _LINKS,
 }
 
 
 def _papers_published() -> list[dict[str, Any]]:
     ctx = PAPERS_PUBLISHED_CONTEXT
-    return [ctx, {**ctx, "paper": {**ctx["paper"], "exempt": True}, "meeting": _UNTIMED,
-                  "recipient": {**ctx["recipient"], "name": "", "voting": False}}]
+    return [ctx, {**ctx, "paper": {**ctx["paper"], "exempt": True, "url": ""}, "meeting": _UNTIMED,
+                  "recipient": {**ctx["recipient"], "name": "", "voting": False}, "links": NO_LINKS}]
 
 
 def _meeting_changed() -> list[dict[str, Any]]:
     ctx = MEETING_CHANGED_CONTEXT
     return [ctx, {**ctx, "change": {**ctx["change"], "cancelled": True, "sequence": 2}},
-            {**ctx, "meeting": _UNTIMED, "recipient": {**ctx["recipient"], "name": ""}}]
+            {**ctx, "meeting": _UNTIMED, "recipient": {**ctx["recipient"], "name": ""}, "links": NO_LINKS}]
 
 
 def _document_sent() -> list[dict[str, Any]]:
     ctx = DOCUMENT_SENT_CONTEXT
-    return [ctx, {**ctx, "document": {**ctx["document"], "exempt": True}, "recipient": {**ctx["recipient"], "name": ""}}]
+    return [ctx, {**ctx, "document": {**ctx["document"], "exempt": True, "url": ""},
+                  "recipient": {**ctx["recipient"], "name": ""}, "links": NO_LINKS}]
 
 
 NOTICES: dict[str, Callable[[], list[dict[str, Any]]]] = {

@@ -174,11 +174,19 @@ REMINDER_CONTEXT: dict[str, Any] = {
     "reminder": {"kind": "before", "overdue": False, "escalated": False, "rule": "board_decision"},
     "recipient": {"person": "head_of_partnerships", "name": "Priya Shah", "title": "Head of Partnerships and Resilience",
                   "email": "head.partnerships@example.org", "voting": True, "member": True},
-    "papers": [{"title": "Annual Strategic Assessment", "sha256": "0" * 64, "filename": "assessment.pdf"}],
+    "papers": [{"title": "Annual Strategic Assessment", "sha256": "0" * 64, "filename": "assessment.pdf",
+                "url": "https://cycle.example.org/papers/12"}],
     "meeting": {"title": "Risk Board (August)", "date": "2021-08-19", "date_text": "Thursday 19 August 2021",
                 "start": "10:00", "end": "12:00", "venue": "Meeting Room 4, Civic Offices",
                 "remote_link": "https://teams.example.org/l/meetup-join/risk-board"},
+    # Addresses on the site (CYCLE_WEB_BASE_URL); each is "" and `actions` empty when it is not set.
+    "links": {"my_work": "https://cycle.example.org/my-work",
+              "actions": [{"text": "Record the Risk Board's decision on \u201cStrategic assessment\u201d",
+                           "url": "https://cycle.example.org/cycles/community_safety_strategy-2021/decisions/new"
+                                  "?board=risk_board&item=strategic_assessment"}]},
 }
+NO_LINKS: dict[str, Any] = {"my_work": "", "actions": []}
+"""`links` when the site's address is not configured: emails then say nothing of links."""
 
 
 def reminder_samples() -> list[dict[str, Any]]:
@@ -186,10 +194,11 @@ def reminder_samples() -> list[dict[str, Any]]:
     overdue = {**REMINDER_CONTEXT, "reminder": {**REMINDER_CONTEXT["reminder"], "kind": "overdue", "overdue": True,
                                                  "escalated": True},
                "due": {**REMINDER_CONTEXT["due"], "working_days_left": 0, "working_days_overdue": 5}}
-    bare = {**REMINDER_CONTEXT, "papers": [], "meeting": None, "board": {"name": ""},
+    bare = {**REMINDER_CONTEXT, "papers": [], "meeting": None, "board": {"name": ""}, "links": NO_LINKS,
             "recipient": {**REMINDER_CONTEXT["recipient"], "name": "", "voting": False, "member": False}}
     untimed = {**REMINDER_CONTEXT, "meeting": {**REMINDER_CONTEXT["meeting"], "start": "", "end": "", "venue": "",
-                                                "remote_link": ""}}
+                                                "remote_link": ""},
+               "papers": [{**REMINDER_CONTEXT["papers"][0], "url": ""}], "links": NO_LINKS}
     return [REMINDER_CONTEXT, overdue, bare, untimed]
 
 

@@ -47,9 +47,9 @@ def oidc_site(web: Site, pg_url: str, tmp_path: Path) -> Iterator[tuple[Site, st
         yield site, officer
 
 
-def sign_in_as(site: Site, sub: str) -> tuple[httpx.Client, httpx.Response]:
+def sign_in_as(site: Site, sub: str, next_path: str | None = None) -> tuple[httpx.Client, httpx.Response]:
     client = site.client()
-    to_provider = client.get("/auth/oidc/login")
+    to_provider = client.get("/auth/oidc/login", params={"next": next_path} if next_path is not None else None)
     assert to_provider.status_code == 302, to_provider.text
     # The provider's sign-in form: choose the user, as a person would.
     back = httpx.post(to_provider.headers["location"], data={"sub": sub})
@@ -78,3 +78,15 @@ def test_an_unverified_or_unknown_email_does_not_sign_in(oidc_site: tuple[Site, 
         assert done.status_code == 401
         assert sentence in done.json()["detail"]
         assert "cycle_session" not in client.cookies
+
+
+def test_an_email_link_followed_through_openid_connect_sign_in_lands_on_its_page_and_never_elsewhere(
+        oidc_site: tuple[Site, str]) -> None:
+    site, _officer = oidc_site
+    site.account("head_of_partnerships")
+    linked = "/cycles/community_safety_strategy-2021/papers/new?paper=strategic_assessment"
+    _client, done = sign_in_as(site, "officer", linked)
+    assert done.status_code == 303 and done.headers["location"] == linked
+    for elsewhere in ("https://evil.example/", "//evil.example", "/\\evil.example"):
+        _client, done = sign_in_as(site, "officer", elsewhere)
+        assert done.status_code == 303 and done.headers["location"] == "/", elsewhere
