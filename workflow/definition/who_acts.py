@@ -50,6 +50,17 @@ def serves(definition: Definition, board: str, person: str) -> bool:
     return not on_boards or any(m == person for m, _ in definition.boards[board].members)
 
 
+def may_attach(definition: Definition, person: str) -> bool:
+    """May `person` attach papers (the engine's own check for `attach`)?"""
+    return bool(set(definition.roles_of(person)) & set(definition.permissions.get("attach", ())))
+
+
+def may_record(definition: Definition, board: str, person: str) -> bool:
+    """Does `person` record this board's decisions: may they `decide`, and do they serve the board?"""
+    return (bool(set(definition.roles_of(person)) & set(definition.permissions.get("decide", ())))
+            and serves(definition, board, person))
+
+
 def recorders(definition: Definition, board: str) -> list[Actor]:
     """Who records the board's decisions: those who may `decide` and serve the board, its organiser first."""
     found = [a for a in holders(definition, definition.permissions.get("decide", ()))

@@ -15,7 +15,15 @@ from workflow.definition import gates as gate_rules
 from workflow.definition.calendar import working_days_between
 from workflow.definition.gates import Facts
 from workflow.definition.model import DecisionGate, Definition, PapersGate, Person, StrandsGate
-from workflow.definition.who_acts import Actor, attachers, either, recorders, serves, strand_movers
+from workflow.definition.who_acts import (
+    Actor,
+    attachers,
+    either,
+    may_attach,
+    may_record,
+    recorders,
+    strand_movers,
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +66,7 @@ def waiting_in(cycle_key: str, cycle_id: int, since: dt.date, definition: Defini
     stage = definition.stages[stage_id]
     roles = set(person.roles)
     due = facts.timeline.stage_due(stage_id)
-    may_attach = bool(roles & set(definition.permissions.get("attach", ())))
-    may_decide = bool(roles & set(definition.permissions.get("decide", ())))
+    attaches = may_attach(definition, person.id)
     found: list[WaitingItem] = []
     seen: set[tuple[str, ...]] = set()
 
@@ -84,14 +91,14 @@ def waiting_in(cycle_key: str, cycle_id: int, since: dt.date, definition: Defini
                 continue
             match gate:
                 case DecisionGate(board, item):
-                    if may_decide and serves(definition, board, person.id):
+                    if may_record(definition, board, person.id):
                         continue  # on their own "to do" list
                     name = definition.boards[board].name
                     title = f"the {name}'s decision on '{gate_rules.item_title(definition, item, board)}'"
                     add("decision", ("decision", board, item), title, recorders(definition, board), t.trigger, step,
                         board=board, item=item)
                 case PapersGate(papers):
-                    if may_attach:
+                    if attaches:
                         continue
                     for paper in papers:
                         if paper not in facts.papers:
