@@ -67,7 +67,10 @@ def test_unmet_gate_is_refused_with_reasons_and_writes_nothing(started: App) -> 
         started.engine.fire(CYCLE, "discuss_early_findings", AUTHOR)
     message = str(refused.value)
     assert "Strategic assessment - early findings" in message
-    assert "MK Together Management Board has not yet recorded a decision on 'Strategic assessment - early findings'" in message
+    assert ("MK Together Management Board has not yet recorded its decision on 'Strategic assessment - early findings'; "
+            "Helen Marsh (committee manager) records it") in message
+    assert "these papers are not attached yet: 'Strategic assessment - early findings'; Priya Shah (report author) " \
+        "attaches it" in message
     assert counts(started) == before
     assert cycle_version(started) == version
 

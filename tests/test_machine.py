@@ -29,7 +29,7 @@ CASES = [
     ("early_findings", "discuss_early_findings", AUTHOR,
      facts(decisions={("mk_together", "early_findings"): CARRIED}, papers=["early_findings"]), "assessment_sign_off", ""),
     ("early_findings", "discuss_early_findings", AUTHOR, facts(papers=["early_findings"]), GateNotMet,
-     "has not yet recorded a decision"),
+     "has not yet recorded its decision"),
     ("early_findings", "discuss_early_findings", AUTHOR,
      facts(decisions={("mk_together", "early_findings"): CARRIED}), GateNotMet, "not attached yet"),
     ("early_findings", "discuss_early_findings", AUTHOR,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workflow.definition.directory import find_person
 from workflow.errors import NotFound, RoleMissing
-from workflow.reads.mywork import my_work
+from workflow.reads.mywork import work_of
 from workflow.reads.papers import visible_papers
 
 from .access import engine_of, known_of, person_in, seat
@@ -119,6 +119,39 @@ class WorkItemOut(BaseModel):
     strand: str | None = None
 
 
+class AwaitedOut(BaseModel):
+    person: str = Field(description="Their id in the cycle's directory")
+    name: str = Field(description="Their name, or their title where the directory gives no name")
+    role: str = Field(description="The role that lets them do it, in words: 'committee manager'")
+
+
+class WaitingItemOut(BaseModel):
+    kind: str = Field(description="decision, paper or strand")
+    cycle: str
+    cycle_id: int
+    person: str = Field(description="You, by your id in the cycle's directory")
+    title: str = Field(description="What is awaited: \"the Risk Board's decision on 'Annual Strategic Assessment'\"")
+    stage: str
+    since: dt.date = Field(description="The day the cycle entered the stage that waits")
+    due: dt.date | None
+    working_days_left: int | None
+    overdue: bool
+    trigger: str = Field(description="The step it holds back, which you may take once it is done")
+    step: str = Field(description="That step's title")
+    who: list[AwaitedOut] = Field(description="Who can do it; empty when no one in the directory holds the role")
+    from_whom: str = Field(description="The same people as a sentence: 'Helen Marsh (committee manager)'")
+    board: str | None = None
+    item: str | None = None
+    paper: str | None = None
+    strand: str | None = None
+
+
+class MyWorkOut(BaseModel):
+    to_do: list[WorkItemOut] = Field(description="What you may do now, overdue first")
+    waiting_for: list[WaitingItemOut] = Field(
+        description="What your next steps wait for from others: what, from whom by name and role, since and due when")
+
+
 @router.get("/cycles", response_model=list[CycleOut], summary="The cycles you take part in")
 def list_cycles(request: Request, me: Me) -> list[dict[str, Any]]:
     return cycles_taking_part(engine_of(request), known_of(request), me.email)
@@ -172,9 +205,10 @@ def decide(request: Request, me: Me, cycle: CycleRef, body: RecordDecision) -> A
         amends=body.amends, reason=body.reason))
 
 
-@router.get("/mywork", response_model=list[WorkItemOut], summary="What you must do now, overdue first")
-def mywork(request: Request, me: Me) -> list[dict[str, Any]]:
-    return [dataclasses.asdict(i) | {"overdue": i.overdue} for i in my_work(engine_of(request), me.email)]
+@router.get("/mywork", response_model=MyWorkOut,
+            summary="What you must do now, and what you wait for from whom, overdue first")
+def mywork(request: Request, me: Me) -> dict[str, Any]:
+    return work_of(engine_of(request), me.email).as_json()
 
 
 @router.get("/me", summary="Who you are signed in as, and the CSRF token of your browser session")

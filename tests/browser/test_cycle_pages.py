@@ -40,7 +40,9 @@ def test_an_officer_fires_from_the_cycle_page_after_a_refusal_explained_beside_t
     submit.click()
     summary = page.get_by_role("alert")
     expect(summary.get_by_role("heading")).to_have_text("There is a problem")
-    said = "these papers are not attached yet: 'Evidence of alcohol-related anti-social behaviour in the restricted area'"
+    said = ("these papers are not attached yet: 'Evidence of alcohol-related anti-social behaviour in the restricted "
+            "area'; Community Safety Officer (pspo lead) or Head of Community Safety (pspo lead) attaches it")  # who can meet the gate, named
+    assert page.url.endswith(f"/cycles/{key}")  # back on the cycle page, not at the address the form posted to
     expect(summary.get_by_role("link")).to_contain_text(said)
     beside = page.locator(".govuk-error-message", has_text=said)
     expect(beside).to_be_visible()

@@ -83,7 +83,7 @@ def test_refused_commands_write_nothing_on_postgres(pg_app: App, tmp_path: Path)
     pg_app.engine.start(SHIPPED, 2021, AUTHOR)
     pg_app.engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR)
     before, version = counts(pg_app), cycle_version(pg_app)
-    with pytest.raises(GateNotMet, match="has not yet recorded a decision"):
+    with pytest.raises(GateNotMet, match="has not yet recorded its decision"):
         pg_app.engine.fire(CYCLE, "discuss_early_findings", AUTHOR, comment="too early")
     with pytest.raises(NotAllowedFromHere):
         pg_app.engine.fire(CYCLE, "agree_priorities", AUTHOR)

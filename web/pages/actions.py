@@ -1,7 +1,8 @@
 """The fire button of every page: one POST that runs the engine's own command as the signed-in person.
 
-Success redirects back with a sentence; a refusal shows the page again with the
-engine's sentence beside the button that was pressed, and nothing has changed.
+Success redirects back with a sentence; a refusal redirects back too, to the page the person
+came from, which shows the engine's sentence in its error summary and beside the button that
+was pressed (Post/Redirect/Get: the address is the page's, not the POST's), and nothing has changed.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from workflow.errors import CycleError
+from workflow.errors import CycleError, NotFound
 
 from ..access import seat
 from ..problems import status_of
 from . import cycle as cycle_page
 from . import my_work
-from .render import done, fire_control
+from .render import done, fire_control, refused
 from .viewer import Viewer, viewer
 from .words import cycle_title, stage_title, trigger_title
 
@@ -48,9 +49,11 @@ def fire_now(request: Request, seen: Viewer, cycle: str, trigger: str, strand: s
         at = seat(request.app.state.cycles, seen.principal, cycle)
         fired = engine.fire(at.cycle.id, trigger, at.person, strand=strand, comment=comment)
     except CycleError as exc:
-        known_id = _cycle_id(request, cycle)
-        control = fire_control(known_id, trigger, strand) if known_id is not None else "fire"
-        return page(request, seen, cycle, {control: str(exc)}, status_of(exc))
+        known_id = None if isinstance(exc, NotFound) else _cycle_id(request, cycle)
+        if known_id is None:  # no such cycle for this person: its page would be "not found" too
+            return page(request, seen, cycle, {"fire": str(exc)}, status_of(exc))
+        key = request.app.state.cycles.get(cycle).key
+        return refused(url(key), {fire_control(known_id, trigger, strand): str(exc)})
     definition = at.definition
     what = trigger_title(definition, trigger, strand)
     where = (f"{cycle_title(definition, at.cycle.year)} is now at '{stage_title(definition, fired.to_state)}'"

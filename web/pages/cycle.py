@@ -20,7 +20,7 @@ from workflow.errors import CycleError
 from workflow.store.models import Cycle
 
 from ..access import Seat, no_cycle, seat
-from .cycle_gates import fireable
+from .cycle_gates import fireable, meetable
 from .render import render
 from .timeline_chart import timeline_svg
 from .viewer import Viewer, viewer
@@ -100,7 +100,10 @@ def show(request: Request, seen: Viewer, cycle: str, errors: dict[str, str] | No
     return render(request, "cycle.html", status=status, title=cycle_title(at.definition, at.cycle.year),
                   section="/cycles", errors=errors or {}, at=at, now=now, due=due,
                   owner=owners(at.definition, now.owner), picture=picture(at, now, facts),
-                  fireable=fireable(at.definition, now.stage, roles, facts) if now.status == "active" else [],
+                  fireable=(fireable(at.definition, now.stage, roles, facts, at.cycle.key, at.person)
+                            if now.status == "active" else []),
+                  meetable=(meetable(at.definition, now.stage, roles, facts, at.cycle.key, at.person)
+                            if now.status == "active" else []),
                   strands=strand_rows(at, now, roles), more=more_tasks(at) if now.status == "active" else [])
 
 

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from workflow.reads.mywork import WorkItem, my_work
+from workflow.reads.mywork import WorkItem, work_of
+from workflow.reads.waiting import WaitingItem
 
 from ..access import KnownCycles
 from .render import render
@@ -39,11 +40,31 @@ def rows_for(cycles: KnownCycles, items: list[WorkItem]) -> list[Row]:
     return rows
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """One thing the person waits for, with the words around it."""
+
+    item: WaitingItem
+    cycle_title: str
+    stage_title: str
+
+
+def waiting_for(cycles: KnownCycles, items: list[WaitingItem]) -> list[Waiting]:
+    found = []
+    for item in items:
+        known = cycles.get(item.cycle_id)
+        found.append(Waiting(item, cycle_title(known.definition, known.year),
+                             stage_title(known.definition, item.stage)))
+    return found
+
+
 def show(request: Request, seen: Viewer, *, errors: dict[str, str] | None = None, status: int = 200) -> Response:
     engine = request.app.state.cycle.engine
-    items = my_work(engine, seen.email)
+    work = work_of(engine, seen.email)
+    cycles = request.app.state.cycles
     return render(request, "my_work.html", status=status, title="My work", section="/my-work",
-                  rows=rows_for(request.app.state.cycles, items), errors=errors or {})
+                  rows=rows_for(cycles, work.to_do), waiting=waiting_for(cycles, work.waiting_for),
+                  errors=errors or {})
 
 
 @router.get("/my-work")

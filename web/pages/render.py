@@ -6,6 +6,7 @@ they may call filters but never see anything an admin wrote except as escaped te
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -19,6 +20,7 @@ from workflow.definition.formatting import byte_size, local_time, long_date, sho
 from .words import sentence
 
 NOTICE_COOKIE = "cycle_notice"
+ERRORS_COOKIE = "cycle_refused"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -41,7 +43,7 @@ def make_environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(long_date=long_date, short_date=short_date, local_time=local_time, days_left=days_left,
-                       size=byte_size, sentence=sentence)
+                       size=byte_size, sentence=sentence, capitalize_first=lambda t: t[:1].upper() + t[1:])
     env.globals["fire_control"] = fire_control
     return env
 
@@ -52,14 +54,29 @@ _ENV = make_environment()
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """A page: the template with the viewer (for the navigation), the section and any errors or notice."""
     context.setdefault("viewer", getattr(request.state, "viewer", None))
-    context.setdefault("errors", {})
+    context["errors"] = {**_flashed(request), **(context.get("errors") or {})}
     context.setdefault("notice", unquote(request.cookies.get(NOTICE_COOKIE, "")))
     context.setdefault("section", "")
     html = _ENV.get_template(template).render(request=request, **context)
     response = HTMLResponse(html, status_code=status)
-    if NOTICE_COOKIE in request.cookies:
-        response.delete_cookie(NOTICE_COOKIE, path="/")
+    for cookie in (NOTICE_COOKIE, ERRORS_COOKIE):
+        if cookie in request.cookies:
+            response.delete_cookie(cookie, path="/")
     return response
+
+
+def _flashed(request: Request) -> dict[str, str]:
+    """The refusal a redirect carried here (`refused`): control id -> sentence, or nothing."""
+    raw = request.cookies.get(ERRORS_COOKIE)
+    if not raw:
+        return {}
+    try:
+        found = json.loads(unquote(raw))
+    except ValueError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {str(k)[:200]: str(v)[:1500] for k, v in list(found.items())[:5] if isinstance(v, str)}
 
 
 def done(url: str, notice: str) -> RedirectResponse:
@@ -69,4 +86,17 @@ def done(url: str, notice: str) -> RedirectResponse:
     """
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(NOTICE_COOKIE, quote(notice[:300]), max_age=60, httponly=True, samesite="strict", path="/")
+    return response
+
+
+def refused(url: str, errors: dict[str, str]) -> RedirectResponse:
+    """Post, redirect, get for a refusal: back to the page the person came from, which shows the engine's
+    sentences in its error summary and beside the control (`errors`: control id -> sentence), once.
+
+    Like `done`'s notice, the sentences travel in a cookie, never the address.
+    """
+    response = RedirectResponse(url, status_code=303)
+    kept = {control: sentence[:1500] for control, sentence in errors.items()}
+    response.set_cookie(ERRORS_COOKIE, quote(json.dumps(kept)), max_age=60, httponly=True, samesite="strict",
+                        path="/")
     return response

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import click
@@ -149,24 +148,36 @@ def history(ctx: click.Context, cycle: str, verify_cycle: str | None, reader: st
 @json_option
 @click.pass_context
 def mywork(ctx: click.Context, actor: str, as_json: bool) -> None:
-    """What PERSON (--as: an id or an email) must do now in every running cycle, overdue first."""
-    from workflow.reads.mywork import my_work
+    """What PERSON (--as: an id or an email) must do now in every running cycle, overdue first, and what they wait
+    for from others (from whom, since when, due when)."""
+    from workflow.reads.mywork import work_of
 
-    items = my_work(app_for(ctx).engine, actor)
+    work = work_of(app_for(ctx).engine, actor)
     if as_json:
-        emit_json([dataclasses.asdict(i) | {"overdue": i.overdue} for i in items])
+        emit_json(work.as_json())
         return
-    if not items:
-        out.print(f"nothing waits on {plain(actor)} in the running cycles")
-        return
-    table = Table()
-    for col in ("cycle", "what", "due", "working days"):
-        table.add_column(col)
-    for i in items:
-        left = "" if i.working_days_left is None else (
-            f"[red]{-i.working_days_left} overdue[/]" if i.overdue else str(i.working_days_left))
-        table.add_row(i.cycle, plain(i.title), table_date(i.due), left)
-    out.print(table)
+    if not work.to_do:
+        out.print(f"nothing for {plain(actor)} to do in the running cycles just now"
+                  + (": they wait for others, as below" if work.waiting_for else ""))
+    else:
+        table = Table(title="To do")
+        for col in ("cycle", "what", "due", "working days"):
+            table.add_column(col)
+        for i in work.to_do:
+            table.add_row(i.cycle, plain(i.title), table_date(i.due), _left(i.working_days_left))
+        out.print(table)
+    if work.waiting_for:
+        waits = Table(title="Waiting for")
+        for col in ("cycle", "what", "from whom", "since", "due", "working days"):
+            waits.add_column(col)
+        for w in work.waiting_for:
+            waits.add_row(w.cycle, plain(w.title), plain(w.from_whom), table_date(w.since), table_date(w.due),
+                          _left(w.working_days_left))
+        out.print(waits)
+
+
+def _left(days: int | None) -> str:
+    return "" if days is None else f"[red]{-days} overdue[/]" if days < 0 else str(days)
 def _verify_history(app: App, cycle: str | None, as_json: bool, expect_file: Path | None) -> None:
     from workflow.errors import AuditTrailBroken, InvalidInput
     from workflow.reads.audit_report import lines, read_expect, verify

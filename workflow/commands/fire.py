@@ -122,7 +122,7 @@ def fire_strand(engine: Store, session: Session, cycle: Cycle, definition: Defin
     after = ctx.taken.dest if ctx.taken else before
     too_soon = gate_rules.strand_reasons(definition, ctx.facts, row.stage, strand, after)
     if too_soon:
-        raise GateNotMet(f"{machine.named(trigger)} is not possible yet: " + "; ".join(too_soon), too_soon)
+        raise GateNotMet(f"{machine.named(trigger)} is not possible yet: " + gate_rules.joined(too_soon), too_soon)
     history = history_row(engine, cycle, now, actor, "fire", trigger=trigger, strand=strand, from_state=before,
                           to_state=after, comment=comment, data=data or {})
     rows = [event_row(cycle, now, "StrandChanged", strand=strand, stage=row.stage, from_state=before,

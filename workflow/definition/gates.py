@@ -21,6 +21,7 @@ from workflow.definition.model import (
 )
 
 from .formatting import long_date, written_date
+from .who_acts import attachers, does, recorders, strand_movers
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,11 @@ class Facts:
     # the stage the cycle is in -> the day it was entered (its strands opened the same day)
     entered: dict[str, dt.date] = field(default_factory=dict)
 
+    @property
+    def stage(self) -> str | None:
+        """The stage the cycle is in, where the facts say (its owners attach the papers its gates wait for)."""
+        return next(iter(self.entered), None)
+
 
 def item_title(definition: Definition, item: str, board: str = "") -> str:
     """An item a board decides, in the definition's words (`Definition.item_title`)."""
@@ -59,18 +65,22 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
             decision = facts.decisions.get((board, item))
             titled = item_title(definition, item, board)
             if decision is None:
-                return f"the {name} has not yet recorded a decision on '{titled}'"
+                who = does(recorders(definition, board), "records it", "record it")
+                return f"the {name} has not yet recorded its decision on '{titled}'; {who}"
+            who = does(recorders(definition, board), "records its next decision", "record it")
             if decision.outcome != "carried":
-                return f"the {name}'s decision on '{titled}' was {decision.outcome}, not carried"
+                return f"the {name}'s decision on '{titled}' was {decision.outcome}, not carried; {who}"
             if decision.voting_present < needed:
                 return (f"the {name}'s decision on '{titled}' had {decision.voting_present} voting members "
-                        f"present, fewer than the quorum of {needed}")
+                        f"present, fewer than the quorum of {needed}; {who}")
             return None
         case PapersGate(papers):
             missing = [p for p in papers if p not in facts.papers]
             if missing:
                 titles = ", ".join(f"'{definition.papers[p]}'" for p in missing)
-                return f"these papers are not attached yet: {titles}"
+                them = "them" if len(missing) > 1 else "it"
+                who = does(attachers(definition, facts.stage), f"attaches {them}", f"attach {them}")
+                return f"these papers are not attached yet: {titles}; {who}"
             return None
         case NotBeforeGate(date):
             earliest = facts.timeline.resolve(date)
@@ -85,7 +95,8 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
             ]
             if open_strands:
                 names = ", ".join(f"'{s.title}'" for s in open_strands if s is not None)
-                return f"these strands of the {definition.stages[stage].title.lower()} are not complete: {names}"
+                return (f"these strands of the {definition.stages[stage].title.lower()} are not complete: {names}; "
+                        + _who_completes(definition, facts, stage))
             return None
         case MinimumLengthGate(stage, period, strand):
             since = facts.entered.get(stage)
@@ -104,8 +115,26 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
     raise TypeError(f"not a gate: {gate!r}")
 
 
+def _who_completes(definition: Definition, facts: Facts, stage: str) -> str:
+    """'Tom Whitfield (consultation lead) completes them', or who completes which where the strands differ."""
+    groups: dict[str, list[str]] = {}
+    for sid, (in_stage, state, final) in facts.strands.items():
+        spec = definition.stages[stage].strand(sid)
+        if in_stage == stage and not final and spec is not None:
+            who = strand_movers(definition, stage, sid, state)
+            groups.setdefault(does(who, "completes", "complete"), []).append(f"'{spec.title}'")
+    if len(groups) == 1:
+        return next(iter(groups)) + " them"
+    return ", ".join(f"{who} {' and '.join(titles)}" for who, titles in groups.items())
+
+
 def reasons(gates: tuple[Gate, ...], definition: Definition, facts: Facts) -> list[str]:
     return [reason for gate in gates if (reason := unmet(gate, definition, facts)) is not None]
+
+
+def joined(found: list[str]) -> str:
+    """Several reasons as sentences: each says what is missing and, after a semicolon, who does it."""
+    return ". ".join(r if i == 0 else r[:1].upper() + r[1:] for i, r in enumerate(found))
 
 
 def strand_reasons(definition: Definition, facts: Facts, stage: str, strand: str, dest: str) -> list[str]:

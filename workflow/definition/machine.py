@@ -118,7 +118,7 @@ class CompiledMachine:
             raise NotAllowedFromHere(f"{named} cannot be fired while {what} is at '{state}'") from exc
         if not moved or ctx.taken is None:
             reasons = ctx.reasons or ["no transition's conditions are met"]
-            raise GateNotMet(f"{named} is not possible yet: " + "; ".join(reasons), reasons)
+            raise GateNotMet(f"{named} is not possible yet: " + gate_rules.joined(reasons), reasons)
         return ctx.taken
 
     def named(self, trigger: str) -> str:

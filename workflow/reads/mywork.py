@@ -8,9 +8,11 @@ all cycles together, so the cost follows the cycles, not a query per cycle.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -19,10 +21,13 @@ from workflow.definition.calendar import Timeline, working_days_between
 from workflow.definition.directory import find_person
 from workflow.definition.gates import DecisionFact, Facts
 from workflow.definition.model import DecisionGate, Definition, PapersGate, Person
+from workflow.definition.who_acts import serves
 from workflow.store.models import Cycle, Decision, Paper, StrandState
 from workflow.store.unit import Store
 from workflow.time.actuals import moved_days
 from workflow.time.clock import local_date
+
+from .waiting import WaitingItem, waiting_in
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,27 @@ class WorkItem:
         return self.working_days_left is not None and self.working_days_left < 0
 
 
+@dataclass(frozen=True)
+class Work:
+    """A person's work: what they may do now, and what they wait for from others, each overdue first."""
+
+    to_do: list[WorkItem]
+    waiting_for: list[WaitingItem]
+
+    def as_json(self) -> dict[str, Any]:
+        """The shape `cycle mywork --json` prints and `GET /api/v1/mywork` answers."""
+        return {"to_do": [dataclasses.asdict(i) | {"overdue": i.overdue} for i in self.to_do],
+                "waiting_for": [dataclasses.asdict(i) | {"overdue": i.overdue, "from_whom": i.from_whom}
+                                for i in self.waiting_for]}
+
+
 def my_work(engine: Store, who: str) -> list[WorkItem]:
     """Everything `who` may do now in the running cycles whose directory lists them, overdue first."""
+    return work_of(engine, who).to_do
+
+
+def work_of(engine: Store, who: str) -> Work:
+    """What `who` may do now and what they wait for, in the running cycles whose directory lists them."""
     now = engine.clock.now()
     today = local_date(now)
     with engine.sessions() as session:
@@ -82,6 +106,7 @@ def my_work(engine: Store, who: str) -> list[WorkItem]:
             moved = moved_days(session, running)  # a committee manager moved a meeting: its stage is due then
     timelines: dict[tuple[str, int, int], Timeline] = {}
     items: list[WorkItem] = []
+    waiting: list[WaitingItem] = []
     for cycle, definition, person in mine:
         key = (definition.id, definition.version, cycle.year)
         if cycle.id in moved:
@@ -93,11 +118,15 @@ def my_work(engine: Store, who: str) -> list[WorkItem]:
             spec = definition.stages[row.stage].strand(row.strand)
             lifecycle = definition.lifecycles[spec.lifecycle] if spec else None
             strand_facts[row.strand] = (row.stage, row.state, bool(lifecycle and row.state in lifecycle.finals))
+        since = local_date(cycle.state_entered_at)
         facts = Facts(today=today, timeline=timeline, decisions=decisions[cycle.id], papers=papers[cycle.id],
-                      strands=strand_facts)
+                      strands=strand_facts, entered={cycle.state: since})
         items += _cycle_work(cycle, definition, person, facts, strands[cycle.id])
+        waiting += waiting_in(cycle.key, cycle.id, since, definition, person, facts)
     # Overdue first, then the soonest due; undated work last.
-    return sorted(items, key=lambda i: (i.working_days_left is None, i.working_days_left or 0, i.cycle, i.title))
+    return Work(sorted(items, key=lambda i: (i.working_days_left is None, i.working_days_left or 0, i.cycle, i.title)),
+                sorted(waiting, key=lambda i: (i.working_days_left is None, i.working_days_left or 0, i.cycle,
+                                               i.title)))
 
 
 def _cycle_work(cycle: Cycle, definition: Definition, person: Person, facts: Facts,
@@ -126,7 +155,7 @@ def _cycle_work(cycle: Cycle, definition: Definition, person: Person, facts: Fac
                     if paper not in facts.papers and ("attach", paper) not in seen:
                         seen.add(("attach", paper))
                         found.append(item("attach", f"Attach '{definition.papers[paper]}'", paper=paper))
-            elif isinstance(gate, DecisionGate) and decides and _serves(definition, gate.board, person.id):
+            elif isinstance(gate, DecisionGate) and decides and serves(definition, gate.board, person.id):
                 decided = facts.decisions.get((gate.board, gate.item))
                 if (decided is None or decided.outcome != "carried") and ("decide", gate.board, gate.item) not in seen:
                     seen.add(("decide", gate.board, gate.item))
@@ -153,11 +182,3 @@ def _cycle_work(cycle: Cycle, definition: Definition, person: Person, facts: Fac
                 strand=row.strand, strand_triggers=moves))
     return found
 
-
-def _serves(definition: Definition, board: str, person: str) -> bool:
-    """Does `person` serve this board (its committee manager is one of its officers)?
-
-    Someone who may record decisions but sits on no board records them for every board.
-    """
-    on_boards = [b for b in definition.boards.values() if any(m == person for m, _ in b.members)]
-    return not on_boards or any(m == person for m, _ in definition.boards[board].members)

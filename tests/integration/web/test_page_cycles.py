@@ -14,8 +14,8 @@ from workflow.store.models import HistoryEntry
 CYCLE = "community_safety_strategy-2021"
 HTML = {"Accept": "text/html"}
 MK_TOGETHER_VOTES = ["council_chief_executive", "director_childrens_services", "director_policy"]
-NOT_DECIDED = ("MK Together Management Board has not yet recorded a decision on "
-               "&#39;Strategic assessment - early findings&#39;")
+NOT_DECIDED = ("MK Together Management Board has not yet recorded its decision on "
+               "&#39;Strategic assessment - early findings&#39;; Helen Marsh (committee manager) records it")
 
 
 def history(web: Site) -> list[tuple[str, str]]:
@@ -114,32 +114,62 @@ def test_firing_from_the_cycle_page_moves_it_on_and_comes_back_to_it(web: Site) 
     assert history(web)[-1] == ("fire", "head_of_partnerships")
 
 
-def test_a_refused_fire_shows_the_cli_sentence_beside_its_button_and_writes_nothing(web: Site) -> None:
+def test_a_refused_fire_comes_back_to_the_cycle_page_with_the_sentence_beside_its_button(web: Site) -> None:
     attach(web, start(web))
     officer, csrf = web.sign_in("head_of_partnerships")
     before = history(web)
     refused = officer.post(f"/cycles/{CYCLE}/fire", headers=HTML,
                            data={"trigger": "discuss_early_findings", "back": "cycle", "csrf_token": csrf})
-    assert refused.status_code == 422
-    text = refused.text
+    # Post, redirect, get: the address after a refusal is the cycle page's, never the POST's /fire.
+    assert refused.status_code == 303 and refused.headers["location"] == f"/cycles/{CYCLE}"
+    shown = officer.get(refused.headers["location"], headers=HTML)
+    assert shown.status_code == 200 and str(shown.url).endswith(f"/cycles/{CYCLE}")
+    text = shown.text
     assert "There is a problem" in text and "What you can do next" in text  # the cycle page, again
     control = "fire-1-discuss_early_findings"
+    # The refusal names who can act and what they must do.
     sentence = f"&#39;Early findings discussed at MK Together Management Board&#39; is not possible yet: the {NOT_DECIDED}."
     beside = text.split(f'id="{control}-error"')[1].split("</p>")[0]
     assert "discuss_early_findings" not in beside  # the refusal names the step by its title, never its id
     assert sentence in beside and f'aria-describedby="{control}-error"' in text
     assert f'href="#{control}"' in text
+    assert "There is a problem" not in officer.get(f"/cycles/{CYCLE}", headers=HTML).text  # shown once
     assert history(web) == before
 
     web.account("director_policy")
     member, member_csrf = web.sign_in("director_policy")
     lacking = member.post(f"/cycles/{CYCLE}/fire", headers=HTML,
-                          data={"trigger": "discuss_early_findings", "back": "cycle", "csrf_token": member_csrf})
-    assert lacking.status_code == 403
+                          data={"trigger": "discuss_early_findings", "back": "cycle", "csrf_token": member_csrf},
+                          follow_redirects=True)
+    assert lacking.status_code == 200 and str(lacking.url).endswith(f"/cycles/{CYCLE}")
     assert "needs one of the roles report_author; you hold board_member." in lacking.text
     assert "What you can do next" in lacking.text
     assert "Nothing at this stage is yours to move on." in lacking.text
     assert history(web) == before
+
+
+def test_an_unmet_gate_links_to_the_form_that_meets_it_filled_in(web: Site) -> None:
+    start(web)
+    web.account("committee_manager")
+    officer, _ = web.sign_in("head_of_partnerships")
+    text = officer.get(f"/cycles/{CYCLE}", headers=HTML).text
+    assert "these papers are not attached yet" not in text  # said as a sentence, with who attaches it
+    assert ("These papers are not attached yet: &#39;Strategic assessment - early findings&#39;; Priya Shah "
+            "(report author) attaches it.") in text
+    link = f'href="/cycles/{CYCLE}/papers/new?paper=early_findings">Attach ‘Strategic assessment - early findings’</a>'
+    assert link in text
+    assert "/decisions/new" not in text  # the author cannot record the board's decision: the sentence names who can
+    form = officer.get(f"/cycles/{CYCLE}/papers/new?paper=early_findings", headers=HTML).text
+    assert '<option value="early_findings" selected>' in form
+
+    manager, _ = web.sign_in("committee_manager")
+    text = manager.get(f"/cycles/{CYCLE}", headers=HTML).text
+    assert "What this stage waits for from you" in text and NOT_DECIDED + "." in text
+    href = f"/cycles/{CYCLE}/decisions/new?board=mk_together&amp;item=early_findings"
+    assert f'href="{href}">Record the MK Together Management Board’s decision</a>' in text
+    form = manager.get(href.replace("&amp;", "&"), headers=HTML).text
+    assert "MK Together Management Board" in form and "Strategic assessment - early findings" in form
+    assert 'name="board" value="mk_together"' in form and 'name="item" value="early_findings"' in form
 
 
 def test_a_person_not_in_the_cycles_directory_gets_page_not_found(web: Site) -> None:

@@ -45,7 +45,15 @@ def test_my_work_lists_what_to_do_with_human_titles_and_the_button_that_does_it(
     officer, _ = web.sign_in("head_of_partnerships")
     page = officer.get("/my-work", headers=HTML)
     assert page.status_code == 200
-    assert "There is nothing for you to do" in page.text  # the paper is attached; the board must decide first
+    # The paper is attached; the board must decide first, and My work says who records it.
+    assert "There is nothing for you to do" not in page.text
+    assert "Nothing is yours to do just now: your next steps wait for others" in page.text
+    waiting = page.text.split('id="waiting-for"')[1]
+    assert ("The MK Together Management Board&#39;s decision on &#39;Strategic assessment - early findings&#39;"
+            in waiting)
+    assert "Helen Marsh, committee manager" in waiting
+    assert "Tuesday 20 July 2021" in waiting  # waiting since the cycle started, the stage it is at
+    assert "Before you can: Early findings discussed at MK Together Management Board" in waiting
     manager, _ = web.sign_in("committee_manager")
     work = manager.get("/my-work", headers=HTML).text
     assert "Record the MK Together Management Board&#39;s decision on &#39;Strategic assessment - early findings&#39;" in work
@@ -54,19 +62,20 @@ def test_my_work_lists_what_to_do_with_human_titles_and_the_button_that_does_it(
     assert "Community Safety Strategy" in work and "early_findings" not in work.split("href=")[0]
 
 
-def test_a_refused_fire_shows_the_cli_sentence_beside_the_page_and_writes_nothing(web: Site) -> None:
+def test_a_refused_fire_comes_back_to_my_work_with_the_sentence_naming_who_acts(web: Site) -> None:
     started(web)
     officer, csrf = web.sign_in("head_of_partnerships")
     before = history(web)
     refused = officer.post(f"/cycles/{CYCLE}/fire", headers=HTML,
                            data={"trigger": "discuss_early_findings", "back": "my-work", "csrf_token": csrf})
-    assert refused.status_code == 422
-    assert "There is a problem" in refused.text
+    assert refused.status_code == 303 and refused.headers["location"] == "/my-work"
+    shown = officer.get("/my-work", headers=HTML).text
+    assert "There is a problem" in shown
     assert ("&#39;Early findings discussed at MK Together Management Board&#39; is not possible yet: the MK Together "
-            "Management Board has not yet recorded a decision on &#39;Strategic assessment - early findings&#39;.") \
-        in refused.text
-    assert "(discuss_early_findings)" not in refused.text
-    assert 'href="#fire-' in refused.text
+            "Management Board has not yet recorded its decision on &#39;Strategic assessment - early findings&#39;; "
+            "Helen Marsh (committee manager) records it.") in shown
+    assert "(discuss_early_findings)" not in shown
+    assert 'href="#fire-' in shown
     assert history(web) == before
 
 
