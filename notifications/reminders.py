@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.definition.calendar import Timeline, working_days_between
-from workflow.definition.entitlement import visible_papers
+from workflow.definition.entitlement import considering_stages, may_see_paper_at
 from workflow.definition.formatting import long_date
 from workflow.definition.model import Definition, Meeting, ReminderRule, Stage
 from workflow.definition.templating import (
@@ -163,12 +163,18 @@ def latest_papers(rows: Iterable[Paper]) -> list[Paper]:
     return sorted(latest.values(), key=lambda p: p.id)
 
 
+def considered_at(session: Session, cycle: Cycle, definition: Definition, stage: str) -> list[Paper]:
+    """Every copy of the papers this stage's decision considers, in attachment order: those attached for it,
+    and those attached for an earlier stage under a paper id it names (`entitlement.considering_stages`)."""
+    rows = session.scalars(select(Paper).where(Paper.cycle_id == cycle.id).order_by(Paper.id)).all()
+    return [row for row in rows if stage in considering_stages(definition, row.paper, row.stage)]
+
+
 def papers_for(session: Session, cycle: Cycle, definition: Definition, stage: Stage, person: str) -> list[dict[str, Any]]:
-    """The papers attached for this stage (the latest copy of each) that this person may see."""
-    rows = session.scalars(select(Paper).where(Paper.cycle_id == cycle.id, Paper.stage == stage.id)
-                           .order_by(Paper.id)).all()
+    """The papers this stage's decision considers (the latest copy of each) that this person may see."""
+    rows = considered_at(session, cycle, definition, stage.id)
     return [{"title": row.title, "sha256": row.sha256, "filename": row.filename, "paper_id": row.id}
-            for row in visible_papers(definition, latest_papers(rows), person)]
+            for row in latest_papers(rows) if may_see_paper_at(definition, row, stage.id, person)]
 
 
 def footer_links(ctx: dict[str, Any]) -> list[tuple[str, str]]:

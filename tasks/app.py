@@ -89,6 +89,8 @@ class Runtime:
         handlers.on("StageEntered", "reminders", functools.partial(reminders.plan, self.app.engine))
         domain = self.settings.mail_from.rpartition("@")[2] or "strategy-cycle.invalid"
         handlers.on("PaperAttached", "papers", publication.publish_action(self.app.engine, domain, self.links))
+        # Papers attached for an earlier board that this stage's board decides on, as its meeting's papers.
+        handlers.on("StageEntered", "papers", publication.carry_action(self.app.engine, domain, self.links))
         handlers.on("MeetingChanged", "meeting", rescheduling.notify_action(self.app.engine, domain, self.links))
         documents = self.documents()
         # Rendering takes seconds: it happens before the handler's write transaction, not inside it.

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 from tests.conftest import DEFINITIONS, SHIPPED
 from workflow.definition.entitlement import (
+    considering_stages,
     entitled_people,
     is_addressee,
     is_officer,
     may_see_document,
     may_see_mail,
     may_see_paper,
+    may_see_paper_at,
+    paper_readers,
     visible_papers,
 )
 from workflow.definition.loader import load_definition
@@ -23,6 +26,7 @@ DEFINITION = load_definition(DEFINITIONS / f"{SHIPPED}.yaml")
 class P:
     exempt: bool
     stage: str | None
+    paper: str = "a_paper_no_stage_names"
 
 
 @dataclass(frozen=True)
@@ -85,3 +89,59 @@ def test_an_email_is_its_addressees_by_address_and_readable_only_by_todays_entit
     # Its addressee, not entitled to the exempt paper it carries (today), does not read it.
     assert not may_see_mail(DEFINITION, sent_to_scrutiny, "scrutiny_officer",
                             papers=[P(True, "assessment_sign_off")])
+
+
+def test_a_safer_mk_member_sees_the_strategic_assessment_for_the_september_meeting() -> None:
+    # Attached for the Risk Board's sign-off in August; Safer MK decides on it in September.
+    assessment = P(True, "assessment_sign_off", "strategic_assessment")
+    assert considering_stages(DEFINITION, "strategic_assessment", "assessment_sign_off") == (
+        "assessment_sign_off", "assessment_presented")
+    assert may_see_paper(DEFINITION, assessment, "crc_head_of_operations"), "voting on Safer MK only"
+    assert may_see_paper(DEFINITION, assessment, "director_childrens_services"), "an officer of Safer MK"
+    assert may_see_paper(DEFINITION, assessment, "cabinet_member"), "Safer MK's non-voting chair"
+    # The same paper id attached for MK Together's July meeting goes on to both later boards.
+    assert considering_stages(DEFINITION, "strategic_assessment", "early_findings") == (
+        "early_findings", "assessment_sign_off", "assessment_presented")
+
+
+def test_an_exempt_paper_reaches_only_the_entitled_members_of_each_board_deciding_on_it() -> None:
+    assessment = P(True, "assessment_sign_off", "strategic_assessment")
+    risk, safer_mk = entitled_people(DEFINITION, "assessment_sign_off"), entitled_people(DEFINITION,
+                                                                                           "assessment_presented")
+    assert paper_readers(DEFINITION, assessment) == risk | safer_mk
+    # Each board's own rule: Safer MK's advisors and observers sit in public session only.
+    for person in ("rural_parish_representative", "pcc_policy_adviser", "observer_councillor_a",
+                   "safeguarding_scrutineer"):
+        assert not may_see_paper(DEFINITION, assessment, person), person
+    assert may_see_paper(DEFINITION, assessment, "deputy_director_public_health"), "voting on the Risk Board"
+    # ... and so sees it as the Risk Board's business, not as Safer MK's, where they advise in public session.
+    assert may_see_paper_at(DEFINITION, assessment, "assessment_sign_off", "deputy_director_public_health")
+    assert not may_see_paper_at(DEFINITION, assessment, "assessment_presented", "deputy_director_public_health")
+    assert may_see_paper_at(DEFINITION, assessment, "assessment_presented", "crc_head_of_operations")
+    assert not may_see_paper_at(DEFINITION, assessment, "priorities", "police_area_commander"), "not named there"
+    assert may_see_paper_at(DEFINITION, P(False, "assessment_sign_off", "strategic_assessment"), "assessment_presented",
+                            "rural_parish_representative"), "a public paper: every member of each deciding board"
+    # The recommended priorities attached for Safer MK are also what the Risk Board agrees in September.
+    priorities = P(True, "assessment_presented", "recommended_priorities")
+    assert paper_readers(DEFINITION, priorities) == safer_mk | entitled_people(DEFINITION, "priorities")
+    assert may_see_paper(DEFINITION, priorities, "community_safety_manager"), "the Risk Board's officer"
+    assert may_see_paper(DEFINITION, P(False, "assessment_sign_off", "strategic_assessment"), None), "public"
+    assert not may_see_paper(DEFINITION, assessment, None), "never the public"
+
+
+def test_a_board_that_does_not_decide_on_an_exempt_paper_never_sees_it() -> None:
+    early = P(True, "early_findings", "early_findings")  # MK Together's July business alone
+    assert considering_stages(DEFINITION, "early_findings", "early_findings") == ("early_findings",)
+    assert paper_readers(DEFINITION, early) == entitled_people(DEFINITION, "early_findings")
+    assert not may_see_paper(DEFINITION, early, "fire_group_commander"), "Risk Board and Safer MK, not MK Together"
+    assessment = P(True, "assessment_sign_off", "strategic_assessment")
+    scrutiny = {p for p, _ in DEFINITION.boards["scrutiny_committee"].members}
+    assert not scrutiny & paper_readers(DEFINITION, assessment), "the scrutiny committee does not decide on it"
+    # Only later stages: a paper attached for the Risk Board's September priorities is not Safer MK's, though
+    # Safer MK decided on a paper of that id earlier in the cycle.
+    late = P(True, "priorities", "strategic_assessment")
+    assert considering_stages(DEFINITION, "strategic_assessment", "priorities") == ("priorities",)
+    assert not may_see_paper(DEFINITION, late, "crc_head_of_operations")
+    # A stage the definition does not know is considered nowhere: its exempt paper entitles nobody.
+    assert considering_stages(DEFINITION, "strategic_assessment", "no_such_stage") == ()
+    assert paper_readers(DEFINITION, P(True, "no_such_stage", "strategic_assessment")) == set()

@@ -45,6 +45,10 @@ MK_TOGETHER_SENT = MK_TOGETHER_REMINDED | {"committee_manager"}
 RISK_BOARD_SENT = RISK_BOARD_REMINDED | {"community_safety_manager", "committee_manager"}
 SAFER_MK_SENT = SAFER_MK_REMINDED | {"director_policy", "director_childrens_services", "head_of_youth_and_community",
                                      "committee_manager"}
+SAFER_MK_ALL = SAFER_MK_SENT | {"rural_parish_representative", "urban_parish_representative",
+                                "deputy_director_public_health", "pcc_policy_adviser", "vcse_representative",
+                                "observer_councillor_a", "observer_councillor_b", "police_crime_panel_representative",
+                                "safeguarding_scrutineer"}
 # The record of each board's step goes to the board that met and to the next board; its exempt version only to
 # those of them who sit in private session on the board that considered the papers (or own the stage): so every
 # voting member, chair and officer of the board that met, and nobody the next board adds.
@@ -60,13 +64,20 @@ SAFER_RECORD_EXEMPT = {"council_chief_executive", "ccg_chief_operating_officer",
                        "head_of_youth_and_community", "committee_manager"}
 
 # marker -> (stage, paper id, who is sent it, who receives the exempt record naming it)
+# A paper is sent to the board of the stage it was attached for, and to the board of each later stage that names
+# it when the cycle reaches that stage (the latest copy of each kind): each time only to that board's private
+# session. The exempt record of a step names only the papers attached for that step.
 EXEMPT = {
     "ALPHA": ("early_findings", "early_findings", MK_TOGETHER_SENT, MK_RECORD_EXEMPT),
-    # MK Together's business under a paper id the Risk Board's gate names: never the Risk Board's reminders.
-    "CHARLIE": ("early_findings", "strategic_assessment", MK_TOGETHER_SENT, MK_RECORD_EXEMPT),
-    # An exempt annex under the same paper id as the Risk Board's public paper: both are sent.
-    "BRAVO": ("assessment_sign_off", "strategic_assessment", RISK_BOARD_SENT, RISK_RECORD_EXEMPT),
-    "DELTA": ("assessment_presented", "recommended_priorities", SAFER_MK_SENT, SAFER_RECORD_EXEMPT),
+    # Attached for MK Together under a paper id the Risk Board's gate names: the Risk Board decides on it too,
+    # and is sent it when the cycle reaches its stage. By Safer MK's stage BRAVO is the latest exempt copy.
+    "CHARLIE": ("early_findings", "strategic_assessment", MK_TOGETHER_SENT | RISK_BOARD_SENT, MK_RECORD_EXEMPT),
+    # An exempt annex under the same paper id as the Risk Board's public paper: both are sent, and both go on
+    # to Safer MK, which decides on the strategic assessment in September.
+    "BRAVO": ("assessment_sign_off", "strategic_assessment", RISK_BOARD_SENT | SAFER_MK_SENT, RISK_RECORD_EXEMPT),
+    # Safer MK's paper, which the Risk Board's priorities gate names: sent on to the Risk Board in September.
+    "DELTA": ("assessment_presented", "recommended_priorities", SAFER_MK_SENT | RISK_BOARD_SENT,
+              SAFER_RECORD_EXEMPT),
 }
 PUBLIC_SA = "PUBLIC-SA-FILE-5e1"
 
@@ -155,7 +166,8 @@ def test_exempt_papers_at_three_boards_reach_exactly_the_people_entitled(
         assert who(f"{marker}-TITLE") == reminded, f"{marker}'s title"
         assert who(f"{marker}-FILE") == reminded, f"{marker}'s file"
         assert not who(f"{marker}-NOTE"), f"{marker}'s attach comment is in no email"
-    assert who(PUBLIC_SA) == RISK_BOARD_SENT, "the public paper kept beside the exempt annex of the same id"
+    assert who(PUBLIC_SA) == RISK_BOARD_SENT | SAFER_MK_ALL, \
+        "the public paper kept beside the exempt annex of the same id, sent on to every member of Safer MK"
     assert all("BRAVO-FILE" in seen for _, message, seen in received
                if PUBLIC_SA in seen and not str(message["Subject"]).startswith("Paper published")), \
         "a reminder carries both"
@@ -201,7 +213,7 @@ def check_reads(app: App, tmp_path: Path, pg_url: str, documents: dict[int, Docu
                      if "BRAVO-TITLE" in m.text_body)
     shown = cycle("mail", "show", str(bravo.id), "--as", "committee_manager")  # the Risk Board's officer
     assert shown.exit_code == 0 and "BRAVO-TITLE" in shown.stdout  # type: ignore[attr-defined]
-    for reader in (["--as", "scrutiny_officer"], ["--as", "director_policy"], []):
+    for reader in (["--as", "scrutiny_officer"], ["--as", "rural_parish_representative"], []):
         withheld = cycle("mail", "show", str(bravo.id), *reader)
         assert withheld.exit_code == 0 and "BRAVO" not in withheld.output  # type: ignore[attr-defined]
         assert "carries exempt information" in withheld.stderr  # type: ignore[attr-defined]
@@ -209,9 +221,9 @@ def check_reads(app: App, tmp_path: Path, pg_url: str, documents: dict[int, Docu
     rows = json.loads(listed.stdout)  # type: ignore[attr-defined]
     own = [r for r in rows if r["person"] == "director_policy"]
     assert own and not any(r["withheld"] for r in own), "the emails sent to them, ALPHA's among them"
-    # An officer of Safer MK too, but not on the Risk Board: only the emails carrying the Risk Board's annex are withheld,
-    # the "papers published" ones to the Risk Board's officers among them.
-    assert {r["person"] for r in rows if r["withheld"]} == RISK_BOARD_SENT | RISK_RECORD_EXEMPT
+    # An officer of Safer MK too, but not on the Risk Board: Safer MK decides on the strategic assessment, so the
+    # Risk Board's annex is theirs to read; only the emails carrying the Risk Board's exempt record are withheld.
+    assert {r["person"] for r in rows if r["withheld"]} == RISK_RECORD_EXEMPT
 
     risk_exempt = next(d for d in documents.values() if d.stage == "assessment_sign_off" and d.version == "exempt")
     public = next(d for d in documents.values() if d.event_id == risk_exempt.event_id and d.version == "public")
@@ -223,9 +235,10 @@ def check_reads(app: App, tmp_path: Path, pg_url: str, documents: dict[int, Docu
     got = cycle("documents", "export", str(risk_exempt.id), "--out", str(target), "--as", "fire_group_commander")
     assert got.exit_code == 0 and hashlib.sha256(target.read_bytes()).hexdigest() == risk_exempt.pdf_sha256
     status = cycle("status", CYCLE, "--as", "fire_group_commander").output  # type: ignore[attr-defined]
-    # Voting on the Risk Board and on Safer MK, not on MK Together.
-    assert "BRAVO-TITLE" in status and "DELTA-TITLE" in status
-    assert "ALPHA-TITLE" not in status and "CHARLIE-TITLE" not in status and "2 exempt papers withheld" in status
+    # Voting on the Risk Board and on Safer MK, not on MK Together: MK Together's own paper is withheld, not the
+    # one it was attached for under the paper id the Risk Board decides on.
+    assert "BRAVO-TITLE" in status and "DELTA-TITLE" in status and "CHARLIE-TITLE" in status
+    assert "ALPHA-TITLE" not in status and "1 exempt paper withheld" in status
 
     missing = cycle("documents", "export", str(public.id), "--out", str(tmp_path / "no" / "such" / "r.pdf"))
     assert missing.exit_code == 1 and "the folder" in missing.stderr and "does not exist" in missing.stderr  # type: ignore[attr-defined]

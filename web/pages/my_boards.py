@@ -116,12 +116,18 @@ def board_views(request: Request, email: str) -> list[BoardView]:
         documents = visible_documents(engine, definition, at.cycle_id, at.person)
         decisions = engine.status(at.cycle_id, reader=at.person).decisions
         for board in at.boards:
-            mine = [p for p in papers if definition.stages[p["stage"]].board == board.id]
+            # A paper is this board's if the board decides at a stage that considers it, the one it was attached
+            # for or a later one that names it, and the person may see it as that stage's business (the read's
+            # `yours_at`, by the one entitlement rule: an exempt paper only to the board's private session).
+            ours = {p["id"]: [s for s in p["yours_at"] if definition.stages[s].board == board.id]
+                    for p in papers}
+            mine = [p for p in papers if ours[p["id"]]]
             sittings = [Sitting(s) for s in at.meetings if s.meeting.board == board.id and s.day >= today]
             placed: set[int] = set()
             for sitting in sittings:
                 meeting = sitting.meeting.meeting.id
-                sitting.papers = [p for p in mine if meeting_of(definition, timeline, p["stage"]) == meeting]
+                sitting.papers = [p for p in mine
+                                  if any(meeting_of(definition, timeline, s) == meeting for s in ours[p["id"]])]
                 placed |= {p["id"] for p in sitting.papers}
             views.append(BoardView(
                 board, at.key, cycle_title(definition, at.year), sittings, [p for p in mine if p["id"] not in placed],

@@ -49,6 +49,9 @@ def show_papers(request: Request, seen: Viewer, cycle: str) -> Response:
     rows = [p | {"stage_title": stage_title(definition, p["stage"]),
                  "board": board_name(definition, definition.stages[p["stage"]].board
                                      if p["stage"] in definition.stages else None),
+                 "later": [{"stage_title": stage_title(definition, s), "board": board_name(definition,
+                                                                                         definition.stages[s].board)}
+                           for s in p["considered_at"][1:]],
                  "attached_by_title": person_title(definition, p["attached_by"]),
                  "paragraph": _paragraph(p["exempt_reason"])}
             for p in papers_for(request, seen.principal, cycle)]

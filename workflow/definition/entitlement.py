@@ -1,16 +1,19 @@
 """Who may see what: the one rule for exempt information (Schedule 12A), read and sent.
 
-A paper belongs to the stage it was attached for, and so to that stage's board.
-A public paper may be seen by anyone the cycle's directory lists. An exempt
-paper may be seen only by
+A paper is considered at the stage it was attached for and at every later stage
+that names it (`considering_stages`): the strategic assessment attached for the
+Risk Board's sign-off is also what Safer MK decides on in September. A public
+paper may be seen by anyone the cycle's directory lists. An exempt paper may be
+seen only by, for each stage that considers it,
 
-- the board's members who take part in its business in private session: its
-  voting members, its chair (voting or not) and its officers (the committee
+- that stage board's members who take part in its business in private session:
+  its voting members, its chair (voting or not) and its officers (the committee
   manager, the report author where they serve the board, ...); never its
   advisors or observers, who sit in public session only;
-- the people who hold the stage's owner role (the report author who wrote it).
+- the people who hold that stage's owner role (the report author who wrote it).
 
-Nobody else, whatever their roles: an officer of another board, an admin or a
+Nobody else, whatever their roles: a board that does not decide on the paper,
+an officer of another board, an admin or a
 system process reads the public version. Every output (reminders, sign-off
 records, the emails that carry them) and every entry point that shows or
 exports information (the CLI, the web API and pages) calls these functions;
@@ -25,14 +28,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
-from workflow.definition.model import COMMANDS, Definition, Membership, Stage
+from workflow.definition.model import (
+    COMMANDS,
+    DecisionGate,
+    Definition,
+    Membership,
+    PapersGate,
+    Stage,
+)
 
 PRIVATE_SESSION = (Membership.VOTING, Membership.VOTING_CHAIR, Membership.CHAIR, Membership.OFFICER)
 """Memberships entitled to a board's exempt papers; advisors and observers are not."""
 
 
 class PaperLike(Protocol):
-    """What the rule reads of a paper: whether it is exempt, and the stage it was attached for."""
+    """What the rule reads of a paper: its paper id, whether it is exempt, and the stage it was attached for."""
+
+    @property
+    def paper(self) -> str: ...
 
     @property
     def exempt(self) -> bool: ...
@@ -82,11 +95,53 @@ def entitled_people(definition: Definition, stage: Stage | str | None) -> set[st
     return {person for person in definition.people if entitled_to_stage(definition, stage, person)}
 
 
+def names_paper(definition: Definition, stage: str, paper: str) -> bool:
+    """Does a transition leaving `stage` name `paper`: in a `papers` gate, or as the item a board decides on?"""
+    return any((isinstance(gate, PapersGate) and paper in gate.papers)
+               or (isinstance(gate, DecisionGate) and gate.item == paper)
+               for transition in definition.transitions_from(stage) for gate in transition.gates)
+
+
+def considering_stages(definition: Definition, paper: str, stage: str | None) -> tuple[str, ...]:
+    """The stages whose business a paper attached for `stage` under the id `paper` is: that stage, then each
+    later one (in the definition's order, as `attach --stage` reads "later") that names the paper.
+
+    An earlier stage that names it is not one: a paper attached for September is not February's. A stage
+    unknown to the definition is considered nowhere, so its exempt papers entitle nobody (the rule fails closed).
+    """
+    if stage is None or stage not in definition.stages:
+        return ()
+    order = list(definition.stages)
+    return (stage, *(later for later in order[order.index(stage) + 1:] if names_paper(definition, later, paper)))
+
+
+def paper_readers(definition: Definition, paper: PaperLike) -> set[str]:
+    """Everyone in the directory entitled to this exempt paper (everyone, if it is public), for listing or testing."""
+    return {person for person in definition.people if may_see_paper(definition, paper, person)}
+
+
 def may_see_paper(definition: Definition, paper: PaperLike, person: str | None) -> bool:
-    """May `person` (None: nobody in particular, the public) see this paper's title, file and comment?"""
+    """May `person` (None: nobody in particular, the public) see this paper's title, file and comment?
+
+    A public paper: anyone. An exempt one: whoever is entitled to the exempt papers of a stage that considers
+    it, each stage's rule applied to its own board and owners.
+    """
     if not paper.exempt:
         return True
-    return person is not None and entitled_to_stage(definition, paper.stage, person)
+    return person is not None and any(entitled_to_stage(definition, stage, person)
+                                      for stage in considering_stages(definition, paper.paper, paper.stage))
+
+
+def may_see_paper_at(definition: Definition, paper: PaperLike, stage: str, person: str | None) -> bool:
+    """May `person` see this paper as the business of `stage` (on its board's meeting papers, in its emails)?
+
+    Only if the stage considers the paper; an exempt one only if they are entitled to that stage's exempt
+    papers. Each board's rule for its own members: an advisor of Safer MK who votes on the Risk Board may see
+    the Risk Board's exempt annex as the Risk Board's business, and is not sent it as Safer MK's.
+    """
+    if stage not in considering_stages(definition, paper.paper, paper.stage):
+        return False
+    return not paper.exempt or (person is not None and entitled_to_stage(definition, stage, person))
 
 
 def visible_papers(definition: Definition, papers: Iterable[P], person: str | None) -> list[P]:

@@ -16,12 +16,20 @@ from workflow.store.unit import Store
 
 
 def visible_papers(engine: Store, definition: Definition, cycle_id: int, person: str) -> list[dict[str, Any]]:
-    """The cycle's papers that `person` may see, by `workflow.definition.entitlement`; the others are not named at all."""
+    """The cycle's papers that `person` may see, by `workflow.definition.entitlement`; the others are not named at all.
+
+    `considered_at` lists the stages whose decision considers each (`entitlement.considering_stages`): the
+    stage it was attached for, then the later stages that name it; `yours_at` those at which `person` may see it
+    as that stage's business (`entitlement.may_see_paper_at`), so a page shows it at each meeting it is theirs for.
+    """
     with engine.sessions() as session:
         rows = list(session.scalars(select(Paper).where(Paper.cycle_id == cycle_id).order_by(Paper.id)))
     return [{"id": p.id, "paper": p.paper, "title": p.title, "stage": p.stage, "filename": p.filename,
              "media_type": p.media_type, "size": p.size, "sha256": p.sha256, "exempt": p.exempt,
-             "exempt_reason": p.exempt_reason, "attached_by": p.attached_by, "attached_at": p.attached_at}
+             "exempt_reason": p.exempt_reason, "attached_by": p.attached_by, "attached_at": p.attached_at,
+             "considered_at": list(entitlement.considering_stages(definition, p.paper, p.stage)),
+             "yours_at": [stage for stage in entitlement.considering_stages(definition, p.paper, p.stage)
+                          if entitlement.may_see_paper_at(definition, p, stage, person)]}
             for p in entitlement.visible_papers(definition, rows, person)]
 
 

@@ -91,3 +91,45 @@ def test_a_replaced_or_stopped_feed_address_no_longer_opens(web: Site) -> None:
     assert calendar_app.get(second).status_code == 404
     assert calendar_app.get(f"{web.url}/calendar/cal_guessed.ics").status_code == 404
     assert "You have no calendar feed" in member.get("/my-boards", headers=HTML).text
+
+
+def card(page: str, meeting: str) -> str:
+    """The summary card of one meeting on My boards: from its title to the next card's."""
+    start = page.index(f'<h4 class="govuk-summary-card__title">{meeting}')
+    following = page.find('<h4 class="govuk-summary-card__title">', start + 1)
+    return page[start:following if following > 0 else len(page)]
+
+
+def test_a_safer_mk_member_finds_the_risk_boards_assessment_under_the_september_meeting(web: Site) -> None:
+    """Attached for the Risk Board's August sign-off; Safer MK decides on it in September."""
+    officer = web.token("head_of_partnerships")
+    assert web.client().post("/api/v1/cycles", headers=officer,
+                             json={"definition": "community_safety_strategy", "year": 2021}).status_code == 201
+    ids = {}
+    for title, exempt in (("Strategic assessment 2021", None), ("Assessment annex: named offenders", "7")):
+        attached = web.client().post(f"/api/v1/cycles/{CYCLE}/papers", headers=officer,
+                                     data={"paper": "strategic_assessment", "stage": "assessment_sign_off",
+                                           "title": title, **({"exempt": exempt} if exempt else {})},
+                                     files={"file": ("sa.txt", title.encode(), "text/plain")})
+        assert attached.status_code == 201, attached.text
+    for row in web.client().get(f"/api/v1/cycles/{CYCLE}/papers", headers=officer).json():
+        ids[row["title"]] = row["id"]
+    web.account("crc_head_of_operations")  # votes on Safer MK, on no other board
+    web.account("rural_parish_representative")  # advises Safer MK, in public session
+    member, _ = web.sign_in("crc_head_of_operations")
+    boards = member.get("/my-boards", headers=HTML).text
+    september = card(boards, "Safer MK Partnership (September)")
+    assert "Strategic assessment 2021" in september and "Assessment annex: named offenders" in september
+    assert "None yet" not in september
+    assert "Strategic assessment 2021" not in card(boards, "Safer MK Partnership (March)"), "not March's business"
+    papers = member.get(f"/cycles/{CYCLE}/papers", headers=HTML).text
+    assert "Assessment annex: named offenders" in papers
+    assert "then Strategic assessment presented" in papers and "Safer MK Partnership" in papers
+    assert member.get(f"/api/v1/papers/{ids['Assessment annex: named offenders']}").status_code == 200
+    # An advisor of Safer MK gets the public assessment for September, never the exempt annex.
+    advisor, _ = web.sign_in("rural_parish_representative")
+    theirs = advisor.get("/my-boards", headers=HTML).text
+    assert "Strategic assessment 2021" in card(theirs, "Safer MK Partnership (September)")
+    assert "Assessment annex: named offenders" not in theirs
+    assert "Assessment annex" not in advisor.get(f"/cycles/{CYCLE}/papers", headers=HTML).text
+    assert advisor.get(f"/api/v1/papers/{ids['Assessment annex: named offenders']}").status_code == 404
