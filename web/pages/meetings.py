@@ -21,7 +21,6 @@ from notifications.calendar_invite import meeting_times
 from workflow.commands.meetings import Scheduled, change_meeting, require_manager, scheduled
 from workflow.definition.formatting import long_date
 from workflow.errors import CycleError, InvalidInput, NotFound
-from workflow.time.actuals import MeetingChange
 from workflow.time.clock import local_date
 
 from ..access import Seat, seat
@@ -96,35 +95,42 @@ def show_form(request: Request, at: Seat, found: Scheduled, typed: Typed, *, err
 def new_form(request: Request, seen: Viewer, cycle: str, meeting: str) -> Response:
     at = manager_seat(request, seen, cycle)
     found = meeting_of(request, at, meeting)
-    # The date it has now: kept as it is, only the start time moves.
+    # The form starts from the day it has now, so a new start time alone leaves the day as it is.
     return show_form(request, at, found, Typed(day=str(found.day.day), month=str(found.day.month),
                                                year=str(found.day.year)))
 
 
-def _checked(typed: Typed) -> tuple[dict[str, object], dict[str, str]]:
+@dataclass(frozen=True)
+class Wanted:
+    """The command's arguments, read from the form."""
+
+    day: dt.date | None = None
+    start: dt.time | None = None
+    cancel: bool = False
+
+
+def _checked(typed: Typed) -> tuple[Wanted, dict[str, str]]:
     """The command's arguments from the form, or a sentence for each field that is not filled in as it must be."""
     errors: dict[str, str] = {}
-    kwargs: dict[str, object] = {"reason": typed.reason}
+    day, start = None, None
     if typed.change not in ("move", "cancel"):
         errors["change"] = "say whether the meeting moves or is cancelled"
-    elif typed.change == "cancel":
-        kwargs["cancel"] = True
-    else:
+    elif typed.change == "move":
         if typed.day or typed.month or typed.year:
             try:
-                kwargs["day"] = dt.date(int(typed.year), int(typed.month), int(typed.day))
+                day = dt.date(int(typed.year), int(typed.month), int(typed.day))
             except ValueError:
                 errors["new-date"] = "the new date must be a real date, like 26 8 2021"
         if typed.start:
             try:
-                kwargs["start"] = dt.time.fromisoformat(typed.start)
+                start = dt.time.fromisoformat(typed.start)
             except ValueError:
                 errors["start"] = "the start time must be a time of day, like 14:00"
-        if "new-date" not in errors and "start" not in errors and "day" not in kwargs and "start" not in kwargs:
+        if not errors and day is None and start is None:
             errors["new-date"] = "enter the new date, or a new start time, or both"
     if not typed.reason:
         errors["reason"] = "say why, in words the members will read"
-    return kwargs, errors
+    return Wanted(day, start, typed.change == "cancel"), errors
 
 
 def post_form(request: Request, seen: Viewer, cycle: str, meeting: str, typed: Typed, action: str) -> Response:
@@ -133,17 +139,17 @@ def post_form(request: Request, seen: Viewer, cycle: str, meeting: str, typed: T
     found = meeting_of(request, at, meeting)
     if action == "change":
         return show_form(request, at, found, typed)
-    kwargs, errors = _checked(typed)
+    wanted, errors = _checked(typed)
     if errors:
         return show_form(request, at, found, typed, errors=errors, status=422)
     try:
-        change: MeetingChange = change_meeting(engine, at.cycle.id, meeting, at.person, dry_run=action != "save",
-                                               **kwargs)  # type: ignore[arg-type]
+        change = change_meeting(engine, at.cycle.id, meeting, at.person, reason=typed.reason, day=wanted.day,
+                                start=wanted.start, cancel=wanted.cancel, dry_run=action != "save")
     except CycleError as exc:
         if not isinstance(exc, InvalidInput):
             raise  # a role lost or a cycle finished meanwhile: the error page says which
-        return show_form(request, at, found, typed, errors={"new-date" if typed.change == "move" else "change": str(exc)},
-                         status=status_of(exc))
+        field = "new-date" if typed.change == "move" else "change"
+        return show_form(request, at, found, typed, errors={field: str(exc)}, status=status_of(exc))
     members = len(at.definition.boards[found.meeting.board].members)
     if action != "save":
         return render(request, "meeting_check.html", title="Check the change before telling the members",
