@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from notifications import documents, publication, rescheduling
 from notifications.links import MY_WORK, Links, actions, context_links, with_links
 from notifications.reminders import Renderer, context
 from tasks.app import create_app
@@ -14,8 +15,11 @@ from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import CYCLE
 from workflow.definition.calendar import Timeline
 from workflow.definition.loader import load_definition
+from workflow.definition.notice_templates import DOCUMENT_SENT, MEETING_CHANGED, PAPERS_PUBLISHED
+from workflow.definition.templating import make_environment, reminder_files
 from workflow.errors import ConfigurationError
 from workflow.settings import Settings, site_address
+from workflow.store.models import Cycle, Document, Paper
 from workflow.time.clock import at_local
 from workflow.time.reminder_times import Occurrence
 
@@ -85,3 +89,27 @@ def test_the_site_address_is_checked_and_reaches_the_workers() -> None:
             site_address({"CYCLE_WEB_BASE_URL": wrong})
     settings = Settings.from_env({"CYCLE_WEB_BASE_URL": "https://cycle.council.gov.uk", "CYCLE_DATA_DIR": "/tmp/x"})
     assert create_app(settings).runtime.links == Links("https://cycle.council.gov.uk")  # type: ignore[attr-defined]
+
+
+def test_each_notice_the_shipped_templates_write_links_my_work_and_what_it_is_about() -> None:
+    cycle = Cycle(key=CYCLE, year=2021)
+    meeting, day = DEFINITION.meetings["risk_board_august"], dt.date(2021, 8, 19)
+    paper = Paper(id=12, title="Annual Strategic Assessment", sha256="ab" * 32, filename="sa.pdf", exempt=False)
+    record = Document(id=7, title="Sign-off record: Risk Board signs off the strategic assessment", version="public",
+                      pdf_sha256="a" * 64, html_sha256="b" * 64, docx_sha256="c" * 64)
+    person = "fire_group_commander"
+    notices = {
+        PAPERS_PUBLISHED: (publication.notice_context(DEFINITION, cycle, STAGE, person, paper, meeting, day,
+                                                      dt.date(2021, 8, 2), SITE), "https://cycle.example.org/papers/12"),
+        MEETING_CHANGED: (rescheduling.notice_context(DEFINITION, cycle, DEFINITION.boards["risk_board"], person,
+                                                      meeting, day, {"cancelled": False, "reason": "", "sequence": 1},
+                                                      SITE), "https://cycle.example.org/my-work"),
+        DOCUMENT_SENT: (documents.notice_context(DEFINITION, cycle, DEFINITION.documents["sign_off_record"], record,
+                                                 person, SITE),
+                        f"https://cycle.example.org/cycles/{CYCLE}/documents#document-7"),
+    }
+    env = make_environment(DEFINITIONS / "templates")
+    for notice, (ctx, about) in notices.items():
+        _subject, text, html = (env.get_template(name).render(**ctx) for name in reminder_files(notice))
+        for part in (text, html):
+            assert about in part and "https://cycle.example.org/my-work" in part, notice
