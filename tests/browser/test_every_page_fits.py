@@ -19,6 +19,8 @@ LOOKED_AT = {
     "/my-work": "my-work",
     "/my-boards": "my-boards",
     "/operations": "operations",
+    "/accounts": "accounts",
+    "/tokens": "api-tokens",
     "/cycles": "cycles",
     "/cycles/start": "start-cycle",
     "/cycles/{cycle}": "cycle",
