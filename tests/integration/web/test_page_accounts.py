@@ -125,6 +125,8 @@ def test_a_password_hashed_with_other_parameters_is_hashed_again_at_sign_in(web:
 def test_a_token_made_on_the_page_is_shown_once_works_and_stops_when_revoked(web: Site) -> None:
     email = web.account("head_of_partnerships")
     person, csrf = web.sign_in("head_of_partnerships")
+    forged = person.post("/tokens", headers=HTML, data={"name": "nightly report"})  # no CSRF token: refused
+    assert forged.status_code == 403 and "CSRF token" in forged.text and web.accounts.tokens(email) == []
     made = person.post("/tokens", headers=HTML, data={"name": "nightly report", "csrf_token": csrf})
     assert made.status_code == 201
     secret = re.search(r'>(cyc_[A-Za-z0-9_-]+)</textarea>', made.text).group(1)  # type: ignore[union-attr]
