@@ -37,7 +37,11 @@ def test_an_admin_is_told_every_problem_then_invites_a_person(page: Page, site: 
     expect(page.get_by_role("alert")).to_contain_text(f"{invited} is invited")
     row = page.locator("#every-account + table tr", has_text=invited)
     expect(row).to_contain_text("Invited: no password yet")
-    row.get_by_role("button", name=f"Disable for {invited}").click()
+    row.get_by_role("button", name=f"Disable {invited}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Disable this account?")
+    expect(page.get_by_role("main")).to_contain_text(f"{invited} cannot sign in")
+    looked_at(page, "disable-account")
+    page.get_by_role("button", name="Disable the account").click()
     expect(page.get_by_role("alert")).to_contain_text(f"{invited} can no longer sign in")
     expect(page.locator("#every-account + table tr", has_text=invited)).to_contain_text("Disabled")
 

@@ -20,6 +20,7 @@ LOOKED_AT = {
     "/my-boards": "my-boards",
     "/operations": "operations",
     "/accounts": "accounts",
+    "/accounts/disable": "disable-account",
     "/tokens": "api-tokens",
     "/cycles": "cycles",
     "/cycles/start": "start-cycle",

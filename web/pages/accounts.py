@@ -84,6 +84,20 @@ async def add(request: Request, seen: Annotated[Viewer, Depends(viewer)],
     return await run_in_threadpool(add_now, request, seen, email, admin, password_now, password)
 
 
+def confirm(request: Request, seen: Viewer, email: str) -> Response:
+    admin_only(seen, DOING)
+    found = [a for a in _accounts(request).all() if a.email == email and not a.disabled]
+    if not found:
+        return show(request, seen, errors={"every-account": f"{email} has no account that can be disabled"},
+                    status=404)
+    return render(request, "disable_account.html", title=f"Disable the account of {email}?", section="/accounts", email=email)
+
+
+@router.get("/accounts/disable")
+async def disable_form(request: Request, seen: Annotated[Viewer, Depends(viewer)], email: str = "") -> Response:
+    return await run_in_threadpool(confirm, request, seen, email[:300])
+
+
 @router.post("/accounts/reset")
 async def reset(request: Request, seen: Annotated[Viewer, Depends(viewer)],
                 email: Annotated[str, Form(max_length=300)] = "") -> Response:

@@ -42,6 +42,8 @@ def test_a_person_who_is_not_an_admin_is_refused_every_account_action_and_nothin
     assert page.status_code == 403
     assert "is not an admin; only an admin manages accounts" in page.text
     assert web.email("committee_manager") not in page.text
+    asked = officer.get(f"/accounts/disable?email={web.email('committee_manager')}", headers=HTML)
+    assert asked.status_code == 403 and "Disable the account" not in asked.text
     victim = web.email("committee_manager")
     for path, data in (("/accounts", {"email": web.email("director_policy")}),
                        ("/accounts/disable", {"email": victim}), ("/accounts/reset", {"email": victim})):
@@ -100,9 +102,14 @@ def test_an_admin_invites_adds_resets_and_disables_through_the_page(web: Site) -
     assert f"A one-time link to set a new password is emailed to {officer}" in admin.get("/accounts", headers=HTML).text
     assert accounts_and_mail(web)[1] == [invited, officer]
 
+    asked = admin.get(f"/accounts/disable?email={officer}", headers=HTML)
+    assert asked.status_code == 200 and "every API token of theirs is revoked" in asked.text
+    assert signed_in.get("/api/v1/me").status_code == 200  # asking changes nothing
     assert admin.post("/accounts/disable", headers=HTML, data={"email": officer, "csrf_token": csrf}).status_code == 303
     assert "Disabled" in admin.get("/accounts", headers=HTML).text
     assert signed_in.get("/api/v1/me").status_code == 401  # their session ended
+    gone = admin.get(f"/accounts/disable?email={officer}", headers=HTML)
+    assert gone.status_code == 404 and "has no account that can be disabled" in gone.text
 
 
 def test_a_password_hashed_with_other_parameters_is_hashed_again_at_sign_in(web: Site) -> None:
