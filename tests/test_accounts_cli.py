@@ -45,7 +45,11 @@ def test_accounts_are_for_people_of_the_directory(cli) -> None:  # type: ignore[
     assert added.exit_code == 0, added.output
     stranger = cli("users", "add", "stranger@example.org", CYCLE_NEW_PASSWORD="a long enough password")
     assert stranger.exit_code == 3
-    assert "stranger@example.org is not in the directory of any definition" in stranger.output
+    assert "no definition's directory lists stranger@example.org" in stranger.output
+    malformed = cli("users", "add", "bob@@", "--admin", CYCLE_NEW_PASSWORD="a long enough password")
+    assert malformed.exit_code == 3
+    assert "'bob@@' is not an email address: the part after the @-sign contains invalid characters" in malformed.output
+    assert "Traceback" not in malformed.output
     short = cli("users", "add", "committee.manager@example.org", CYCLE_NEW_PASSWORD="short")
     assert short.exit_code == 3 and "at least 12 characters" in short.output
     stored = rows(cli, "SELECT email, password_hash FROM accounts")

@@ -23,8 +23,16 @@ from notifications import smtp_oauth
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.mail import mailer_for
 from notifications.reminders import message_id
+from workflow.definition.reader import email_problem
 from workflow.engine import Engine
-from workflow.errors import CycleError, DefinitionError, InvalidInput, NotFound, Refused
+from workflow.errors import (
+    CycleError,
+    DefinitionError,
+    InvalidInput,
+    NotFound,
+    Refused,
+    RoleMissing,
+)
 from workflow.settings import Settings
 from workflow.store.catalog import Catalog
 from workflow.store.models import Account, AccountLink, ApiToken, Mail, SignInAttempt, WebSession
@@ -64,6 +72,15 @@ def digest(secret: str) -> str:
 
 def normal_email(email: str) -> str:
     return email.strip().lower()
+
+
+def address_problem(email: str) -> str | None:
+    """Why `email` is not one email address, checked as the definitions' addresses are, in one sentence; or None."""
+    reason = email_problem(email)
+    if reason is None:
+        return None
+    reason = reason.replace(". ", "; ")
+    return f"'{email}' is not an email address: {reason[:1].lower()}{reason[1:]}"
 
 
 @dataclass(frozen=True)
@@ -111,18 +128,33 @@ class Accounts:
 
     # -- the operator's commands -------------------------------------------------------
 
-    def add(self, email: str, *, password: str | None, admin: bool, by: str) -> Account:
+    def add_problems(self, email: str, *, password: str | None, admin: bool) -> dict[str, str]:
+        """Every reason an account cannot be made, by field ('email', 'password'): empty when it can be."""
         email = normal_email(email)
-        if "@" not in email:
-            raise InvalidInput(f"'{email}' is not an email address")
-        if not admin and email not in directory_emails(self.engine.catalog):
-            raise InvalidInput(f"{email} is not in the directory of any definition; add the person to a "
-                               "definition first, or give --admin for an administrator")
-        if password is not None:
-            self._check_strength(password)
+        found: dict[str, str] = {}
+        problem = address_problem(email)
+        if problem is None and not admin and email not in directory_emails(self.engine.catalog):
+            problem = (f"no definition's directory lists {email}; add the person to a definition first, "
+                       "or make the account an administrator's")
+        if problem is None:
+            with self.engine.sessions() as session:
+                if session.scalars(select(Account.id).where(Account.email == email)).first() is not None:
+                    problem = f"there is already an account for {email}; send a reset link to set a new password"
+        if problem:
+            found["email"] = problem
+        if password is not None and len(password) < MIN_PASSWORD:
+            found["password"] = f"a password needs at least {MIN_PASSWORD} characters"
+        return found
+
+    def add(self, email: str, *, password: str | None, admin: bool, by: str) -> Account:
+        """The one place an account is made (the CLI, the API and the page all come here)."""
+        email = normal_email(email)
+        problems = self.add_problems(email, password=password, admin=admin)
+        if problems:
+            raise InvalidInput(next(iter(problems.values())))
         with self.engine.unit_of_work() as session:
             if session.scalars(select(Account).where(Account.email == email)).first() is not None:
-                raise InvalidInput(f"{email} already has an account; use 'cycle users reset' to set a new password")
+                raise InvalidInput(f"there is already an account for {email}; send a reset link to set a new password")
             account = Account(email=email, password_hash=self.hasher.hash(password) if password else None, admin=admin,
                               disabled=False, failed_sign_ins=0, created_at=wall_clock(), created_by=by)
             session.add(account)
@@ -240,6 +272,9 @@ class Accounts:
             if account is None or account.disabled or not ok:
                 refusal = NotSignedIn(WRONG)
             else:
+                if self.hasher.check_needs_rehash(account.password_hash or ""):
+                    # Hashed with other parameters (older, or another cost): hashed again with today's.
+                    account.password_hash = self.hasher.hash(password)
                 session.flush()
                 session.expunge(account)
         if refusal is not None:
@@ -285,7 +320,18 @@ class Accounts:
 
     # -- API tokens ----------------------------------------------------------------------
 
+    @staticmethod
+    def whose_tokens(me: Principal, email: str | None) -> str:
+        """Whose tokens `me` may see, make and revoke: their own, or anyone's for an admin (as `cycle tokens`)."""
+        wanted = normal_email(email) if email else me.email
+        if wanted != me.email and not me.admin:
+            raise RoleMissing(f"{me.email} is not an admin; only an admin manages another person's API tokens")
+        return wanted
+
     def create_token(self, email: str, name: str) -> str:
+        name = name.strip()
+        if not 1 <= len(name) <= 100:
+            raise InvalidInput("a token needs a name of 1 to 100 characters saying what it is for")
         secret = "cyc_" + secrets.token_urlsafe(32)
         with self.engine.unit_of_work() as session:
             account = self._account(session, normal_email(email))

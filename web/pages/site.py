@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from . import (
+    accounts,
     actions,
     cycle,
     cycle_history,
@@ -25,6 +26,7 @@ from . import (
     papers,
     records,
     start_cycle,
+    tokens,
 )
 from .render import render
 from .viewer import Directory, SignInFirst
@@ -32,7 +34,7 @@ from .viewer import Directory, SignInFirst
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
            start_cycle.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
-           records.router, meetings.router, migration.router]
+           records.router, meetings.router, migration.router, accounts.router, tokens.router]
 
 # No inline script and nothing from another site; inline SVG pictures carry their own style attributes.
 PAGE_HEADERS = {

@@ -93,8 +93,9 @@ class Viewer:
         if self.boards:
             items.append(NavItem("/my-boards", "My boards"))
         if self.admin:
-            items += [NavItem("/definitions", "Definitions"), NavItem("/operations", "Operations")]
-        return items
+            items += [NavItem("/definitions", "Definitions"), NavItem("/operations", "Operations"),
+                      NavItem("/accounts", "Accounts")]
+        return [*items, NavItem("/tokens", "API tokens")]
 
 
 def viewer_for(directory: Directory, me: Principal) -> Viewer:

@@ -117,10 +117,11 @@ def test_the_navigation_shows_only_what_the_person_may_use(web: Site) -> None:
     officer, _ = web.sign_in("head_of_partnerships")
     nav = officer.get("/my-work", headers=HTML).text
     assert ">My work<" in nav and ">Cycles<" in nav
-    assert "/definitions" not in nav and "/operations" not in nav
+    assert "/definitions" not in nav and "/operations" not in nav and 'href="/accounts"' not in nav
+    assert 'href="/tokens"' in nav  # everyone's own API tokens
     admin, _ = web.sign_in("community_safety_manager")
     nav = admin.get("/my-work", headers=HTML).text
-    assert 'href="/definitions"' in nav and 'href="/operations"' in nav
+    assert 'href="/definitions"' in nav and 'href="/operations"' in nav and 'href="/accounts"' in nav
 
 
 def test_pages_carry_security_headers_and_the_stylesheet_has_no_gov_uk_font_or_crest(web: Site) -> None:
