@@ -3,6 +3,7 @@ when it is due; and the refusal that names the same person."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -14,6 +15,11 @@ from tests.conftest import DEFINITIONS
 from tests.helpers import AUTHOR, CLERK, CYCLE, carry, paper_file
 from workflow.app import App
 from workflow.cli import main
+from workflow.definition import gates as gate_rules
+from workflow.definition.calendar import Timeline
+from workflow.definition.gates import Facts
+from workflow.definition.loader import load_definition
+from workflow.definition.model import DecisionGate, StrandsGate
 from workflow.errors import GateNotMet
 from workflow.player import Player
 from workflow.reads.mywork import work_of
@@ -99,3 +105,27 @@ def test_cycle_mywork_lists_what_it_waits_for_and_from_whom(waiting: App) -> Non
     [waited] = data["waiting_for"]
     assert waited["who"] == [{"person": CLERK, "name": "Helen Marsh", "role": "committee manager"}]
     assert (waited["since"], waited["due"]) == ("2021-07-01", "2021-07-13")
+
+
+def test_a_gate_nobody_in_the_directory_can_meet_says_so() -> None:
+    definition = load_definition(DEFINITIONS / f"{SHIPPED}.yaml")
+    no_one = dataclasses.replace(definition, permissions={**definition.permissions, "decide": ()})
+    facts = Facts(today=dt.date(2021, 8, 2), timeline=Timeline(no_one, 2021))
+    assert gate_rules.unmet(DecisionGate("risk_board", "strategic_assessment"), no_one, facts) == (
+        "the Risk Board has not yet recorded its decision on 'Annual Strategic Assessment'; nobody in the directory "
+        "holds a role that may record it")
+
+
+def test_open_strands_name_who_completes_each() -> None:
+    definition = load_definition(DEFINITIONS / f"{SHIPPED}.yaml")
+    facts = Facts(today=dt.date(2021, 11, 1), timeline=Timeline(definition, 2021),
+                  strands={"young_people": ("consultation", "held", False),
+                           "scrutiny_comments": ("consultation", "scheduled", False),
+                           "online_survey": ("consultation", "closed", True)},
+                  entered={"consultation": dt.date(2021, 9, 24)})
+    said = gate_rules.unmet(StrandsGate("consultation"), definition, facts)
+    assert said is not None and "SaferMK Community Safety Survey" not in said  # complete: not waited for
+    assert said.endswith(
+        "Priya Shah (consultation lead) or Tom Whitfield (consultation lead) completes 'Young people through schools, "
+        "the youth participation team and the youth offending team', Daniel Osei (scrutiny officer) completes "
+        "'Community and Housing Scrutiny Committee comments'")

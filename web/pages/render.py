@@ -21,6 +21,7 @@ from .words import sentence
 
 NOTICE_COOKIE = "cycle_notice"
 ERRORS_COOKIE = "cycle_refused"
+COOKIE_ROOM = 3500  # of the 4,096 bytes a browser keeps for a cookie, its name and attributes included
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -96,7 +97,10 @@ def refused(url: str, errors: dict[str, str]) -> RedirectResponse:
     Like `done`'s notice, the sentences travel in a cookie, never the address.
     """
     response = RedirectResponse(url, status_code=303)
-    kept = {control: sentence[:1500] for control, sentence in errors.items()}
-    response.set_cookie(ERRORS_COOKIE, quote(json.dumps(kept)), max_age=60, httponly=True, samesite="strict",
-                        path="/")
+    limit = 1500
+    value = quote(json.dumps({control: sentence[:limit] for control, sentence in errors.items()}))
+    while len(value) > COOKIE_ROOM and limit > 100:  # a browser drops a cookie over 4 KB: shorten, never lose it
+        limit -= 100
+        value = quote(json.dumps({control: sentence[:limit] + "…" for control, sentence in errors.items()}))
+    response.set_cookie(ERRORS_COOKIE, value, max_age=60, httponly=True, samesite="strict", path="/")
     return response

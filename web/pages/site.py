@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -56,7 +57,15 @@ TITLES = {401: "You are not signed in", 403: "You cannot do this", 404: "Page no
 
 def error_page(request: Request, status: int, sentence: str) -> Response:
     title = TITLES.get(status, "Sorry, there is a problem")
-    return render(request, "error.html", status=status, title=title, sentence=sentence)
+    return render(request, "error.html", status=status, title=title, sentence=sentence, back=way_back(request, status))
+
+
+def way_back(request: Request, status: int) -> str | None:
+    """The cycle page a refused page of that cycle leads back to; none where the cycle itself was not found."""
+    parts = request.url.path.strip("/").split("/")
+    if status == 404 or len(parts) < 3 or parts[0] != "cycles" or parts[1] == "start":
+        return None
+    return f"/cycles/{quote(parts[1], safe='')}"
 
 
 def install(app: FastAPI) -> None:

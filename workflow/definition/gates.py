@@ -67,13 +67,13 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
             if decision is None:
                 who = does(recorders(definition, board), "records it", "record it")
                 return f"the {name} has not yet recorded its decision on '{titled}'; {who}"
+            if decision.outcome == "carried" and decision.voting_present >= needed:
+                return None
             who = does(recorders(definition, board), "records its next decision", "record it")
             if decision.outcome != "carried":
                 return f"the {name}'s decision on '{titled}' was {decision.outcome}, not carried; {who}"
-            if decision.voting_present < needed:
-                return (f"the {name}'s decision on '{titled}' had {decision.voting_present} voting members "
-                        f"present, fewer than the quorum of {needed}; {who}")
-            return None
+            return (f"the {name}'s decision on '{titled}' had {decision.voting_present} voting members "
+                    f"present, fewer than the quorum of {needed}; {who}")
         case PapersGate(papers):
             missing = [p for p in papers if p not in facts.papers]
             if missing:

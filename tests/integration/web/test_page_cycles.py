@@ -170,6 +170,10 @@ def test_an_unmet_gate_links_to_the_form_that_meets_it_filled_in(web: Site) -> N
     form = manager.get(href.replace("&amp;", "&"), headers=HTML).text
     assert "MK Together Management Board" in form and "Strategic assessment - early findings" in form
     assert 'name="board" value="mk_together"' in form and 'name="item" value="early_findings"' in form
+    # A form asked for with a board the definition lacks: the sentence, and a way back to the cycle.
+    wrong = manager.get(f"/cycles/{CYCLE}/decisions/new?board=no_such_board&item=early_findings", headers=HTML)
+    assert wrong.status_code == 422 and "there is no board" in wrong.text.lower()
+    assert f'href="/cycles/{CYCLE}">Back to the cycle</a>' in wrong.text
 
 
 def test_a_person_not_in_the_cycles_directory_gets_page_not_found(web: Site) -> None:
