@@ -93,7 +93,7 @@ def test_mywork_and_the_operating_system_account_in_the_history(cli) -> None:  #
     assert cli("start", "community_safety_strategy", "--year", "2021", "--as", "head_of_partnerships").exit_code == 0
     work = cli("mywork", "--as", OFFICER, "--json")
     assert work.exit_code == 0, work.output
-    assert [(w["kind"], w["paper"], w["overdue"]) for w in json.loads(work.output)["to_do"]] == [
+    assert [(w["kind"], w["paper"], w["overdue"]) for w in json.loads(work.output)] == [
         ("attach", "early_findings", True)]
     history = json.loads(cli("history", "community_safety_strategy-2021", "--json").output)
     assert history[0]["data"]["os_account"] == getpass.getuser()

@@ -100,11 +100,24 @@ def test_cycle_mywork_lists_what_it_waits_for_and_from_whom(waiting: App) -> Non
     assert shown.exit_code == 0, shown.output
     assert "they wait for others, as below" in shown.output
     assert "Waiting for" in shown.output and "Helen Marsh" in shown.output  # the table wraps its role
-    data = json.loads(CliRunner().invoke(main, ["mywork", "--as", AUTHOR, "--json"], env=env).stdout)
-    assert data["to_do"] == []
-    [waited] = data["waiting_for"]
+    only_waits = CliRunner().invoke(main, ["mywork", "--as", AUTHOR, "--waiting"], env=env, terminal_width=200)
+    assert only_waits.exit_code == 0, only_waits.output
+    assert "Waiting for" in only_waits.output and "they wait for others" not in only_waits.output
+    # --json prints the list to do, as it always has; --waiting --json the list waited for.
+    assert json.loads(CliRunner().invoke(main, ["mywork", "--as", AUTHOR, "--json"], env=env).stdout) == []
+    waits = CliRunner().invoke(main, ["mywork", "--as", AUTHOR, "--waiting", "--json"], env=env)
+    assert waits.exit_code == 0, waits.output
+    [waited] = json.loads(waits.stdout)
     assert waited["who"] == [{"person": CLERK, "name": "Helen Marsh", "role": "committee manager"}]
-    assert (waited["since"], waited["due"]) == ("2021-07-01", "2021-07-13")
+    assert waited["from_whom"] == "Helen Marsh (committee manager)"
+    assert (waited["since"], waited["due"], waited["step"]) == (
+        "2021-07-01", "2021-07-13", "Early findings discussed at MK Together Management Board")
+    to_do = CliRunner().invoke(main, ["mywork", "--as", CLERK, "--json"], env=env)
+    assert [(i["kind"], i["board"], i["item"]) for i in json.loads(to_do.stdout)] == [
+        ("decide", "mk_together", "early_findings")]
+    assert json.loads(CliRunner().invoke(main, ["mywork", "--as", CLERK, "--waiting", "--json"], env=env).stdout) == []
+    nothing = CliRunner().invoke(main, ["mywork", "--as", CLERK, "--waiting"], env=env, terminal_width=200)
+    assert nothing.exit_code == 0 and f"{CLERK} waits for nobody in the running cycles just now" in nothing.output
 
 
 def test_a_gate_nobody_in_the_directory_can_meet_says_so() -> None:

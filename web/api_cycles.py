@@ -146,12 +146,6 @@ class WaitingItemOut(BaseModel):
     strand: str | None = None
 
 
-class MyWorkOut(BaseModel):
-    to_do: list[WorkItemOut] = Field(description="What you may do now, overdue first")
-    waiting_for: list[WaitingItemOut] = Field(
-        description="What your next steps wait for from others: what, from whom by name and role, since and due when")
-
-
 @router.get("/cycles", response_model=list[CycleOut], summary="The cycles you take part in")
 def list_cycles(request: Request, me: Me) -> list[dict[str, Any]]:
     return cycles_taking_part(engine_of(request), known_of(request), me.email)
@@ -205,10 +199,15 @@ def decide(request: Request, me: Me, cycle: CycleRef, body: RecordDecision) -> A
         amends=body.amends, reason=body.reason))
 
 
-@router.get("/mywork", response_model=MyWorkOut,
-            summary="What you must do now, and what you wait for from whom, overdue first")
-def mywork(request: Request, me: Me) -> dict[str, Any]:
-    return work_of(engine_of(request), me.email).as_json()
+@router.get("/mywork", response_model=list[WorkItemOut], summary="What you must do now, overdue first")
+def mywork(request: Request, me: Me) -> list[dict[str, Any]]:
+    return work_of(engine_of(request), me.email).to_do_json()
+
+
+@router.get("/mywork/waiting", response_model=list[WaitingItemOut],
+            summary="What your next steps wait for from others: what, from whom, since and due when, overdue first")
+def mywork_waiting(request: Request, me: Me) -> list[dict[str, Any]]:
+    return work_of(engine_of(request), me.email).waiting_json()
 
 
 @router.get("/me", summary="Who you are signed in as, and the CSRF token of your browser session")

@@ -146,17 +146,23 @@ def history(ctx: click.Context, cycle: str, verify_cycle: str | None, reader: st
 @main.command()
 @actor_option
 @json_option
+@click.option("--waiting", is_flag=True,
+              help="Only what PERSON waits for from others; with --json, that list instead of the list to do.")
 @click.pass_context
-def mywork(ctx: click.Context, actor: str, as_json: bool) -> None:
+def mywork(ctx: click.Context, actor: str, as_json: bool, waiting: bool) -> None:
     """What PERSON (--as: an id or an email) must do now in every running cycle, overdue first, and what they wait
-    for from others (from whom, since when, due when)."""
+    for from others (from whom, since when, due when). --json prints the list to do; --waiting --json the list
+    waited for."""
     from workflow.reads.mywork import work_of
 
     work = work_of(app_for(ctx).engine, actor)
     if as_json:
-        emit_json(work.as_json())
+        emit_json(work.waiting_json() if waiting else work.to_do_json())
         return
-    if not work.to_do:
+    if waiting:
+        if not work.waiting_for:
+            out.print(f"{plain(actor)} waits for nobody in the running cycles just now")
+    elif not work.to_do:
         out.print(f"nothing for {plain(actor)} to do in the running cycles just now"
                   + (": they wait for others, as below" if work.waiting_for else ""))
     else:

@@ -62,11 +62,13 @@ class Work:
     to_do: list[WorkItem]
     waiting_for: list[WaitingItem]
 
-    def as_json(self) -> dict[str, Any]:
-        """The shape `cycle mywork --json` prints and `GET /api/v1/mywork` answers."""
-        return {"to_do": [dataclasses.asdict(i) | {"overdue": i.overdue} for i in self.to_do],
-                "waiting_for": [dataclasses.asdict(i) | {"overdue": i.overdue, "from_whom": i.from_whom}
-                                for i in self.waiting_for]}
+    def to_do_json(self) -> list[dict[str, Any]]:
+        """The list `cycle mywork --json` prints and `GET /api/v1/mywork` answers: what to do now."""
+        return [dataclasses.asdict(i) | {"overdue": i.overdue} for i in self.to_do]
+
+    def waiting_json(self) -> list[dict[str, Any]]:
+        """The list `cycle mywork --waiting --json` prints and `GET /api/v1/mywork/waiting` answers."""
+        return [dataclasses.asdict(i) | {"overdue": i.overdue, "from_whom": i.from_whom} for i in self.waiting_for]
 
 
 def my_work(engine: Store, who: str) -> list[WorkItem]:
