@@ -164,7 +164,7 @@ def test_the_engine_refuses_to_close_a_consultation_early(tmp_path: Path) -> Non
             "Monday 26 July 2021") in survey.stderr
     refused = run("2021-07-12", "fire", cycle, "close_consultation", *lead)
     assert refused.exit_code == 3, refused.output
-    assert ("the statutory consultation has run 4 weeks of the 6 it must run; it can close on Monday 26 July 2021"
+    assert ("The statutory consultation has run 4 weeks of the 6 it must run; it can close on Monday 26 July 2021"
             in refused.stderr) and "Traceback" not in refused.stderr
     status = json.loads(run("2021-07-12", "status", cycle, "--json").output)
     assert status["stage"] == "consultation" and status["due"] == "2021-08-09", "8 weeks from the day it opened"
