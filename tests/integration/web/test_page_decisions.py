@@ -268,6 +268,9 @@ def test_the_priorities_agreed_are_checked_by_the_clis_rule_and_recorded_with_th
     assert saved.status_code == 303, saved.text
     register = manager.get(f"/cycles/{CYCLE}/decisions", headers=HTML).text
     assert "Priorities agreed:" in register and "<li>Hate crime: further work</li>" in register
+    history = manager.get(f"/cycles/{CYCLE}/history", headers=HTML).text
+    assert "Risk Board&#39;s decision on &#39;Priorities for the Community Safety Strategy&#39;" in history
+    assert "decision on &#39;priorities&#39;" not in history
     status = web.client().get(f"/api/v1/cycles/{CYCLE}", headers=web.token("head_of_partnerships")).json()
     assert status["decisions"][-1]["priorities"] == [
         {"title": "Serious violence", "recommendation": "remain a priority"},
