@@ -13,6 +13,7 @@ from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CLERK, CYCLE, counts, meet, paper_file
 from workflow.app import App
 from workflow.cli import main
+from workflow.commands.decision_rules import priority_of, takes_priorities
 from workflow.errors import GateNotMet, InvalidInput
 
 MK_TOGETHER = ["council_chief_executive", "director_childrens_services", "director_policy", "police_area_commander",
@@ -123,3 +124,29 @@ def test_a_rescinded_decision_stays_in_the_register_and_no_longer_opens_the_gate
     assert [(d["id"], d["outcome"], d["in_force"], d["supersedes"]) for d in register] == [
         (1, "carried", False, None), (2, "rescinded", True, 1)]
     assert dt.date.fromisoformat(register[1]["meeting_date"]) == dt.date(2021, 7, 13)
+
+
+def test_priorities_are_read_by_one_rule_for_the_cli_and_the_form_and_kept_with_the_decision(tmp_path: Path) -> None:
+    env = {"CYCLE_DATA_DIR": str(tmp_path / "data"), "CYCLE_DATABASE_URL": "",
+           "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS), "CYCLE_NOW": "2021-07-13T10:00:00+01:00"}
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(main, list(args), env=env)
+
+    assert run("start", SHIPPED, "--year", "2021", "--as", AUTHOR).exit_code == 0
+    decide = ("decide", CYCLE, "--board", "mk_together", "--item", "early_findings", "--as", CLERK,
+              "--for", ",".join(MK_TOGETHER))
+    refused = run(*decide, "--priority", "Cyber crime")
+    assert refused.exit_code == 2 and "'Cyber crime' should read 'priority: recommendation'" in refused.stderr
+    assert run(*decide, "--priority", "Cyber crime: new priority").exit_code == 0
+    status = json.loads(run("status", CYCLE, "--json").output)
+    assert status["decisions"][0]["priorities"] == [{"title": "Cyber crime", "recommendation": "new priority"}]
+    with pytest.raises(InvalidInput, match="': x' should read 'priority: recommendation'"):
+        priority_of(" : x")  # the form's lines go through the same rule
+
+
+def test_the_definition_says_which_decision_agrees_priorities(app: App) -> None:
+    definition = app.engine.catalog.load(SHIPPED)
+    assert takes_priorities(definition, "risk_board", "priorities")
+    assert not takes_priorities(definition, "risk_board", "strategic_assessment")
+    assert not takes_priorities(definition, "mk_together", "early_findings")

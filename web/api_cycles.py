@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflow.commands.decision_rules import priority_of
 from workflow.definition.directory import find_person
 from workflow.errors import NotFound, RoleMissing
 from workflow.reads.mywork import work_of
@@ -62,6 +63,8 @@ class RecordDecision(StrictBody):
                                description="The decision this one amends (needs a reason), as `cycle decide --amends`")
     reason: str | None = Field(default=None, max_length=2000,
                                description="Why a decision is amended, as the minutes say")
+    priorities: list[Annotated[str, Field(max_length=2000)]] = Field(default_factory=list, max_length=100,
+        description="The priorities agreed, each as 'priority: recommendation', as `cycle decide --priority`")
 
 
 class FiredOut(BaseModel):
@@ -196,7 +199,7 @@ def decide(request: Request, me: Me, cycle: CycleRef, body: RecordDecision) -> A
         at.cycle.id, body.board, body.item, at.person, votes_for=body.votes_for, votes_against=body.votes_against,
         abstain=body.abstain, present=body.present, apologies=body.apologies, interests=body.interests,
         resolution=body.resolution, meeting_date=body.meeting_date, defer=body.defer, comment=body.comment,
-        amends=body.amends, reason=body.reason))
+        amends=body.amends, reason=body.reason, priorities=[priority_of(p) for p in body.priorities]))
 
 
 @router.get("/mywork", response_model=list[WorkItemOut], summary="What you must do now, overdue first")

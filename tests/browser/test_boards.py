@@ -42,12 +42,21 @@ def test_a_committee_manager_records_a_decision_with_apologies_and_an_interest(p
     expect(page.get_by_role("heading", name="Record a decision")).to_be_visible()
     expect(page.locator("#meeting-date-day")).to_have_value("19")  # the Risk Board's August meeting
     expect(page.locator("#meeting-date-month")).to_have_value("8")
+    expect(page.locator("input[type=radio]:checked")).to_have_count(0)  # nobody is assumed present
     apologies = title(site, "fire_group_commander")
     page.get_by_role("group", name=f"Attendance of {apologies}").get_by_label("Apologies").check()
+    page.get_by_role("button", name="All voting members present").click()
+    expect(page.get_by_role("group", name=f"Attendance of {title(site, 'probation_manager')}").get_by_label(
+        "Present")).to_be_checked()
+    expect(page.get_by_role("group", name=f"Attendance of {apologies}").get_by_label("Apologies")).to_be_checked()
+    page.get_by_role("button", name="All present voted for").click()
     for person in ("police_area_commander", "head_of_partnerships", "probation_manager",
                    "deputy_director_public_health", "head_of_youth_and_community"):
-        page.get_by_role("group", name=f"Vote of {title(site, person)}").get_by_label("For").check()
+        expect(page.get_by_role("group", name=f"Vote of {title(site, person)}").get_by_label("For")).to_be_checked()
+    for officer in ("community_safety_manager", "committee_manager"):  # not voting: their attendance is asked
+        page.get_by_role("group", name=f"Attendance of {title(site, officer)}").get_by_label("Present").check()
     interested = title(site, "probation_manager")
+    page.get_by_text("Declarations of interest").click()
     page.get_by_label(f"Declaration of interest (if any) by {interested}").fill(
         "Manages two of the offenders named in the assessment")
     page.get_by_label("Resolution").fill("That the Annual Strategic Assessment be signed off.")
@@ -66,6 +75,16 @@ def test_a_committee_manager_records_a_decision_with_apologies_and_an_interest(p
     expect(page.get_by_role("table")).to_contain_text("Thursday 19 August 2021")
     looked_at(page, "decisions")
     page.goto(f"/cycles/{site.cycle}/decisions/new?board=risk_board&item=strategic_assessment")
+    page.get_by_role("button", name="Continue").click()  # nothing answered: every problem listed at once
+    summary = page.get_by_role("alert")
+    for member in site.app.engine.catalog.load(SHIPPED).boards["risk_board"].members:
+        expect(summary.get_by_role("link", name=f"Say whether {title(site, member[0])} was present")).to_be_visible()
+    expect(summary.get_by_role("link", name="Enter the resolution as the minutes will record it.")).to_be_visible()
+    looked_at(page, "record-decision-problems")
+    page.get_by_role("button", name="All voting members present").click()
+    for officer in ("community_safety_manager", "committee_manager"):
+        page.get_by_role("group", name=f"Attendance of {title(site, officer)}").get_by_label("Absent").check()
+    page.get_by_role("button", name="All present voted for").click()
     page.get_by_label("Resolution").fill("That the Annual Strategic Assessment be not signed off.")
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Save the decision").click()
@@ -75,6 +94,46 @@ def test_a_committee_manager_records_a_decision_with_apologies_and_an_interest(p
     looked_at(page, "decision-refused")
     recorded = [d for d in site.app.engine.status(site.cycle).decisions if d["board"] == "risk_board"]
     assert [(d["outcome"], d["for"]) for d in recorded] == [("carried", 5)], "the refused one was not written"
+
+
+def test_the_risk_board_agrees_its_priorities_on_the_form_and_safer_mks_form_stays_short(
+        page: Page, site: LiveSite) -> None:
+    signed_in(page, site.people.committee_manager)
+    page.goto(f"/cycles/{site.cycle}/decisions/new?board=risk_board&item=priorities")
+    expect(page.get_by_text("Priorities for the Community Safety Strategy")).to_be_visible()
+    page.get_by_role("button", name="All voting members present").click()
+    page.get_by_role("button", name="All present voted for").click()
+    for officer in ("community_safety_manager", "committee_manager"):
+        page.get_by_role("group", name=f"Attendance of {title(site, officer)}").get_by_label("Present").check()
+    page.get_by_label("Priorities agreed").fill("Anti-social behaviour: remain a priority\nCyber crime: new priority\n"
+                                                "Hate crime: further work")
+    page.get_by_label("Resolution").fill("That the priorities recommended by the strategic assessment be agreed.")
+    looked_at(page, "record-decision-priorities")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("#priorities")).to_contain_text("Cyber crime: new priority")
+    expect(page.locator("#outcome")).to_contain_text("6 for, 0 against, 0 abstaining")
+    looked_at(page, "decision-preview-priorities")
+    page.get_by_role("button", name="Save the decision").click()
+    expect(page.get_by_role("alert")).to_contain_text("the Risk Board carried 'Priorities for the Community Safety")
+    row = page.get_by_role("row").filter(has_text="That the priorities recommended")
+    expect(row).to_contain_text("Hate crime: further work")
+    recorded = [d for d in site.app.engine.status(site.cycle).decisions if d["item"] == "priorities"]
+    assert recorded[-1]["priorities"][1] == {"title": "Cyber crime", "recommendation": "new priority"}
+
+    # Safer MK, the biggest board (21 members, 6 of them voting): one row each, a page of reasonable length.
+    page.goto(f"/cycles/{site.cycle}/decisions/new?board=safer_mk&item=strategic_assessment")
+    page.get_by_role("button", name="All voting members present").click()
+    observer = title(site, "observer_councillor_a")
+    expect(page.get_by_role("group", name=f"Attendance of {observer}").get_by_label("Present")).not_to_be_checked()
+    expect(page.get_by_role("group", name=f"Vote of {observer}")).to_have_count(0)  # observers never vote
+    looked_at(page, "record-decision-safer-mk")
+    heights = {}
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        heights[width] = page.evaluate("() => document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    print(f"Safer MK's decision form is {heights[1280]} px tall at 1280 px wide, {heights[375]} px at 375 px")
+    assert heights[1280] < 3000, f"Safer MK's decision form is {heights[1280]} px tall at 1280 px wide"
 
 
 def test_a_board_member_sees_their_boards_papers_and_not_another_boards_exempt_paper(

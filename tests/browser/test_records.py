@@ -22,14 +22,21 @@ def test_an_officer_attaches_an_exempt_paper_through_the_form_and_sees_it_listed
     expect(page.get_by_label("Which paper is it?")).to_have_value("strategic_assessment")
     looked_at(page, "attach-paper")
 
-    # Forgetting to say whether it is exempt: the sentence beside the question, the paper still chosen.
-    page.get_by_label("Upload the file").set_input_files(str(paper_file(tmp_path, "assessment")))
+    # Forgetting the file and whether it is exempt: both sentences at once, the paper still chosen.
     page.get_by_role("button", name="Attach the paper").click()
-    expect(page.get_by_role("alert")).to_contain_text("Say whether the paper is exempt from publication.")
+    expect(page.get_by_role("alert").get_by_role("link")).to_have_text([
+        "Choose the paper's file to upload.", "Say whether the paper is exempt from publication."])
     expect(page.get_by_label("Which paper is it?")).to_have_value("strategic_assessment")
     looked_at(page, "attach-paper-refused")
 
+    # The paragraphs of Schedule 12A show only once "exempt" is chosen, without a script.
+    paragraph = page.get_by_label("Paragraph 3", exact=True)
+    expect(paragraph).to_be_hidden()
     page.get_by_label("Upload the file").set_input_files(str(paper_file(tmp_path, "assessment")))
+    page.get_by_label("Yes, it is exempt information").check()
+    expect(paragraph).to_be_visible()
+    page.get_by_label("No, it can be published").check()
+    expect(paragraph).to_be_hidden()
     page.get_by_label("Yes, it is exempt information").check()
     page.get_by_label("Paragraph 3", exact=True).check()
     page.get_by_role("button", name="Attach the paper").click()

@@ -50,7 +50,7 @@ def what(definition: Definition, entry: dict[str, Any]) -> str:
         title = data.get("title") or kind
         return f"Attached '{title}'" + (f" for '{kind}'" if title != kind else "")
     if action in ("decide", "rescind"):
-        item = definition.papers.get(data.get("item", ""), data.get("item", ""))
+        item = definition.item_title(str(data.get("board") or ""), str(data.get("item") or ""))
         return f"Recorded the {board_name(definition, data.get('board'))}'s decision on '{item}': {data['outcome']}"
     if action == "document":
         found = definition.documents.get(data.get("spec", ""))

@@ -1,8 +1,10 @@
 """The record-a-decision form as data: the board's register read from the posted fields, and the engine's arguments.
 
 The form posts one set of radios per member (`attendance-<id>`, `vote-<id>`), an interest per
-member, the resolution and the meeting date as day, month and year. The same fields travel
-hidden through the preview, so "Change" and "Save" both start from what was typed.
+member, the priorities agreed (one a line, when the item takes them), the resolution and the
+meeting date as day, month and year. The same fields travel hidden through the preview, so
+"Change" and "Save" both start from what was typed. Nobody's attendance is assumed: two buttons
+fill in what is not yet chosen ("all voting members present", "all present voted for").
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow.commands.decision_rules import attendance, outcome_of, quorum_for
+from workflow.commands.decision_rules import (
+    attendance,
+    outcome_of,
+    priority_of,
+    quorum_for,
+    takes_priorities,
+)
 from workflow.definition.model import Definition, Membership
 from workflow.errors import InvalidInput
 
@@ -57,9 +65,11 @@ class Entry:
     year: str = ""
     amends: str = ""
     reason: str = ""
+    priorities: str = ""  # one a line, as 'priority: recommendation'
 
     def fields(self) -> list[tuple[str, str]]:
         pairs = [("board", self.board), ("item", self.item), ("resolution", self.resolution),
+                 ("priorities", self.priorities),
                  ("meeting-date-day", self.day), ("meeting-date-month", self.month),
                  ("meeting-date-year", self.year), ("amends", self.amends), ("reason", self.reason)]
         for name, values in (("attendance", self.attendance), ("vote", self.vote), ("interest", self.interest)):
@@ -83,12 +93,39 @@ def read(form: Mapping[str, Any], board_members: list[Member]) -> Entry:
 
     entry = Entry(text("board", 100), text("item", 100), resolution=text("resolution"),
                   day=text("meeting-date-day", 4), month=text("meeting-date-month", 4),
-                  year=text("meeting-date-year", 6), amends=text("amends", 12), reason=text("reason", 2000))
+                  year=text("meeting-date-year", 6), amends=text("amends", 12), reason=text("reason", 2000),
+                  priorities=text("priorities", 8000))
     for member in board_members:
         entry.attendance[member.id] = text(f"attendance-{member.id}", 20)
         entry.vote[member.id] = text(f"vote-{member.id}", 20) if member.voting else ""
         entry.interest[member.id] = text(f"interest-{member.id}", 1000)
     return entry
+
+
+def fill_in(entry: Entry, board_members: list[Member], action: str) -> None:
+    """The form's two shortcuts, applied only to what is not yet chosen: "all-present" marks every voting member
+    present, "all-for" records every voting member present as voting for. Non-voting members are never touched."""
+    for member in board_members:
+        if not member.voting:
+            continue
+        if action == "all-present" and not entry.attendance.get(member.id):
+            entry.attendance[member.id] = "present"
+        if action == "all-for" and entry.attendance.get(member.id) == "present" and not entry.vote.get(member.id):
+            entry.vote[member.id] = "for"
+
+
+def agreed_priorities(entry: Entry) -> tuple[list[tuple[str, str]], str | None]:
+    """The priorities typed, one a line, read by the CLI's rule; every line that breaks it, in one sentence."""
+    found: list[tuple[str, str]] = []
+    wrong: list[str] = []
+    for number, line in enumerate(entry.priorities.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            found.append(priority_of(line))
+        except InvalidInput as exc:
+            wrong.append(f"line {number}: {exc}")
+    return found, "; ".join(wrong) or None
 
 
 def meeting_date(entry: Entry) -> dt.date:
@@ -107,6 +144,7 @@ class Register:
     quorum: int
     counts: dict[str, int]
     day: dt.date
+    priorities: list[tuple[str, str]]
 
 
 def register(definition: Definition, entry: Entry, board_members: list[Member]) -> tuple[Register, dict[str, str]]:
@@ -144,6 +182,11 @@ def register(definition: Definition, entry: Entry, board_members: list[Member]) 
     for person in interests:
         if entry.attendance.get(person) != "present":
             errors[f"interest-{person}"] = "only a member present can declare an interest"
+    priorities: list[tuple[str, str]] = []
+    if takes_priorities(definition, entry.board, entry.item):
+        priorities, wrong = agreed_priorities(entry)
+        if wrong:
+            errors["priorities"] = wrong
     if not entry.resolution:
         errors["resolution"] = "enter the resolution as the minutes will record it"
     amends = int(entry.amends) if entry.amends.isdigit() else None
@@ -154,6 +197,9 @@ def register(definition: Definition, entry: Entry, board_members: list[Member]) 
     kwargs = {"votes_for": groups["for"], "votes_against": groups["against"], "abstain": groups["abstain"],
               "present": groups["present"], "apologies": groups["apologies"], "interests": interests,
               "resolution": entry.resolution, "meeting_date": day, "amends": amends,
-              "reason": entry.reason or None}
+              "reason": entry.reason or None, "priorities": priorities}
     outcome = outcome_of(counts["for"], counts["against"], counts["abstain"], quorum)
-    return Register(kwargs, outcome, quorum, counts, day), errors
+    order = ["meeting-date", "register", *(f"{kind}-{m.id}" for m in board_members for kind in ("attendance", "vote")),
+             *(f"interest-{m.id}" for m in board_members), "priorities", "resolution", "reason"]
+    in_page_order = {name: errors[name] for name in order if name in errors}  # as the error summary lists them
+    return Register(kwargs, outcome, quorum, counts, day, priorities), in_page_order

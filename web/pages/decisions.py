@@ -3,7 +3,9 @@
 Recording works without script as the check-answers pattern: the form posts to a preview
 that shows the outcome by the board's quorum rule (the engine's own `outcome_of`); "Save
 the decision" posts the same fields hidden and calls `engine.decide`; "Change" shows the
-form again as typed. A refusal shows the engine's sentence beside the field, nothing written.
+form again as typed. Every problem is listed at once, each beside its field; a refusal by the
+engine shows its sentence beside the field, nothing written. "All voting members present" and
+"All present voted for" are submit buttons too: the form comes back with them applied.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from workflow.commands.decision_rules import scheduled_meeting
+from workflow.commands.decision_rules import scheduled_meeting, takes_priorities
 from workflow.errors import CycleError, InvalidInput, MeetingNotHeld, NotFound
 from workflow.time.actuals import timeline_of
 from workflow.time.clock import local_date
 
 from ..access import Seat, seat
 from ..problems import status_of
-from .decision_form import ATTENDANCE, VOTES, Entry, blank, members, read, register
+from .decision_form import ATTENDANCE, VOTES, Entry, blank, fill_in, members, read, register
 from .render import done, render
 from .viewer import Viewer, viewer
 from .words import board_name, cycle_title
@@ -61,7 +63,8 @@ def _form_context(request: Request, at: Seat, entry: Entry) -> dict[str, Any]:
     return {"cycle": at.cycle, "cycle_name": cycle_title(definition, at.cycle.year),
             "board": definition.boards[entry.board], "item_title": _item_title(at, entry.item, entry.board),
             "members": members(definition, entry.board), "entry": entry,
-            "attendance_options": ATTENDANCE, "vote_options": VOTES}
+            "attendance_options": ATTENDANCE, "vote_options": VOTES,
+            "takes_priorities": takes_priorities(definition, entry.board, entry.item)}
 
 
 def _in_force(request: Request, at: Seat, board: str, item: str, day: dt.date) -> int | None:
@@ -75,8 +78,9 @@ def show_form(request: Request, seen: Viewer, at: Seat, entry: Entry, *, errors:
               status: int = 200, amend_instead: int | None = None) -> Response:
     context = _form_context(request, at, entry)
     title = "Amend a decision" if entry.amends else "Record a decision"
+    interests_open = any(entry.interest.values()) or any(name.startswith("interest-") for name in errors or {})
     return render(request, "decision_form.html", status=status, title=title, section="/cycles",
-                  errors=errors or {}, amend_instead=amend_instead, **context)
+                  errors=errors or {}, amend_instead=amend_instead, interests_open=interests_open, **context)
 
 
 def new_form(request: Request, seen: Viewer, cycle: str, board: str, item: str, amends: str) -> Response:
@@ -89,9 +93,7 @@ def new_form(request: Request, seen: Viewer, cycle: str, board: str, item: str, 
         row = engine.find_cycle(session, at.cycle.id)
         # The cycle's own timeline: a meeting the committee manager moved is met on its new day.
         day = scheduled_meeting(at.definition, timeline_of(session, row, at.definition), board, item, row.state)
-    entry = blank(board, item, day, amends)
-    entry.attendance = {m.id: "present" for m in members(at.definition, board)}
-    return show_form(request, seen, at, entry)
+    return show_form(request, seen, at, blank(board, item, day, amends))  # nobody's attendance assumed
 
 
 def post_form(request: Request, seen: Viewer, cycle: str, form: dict[str, Any]) -> Response:
@@ -104,6 +106,9 @@ def post_form(request: Request, seen: Viewer, cycle: str, form: dict[str, Any]) 
     entry = read(form, board_members)
     action = form.get("action")
     if action == "change":
+        return show_form(request, seen, at, entry)
+    if action in ("all-present", "all-for"):
+        fill_in(entry, board_members, str(action))
         return show_form(request, seen, at, entry)
     checked, errors = register(at.definition, entry, board_members)
     if errors:

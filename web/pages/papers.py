@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from workflow.engine import SCHEDULE_12A
-from workflow.errors import CycleError, InvalidInput, RoleMissing
+from workflow.errors import CycleError, RoleMissing
 
 from ..access import Seat, seat
 from ..problems import status_of
@@ -101,33 +101,35 @@ def field_of(exc: CycleError) -> str:
 
 def attach_now(request: Request, seen: Viewer, cycle: str, typed: Typed, file: UploadFile | None) -> Response:
     at = seat(request.app.state.cycles, seen.principal, cycle)
+    errors = unanswered(typed, file)
+    if errors or file is None:  # every question left unanswered at once, as the error summary lists them; nothing written
+        return show_form(request, seen, cycle, typed, errors=errors, status=422)
     try:
-        exempt = _exempt(typed)
-        if not typed.paper:
-            raise InvalidInput("choose which paper this file is")
-        if file is None or not file.filename:
-            raise InvalidInput("choose the paper's file to upload")
-        result = attach_upload(request.app.state.cycle.engine, at, typed.paper, file, exempt=exempt,
+        result = attach_upload(request.app.state.cycle.engine, at, typed.paper, file, exempt=_exempt(typed),
                                stage=typed.stage or None)
     except CycleError as exc:
-        field = "exempt" if isinstance(exc, _ExemptUnanswered) else field_of(exc)
-        return show_form(request, seen, cycle, typed, errors={field: str(exc)}, status=status_of(exc))
+        return show_form(request, seen, cycle, typed, errors={field_of(exc): str(exc)}, status=status_of(exc))
     marker = " as exempt information" if result.exempt else ""
     return done(f"/cycles/{at.cycle.key}/papers", f"'{result.title}' is attached{marker}.")
 
 
-class _ExemptUnanswered(InvalidInput):
-    """The form's own question left unanswered (the engine's argument is a paragraph or none)."""
+def unanswered(typed: Typed, file: UploadFile | None) -> dict[str, str]:
+    """The form's own questions left unanswered, in the page's order; the engine checks the answers themselves."""
+    errors: dict[str, str] = {}
+    if not typed.paper:
+        errors["paper"] = "choose which paper this file is"
+    if file is None or not file.filename:
+        errors["file"] = "choose the paper's file to upload"
+    if typed.exempt not in ("yes", "no"):
+        errors["exempt"] = "say whether the paper is exempt from publication"
+    elif typed.exempt == "yes" and not typed.paragraph.isdigit():
+        errors["paragraph"] = "choose the paragraph of Schedule 12A that makes the paper exempt"
+    return errors
 
 
 def _exempt(typed: Typed) -> int | None:
-    if typed.exempt == "no":
-        return None
-    if typed.exempt != "yes":
-        raise _ExemptUnanswered("say whether the paper is exempt from publication")
-    if not typed.paragraph.isdigit():
-        raise InvalidInput("choose the paragraph of Schedule 12A that makes the paper exempt")
-    return int(typed.paragraph)
+    """The engine's argument: the paragraph of Schedule 12A, or none when the paper can be published."""
+    return int(typed.paragraph) if typed.exempt == "yes" else None
 
 
 @router.get("/cycles/{cycle}/papers")

@@ -18,7 +18,9 @@ from workflow.cli.base import (
     parse_date,
     plain,
 )
+from workflow.commands.decision_rules import priority_of
 from workflow.engine import Recorded
+from workflow.errors import InvalidInput
 
 
 @main.command()
@@ -79,10 +81,10 @@ def decide(ctx: click.Context, cycle: str, board: str, item: str, actor: str, vo
     """Record a board's decision on an item of CYCLE."""
     priorities = []
     for text in priority:
-        title, sep, recommendation = text.partition(":")
-        if not sep or not title.strip() or not recommendation.strip():
-            raise click.BadParameter(f"'{text}' should read 'priority: recommendation'", param_hint="--priority")
-        priorities.append((title.strip(), recommendation.strip()))
+        try:
+            priorities.append(priority_of(text))
+        except InvalidInput as exc:
+            raise click.BadParameter(str(exc), param_hint="--priority") from None
     interests: dict[str, str] = {}
     for text in interest:
         person, sep, what = text.partition(":")

@@ -28,6 +28,12 @@ def quorum_for(definition: Definition, board: str, item: str) -> int:
                 if isinstance(g, DecisionGate) and g.board == board and g.item == item] or [spec.quorum])
 
 
+def takes_priorities(definition: Definition, board: str, item: str) -> bool:
+    """Whether the board agrees a list of priorities with its decision on the item (a gate's `priorities: true`)."""
+    return any(g.priorities for t in definition.transitions for g in t.gates
+               if isinstance(g, DecisionGate) and (g.board, g.item) == (board, item))
+
+
 def outcome_of(votes_for: int, votes_against: int, abstentions: int, quorum: int, *, defer: bool = False) -> str:
     """The board's quorum rule: deferred if asked or inquorate, else carried on more votes for than against."""
     if defer or votes_for + votes_against + abstentions < quorum:
@@ -93,6 +99,16 @@ def check_target(*, decision_id: int, found: tuple[str, str] | None, board: str,
         raise InvalidInput(f"decision {decision_id} was superseded already: {verb} the decision in force instead")
     if not reason or not reason.strip():
         raise InvalidInput(f"say why decision {decision_id} is {verb}ed, with --reason")
+
+
+def priority_of(text: str) -> tuple[str, str]:
+    """A priority agreed, as 'Serious violence: remain a priority': (title, recommendation); refuses a line
+    without both. The CLI's `--priority` and the decision form read each priority by this rule."""
+    title, sep, recommendation = text.partition(":")
+    if not sep or not title.strip() or not recommendation.strip():
+        raise InvalidInput(f"'{text.strip()}' should read 'priority: recommendation', "
+                           "for example 'Serious violence: remain a priority'")
+    return title.strip(), recommendation.strip()
 
 
 def attendance(board_name: str, membership: dict[str, Membership], votes_for: list[str],

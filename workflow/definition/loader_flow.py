@@ -54,6 +54,15 @@ def check_item_title(sections: TimeSections, item: str, line: int, field: str) -
                            f"as '{item}'? (an item named after a paper takes the paper's title)")
 
 
+def check_quorum(sections: TimeSections, board: str, quorum: int, line: int, field: str) -> None:
+    """A decision gate's own quorum: at least 1, at most the board's voting members."""
+    voting = len(sections.boards[board].voting)
+    if quorum > voting:
+        sections.r.problem(line, field, f"a quorum of {quorum} is more than the {voting} voting members of '{board}'")
+    elif quorum < 1:
+        sections.r.problem(line, field, "a quorum must be at least 1")
+
+
 class FlowSections(TimeSections):
     """Stages, strands, lifecycles, transitions and their gates: how a cycle moves, and that it can."""
 
@@ -124,23 +133,19 @@ class FlowSections(TimeSections):
             node = self.r.mapping(value, line, field)
             if node is None:
                 return None
-            self.r.keys(node, ("board", "item", "quorum", "title"), field)
+            self.r.keys(node, ("board", "item", "quorum", "title", "priorities"), field)
             board = self.board_ref(self.r.get(node, "board", field, str), node.line_of("board"), f"{field}.board")
             item = self.r.get(node, "item", field, str)
             if item is not None:
                 self.r.identifier(item, node.line_of("item"), f"{field}.item")
             quorum = self.r.get(node, "quorum", field, int, required=False)
             title = self.r.get(node, "title", field, str, required=False, default="")
+            priorities = self.r.get(node, "priorities", field, bool, required=False, default=False)
             if item is not None and not title:
                 self._checks.append(lambda: check_item_title(self, item, node.line, field))
             if board in self.boards and quorum is not None:
-                voting = len(self.boards[board].voting)
-                if quorum > voting:
-                    self.r.problem(node.line_of("quorum"), f"{field}.quorum",
-                                   f"a quorum of {quorum} is more than the {voting} voting members of '{board}'")
-                elif quorum < 1:
-                    self.r.problem(node.line_of("quorum"), f"{field}.quorum", "a quorum must be at least 1")
-            return DecisionGate(board, item, quorum, title) if board and item else None
+                check_quorum(self, board, quorum, node.line_of("quorum"), f"{field}.quorum")
+            return DecisionGate(board, item, quorum, title, bool(priorities)) if board and item else None
         if kind == "papers":
             papers = self.r.names(value, line, field)
             for paper in papers:

@@ -208,9 +208,10 @@ class DecisionGate:
     board: str
     item: str
     quorum: int | None = None  # None: the board's own quorum
-    # What the board decides, in the council's words; words only, so two gates that wait for the same
-    # decision are equal whatever they call it.
+    # What the board decides, in the council's words, and whether it agrees a list of priorities with it; words
+    # only, so two gates that wait for the same decision are equal whatever they say.
     title: str = field(default="", compare=False)
+    priorities: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

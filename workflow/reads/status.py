@@ -124,7 +124,8 @@ def status(engine: Store, cycle_ref: str | int, reader: str | None = None) -> St
         decisions = [{"id": d.id, "board": d.board, "item": d.item, "outcome": d.outcome, "for": d.votes_for,
                       "against": d.votes_against, "abstain": d.abstentions, "meeting_date": d.meeting_date.isoformat(),
                       "supersedes": (d.details or {}).get("supersedes"), "in_force": d.id not in gone,
-                      "resolution": d.resolution, "reason": (d.details or {}).get("reason")}
+                      "resolution": d.resolution, "reason": (d.details or {}).get("reason"),
+                      "priorities": list((d.details or {}).get("priorities", []))}
                      for d in rows]
         today = facts.today
         ahead = ahead_of(definition, stage.id) if cycle.status == "active" else set()

@@ -347,3 +347,20 @@ def test_officers_firing_at_once_one_wins_and_the_others_are_told(web: Site) -> 
         if code == 409:
             assert detail.startswith("the cycle changed while your command was running")
     assert history_rows(web) == before + 1
+
+
+def test_priorities_sent_with_a_decision_are_read_by_the_clis_rule_and_listed_in_the_status(web: Site) -> None:
+    start(web)
+    manager = web.token("committee_manager")
+    body = {"board": "mk_together", "item": "early_findings", "votes_for": MK_TOGETHER_VOTES,
+            "priorities": ["Cyber crime: new priority", "Hate crime"]}
+    before = history_rows(web)
+    refused = web.client().post(f"/api/v1/cycles/{CYCLE}/decisions", headers=manager, json=body)
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith("'Hate crime' should read 'priority: recommendation'")
+    assert history_rows(web) == before
+    body["priorities"] = ["Cyber crime: new priority", "Hate crime: further work"]
+    assert web.client().post(f"/api/v1/cycles/{CYCLE}/decisions", headers=manager, json=body).status_code == 201
+    status = web.client().get(f"/api/v1/cycles/{CYCLE}", headers=manager).json()
+    assert status["decisions"][0]["priorities"] == [{"title": "Cyber crime", "recommendation": "new priority"},
+                                                    {"title": "Hate crime", "recommendation": "further work"}]

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from tests.integration.web.conftest import Site
 from tests.integration.web.test_page_cycles import consulting
+from web.pages.words import person_title
 from workflow.store.models import Decision
 
 CYCLE = "community_safety_strategy-2021"
@@ -193,3 +194,97 @@ def test_the_register_form_and_banner_name_an_item_by_its_title_never_its_id(web
     banner = banner.split("</p>")[0]
     assert "the Risk Board carried &#39;Priorities for the Community Safety Strategy&#39;" in banner
     assert "&#39;priorities&#39;" not in banner
+
+
+def chosen(html: str) -> dict[str, str]:
+    """The radios the page shows chosen, as the browser would post them."""
+    return dict(re.findall(r'name="((?:attendance|vote)-[^"]+)" type="radio" value="([^"]+)" checked', html))
+
+
+def test_nobody_is_assumed_present_and_every_problem_is_listed_at_once(web: Site) -> None:
+    started(web)
+    manager, csrf = web.sign_in("committee_manager")
+    url = f"/cycles/{CYCLE}/decisions/new"
+    form = manager.get(f"{url}?board=mk_together&item=early_findings", headers=HTML).text
+    assert chosen(form) == {}, "attendance is unknown until the committee manager says it"
+    left = typed(csrf, resolution="", **{"meeting-date-day": "32"})
+    del left["attendance-director_policy"], left["attendance-committee_manager"]
+    refused = manager.post(url, headers=HTML, data=left)
+    assert refused.status_code == 422
+    summary = refused.text.split('govuk-error-summary__list">')[1].split("</ul>")[0]
+    links = re.findall(r'href="#([^"]+)"', summary)
+    # Every problem at once, in the page's order, each linked to its field.
+    assert links == ["meeting-date", "attendance-director_policy", "vote-director_policy",
+                     "attendance-committee_manager", "resolution"], links
+    manager_title = person_title(web.definition, "committee_manager")
+    assert f"Say whether {manager_title} was present, sent apologies or was absent." in summary
+    assert 'id="attendance-director_policy-error"' in refused.text and 'id="resolution-error"' in refused.text
+    assert decisions(web) == 0
+
+
+def test_all_voting_members_present_then_all_present_voted_for_fill_in_only_what_is_not_chosen(web: Site) -> None:
+    started(web)
+    manager, csrf = web.sign_in("committee_manager")
+    url = f"/cycles/{CYCLE}/decisions/new"
+    base = {"csrf_token": csrf, "board": "safer_mk", "item": "strategic_assessment", "amends": "",
+            "meeting-date-day": "23", "meeting-date-month": "9", "meeting-date-year": "2021",
+            "resolution": "That the strategic assessment be noted."}
+    voting = web.definition.boards["safer_mk"].voting
+    others = [p for p, _ in web.definition.boards["safer_mk"].members if p not in voting]
+    marked = manager.post(url, headers=HTML, data={**base, "attendance-fire_group_commander": "apologies",
+                                                    "action": "all-present"})
+    assert marked.status_code == 200 and "There is a problem" not in marked.text
+    now = chosen(marked.text)
+    assert now == {**{f"attendance-{p}": "present" for p in voting}, "attendance-fire_group_commander": "apologies"}
+    everyone = {**base, **now, **{f"attendance-{p}": "present" for p in others},
+                "vote-crc_head_of_operations": "against", "vote-observer_councillor_a": "for"}  # an observer's vote
+    voted = manager.post(url, headers=HTML, data={**everyone, "action": "all-for"})
+    now = chosen(voted.text)
+    assert {p: v for p, v in now.items() if p.startswith("vote-")} == {
+        "vote-council_chief_executive": "for", "vote-ccg_chief_operating_officer": "for",
+        "vote-police_area_commander": "for", "vote-probation_manager": "for",
+        "vote-crc_head_of_operations": "against"}, "kept the vote against; none for the member sending apologies"
+    assert 'name="vote-observer_councillor_a"' not in voted.text  # observers never vote
+    preview = manager.post(url, headers=HTML, data={**everyone, **now, "action": "continue"})
+    assert preview.status_code == 200, preview.text
+    assert "4 for, 1 against, 0 abstaining; quorum 3" in preview.text, "the observer's vote is not counted"
+    assert decisions(web) == 0
+
+
+def test_the_priorities_agreed_are_checked_by_the_clis_rule_and_recorded_with_the_decision(
+        web: Site, tmp_path: Path) -> None:
+    consulting(web, tmp_path)
+    web.account("committee_manager")
+    manager, csrf = web.sign_in("committee_manager")
+    url = f"/cycles/{CYCLE}/decisions/new"
+    assert 'name="priorities"' not in manager.get(f"{url}?board=mk_together&item=early_findings", headers=HTML).text
+    form = manager.get(f"{url}?board=risk_board&item=priorities", headers=HTML).text
+    assert "Priorities agreed" in form and 'name="priorities"' in form
+    members = [p for p, _ in web.definition.boards["risk_board"].members]
+    voting = web.definition.boards["risk_board"].voting
+    filled = {"csrf_token": csrf, "board": "risk_board", "item": "priorities", "amends": "",
+              "meeting-date-day": "22", "meeting-date-month": "9", "meeting-date-year": "2021",
+              "resolution": "That the priorities be agreed.", "action": "continue",
+              **{f"attendance-{p}": "present" for p in members}, **{f"vote-{p}": "for" for p in voting}}
+    bad = manager.post(url, headers=HTML, data={**filled, "resolution": "", "priorities":
+                                                "Serious violence: remain a priority\nCyber crime\n\n: new priority"})
+    assert bad.status_code == 422
+    assert 'href="#priorities">Line 2: &#39;Cyber crime&#39; should read &#39;priority: recommendation&#39;' in bad.text
+    assert "line 4: &#39;: new priority&#39; should read" in bad.text and 'href="#resolution"' in bad.text
+    agreed = "Serious violence: remain a priority\r\nCyber crime: new priority\r\nHate crime: further work"
+    preview = manager.post(url, headers=HTML, data={**filled, "priorities": agreed})
+    assert preview.status_code == 200, preview.text
+    listed = preview.text.split('id="priorities"')[1].split("</dd>")[0]
+    assert "<li>Cyber crime: new priority</li>" in listed and "<li>Hate crime: further work</li>" in listed
+    saved = manager.post(url, headers=HTML, data={**hidden_fields(preview.text), "action": "save"})
+    assert saved.status_code == 303, saved.text
+    register = manager.get(f"/cycles/{CYCLE}/decisions", headers=HTML).text
+    assert "Priorities agreed:" in register and "<li>Hate crime: further work</li>" in register
+    history = manager.get(f"/cycles/{CYCLE}/history", headers=HTML).text
+    assert "Risk Board&#39;s decision on &#39;Priorities for the Community Safety Strategy&#39;" in history
+    assert "decision on &#39;priorities&#39;" not in history
+    status = web.client().get(f"/api/v1/cycles/{CYCLE}", headers=web.token("head_of_partnerships")).json()
+    assert status["decisions"][-1]["priorities"] == [
+        {"title": "Serious violence", "recommendation": "remain a priority"},
+        {"title": "Cyber crime", "recommendation": "new priority"},
+        {"title": "Hate crime", "recommendation": "further work"}]

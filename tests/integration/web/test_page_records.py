@@ -5,6 +5,7 @@ kept from another board, and the lists showing a person what the API shows them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from urllib.parse import unquote
 
@@ -95,6 +96,24 @@ def test_exempt_without_a_paragraph_is_refused_beside_the_field_keeping_the_choi
     assert 'id="paragraph-error"' in refused.text
     assert '<option value="early_findings" selected>' in refused.text
     assert 'value="yes" checked' in refused.text and '<option value="assessment_sign_off" selected>' in refused.text
+    assert paper_count(web) == 0
+
+
+def test_every_question_left_unanswered_is_listed_at_once_each_linked_to_its_field(web: Site) -> None:
+    started(web)
+    officer, csrf = signed_in(web, "head_of_partnerships")
+    blank = officer.post(f"/cycles/{CYCLE}/papers/new", headers=HTML,
+                         data={"csrf_token": csrf, "paper": "", "exempt": "", "paragraph": "", "stage": ""},
+                         files={"file": ("", b"", "application/octet-stream")})
+    assert blank.status_code == 422
+    summary = blank.text.split('govuk-error-summary__list">')[1].split("</ul>")[0]
+    assert re.findall(r'href="#([^"]+)"', summary) == ["paper", "file", "exempt"]
+    assert "Choose which paper this file is." in summary and "Say whether the paper is exempt" in summary
+    for field in ("paper", "file", "exempt"):
+        assert f'id="{field}-error"' in blank.text
+    exempt = attach_form(officer, csrf, paper="", exempt="yes")
+    summary = exempt.text.split('govuk-error-summary__list">')[1].split("</ul>")[0]
+    assert exempt.status_code == 422 and re.findall(r'href="#([^"]+)"', summary) == ["paper", "paragraph"]
     assert paper_count(web) == 0
 
 
