@@ -18,7 +18,7 @@ from notifications.calendar_invite import meeting_invite
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.mail import OutboxMailer
 from tests.conftest import DEFINITIONS, SHIPPED
-from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
+from tests.helpers import AUTHOR, CLERK, CYCLE, carry, paper_file
 from workflow.app import App
 from workflow.commands.meetings import change_meeting
 from workflow.commands.sweep import Sweeper
@@ -208,3 +208,43 @@ def test_a_moved_then_cancelled_meeting_updates_every_members_calendar(app: App,
     assert cancel_calendar["METHOD"] == "CANCEL"
     assert "Room double-booked" in mails[0].text_body and "Tuesday 20 July 2021, 15:00 to 17:00" in mails[0].text_body
     assert mails[-1].subject.startswith("Cancelled: MK Together Management Board (July)")
+
+
+def test_a_later_board_is_sent_an_earlier_boards_paper_on_entering_its_stage_once_and_only_before_it_meets(
+        app: App, tmp_path: Path) -> None:
+    engine = app.engine
+    handlers = Handlers()
+    handlers.on("StageEntered", "papers", publication.carry_action(engine, "example.org"))
+    engine.start(SHIPPED, 2021, AUTHOR)
+    engine.clock.set(at_local(dt.date(2021, 7, 13), 18))  # type: ignore[attr-defined]  # MK Together has met
+    # Attached for MK Together's stage under the paper id the Risk Board and Safer MK decide on.
+    engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR)
+    engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "sa"), AUTHOR, title="Draft assessment")
+    carry(app, "mk_together", "early_findings")
+    engine.fire(CYCLE, "discuss_early_findings", AUTHOR)
+
+    def entered(stage: str) -> int:
+        with engine.sessions() as session:
+            return [e.id for e in session.scalars(select(OutboxEvent).where(OutboxEvent.event_type == "StageEntered")
+                                                  .order_by(OutboxEvent.id)) if e.payload["stage"] == stage][-1]
+
+    def sent() -> list[Mail]:
+        with engine.sessions() as session:
+            return list(session.scalars(select(Mail).where(Mail.kind == "papers").order_by(Mail.id)))
+
+    handlers.handle(engine, entered("assessment_sign_off"))
+    risk_board = [p for p, _ in DEFINITION.boards["risk_board"].members]
+    assert [m.person for m in sent()] == risk_board, "the Risk Board, which meets on 19 August"
+    assert all("Risk Board" in m.subject and "Draft assessment" in m.subject for m in sent())
+    with engine.sessions() as session:  # delivered again: nothing twice
+        event = session.get(OutboxEvent, entered("assessment_sign_off"))
+        assert event is not None
+        publication.carry_action(engine, "example.org")(session, event, engine.clock.now())
+        session.flush()
+        assert len(list(session.scalars(select(Mail).where(Mail.kind == "papers")))) == len(risk_board)
+    # Safer MK's stage entered only after its meeting of 8 September: it has met, nothing is sent.
+    carry(app, "risk_board", "strategic_assessment")
+    engine.clock.set(at_local(dt.date(2021, 9, 9), 10))  # type: ignore[attr-defined]
+    engine.fire(CYCLE, "sign_off_assessment", AUTHOR)
+    handlers.handle(engine, entered("assessment_presented"))
+    assert len(sent()) == len(risk_board)

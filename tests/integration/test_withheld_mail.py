@@ -1,7 +1,8 @@
 """Mail queued before a migration is not handed over to a recipient the migration made no longer entitled.
 
-The probation manager, a voting Risk Board member, is emailed the board's exempt paper; before a worker
-sends it, `cycle migrate` makes them an observer. Delivering it to a real SMTP server sends nothing: the
+The Deputy Director of Public Health, a voting Risk Board member who only advises Safer MK (the later board
+that decides on the paper), is emailed the board's exempt paper; before a worker sends it, `cycle migrate`
+makes them an observer of the Risk Board. Delivering it to a real SMTP server sends nothing: the
 row is failed with a sentence, and queueing it again is refused.
 """
 
@@ -16,6 +17,7 @@ from notifications.mail import SmtpMailer
 from tests.integration.smtp import SmtpServer
 from tests.integration.web.test_migrated_entitlement import (  # noqa: F401 (the fixture)
     CYCLE,
+    MEMBER_EMAIL,
     cli,
     mail_of,
     published,
@@ -34,14 +36,14 @@ def test_mail_to_a_member_made_an_observer_is_withheld_not_sent(
     app, env = running
     assert app.engine.start("community_safety_strategy", 2021, "head_of_partnerships").cycle == CYCLE
     published(app, tmp_path)
-    member_mail = mail_of(app, "probation@example.org")
+    member_mail = mail_of(app, MEMBER_EMAIL)
     version_two(Path(env["CYCLE_DEFINITIONS_DIR"]))
     cli(env, "migrate", CYCLE, "--to-version", "2", "--as", "head_of_partnerships")
 
     delivery = Delivery(app.engine, SmtpMailer(smtp.url, timeout=5), DeliveryPolicy())
     report = delivery.deliver(member_mail)
     assert report.failed == [member_mail] and report.sent == []
-    assert not [r for r in smtp.received if "probation@example.org" in r.rcpt_tos], "nothing reached the observer"
+    assert not [r for r in smtp.received if MEMBER_EMAIL in r.rcpt_tos], "nothing reached the observer"
     with app.engine.sessions() as session:
         row = session.get(Mail, member_mail)
         assert row is not None and (row.status, row.last_error) == ("failed", WITHHELD)
@@ -53,4 +55,4 @@ def test_mail_to_a_member_made_an_observer_is_withheld_not_sent(
     rest = delivery.deliver_due()
     assert rest.sent and rest.failed == [moved]
     received = {address for r in smtp.received for address in r.rcpt_tos}
-    assert received and not received & {"probation@example.org", "fire.commander@example.org"}
+    assert received and not received & {MEMBER_EMAIL, "fire.commander@example.org"}

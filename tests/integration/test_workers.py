@@ -126,7 +126,7 @@ def test_a_worker_killed_inside_a_handler_does_its_work_once_after_a_restart(
     assert sorted((d.kind, d.data.get("kind", "")) for d in deadlines) == [
         ("reminder", "before"), ("reminder", "before"), ("reminder", "due"), ("reminder", "overdue"),
         ("stage_overdue", "")]
-    assert sorted(effects) == [f"deadlines:{entry}", f"reminders:{entry}"]
+    assert sorted(effects) == [f"deadlines:{entry}", f"papers:{entry}", f"reminders:{entry}"]
     assert handled_in_logs(first, second)[entry] == 1
 
 
@@ -181,7 +181,8 @@ def test_redis_stopped_and_started_loses_no_event_and_doubles_none(
         planned = Counter(session.scalars(select(Deadline.entry).where(Deadline.kind == "stage_overdue")))
         effects = Counter(session.scalars(select(Effect.event_id)))
     assert [planned[e] for e in entries] == [1, 1, 1], "each stage's deadlines exist once"
-    assert [effects[e] for e in entries] == [2, 2, 2], "deadlines and reminders planned once per stage"
+    assert [effects[e] for e in entries] == [3, 3, 3], \
+        "deadlines and reminders planned, and earlier boards' papers sent on, once per stage"
     with engine.sessions() as session:
         attempts = session.scalars(select(OutboxEvent.attempts).where(OutboxEvent.id > entries[1])).all()
     assert max(attempts) >= 2, "the lost events were published a second time"

@@ -41,7 +41,10 @@ from workflow.time.clock import SimulatedClock, at_local
 CYCLE = "community_safety_strategy-2021"
 NOW = "2021-07-20T10:00:00+01:00"
 HTML = {"Accept": "text/html"}
-MEMBER, MOVED = "probation_manager", "fire_group_commander"
+# A voting member of the Risk Board who only advises Safer MK, the later board that decides on the paper: made
+# an observer of the Risk Board, no board that decides on it has them in private session.
+MEMBER, MOVED = "deputy_director_public_health", "fire_group_commander"
+MEMBER_EMAIL = "public.health@example.org"
 NEW_HOLDER = "new.commander@example.org"
 
 
@@ -53,7 +56,7 @@ def version_one(folder: Path) -> None:
 
 
 def version_two(folder: Path) -> None:
-    """The probation manager an observer of the Risk Board; the fire commander's id held by someone new."""
+    """The Deputy Director of Public Health an observer of the Risk Board; the fire commander's id held by someone new."""
     path = folder / "community_safety_strategy.yaml"
     text = path.read_text().replace("version: 1", "version: 2", 1)
     head, board, tail = text.partition("  risk_board:\n")
@@ -170,11 +173,11 @@ def test_a_member_made_an_observer_by_a_migration_reads_nothing_more_in_the_runn
     app, env = running
     assert app.engine.start("community_safety_strategy", 2021, "head_of_partnerships").cycle == CYCLE
     accounts = Accounts(app.engine, WebSettings(secure_cookies=False))
-    for email in ("probation@example.org", "fire.commander@example.org"):
+    for email in (MEMBER_EMAIL, "fire.commander@example.org"):
         accounts.add(email, password=PASSWORD, admin=False, by="test")
     paper_id = published(app, tmp_path)
-    member_mail, moved_mail = mail_of(app, "probation@example.org"), mail_of(app, "fire.commander@example.org")
-    member = signed_in(web_process, "probation@example.org")
+    member_mail, moved_mail = mail_of(app, MEMBER_EMAIL), mail_of(app, "fire.commander@example.org")
+    member = signed_in(web_process, MEMBER_EMAIL)
     # Entitled on version 1, through every path (and so every cache the web process keeps is warm).
     assert reads(member, paper_id, member_mail) == {
         "api paper": 200, "page paper": 200, "api papers list": True, "api cycle status": True,
