@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.conftest import DEFINITIONS
+from tests.conftest import DEFINITIONS, SHIPPED_VERSION
 from tests.helpers import CYCLE
 from workflow.cli import main
 
@@ -27,7 +27,7 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_validate_reports_the_shipped_definition(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("validate")
     assert result.exit_code == 0, result.output
-    assert "'community_safety_strategy' version 1, 9 stages, 8 transitions, 4 boards" in result.output
+    assert f"'community_safety_strategy' version {SHIPPED_VERSION}, 9 stages, 8 transitions, 4 boards" in result.output
 
 
 def test_validate_names_file_line_and_field(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

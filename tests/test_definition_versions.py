@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tasks.cli import main
-from tests.conftest import DEFINITIONS, SHIPPED
+from tests.conftest import DEFINITIONS, SHIPPED, SHIPPED_VERSION
 
 AUTHOR = "head_of_partnerships"
 
@@ -47,12 +47,13 @@ def test_a_changed_template_needs_a_raised_version_and_running_cycles_keep_their
 
     refused = cli("start", SHIPPED, "--year", "2022", "--as", AUTHOR)
     assert refused.exit_code == 1
-    assert ("the templates reminder_board.subject.j2 have changed since version 1 of 'community_safety_strategy' "
+    assert (f"the templates reminder_board.subject.j2 have changed since version {SHIPPED_VERSION} of "
+            "'community_safety_strategy' "
             "was first used") in " ".join(refused.output.split())
     assert _subjects(cli, f"{SHIPPED}-2021") == before  # the running cycle renders with its stored templates
 
     path = folder / f"{SHIPPED}.yaml"
-    path.write_text(path.read_text().replace("version: 1", "version: 2", 1))
+    path.write_text(path.read_text().replace(f"version: {SHIPPED_VERSION}", f"version: {SHIPPED_VERSION + 1}", 1))
     assert cli("start", SHIPPED, "--year", "2022", "--as", AUTHOR).exit_code == 0
     assert any(s.startswith("EDITED ") for s in _subjects(cli, f"{SHIPPED}-2022"))
     assert _subjects(cli, f"{SHIPPED}-2021") == before
@@ -62,15 +63,15 @@ def test_a_file_outside_the_folder_cannot_take_over_a_folder_definition(cli, fol
     elsewhere = tmp_path / "mine"
     shutil.copytree(folder / "templates", elsewhere / "templates")
     copy = elsewhere / "strategy.yaml"
-    copy.write_text((folder / f"{SHIPPED}.yaml").read_text().replace("version: 1", "version: 5", 1))
+    copy.write_text((folder / f"{SHIPPED}.yaml").read_text().replace(f"version: {SHIPPED_VERSION}", "version: 50", 1))
     for flags in ([], ["--outside-folder"]):
         result = cli("start", str(copy), "--year", "2021", "--as", AUTHOR, *flags)
         assert result.exit_code == 3, result.output
         assert "a file from elsewhere can never start a cycle of a folder definition" in " ".join(result.output.split())
-    # Nothing of the copy was stored: the folder's own version 1, then its real version 2, start as ever.
+    # Nothing of the copy was stored: the folder's own version, then its real next one, start as ever.
     assert cli("start", SHIPPED, "--year", "2021", "--as", AUTHOR).exit_code == 0
     path = folder / f"{SHIPPED}.yaml"
-    path.write_text(path.read_text().replace("version: 1", "version: 2", 1).replace(
+    path.write_text(path.read_text().replace(f"version: {SHIPPED_VERSION}", f"version: {SHIPPED_VERSION + 1}", 1).replace(
         "Early findings of the strategic assessment discussed", "Early findings presented"))
     assert cli("start", SHIPPED, "--year", "2022", "--as", AUTHOR).exit_code == 0
 

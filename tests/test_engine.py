@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from tests.conftest import DEFINITIONS, make_settings
+from tests.conftest import DEFINITIONS, SHIPPED_VERSION, make_settings
 from tests.helpers import AUTHOR, CLERK, CYCLE, LEAD, carry, counts, cycle_version, meet, paper_file
 from workflow.app import App, build
 from workflow.errors import (
@@ -239,13 +239,13 @@ def test_running_cycle_keeps_its_definition_version(tmp_path: Path) -> None:
         edited = path.read_text().replace("Early findings of the strategic assessment discussed",
                                           "Early findings presented")
         path.write_text(edited)
-        with pytest.raises(DefinitionChanged, match="raise its 'version' to 2"):
+        with pytest.raises(DefinitionChanged, match=f"raise its 'version' to {SHIPPED_VERSION + 1}"):
             app.engine.start(SHIPPED, 2022, AUTHOR)
-        path.write_text(edited.replace("version: 1", "version: 2", 1))
+        path.write_text(edited.replace(f"version: {SHIPPED_VERSION}", f"version: {SHIPPED_VERSION + 1}", 1))
         app.engine.start(SHIPPED, 2022, AUTHOR)
         old, new = app.engine.status(CYCLE), app.engine.status("community_safety_strategy-2022")
-        assert (old.version, old.stage_title) == (1, "Early findings of the strategic assessment discussed")
-        assert (new.version, new.stage_title) == (2, "Early findings presented")
+        assert (old.version, old.stage_title) == (SHIPPED_VERSION, "Early findings of the strategic assessment discussed")
+        assert (new.version, new.stage_title) == (SHIPPED_VERSION + 1, "Early findings presented")
     finally:
         app.close()
 

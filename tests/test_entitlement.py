@@ -145,3 +145,28 @@ def test_a_board_that_does_not_decide_on_an_exempt_paper_never_sees_it() -> None
     # A stage the definition does not know is considered nowhere: its exempt paper entitles nobody.
     assert considering_stages(DEFINITION, "strategic_assessment", "no_such_stage") == ()
     assert paper_readers(DEFINITION, P(True, "no_such_stage", "strategic_assessment")) == set()
+
+
+def test_mk_together_and_safer_mk_members_see_the_final_draft_for_february_and_march() -> None:
+    # Attached for the Risk Board's sign-off in February; MK Together agrees it later in February and Safer MK
+    # adopts the strategy in March: both steps name it, so both boards are sent it for their meetings.
+    final_draft = P(True, "final_draft_sign_off", "final_draft_strategy")
+    assert considering_stages(DEFINITION, "final_draft_strategy", "final_draft_sign_off") == (
+        "final_draft_sign_off", "final_draft_agreed", "adoption")
+    assert (DEFINITION.stages["final_draft_agreed"].board, DEFINITION.stages["adoption"].board) == (
+        "mk_together", "safer_mk")
+    # On MK Together only (an officer of Safer MK, not on the Risk Board): as MK Together's February business.
+    assert may_see_paper_at(DEFINITION, final_draft, "final_draft_agreed", "director_policy")
+    assert not may_see_paper_at(DEFINITION, final_draft, "final_draft_sign_off", "director_policy")
+    # Voting on Safer MK only: as Safer MK's March business, not as MK Together's.
+    assert may_see_paper_at(DEFINITION, final_draft, "adoption", "crc_head_of_operations")
+    assert not may_see_paper_at(DEFINITION, final_draft, "final_draft_agreed", "crc_head_of_operations")
+    assert paper_readers(DEFINITION, final_draft) == (entitled_people(DEFINITION, "final_draft_sign_off")
+                                                      | entitled_people(DEFINITION, "final_draft_agreed")
+                                                      | entitled_people(DEFINITION, "adoption"))
+    # Safer MK's advisors and observers read the public final draft at the March meeting, not an exempt one.
+    assert not may_see_paper(DEFINITION, final_draft, "vcse_representative")
+    assert may_see_paper_at(DEFINITION, P(False, "final_draft_sign_off", "final_draft_strategy"), "adoption",
+                            "vcse_representative")
+    # The scrutiny committee commented in November and decides nothing on it.
+    assert not {p for p, _ in DEFINITION.boards["scrutiny_committee"].members} & paper_readers(DEFINITION, final_draft)

@@ -53,8 +53,11 @@ CASES = [
     ("consultation", "close_consultation", ("system",),
      facts(strands={"online_survey": ("consultation", "closed", True)}), "final_draft_sign_off", ""),
     ("final_draft_agreed", "agree_final_draft", AUTHOR,
-     facts(decisions={("mk_together", "final_draft"): CARRIED}), "adoption", ""),
-    ("adoption", "adopt_strategy", AUTHOR, facts(decisions={("safer_mk", "strategy_adoption"): CARRIED}), "adopted", ""),
+     facts(decisions={("mk_together", "final_draft"): CARRIED}, papers=["final_draft_strategy"]), "adoption", ""),
+    ("final_draft_agreed", "agree_final_draft", AUTHOR,
+     facts(decisions={("mk_together", "final_draft"): CARRIED}), GateNotMet, "not attached yet: 'Community Safety Strategy - final draft'"),
+    ("adoption", "adopt_strategy", AUTHOR,
+     facts(decisions={("safer_mk", "strategy_adoption"): CARRIED}, papers=["final_draft_strategy"]), "adopted", ""),
     ("adopted", "adopt_strategy", AUTHOR, facts(), NotAllowedFromHere, "cannot be fired"),
 ]
 
@@ -74,7 +77,8 @@ def test_transition_table(stage: str, trigger: str, roles: tuple[str, ...], know
 
 def test_inquorate_carried_decision_does_not_pass_a_gate() -> None:
     # A decision recorded as carried with fewer voting members than the gate's quorum.
-    known = facts(decisions={("safer_mk", "strategy_adoption"): DecisionFact("carried", 2, 2)})
+    known = facts(decisions={("safer_mk", "strategy_adoption"): DecisionFact("carried", 2, 2)},
+                  papers=["final_draft_strategy"])
     with pytest.raises(GateNotMet, match="fewer than the quorum of 3"):
         COMPILED.cycle.fire("adoption", "adopt_strategy", FireContext(DEFINITION, known, AUTHOR), what="the cycle")
 

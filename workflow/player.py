@@ -62,6 +62,9 @@ class Player:
         # What boards and officers say beyond their votes: priorities, notes on strands.
         self.rehearsal = rehearsal or {}
         self._papers = Path(tempfile.mkdtemp(prefix="cycle-papers-"))
+        # A paper is attached once, for the first board whose step names it; a later board that names it
+        # too is sent that copy when the cycle reaches it (the final draft: Risk Board, MK Together, Safer MK).
+        self._attached: set[str] = set()
         weakref.finalize(self, shutil.rmtree, self._papers, True)  # the files are stored by then
 
     # -- whom to play ---------------------------------------------------------------
@@ -140,7 +143,8 @@ class Player:
         for gate in transition.gates:
             if isinstance(gate, PapersGate):
                 for paper in gate.papers:
-                    self.attach(paper)
+                    if paper not in self._attached:
+                        self.attach(paper)
         if due is not None and not early:
             self.move_to(due)
         for gate in transition.gates:
@@ -191,6 +195,7 @@ class Player:
                         encoding="utf-8")
         author = self.person_with(self.definition.permissions["attach"])
         self.engine.attach(self.cycle, paper, path, author)
+        self._attached.add(paper)
         self._step("paper", f"attached '{title}'")
 
     def decide(self, gate: DecisionGate) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from notifications.documents import Documents
 from tasks.app import create_app
 from tasks.cli import main
-from tests.conftest import DEFINITIONS, SHIPPED, make_settings, scratch_database
+from tests.conftest import DEFINITIONS, SHIPPED, SHIPPED_VERSION, make_settings, scratch_database
 from tests.helpers import AUTHOR, CLERK, CYCLE, meet, paper_file
 from tests.integration.workers import Worker, wait_until, worker_env
 from workflow.app import App, build
@@ -153,7 +153,7 @@ def test_the_record_in_every_format_carries_the_decision_votes_and_hashes(made_o
     for fmt in ("html", "pdf", "docx"):
         content = documents.content(public, fmt)
         assert hashlib.sha256(content).hexdigest() == getattr(public, f"{fmt}_sha256")
-    assert public.definition_version == 1 and public.template == "sign_off_record.html.j2"
+    assert public.definition_version == SHIPPED_VERSION and public.template == "sign_off_record.html.j2"
 
 
 def test_an_exempt_paper_reaches_only_the_exempt_version(made_once) -> None:  # type: ignore[no-untyped-def]
@@ -263,7 +263,7 @@ def test_the_pdf_is_tagged_in_english_and_stays_inside_the_page(made_once) -> No
     text = " ".join(pdf_text(documents.content(public, "pdf")).split())
     for expected in ("Decision record", "Chair: Supt Gareth Lewis", "Reasons for the decision",
                      "Alternatives considered", "Implications", "Contact officer", "Background papers",
-                     "community_safety_strategy, version 1", "(UK time)"):
+                     f"community_safety_strategy, version {SHIPPED_VERSION}", "(UK time)"):
         assert expected in text, expected
     overflow: list[str] = []
     for page in reader.pages:

@@ -14,6 +14,7 @@ import pytest
 
 from notifications.delivery import Delivery, DeliveryPolicy, retry
 from notifications.mail import SmtpMailer
+from tests.conftest import SHIPPED_VERSION
 from tests.integration.smtp import SmtpServer
 from tests.integration.web.test_migrated_entitlement import (  # noqa: F401 (the fixture)
     CYCLE,
@@ -38,7 +39,7 @@ def test_mail_to_a_member_made_an_observer_is_withheld_not_sent(
     published(app, tmp_path)
     member_mail = mail_of(app, MEMBER_EMAIL)
     version_two(Path(env["CYCLE_DEFINITIONS_DIR"]))
-    cli(env, "migrate", CYCLE, "--to-version", "2", "--as", "head_of_partnerships")
+    cli(env, "migrate", CYCLE, "--to-version", str(SHIPPED_VERSION + 1), "--as", "head_of_partnerships")
 
     delivery = Delivery(app.engine, SmtpMailer(smtp.url, timeout=5), DeliveryPolicy())
     report = delivery.deliver(member_mail)

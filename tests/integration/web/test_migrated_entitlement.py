@@ -26,7 +26,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from notifications.publication import publish_action
-from tests.conftest import DEFINITIONS, empty_tables, make_settings
+from tests.conftest import DEFINITIONS, SHIPPED_VERSION, empty_tables, make_settings
 from tests.integration.web.conftest import PASSWORD, free_port
 from web.accounts import Accounts
 from web.cli import main
@@ -58,7 +58,7 @@ def version_one(folder: Path) -> None:
 def version_two(folder: Path) -> None:
     """The Deputy Director of Public Health an observer of the Risk Board; the fire commander's id held by someone new."""
     path = folder / "community_safety_strategy.yaml"
-    text = path.read_text().replace("version: 1", "version: 2", 1)
+    text = path.read_text().replace(f"version: {SHIPPED_VERSION}", f"version: {SHIPPED_VERSION + 1}", 1)
     head, board, tail = text.partition("  risk_board:\n")
     tail = tail.replace(f"      {MEMBER}: voting\n", f"      {MEMBER}: observer\n", 1)
     text = head + board + tail
@@ -68,7 +68,7 @@ def version_two(folder: Path) -> None:
 
 @pytest.fixture
 def running(pg_url: str, tmp_path: Path) -> Iterator[tuple[App, dict[str, str]]]:
-    """The cycle started on version 1 here; its environment, for `cycle web` and `cycle` commands."""
+    """The cycle started on the shipped version here; its environment, for `cycle web` and `cycle` commands."""
     folder = tmp_path / "defs"
     folder.mkdir()
     (folder / "templates").symlink_to(DEFINITIONS / "templates")
@@ -178,14 +178,14 @@ def test_a_member_made_an_observer_by_a_migration_reads_nothing_more_in_the_runn
     paper_id = published(app, tmp_path)
     member_mail, moved_mail = mail_of(app, MEMBER_EMAIL), mail_of(app, "fire.commander@example.org")
     member = signed_in(web_process, MEMBER_EMAIL)
-    # Entitled on version 1, through every path (and so every cache the web process keeps is warm).
+    # Entitled on the shipped version, through every path (and so every cache the web process keeps is warm).
     assert reads(member, paper_id, member_mail) == {
         "api paper": 200, "page paper": 200, "api papers list": True, "api cycle status": True,
         "papers page": True, "api mail": 200, "api mail list": True, "mail page": True}
     assert "named offenders" in cli(env, "mail", "show", str(member_mail), "--as", MEMBER)
 
     version_two(Path(env["CYCLE_DEFINITIONS_DIR"]))
-    cli(env, "migrate", CYCLE, "--to-version", "2", "--as", "head_of_partnerships")
+    cli(env, "migrate", CYCLE, "--to-version", str(SHIPPED_VERSION + 1), "--as", "head_of_partnerships")
     accounts.add(NEW_HOLDER, password=PASSWORD, admin=False, by="test")
 
     # The same session, the same web process, no restart: nothing more of the exempt paper.
@@ -194,7 +194,7 @@ def test_a_member_made_an_observer_by_a_migration_reads_nothing_more_in_the_runn
         "papers page": False, "api mail": 404, "api mail list": True, "mail page": False}
     shown = CliRunner().invoke(main, ["mail", "show", str(member_mail), "--as", MEMBER], env=env)
     assert shown.exit_code == 0 and "named offenders" not in shown.output and "withheld" in shown.output
-    # The id's new holder (entitled on version 2) sees the paper, but not the email sent to the old address.
+    # The id's new holder (entitled on the raised version) sees the paper, but not the email sent to the old address.
     holder = signed_in(web_process, NEW_HOLDER)
     assert holder.get(f"/api/v1/papers/{paper_id}").status_code == 200
     assert holder.get(f"/api/v1/mail/{moved_mail}").status_code == 404

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFINITIONS
+from tests.conftest import DEFINITIONS, SHIPPED_VERSION
 from tests.integration.web.conftest import Site, served_site
 
 HTML = {"Accept": "text/html"}
@@ -25,8 +25,8 @@ def broken() -> str:
     return text.replace("    due: risk_board_august\n", "    due: 2 weeks after discuss_early_finding fired\n", 1)
 
 
-def version_2() -> str:
-    return SHIPPED.replace("version: 1\n", "version: 2\n", 1).replace(
+def raised() -> str:
+    return SHIPPED.replace(f"version: {SHIPPED_VERSION}\n", f"version: {SHIPPED_VERSION + 1}\n", 1).replace(
         "title: Strategic assessment signed off\n", "title: Strategic assessment signed off by the Risk Board\n", 1)
 
 
@@ -76,7 +76,7 @@ def test_someone_who_is_not_an_admin_is_refused_each_page_with_the_sentence(web:
         assert page.status_code == 403, path
         assert "Committee.manager@example.org is not an admin; only an admin manages definitions." in page.text
     before = snapshot(folder)
-    refused = upload(manager, csrf, "community_safety_strategy.yaml", version_2())
+    refused = upload(manager, csrf, "community_safety_strategy.yaml", raised())
     assert refused.status_code == 403
     assert snapshot(folder) == before
     assert 'href="/definitions"' not in manager.get("/my-work", headers=HTML).text
@@ -88,19 +88,19 @@ def test_the_list_shows_each_version_and_the_running_cycles_on_it(web: Site, fol
         started = web.client().post("/api/v1/cycles", headers=officer,
                                     json={"definition": "community_safety_strategy", "year": year})
         assert started.status_code == 201, started.text
-    (folder / "community_safety_strategy.yaml").write_text(version_2(), encoding="utf-8")
+    (folder / "community_safety_strategy.yaml").write_text(raised(), encoding="utf-8")
     (folder / "draft.yaml").write_text("id: draft\ntitle: <script>x</script>\n", encoding="utf-8")
     client, _ = admin(web)
     page = client.get("/definitions", headers=HTML)
     assert page.status_code == 200
     text = page.text
-    assert "Community Safety Strategy" in text and "Version 2 in the folder" in text
+    assert "Community Safety Strategy" in text and f"Version {SHIPPED_VERSION + 1} in the folder" in text
     assert "Alcohol" in text  # the other shipped definition
-    version_1 = text[text.index("Version 1<"):]
-    assert 'href="/cycles/community_safety_strategy-2021">Community Safety Strategy, 2021 to 2022</a>' in version_1
-    assert 'href="/cycles/community_safety_strategy-2022">Community Safety Strategy, 2022 to 2023</a>' in version_1
-    version_2_row = text[text.index("Version 2"):text.index("Version 1<")]
-    assert "Not used yet" in version_2_row and "/cycles/" not in version_2_row
+    running = text[text.index(f"Version {SHIPPED_VERSION}<"):]
+    assert 'href="/cycles/community_safety_strategy-2021">Community Safety Strategy, 2021 to 2022</a>' in running
+    assert 'href="/cycles/community_safety_strategy-2022">Community Safety Strategy, 2022 to 2023</a>' in running
+    new_row = text[text.index(f"Version {SHIPPED_VERSION + 1}"):text.index(f"Version {SHIPPED_VERSION}<")]
+    assert "Not used yet" in new_row and "/cycles/" not in new_row
     assert "draft.yaml" in text and "Has errors" in text and 'href="/definitions/draft/errors"' in text
     errors = client.get("/definitions/draft/errors", headers=HTML)
     assert errors.status_code == 200
@@ -175,7 +175,7 @@ def test_uploads_that_are_not_yaml_too_large_or_another_definitions_file_are_ref
         web: Site, folder: Path) -> None:
     client, csrf = admin(web)
     cases = [
-        ("notes.txt", version_2(), "&#39;notes.txt&#39; is not a YAML file: a definition is uploaded as a .yaml or "
+        ("notes.txt", raised(), "&#39;notes.txt&#39; is not a YAML file: a definition is uploaded as a .yaml or "
                                    ".yml file."),
         ("big.yaml", b"#" * (1024 * 1024 + 1), "The definition file is larger than 1 MB."),
     ]
@@ -204,24 +204,24 @@ def test_a_fixed_upload_becomes_the_folders_file_and_the_notice_names_its_versio
     changed_same_version = SHIPPED.replace("title: Strategic assessment signed off\n", "title: Signed off\n", 1)
     refused = upload(client, csrf, "community_safety_strategy.yaml", changed_same_version)
     assert refused.status_code == 422
-    assert "raise its &#39;version&#39; to 2" in refused.text
+    assert f"raise its &#39;version&#39; to {SHIPPED_VERSION + 1}" in refused.text
     assert (folder / "community_safety_strategy.yaml").read_text(encoding="utf-8") == SHIPPED
-    saved = upload(client, csrf, "my draft.yaml", version_2())
+    saved = upload(client, csrf, "my draft.yaml", raised())
     assert saved.status_code == 303 and saved.headers["location"] == "/definitions/community_safety_strategy"
-    assert (folder / "community_safety_strategy.yaml").read_text(encoding="utf-8") == version_2()
+    assert (folder / "community_safety_strategy.yaml").read_text(encoding="utf-8") == raised()
     page = client.get(saved.headers["location"], headers=HTML)
     assert ("my draft.yaml is saved as community_safety_strategy.yaml: new cycles of Community Safety Strategy "
-            "start on version 2. Running cycles keep the version they started on") in page.text
+            f"start on version {SHIPPED_VERSION + 1}. Running cycles keep the version they started on") in page.text
     assert "Strategic assessment signed off by the Risk Board" in page.text
     listed = client.get("/definitions", headers=HTML).text
-    assert "Version 2 in the folder" in listed
-    assert 'href="/cycles/community_safety_strategy-2021"' in listed[listed.index("Version 1<"):]
+    assert f"Version {SHIPPED_VERSION + 1} in the folder" in listed
+    assert 'href="/cycles/community_safety_strategy-2021"' in listed[listed.index(f"Version {SHIPPED_VERSION}<"):]
     started = web.client().post("/api/v1/cycles", headers=officer,
                                 json={"definition": "community_safety_strategy", "year": 2022})
     assert started.status_code == 201, started.text
     with web.engine.sessions() as session:
         versions = [(s.id, s.version) for s in web.engine.catalog.stored_versions(session)]
-    assert ("community_safety_strategy", 2) in versions
+    assert ("community_safety_strategy", SHIPPED_VERSION + 1) in versions
 
 
 def test_the_api_checks_an_upload_as_the_page_does(web: Site, folder: Path) -> None:
