@@ -53,7 +53,9 @@ def test_a_board_member_sees_their_boards_papers_and_not_another_boards_exempt_p
     engine = site.app.engine
     engine.attach(site.cycle, "recommended_priorities", paper_file(tmp_path, "risks"), AUTHOR, exempt=7,
                   title="Risk Board: named offenders", stage="priorities")
-    engine.attach(site.cycle, "final_draft_strategy", paper_file(tmp_path, "mk"), AUTHOR, exempt=1,
+    # MK Together's alone: Safer MK (on which the Risk Board member also votes) adopts the strategy on the final
+    # draft, not on the consultation findings.
+    engine.attach(site.cycle, "consultation_report", paper_file(tmp_path, "mk"), AUTHOR, exempt=1,
                   title="MK Together: named families", stage="final_draft_agreed")
     with engine.sessions() as session:
         hidden_id = next(p.id for p in session.query(Paper).filter(Paper.title == "MK Together: named families"))
