@@ -133,3 +133,33 @@ def test_a_safer_mk_member_finds_the_risk_boards_assessment_under_the_september_
     assert "Assessment annex: named offenders" not in theirs
     assert "Assessment annex" not in advisor.get(f"/cycles/{CYCLE}/papers", headers=HTML).text
     assert advisor.get(f"/api/v1/papers/{ids['Assessment annex: named offenders']}").status_code == 404
+
+
+def test_mk_together_and_safer_mk_members_find_the_final_draft_under_february_and_march(web: Site) -> None:
+    """Attached for the Risk Board's February sign-off; MK Together agrees it in February, Safer MK adopts in March."""
+    officer = web.token("head_of_partnerships")
+    assert web.client().post("/api/v1/cycles", headers=officer,
+                             json={"definition": "community_safety_strategy", "year": 2021}).status_code == 201
+    for title, exempt in (("Community Safety Strategy 2022 to 2025", None), ("Strategy annex: named families", "2")):
+        attached = web.client().post(f"/api/v1/cycles/{CYCLE}/papers", headers=officer,
+                                     data={"paper": "final_draft_strategy", "stage": "final_draft_sign_off",
+                                           "title": title, **({"exempt": exempt} if exempt else {})},
+                                     files={"file": ("fd.txt", title.encode(), "text/plain")})
+        assert attached.status_code == 201, attached.text
+    web.account("director_policy")  # votes on MK Together
+    web.account("crc_head_of_operations")  # votes on Safer MK, on no other board
+    web.account("rural_parish_representative")  # advises Safer MK, in public session
+    mk_member, _ = web.sign_in("director_policy")
+    boards = mk_member.get("/my-boards", headers=HTML).text
+    february = card(boards, "MK Together Management Board (February)")
+    assert "Community Safety Strategy 2022 to 2025" in february and "Strategy annex: named families" in february
+    safer_mk_member, _ = web.sign_in("crc_head_of_operations")
+    boards = safer_mk_member.get("/my-boards", headers=HTML).text
+    march = card(boards, "Safer MK Partnership (March)")
+    assert "Community Safety Strategy 2022 to 2025" in march and "Strategy annex: named families" in march
+    assert boards.count("Community Safety Strategy 2022 to 2025") == 1, "March's business alone"
+    # An advisor of Safer MK gets the public final draft for March, never the exempt annex.
+    advisor, _ = web.sign_in("rural_parish_representative")
+    theirs = advisor.get("/my-boards", headers=HTML).text
+    assert "Community Safety Strategy 2022 to 2025" in card(theirs, "Safer MK Partnership (March)")
+    assert "Strategy annex: named families" not in theirs
