@@ -5,6 +5,7 @@ of another board only where their own board decides on them later. Each page pas
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,15 +26,31 @@ def title(site: LiveSite, person: str) -> str:
     return person_title(site.app.engine.catalog.load(SHIPPED), person)
 
 
-@pytest.fixture
-def risk_board_meets(site: LiveSite) -> Iterator[None]:
-    """The site's clock on the day of the Risk Board's August meeting (a decision is recorded for a meeting held),
-    then back to where it was, so the other tests on the shared site see the cycle as they expect."""
+@contextmanager
+def meeting_day(site: LiveSite, board: str, item: str) -> Iterator[None]:
+    """The site's clock on the day `board` meets on `item` (a decision is recorded for a meeting held), then back
+    to where it was, so the other tests on the shared site see the cycle as they expect."""
     clock = site.app.engine.clock
     was = clock.now()
-    meet(site.app, "risk_board", "strategic_assessment")
-    yield
-    clock.set(was)  # type: ignore[attr-defined]
+    meet(site.app, board, item)
+    try:
+        yield
+    finally:
+        clock.set(was)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def risk_board_meets(site: LiveSite) -> Iterator[None]:
+    """The Risk Board's August meeting."""
+    with meeting_day(site, "risk_board", "strategic_assessment"):
+        yield
+
+
+@pytest.fixture
+def risk_board_agrees_priorities(site: LiveSite) -> Iterator[None]:
+    """The Risk Board's September meeting, at which it agrees the priorities."""
+    with meeting_day(site, "risk_board", "priorities"):
+        yield
 
 
 @pytest.mark.usefixtures("risk_board_meets")
@@ -97,6 +114,7 @@ def test_a_committee_manager_records_a_decision_with_apologies_and_an_interest(p
     assert [(d["outcome"], d["for"]) for d in recorded] == [("carried", 5)], "the refused one was not written"
 
 
+@pytest.mark.usefixtures("risk_board_agrees_priorities")
 def test_the_risk_board_agrees_its_priorities_on_the_form_and_safer_mks_form_stays_short(
         page: Page, site: LiveSite) -> None:
     signed_in(page, site.people.committee_manager)
