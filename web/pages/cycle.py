@@ -24,7 +24,7 @@ from .cycle_gates import fireable, meetable
 from .render import render
 from .timeline_chart import timeline_svg
 from .viewer import Viewer, viewer
-from .words import cycle_title, person_title
+from .words import cycle_title, person_title, trigger_title
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,6 +76,13 @@ def picture(at: Seat, status: Status, facts: Facts) -> Markup:
                                title=cycle_title(at.definition, at.cycle.year)))
 
 
+def timed_steps(at: Seat, stage: str, facts: Facts) -> list[tuple[str, dt.date]]:
+    """The steps from `stage` nobody presses a button for: the scheduler takes each at the end of the day the
+    definition sets (on the cycle's own dates). (title, day)."""
+    return [(trigger_title(at.definition, t.trigger), facts.timeline.resolve(t.at))
+            for t in at.definition.transitions_from(stage) if t.at is not None]
+
+
 def more_tasks(at: Seat) -> list[tuple[str, str]]:
     """The cycle's other pages the person may use, by the commands' own rules: (address, link text)."""
     found = []
@@ -104,6 +111,7 @@ def show(request: Request, seen: Viewer, cycle: str, errors: dict[str, str] | No
                             if now.status == "active" else []),
                   meetable=(meetable(at.definition, now.stage, roles, facts, at.cycle.key, at.person)
                             if now.status == "active" else []),
+                  timed=timed_steps(at, now.stage, facts) if now.status == "active" else [],
                   strands=strand_rows(at, now, roles), more=more_tasks(at) if now.status == "active" else [])
 
 
