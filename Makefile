@@ -46,7 +46,8 @@ suite: $(STAMP)
 	$(BIN)/pytest --durations=25
 
 # Faults at seeded random moments (Redis SIGKILLed, PostgreSQL stopped -m immediate on a cluster of the
-# test's own, workers killed mid-send), about four minutes; not part of `make test`. Replay a failure with
+# test's own, workers killed mid-send) and the whole-cycle fault test (tests/integration/test_faults.py), about
+# six minutes; not part of `make test`. Replay a failure with
 # CYCLE_FAULT_SEED=<the seed it printed>. Figures: docs/reliability.md.
 test-faults: $(STAMP) services
 	$(BIN)/pytest -m faults -s

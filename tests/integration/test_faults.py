@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from notifications import reminders
@@ -28,6 +29,10 @@ from workflow.app import App
 from workflow.player import Player, Step
 from workflow.reads import health
 from workflow.store.models import Deadline, Document, HistoryEntry, Mail, OutboxEvent
+
+# A minute and a half of whole-cycle faults: with the seeded random run, in `make test-faults` (which `.ci/run` runs),
+# so that `make test` stays quick.
+pytestmark = pytest.mark.faults
 
 
 def waiting(app: App, before: dt.datetime | None = None) -> int:
