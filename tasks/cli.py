@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.table import Table
@@ -22,6 +22,9 @@ from workflow.errors import ConfigurationError
 from workflow.reads.health import Thresholds
 from workflow.settings import Settings
 
+if TYPE_CHECKING:
+    from workflow.app import App
+
 __all__ = ["main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,15 +35,42 @@ def metrics_option(func: F) -> F:
                         help="Serve Prometheus metrics on this port (/metrics).")(func)
 
 
+def _build_when_reachable(settings: Settings) -> App:
+    """The app of a long-running process, waiting for the database if it is away when the process starts.
+
+    A worker or scheduler started during a database outage (a host booting, a restart) waits for it as it waits
+    for the broker, rather than exiting: one line when it finds the database away, one when it is back.
+    """
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from workflow.app import build
+    from workflow.store.backoff import describe
+
+    pause, since = 0.5, None
+    while True:
+        try:
+            app = build(settings)
+        except OperationalError as exc:
+            if since is None:
+                since = time.monotonic()
+                click.echo(f"database unreachable: {describe(exc.orig or exc)}; waiting for it", err=True)
+            time.sleep(pause)
+            pause = min(pause * 2, 15.0)
+            continue
+        if since is not None:
+            click.echo(f"database back after {time.monotonic() - since:.0f} s", err=True)
+        return app
+
+
 def _serve_metrics(settings: Settings, port: int | None) -> None:
     if port is None:
         return
-    from workflow.app import build
-
     from . import metrics
 
     try:
-        metrics.serve(build(settings).engine, port)
+        metrics.serve(_build_when_reachable(settings).engine, port)
     except OSError as exc:
         raise ConfigurationError(f"cannot serve metrics on port {port}: {exc.strerror or exc}") from None
 
