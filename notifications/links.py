@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from workflow.commands.cycles import require
 from workflow.definition.model import DecisionGate, Definition, PapersGate, Stage
-from workflow.errors import RoleMissing
+from workflow.definition.who_acts import may
 
 
 @dataclass(frozen=True)
@@ -61,14 +60,6 @@ class Links:
                                                                             if self.site else "")
 
 
-def _may(definition: Definition, person: str, command: str) -> bool:
-    try:
-        require(definition, person, command)
-    except RoleMissing:
-        return False
-    return True
-
-
 def actions(links: Links, definition: Definition, cycle_key: str, stage: Stage, person: str,
             attached: Iterable[str] = ()) -> list[dict[str, str]]:
     """The forms that meet a stage's gates, for a reader whose roles let them use each: attaching each named
@@ -77,7 +68,7 @@ def actions(links: Links, definition: Definition, cycle_key: str, stage: Stage, 
         return []
     done = set(attached)
     found: list[dict[str, str]] = []
-    attach, decide = _may(definition, person, "attach"), _may(definition, person, "decide")
+    attach, decide = may(definition, person, "attach"), may(definition, person, "decide")
     for transition in definition.transitions_from(stage.id):
         for gate in transition.gates:
             if isinstance(gate, PapersGate) and attach:

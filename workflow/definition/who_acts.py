@@ -50,15 +50,20 @@ def serves(definition: Definition, board: str, person: str) -> bool:
     return not on_boards or any(m == person for m, _ in definition.boards[board].members)
 
 
+def may(definition: Definition, person: str, command: str) -> bool:
+    """Does `person` hold a role the definition grants `command` to? The question `require` refuses on, asked
+    where a page or an email only offers a way to act (the command checks again when it is used)."""
+    return bool(set(definition.roles_of(person)) & set(definition.permissions.get(command, ())))
+
+
 def may_attach(definition: Definition, person: str) -> bool:
     """May `person` attach papers (the engine's own check for `attach`)?"""
-    return bool(set(definition.roles_of(person)) & set(definition.permissions.get("attach", ())))
+    return may(definition, person, "attach")
 
 
 def may_record(definition: Definition, board: str, person: str) -> bool:
     """Does `person` record this board's decisions: may they `decide`, and do they serve the board?"""
-    return (bool(set(definition.roles_of(person)) & set(definition.permissions.get("decide", ())))
-            and serves(definition, board, person))
+    return may(definition, person, "decide") and serves(definition, board, person)
 
 
 def recorders(definition: Definition, board: str) -> list[Actor]:

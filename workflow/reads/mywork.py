@@ -21,7 +21,7 @@ from workflow.definition.calendar import Timeline, working_days_between
 from workflow.definition.directory import find_person
 from workflow.definition.gates import DecisionFact, Facts
 from workflow.definition.model import DecisionGate, Definition, PapersGate, Person
-from workflow.definition.who_acts import serves
+from workflow.definition.who_acts import may, serves
 from workflow.store.models import Cycle, Decision, Paper, StrandState
 from workflow.store.unit import Store
 from workflow.time.actuals import moved_days
@@ -137,8 +137,7 @@ def _cycle_work(cycle: Cycle, definition: Definition, person: Person, facts: Fac
     due = facts.timeline.stage_due(stage.id)
     left = working_days_between(facts.today, due) if due else None
     roles = set(person.roles)
-    decides = bool(roles & set(definition.permissions.get("decide", ())))
-    attaches = bool(roles & set(definition.permissions.get("attach", ())))
+    decides, attaches = may(definition, person.id, "decide"), may(definition, person.id, "attach")
 
     def item(kind: str, title: str, *, trigger: str | None = None, paper: str | None = None,
              board: str | None = None, item: str | None = None) -> WorkItem:
