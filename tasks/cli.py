@@ -43,6 +43,7 @@ def _build_when_reachable(settings: Settings) -> App:
     """
     import time
 
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
 
     from workflow.app import build
@@ -55,7 +56,9 @@ def _build_when_reachable(settings: Settings) -> App:
         except OperationalError as exc:
             if since is None:
                 since = time.monotonic()
-                click.echo(f"database unreachable: {describe(exc.orig or exc)}; waiting for it", err=True)
+                where = make_url(settings.database_url).render_as_string(hide_password=True)
+                click.echo(f"database unreachable: {describe(exc.orig or exc)}; waiting for it (if it is not simply "
+                           f"down, check CYCLE_DATABASE_URL: {where})", err=True)
             time.sleep(pause)
             pause = min(pause * 2, 15.0)
             continue
