@@ -10,6 +10,27 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
+from workflow.definition.cases import OUTCOMES, PANEL_COMMAND, Panel
+from workflow.definition.dates import (
+    ENTERED,
+    FIRED,
+    PERIOD_UNITS,
+    DateExpr,
+    DayMonthDate,
+    FixedDate,
+    MilestoneDate,
+    MonthDate,
+    NthWeekdayDate,
+    Period,
+    PeriodDate,
+    milestone_key,
+)
+
+# The dates a definition writes (`dates`) and what per-case processes add (`cases`) are part of the model, kept in
+# modules of their own and imported from here like the rest.
+__all__ = ["ENTERED", "FIRED", "OUTCOMES", "PANEL_COMMAND", "PERIOD_UNITS", "DateExpr", "DayMonthDate", "FixedDate",
+           "MilestoneDate", "MonthDate", "NthWeekdayDate", "Panel", "Period", "PeriodDate", "milestone_key"]
+
 
 class Membership(enum.StrEnum):
     """How a person sits on a board; only voting members count to a decision."""
@@ -24,95 +45,6 @@ class Membership(enum.StrEnum):
 
 SYSTEM_ROLE = "system"
 """The role held by the scheduler when it fires a timed transition."""
-
-
-# --- dates -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MonthDate:
-    """'August': the last working day of that month in the cycle."""
-
-    month: int
-
-
-@dataclass(frozen=True)
-class DayMonthDate:
-    """'3 January': that day in the cycle's occurrence of the month."""
-
-    day: int
-    month: int
-
-
-@dataclass(frozen=True)
-class FixedDate:
-    """'2022-01-03': an absolute date, for one-off definitions."""
-
-    year: int
-    month: int
-    day: int
-
-
-@dataclass(frozen=True)
-class NthWeekdayDate:
-    """'third Thursday of August': how boards fix their meeting dates."""
-
-    nth: int  # 1..4, or -1 for "last"
-    weekday: int  # Monday == 0
-    month: int
-
-
-@dataclass(frozen=True)
-class MilestoneDate:
-    """'risk_board_august' or '10 working days before risk_board_august'."""
-
-    milestone: str
-    working_days: int = 0  # negative: before
-
-
-PERIOD_UNITS = ("days", "weeks", "months", "years", "working days")
-
-
-@dataclass(frozen=True)
-class Period:
-    """'6 weeks', '3 months', '10 working days': a length of time as people say it."""
-
-    amount: int
-    unit: str  # one of PERIOD_UNITS
-
-    def __str__(self) -> str:
-        unit = self.unit if self.amount != 1 else self.unit.replace("days", "day").rstrip("s")
-        return f"{self.amount} {unit}"
-
-
-ENTERED = "entered"
-FIRED = "fired"
-
-
-@dataclass(frozen=True)
-class PeriodDate:
-    """'6 weeks after consultation entered', '3 years after order_made', '3 months before in_force'.
-
-    `event` is "" for a planned milestone (a stage's due date or a meeting), ENTERED for when a
-    stage was entered, FIRED for when a transition fired: planned until the cycle knows them.
-    """
-
-    period: Period
-    milestone: str
-    event: str = ""
-    before: bool = False
-
-    @property
-    def key(self) -> str:
-        return milestone_key(self.milestone, self.event)
-
-
-def milestone_key(name: str, event: str = "") -> str:
-    """How a timeline names a milestone: 'consultation', 'entered:consultation', 'fired:make_order'."""
-    return f"{event}:{name}" if event else name
-
-
-DateExpr = MonthDate | DayMonthDate | FixedDate | NthWeekdayDate | MilestoneDate | PeriodDate
 
 
 # --- lengths and blackout periods -----------------------------------------------
@@ -172,6 +104,7 @@ class Board:
     quorum: int
     members: tuple[tuple[str, Membership], ...]
     organiser: str | None = None  # the committee manager who sends the board's meeting invitations
+    independent_of: tuple[str, ...] = ()  # boards (or panels) it may share no member with
 
     def with_membership(self, *kinds: Membership) -> tuple[str, ...]:
         return tuple(person for person, kind in self.members if kind in kinds)
@@ -212,6 +145,12 @@ class DecisionGate:
     # only, so two gates that wait for the same decision are equal whatever they say.
     title: str = field(default="", compare=False)
     priorities: bool = field(default=False, compare=False)
+    outcome: str | None = None  # one of OUTCOMES; None: carried, and other outcomes simply wait (not checked)
+
+    @property
+    def wanted(self) -> str:  # the outcome waited for, in the definition's words (a key of OUTCOMES)
+        return self.outcome or "carried"
+
 
 
 @dataclass(frozen=True)
@@ -296,6 +235,8 @@ class Stage:
     strands: tuple[Strand, ...] = ()
     reminders: tuple[str, ...] = ()
     timing: Timing = Timing()
+    stays_on: tuple[str, ...] = ()  # outcomes (of OUTCOMES) on which the stage waits for the board's next decision
+    panel: Panel | None = None  # a panel chosen for each cycle at this stage
 
     def strand(self, strand_id: str) -> Strand | None:
         return next((s for s in self.strands if s.id == strand_id), None)
@@ -392,6 +333,11 @@ class Definition:
         titled = [g for t in self.transitions for g in t.gates if isinstance(g, DecisionGate) and g.item == item]
         found = [g.title for g in titled if g.board == board and g.title] + [g.title for g in titled if g.title]
         return found[0] if found else self.papers.get(item) or item.replace("_", " ").capitalize()
+
+    @property
+    def panels(self) -> dict[str, Panel]:
+        """The panels chosen for each cycle, by id, from the stages that declare them."""
+        return {s.panel.id: s.panel for s in self.stages.values() if s.panel is not None}
 
     def roles_of(self, person: str) -> tuple[str, ...]:
         found = self.people.get(person)
