@@ -185,7 +185,9 @@ class Player:
         if not options:
             raise LookupError(f"stage '{stage_id}' has no way forward")
         order = list(self.definition.stages)
-        return max(options, key=lambda t: order.index(t.dest))
+        # A rehearsal's boards carry what they decide: a branch for another outcome is not its way forward.
+        carried = [t for t in options if all(g.wanted == "carried" for g in t.gates if isinstance(g, DecisionGate))]
+        return max(carried or options, key=lambda t: order.index(t.dest))
 
     def attach(self, paper: str) -> None:
         title = self.definition.papers[paper]

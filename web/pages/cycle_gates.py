@@ -55,7 +55,8 @@ def forms(gate: Gate, definition: Definition, facts: Facts, cycle: str, person: 
         case PapersGate(papers) if may_attach(definition, person):
             return tuple((f"/cycles/{cycle}/papers/new?{urlencode({'paper': p})}", f"Attach ‘{definition.papers[p]}’")
                          for p in papers if p not in facts.papers)
-        case DecisionGate(board, item) if may_record(definition, board, person):
+        case DecisionGate(board, item) if may_record(definition, board, person) and not gate_rules.leads_on(
+                definition, facts, facts.stage or "", board, item):
             name = definition.boards[board].name
             return ((f"/cycles/{cycle}/decisions/new?{urlencode({'board': board, 'item': item})}",
                      f"Record the {name}’s decision"),)

@@ -66,12 +66,18 @@ class Entry:
     amends: str = ""
     reason: str = ""
     priorities: str = ""  # one a line, as 'priority: recommendation'
+    defer: str = ""  # "yes": the board deferred the item, whatever the votes
+
+    @property
+    def deferred(self) -> bool:
+        return self.defer == "yes"
 
     def fields(self) -> list[tuple[str, str]]:
         pairs = [("board", self.board), ("item", self.item), ("resolution", self.resolution),
                  ("priorities", self.priorities),
                  ("meeting-date-day", self.day), ("meeting-date-month", self.month),
-                 ("meeting-date-year", self.year), ("amends", self.amends), ("reason", self.reason)]
+                 ("meeting-date-year", self.year), ("amends", self.amends), ("reason", self.reason),
+                 ("defer", self.defer)]
         for name, values in (("attendance", self.attendance), ("vote", self.vote), ("interest", self.interest)):
             pairs += [(f"{name}-{person}", value) for person, value in values.items() if value]
         return pairs
@@ -94,7 +100,7 @@ def read(form: Mapping[str, Any], board_members: list[Member]) -> Entry:
     entry = Entry(text("board", 100), text("item", 100), resolution=text("resolution"),
                   day=text("meeting-date-day", 4), month=text("meeting-date-month", 4),
                   year=text("meeting-date-year", 6), amends=text("amends", 12), reason=text("reason", 2000),
-                  priorities=text("priorities", 8000))
+                  priorities=text("priorities", 8000), defer="yes" if text("defer", 10) == "yes" else "")
     for member in board_members:
         entry.attendance[member.id] = text(f"attendance-{member.id}", 20)
         entry.vote[member.id] = text(f"vote-{member.id}", 20) if member.voting else ""
@@ -197,8 +203,8 @@ def register(definition: Definition, entry: Entry, board_members: list[Member]) 
     kwargs = {"votes_for": groups["for"], "votes_against": groups["against"], "abstain": groups["abstain"],
               "present": groups["present"], "apologies": groups["apologies"], "interests": interests,
               "resolution": entry.resolution, "meeting_date": day, "amends": amends,
-              "reason": entry.reason or None, "priorities": priorities}
-    outcome = outcome_of(counts["for"], counts["against"], counts["abstain"], quorum)
+              "reason": entry.reason or None, "priorities": priorities, "defer": entry.deferred}
+    outcome = outcome_of(counts["for"], counts["against"], counts["abstain"], quorum, defer=entry.deferred)
     order = ["meeting-date", "register", *(f"{kind}-{m.id}" for m in board_members for kind in ("attendance", "vote")),
              *(f"interest-{m.id}" for m in board_members), "priorities", "resolution", "reason"]
     in_page_order = {name: errors[name] for name in order if name in errors}  # as the error summary lists them

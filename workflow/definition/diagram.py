@@ -27,7 +27,8 @@ def mermaid(definition: Definition) -> str:
         for gate in t.gates:
             match gate:
                 case DecisionGate(board, item, _):
-                    gates.append(f"{definition.boards[board].name} carries {item}")
+                    does = {"carried": "carries", "not_carried": "does not carry", "deferred": "defers"}[gate.wanted]
+                    gates.append(f"{definition.boards[board].name} {does} {item}")
                 case PapersGate(papers):
                     gates.append("papers " + ", ".join(papers))
                 case NotBeforeGate(_):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from workflow.definition.calendar import Timeline, add_period, whole_periods
 from workflow.definition.model import (
+    OUTCOMES,
     DecisionGate,
     Definition,
     Gate,
@@ -67,9 +68,11 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
             if decision is None:
                 who = does(recorders(definition, board), "records it", "record it")
                 return f"the {name} has not yet recorded its decision on '{titled}'; {who}"
-            if decision.outcome == "carried" and decision.voting_present >= needed:
+            if decision_meets(gate, decision, needed):
                 return None
             who = does(recorders(definition, board), "records its next decision", "record it")
+            if gate.outcome is not None and decision.outcome != OUTCOMES[gate.wanted]:
+                return _other_outcome(gate, definition, facts, decision, f"the {name}'s decision on '{titled}'", who)
             if decision.outcome != "carried":
                 return f"the {name}'s decision on '{titled}' was {decision.outcome}, not carried; {who}"
             return (f"the {name}'s decision on '{titled}' had {decision.voting_present} voting members "
@@ -115,6 +118,43 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
     raise TypeError(f"not a gate: {gate!r}")
 
 
+OUTCOME_SAID = {"carried": "carried", "lost": "not carried", "deferred": "deferred", "rescinded": "rescinded"}
+"""A recorded outcome as a sentence says it."""
+
+
+def decision_meets(gate: DecisionGate, decision: DecisionFact, needed: int) -> bool:
+    """Is `decision` the outcome the gate waits for? A vote counts only when quorate; a deferral whatever the
+    attendance (an inquorate meeting defers the item)."""
+    if decision.outcome != OUTCOMES[gate.wanted]:
+        return False
+    return gate.wanted == "deferred" or decision.voting_present >= needed
+
+
+def leads_on(definition: Definition, facts: Facts, stage: str, board: str, item: str) -> bool:
+    """Does the board's decision in force on the item let some transition from `stage` go on? Then nobody waits
+    for another decision, whichever way it went (a decision gate's `outcome:`)."""
+    decision = facts.decisions.get((board, item))
+    if decision is None:
+        return False
+    return any(decision_meets(g, decision, g.quorum or definition.boards[board].quorum)
+               for t in definition.transitions_from(stage) for g in t.gates
+               if isinstance(g, DecisionGate) and (g.board, g.item) == (board, item))
+
+
+def _other_outcome(gate: DecisionGate, definition: Definition, facts: Facts, decision: DecisionFact, said: str,
+                   who: str) -> str:
+    """'the Panel's decision on 'Commission' was carried, and this step is taken only when it is not carried; it
+    leads to 'Commission the review' instead', or, when it leads nowhere, who records the next decision."""
+    was = OUTCOME_SAID.get(decision.outcome, decision.outcome)
+    wanted = OUTCOME_SAID[OUTCOMES[gate.wanted]]
+    instead = [t.title or t.trigger for t in definition.transitions_from(facts.stage or "")
+               if any(isinstance(g, DecisionGate) and (g.board, g.item) == (gate.board, gate.item)
+                      and decision_meets(g, decision, g.quorum or definition.boards[g.board].quorum)
+                      for g in t.gates)]
+    then = f"it leads to '{instead[0]}' instead" if instead else who
+    return f"{said} was {was}, and this step is taken only when it is {wanted}; {then}"
+
+
 def _who_completes(definition: Definition, facts: Facts, stage: str) -> str:
     """'Tom Whitfield (consultation lead) completes them', or who completes which where the strands differ."""
     groups: dict[str, list[str]] = {}
@@ -155,7 +195,10 @@ def describe(gate: Gate, definition: Definition, timeline: Timeline | None = Non
     match gate:
         case DecisionGate(board, item, quorum):
             needed = quorum or definition.boards[board].quorum
-            return (f"{definition.boards[board].name} carries '{item_title(definition, item, board)}' "
+            does_it = {"carried": "carries", "not_carried": "does not carry", "deferred": "defers"}[gate.wanted]
+            if gate.wanted == "deferred":
+                return f"{definition.boards[board].name} defers '{item_title(definition, item, board)}'"
+            return (f"{definition.boards[board].name} {does_it} '{item_title(definition, item, board)}' "
                     f"(quorum {needed} voting members)")
         case PapersGate(papers):
             return "papers attached: " + ", ".join(definition.papers.get(p, p) for p in papers)

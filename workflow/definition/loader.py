@@ -16,7 +16,9 @@ import yaml
 from workflow.definition import yamlfile
 from workflow.definition.loader_directory import DirectorySections
 from workflow.definition.loader_flow import FlowSections
+from workflow.definition.loader_independence import check_independence
 from workflow.definition.loader_messages import MessageSections
+from workflow.definition.loader_outcomes import check_outcomes
 from workflow.definition.loader_time import TimeSections
 from workflow.definition.model import (
     Definition,
@@ -135,6 +137,8 @@ class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections):
         self.check_events()
         self.check_milestones(initial, starts_in)
         self.check_reminder_use()
+        check_outcomes(self)
+        check_independence(self)
         if initial in self.stages:
             self.check_graph(initial)
         if r.problems:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 from workflow.definition.loader_base import BuilderBase
+from workflow.definition.loader_independence import read_independent_of
 from workflow.definition.model import (
     ADMIN_COMMANDS,
     COMMANDS,
+    PANEL_COMMAND,
     SYSTEM_ROLE,
     Board,
     Meeting,
@@ -59,7 +61,7 @@ class DirectorySections(BuilderBase):
             node = self.r.mapping(raw, line, field)
             if node is None:
                 continue
-            self.r.keys(node, ("name", "quorum", "members", "organiser"), field)
+            self.r.keys(node, ("name", "quorum", "members", "organiser", "independent_of"), field)
             name = self.r.get(node, "name", field, str, default=bid)
             members_node = self.r.mapping(node.get("members"), node.line_of("members"), f"{field}.members") \
                 if "members" in node else None
@@ -87,7 +89,8 @@ class DirectorySections(BuilderBase):
             if organiser is not None and organiser not in self.people:
                 self.r.unknown("person", organiser, self.people, node.line_of("organiser"), f"{field}.organiser")
                 organiser = None
-            self.boards[bid] = Board(bid, name, quorum, tuple(members), organiser)
+            self._lines[f"{field}.independent_of"] = node.line_of("independent_of") if "independent_of" in node else line
+            self.boards[bid] = Board(bid, name, quorum, tuple(members), organiser, read_independent_of(self, node, field))
 
     def read_papers(self) -> None:
         for pid, title, line in self.r.entries(self.section("papers"), "papers"):
@@ -156,8 +159,8 @@ class DirectorySections(BuilderBase):
             self.r.problem(self.root.line, "permissions",
                            "missing required field 'permissions': which roles may start, decide and attach?")
             return
-        self.r.keys(node, (*COMMANDS, *ADMIN_COMMANDS), "permissions")
-        for command in ADMIN_COMMANDS:
+        self.r.keys(node, (*COMMANDS, *ADMIN_COMMANDS, PANEL_COMMAND), "permissions")
+        for command in (*ADMIN_COMMANDS, PANEL_COMMAND):
             if command in node:
                 self.permissions[command] = self.role_refs(node[command], node.line_of(command),
                                                            f"permissions.{command}", allow_system=False)

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from workflow.definition.loader_independence import read_panel
+from workflow.definition.loader_outcomes import read_outcome, read_stays_on
 from workflow.definition.loader_time import TimeSections
 from workflow.definition.model import (
     SYSTEM_ROLE,
@@ -133,7 +135,7 @@ class FlowSections(TimeSections):
             node = self.r.mapping(value, line, field)
             if node is None:
                 return None
-            self.r.keys(node, ("board", "item", "quorum", "title", "priorities"), field)
+            self.r.keys(node, ("board", "item", "quorum", "title", "priorities", "outcome"), field)
             board = self.board_ref(self.r.get(node, "board", field, str), node.line_of("board"), f"{field}.board")
             item = self.r.get(node, "item", field, str)
             if item is not None:
@@ -141,11 +143,12 @@ class FlowSections(TimeSections):
             quorum = self.r.get(node, "quorum", field, int, required=False)
             title = self.r.get(node, "title", field, str, required=False, default="")
             priorities = self.r.get(node, "priorities", field, bool, required=False, default=False)
+            outcome = read_outcome(self, node, field)
             if item is not None and not title:
                 self._checks.append(lambda: check_item_title(self, item, node.line, field))
             if board in self.boards and quorum is not None:
                 check_quorum(self, board, quorum, node.line_of("quorum"), f"{field}.quorum")
-            return DecisionGate(board, item, quorum, title, bool(priorities)) if board and item else None
+            return DecisionGate(board, item, quorum, title, bool(priorities), outcome) if board and item else None
         if kind == "papers":
             papers = self.r.names(value, line, field)
             for paper in papers:
@@ -221,7 +224,8 @@ class FlowSections(TimeSections):
             snode = self.r.mapping(raw, line, field)
             if snode is None:
                 continue
-            self.r.keys(snode, ("title", "owner", "board", "due", "final", "strands", "reminders", *TIMING_FIELDS), field)
+            self.r.keys(snode, ("title", "owner", "board", "due", "final", "strands", "reminders", *TIMING_FIELDS,
+                                "stays_on", "panel"), field)
             title = self.r.get(snode, "title", field, str)
             owner = self.r.get(snode, "owner", field, str, required=False)
             if owner is not None:
@@ -234,7 +238,8 @@ class FlowSections(TimeSections):
             self.later("reminder rule", reminders, "reminders", snode.line_of("reminders"), f"{field}.reminders")
             strands = self.read_strands(snode, field)
             self.stages[sid] = Stage(sid, title or sid, owner, board, due, final, tuple(strands), reminders,
-                                     timing=self.timing(snode, line, field))
+                                     timing=self.timing(snode, line, field),
+                                     stays_on=read_stays_on(self, snode, field), panel=read_panel(self, sid, snode, field))
             self._lines[sid] = line
 
     def read_strands(self, snode: YMap, field: str) -> list[Strand]:

@@ -158,7 +158,8 @@ def _cycle_work(cycle: Cycle, definition: Definition, person: Person, facts: Fac
                         found.append(item("attach", f"Attach '{definition.papers[paper]}'", paper=paper))
             elif isinstance(gate, DecisionGate) and decides and serves(definition, gate.board, person.id):
                 decided = facts.decisions.get((gate.board, gate.item))
-                if (decided is None or decided.outcome != "carried") and ("decide", gate.board, gate.item) not in seen:
+                settled = decided is not None and gate_rules.leads_on(definition, facts, stage.id, gate.board, gate.item)
+                if not settled and ("decide", gate.board, gate.item) not in seen:
                     seen.add(("decide", gate.board, gate.item))
                     name = definition.boards[gate.board].name
                     found.append(item("decide", f"Record the {name}'s decision on '{gate_rules.item_title(definition, gate.item, gate.board)}'",

@@ -93,6 +93,8 @@ def waiting_in(cycle_key: str, cycle_id: int, since: dt.date, definition: Defini
                 case DecisionGate(board, item):
                     if may_record(definition, board, person.id):
                         continue  # on their own "to do" list
+                    if gate_rules.leads_on(definition, facts, stage_id, board, item):
+                        continue  # decided, and another step goes on from that outcome
                     name = definition.boards[board].name
                     title = f"the {name}'s decision on '{gate_rules.item_title(definition, item, board)}'"
                     add("decision", ("decision", board, item), title, recorders(definition, board), t.trigger, step,
