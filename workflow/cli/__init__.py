@@ -1,7 +1,7 @@
 """The `cycle` command line of the core: one module per command group, over the engine's commands and reads.
 
 `base` holds the top group (`main`), its error handling and the shared options; `definitions`,
-`commands` (what changes a cycle), `meetings`, `reads`, `operations` (db, clock) and `repair`
+`commands` (what changes a cycle), `meetings`, `panels`, `reads`, `operations` (db, clock) and `repair`
 (deadlines, events) each add their commands to it. Adapters only: parse input, call
 `workflow.engine.Engine` or a command/read module, word the result. May import every workflow
 subpackage; the outer layers (notifications, tasks, web) add their own groups in their `cli`.
@@ -9,7 +9,7 @@ subpackage; the outer layers (notifications, tasks, web) add their own groups in
 
 from __future__ import annotations
 
-from workflow.cli import commands, definitions, meetings, operations, reads  # noqa: F401  (register their commands)
+from workflow.cli import commands, definitions, meetings, operations, panels, reads  # noqa: F401  (register their commands)
 from workflow.cli.base import (
     ROW_ID,
     YEAR,

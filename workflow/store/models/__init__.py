@@ -36,5 +36,6 @@ from workflow.store.models.cycles import (
 from workflow.store.models.files import StoredChunk, StoredFile
 from workflow.store.models.mail import Document, Mail
 from workflow.store.models.operations import Heartbeat, RefusalCount, WorkerRestart
+from workflow.store.models.panels import PanelMember
 
-__all__ = ["NAMING", "Account", "AccountLink", "ApiToken", "Base", "CalendarFeed", "Cycle", "DatabaseMark", "Deadline", "Decision", "DecisionAttendee", "DefinitionSnapshot", "Document", "Effect", "Heartbeat", "HistoryEntry", "IdempotentResponse", "Mail", "OutboxEvent", "Paper", "RefusalCount", "SignInAttempt", "SimulatedNow", "StoredChunk", "StoredFile", "StrandState", "UTCDateTime", "WebSession", "WorkerRestart"]
+__all__ = ["NAMING", "Account", "AccountLink", "ApiToken", "Base", "CalendarFeed", "Cycle", "DatabaseMark", "Deadline", "Decision", "DecisionAttendee", "DefinitionSnapshot", "Document", "Effect", "Heartbeat", "HistoryEntry", "IdempotentResponse", "Mail", "OutboxEvent", "PanelMember", "Paper", "RefusalCount", "SignInAttempt", "SimulatedNow", "StoredChunk", "StoredFile", "StrandState", "UTCDateTime", "WebSession", "WorkerRestart"]
