@@ -90,4 +90,5 @@ def test_the_gate_says_the_outcome_it_waits_for(review: App) -> None:
     definition = review.engine.catalog.load("review")
     said = [gate_rules.describe(g, definition) for t in definition.transitions for g in t.gates]
     assert said == ["Partnership board carries 'Commission a review' (quorum 2 voting members)",
-                    "Partnership board does not carry 'Commission a review' (quorum 2 voting members)"]
+                    "Partnership board does not carry 'Commission a review' (quorum 2 voting members)",
+                    "the Review panel chosen"]

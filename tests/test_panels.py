@@ -21,7 +21,8 @@ from workflow.cli import main
 from workflow.commands.panels import NotIndependent, choose_panel, chosen_panels
 from workflow.definition.independence import shared_with
 from workflow.definition.loader import parse_definition
-from workflow.errors import InvalidInput, Refused, RoleMissing
+from workflow.errors import GateNotMet, InvalidInput, Refused, RoleMissing
+from workflow.reads.mywork import work_of
 from workflow.store.models import Cycle, PanelMember
 from workflow.time.clock import SimulatedClock
 
@@ -129,3 +130,16 @@ def test_two_panels_independent_of_each_other_are_checked_both_ways() -> None:
     assert shared_with(definition, "review_panel", ["reviewer_2", "reviewer_3"], second) == [
         ("scrutiny_panel", ["reviewer_2"])]
     assert shared_with(definition, "review_panel", ["reviewer_3"], second) == []
+
+
+def test_the_stage_waits_for_its_panel(forming: App) -> None:
+    with pytest.raises(GateNotMet) as refused:
+        forming.engine.fire(CYCLE, "start_review", "case_officer")
+    assert "the Review panel has not been chosen yet; Colin Hart (clerk) chooses it" in str(refused.value)
+    waiting = work_of(forming.engine, "case_officer").waiting_for
+    assert [(w.kind, w.title, w.from_whom) for w in waiting] == [
+        ("panel", "the Review panel to be chosen", "Colin Hart (clerk)")]
+    choose_panel(forming.engine, CYCLE, "review_panel", ["reviewer_2", "reviewer_3"], "clerk")
+    assert [w.title for w in work_of(forming.engine, "case_officer").to_do if w.kind == "fire"] == ["Start the review"]
+    forming.engine.fire(CYCLE, "start_review", "case_officer")
+    assert forming.engine.status(CYCLE).stage == "under_review"

@@ -16,6 +16,7 @@ from workflow.definition.model import (
     Definition,
     Gate,
     NotBeforeGate,
+    PanelGate,
     PapersGate,
     StrandsGate,
     Transition,
@@ -32,6 +33,8 @@ LATEST_DECISIONS = (select(DECISIONS_OF.c.id, DECISIONS_OF.c.board, DECISIONS_OF
                            DECISIONS_OF.c.votes_for, DECISIONS_OF.c.voting_present, DECISIONS_OF.c.details)
                     .where(DECISIONS_OF.c.cycle_id == bindparam("cycle_id")).order_by(DECISIONS_OF.c.id))
 PAPERS_ATTACHED = select(PAPERS_OF.c.paper).where(PAPERS_OF.c.cycle_id == bindparam("cycle_id"))
+PANELS_CHOSEN = (select(Base.metadata.tables["panel_members"].c.panel).distinct()
+                 .where(Base.metadata.tables["panel_members"].c.cycle_id == bindparam("cycle_id")))
 STRANDS_OF = select(STRANDS.c.stage, STRANDS.c.strand, STRANDS.c.state).where(STRANDS.c.cycle_id == bindparam("cycle_id"))
 
 
@@ -57,11 +60,15 @@ def facts(session: Session, cycle: Cycle, definition: Definition, now: dt.dateti
             spec = definition.stages[stage].strand(strand)
             lifecycle = definition.lifecycles[spec.lifecycle] if spec else None
             strands[strand] = (stage, state, bool(lifecycle and state in lifecycle.finals))
+    panels: set[str] = set()
+    if kinds is None or PanelGate in kinds:
+        panels = set(session.connection().execute(PANELS_CHOSEN, of_cycle).scalars())
     # Only a not-before gate reads dates; what the cycle knows of its own (entries, moved meetings) is a query.
     dated = kinds is None or NotBeforeGate in kinds
     timeline = timeline_of(session, cycle, definition) if dated else Timeline(definition, cycle.year)
     return Facts(today=local_date(now), timeline=timeline, decisions=decisions,
-                 papers=papers, strands=strands, entered={cycle.state: local_date(cycle.state_entered_at)})
+                 papers=papers, strands=strands, entered={cycle.state: local_date(cycle.state_entered_at)},
+                 panels=panels)
 
 
 def gates_of(transitions: Iterable[Transition]) -> list[Gate]:

@@ -24,3 +24,10 @@ class Panel:
     choose_from: tuple[str, ...]  # roles
     independent_of: tuple[str, ...] = ()  # board or panel ids
     line: int | None = None
+
+
+@dataclass(frozen=True)
+class PanelGate:
+    """The cycle's panel has been chosen: every transition leaving the panel's stage waits for it."""
+
+    panel: str

@@ -7,6 +7,7 @@ from workflow.definition.model import (
     Definition,
     MinimumLengthGate,
     NotBeforeGate,
+    PanelGate,
     PapersGate,
     StrandsGate,
 )
@@ -37,6 +38,8 @@ def mermaid(definition: Definition) -> str:
                     gates.append("all strands complete")
                 case MinimumLengthGate(_, period, _):
                     gates.append(f"runs at least {period}")
+                case PanelGate(panel):
+                    gates.append(f"{panel} chosen")
         when = " (timed)" if t.at else ""
         guard = f" [{', '.join(gates)}]" if gates else ""
         for source in t.sources:

@@ -12,17 +12,19 @@ from dataclasses import dataclass, field
 from workflow.definition.calendar import Timeline, add_period, whole_periods
 from workflow.definition.model import (
     OUTCOMES,
+    PANEL_COMMAND,
     DecisionGate,
     Definition,
     Gate,
     MinimumLengthGate,
     NotBeforeGate,
+    PanelGate,
     PapersGate,
     StrandsGate,
 )
 
 from .formatting import long_date, written_date
-from .who_acts import attachers, does, recorders, strand_movers
+from .who_acts import attachers, does, holders, recorders, strand_movers
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Facts:
     strands: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
     # the stage the cycle is in -> the day it was entered (its strands opened the same day)
     entered: dict[str, dt.date] = field(default_factory=dict)
+    panels: set[str] = field(default_factory=set)  # the panels chosen for the cycle
 
     @property
     def stage(self) -> str | None:
@@ -115,6 +118,11 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
             unit = period.unit if ran != 1 else period.unit[:-1]
             return (f"the {name} has run {ran} {unit} of the {period.amount} it must run; it can close on "
                     f"{long_date(earliest)}")
+        case PanelGate(panel):
+            if panel in facts.panels:
+                return None
+            who = does(holders(definition, definition.permissions.get(PANEL_COMMAND, ())), "chooses it", "choose it")
+            return f"the {definition.panels[panel].name} has not been chosen yet; {who}"
     raise TypeError(f"not a gate: {gate!r}")
 
 
@@ -210,4 +218,6 @@ def describe(gate: Gate, definition: Definition, timeline: Timeline | None = Non
             spec = definition.stages.get(stage)
             found = spec.strand(strand) if spec and strand else None
             return f"'{found.title if found else spec.title if spec else stage}' has run at least {period}"
+        case PanelGate(panel):
+            return f"the {definition.panels[panel].name} chosen" if panel in definition.panels else f"{panel} chosen"
     return str(gate)

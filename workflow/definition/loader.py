@@ -16,7 +16,7 @@ import yaml
 from workflow.definition import yamlfile
 from workflow.definition.loader_directory import DirectorySections
 from workflow.definition.loader_flow import FlowSections
-from workflow.definition.loader_independence import check_independence
+from workflow.definition.loader_independence import add_panel_gates, check_independence
 from workflow.definition.loader_messages import MessageSections
 from workflow.definition.loader_outcomes import check_outcomes
 from workflow.definition.loader_time import TimeSections
@@ -126,6 +126,7 @@ class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections):
             r.unknown("stage", initial, self.stages, root.line_of("initial"), "initial")
         self.read_transitions()
         self.add_length_gates()
+        add_panel_gates(self)
         self.read_reminders()
         self.read_documents()
         if r.templates_dir is not None:

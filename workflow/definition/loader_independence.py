@@ -8,9 +8,11 @@ on it at all.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from workflow.definition.independence import names_of
 from workflow.definition.loader_base import BuilderBase
-from workflow.definition.model import PANEL_COMMAND, Panel
+from workflow.definition.model import PANEL_COMMAND, Panel, PanelGate
 from workflow.definition.yamlfile import YMap
 
 
@@ -95,3 +97,12 @@ def check_independence(builder: BuilderBase) -> None:
         builder.r.problem(builder.root.line_of("permissions") if "permissions" in builder.root else builder.root.line,
                           f"permissions.{PANEL_COMMAND}", f"missing required field '{PANEL_COMMAND}': which roles "
                           "choose the members of a panel?")
+
+
+def add_panel_gates(builder: BuilderBase) -> None:
+    """Every transition leaving a stage with a panel waits for the panel to be chosen: the engine's gate."""
+    for i, t in enumerate(builder.transitions):
+        extra = tuple(PanelGate(panel.id) for source in t.sources
+                      if source in builder.stages and (panel := builder.stages[source].panel) is not None)
+        if extra:
+            builder.transitions[i] = replace(t, gates=(*t.gates, *extra))

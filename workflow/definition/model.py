@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
-from workflow.definition.cases import OUTCOMES, PANEL_COMMAND, Panel
+from workflow.definition.cases import OUTCOMES, PANEL_COMMAND, Panel, PanelGate
 from workflow.definition.dates import (
     ENTERED,
     FIRED,
@@ -29,7 +29,7 @@ from workflow.definition.dates import (
 # The dates a definition writes (`dates`) and what per-case processes add (`cases`) are part of the model, kept in
 # modules of their own and imported from here like the rest.
 __all__ = ["ENTERED", "FIRED", "OUTCOMES", "PANEL_COMMAND", "PERIOD_UNITS", "DateExpr", "DayMonthDate", "FixedDate",
-           "MilestoneDate", "MonthDate", "NthWeekdayDate", "Panel", "Period", "PeriodDate", "milestone_key"]
+           "MilestoneDate", "MonthDate", "NthWeekdayDate", "Panel", "PanelGate", "Period", "PeriodDate", "milestone_key"]
 
 
 class Membership(enum.StrEnum):
@@ -183,7 +183,7 @@ class MinimumLengthGate:
     strand: str | None = None
 
 
-Gate = DecisionGate | PapersGate | NotBeforeGate | StrandsGate | MinimumLengthGate
+Gate = DecisionGate | PapersGate | NotBeforeGate | StrandsGate | MinimumLengthGate | PanelGate
 
 
 # --- the machine -------------------------------------------------------------

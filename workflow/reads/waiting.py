@@ -14,11 +14,20 @@ from dataclasses import dataclass
 from workflow.definition import gates as gate_rules
 from workflow.definition.calendar import working_days_between
 from workflow.definition.gates import Facts
-from workflow.definition.model import DecisionGate, Definition, PapersGate, Person, StrandsGate
+from workflow.definition.model import (
+    PANEL_COMMAND,
+    DecisionGate,
+    Definition,
+    PanelGate,
+    PapersGate,
+    Person,
+    StrandsGate,
+)
 from workflow.definition.who_acts import (
     Actor,
     attachers,
     either,
+    holders,
     may_attach,
     may_record,
     recorders,
@@ -30,7 +39,7 @@ from workflow.definition.who_acts import (
 class WaitingItem:
     """One thing a person waits for: what, from whom, since when, due when, and the step it holds back."""
 
-    kind: str  # decision | paper | strand
+    kind: str  # decision | paper | strand | panel
     cycle: str
     cycle_id: int
     person: str  # the one who waits, by their id in this cycle's directory
@@ -106,6 +115,11 @@ def waiting_in(cycle_key: str, cycle_id: int, since: dt.date, definition: Defini
                         if paper not in facts.papers:
                             add("paper", ("paper", paper), f"the paper '{definition.papers[paper]}'",
                                 attachers(definition, stage_id), t.trigger, step, paper=paper)
+                case PanelGate(panel):
+                    choosers = holders(definition, definition.permissions.get(PANEL_COMMAND, ()))
+                    if person.id not in {a.person for a in choosers}:
+                        add("panel", ("panel", panel), f"the {definition.panels[panel].name} to be chosen", choosers,
+                            t.trigger, step)
                 case StrandsGate(strands_of):
                     for sid, (in_stage, state, final) in facts.strands.items():
                         spec = definition.stages[strands_of].strand(sid)
