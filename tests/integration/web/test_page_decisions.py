@@ -288,3 +288,19 @@ def test_the_priorities_agreed_are_checked_by_the_clis_rule_and_recorded_with_th
         {"title": "Serious violence", "recommendation": "remain a priority"},
         {"title": "Cyber crime", "recommendation": "new priority"},
         {"title": "Hate crime", "recommendation": "further work"}]
+
+
+def test_a_deferral_is_recorded_from_the_form_whatever_the_votes(web: Site) -> None:
+    started(web)
+    manager, csrf = web.sign_in("committee_manager")
+    url = f"/cycles/{CYCLE}/decisions/new"
+    form = manager.get(f"{url}?board=mk_together&item=early_findings", headers=HTML).text
+    assert 'name="defer" type="checkbox" value="yes"' in form and "The board deferred the item" in form
+    preview = manager.post(url, headers=HTML, data=typed(csrf, defer="yes"))
+    assert preview.status_code == 200, preview.text
+    assert "Deferred" in preview.text and "the board deferred the item" in preview.text
+    assert hidden_fields(preview.text)["defer"] == "yes"  # carried through the preview
+    saved = manager.post(url, headers=HTML, data={**hidden_fields(preview.text), "action": "save"})
+    assert saved.status_code == 303
+    with web.engine.sessions() as session:
+        assert session.scalars(select(Decision.outcome)).one() == "deferred"
