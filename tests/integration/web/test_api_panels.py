@@ -1,0 +1,62 @@
+"""Choosing a cycle's panel through the API, against uvicorn and PostgreSQL, on tests/data/review.yaml: the
+engine's refusal when the panel is not independent (422, the shared person named, nothing written), its role
+check (403), and a choice recorded (201)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import empty_tables
+from tests.integration.web.conftest import Site, served_site
+from workflow.store.models import PanelMember
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+CYCLE = "review-2021"
+
+
+@pytest.fixture(scope="module")
+def review_site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with served_site(pg_url, Path(tmp_path_factory.mktemp("panels")), definitions_dir=DATA) as found:
+        yield found
+        while found.clients:
+            found.clients.pop().close()
+    empty_tables(pg_url)
+
+
+def token(site: Site, person: str) -> dict[str, str]:
+    email = site.engine.catalog.load("review").people[person].email
+    if not any(a.email == email for a in site.accounts.all()):
+        site.accounts.add(email, password="a long test password", admin=False, by="test")
+    return {"Authorization": f"Bearer {site.accounts.create_token(email, 'test')}"}
+
+
+def members(site: Site) -> int:
+    with site.engine.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(PanelMember)) or 0)
+
+
+def test_a_panel_is_chosen_through_the_api_and_one_not_independent_is_refused(review_site: Site) -> None:
+    client = review_site.client()
+    officer, clerk = token(review_site, "case_officer"), token(review_site, "clerk")
+    assert client.post("/api/v1/cycles", headers=officer, json={"definition": "review", "year": 2021}).status_code == 201
+    decided = client.post(f"/api/v1/cycles/{CYCLE}/decisions", headers=clerk, json={
+        "board": "partnership", "item": "commission", "votes_for": ["member_a", "member_b", "member_c"]})
+    assert decided.status_code == 201, decided.text
+    fired = client.post(f"/api/v1/cycles/{CYCLE}/fire", headers=officer, json={"trigger": "commission_review"})
+    assert fired.status_code == 200, fired.text
+    url = f"/api/v1/cycles/{CYCLE}/panels/review_panel"
+    refused = client.post(url, headers=clerk, json={"members": ["reviewer_1", "reviewer_2"]})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == ("the Review panel must be independent of the Chair's agency, but Dee Ross "
+                                        "(Detective inspector) sits on the Chair's agency; choose someone else")
+    assert members(review_site) == 0
+    assert client.post(url, headers=officer, json={"members": ["reviewer_2"]}).status_code == 403
+    chosen = client.post(url, headers=clerk, json={"members": ["reviewer_2", "reviewer_3"]})
+    assert chosen.status_code == 201, chosen.text
+    assert chosen.json() == {"cycle": CYCLE, "panel": "review_panel", "name": "Review panel", "choice": 1,
+                             "members": ["reviewer_2", "reviewer_3"]}
+    assert members(review_site) == 2
