@@ -21,7 +21,8 @@ from workflow.cli import main
 from workflow.commands.panels import NotIndependent, choose_panel, chosen_panels
 from workflow.definition.independence import shared_with
 from workflow.definition.loader import parse_definition
-from workflow.errors import GateNotMet, InvalidInput, Refused, RoleMissing
+from workflow.errors import DefinitionError, GateNotMet, InvalidInput, Refused, RoleMissing
+from workflow.player import Player, Step
 from workflow.reads.mywork import work_of
 from workflow.store.models import Cycle, PanelMember
 from workflow.time.clock import SimulatedClock
@@ -143,3 +144,27 @@ def test_the_stage_waits_for_its_panel(forming: App) -> None:
     assert [w.title for w in work_of(forming.engine, "case_officer").to_do if w.kind == "fire"] == ["Start the review"]
     forming.engine.fire(CYCLE, "start_review", "case_officer")
     assert forming.engine.status(CYCLE).stage == "under_review"
+
+
+def test_the_player_forms_an_independent_panel_and_plays_a_case_to_the_end(tmp_path: Path,
+                                                                           clock: SimulatedClock) -> None:
+    app = build(dataclasses.replace(make_settings(tmp_path), definitions_dir=DATA), clock=clock)
+    try:
+        app.engine.start("review", 2021, "case_officer")
+        steps: list[Step] = []
+        Player(app.engine, clock, app.engine.catalog.load("review"), CYCLE, 2021, on_step=steps.append).play()
+        assert app.engine.status(CYCLE).stage == "under_review"  # the carried way, never the branch that closes
+        assert [s.text for s in steps if s.kind == "panel"] == ["Review panel chosen: reviewer_2, reviewer_3"]
+    finally:
+        app.close()
+
+
+def test_a_panel_on_a_final_stage_is_refused_at_load() -> None:
+    text = (DATA / "review.yaml").read_text(encoding="utf-8").replace(
+        "  under_review: {title: Under review, final: true}",
+        "  under_review:\n    title: Under review\n    final: true\n    panel: {id: late_panel, choose_from: [reviewer]}")
+    with pytest.raises(DefinitionError) as problems:
+        parse_definition(text, "review.yaml")
+    [problem] = problems.value.problems
+    assert (problem.line, problem.field) == (52, "stages.under_review.panel")
+    assert "a final stage ends the cycle" in problem.message

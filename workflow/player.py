@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workflow.commands import panels
 from workflow.definition.calendar import Timeline, add_working_days
 from workflow.definition.formatting import short_date, written_date
 from workflow.definition.model import (
@@ -27,6 +28,7 @@ from workflow.definition.model import (
     Definition,
     Lifecycle,
     NotBeforeGate,
+    PanelGate,
     PapersGate,
     Transition,
 )
@@ -40,7 +42,7 @@ class Step:
     """One thing the player did, for a progress display."""
 
     day: dt.date
-    kind: str  # paper | decision | strand | stage | scheduler
+    kind: str  # paper | decision | panel | strand | stage | scheduler
     text: str
 
 
@@ -153,6 +155,8 @@ class Player:
         for gate in transition.gates:
             if isinstance(gate, DecisionGate):
                 self.decide(gate)
+            elif isinstance(gate, PanelGate):
+                self.choose_panel(gate.panel)
         if transition.at is not None and self.await_scheduler is not None:
             self.move_to(self.timeline.resolve(transition.at), hour=23, minute=59)
             self.await_scheduler(self._stage_left(stage_id), transition.title or transition.trigger)
@@ -188,6 +192,17 @@ class Player:
         # A rehearsal's boards carry what they decide: a branch for another outcome is not its way forward.
         carried = [t for t in options if all(g.wanted == "carried" for g in t.gates if isinstance(g, DecisionGate))]
         return max(carried or options, key=lambda t: order.index(t.dest))
+
+    def choose_panel(self, panel: str) -> None:
+        """Choose a panel of up to three from its roles' holders who sit on none of the boards it is independent of."""
+        spec = self.definition.panels[panel]
+        barred = {p for b in spec.independent_of if b in self.definition.boards
+                  for p, _ in self.definition.boards[b].members}
+        members = [p.id for p in self.definition.people.values()
+                   if set(p.roles) & set(spec.choose_from) and p.id not in barred][:3]
+        chosen = panels.choose_panel(self.engine, self.cycle, panel, members,
+                              self.person_with(self.definition.permissions["choose_panel"]))
+        self._step("panel", f"{spec.name} chosen: {', '.join(chosen.members)}")
 
     def attach(self, paper: str) -> None:
         title = self.definition.papers[paper]

@@ -56,6 +56,9 @@ def check_independence(builder: BuilderBase) -> None:
     panels = {s.panel.id: (sid, s.panel) for sid, s in builder.stages.items() if s.panel is not None}
     known = [*builder.boards, *panels]
     for pid, (sid, panel) in panels.items():
+        if builder.stages[sid].final:
+            builder.r.problem(panel.line, f"stages.{sid}.panel", "a panel is chosen while the cycle is at its stage, "
+                              "and a final stage ends the cycle: give the panel to a stage before it")
         if pid in builder.boards:
             builder.r.problem(panel.line, f"stages.{sid}.panel.id", f"'{pid}' is the id of a board already: "
                               "a panel needs an id of its own")
