@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import make_settings
 from tests.helpers import counts, cycle_version
+from web.pages.cycle_gates import fireable, meetable
 from workflow.app import App, build
 from workflow.definition import gates as gate_rules
 from workflow.errors import GateNotMet
@@ -92,3 +93,26 @@ def test_the_gate_says_the_outcome_it_waits_for(review: App) -> None:
     assert said == ["Partnership board carries 'Commission a review' (quorum 2 voting members)",
                     "Partnership board does not carry 'Commission a review' (quorum 2 voting members)",
                     "the Review panel chosen"]
+
+
+def test_the_cycle_page_words_each_branch_and_offers_the_form_only_while_a_decision_is_needed(review: App) -> None:
+    definition = review.engine.catalog.load("review")
+    with review.engine.sessions() as session:
+        cycle = review.engine.find_cycle(session, CYCLE)
+        before = review.engine.facts(session, cycle, definition, review.engine.clock.now())
+    officer = fireable(definition, "notified", {"officer"}, before, CYCLE, "case_officer")
+    assert [(f.title, [g.title for g in f.gates]) for f in officer] == [
+        ("Commission the review", ["Partnership board carries 'Commission a review' (quorum 2 voting members)"]),
+        ("Close without a review", ["Partnership board does not carry 'Commission a review' (quorum 2 voting members)"])]
+    assert [line.forms for line in meetable(definition, "notified", {"clerk"}, before, CYCLE, "clerk")] == [
+        ((f"/cycles/{CYCLE}/decisions/new?board=partnership&item=commission", "Record the Partnership board’s decision"),)]
+    review.engine.decide(CYCLE, "partnership", "commission", "clerk", votes_for=BOARD)
+    with review.engine.sessions() as session:
+        cycle = review.engine.find_cycle(session, CYCLE)
+        after = review.engine.facts(session, cycle, definition, review.engine.clock.now())
+    ready, other = fireable(definition, "notified", {"officer"}, after, CYCLE, "case_officer")
+    assert ready.ready and not other.ready
+    assert other.gates[0].missing == ("the Partnership board's decision on 'Commission a review' was carried, and this "
+                                      "step is taken only when it is not carried; it leads to 'Commission the review' "
+                                      "instead")
+    assert meetable(definition, "notified", {"clerk"}, after, CYCLE, "clerk") == []  # nothing more to record

@@ -88,6 +88,7 @@ def meetable(definition: Definition, stage: str, roles: set[str], facts: Facts, 
             continue  # shown with the step itself
         for gate in t.gates:
             gated = line(gate, definition, facts, cycle, person)
-            if gated.forms and gated not in found:
+            # One decision's branches (`outcome:`) share a form: offered once.
+            if gated.forms and all(gated.forms != f.forms for f in found):
                 found.append(gated)
     return found
