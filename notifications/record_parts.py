@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from workflow.commands.decision_rules import superseded
 from workflow.definition.calendar import Timeline
 from workflow.definition.formatting import long_date, short_date_time, written_date
-from workflow.definition.model import Definition
+from workflow.definition.model import OUTCOMES, DecisionGate, Definition
 from workflow.store.models import (
     Cycle,
     Decision,
@@ -30,14 +30,17 @@ from .reminders import latest_papers
 
 
 def carried(session: Session, cycle: Cycle, definition: Definition, until: dt.datetime) -> list[dict[str, Any]]:
-    """The decisions in force by `until` that carried: an amended or rescinded one is not listed."""
+    """The decisions in force by `until` that carried, or had an outcome a step waits for (`outcome:`, as a case
+    closed when a review is not commissioned): an amended or rescinded one is not listed."""
+    awaited = {(g.board, g.item, OUTCOMES[g.wanted]) for t in definition.transitions for g in t.gates
+               if isinstance(g, DecisionGate)}
     rows = list(session.scalars(select(Decision).where(Decision.cycle_id == cycle.id,
                                                        Decision.recorded_at <= until).order_by(Decision.id)))
     gone = superseded(d.details for d in rows)
     return [{"board": definition.boards[d.board].name, "item": d.item, "item_title": definition.item_title(d.board, d.item),
              "outcome": d.outcome,
              "resolution": d.resolution, "meeting_date_text": long_date(d.meeting_date)}
-            for d in rows if d.outcome == "carried" and d.id not in gone]
+            for d in rows if (d.outcome == "carried" or (d.board, d.item, d.outcome) in awaited) and d.id not in gone]
 
 
 def papers(session: Session, cycle: Cycle, stage: str, history: list[HistoryEntry]) -> list[Paper]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from notifications.record_parts import carried
 from tests.conftest import make_settings
 from tests.helpers import counts, cycle_version
 from web.pages.cycle_gates import fireable, meetable
@@ -116,3 +117,14 @@ def test_the_cycle_page_words_each_branch_and_offers_the_form_only_while_a_decis
                                       "step is taken only when it is not carried; it leads to 'Commission the review' "
                                       "instead")
     assert meetable(definition, "notified", {"clerk"}, after, CYCLE, "clerk") == []  # nothing more to record
+
+
+def test_a_record_lists_the_decision_a_branch_was_taken_on(review: App) -> None:
+    review.engine.decide(CYCLE, "partnership", "commission", "clerk", votes_against=BOARD,
+                         resolution="That a review not be commissioned.")
+    definition = review.engine.catalog.load("review")
+    with review.engine.sessions() as session:
+        cycle = review.engine.find_cycle(session, CYCLE)
+        listed = carried(session, cycle, definition, review.engine.clock.now())
+    assert [(d["item_title"], d["outcome"], d["resolution"]) for d in listed] == [
+        ("Commission a review", "lost", "That a review not be commissioned.")]
