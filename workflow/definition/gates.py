@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from workflow.definition.calendar import Timeline, add_period, whole_periods
+from workflow.definition.case_fields import FieldGate, describe_gate, gate_unmet
 from workflow.definition.model import (
     DecisionGate,
     Definition,
@@ -44,6 +45,7 @@ class Facts:
     strands: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
     # the stage the cycle is in -> the day it was entered (its strands opened the same day)
     entered: dict[str, dt.date] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)  # the instance's case fields that have a value
 
     @property
     def stage(self) -> str | None:
@@ -112,6 +114,8 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
             unit = period.unit if ran != 1 else period.unit[:-1]
             return (f"the {name} has run {ran} {unit} of the {period.amount} it must run; it can close on "
                     f"{long_date(earliest)}")
+        case FieldGate():
+            return gate_unmet(gate, definition.fields, facts.fields, facts.today)
     raise TypeError(f"not a gate: {gate!r}")
 
 
@@ -167,4 +171,6 @@ def describe(gate: Gate, definition: Definition, timeline: Timeline | None = Non
             spec = definition.stages.get(stage)
             found = spec.strand(strand) if spec and strand else None
             return f"'{found.title if found else spec.title if spec else stage}' has run at least {period}"
+        case FieldGate():
+            return describe_gate(gate, definition.fields)
     return str(gate)

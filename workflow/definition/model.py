@@ -10,6 +10,8 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
+from workflow.definition.case_fields import CaseField, FieldGate
+
 
 class Membership(enum.StrEnum):
     """How a person sits on a board; only voting members count to a decision."""
@@ -22,8 +24,7 @@ class Membership(enum.StrEnum):
     OFFICER = "officer"
 
 
-SYSTEM_ROLE = "system"
-"""The role held by the scheduler when it fires a timed transition."""
+SYSTEM_ROLE = "system"  # the role held by the scheduler when it fires a timed transition
 
 
 # --- dates -----------------------------------------------------------------
@@ -47,7 +48,6 @@ class DayMonthDate:
 @dataclass(frozen=True)
 class FixedDate:
     """'2022-01-03': an absolute date, for one-off definitions."""
-
     year: int
     month: int
     day: int
@@ -244,7 +244,7 @@ class MinimumLengthGate:
     strand: str | None = None
 
 
-Gate = DecisionGate | PapersGate | NotBeforeGate | StrandsGate | MinimumLengthGate
+Gate = DecisionGate | PapersGate | NotBeforeGate | StrandsGate | MinimumLengthGate | FieldGate
 
 
 # --- the machine -------------------------------------------------------------
@@ -363,6 +363,8 @@ class Definition:
     path: str = field(default="", compare=False)
     checksum: str = field(default="", compare=False)
     blackouts: dict[str, Blackout] = field(default_factory=dict)
+    fields: dict[str, CaseField] = field(default_factory=dict)  # case data (`case_fields.py`)
+    retention: Period | None = None  # how long after closure personal fields are kept
 
     @property
     def key(self) -> tuple[str, int]:
