@@ -19,7 +19,17 @@ from workflow.app import build
 from workflow.settings import Settings
 from workflow.time.clock import Clock
 
-from . import api_accounts, api_cycles, api_definitions, api_records, auth, metrics, oidc, problems
+from . import (
+    api_accounts,
+    api_cycles,
+    api_definitions,
+    api_fields,
+    api_records,
+    auth,
+    metrics,
+    oidc,
+    problems,
+)
 from .access import KnownCycles
 from .accounts import Accounts, link_delivery
 from .api_docs import router as api_reference
@@ -61,6 +71,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
         app.include_router(oidc.router(web))
     app.include_router(api_definitions.router)
     app.include_router(api_cycles.router)
+    app.include_router(api_fields.router)
     app.include_router(api_records.router)
     app.include_router(api_accounts.router)
     app.include_router(api_reference)

@@ -21,6 +21,7 @@ from workflow.cli.base import (
     withheld_note,
 )
 from workflow.definition.formatting import table_date
+from workflow.reads.case_data import HISTORY_ACTIONS
 
 
 @main.command(name="list")
@@ -143,7 +144,7 @@ def history(ctx: click.Context, cycle: str, verify_cycle: str | None, reader: st
             what = f"decision: {h['data']['board']} {h['data']['item']} {h['data']['outcome']}"
         if h["action"] == "document":
             what = f"document {h['data']['document_id']} made ({h['data']['spec']}, {h['data']['version']})"
-        if h["action"] in ("fields", "erase"):
+        if h["action"] in HISTORY_ACTIONS:
             what = fields_summary(h)
         if h["action"] == "attach":
             what = f"attached {h['data']['paper']}" + (" (exempt, withheld)" if h["data"].get("withheld")

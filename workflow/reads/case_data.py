@@ -62,4 +62,27 @@ def template_fields(definition: Definition, rows: dict[str, CaseFieldValue], ent
     return out
 
 
-__all__ = ["ERASED", "WITHHELD", "FieldShown", "case_fields", "shown_fields", "template_fields"]
+def history_words(definition: Definition, action: str, data: dict[str, Any]) -> str:
+    """A `fields` or `erase` history row in words; the row holds a personal value only as a digest, so no reader
+    (nor a public record) can be shown one."""
+    def title(name: str) -> str:
+        spec = definition.fields.get(name)
+        return spec.title if spec else name
+
+    if action == "erase":
+        return "Erased the personal data after its retention period: " + ", ".join(
+            title(n).lower() for n in data.get("erased", []))
+    said = [f"{title(name).lower()} {_value(definition, name, value)}" for name, value in data.get("fields", {}).items()]
+    return "Set the case details: " + "; ".join(said)
+
+
+def _value(definition: Definition, name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        return "(personal data, kept out of the history)"
+    spec = definition.fields.get(name)
+    return f"'{shown(spec, value, True) if spec else value}'"
+
+
+HISTORY_ACTIONS = ("fields", "erase")
+
+__all__ = ["ERASED", "HISTORY_ACTIONS", "WITHHELD", "FieldShown", "case_fields", "history_words", "shown_fields", "template_fields"]
