@@ -83,7 +83,8 @@ def check_value(spec: CaseField, raw: object) -> tuple[str | None, str | None]:
         try:
             checked = validate_email(text, check_deliverability=False)
         except EmailNotValidError as exc:
-            return None, f"{name} must be an email address, like name@example.org: {str(exc).rstrip('.')}"
+            reason = str(exc).rstrip(".")
+            return None, f"{name} must be an email address, like name@example.org: {reason[:1].lower()}{reason[1:]}"
         return checked.normalized, None
     if text not in spec.choices:
         return None, f"{name} must be one of: {', '.join(spec.choices)}"
