@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.conftest import make_settings
 from workflow.app import App, build
@@ -156,3 +156,18 @@ def verified(app: App) -> list[str]:
     with app.engine.sessions() as session:
         return verify(session, sealer=app.engine.sealer,
                       definition_of=lambda d, v: app.engine.catalog.snapshot(session, d, v)).problems
+
+
+def test_verify_names_a_field_changed_outside_the_commands(case_app: App) -> None:
+    started(case_app, review_kind="full")
+    case_app.engine.set_fields(CYCLE, {"panel_size": "3"}, OFFICER)
+    assert verified(case_app) == []
+    with case_app.database.begin() as connection:
+        connection.execute(text("UPDATE case_fields SET value = 'Someone Else' WHERE name = 'subject_name'"))
+        connection.execute(text("UPDATE case_fields SET value = 'short' WHERE name = 'review_kind'"))
+        connection.execute(text("DELETE FROM case_fields WHERE name = 'panel_size'"))
+    problems = verified(case_app)
+    assert [p.split(": ", 1)[1].split(" was ")[0].split(", recorded")[0] for p in problems] == [
+        "field 'review_kind'", "field 'subject_name'", "field 'panel_size'"]
+    assert all(p.startswith(f"cycle {CYCLE}: field ") for p in problems)
+    assert "Someone Else" not in " ".join(problems)
