@@ -71,3 +71,11 @@ def test_fields_are_set_shown_to_the_entitled_and_erased_after_retention(cli: Ru
     assert verified.exit_code == 0, verified.output
     shown = cli("fields", "show", "case_review-2026", "--as", "officer_a")
     assert "Alex Example" not in shown.output and "erased" in shown.output
+
+
+def test_show_lists_the_case_fields_and_their_retention(cli: Run) -> None:
+    shown = cli("show", "case_review")
+    assert shown.exit_code == 0, shown.output
+    assert "Case fields (personal ones kept 2 years after closing)" in shown.output
+    assert "subject_name" in shown.output and "choice: full, short" in shown.output
+    assert "'Panel size' is at least 3" in shown.output  # a field gate, described
