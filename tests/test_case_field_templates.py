@@ -1,4 +1,5 @@
-"""A template that names a case's fields: each recipient reads the values they are entitled to."""
+"""A template that names a case's fields: each recipient reads the values they are entitled to, and a public
+document never a personal one."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import functools
 from sqlalchemy import select
 
 from notifications import reminders
+from notifications.documents import Documents
 from tests.test_case_fields import OFFICER, START, case_app  # noqa: F401  (the fixture)
 from workflow.app import App
 from workflow.commands.sweep import Sweeper
-from workflow.store.models import Mail, OutboxEvent
+from workflow.definition.model import DocumentSpec
+from workflow.definition.templating import make_environment, render_bounded
+from workflow.store.models import Cycle, Mail, OutboxEvent
 from workflow.store.outbox import Handlers
 from workflow.time.clock import at_local
 from workflow.time.deadlines import plan_stage
@@ -41,3 +45,27 @@ def test_a_reminder_names_the_case_and_withholds_personal_values_from_the_unenti
     assert "Alex Example" not in observer.text_body + observer.html_body
     assert "2026-03-14" not in observer.text_body and "14 March 2026" not in observer.text_body
     assert "This is a short review." in observer.text_body  # not personal
+
+
+def test_a_documents_public_version_withholds_personal_fields_and_its_exempt_version_carries_them(
+        case_app: App) -> None:  # noqa: F811
+    engine = case_app.engine
+    engine.start("case_review", 2026, OFFICER, fields={**START, "review_kind": "full"})
+    engine.set_fields("case_review-2026", {"panel_size": "3"}, OFFICER)
+    engine.fire("case_review-2026", "commission", OFFICER)
+    spec = DocumentSpec("commission_record", "Commissioning record", "commission.html.j2")
+    payload = {"from_stage": "notified", "to_stage": "review", "trigger": "commission", "decisions": []}
+    documents = Documents(engine, case_app.documents())
+    with engine.sessions() as session:
+        cycle = session.scalars(select(Cycle)).one()
+        definition = engine.catalog.load("case_review")
+        public = documents.context(session, cycle, definition, spec, payload, engine.clock.now(), exempt=False)
+        exempt = documents.context(session, cycle, definition, spec, payload, engine.clock.now(), exempt=True)
+    assert public["fields"]["subject_name"] == public["fields"]["date_of_death"] == "(withheld)"
+    assert public["fields"]["review_kind"] == "full" and public["fields"]["panel_size"] == "3"
+    assert exempt["fields"]["subject_name"] == "Alex Example"
+    assert exempt["fields"]["date_of_death"] == "14 March 2026"
+    assert public["fields"]["family_contact_email"] == exempt["fields"]["family_contact_email"] == ""  # not set
+    env = make_environment(engine.catalog.templates_for_snapshot(definition))
+    assert "death of (withheld), commissioned as a full review" in render_bounded(env, spec.template, public)
+    assert "death of Alex Example, commissioned as a full review" in render_bounded(env, spec.template, exempt)
