@@ -17,12 +17,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.commands.case_fields import values_of
 from workflow.definition.entitlement import may_see_document
 from workflow.definition.formatting import date_time, long_date
 from workflow.definition.model import DOCUMENT_SECTIONS, Definition, DocumentSpec, Stage
 from workflow.definition.notice_templates import DOCUMENT_SENT
 from workflow.definition.templating import make_environment, reminder_files, render_bounded
 from workflow.engine import SYSTEM_ACTOR, Engine
+from workflow.reads.case_data import template_fields
 from workflow.store.models import (
     Cycle,
     Decision,
@@ -148,6 +150,8 @@ class Documents:
             "priorities": record_parts.priorities(session, cycle),
             "strands": record_parts.strands(session, cycle, definition),
             "decisions": record_parts.carried(session, cycle, definition, event_at),
+            # Personal values only in the exempt version, which only those entitled to the stage may see.
+            "fields": template_fields(definition, values_of(session, cycle.id), exempt),
         }
 
     # Kept under its old name: a test reads a history line as the record words it.

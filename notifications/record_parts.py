@@ -16,6 +16,7 @@ from workflow.commands.decision_rules import superseded
 from workflow.definition.calendar import Timeline
 from workflow.definition.formatting import long_date, short_date_time, written_date
 from workflow.definition.model import OUTCOMES, DecisionGate, Definition
+from workflow.reads.case_data import HISTORY_ACTIONS, history_words
 from workflow.store.models import (
     Cycle,
     Decision,
@@ -127,6 +128,9 @@ def entry(definition: Definition, h: HistoryEntry, session: Session, exempt_stag
             sha256 = str(h.data.get("sha256", ""))
     elif h.action == "overdue":
         summary = f"{stage(h.from_state)} fell overdue"
+    elif h.action in HISTORY_ACTIONS:
+        summary = history_words(definition, h.action, h.data)
+        summary = summary[:1].lower() + summary[1:]
     elif h.action == RESCHEDULED:
         summary = f"{stage(h.data.get('stage'))} is now due on " \
                   f"{written_date(h.data['to'])}, with its meeting"

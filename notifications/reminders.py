@@ -19,8 +19,9 @@ import css_inline
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.commands.case_fields import values_of
 from workflow.definition.calendar import Timeline, working_days_between
-from workflow.definition.entitlement import considering_stages, may_see_paper_at
+from workflow.definition.entitlement import considering_stages, may_see_paper_at, may_see_personal
 from workflow.definition.formatting import long_date
 from workflow.definition.model import Definition, Meeting, ReminderRule, Stage
 from workflow.definition.templating import (
@@ -30,6 +31,7 @@ from workflow.definition.templating import (
     render_bounded,
 )
 from workflow.engine import Engine
+from workflow.reads.case_data import template_fields
 from workflow.store.models import Cycle, Deadline, Mail, OutboxEvent, Paper
 from workflow.time.actuals import MeetingChange, changes, timeline_of
 from workflow.time.clock import at_local, local_date
@@ -80,7 +82,8 @@ def person_context(definition: Definition, person: str | None) -> dict[str, str]
 
 def context(definition: Definition, cycle_key: str, year: int, stage: Stage, rule: ReminderRule,
             occurrence: Occurrence, person: str, papers: list[dict[str, Any]], timeline: Timeline,
-            change: MeetingChange | None = None, links: dict[str, Any] | None = None) -> dict[str, Any]:
+            change: MeetingChange | None = None, links: dict[str, Any] | None = None,
+            fields: dict[str, Any] | None = None) -> dict[str, Any]:
     """The template context; its shape is `workflow.definition.templating.REMINDER_CONTEXT`.
 
     `change` is the meeting's latest move or cancellation, if a committee manager made one; `links` the
@@ -111,6 +114,8 @@ def context(definition: Definition, cycle_key: str, year: int, stage: Stage, rul
         "meeting": None if meeting is None or (change and change.cancelled) else
         meeting_context(replace(meeting, start=change.start), change.day) if change else meeting_context(meeting, due),
         "links": links or NO_LINKS,
+        # Every declared field ("" unset); personal ones "(withheld)" unless the recipient is entitled to the case.
+        "fields": fields if fields is not None else dict.fromkeys(definition.fields, ""),
     }
 
 
@@ -200,6 +205,7 @@ def send_action(engine: Engine, domain: str, links: Links | None = None
         meeting = stage_meeting(definition, stage, due, timeline)
         change = changes(session, cycle.id).get(meeting.id) if meeting else None
         attached = set(session.scalars(select(Paper.paper).where(Paper.cycle_id == cycle.id)))
+        values = values_of(session, cycle.id) if definition.fields else {}
         for person in recipients_for(definition, stage, rule, occurrence):
             key = f"{row.key}:{person}"
             if session.scalars(select(Mail.id).where(Mail.key == key)).first() is not None:
@@ -208,7 +214,8 @@ def send_action(engine: Engine, domain: str, links: Links | None = None
             found = actions(site, definition, cycle.key, stage, person, attached)
             ctx = context(definition, cycle.key, cycle.year, stage, rule, occurrence, person,
                           [{**{k: v for k, v in p.items() if k != "paper_id"}, "url": site.paper(p["paper_id"])}
-                           for p in papers], timeline, change, context_links(site, found))
+                           for p in papers], timeline, change, context_links(site, found),
+                          template_fields(definition, values, may_see_personal(definition, person)))
             subject, text, html = renderer.render(rule, ctx)
             text, html = with_links(text, html, footer_links(ctx))
             attachments: dict[str, Any] = {"papers": [p["paper_id"] for p in papers]}

@@ -43,6 +43,9 @@ RELAY = "cycle.relay"
 SWEEP = "cycle.sweep"
 DELIVER_MAIL = "cycle.deliver_mail"
 DELIVER_ONE = "cycle.deliver_one"
+RETENTION = "cycle.retention"
+RETENTION_INTERVAL = 3600.0
+"""Seconds between runs of the retention task: personal data is erased within the hour it falls due."""
 NO_LINKS = ("emails carry no links (to the forms, papers, records and My work) because CYCLE_WEB_BASE_URL is "
             "unset; set it to the address people open the web service at")
 EMBEDDED_BEAT = "cycle_embedded_beat"
@@ -170,6 +173,7 @@ def create_app(settings: Settings) -> Celery:
             "relay-outbox": {"task": RELAY, "schedule": settings.relay_interval},
             "sweep-deadlines": {"task": SWEEP, "schedule": settings.sweep_interval},
             "deliver-mail": {"task": DELIVER_MAIL, "schedule": settings.relay_interval},
+            "erase-personal-data": {"task": RETENTION, "schedule": RETENTION_INTERVAL},
         },
         beat_schedule_filename=str(settings.data_dir / "scheduler-state"),
         beat_scheduler="tasks.quiet_beat:QuietScheduler",
@@ -227,6 +231,14 @@ def create_app(settings: Settings) -> Celery:
     @quiet_outage
     def deliver_one(mail_id: int) -> int:
         return len(runtime.delivery().deliver(mail_id).sent)
+
+    @app.task(name=RETENTION)
+    @quiet_outage
+    def retention() -> int:
+        erased = runtime.app.engine.retention_run()
+        for cycle, names in erased:
+            log.info("retention: erased the personal fields of %s: %s", cycle, ", ".join(names))
+        return len(erased)
 
     lock = SchedulerLock(settings)
 

@@ -38,6 +38,8 @@ class StartCycle(StrictBody):
     definition: str = Field(max_length=100, description="The definition's id")
     year: int
     comment: str | None = Field(default=None, max_length=2000)
+    fields: dict[str, str] = Field(default_factory=dict, max_length=100,
+                                   description="The case's fields by id, as `cycle start --field`")
 
 
 class FireTrigger(StrictBody):
@@ -161,7 +163,8 @@ def start_cycle(request: Request, me: Me, body: StartCycle) -> Any:
     person = person_in(definition, me)
     if person is None:
         raise RoleMissing(f"{me.email} is not in the directory of '{definition.id}', so cannot start it")
-    return dataclasses.asdict(engine.start(body.definition, body.year, person, comment=body.comment))
+    return dataclasses.asdict(engine.start(body.definition, body.year, person, comment=body.comment,
+                                           fields=body.fields))
 
 
 @router.get("/cycles/{cycle}", summary="Where a cycle stands: what is due and who must act")

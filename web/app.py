@@ -23,6 +23,7 @@ from . import (
     api_accounts,
     api_cycles,
     api_definitions,
+    api_fields,
     api_panels,
     api_records,
     auth,
@@ -72,6 +73,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     app.include_router(api_definitions.router)
     app.include_router(api_cycles.router)
     app.include_router(api_panels.router)
+    app.include_router(api_fields.router)
     app.include_router(api_records.router)
     app.include_router(api_accounts.router)
     app.include_router(api_reference)

@@ -21,6 +21,7 @@ from workflow.errors import (
     ConcurrentChange,
     CycleError,
     DefinitionError,
+    FieldValuesInvalid,
     GateNotMet,
     NotFound,
     RoleMissing,
@@ -98,6 +99,8 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, GateNotMet):
             extra["reasons"] = exc.reasons
+        if isinstance(exc, FieldValuesInvalid):
+            extra["problems"] = [{"field": name, "message": sentence} for name, sentence in exc.problems.items()]
         if isinstance(exc, DefinitionError):
             extra["problems"] = [{"file": p.file, "line": p.line, "field": p.field, "message": p.message}
                                  for p in exc.problems]

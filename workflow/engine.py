@@ -11,13 +11,13 @@ and the domain events into the outbox. A refused command raises before anything 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow.commands import attach, cycles, decide, fire, start
+from workflow.commands import attach, case_fields, cycles, decide, fire, start
 from workflow.commands.attach import SCHEDULE_12A, TITLE_MAX
 from workflow.commands.cycles import MAX_ROW_ID, SYSTEM_ACTOR
 from workflow.commands.facts import facts
@@ -25,7 +25,8 @@ from workflow.commands.results import Attached, Fired, Recorded
 from workflow.definition.gates import Facts
 from workflow.definition.machine import MachineCache
 from workflow.definition.model import Definition, Gate
-from workflow.reads import history, status
+from workflow.reads import case_data, history, status
+from workflow.reads.case_data import FieldShown
 from workflow.reads.status import Action, Status
 from workflow.store.attachment import MAX_PAPER_BYTES
 from workflow.store.audit_seal import Sealer
@@ -88,8 +89,19 @@ class Engine(Store):
     # -- commands (workflow.commands) -------------------------------------------------------
 
     def start(self, definition_ref: str, year: int, actor: str, *, comment: str | None = None,
-              outside_folder: bool = False) -> Fired:
-        return start.start(self, definition_ref, year, actor, comment=comment, outside_folder=outside_folder)
+              outside_folder: bool = False, fields: Mapping[str, object] | None = None) -> Fired:
+        return start.start(self, definition_ref, year, actor, comment=comment, outside_folder=outside_folder,
+                           fields=fields)
+
+    def set_fields(self, cycle_ref: str | int, values: Mapping[str, object], actor: str, *,
+                   comment: str | None = None) -> list[str]:
+        return case_fields.set_fields(self, cycle_ref, values, actor, comment=comment)
+
+    def retention_run(self) -> list[tuple[str, list[str]]]:
+        return case_fields.retention_run(self)
+
+    def case_fields(self, cycle_ref: str | int, reader: str | None = None) -> list[FieldShown]:
+        return case_data.case_fields(self, cycle_ref, reader)
 
     def fire(self, cycle_ref: str | int, trigger: str, actor: str, *, strand: str | None = None,
              comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:

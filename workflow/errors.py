@@ -112,6 +112,14 @@ class InvalidInput(Refused):
     reason = "invalid_input"
 
 
+class FieldValuesInvalid(InvalidInput):
+    """Case field values that do not fit their fields: every problem at once, one sentence per field."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = problems
+        super().__init__(". ".join(problems.values()))
+
+
 class MeetingNotHeld(InvalidInput):
     """A decision dated by a meeting still to come: decisions are recorded for meetings held."""
 

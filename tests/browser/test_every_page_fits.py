@@ -36,6 +36,7 @@ LOOKED_AT = {
     "/cycles/{cycle}/meetings": "meetings",
     "/cycles/{cycle}/meetings/{meeting}": "meeting-change",
     "/cycles/{cycle}/migrate": "migrate",
+    "/cycles/{cycle}/fields": "case-details",
     "/definitions": "definitions",
     "/definitions/upload": "definition-upload",
     "/definitions/{definition}": "definition",

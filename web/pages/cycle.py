@@ -20,6 +20,7 @@ from workflow.errors import CycleError
 from workflow.store.models import Cycle
 
 from ..access import Seat, no_cycle, seat
+from .case_fields import summary_rows
 from .cycle_gates import fireable, meetable
 from .render import render
 from .timeline_chart import timeline_svg
@@ -112,7 +113,8 @@ def show(request: Request, seen: Viewer, cycle: str, errors: dict[str, str] | No
                   meetable=(meetable(at.definition, now.stage, roles, facts, at.cycle.key, at.person)
                             if now.status == "active" else []),
                   timed=timed_steps(at, now.stage, facts) if now.status == "active" else [],
-                  strands=strand_rows(at, now, roles), more=more_tasks(at) if now.status == "active" else [])
+                  strands=strand_rows(at, now, roles), more=more_tasks(at) if now.status == "active" else [],
+                  case=summary_rows(now.fields))
 
 
 @router.get("/cycles/{cycle}")

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from workflow.definition.model import Definition
 from workflow.engine import SYSTEM_ACTOR, Engine
+from workflow.reads.case_data import HISTORY_ACTIONS, history_words
 
 from ..access import seat
 from .render import render
@@ -57,6 +58,8 @@ def what(definition: Definition, entry: dict[str, Any]) -> str:
         return f"Made the document '{found.title if found else data.get('spec')}' ({data.get('version')})"
     if action == "overdue":
         return f"'{stage_title(definition, data.get('stage', ''))}' became overdue"
+    if action in HISTORY_ACTIONS:
+        return history_words(definition, action, data)
     return action.replace("_", " ").capitalize()
 
 

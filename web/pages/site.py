@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from . import (
     accounts,
     actions,
+    case_fields,
     cycle,
     cycle_history,
     cycles,
@@ -34,7 +35,7 @@ from .viewer import Directory, SignInFirst
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
-           start_cycle.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
+           start_cycle.router, case_fields.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
            records.router, meetings.router, migration.router, accounts.router, tokens.router]
 
 # No inline script and nothing from another site; inline SVG pictures carry their own style attributes.

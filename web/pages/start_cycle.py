@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from workflow.errors import CycleError
+from workflow.definition.case_fields import CaseField
+from workflow.errors import CycleError, FieldValuesInvalid
 from workflow.time.clock import local_date
 
 from ..problems import status_of
+from .case_fields import PREFIX, errors_of, inputs_of, submitted
 from .render import done, render
 from .viewer import Viewer, viewer
 from .words import cycle_title
@@ -34,12 +37,23 @@ def show(request: Request, seen: Viewer, *, typed: dict[str, str] | None = None,
     choices = startable(request, seen)
     today = local_date(request.app.state.cycle.engine.clock.now())
     typed = typed or {"definition": choices[0][0] if len(choices) == 1 else "", "year": str(today.year)}
+    chosen = declared_fields(request, typed["definition"])
     return render(request, "start_cycle.html", status=status, title="Start a cycle", section="/cycles",
-                  choices=[("", "Choose a strategy"), *choices], typed=typed, errors=errors or {})
+                  choices=[("", "Choose a strategy"), *choices], typed=typed, errors=errors or {},
+                  inputs=inputs_of(chosen, {k[len(PREFIX):]: v for k, v in typed.items() if k.startswith(PREFIX)},
+                                   starting=True))
 
 
-def start_now(request: Request, seen: Viewer, definition: str, year: str, comment: str) -> Response:
-    typed = {"definition": definition, "year": year, "comment": comment}
+def declared_fields(request: Request, definition_id: str) -> dict[str, CaseField]:
+    """The case fields the chosen definition declares (none until one is chosen)."""
+    found = next((d for d in request.app.state.directory.definitions() if d.id == definition_id), None)
+    return found.fields if found is not None else {}
+
+
+def start_now(request: Request, seen: Viewer, definition: str, year: str, comment: str,
+              form: Mapping[str, Any] | None = None) -> Response:
+    fields = submitted(form or {}, declared_fields(request, definition))
+    typed = {"definition": definition, "year": year, "comment": comment, **{PREFIX + k: v for k, v in fields.items()}}
     if not year.strip().isdigit():
         return show(request, seen, typed=typed, errors={"year": "enter the cycle year as four digits, like 2021"},
                     status=422)
@@ -49,7 +63,9 @@ def start_now(request: Request, seen: Viewer, definition: str, year: str, commen
                     errors={"definition": "choose a strategy whose directory lists you"})
     engine = request.app.state.cycle.engine
     try:
-        started = engine.start(definition, int(year), person.id, comment=comment or None)
+        started = engine.start(definition, int(year), person.id, comment=comment or None, fields=fields)
+    except FieldValuesInvalid as exc:
+        return show(request, seen, typed=typed, errors=errors_of(exc), status=422)
     except CycleError as exc:
         field = "year" if "year" in str(exc) or "exists" in str(exc) else "definition"
         return show(request, seen, typed=typed, errors={field: str(exc)}, status=status_of(exc))
@@ -66,7 +82,8 @@ async def start_form(request: Request, seen: Annotated[Viewer, Depends(viewer)])
 async def start(request: Request, seen: Annotated[Viewer, Depends(viewer)],
                 definition: Annotated[str, Form(max_length=100)] = "", year: Annotated[str, Form(max_length=10)] = "",
                 comment: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    return await run_in_threadpool(start_now, request, seen, definition, year, comment)
+    form = dict((await request.form()).items())
+    return await run_in_threadpool(start_now, request, seen, definition, year, comment, form)
 
 
 

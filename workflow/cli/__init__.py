@@ -9,7 +9,7 @@ subpackage; the outer layers (notifications, tasks, web) add their own groups in
 
 from __future__ import annotations
 
-from workflow.cli import commands, definitions, meetings, operations, panels, reads  # noqa: F401  (register their commands)
+from workflow.cli import case_fields, commands, definitions, meetings, operations, panels, reads  # noqa: F401  (register their commands)
 from workflow.cli.base import (
     ROW_ID,
     YEAR,

@@ -18,6 +18,7 @@ from workflow.cli.base import (
     parse_date,
     plain,
 )
+from workflow.cli.case_fields import field_option, field_pairs
 from workflow.commands.decision_rules import priority_of
 from workflow.engine import Recorded
 from workflow.errors import InvalidInput
@@ -30,11 +31,13 @@ from workflow.errors import InvalidInput
 @click.option("--comment", help="A note for the history.")
 @click.option("--outside-folder", is_flag=True,
               help="Start from a file outside the definitions folder (an administrator's act; never a folder id).")
+@field_option
 @click.pass_context
 def start(ctx: click.Context, definition: str, year: int, actor: str, comment: str | None,
-          outside_folder: bool) -> None:
+          outside_folder: bool, field: tuple[str, ...]) -> None:
     """Start a cycle of DEFINITION for a year."""
-    result = app_for(ctx).engine.start(definition, year, actor, comment=comment, outside_folder=outside_folder)
+    result = app_for(ctx).engine.start(definition, year, actor, comment=comment, outside_folder=outside_folder,
+                                       fields=field_pairs(field))
     out.print(f"Started [bold]{result.cycle}[/] at '{result.to_state}'.")
 
 

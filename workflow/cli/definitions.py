@@ -124,6 +124,15 @@ def show(definition: str, year: int | None, as_json: bool) -> None:
             gates.append(f"fired by the scheduler on {short_date(timeline.resolve(t.at))}")
         transitions.add_row(t.trigger, ", ".join(t.sources), t.dest, ", ".join(t.roles), plain("\n".join(gates)))
     out.print(transitions)
+    if d.fields:
+        fields = Table(title="Case fields" + (f" (personal ones kept {d.retention} after closing)" if d.retention
+                                              else ""), title_justify="left")
+        for col in ("field", "title", "type", "required", "personal"):
+            fields.add_column(col)
+        for f in d.fields.values():
+            kind = f"choice: {', '.join(f.choices)}" if f.choices else f.type
+            fields.add_row(f.id, plain(f.title), plain(kind), f.required_at or "", "yes" if f.personal else "")
+        out.print(fields)
     dated = Table(title="Timeline", title_justify="left")
     for col in ("date", "milestone", "title"):
         dated.add_column(col)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -20,6 +21,7 @@ from workflow.cli.base import (
     withheld_note,
 )
 from workflow.definition.formatting import table_date
+from workflow.reads.case_data import HISTORY_ACTIONS
 
 
 @main.command(name="list")
@@ -64,6 +66,13 @@ def status(ctx: click.Context, cycle: str, reader: str | None, as_json: bool) ->
         when = (f"{days} working days left" if days and days > 0 else "due today" if days == 0
                 else f"{-days} working days overdue" if days is not None else "")
         out.print(f"Due: {table_date(s.due)} ({when})")
+    if s.fields:
+        table = Table(title="Case details", title_justify="left")
+        for col in ("field", "value"):
+            table.add_column(col)
+        for f in s.fields:
+            table.add_row(plain(f.title) + (" [yellow](personal)[/]" if f.personal else ""), plain(f.value or "-"))
+        out.print(table)
     if s.actions:
         table = Table(title="What can happen next", title_justify="left")
         for col in ("trigger", "who", "waiting for"):
@@ -135,6 +144,8 @@ def history(ctx: click.Context, cycle: str, verify_cycle: str | None, reader: st
             what = f"decision: {h['data']['board']} {h['data']['item']} {h['data']['outcome']}"
         if h["action"] == "document":
             what = f"document {h['data']['document_id']} made ({h['data']['spec']}, {h['data']['version']})"
+        if h["action"] in HISTORY_ACTIONS:
+            what = fields_summary(h)
         if h["action"] == "attach":
             what = f"attached {h['data']['paper']}" + (" (exempt, withheld)" if h["data"].get("withheld")
                                                         else " (exempt)" if h["data"].get("exempt") else "")
@@ -180,6 +191,15 @@ def mywork(ctx: click.Context, actor: str, as_json: bool, waiting: bool) -> None
             waits.add_row(w.cycle, plain(w.title), plain(w.from_whom), table_date(w.since), table_date(w.due),
                           _left(w.working_days_left))
         out.print(waits)
+
+
+def fields_summary(h: dict[str, Any]) -> str:
+    """A fields row: each value set (a personal one only as 'recorded as a digest'), or the fields erased."""
+    if h["action"] == "erase":
+        return "personal fields erased: " + ", ".join(h["data"].get("erased", []))
+    said = [f"{name} = {value}" if isinstance(value, str) else f"{name} (personal: recorded as a digest)"
+            for name, value in h["data"].get("fields", {}).items()]
+    return "fields set: " + "; ".join(said)
 
 
 def _left(days: int | None) -> str:

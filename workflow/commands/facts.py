@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from workflow.commands.decision_rules import superseded
 from workflow.definition.calendar import Timeline
+from workflow.definition.case_fields import FieldGate
 from workflow.definition.gates import DecisionFact, Facts
 from workflow.definition.model import (
     DecisionGate,
@@ -35,6 +36,9 @@ LATEST_DECISIONS = (select(DECISIONS_OF.c.id, DECISIONS_OF.c.board, DECISIONS_OF
 PAPERS_ATTACHED = select(PAPERS_OF.c.paper).where(PAPERS_OF.c.cycle_id == bindparam("cycle_id"))
 PANELS_CHOSEN = (select(Base.metadata.tables["panel_members"].c.panel).distinct()
                  .where(Base.metadata.tables["panel_members"].c.cycle_id == bindparam("cycle_id")))
+FIELDS_OF: Table = Base.metadata.tables["case_fields"]
+FIELD_VALUES = select(FIELDS_OF.c.name, FIELDS_OF.c.value).where(FIELDS_OF.c.cycle_id == bindparam("cycle_id"),
+                                                                 FIELDS_OF.c.value.is_not(None))
 STRANDS_OF = select(STRANDS.c.stage, STRANDS.c.strand, STRANDS.c.state).where(STRANDS.c.cycle_id == bindparam("cycle_id"))
 
 
@@ -66,9 +70,12 @@ def facts(session: Session, cycle: Cycle, definition: Definition, now: dt.dateti
     # Only a not-before gate reads dates; what the cycle knows of its own (entries, moved meetings) is a query.
     dated = kinds is None or NotBeforeGate in kinds
     timeline = timeline_of(session, cycle, definition) if dated else Timeline(definition, cycle.year)
-    return Facts(today=local_date(now), timeline=timeline, decisions=decisions,
-                 papers=papers, strands=strands, entered={cycle.state: local_date(cycle.state_entered_at)},
-                 panels=panels)
+    found = Facts(today=local_date(now), timeline=timeline, decisions=decisions,
+                  papers=papers, strands=strands, entered={cycle.state: local_date(cycle.state_entered_at)},
+                  panels=panels)
+    if definition.fields and (kinds is None or FieldGate in kinds):
+        found.fields = {name: value for name, value in session.connection().execute(FIELD_VALUES, of_cycle)}
+    return found
 
 
 def gates_of(transitions: Iterable[Transition]) -> list[Gate]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from workflow.commands import case_fields
 from workflow.commands.cycles import (
     require,
 )
@@ -36,7 +38,7 @@ STRANDS_OPEN = select(STRANDS.c.strand).where(STRANDS.c.cycle_id == bindparam("c
 
 
 def start(engine: Store, definition_ref: str, year: int, actor: str, *, comment: str | None = None,
-          outside_folder: bool = False) -> Fired:
+          outside_folder: bool = False, fields: Mapping[str, object] | None = None) -> Fired:
     path = engine.catalog.resolve_file(definition_ref)
     definition = engine.catalog.load(str(path))
     if not engine.catalog.in_folder(path):
@@ -45,6 +47,7 @@ def start(engine: Store, definition_ref: str, year: int, actor: str, *, comment:
     if not 2000 <= year <= 2100:
         raise InvalidInput(f"{year} is not a cycle year this engine can plan for (2000 to 2100)")
     check_plan(definition, year)
+    values = case_fields.checked(definition, fields or {}, starting=True)
     key = f"{definition.id}-{year}"
     now = engine.clock.now()
     try:
@@ -67,6 +70,7 @@ def start(engine: Store, definition_ref: str, year: int, actor: str, *, comment:
                 cycle.status = "complete"
             connection = session.connection()
             connection.execute(INSERT_HISTORY, history)
+            case_fields.record(engine, session, cycle, definition, values, actor, now)
             connection.execute(INSERT_OUTBOX, rows)
             if strands:
                 connection.execute(INSERT_STRANDS, strands)

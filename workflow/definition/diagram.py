@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from workflow.definition.case_fields import FieldGate, describe_gate
 from workflow.definition.model import (
     DecisionGate,
     Definition,
@@ -40,6 +41,8 @@ def mermaid(definition: Definition) -> str:
                     gates.append(f"runs at least {period}")
                 case PanelGate(panel):
                     gates.append(f"{panel} chosen")
+                case FieldGate():
+                    gates.append(describe_gate(gate, definition.fields))
         when = " (timed)" if t.at else ""
         guard = f" [{', '.join(gates)}]" if gates else ""
         for source in t.sources:

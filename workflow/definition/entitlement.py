@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
+from workflow.definition.case_fields import FIELDS_PERMISSION
 from workflow.definition.model import (
     COMMANDS,
     DecisionGate,
@@ -197,3 +198,18 @@ def may_manage_mail(definition: Definition, person: str) -> bool:
     found = definition.people.get(person)
     allowed = set(definition.permissions.get("start", ())) | set(definition.permissions.get("attach", ()))
     return found is not None and bool(allowed & set(found.roles))
+
+
+def may_see_personal(definition: Definition, person: str | None) -> bool:
+    """May `person` read a case's personal fields (the subject's name, a family's address)?
+
+    Those who run the case: the holders of a role granted `start` or `fields`; and those entitled to a stage's
+    exempt business (its board in private session, its owners). Nobody else: not an advisor or observer, not
+    another board, not the public, and never a public document or the public history view.
+    """
+    found = definition.people.get(person or "")
+    if found is None:
+        return False
+    runners = set(definition.permissions.get("start", ())) | set(definition.permissions.get(FIELDS_PERMISSION, ()))
+    return bool(runners & set(found.roles)) or any(entitled_to_stage(definition, stage, found.id)
+                                                   for stage in definition.stages.values())

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from workflow.definition.calendar import Timeline, add_period, whole_periods
+from workflow.definition.case_fields import FieldGate, describe_gate, gate_unmet
 from workflow.definition.model import (
     OUTCOMES,
     PANEL_COMMAND,
@@ -48,6 +49,7 @@ class Facts:
     # the stage the cycle is in -> the day it was entered (its strands opened the same day)
     entered: dict[str, dt.date] = field(default_factory=dict)
     panels: set[str] = field(default_factory=set)  # the panels chosen for the cycle
+    fields: dict[str, str] = field(default_factory=dict)  # the instance's case fields that have a value
 
     @property
     def stage(self) -> str | None:
@@ -123,6 +125,8 @@ def unmet(gate: Gate, definition: Definition, facts: Facts) -> str | None:
                 return None
             who = does(holders(definition, definition.permissions.get(PANEL_COMMAND, ())), "chooses it", "choose it")
             return f"the {definition.panels[panel].name} has not been chosen yet; {who}"
+        case FieldGate():
+            return gate_unmet(gate, definition.fields, facts.fields, facts.today)
     raise TypeError(f"not a gate: {gate!r}")
 
 
@@ -220,4 +224,6 @@ def describe(gate: Gate, definition: Definition, timeline: Timeline | None = Non
             return f"'{found.title if found else spec.title if spec else stage}' has run at least {period}"
         case PanelGate(panel):
             return f"the {definition.panels[panel].name} chosen" if panel in definition.panels else f"{panel} chosen"
+        case FieldGate():
+            return describe_gate(gate, definition.fields)
     return str(gate)

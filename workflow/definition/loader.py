@@ -15,6 +15,7 @@ import yaml
 
 from workflow.definition import yamlfile
 from workflow.definition.loader_directory import DirectorySections
+from workflow.definition.loader_fields import FieldSections
 from workflow.definition.loader_flow import FlowSections
 from workflow.definition.loader_independence import add_panel_gates, check_independence
 from workflow.definition.loader_messages import MessageSections
@@ -98,7 +99,7 @@ def _with_source(definition: Definition, source: str, path: str, checksum: str) 
     return replace(definition, source=source, path=path, checksum=checksum)
 
 
-class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections):
+class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections, FieldSections):
     """Builds the definition section by section; cross-references are checked last."""
 
     def build(self) -> Definition | None:
@@ -119,6 +120,8 @@ class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections):
         self.read_boards()
         self.read_papers()
         self.read_meetings()
+        self.read_fields()
+        retention = self.read_retention()
         self.read_lifecycles()
         self.read_stages()
         initial = r.get(root, "initial", "", str)
@@ -127,6 +130,7 @@ class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections):
         self.read_transitions()
         self.add_length_gates()
         add_panel_gates(self)
+        self.add_required_gates()
         self.read_reminders()
         self.read_documents()
         if r.templates_dir is not None:
@@ -150,4 +154,5 @@ class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections):
             papers=self.papers, stages=self.stages, transitions=tuple(self.transitions),
             lifecycles=self.lifecycles, reminders=self.reminders, documents=self.documents,
             permissions=self.permissions, description=description, blackouts=self.blackouts,
+            fields=self.case_fields, retention=retention,
         )

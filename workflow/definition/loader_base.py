@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from workflow.definition.case_fields import CaseField
 from workflow.definition.model import (
     SYSTEM_ROLE,
     Blackout,
@@ -43,6 +44,7 @@ class BuilderBase:
         self.documents: dict[str, DocumentSpec] = {}
         self.permissions: dict[str, tuple[str, ...]] = {}
         self.blackouts: dict[str, Blackout] = {}
+        self.case_fields: dict[str, CaseField] = {}  # `loader_fields.py`
         self._lines: dict[str, int] = {}
         self._checks: list[Callable[[], None]] = []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from workflow.definition.case_fields import FIELDS_PERMISSION
 from workflow.definition.loader_base import BuilderBase
 from workflow.definition.loader_independence import read_independent_of
 from workflow.definition.model import (
@@ -159,7 +160,7 @@ class DirectorySections(BuilderBase):
             self.r.problem(self.root.line, "permissions",
                            "missing required field 'permissions': which roles may start, decide and attach?")
             return
-        self.r.keys(node, (*COMMANDS, *ADMIN_COMMANDS, PANEL_COMMAND), "permissions")
+        self.r.keys(node, (*COMMANDS, *ADMIN_COMMANDS, PANEL_COMMAND, FIELDS_PERMISSION), "permissions")
         for command in (*ADMIN_COMMANDS, PANEL_COMMAND):
             if command in node:
                 self.permissions[command] = self.role_refs(node[command], node.line_of(command),
@@ -170,3 +171,6 @@ class DirectorySections(BuilderBase):
                 continue
             self.permissions[command] = self.role_refs(node[command], node.line_of(command),
                                                        f"permissions.{command}", allow_system=False)
+        if FIELDS_PERMISSION in node:  # who may set a case's fields after it started; else those who start it
+            self.permissions[FIELDS_PERMISSION] = self.role_refs(
+                node[FIELDS_PERMISSION], node.line_of(FIELDS_PERMISSION), "permissions.fields", allow_system=False)

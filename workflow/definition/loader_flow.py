@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from workflow.definition.loader_fields import FieldSections
 from workflow.definition.loader_independence import read_panel
 from workflow.definition.loader_outcomes import read_outcome, read_stays_on
 from workflow.definition.loader_time import TimeSections
@@ -65,7 +66,7 @@ def check_quorum(sections: TimeSections, board: str, quorum: int, line: int, fie
         sections.r.problem(line, field, "a quorum must be at least 1")
 
 
-class FlowSections(TimeSections):
+class FlowSections(TimeSections, FieldSections):
     """Stages, strands, lifecycles, transitions and their gates: how a cycle moves, and that it can."""
 
     def transition(self, raw: Any, line: int, field: str, states: Iterable[str], kind: str,
@@ -112,7 +113,7 @@ class FlowSections(TimeSections):
         if not isinstance(raw, YList):
             self.r.problem(line, field, f"expected a list of gates, got {_describe(raw)}")
             return []
-        kinds = ("decision", "papers", "not_before", "strands_complete")
+        kinds = ("decision", "papers", "not_before", "strands_complete", "when")
         gates: list[Gate] = []
         for i, item in enumerate(raw):
             gline, gfield = raw.line_of(i), f"{field}[{i}]"
@@ -155,6 +156,8 @@ class FlowSections(TimeSections):
                 if paper not in self.papers:
                     self.r.unknown("paper", paper, self.papers, line, field)
             return PapersGate(tuple(papers))
+        if kind == "when":
+            return self.field_gate(value, line, field)
         if kind == "not_before":
             date = self.r.date(value, line, field)
             return NotBeforeGate(date) if date else None

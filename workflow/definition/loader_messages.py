@@ -8,6 +8,7 @@ from typing import Any
 import jinja2
 
 from workflow.definition.loader_base import BuilderBase
+from workflow.definition.loader_fields import undeclared_fields, with_fields
 from workflow.definition.model import (
     DOCUMENT_SECTIONS,
     DocumentSpec,
@@ -59,7 +60,8 @@ class MessageSections(BuilderBase):
         try:
             env = make_environment(directory)
             env.get_template(name)
-            wrong = check_template(env, name, samples) if samples else None
+            wrong = undeclared_fields(env, name, self.case_fields) if samples else None
+            wrong = wrong or (check_template(env, name, with_fields(samples, self.case_fields)) if samples else None)
             if wrong:
                 self.r.problem(line, field, wrong)
         except jinja2.TemplateSyntaxError as exc:

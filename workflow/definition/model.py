@@ -10,6 +10,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
+from workflow.definition.case_fields import CaseField, FieldGate
 from workflow.definition.cases import OUTCOMES, PANEL_COMMAND, Panel, PanelGate
 from workflow.definition.dates import (
     ENTERED,
@@ -43,8 +44,7 @@ class Membership(enum.StrEnum):
     OFFICER = "officer"
 
 
-SYSTEM_ROLE = "system"
-"""The role held by the scheduler when it fires a timed transition."""
+SYSTEM_ROLE = "system"  # the role held by the scheduler when it fires a timed transition
 
 
 # --- lengths and blackout periods -----------------------------------------------
@@ -183,7 +183,7 @@ class MinimumLengthGate:
     strand: str | None = None
 
 
-Gate = DecisionGate | PapersGate | NotBeforeGate | StrandsGate | MinimumLengthGate | PanelGate
+Gate = DecisionGate | PapersGate | NotBeforeGate | StrandsGate | MinimumLengthGate | PanelGate | FieldGate
 
 
 # --- the machine -------------------------------------------------------------
@@ -304,6 +304,8 @@ class Definition:
     path: str = field(default="", compare=False)
     checksum: str = field(default="", compare=False)
     blackouts: dict[str, Blackout] = field(default_factory=dict)
+    fields: dict[str, CaseField] = field(default_factory=dict)  # case data (`case_fields.py`)
+    retention: Period | None = None  # how long after closure personal fields are kept
 
     @property
     def key(self) -> tuple[str, int]:

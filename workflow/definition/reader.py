@@ -56,7 +56,7 @@ LONGEST = {"days": 3660, "weeks": 520, "months": 120, "years": 10, "working days
 TOP_LEVEL = (
     "id", "title", "version", "description", "cycle", "roles", "people", "boards",
     "meetings", "papers", "initial", "stages", "transitions", "lifecycles",
-    "reminders", "documents", "permissions", "blackouts",
+    "reminders", "documents", "permissions", "blackouts", "fields", "retention",
 )
 RECIPIENT_KINDS = ("board_voting", "board_members", "board_chair", "owner", "role", "person")
 DATE_FORMS = (

@@ -184,6 +184,8 @@ REMINDER_CONTEXT: dict[str, Any] = {
               "actions": [{"text": "Record the Risk Board's decision on \u201cStrategic assessment\u201d",
                            "url": "https://cycle.example.org/cycles/community_safety_strategy-2021/decisions/new"
                                   "?board=risk_board&item=strategic_assessment"}]},
+    # The case's declared fields by id (`case_fields.py`); the loader checks templates with each filled and empty.
+    "fields": {},
 }
 NO_LINKS: dict[str, Any] = {"my_work": "", "actions": []}
 """`links` when the site's address is not configured: emails then say nothing of links."""
@@ -279,6 +281,7 @@ DOCUMENT_CONTEXT: dict[str, Any] = {
     "contact": {"name": "Priya Shah", "title": "Head of Partnerships and Resilience",
                 "email": "head.partnerships@example.org"},
     "board_date": "Risk Board, Thursday 19 August 2021",
+    "fields": {},
 }
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from workflow.definition.model import Definition
 from workflow.errors import CycleError
+from workflow.reads.case_audit import field_problems
 from workflow.store.audit import CycleTrail, verify_history
 from workflow.store.audit_seal import Sealer
 from workflow.store.decision_digest import (
@@ -82,6 +83,7 @@ def verify(session: Session, *, cycle_id: int | None = None, sealer: Sealer | No
             continue
         check.problems += _where_it_stands(session, cycle, trail, definition_of)
         check.problems += _decisions(session, cycle, trail)
+        check.problems += field_problems(session, cycle)
     if expect is not None:
         _against_earlier(expect, trails, checks, only=None if cycle_id is None else {c.key for c in cycles})
     return Verification(list(checks.values()), keyed=sealer is not None, key_id=sealer.key_id if sealer else None)

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from workflow.commands.case_fields import values_of
 from workflow.commands.cycles import definition_of, find_cycle
 from workflow.commands.cycles import reader as checked_reader
 from workflow.commands.decision_rules import superseded
@@ -18,6 +19,7 @@ from workflow.definition import gates as gate_rules
 from workflow.definition.calendar import working_days_between
 from workflow.definition.entitlement import may_see_paper
 from workflow.definition.model import Definition, MilestoneDate
+from workflow.reads.case_data import FieldShown, shown_fields
 from workflow.store.models import Cycle, Decision, Paper, StrandState
 from workflow.store.unit import Store
 
@@ -53,6 +55,7 @@ class Status:
     papers: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     upcoming: list[dict[str, Any]] = field(default_factory=list)
+    fields: list[FieldShown] = field(default_factory=list)  # case data, personal values only to the entitled
 
 
 def list_cycles(engine: Store) -> list[dict[str, Any]]:
@@ -139,4 +142,5 @@ def status(engine: Store, cycle_ref: str | int, reader: str | None = None) -> St
             due=due.isoformat() if due else None,
             working_days_left=working_days_between(today, due) if due else None,
             actions=actions, strands=strands, papers=papers, decisions=decisions, upcoming=upcoming,
+            fields=shown_fields(definition, values_of(session, cycle.id), reader) if definition.fields else [],
         )
