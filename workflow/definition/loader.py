@@ -16,6 +16,7 @@ import yaml
 from workflow.definition import yamlfile
 from workflow.definition.loader_directory import DirectorySections
 from workflow.definition.loader_flow import FlowSections
+from workflow.definition.loader_instances import InstanceSections
 from workflow.definition.loader_messages import MessageSections
 from workflow.definition.loader_time import TimeSections
 from workflow.definition.model import (
@@ -96,7 +97,7 @@ def _with_source(definition: Definition, source: str, path: str, checksum: str) 
     return replace(definition, source=source, path=path, checksum=checksum)
 
 
-class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections):
+class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections, InstanceSections):
     """Builds the definition section by section; cross-references are checked last."""
 
     def build(self) -> Definition | None:
@@ -111,6 +112,7 @@ class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections):
             r.problem(root.line_of("version"), "version", "expected a whole number of 1 or more")
         description = r.get(root, "description", "", str, required=False, default="")
         starts_in = self.cycle()
+        instances = self.read_instances()
         self.read_blackouts()
         self.read_roles()
         self.read_people()
@@ -145,4 +147,5 @@ class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections):
             papers=self.papers, stages=self.stages, transitions=tuple(self.transitions),
             lifecycles=self.lifecycles, reminders=self.reminders, documents=self.documents,
             permissions=self.permissions, description=description, blackouts=self.blackouts,
+            instances=instances,
         )

@@ -1,14 +1,15 @@
 """The cycle definition model: immutable values that a loaded YAML file becomes.
 
-Nothing here touches a database, a broker or a clock; `loader` builds these
-from files, `machine` compiles them and the engine runs cycles on them.
-"""
+Nothing here touches a database, a broker or a clock; `loader` builds these from files,
+`machine` compiles them and the engine runs cycles on them (`instances`: how they are keyed)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
+
+from workflow.definition.instances import Instances
 
 
 class Membership(enum.StrEnum):
@@ -363,6 +364,7 @@ class Definition:
     path: str = field(default="", compare=False)
     checksum: str = field(default="", compare=False)
     blackouts: dict[str, Blackout] = field(default_factory=dict)
+    instances: Instances = field(default_factory=Instances)  # yearly, or cases with a reference
 
     @property
     def key(self) -> tuple[str, int]:
