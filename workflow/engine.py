@@ -25,7 +25,8 @@ from workflow.commands.results import Attached, Fired, Recorded
 from workflow.definition.gates import Facts
 from workflow.definition.machine import MachineCache
 from workflow.definition.model import Definition, Gate
-from workflow.reads import history, status
+from workflow.reads import history, register, status
+from workflow.reads.register import Register
 from workflow.reads.status import Action, Status
 from workflow.store.attachment import MAX_PAPER_BYTES
 from workflow.store.audit_seal import Sealer
@@ -87,9 +88,10 @@ class Engine(Store):
 
     # -- commands (workflow.commands) -------------------------------------------------------
 
-    def start(self, definition_ref: str, year: int, actor: str, *, comment: str | None = None,
-              outside_folder: bool = False) -> Fired:
-        return start.start(self, definition_ref, year, actor, comment=comment, outside_folder=outside_folder)
+    def start(self, definition_ref: str, year: int | None, actor: str, *, comment: str | None = None,
+              outside_folder: bool = False, reference: str | None = None) -> Fired:
+        return start.start(self, definition_ref, year, actor, comment=comment, outside_folder=outside_folder,
+                           reference=reference)
 
     def fire(self, cycle_ref: str | int, trigger: str, actor: str, *, strand: str | None = None,
              comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
@@ -131,6 +133,10 @@ class Engine(Store):
 
     def list_cycles(self) -> list[dict[str, Any]]:
         return status.list_cycles(self)
+
+    def register(self, definition_ref: str, reader: str | None = None) -> Register:
+        """The open instances of a definition; exempt ones listed only to a `reader` entitled to them."""
+        return register.register(self, definition_ref, reader)
 
     def status(self, cycle_ref: str | int, reader: str | None = None) -> Status:
         """Where the cycle stands; exempt papers are named only to a `reader` entitled to them."""

@@ -35,11 +35,20 @@ def show(request: Request, seen: Viewer, *, typed: dict[str, str] | None = None,
     today = local_date(request.app.state.cycle.engine.clock.now())
     typed = typed or {"definition": choices[0][0] if len(choices) == 1 else "", "year": str(today.year)}
     return render(request, "start_cycle.html", status=status, title="Start a cycle", section="/cycles",
-                  choices=[("", "Choose a strategy"), *choices], typed=typed, errors=errors or {})
+                  choices=[("", "Choose a strategy"), *choices], typed=typed, errors=errors or {},
+                  asks_reference=asks_reference(request, choices, typed.get("definition", "")))
 
 
-def start_now(request: Request, seen: Viewer, definition: str, year: str, comment: str) -> Response:
-    typed = {"definition": definition, "year": year, "comment": comment}
+def asks_reference(request: Request, choices: list[tuple[str, str]], chosen: str) -> list[str]:
+    """The titles of the definitions (the chosen one, or any offered) whose cases the starter names."""
+    catalog = request.app.state.cycle.engine.catalog
+    typed = [(ident, title) for ident, title in choices if catalog.load(ident).instances.typed]
+    return [title for ident, title in typed if not chosen or ident == chosen]
+
+
+def start_now(request: Request, seen: Viewer, definition: str, year: str, comment: str,
+              reference: str = "") -> Response:
+    typed = {"definition": definition, "year": year, "comment": comment, "reference": reference}
     if not year.strip().isdigit():
         return show(request, seen, typed=typed, errors={"year": "enter the cycle year as four digits, like 2021"},
                     status=422)
@@ -49,11 +58,15 @@ def start_now(request: Request, seen: Viewer, definition: str, year: str, commen
                     errors={"definition": "choose a strategy whose directory lists you"})
     engine = request.app.state.cycle.engine
     try:
-        started = engine.start(definition, int(year), person.id, comment=comment or None)
+        started = engine.start(definition, int(year), person.id, comment=comment or None,
+                               reference=reference.strip() or None)
     except CycleError as exc:
-        field = "year" if "year" in str(exc) or "exists" in str(exc) else "definition"
+        field = ("reference" if "reference" in str(exc) else
+                 "year" if "year" in str(exc) or "exists" in str(exc) else "definition")
         return show(request, seen, typed=typed, errors={field: str(exc)}, status=status_of(exc))
     title = cycle_title(engine.catalog.load(definition), int(year))
+    if started.cycle != f"{definition}-{year}":
+        title = f"{title}: {started.cycle}"  # a case, by its reference
     return done(f"/cycles/{started.cycle}", f"{title} has started; it is at its first stage")
 
 
@@ -65,8 +78,9 @@ async def start_form(request: Request, seen: Annotated[Viewer, Depends(viewer)])
 @router.post("/cycles/start")
 async def start(request: Request, seen: Annotated[Viewer, Depends(viewer)],
                 definition: Annotated[str, Form(max_length=100)] = "", year: Annotated[str, Form(max_length=10)] = "",
-                comment: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    return await run_in_threadpool(start_now, request, seen, definition, year, comment)
+                comment: Annotated[str, Form(max_length=2000)] = "",
+                reference: Annotated[str, Form(max_length=120)] = "") -> Response:
+    return await run_in_threadpool(start_now, request, seen, definition, year, comment, reference)
 
 
 

@@ -123,7 +123,7 @@ def _definition_recorded(cycle: Cycle, trail: CycleTrail,
     """The cycle's definition and version against its last start or migrate row (and the key it was started as)."""
     tampered = "the cycle's row was changed outside the commands"
     problems = []
-    if cycle.key != f"{cycle.definition_id}-{cycle.year}":
+    if cycle.key != (cycle.reference or f"{cycle.definition_id}-{cycle.year}"):
         problems.append(f"runs on definition '{cycle.definition_id}' but was started as {cycle.key}: {tampered}")
     if trail.defined_by is None:
         return problems
