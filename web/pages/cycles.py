@@ -80,6 +80,7 @@ def show(request: Request, seen: Viewer, definition: str, year: str, board: str,
              and (not board or r.board == board) and (not overdue or r.overdue)]
     return render(request, "cycles.html", title="Cycles", section="/cycles", rows=shown, every=len(every),
                   may_start=bool(startable(request, seen)),
+                  registers=sorted((title, ident) for ident, title in titles.items() if ident in seen.people),
                   choices=choices, chosen={"definition": definition, "year": year, "board": board,
                                            "overdue": overdue})
 
