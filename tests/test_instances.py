@@ -104,7 +104,7 @@ def test_starts_at_once_on_sqlite_never_share_a_number(cases: App) -> None:
         for _ in range(3):
             try:
                 started.append(cases.engine.start("cases", 2026, OFFICER).cycle)
-            except BaseException as exc:  # noqa: BLE001 (reported below)
+            except BaseException as exc:  # reported below
                 errors.append(exc)
 
     threads = [threading.Thread(target=start_three) for _ in range(4)]
