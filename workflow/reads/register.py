@@ -63,14 +63,13 @@ class Register:
                 "withheld": {"count": len(self.withheld), "days_late": self.withheld}}
 
     def withheld_sentence(self) -> str:
-        """'2 more are in private session (exempt): 4 and 0 working days late.'"""
+        """'2 more are at a stage whose papers are exempt (...): 4 working days late and not late.'"""
         if not self.withheld:
             return ""
-        late = [str(d) for d in self.withheld]
+        late = [f"{d} working day{'s' if d != 1 else ''} late" if d else "not late" for d in self.withheld]
         lateness = late[0] if len(late) == 1 else f"{', '.join(late[:-1])} and {late[-1]}"
         more = "1 more is" if len(late) == 1 else f"{len(late)} more are"
-        return (f"{more} at a stage whose papers are exempt (Schedule 12A), shown only to those entitled: "
-                f"{lateness} working days late.")
+        return f"{more} at a stage whose papers are exempt (Schedule 12A), shown only to those entitled: {lateness}."
 
 
 def register(engine: Store, definition_id: str, reader: str | None = None) -> Register:
