@@ -56,7 +56,7 @@ def rows_of(engine: Engine, cycles: KnownCycles, seen: Viewer) -> list[CycleRow]
         board = at.definition.stages[row["stage"]].board or ""
         active = row["status"] == "active"
         rows.append(CycleRow(
-            row["cycle"], cycle_title(at.definition, row["year"]), row["definition"], row["year"], row["stage_title"],
+            row["cycle"], cycle_title(at.definition, row["year"], row["cycle"]), row["definition"], row["year"], row["stage_title"],
             row["status"], board, board_name(at.definition, board), row["due"], row["working_days_left"],
             row["overdue"], blockers(engine, at.cycle.id, at.person) if active else ()))
     return rows

@@ -32,6 +32,13 @@ def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site
     empty_tables(pg_url)
 
 
+@pytest.fixture(autouse=True)
+def closed_clients(site: Site) -> Iterator[None]:
+    yield
+    while site.clients:
+        site.clients.pop().close()
+
+
 def sign_in(site: Site, email: str) -> tuple[httpx.Client, str]:
     client = site.client()
     token = client.get("/auth/login").cookies["cycle_form"]
@@ -46,7 +53,7 @@ def test_the_start_page_asks_for_a_typed_reference_and_refuses_one_in_use(site: 
     typed = {"definition": "typed_cases", "year": "2026", "reference": "DHR-WEB-1", "csrf_token": csrf}
     started = officer.post("/cycles/start", headers=HTML, data=typed)
     assert started.status_code == 303 and started.headers["location"] == "/cycles/DHR-WEB-1"
-    assert "DHR-WEB-1" in officer.get("/cycles/DHR-WEB-1", headers=HTML).text
+    assert "Case review DHR-WEB-1" in officer.get("/cycles/DHR-WEB-1", headers=HTML).text  # named by its reference
     again = officer.post("/cycles/start", headers=HTML, data=typed)
     assert again.status_code == 422
     assert "DHR-WEB-1 is already in use by DHR-WEB-1" in again.text and 'id="reference-error"' in again.text
