@@ -128,6 +128,9 @@ def _definition_recorded(cycle: Cycle, trail: CycleTrail,
     if trail.defined_by is None:
         return problems
     row, action, data = trail.defined_by
+    if action == "start" and data.get("reference") != cycle.reference:  # a case's reference, or none for a year's
+        problems.append(f"has the reference {cycle.reference or '(none)'} but history row {row} (start) recorded "
+                        f"{data.get('reference') or 'none'}: {tampered}")
     recorded = data.get("to_version" if action == "migrate" else "definition_version")
     if isinstance(recorded, int) and recorded != cycle.definition_version:
         problems.append(f"runs on version {cycle.definition_version} of its definition but history row {row} "
