@@ -41,9 +41,8 @@ def show(request: Request, seen: Viewer, *, typed: dict[str, str] | None = None,
 
 def asks_reference(request: Request, choices: list[tuple[str, str]], chosen: str) -> list[str]:
     """The titles of the definitions (the chosen one, or any offered) whose cases the starter names."""
-    catalog = request.app.state.cycle.engine.catalog
-    typed = [(ident, title) for ident, title in choices if catalog.load(ident).instances.typed]
-    return [title for ident, title in typed if not chosen or ident == chosen]
+    typed = {d.id for d in request.app.state.directory.definitions() if d.instances.typed}
+    return [title for ident, title in choices if ident in typed and (not chosen or ident == chosen)]
 
 
 def start_now(request: Request, seen: Viewer, definition: str, year: str, comment: str,

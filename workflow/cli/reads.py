@@ -63,7 +63,7 @@ def show_register(app: App, definition: str, reader: str | None, as_json: bool) 
         left = i.working_days_left
         late = ("" if left is None else f"[red]{i.days_late} working days[/]" if i.days_late
                 else "due today" if left == 0 else f"{left} working days left")
-        table.add_row(i.cycle, table_date(i.started_at[:10]), plain(i.stage_title),
+        table.add_row(i.cycle, table_date(i.started_on), plain(i.stage_title),
                       table_date(i.due) if i.due else "", late)
     if found.instances:
         out.print(table)

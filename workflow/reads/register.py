@@ -38,7 +38,7 @@ class Instance:
     version: int
     stage: str
     stage_title: str
-    started_at: str
+    started_on: str  # the UK date it was started
     due: str | None
     working_days_left: int | None
 
@@ -100,7 +100,7 @@ def register(engine: Store, definition_id: str, reader: str | None = None) -> Re
         left = working_days_between(today, due) if due else None
         stage = running_on.stages[cycle.state]
         entry = Instance(cycle.key, cycle.reference, cycle.year, cycle.definition_version, stage.id, stage.title,
-                         cycle.started_at.isoformat(), due.isoformat() if due else None, left)
+                         local_date(cycle.started_at).isoformat(), due.isoformat() if due else None, left)
         if _private(running_on, cycle, exempt[cycle.id]) and not (
                 reader is not None and entitled_to_stage(running_on, cycle.state, reader)):
             withheld.append(entry.days_late)
