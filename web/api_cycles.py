@@ -36,7 +36,9 @@ class StrictBody(BaseModel):
 
 class StartCycle(StrictBody):
     definition: str = Field(max_length=100, description="The definition's id")
-    year: int
+    year: int | None = Field(default=None, description="The year it begins; a case's defaults to this year")
+    reference: str | None = Field(default=None, max_length=120,
+                                  description="A case's reference, when its definition has the starter type it")
     comment: str | None = Field(default=None, max_length=2000)
     fields: dict[str, str] = Field(default_factory=dict, max_length=100,
                                    description="The case's fields by id, as `cycle start --field`")
@@ -164,7 +166,7 @@ def start_cycle(request: Request, me: Me, body: StartCycle) -> Any:
     if person is None:
         raise RoleMissing(f"{me.email} is not in the directory of '{definition.id}', so cannot start it")
     return dataclasses.asdict(engine.start(body.definition, body.year, person, comment=body.comment,
-                                           fields=body.fields))
+                                           reference=body.reference, fields=body.fields))
 
 
 @router.get("/cycles/{cycle}", summary="Where a cycle stands: what is due and who must act")

@@ -12,7 +12,7 @@ from workflow.definition.model import Definition
 from workflow.errors import DefinitionError
 from workflow.time.clock import local_date
 
-from .access import engine_of
+from .access import engine_of, person_in
 from .auth import Me
 from .definition_file import parse_upload, read_text, upload_name
 from .problems import PROBLEM_RESPONSES
@@ -83,3 +83,11 @@ def validate(request: Request, _me: Me, file: Annotated[UploadFile, File()]) -> 
     d = parse_upload(read_text(file), upload_name(file), engine_of(request).catalog.templates_dir)
     return {"valid": True, "id": d.id, "title": d.title, "version": d.version, "stages": len(d.stages),
             "transitions": len(d.transitions), "boards": len(d.boards)}
+
+
+@router.get("/{definition}/instances", summary="The register: every open instance, its stage, next date and lateness")
+def instances(request: Request, me: Me, definition: DefinitionId) -> dict[str, Any]:
+    """Instances at a stage whose papers are exempt are listed only to a person entitled to them; for anyone
+    else `withheld` says how many there are and how late each is."""
+    engine = engine_of(request)
+    return engine.register(definition, person_in(_load(request, definition), me)).json()

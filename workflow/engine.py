@@ -27,6 +27,8 @@ from workflow.definition.machine import MachineCache
 from workflow.definition.model import Definition, Gate
 from workflow.reads import case_data, history, status
 from workflow.reads.case_data import FieldShown
+from workflow.reads import history, register, status
+from workflow.reads.register import Register
 from workflow.reads.status import Action, Status
 from workflow.store.attachment import MAX_PAPER_BYTES
 from workflow.store.audit_seal import Sealer
@@ -88,10 +90,11 @@ class Engine(Store):
 
     # -- commands (workflow.commands) -------------------------------------------------------
 
-    def start(self, definition_ref: str, year: int, actor: str, *, comment: str | None = None,
-              outside_folder: bool = False, fields: Mapping[str, object] | None = None) -> Fired:
+    def start(self, definition_ref: str, year: int | None, actor: str, *, comment: str | None = None,
+              outside_folder: bool = False, reference: str | None = None,
+              fields: Mapping[str, object] | None = None) -> Fired:
         return start.start(self, definition_ref, year, actor, comment=comment, outside_folder=outside_folder,
-                           fields=fields)
+                           reference=reference, fields=fields)
 
     def set_fields(self, cycle_ref: str | int, values: Mapping[str, object], actor: str, *,
                    comment: str | None = None) -> list[str]:
@@ -102,7 +105,6 @@ class Engine(Store):
 
     def case_fields(self, cycle_ref: str | int, reader: str | None = None) -> list[FieldShown]:
         return case_data.case_fields(self, cycle_ref, reader)
-
     def fire(self, cycle_ref: str | int, trigger: str, actor: str, *, strand: str | None = None,
              comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
         return fire.fire(self, cycle_ref, trigger, actor, strand=strand, comment=comment, data=data)
@@ -143,6 +145,10 @@ class Engine(Store):
 
     def list_cycles(self) -> list[dict[str, Any]]:
         return status.list_cycles(self)
+
+    def register(self, definition_ref: str, reader: str | None = None) -> Register:
+        """The open instances of a definition; exempt ones listed only to a `reader` entitled to them."""
+        return register.register(self, definition_ref, reader)
 
     def status(self, cycle_ref: str | int, reader: str | None = None) -> Status:
         """Where the cycle stands; exempt papers are named only to a `reader` entitled to them."""

@@ -42,6 +42,7 @@ LOOKED_AT = {
     "/definitions/{definition}": "definition",
     "/definitions/{definition}/reminders": "reminders-preview",
     "/definitions/{stem}/errors": "definition-errors",  # the same page as a refused upload shows
+    "/register/{definition}": "register",
 }
 # Files, not pages: a paper, a sign-off record, a calendar feed.
 DOWNLOADS = {"/papers/{paper_id}", "/documents/{document_id}/{fmt}", "/calendar/{token}.ics"}

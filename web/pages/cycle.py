@@ -74,7 +74,7 @@ def picture(at: Seat, status: Status, facts: Facts) -> Markup:
     return Markup(timeline_svg(at.definition, facts.timeline, current=status.stage, today=facts.today,
                                strands_done={s["strand"]: s["complete"] for s in status.strands},
                                finished=status.status == "complete",
-                               title=cycle_title(at.definition, at.cycle.year)))
+                               title=cycle_title(at.definition, at.cycle.year, at.cycle.key)))
 
 
 def timed_steps(at: Seat, stage: str, facts: Facts) -> list[tuple[str, dt.date]]:
@@ -105,7 +105,7 @@ def show(request: Request, seen: Viewer, cycle: str, errors: dict[str, str] | No
     facts = facts_of(engine, at.cycle.id, at.definition)
     due = dt.date.fromisoformat(now.due) if now.due else None
     roles = set(engine.roles_of(at.definition, at.person))
-    return render(request, "cycle.html", status=status, title=cycle_title(at.definition, at.cycle.year),
+    return render(request, "cycle.html", status=status, title=cycle_title(at.definition, at.cycle.year, at.cycle.key),
                   section="/cycles", errors=errors or {}, at=at, now=now, due=due,
                   owner=owners(at.definition, now.owner), picture=picture(at, now, facts),
                   fireable=(fireable(at.definition, now.stage, roles, facts, at.cycle.key, at.person)

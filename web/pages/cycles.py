@@ -56,7 +56,7 @@ def rows_of(engine: Engine, cycles: KnownCycles, seen: Viewer) -> list[CycleRow]
         board = at.definition.stages[row["stage"]].board or ""
         active = row["status"] == "active"
         rows.append(CycleRow(
-            row["cycle"], cycle_title(at.definition, row["year"]), row["definition"], row["year"], row["stage_title"],
+            row["cycle"], cycle_title(at.definition, row["year"], row["cycle"]), row["definition"], row["year"], row["stage_title"],
             row["status"], board, board_name(at.definition, board), row["due"], row["working_days_left"],
             row["overdue"], blockers(engine, at.cycle.id, at.person) if active else ()))
     return rows
@@ -80,6 +80,7 @@ def show(request: Request, seen: Viewer, definition: str, year: str, board: str,
              and (not board or r.board == board) and (not overdue or r.overdue)]
     return render(request, "cycles.html", title="Cycles", section="/cycles", rows=shown, every=len(every),
                   may_start=bool(startable(request, seen)),
+                  registers=sorted((title, ident) for ident, title in titles.items() if ident in seen.people),
                   choices=choices, chosen={"definition": definition, "year": year, "board": board,
                                            "overdue": overdue})
 

@@ -36,7 +36,7 @@ def rows_for(cycles: KnownCycles, items: list[WorkItem]) -> list[Row]:
         known = cycles.get(item.cycle_id)
         definition = known.definition
         board = definition.boards[item.board].name if item.board else ""
-        rows.append(Row(item, cycle_title(definition, known.year), stage_title(definition, item.stage), board))
+        rows.append(Row(item, cycle_title(definition, known.year, known.key), stage_title(definition, item.stage), board))
     return rows
 
 
@@ -53,7 +53,7 @@ def waiting_for(cycles: KnownCycles, items: list[WaitingItem]) -> list[Waiting]:
     found = []
     for item in items:
         known = cycles.get(item.cycle_id)
-        found.append(Waiting(item, cycle_title(known.definition, known.year),
+        found.append(Waiting(item, cycle_title(known.definition, known.year, known.key),
                              stage_title(known.definition, item.stage)))
     return found
 

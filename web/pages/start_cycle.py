@@ -41,7 +41,14 @@ def show(request: Request, seen: Viewer, *, typed: dict[str, str] | None = None,
     return render(request, "start_cycle.html", status=status, title="Start a cycle", section="/cycles",
                   choices=[("", "Choose a strategy"), *choices], typed=typed, errors=errors or {},
                   inputs=inputs_of(chosen, {k[len(PREFIX):]: v for k, v in typed.items() if k.startswith(PREFIX)},
-                                   starting=True))
+                                   starting=True),
+                  asks_reference=asks_reference(request, choices, typed.get("definition", "")))
+
+
+def asks_reference(request: Request, choices: list[tuple[str, str]], chosen: str) -> list[str]:
+    """The titles of the definitions (the chosen one, or any offered) whose cases the starter names."""
+    typed = {d.id for d in request.app.state.directory.definitions() if d.instances.typed}
+    return [title for ident, title in choices if ident in typed and (not chosen or ident == chosen)]
 
 
 def declared_fields(request: Request, definition_id: str) -> dict[str, CaseField]:
@@ -51,9 +58,10 @@ def declared_fields(request: Request, definition_id: str) -> dict[str, CaseField
 
 
 def start_now(request: Request, seen: Viewer, definition: str, year: str, comment: str,
-              form: Mapping[str, Any] | None = None) -> Response:
+              form: Mapping[str, Any] | None = None, reference: str = "") -> Response:
     fields = submitted(form or {}, declared_fields(request, definition))
-    typed = {"definition": definition, "year": year, "comment": comment, **{PREFIX + k: v for k, v in fields.items()}}
+    typed = {"definition": definition, "year": year, "comment": comment, "reference": reference,
+             **{PREFIX + k: v for k, v in fields.items()}}
     if not year.strip().isdigit():
         return show(request, seen, typed=typed, errors={"year": "enter the cycle year as four digits, like 2021"},
                     status=422)
@@ -63,13 +71,15 @@ def start_now(request: Request, seen: Viewer, definition: str, year: str, commen
                     errors={"definition": "choose a strategy whose directory lists you"})
     engine = request.app.state.cycle.engine
     try:
-        started = engine.start(definition, int(year), person.id, comment=comment or None, fields=fields)
+        started = engine.start(definition, int(year), person.id, comment=comment or None,
+                               reference=reference.strip() or None, fields=fields)
     except FieldValuesInvalid as exc:
         return show(request, seen, typed=typed, errors=errors_of(exc), status=422)
     except CycleError as exc:
-        field = "year" if "year" in str(exc) or "exists" in str(exc) else "definition"
+        field = ("reference" if "reference" in str(exc) else
+                 "year" if "year" in str(exc) or "exists" in str(exc) else "definition")
         return show(request, seen, typed=typed, errors={field: str(exc)}, status=status_of(exc))
-    title = cycle_title(engine.catalog.load(definition), int(year))
+    title = cycle_title(engine.catalog.load(definition), int(year), started.cycle)
     return done(f"/cycles/{started.cycle}", f"{title} has started; it is at its first stage")
 
 
@@ -81,9 +91,10 @@ async def start_form(request: Request, seen: Annotated[Viewer, Depends(viewer)])
 @router.post("/cycles/start")
 async def start(request: Request, seen: Annotated[Viewer, Depends(viewer)],
                 definition: Annotated[str, Form(max_length=100)] = "", year: Annotated[str, Form(max_length=10)] = "",
-                comment: Annotated[str, Form(max_length=2000)] = "") -> Response:
+                comment: Annotated[str, Form(max_length=2000)] = "",
+                reference: Annotated[str, Form(max_length=120)] = "") -> Response:
     form = dict((await request.form()).items())
-    return await run_in_threadpool(start_now, request, seen, definition, year, comment, form)
+    return await run_in_threadpool(start_now, request, seen, definition, year, comment, form, reference)
 
 
 

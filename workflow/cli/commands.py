@@ -26,18 +26,20 @@ from workflow.errors import InvalidInput
 
 @main.command()
 @click.argument("definition")
-@click.option("--year", type=YEAR, required=True, help="The year the cycle begins (2021 for the 2022 strategy).")
+@click.option("--year", type=YEAR, help="The year the cycle begins (2021 for the 2022 strategy); a case's "
+              "defaults to this year.")
+@click.option("--reference", help="The case's reference, when its definition has the starter type it.")
 @actor_option
 @click.option("--comment", help="A note for the history.")
 @click.option("--outside-folder", is_flag=True,
               help="Start from a file outside the definitions folder (an administrator's act; never a folder id).")
 @field_option
 @click.pass_context
-def start(ctx: click.Context, definition: str, year: int, actor: str, comment: str | None,
-          outside_folder: bool, field: tuple[str, ...]) -> None:
-    """Start a cycle of DEFINITION for a year."""
+def start(ctx: click.Context, definition: str, year: int | None, reference: str | None, actor: str,
+          comment: str | None, outside_folder: bool, field: tuple[str, ...]) -> None:
+    """Start a cycle of DEFINITION for a year, or a case of it."""
     result = app_for(ctx).engine.start(definition, year, actor, comment=comment, outside_folder=outside_folder,
-                                       fields=field_pairs(field))
+                                       reference=reference, fields=field_pairs(field))
     out.print(f"Started [bold]{result.cycle}[/] at '{result.to_state}'.")
 
 

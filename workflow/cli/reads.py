@@ -25,10 +25,15 @@ from workflow.reads.case_data import HISTORY_ACTIONS
 
 
 @main.command(name="list")
+@click.argument("definition", required=False)
+@reader_option
 @json_option
 @click.pass_context
-def list_(ctx: click.Context, as_json: bool) -> None:
-    """List cycles."""
+def list_(ctx: click.Context, definition: str | None, reader: str | None, as_json: bool) -> None:
+    """List cycles; with DEFINITION, the register of its open instances: stage, next date, how late."""
+    if definition is not None:
+        show_register(app_for(ctx), definition, reader, as_json)
+        return
     rows = app_for(ctx).engine.list_cycles()
     if as_json:
         emit_json(rows)
@@ -43,6 +48,29 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         table.add_row(r["cycle"], f"{r['definition']} v{r['version']}", str(r["year"]),
                       plain(r["stage_title"]), r["status"])
     out.print(table)
+
+
+def show_register(app: App, definition: str, reader: str | None, as_json: bool) -> None:
+    found = app.engine.register(definition, reader)
+    if as_json:
+        emit_json(found.json())
+        return
+    if not found.instances and not found.withheld:
+        out.print(f"No open instance of {plain(found.title)} ({found.definition}).")
+        return
+    table = Table(title=f"{plain(found.title)}: open instances", title_justify="left")
+    for col in ("instance", "started", "stage", "next date", "late"):
+        table.add_column(col)
+    for i in found.instances:
+        left = i.working_days_left
+        late = ("" if left is None else f"[red]{i.days_late} working days[/]" if i.days_late
+                else "due today" if left == 0 else f"{left} working days left")
+        table.add_row(i.cycle, table_date(i.started_on), plain(i.stage_title),
+                      table_date(i.due) if i.due else "", late)
+    if found.instances:
+        out.print(table)
+    if found.withheld:
+        out.print(found.withheld_sentence())
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""Start a cycle of a definition for a year, and enter a stage (which a fire does too)."""
+"""Start a cycle of a definition (for a year, or a case with its reference), and enter a stage (which a fire does too)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflow.commands import case_fields
+from workflow.commands import references
 from workflow.commands.cycles import (
     require,
 )
@@ -37,33 +38,40 @@ STRANDS_OPEN = select(STRANDS.c.strand).where(STRANDS.c.cycle_id == bindparam("c
                                               STRANDS.c.strand.in_(bindparam("strands", expanding=True)))
 
 
-def start(engine: Store, definition_ref: str, year: int, actor: str, *, comment: str | None = None,
-          outside_folder: bool = False, fields: Mapping[str, object] | None = None) -> Fired:
+def start(engine: Store, definition_ref: str, year: int | None, actor: str, *, comment: str | None = None,
+          outside_folder: bool = False, reference: str | None = None,
+          fields: Mapping[str, object] | None = None) -> Fired:
     path = engine.catalog.resolve_file(definition_ref)
     definition = engine.catalog.load(str(path))
     if not engine.catalog.in_folder(path):
         check_outside_folder(engine, path, definition, outside_folder)
     require(definition, actor, "start")
+    now = engine.clock.now()
+    year = references.instance_year(definition, year, now)
     if not 2000 <= year <= 2100:
         raise InvalidInput(f"{year} is not a cycle year this engine can plan for (2000 to 2100)")
+    typed = references.given_reference(definition, reference)
     check_plan(definition, year)
     values = case_fields.checked(definition, fields or {}, starting=True)
-    key = f"{definition.id}-{year}"
-    now = engine.clock.now()
+    key = typed or f"{definition.id}-{year}"
     try:
         with engine.unit_of_work() as session:
-            if session.scalars(select(Cycle).where(Cycle.key == key)).first() is not None:
-                raise InvalidInput(f"a cycle of '{definition.id}' for {year} already exists: {key}")
+            key, reference = references.instance_key(session, definition, year, typed)
+            existing = session.scalars(select(Cycle).where(Cycle.key == key)).first()
+            if existing is not None:
+                raise references.taken(definition, year, key, existing)
             engine.catalog.register(session, definition, now)
             cycle = Cycle(key=key, definition_id=definition.id, definition_version=definition.version,
-                          year=year, state=definition.initial, status="active", started_at=now,
-                          started_by=actor, state_entered_at=now, updated_at=now)
+                          year=year, reference=reference, state=definition.initial, status="active",
+                          started_at=now, started_by=actor, state_entered_at=now, updated_at=now)
             session.add(cycle)
             session.flush()
             history = history_row(engine,
                 cycle, now, actor, "start", trigger=None, from_state=None, to_state=definition.initial,
-                comment=comment, data={"definition_version": definition.version, "checksum": definition.checksum})
-            rows = [event_row(cycle, now, "CycleStarted", year=year, started_by=actor)]
+                comment=comment, data={"definition_version": definition.version, "checksum": definition.checksum,
+                                       **({"reference": reference} if reference else {})})
+            rows = [event_row(cycle, now, "CycleStarted", year=year, started_by=actor,
+                              **({"reference": reference} if reference else {}))]
             strands = enter(session, cycle, definition, definition.initial, now, from_state=None,
                             events=rows)
             if definition.stages[definition.initial].final:
@@ -77,7 +85,7 @@ def start(engine: Store, definition_ref: str, year: int, actor: str, *, comment:
             events = [row["event_type"] for row in rows]
             version = cycle.version
     except IntegrityError:
-        raise InvalidInput(f"a cycle of '{definition.id}' for {year} already exists: {key}") from None
+        raise references.taken(definition, year, key, None) from None
     return Fired(key, "start", "", definition.initial, None, version, events)
 
 

@@ -18,6 +18,7 @@ from workflow.definition.loader_directory import DirectorySections
 from workflow.definition.loader_fields import FieldSections
 from workflow.definition.loader_flow import FlowSections
 from workflow.definition.loader_independence import add_panel_gates, check_independence
+from workflow.definition.loader_instances import InstanceSections
 from workflow.definition.loader_messages import MessageSections
 from workflow.definition.loader_outcomes import check_outcomes
 from workflow.definition.loader_time import TimeSections
@@ -99,7 +100,7 @@ def _with_source(definition: Definition, source: str, path: str, checksum: str) 
     return replace(definition, source=source, path=path, checksum=checksum)
 
 
-class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections, FieldSections):
+class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections, FieldSections, InstanceSections):
     """Builds the definition section by section; cross-references are checked last."""
 
     def build(self) -> Definition | None:
@@ -114,6 +115,7 @@ class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections, F
             r.problem(root.line_of("version"), "version", "expected a whole number of 1 or more")
         description = r.get(root, "description", "", str, required=False, default="")
         starts_in = self.cycle()
+        instances = self.read_instances()
         self.read_blackouts()
         self.read_roles()
         self.read_people()
@@ -155,4 +157,5 @@ class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections, F
             lifecycles=self.lifecycles, reminders=self.reminders, documents=self.documents,
             permissions=self.permissions, description=description, blackouts=self.blackouts,
             fields=self.case_fields, retention=retention,
+            instances=instances,
         )

@@ -1,8 +1,7 @@
 """The cycle definition model: immutable values that a loaded YAML file becomes.
 
-Nothing here touches a database, a broker or a clock; `loader` builds these
-from files, `machine` compiles them and the engine runs cycles on them.
-"""
+Nothing here touches a database, a broker or a clock; `loader` builds these from files,
+`machine` compiles them and the engine runs cycles on them (`instances`: how they are keyed)."""
 
 from __future__ import annotations
 
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field
 
 from workflow.definition.case_fields import CaseField, FieldGate
 from workflow.definition.cases import OUTCOMES, PANEL_COMMAND, Panel, PanelGate
+from workflow.definition.instances import Instances
 from workflow.definition.dates import (
     ENTERED,
     FIRED,
@@ -306,6 +306,7 @@ class Definition:
     blackouts: dict[str, Blackout] = field(default_factory=dict)
     fields: dict[str, CaseField] = field(default_factory=dict)  # case data (`case_fields.py`)
     retention: Period | None = None  # how long after closure personal fields are kept
+    instances: Instances = field(default_factory=Instances)  # yearly, or cases with a reference
 
     @property
     def key(self) -> tuple[str, int]:

@@ -57,6 +57,7 @@ TOP_LEVEL = (
     "id", "title", "version", "description", "cycle", "roles", "people", "boards",
     "meetings", "papers", "initial", "stages", "transitions", "lifecycles",
     "reminders", "documents", "permissions", "blackouts", "fields", "retention",
+    "instances", "reference",
 )
 RECIPIENT_KINDS = ("board_voting", "board_members", "board_chair", "owner", "role", "person")
 DATE_FORMS = (

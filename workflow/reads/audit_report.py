@@ -125,11 +125,14 @@ def _definition_recorded(cycle: Cycle, trail: CycleTrail,
     """The cycle's definition and version against its last start or migrate row (and the key it was started as)."""
     tampered = "the cycle's row was changed outside the commands"
     problems = []
-    if cycle.key != f"{cycle.definition_id}-{cycle.year}":
+    if cycle.key != (cycle.reference or f"{cycle.definition_id}-{cycle.year}"):
         problems.append(f"runs on definition '{cycle.definition_id}' but was started as {cycle.key}: {tampered}")
     if trail.defined_by is None:
         return problems
     row, action, data = trail.defined_by
+    if action == "start" and data.get("reference") != cycle.reference:  # a case's reference, or none for a year's
+        problems.append(f"has the reference {cycle.reference or '(none)'} but history row {row} (start) recorded "
+                        f"{data.get('reference') or 'none'}: {tampered}")
     recorded = data.get("to_version" if action == "migrate" else "definition_version")
     if isinstance(recorded, int) and recorded != cycle.definition_version:
         problems.append(f"runs on version {cycle.definition_version} of its definition but history row {row} "

@@ -80,13 +80,16 @@ class DefinitionSnapshot(Base):
 
 class Cycle(Base):
     __tablename__ = "cycles"
-    __table_args__ = (UniqueConstraint("definition_id", "year"),)
+    # One cycle a year of a yearly definition (reference NULL); cases are unique by key (their reference).
+    __table_args__ = (Index("uq_cycles_yearly", "definition_id", "year", unique=True,
+                            postgresql_where=text("reference IS NULL"), sqlite_where=text("reference IS NULL")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)
     definition_id: Mapped[str] = mapped_column(String(100))
     definition_version: Mapped[int] = mapped_column(Integer)
     year: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str | None] = mapped_column(String(120), nullable=True)  # a case's; NULL: yearly
     state: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | complete
     started_at: Mapped[dt.datetime]

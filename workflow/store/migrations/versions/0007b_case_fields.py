@@ -1,7 +1,7 @@
 """case fields: the values of the case data a definition declares, one row per cycle and field
 
 Revision ID: 0007b_case_fields
-Revises: 0006e_stored_files
+Revises: 0007a_case_instances
 Create Date: 2026-12-06 13:00:00.000000
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import workflow.store.models
 
 revision: str = '0007b_case_fields'
-down_revision: str | None = '0006e_stored_files'
+down_revision: str | None = '0007a_case_instances'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """panels: the members chosen for a cycle's panel at a stage, one row per member per choice
 
 Revision ID: 0007f_panels
-Revises: 0006e_stored_files
+Revises: 0007b_case_fields
 Create Date: 2026-12-06 13:00:00.000000
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import workflow.store.models
 
 revision: str = '0007f_panels'
-down_revision: str | None = '0006e_stored_files'
+down_revision: str | None = '0007b_case_fields'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,104 @@
+"""A case process on the web: the Start page asks for a typed reference, the register page and its API route
+list open cases with how late each is, and a case at a stage with exempt papers only to those entitled."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import empty_tables
+from tests.instances_setup import case_folder
+from tests.integration.web.conftest import PASSWORD, Site, served_site
+from workflow.store.models import Cycle
+from workflow.time.clock import at_local
+
+HTML = {"Accept": "text/html"}
+OFFICER, MEMBER, OBSERVER = "officer@example.org", "member@example.org", "observer@example.org"
+
+
+@pytest.fixture(scope="module")
+def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    folder = Path(tmp_path_factory.mktemp("register"))
+    with served_site(pg_url, folder, definitions_dir=case_folder(folder / "definitions")) as found:
+        found.clock.set(at_local(dt.date(2026, 3, 2), 10))
+        for email in (OFFICER, MEMBER, OBSERVER):
+            found.accounts.add(email, password=PASSWORD, admin=False, by="test")
+        yield found
+    empty_tables(pg_url)
+
+
+@pytest.fixture(autouse=True)
+def closed_clients(site: Site) -> Iterator[None]:
+    yield
+    while site.clients:
+        site.clients.pop().close()
+
+
+def sign_in(site: Site, email: str) -> tuple[httpx.Client, str]:
+    client = site.client()
+    token = client.get("/auth/login").cookies["cycle_form"]
+    assert client.post("/auth/login", data={"email": email, "password": PASSWORD, "csrf_token": token}).status_code == 303
+    return client, client.get("/api/v1/me").json()["csrf_token"]
+
+
+def test_the_start_page_asks_for_a_typed_reference_and_refuses_one_in_use(site: Site) -> None:
+    officer, csrf = sign_in(site, OFFICER)
+    form = officer.get("/cycles/start", headers=HTML).text
+    assert 'name="reference"' in form and "Only for Case review" in form
+    typed = {"definition": "typed_cases", "year": "2026", "reference": "DHR-WEB-1", "csrf_token": csrf}
+    started = officer.post("/cycles/start", headers=HTML, data=typed)
+    assert started.status_code == 303 and started.headers["location"] == "/cycles/DHR-WEB-1"
+    assert "Case review DHR-WEB-1" in officer.get("/cycles/DHR-WEB-1", headers=HTML).text  # named by its reference
+    again = officer.post("/cycles/start", headers=HTML, data=typed)
+    assert again.status_code == 422
+    assert "DHR-WEB-1 is already in use by DHR-WEB-1" in again.text and 'id="reference-error"' in again.text
+    numbered = officer.post("/cycles/start", headers=HTML,
+                            data={"definition": "cases", "year": "2026", "csrf_token": csrf})
+    assert numbered.headers["location"] == "/cycles/TST-2026-001"
+    client = site.client()
+    client.headers["Authorization"] = f"Bearer {site.accounts.create_token(OFFICER, 'test')}"
+    api = client.post("/api/v1/cycles", json={"definition": "typed_cases", "reference": "DHR-API-1"})
+    assert api.status_code == 201 and api.json()["cycle"] == "DHR-API-1"
+    refused = client.post("/api/v1/cycles", json={"definition": "typed_cases"})
+    assert refused.status_code == 422 and "give it with --reference" in refused.text
+    with site.engine.sessions() as session:
+        assert sorted(session.scalars(select(Cycle.key))) == ["DHR-API-1", "DHR-WEB-1", "TST-2026-001"]
+
+
+def test_the_register_lists_open_cases_and_counts_exempt_ones_for_those_not_entitled(
+        site: Site, tmp_path: Path) -> None:
+    engine = site.engine
+    late = engine.start("cases", 2025, "officer_a").cycle
+    private = engine.start("cases", 2025, "officer_a").cycle
+    engine.fire(private, "decide_review", "officer_a")
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF-1.4\n%named family members\n")
+    engine.attach(private, "review_report", report, "officer_a", exempt=2)
+    site.clock.set(at_local(dt.date(2026, 3, 20), 10))
+
+    member, _ = sign_in(site, MEMBER)  # a voting member of the review board: entitled to its exempt papers
+    page = member.get("/register/cases", headers=HTML)
+    assert page.status_code == 200
+    assert late in page.text and private in page.text and "9 working days overdue" in page.text
+    assert 'id="withheld"' not in page.text
+    observer, _ = sign_in(site, OBSERVER)  # sits in public session only
+    shown = observer.get("/register/cases", headers=HTML).text
+    assert late in shown and private not in shown
+    assert "1 more is at a stage whose papers are exempt (Schedule 12A), shown only to those entitled: " \
+           "4 working days late." in shown
+    api = site.client()
+    api.headers["Authorization"] = f"Bearer {site.accounts.create_token(OBSERVER, 'test')}"
+    listed = api.get("/api/v1/definitions/cases/instances").json()
+    listed_cycles = [i["cycle"] for i in listed["instances"]]
+    assert late in listed_cycles and private not in listed_cycles
+    assert listed["withheld"] == {"count": 1, "days_late": [4]}
+    api.headers["Authorization"] = f"Bearer {site.accounts.create_token(MEMBER, 'test')}"
+    assert {late, private} <= {i["cycle"] for i in api.get("/api/v1/definitions/cases/instances").json()["instances"]}
+    assert 'href="/register/cases"' in observer.get("/cycles", headers=HTML).text
+    outsider = site.client()
+    assert outsider.get("/api/v1/definitions/cases/instances").status_code == 401

@@ -1,0 +1,35 @@
+"""The register of a definition's open instances, for the board that oversees the process: each instance's
+stage, its next statutory date and how late it is; an instance at a stage whose papers are exempt is listed
+only to a person entitled to them, and counted (with how late it is) for everyone else."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from workflow.errors import NotFound
+
+from .render import render
+from .viewer import Viewer, viewer
+
+router = APIRouter(include_in_schema=False)
+DefinitionId = Annotated[str, Path(max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+def show(request: Request, seen: Viewer, definition: str) -> Response:
+    person = seen.people.get(definition)
+    if person is None and not seen.admin:
+        # Whether a process exists is itself the directory's business: the same answer as for an unknown one.
+        raise NotFound(f"there is no register '{definition}' among the processes whose directory lists you")
+    found = request.app.state.cycle.engine.register(definition, person.id if person else None)
+    return render(request, "register.html", title=f"{found.title}: register", section="/cycles",
+                  register=found, reader=person)
+
+
+@router.get("/register/{definition}")
+async def register_page(request: Request, seen: Annotated[Viewer, Depends(viewer)],
+                        definition: DefinitionId) -> Response:
+    return await run_in_threadpool(show, request, seen, definition)

@@ -1,0 +1,132 @@
+"""The register of a definition's open instances: what `cycle list DEFINITION`, the register page
+and `GET /api/v1/definitions/{id}/instances` show the board that oversees the process.
+
+Each open instance with its stage, its next statutory date (the stage's due date) and how late it
+is, in working days. Read in a fixed number of queries whatever the number of instances: no
+per-instance status. An instance whose current stage considers an exempt paper (Schedule 12A) is
+listed only to a reader entitled to that stage's exempt papers (`definition.entitlement`); anyone
+else is told only how many such instances there are and how late each is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.commands.cycles import reader as checked_reader
+from workflow.definition.calendar import Timeline, working_days_between
+from workflow.definition.entitlement import considering_stages, entitled_to_stage
+from workflow.definition.model import ENTERED, FIRED, Definition, milestone_key
+from workflow.store.models import Cycle, HistoryEntry, Paper
+from workflow.store.unit import Store
+from workflow.time.actuals import moved_days, uses_events
+from workflow.time.clock import local_date
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One open instance as the register lists it."""
+
+    cycle: str
+    reference: str | None
+    year: int
+    version: int
+    stage: str
+    stage_title: str
+    started_on: str  # the UK date it was started
+    due: str | None
+    working_days_left: int | None
+
+    @property
+    def days_late(self) -> int:
+        """Working days past its stage's due date (0 when not late or undated)."""
+        return max(0, -(self.working_days_left or 0))
+
+
+@dataclass
+class Register:
+    definition: str
+    title: str
+    cases: bool
+    instances: list[Instance] = field(default_factory=list)
+    withheld: list[int] = field(default_factory=list)  # days late of each instance not shown, most first
+
+    def json(self) -> dict[str, Any]:
+        return {"definition": self.definition, "title": self.title, "cases": self.cases,
+                "instances": [{**vars(i), "overdue": i.days_late > 0, "days_late": i.days_late}
+                              for i in self.instances],
+                "withheld": {"count": len(self.withheld), "days_late": self.withheld}}
+
+    def withheld_sentence(self) -> str:
+        """'2 more are at a stage whose papers are exempt (...): 4 working days late and not late.'"""
+        if not self.withheld:
+            return ""
+        late = [f"{d} working day{'s' if d != 1 else ''} late" if d else "not late" for d in self.withheld]
+        lateness = late[0] if len(late) == 1 else f"{', '.join(late[:-1])} and {late[-1]}"
+        more = "1 more is" if len(late) == 1 else f"{len(late)} more are"
+        return f"{more} at a stage whose papers are exempt (Schedule 12A), shown only to those entitled: {lateness}."
+
+
+def register(engine: Store, definition_id: str, reader: str | None = None) -> Register:
+    """The open instances of `definition_id`, most overdue first; exempt ones listed only to the entitled."""
+    definition = engine.catalog.load(definition_id)
+    reader = checked_reader(definition, reader)
+    today = local_date(engine.clock.now())
+    with engine.sessions() as session:
+        cycles = list(session.scalars(select(Cycle).where(Cycle.definition_id == definition.id,
+                                                          Cycle.status == "active").order_by(Cycle.id)))
+        open_ids = (select(Cycle.id).where(Cycle.definition_id == definition.id, Cycle.status == "active")
+                    .scalar_subquery())
+        exempt: dict[int, list[Paper]] = defaultdict(list)
+        for paper in session.scalars(select(Paper).where(Paper.cycle_id.in_(open_ids), Paper.exempt.is_(True))):
+            exempt[paper.cycle_id].append(paper)
+        versions = {c.definition_version: engine.catalog.snapshot(session, c.definition_id, c.definition_version)
+                    for c in cycles}
+        known = _known_dates(session, open_ids) if any(uses_events(d) for d in versions.values()) else {}
+        moved = moved_days(session, open_ids)
+    found = Register(definition.id, definition.title, definition.instances.cases)
+    withheld = []
+    for cycle in cycles:
+        running_on = versions[cycle.definition_version]
+        dates = {**known.get(cycle.id, {}), **moved.get(cycle.id, {})}
+        if uses_events(running_on):
+            dates[milestone_key(cycle.state, ENTERED)] = local_date(cycle.state_entered_at)
+        due = Timeline(running_on, cycle.year, dates).stage_due(cycle.state)
+        left = working_days_between(today, due) if due else None
+        stage = running_on.stages[cycle.state]
+        entry = Instance(cycle.key, cycle.reference, cycle.year, cycle.definition_version, stage.id, stage.title,
+                         local_date(cycle.started_at).isoformat(), due.isoformat() if due else None, left)
+        if _private(running_on, cycle, exempt[cycle.id]) and not (
+                reader is not None and entitled_to_stage(running_on, cycle.state, reader)):
+            withheld.append(entry.days_late)
+        else:
+            found.instances.append(entry)
+    found.instances.sort(key=lambda i: (i.working_days_left is None, i.working_days_left or 0, i.cycle))
+    found.withheld = sorted(withheld, reverse=True)
+    return found
+
+
+def _private(definition: Definition, cycle: Cycle, papers: list[Paper]) -> bool:
+    """Is the instance's current stage the business of an exempt paper?"""
+    return any(cycle.state in considering_stages(definition, paper.paper, paper.stage) for paper in papers)
+
+
+def _known_dates(session: Session, cycles: Any) -> dict[int, dict[str, dt.date]]:
+    """For many cycles at once, the day each stage was last entered and each trigger last fired."""
+    found: dict[int, dict[str, dt.date]] = defaultdict(dict)
+    for cycle_id, at, trigger, to_state in session.execute(
+            select(HistoryEntry.cycle_id, HistoryEntry.at, HistoryEntry.trigger, HistoryEntry.to_state)
+            .where(HistoryEntry.cycle_id.in_(cycles), HistoryEntry.strand.is_(None),
+                   HistoryEntry.action.in_(("start", "fire"))).order_by(HistoryEntry.id)):
+        day = local_date(at)
+        if to_state:
+            found[cycle_id][milestone_key(to_state, ENTERED)] = day
+        if trigger:
+            found[cycle_id][milestone_key(trigger, FIRED)] = day
+    return found
+
