@@ -25,9 +25,8 @@ from workflow.commands.results import Attached, Fired, Recorded
 from workflow.definition.gates import Facts
 from workflow.definition.machine import MachineCache
 from workflow.definition.model import Definition, Gate
-from workflow.reads import case_data, history, status
+from workflow.reads import case_data, history, register, status
 from workflow.reads.case_data import FieldShown
-from workflow.reads import history, register, status
 from workflow.reads.register import Register
 from workflow.reads.status import Action, Status
 from workflow.store.attachment import MAX_PAPER_BYTES

@@ -11,8 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workflow.commands import case_fields
-from workflow.commands import references
+from workflow.commands import case_fields, references
 from workflow.commands.cycles import (
     require,
 )

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from workflow.definition.case_fields import CaseField, FieldGate
 from workflow.definition.cases import OUTCOMES, PANEL_COMMAND, Panel, PanelGate
-from workflow.definition.instances import Instances
 from workflow.definition.dates import (
     ENTERED,
     FIRED,
@@ -26,6 +25,7 @@ from workflow.definition.dates import (
     PeriodDate,
     milestone_key,
 )
+from workflow.definition.instances import Instances
 
 # The dates a definition writes (`dates`) and what per-case processes add (`cases`) are part of the model, kept in
 # modules of their own and imported from here like the rest.
