@@ -10,10 +10,10 @@ from typing import Any
 from workflow.definition.loader_fields import FieldSections
 from workflow.definition.loader_independence import read_panel
 from workflow.definition.loader_outcomes import read_outcome, read_stays_on
+from workflow.definition.loader_strands import StrandSections
 from workflow.definition.loader_time import TimeSections
 from workflow.definition.model import (
     SYSTEM_ROLE,
-    DateExpr,
     DecisionGate,
     Gate,
     Lifecycle,
@@ -21,7 +21,6 @@ from workflow.definition.model import (
     NotBeforeGate,
     PapersGate,
     Stage,
-    Strand,
     StrandsGate,
     Transition,
 )
@@ -66,7 +65,7 @@ def check_quorum(sections: TimeSections, board: str, quorum: int, line: int, fie
         sections.r.problem(line, field, "a quorum must be at least 1")
 
 
-class FlowSections(TimeSections, FieldSections):
+class FlowSections(StrandSections, FieldSections):
     """Stages, strands, lifecycles, transitions and their gates: how a cycle moves, and that it can."""
 
     def transition(self, raw: Any, line: int, field: str, states: Iterable[str], kind: str,
@@ -244,41 +243,6 @@ class FlowSections(TimeSections, FieldSections):
                                      timing=self.timing(snode, line, field),
                                      stays_on=read_stays_on(self, snode, field), panel=read_panel(self, sid, snode, field))
             self._lines[sid] = line
-
-    def read_strands(self, snode: YMap, field: str) -> list[Strand]:
-        if "strands" not in snode:
-            return []
-        strands: list[Strand] = []
-        for sid, raw, line in self.r.entries(self.r.mapping(snode["strands"], snode.line_of("strands"),
-                                                            f"{field}.strands"), f"{field}.strands"):
-            sfield = f"{field}.strands.{sid}"
-            node = self.r.mapping(raw, line, sfield)
-            if node is None:
-                continue
-            self.r.keys(node, ("title", "lifecycle", "owner", "due", "at", *TIMING_FIELDS), sfield)
-            title = self.r.get(node, "title", sfield, str, default=sid)
-            lifecycle = self.r.get(node, "lifecycle", sfield, str)
-            if lifecycle is not None and lifecycle not in self.lifecycles:
-                self.r.unknown("lifecycle", lifecycle, self.lifecycles, node.line_of("lifecycle"), f"{sfield}.lifecycle")
-            owner = self.r.get(node, "owner", sfield, str, required=False)
-            if owner is not None:
-                self.role_refs(owner, node.line_of("owner"), f"{sfield}.owner", allow_system=False)
-            due = self.r.date(node["due"], node.line_of("due"), f"{sfield}.due") if "due" in node else None
-            timed: list[tuple[str, DateExpr]] = []
-            if "at" in node:
-                at_node = self.r.mapping(node["at"], node.line_of("at"), f"{sfield}.at")
-                for trigger, when in (at_node or {}).items():
-                    aline = at_node.line_of(trigger) if at_node else line
-                    known = {t.trigger for t in self.lifecycles[lifecycle].transitions} \
-                        if lifecycle in self.lifecycles else set()
-                    if lifecycle in self.lifecycles and trigger not in known:
-                        self.r.unknown("trigger", trigger, known, aline, f"{sfield}.at.{trigger}")
-                    date = self.r.date(when, aline, f"{sfield}.at.{trigger}")
-                    if date is not None:
-                        timed.append((str(trigger), date))
-            strands.append(Strand(sid, title, lifecycle or "", owner, due, tuple(timed),
-                                  timing=self.timing(node, line, sfield)))
-        return strands
 
     def read_transitions(self) -> None:
         raw = self.root.get("transitions")
