@@ -9,7 +9,14 @@ subpackage; the outer layers (notifications, tasks, web) add their own groups in
 
 from __future__ import annotations
 
-from workflow.cli import commands, definitions, meetings, operations, reads  # noqa: F401  (register their commands)
+from workflow.cli import (  # noqa: F401  (register their commands)
+    commands,
+    contacts,
+    definitions,
+    meetings,
+    operations,
+    reads,
+)
 from workflow.cli.base import (
     ROW_ID,
     YEAR,

@@ -17,6 +17,7 @@ from workflow.definition import yamlfile
 from workflow.definition.loader_directory import DirectorySections
 from workflow.definition.loader_flow import FlowSections
 from workflow.definition.loader_messages import MessageSections
+from workflow.definition.loader_parties import PartySections
 from workflow.definition.loader_time import TimeSections
 from workflow.definition.model import (
     Definition,
@@ -96,7 +97,7 @@ def _with_source(definition: Definition, source: str, path: str, checksum: str) 
     return replace(definition, source=source, path=path, checksum=checksum)
 
 
-class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections):
+class _Builder(DirectorySections, FlowSections, MessageSections, PartySections, TimeSections):
     """Builds the definition section by section; cross-references are checked last."""
 
     def build(self) -> Definition | None:
@@ -124,6 +125,7 @@ class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections):
             r.unknown("stage", initial, self.stages, root.line_of("initial"), "initial")
         self.read_transitions()
         self.add_length_gates()
+        self.read_case_roles()
         self.read_reminders()
         self.read_documents()
         if r.templates_dir is not None:
@@ -145,4 +147,5 @@ class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections):
             papers=self.papers, stages=self.stages, transitions=tuple(self.transitions),
             lifecycles=self.lifecycles, reminders=self.reminders, documents=self.documents,
             permissions=self.permissions, description=description, blackouts=self.blackouts,
+            case_roles=self.case_roles,
         )

@@ -43,6 +43,7 @@ class BuilderBase:
         self.documents: dict[str, DocumentSpec] = {}
         self.permissions: dict[str, tuple[str, ...]] = {}
         self.blackouts: dict[str, Blackout] = {}
+        self.case_roles: dict[str, str] = {}
         self._lines: dict[str, int] = {}
         self._checks: list[Callable[[], None]] = []
 

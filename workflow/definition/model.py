@@ -336,7 +336,7 @@ class DocumentSpec:
 COMMANDS = ("start", "decide", "attach")
 """Commands whose roles the definition sets under `permissions`."""
 
-ADMIN_COMMANDS = ("migrate",)
+ADMIN_COMMANDS = ("migrate", "contacts")
 """Permissions a definition may grant; with none granted, nobody may do them."""
 
 
@@ -363,6 +363,7 @@ class Definition:
     path: str = field(default="", compare=False)
     checksum: str = field(default="", compare=False)
     blackouts: dict[str, Blackout] = field(default_factory=dict)
+    case_roles: dict[str, str] = field(default_factory=dict)  # outside parties' parts, by title (`loader_parties`)
 
     @property
     def key(self) -> tuple[str, int]:
