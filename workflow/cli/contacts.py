@@ -16,6 +16,7 @@ from workflow.cli.base import (
 )
 from workflow.commands import contacts as commands
 from workflow.commands.contacts import Contact
+from workflow.definition.formatting import utc_stamp
 from workflow.reads import contacts as reads
 
 
@@ -72,3 +73,37 @@ def remove(ctx: click.Context, cycle: str, contact_id: int, actor: str) -> None:
     """Stop writing to contact CONTACT of CYCLE (the record of who it was stays)."""
     removed = commands.remove(app_for(ctx).engine, cycle, actor, contact_id)
     out.print(f"Removed contact {_said(removed)}: nothing more is sent to them.")
+
+
+@main.group()
+def letters() -> None:
+    """Letters for post: reminders to a cycle's contacts who have no email, produced as PDFs for an officer to send."""
+
+
+@letters.command("list")
+@click.argument("cycle")
+@actor_option
+@click.pass_context
+def list_letters(ctx: click.Context, cycle: str, actor: str) -> None:
+    """The letters CYCLE's reminders produced for post, with whom each goes to."""
+    found = reads.letters(app_for(ctx).engine, cycle, actor)
+    for letter in found:
+        address = (letter.contact.address or "").replace("\n", ", ")
+        out.print(f"{letter.id}  {utc_stamp(letter.created_at)}  {plain(letter.subject)}  to "
+                  f"{plain(letter.contact.name)} ({plain(letter.contact.role_title)}), {plain(address)}")
+    if not found:
+        out.print(f"{plain(cycle)} has no letters for post.")
+
+
+@letters.command("save")
+@click.argument("cycle")
+@click.argument("letter_id", type=ROW_ID, metavar="LETTER")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, writable=True), help="The PDF to write.")
+@actor_option
+@click.pass_context
+def save_letter(ctx: click.Context, cycle: str, letter_id: int, output: str, actor: str) -> None:
+    """Write letter LETTER of CYCLE to a PDF file, to print and post."""
+    content = reads.letter_pdf(app_for(ctx).engine, cycle, actor, letter_id)
+    with open(output, "wb") as handle:
+        handle.write(content)
+    out.print(f"Letter {letter_id} written to {plain(output)} ({len(content):,} bytes).")

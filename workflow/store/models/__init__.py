@@ -16,7 +16,7 @@ from workflow.store.models.accounts import (
     SignInAttempt,
     WebSession,
 )
-from workflow.store.models.contacts import CaseContact
+from workflow.store.models.contacts import CaseContact, CaseLetter
 from workflow.store.models.cycles import (
     NAMING,
     Base,
@@ -38,4 +38,4 @@ from workflow.store.models.files import StoredChunk, StoredFile
 from workflow.store.models.mail import Document, Mail
 from workflow.store.models.operations import Heartbeat, RefusalCount, WorkerRestart
 
-__all__ = ["NAMING", "Account", "AccountLink", "ApiToken", "Base", "CalendarFeed", "CaseContact", "Cycle", "DatabaseMark", "Deadline", "Decision", "DecisionAttendee", "DefinitionSnapshot", "Document", "Effect", "Heartbeat", "HistoryEntry", "IdempotentResponse", "Mail", "OutboxEvent", "Paper", "RefusalCount", "SignInAttempt", "SimulatedNow", "StoredChunk", "StoredFile", "StrandState", "UTCDateTime", "WebSession", "WorkerRestart"]
+__all__ = ["NAMING", "Account", "AccountLink", "ApiToken", "Base", "CalendarFeed", "CaseContact", "CaseLetter", "Cycle", "DatabaseMark", "Deadline", "Decision", "DecisionAttendee", "DefinitionSnapshot", "Document", "Effect", "Heartbeat", "HistoryEntry", "IdempotentResponse", "Mail", "OutboxEvent", "Paper", "RefusalCount", "SignInAttempt", "SimulatedNow", "StoredChunk", "StoredFile", "StrandState", "UTCDateTime", "WebSession", "WorkerRestart"]

@@ -1,4 +1,4 @@
-"""A cycle's contacts outside the directory: a family contact, an independent chair (`case_roles` of the definition)."""
+"""A cycle's contacts outside the directory (`case_roles` of the definition), and the letters written to them for post."""
 
 from __future__ import annotations
 
@@ -25,3 +25,17 @@ class CaseContact(Base):
     added_at: Mapped[dt.datetime]
     removed_by: Mapped[str | None] = mapped_column(String(100))
     removed_at: Mapped[dt.datetime | None]
+
+
+class CaseLetter(Base):
+    """A reminder to a contact with no email, rendered as a PDF (kept by its SHA-256) for an officer to post."""
+
+    __tablename__ = "case_letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)  # the reminder occurrence and the contact: one letter
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("case_contacts.id"))
+    subject: Mapped[str] = mapped_column(String(300))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]

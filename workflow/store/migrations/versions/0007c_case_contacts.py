@@ -1,4 +1,4 @@
-"""case contacts: a cycle's people outside the directory, in the definition's case roles
+"""case contacts: a cycle's people outside the directory, in the definition's case roles, and letters to them
 
 Revision ID: 0007c_case_contacts
 Revises: 0006e_stored_files
@@ -36,8 +36,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_case_contacts')),
     )
     op.create_index(op.f('ix_case_contacts_cycle_id'), 'case_contacts', ['cycle_id'], unique=False)
+    op.create_table(
+        'case_letters',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('key', sa.String(length=400), nullable=False),
+        sa.Column('cycle_id', sa.Integer(), nullable=False),
+        sa.Column('contact_id', sa.Integer(), nullable=False),
+        sa.Column('subject', sa.String(length=300), nullable=False),
+        sa.Column('pdf_sha256', sa.String(length=64), nullable=False),
+        sa.Column('created_at', UTC, nullable=False),
+        sa.ForeignKeyConstraint(['contact_id'], ['case_contacts.id'], name=op.f('fk_case_letters_contact_id_case_contacts')),
+        sa.ForeignKeyConstraint(['cycle_id'], ['cycles.id'], name=op.f('fk_case_letters_cycle_id_cycles')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_case_letters')),
+        sa.UniqueConstraint('key', name=op.f('uq_case_letters_key')),
+    )
+    op.create_index(op.f('ix_case_letters_cycle_id'), 'case_letters', ['cycle_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_case_letters_cycle_id'), table_name='case_letters')
+    op.drop_table('case_letters')
     op.drop_index(op.f('ix_case_contacts_cycle_id'), table_name='case_contacts')
     op.drop_table('case_contacts')
