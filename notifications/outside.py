@@ -18,6 +18,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.definition.entitlement import CONTACT
 from workflow.definition.formatting import long_date
 from workflow.definition.model import Definition, ReminderRule
 from workflow.store.models import CaseContact, CaseLetter, Cycle, Mail
@@ -59,7 +60,7 @@ def write(session: Session, files: PaperStore, cycle: Cycle, definition: Definit
             continue
         subject, text, body = render(recipient(definition, contact))
         if contact.email:
-            session.add(Mail(key=own, cycle_id=cycle.id, kind=REMINDER, person=f"contact:{contact.id}",
+            session.add(Mail(key=own, cycle_id=cycle.id, kind=REMINDER, person=f"{CONTACT}{contact.id}",
                              recipient=contact.email, subject=subject, text_body=text, html_body=body,
                              attachments={}, message_id=message_id(own), dated=dated, status="pending", attempts=0,
                              next_attempt_at=now, created_at=now))
@@ -67,6 +68,14 @@ def write(session: Session, files: PaperStore, cycle: Cycle, definition: Definit
             pdf = to_pdf(letter(contact, subject, body, local_date(dated)))
             session.add(CaseLetter(key=own, cycle_id=cycle.id, contact_id=contact.id, subject=subject[:300],
                                    pdf_sha256=files.put(pdf), created_at=now))
+
+
+def still_addressed(session: Session, mail: Mail) -> bool:
+    """Is the contact this email was written to still the cycle's, at the same address (not removed since)?"""
+    number = mail.person.removeprefix(CONTACT)
+    contact = session.get(CaseContact, int(number)) if number.isdigit() else None
+    return (contact is not None and contact.removed_at is None and contact.cycle_id == mail.cycle_id
+            and (contact.email or "").strip().lower() == mail.recipient.strip().lower())
 
 
 def letter(contact: CaseContact, subject: str, body: str, day: dt.date) -> str:

@@ -20,12 +20,13 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from notifications import reminders
+from notifications.disclosure import readable_mail, recipient_entitled
 from notifications.links import Links
+from tasks.cli import main
 from tests.conftest import DEFINITIONS, make_settings
 from tests.helpers import CYCLE
 from tests.test_contacts import with_case_roles
 from workflow.app import App, build
-from workflow.cli import main
 from workflow.commands import contacts
 from workflow.commands.sweep import Sweeper
 from workflow.store.models import CaseLetter, Deadline, Mail, OutboxEvent
@@ -110,3 +111,25 @@ def test_a_reminder_to_a_case_role_is_an_email_or_a_letter_and_nothing_more(runn
     assert "Ann Example" in text and "MK1 1AA" in text and "Dear Ann Example," in text
     refused = CliRunner().invoke(main, ["letters", "list", CYCLE, "--as", "police_area_commander"], env=env)
     assert refused.exit_code != 0 and "Ann" not in refused.output
+
+
+def test_what_is_sent_to_a_contact_is_read_only_by_those_who_manage_contacts(running: App, tmp_path: Path) -> None:
+    engine = running.engine
+    engine.start("community_safety_strategy", 2021, OFFICER)
+    bob = contacts.add(engine, CYCLE, OFFICER, role="family_contact", name="Bob Example", email="bob@example.net")
+    _sweep_until_family_update(running)
+    with engine.sessions() as session:
+        [email] = session.scalars(select(Mail).where(Mail.person == f"contact:{bob.id}")).all()
+        assert readable_mail(engine, session, email, OFFICER), "the officers under permissions.contacts"
+        for reader in (None, "committee_manager", "police_area_commander"):  # the public, another officer, a member
+            assert not readable_mail(engine, session, email, reader), reader
+        assert recipient_entitled(engine, session, email), "the workers send it"
+    env = {"CYCLE_DATA_DIR": str(tmp_path / "data"), "CYCLE_DATABASE_URL": "",
+           "CYCLE_DEFINITIONS_DIR": str(tmp_path / "defs"), "CYCLE_NOW": "2021-07-09T10:00:00+01:00"}
+    public = CliRunner().invoke(main, ["mail", "list", CYCLE, "--json"], env=env)
+    assert public.exit_code == 0, public.output
+    assert "bob@example.net" not in public.output and "Bob" not in public.output
+    contacts.remove(engine, CYCLE, OFFICER, bob.id)
+    with engine.sessions() as session:
+        assert not recipient_entitled(engine, session, session.get(Mail, email.id)), \
+            "a contact removed before the email left is not sent it"
