@@ -70,6 +70,9 @@ def test_only_reminders_may_be_addressed_to_a_case_role(tmp_path: Path) -> None:
     escalated = with_case_roles().replace("{after: 5, to: [board_chair]}", "{after: 5, to: [case_role:family_contact]}")
     found = _problems(escalated, tmp_path)
     assert "reminders.board_decision.escalate[0].to" in found and "not documents, papers or escalations" in found
+    noticed = with_case_roles().replace("notify: [board_members, owner]", "notify: [board_members, case_role:family_contact]")
+    found = _problems(noticed, tmp_path)
+    assert ".notify: 'case_role:family_contact' is someone outside the directory" in found
 
 
 def _write(tmp_path: Path, text: str) -> Path:
