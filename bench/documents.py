@@ -24,7 +24,7 @@ What it measures (docs/performance.md, section "Documents", says more):
    - html: the template rendered from the context as `Documents.render` does it (a new
      sandboxed Jinja2 environment, so the template is compiled each time), and, for
      comparison, with the compiled template kept;
-   - pdf: `notifications.documents.to_pdf` of that HTML (WeasyPrint);
+   - pdf: `notifications.pdf.to_pdf` of that HTML (WeasyPrint);
    - docx: `notifications.documents.to_docx` of that HTML (html-for-docx on python-docx).
    Medians, min and max of wall time, and the median CPU time of this process. The size of
    each output, the page count of each PDF (pypdf), and whether the bytes were the same in

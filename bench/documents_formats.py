@@ -23,7 +23,8 @@ from bench.documents_setup import (
     pages,
     timed,
 )
-from notifications.documents import Documents, to_docx, to_pdf
+from notifications.documents import Documents, to_docx
+from notifications.pdf import to_pdf
 from workflow.app import App
 from workflow.definition.templating import make_environment
 from workflow.store.models import OutboxEvent

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.definition.entitlement import may_see_document, may_see_mail
+from workflow.definition.entitlement import may_see_document, may_see_mail, to_contact
 from workflow.definition.model import Definition
 from workflow.engine import Engine
 from workflow.errors import NotFound
 from workflow.store.models import Cycle, Document, Mail, Paper
+
+from . import outside
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,9 @@ def recipient_entitled(engine: Engine, session: Session, mail: Mail) -> bool:
     if mail.cycle_id is None:
         return True  # an account's one-time link carries nothing of a cycle
     definition = definition_of(engine, session, mail.cycle_id)
+    if to_contact(mail):  # a contact outside the directory, still the cycle's, carrying nothing of the boards'
+        return outside.still_addressed(session, mail) and not mail.attachments.get("papers") and \
+            not mail.attachments.get("documents")
     address = mail.recipient.strip().lower()
     person = next((pid for pid, found in definition.people.items() if found.email.strip().lower() == address), None)
     paper_ids = list(mail.attachments.get("papers", []))

@@ -39,6 +39,7 @@ from workflow.time.clock import local_date
 
 from . import record_parts
 from .links import MY_WORK, Links, context_links, with_links
+from .pdf import to_pdf
 from .recipients import resolve
 from .reminders import inline_css, message_id, one_line
 
@@ -69,13 +70,6 @@ class Rendered:
 
     def formats(self) -> dict[str, bytes]:
         return {"html": self.html, "pdf": self.pdf, "docx": self.docx}
-
-
-def to_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported here: it loads Pango, which only document work needs
-
-    # PDF/UA-1: tagged structure, the language from <html lang>, a title; councils must publish accessible PDFs.
-    return bytes(HTML(string=html).write_pdf(pdf_variant="pdf/ua-1"))
 
 
 def to_docx(html: str, title: str, created: dt.datetime, header: str = "") -> bytes:

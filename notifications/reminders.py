@@ -46,6 +46,7 @@ from workflow.time.reminder_times import (
     reminder_rows,
 )
 
+from . import outside
 from .calendar_invite import meeting_invite, meeting_times
 from .links import MY_WORK, Links, actions, context_links, with_links
 from .recipients import resolve
@@ -229,6 +230,11 @@ def send_action(engine: Engine, domain: str, links: Links | None = None
                              html_body=html, attachments=attachments, message_id=message_id(key, domain),
                              dated=row.due_at, status="pending", attempts=0, next_attempt_at=now,
                              created_at=now))
+        outside.write(session, engine.papers, cycle, definition, rule, row.key, row.due_at, now,
+                      lambda to: renderer.render(rule, {**context(definition, cycle.key, cycle.year, stage, rule,
+                                                                  occurrence, "", [], timeline),
+                                                        "recipient": to, "meeting": None}),
+                      lambda key: message_id(key, domain))  # contacts outside the directory: what is theirs only
         if occurrence.kind == "overdue" and rule.overdue_every:
             insert_pending(session, reminder_rows(cycle.id, stage.id, row.entry,
                                                   [overdue(rule, due, occurrence.n + rule.overdue_every)], now))

@@ -275,4 +275,8 @@ def create_app(settings: Settings) -> Celery:
     def _after_fork(**_: Any) -> None:
         runtime.reset()
 
+    @signals.worker_process_shutdown.connect(weak=False)
+    def _pool_process_ends(pid: int | None = None, **_: Any) -> None:
+        metrics.process_ended(pid)
+
     return app

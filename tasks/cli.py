@@ -155,6 +155,7 @@ def worker(concurrency: int, beat: bool | None, pool: str, loglevel: str, hostna
 
     from . import supervisor
     from .app import EMBEDDED_BEAT, create_app
+    from .metrics_dir import shared_by_processes
 
     settings = Settings.from_env()
     if not os.environ.get(supervisor.CONSUMER):
@@ -162,7 +163,9 @@ def worker(concurrency: int, beat: bool | None, pool: str, loglevel: str, hostna
                    *([] if beat is None else ["--beat" if beat else "--no-beat"]),
                    *([f"--hostname={hostname}"] if hostname else []),
                    *([f"--metrics-port={metrics_port}"] if metrics_port else [])]
-        sys.exit(supervisor.supervise(supervisor.consumer_argv(options), settings, hostname))
+        with shared_by_processes(settings.data_dir, "worker"):  # the consumer's and its pool's counters, summed
+            code = supervisor.supervise(supervisor.consumer_argv(options), settings, hostname)
+        sys.exit(code)
     app = create_app(settings)
     _serve_metrics(settings, metrics_port)
     argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", f"--pool={pool}",

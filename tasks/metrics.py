@@ -1,19 +1,29 @@
 """Prometheus metrics: the figures `cycle health` reads from the database, and the workers' own timings.
 
-One registry per process (`registry(engine)`): the database gauges are read at each
-scrape, so every process that exposes them (a worker, the scheduler, later the web
-service) reports the same figures; the counters and histograms are this process's own.
-`cycle worker --metrics-port N` and `cycle scheduler --metrics-port N` serve it.
+One registry per endpoint (`registry(engine)`): the database gauges are read at each
+scrape, so every process that exposes them (a worker, the scheduler, the web service)
+reports the same figures. The counters and histograms are those of every process of the
+service when it runs several (`tasks.metrics_dir`: `cycle web --workers N`, `cycle worker`'s
+pool), else this process's own. `cycle worker --metrics-port N` and `cycle scheduler
+--metrics-port N` serve it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    multiprocess,
+    start_http_server,
+    values,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -100,11 +110,30 @@ class DatabaseCollector(Collector):
 
 
 def registry(engine: Engine) -> CollectorRegistry:
-    """This process's counters with the database gauges: what one HTTP endpoint serves."""
+    """The service's counters (all its processes', or this one's) with the database gauges: what one endpoint serves."""
     combined = CollectorRegistry(auto_describe=True)
-    combined.register(_Forward(PROCESS))
+    folder = shared_folder()
+    if folder is None:
+        combined.register(_Forward(PROCESS))
+    else:
+        multiprocess.MultiProcessCollector(combined, path=folder)
     combined.register(DatabaseCollector(engine))
     return combined
+
+
+def shared_folder() -> str | None:
+    """The folder this process writes its counters to, shared with the other processes of its service; None when
+    they are kept in memory (one process: the variable was not set when prometheus-client was imported)."""
+    if not getattr(values.ValueClass, "_multiprocess", False):
+        return None
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def process_ended(pid: int | None = None) -> None:
+    """Bookkeeping when a process of the service stops: its live gauges leave the sum (its counters stay in)."""
+    folder = shared_folder()
+    if folder is not None:
+        multiprocess.mark_process_dead(pid or os.getpid(), folder)
 
 
 class _Forward(Collector):

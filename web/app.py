@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
+from tasks.metrics import process_ended
 from workflow.app import build
 from workflow.settings import Settings
 from workflow.time.clock import Clock
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         cycle.close()
+        process_ended()
 
     app = FastAPI(title=TITLE, version="1", description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)

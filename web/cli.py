@@ -35,15 +35,18 @@ def web(host: str, port: int, workers: int) -> None:
     """Serve the REST API (and the pages) on the same database and data directory as every command."""
     import uvicorn
 
+    from tasks.metrics_dir import shared_by_processes
     from workflow.app import build
 
-    build(Settings.from_env()).close()  # the embedded database is made (or a stale schema refused) before serving
+    settings = Settings.from_env()
+    build(settings).close()  # the embedded database is made (or a stale schema refused) before serving
     warning = disagreement(WebSettings.from_env(), host, port)
     if warning:
         err.print(f"[yellow]warning:[/] {warning}")
     out.print(f"Serving on http://{host}:{port}/ (the API's description: http://{host}:{port}/api/v1/docs)")
-    uvicorn.run("web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info")
+    with shared_by_processes(settings.data_dir, "web"):  # /metrics sums the counters of every process
+        uvicorn.run("web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    proxy_headers=True, log_level="info")
 
 
 @main.group()

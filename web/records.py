@@ -149,6 +149,8 @@ def cycle_mail(request: Request, at: Seat) -> list[Mail]:
         query = select(Mail).where(Mail.cycle_id == at.cycle.id).order_by(Mail.id)
         if not officer:  # their own: by the address it went to (ids may pass to someone else in a migration)
             query = query.where(func.lower(Mail.recipient) == at.definition.people[at.person].email.strip().lower())
+        if not entitlement.may_manage_contacts(at.definition, at.person):  # outside parties' addresses: personal
+            query = query.where(Mail.person.not_like(f"{entitlement.CONTACT}%"))
         return list(session.scalars(query))
 
 

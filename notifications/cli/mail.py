@@ -23,6 +23,7 @@ from workflow.cli.base import (
     reader_option,
     withheld_note,
 )
+from workflow.definition.entitlement import to_contact
 from workflow.errors import NotFound
 from workflow.store.models import Cycle, Mail
 
@@ -35,7 +36,8 @@ def mail() -> None:
 
 
 def _row(item: Mail, readable: bool = True) -> dict[str, Any]:
-    return {"id": item.id, "dated": item.dated.isoformat(), "to": item.recipient, "person": item.person,
+    to = item.recipient if readable or not to_contact(item) else "a contact outside the directory"
+    return {"id": item.id, "dated": item.dated.isoformat(), "to": to, "person": item.person,
             "subject": item.subject if readable else WITHHELD, "withheld": not readable, "kind": item.kind, "status": item.status, "attempts": item.attempts,
             "next_attempt_at": item.next_attempt_at.isoformat(),
             "sent_at": item.sent_at.isoformat() if item.sent_at else None, "last_error": item.last_error}

@@ -9,7 +9,16 @@ subpackage; the outer layers (notifications, tasks, web) add their own groups in
 
 from __future__ import annotations
 
-from workflow.cli import case_fields, commands, definitions, meetings, operations, panels, reads  # noqa: F401  (register their commands)
+from workflow.cli import (  # noqa: F401  (register their commands)
+    case_fields,
+    commands,
+    contacts,
+    definitions,
+    meetings,
+    operations,
+    panels,
+    reads,
+)
 from workflow.cli.base import (
     ROW_ID,
     YEAR,

@@ -66,10 +66,25 @@ class DocumentLike(Protocol):
 
 
 class MailLike(Protocol):
-    """What the rule reads of an email: the address it was sent to."""
+    """What the rule reads of an email: the address it was sent to (and `to_contact`, its `person` if it has one)."""
 
     @property
     def recipient(self) -> str: ...
+
+
+CONTACT = "contact:"
+"""How an email to a cycle's contact outside the directory names its addressee (`notifications.outside`)."""
+
+
+def to_contact(mail: MailLike) -> bool:
+    """Was this email written to a cycle's contact outside the directory (its `person` 'contact:<id>')?"""
+    return str(getattr(mail, "person", "") or "").startswith(CONTACT)
+
+
+def may_manage_contacts(definition: Definition, person: str | None) -> bool:
+    """May `person` see a cycle's outside parties and what is sent to them? The roles under `permissions.contacts`."""
+    found = definition.people.get(person or "")
+    return found is not None and bool(set(definition.permissions.get("contacts", ())) & set(found.roles))
 
 
 P = TypeVar("P", bound=PaperLike)
@@ -176,6 +191,8 @@ def may_see_mail(definition: Definition, mail: MailLike, person: str | None, *,
     board member made an observer by `cycle migrate` reads no more of the board's exempt email).
     Whose email it is (`is_addressee`) decides who may list it; this decides who may read it.
     """
+    if to_contact(mail) and not may_manage_contacts(definition, person):
+        return False  # personal data of someone outside the directory
     return (all(may_see_paper(definition, paper, person) for paper in papers)
             and all(may_see_document(definition, document, person) for document in documents))
 

@@ -21,6 +21,7 @@ from workflow.definition.loader_independence import add_panel_gates, check_indep
 from workflow.definition.loader_instances import InstanceSections
 from workflow.definition.loader_messages import MessageSections
 from workflow.definition.loader_outcomes import check_outcomes
+from workflow.definition.loader_parties import PartySections
 from workflow.definition.loader_time import TimeSections
 from workflow.definition.model import (
     Definition,
@@ -100,7 +101,8 @@ def _with_source(definition: Definition, source: str, path: str, checksum: str) 
     return replace(definition, source=source, path=path, checksum=checksum)
 
 
-class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections, FieldSections, InstanceSections):
+class _Builder(DirectorySections, FlowSections, MessageSections, PartySections, TimeSections, FieldSections,
+               InstanceSections):
     """Builds the definition section by section; cross-references are checked last."""
 
     def build(self) -> Definition | None:
@@ -133,6 +135,7 @@ class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections, F
         self.add_length_gates()
         add_panel_gates(self)
         self.add_required_gates()
+        self.read_case_roles()
         self.read_reminders()
         self.read_documents()
         if r.templates_dir is not None:
@@ -158,4 +161,5 @@ class _Builder(DirectorySections, FlowSections, MessageSections, TimeSections, F
             permissions=self.permissions, description=description, blackouts=self.blackouts,
             fields=self.case_fields, retention=retention,
             instances=instances,
+            case_roles=self.case_roles,
         )

@@ -45,6 +45,7 @@ class BuilderBase:
         self.permissions: dict[str, tuple[str, ...]] = {}
         self.blackouts: dict[str, Blackout] = {}
         self.case_fields: dict[str, CaseField] = {}  # `loader_fields.py`
+        self.case_roles: dict[str, str] = {}
         self._lines: dict[str, int] = {}
         self._checks: list[Callable[[], None]] = []
 

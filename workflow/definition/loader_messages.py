@@ -32,14 +32,20 @@ from workflow.definition.yamlfile import YList, YMap
 class MessageSections(BuilderBase):
     """Reminders and documents: who is written to, when, and with which templates."""
 
-    def recipients(self, value: Any, line: int, field: str) -> tuple[str, ...]:
+    def recipients(self, value: Any, line: int, field: str, *, outside: bool = False) -> tuple[str, ...]:
+        """Recipient rules; `outside`: 'case_role:<role>' (a cycle's contacts outside the directory) allowed too."""
         names = self.r.names(value, line, field)
         for name in names:
             kind, _, arg = name.partition(":")
             if kind not in RECIPIENT_KINDS:
                 self.r.problem(line, field, f"unknown recipient '{name}'{suggest(kind, RECIPIENT_KINDS)}; expected "
                                "board_voting, board_members, board_chair (each optionally ':<board>'), owner, "
-                               "role:<role> or person:<person>")
+                               "role:<role>, person:<person> or case_role:<case role>")
+            elif kind == "case_role" and not outside:
+                self.r.problem(line, field, f"'{name}' is someone outside the directory, who is sent only the "
+                               "reminders addressed to them: not documents, papers or escalations")
+            elif kind == "case_role" and arg not in self.case_roles:
+                self.r.unknown("case role", arg, self.case_roles, line, field)
             elif kind == "role" and arg not in self.roles:
                 self.r.unknown("role", arg, self.roles, line, field)
             elif kind == "person" and arg not in self.people:
@@ -82,7 +88,7 @@ class MessageSections(BuilderBase):
             if template:
                 for name in reminder_files(template):
                     self.template(name, node.line_of("template"), f"{field}.template", reminder_samples())
-            to = self.recipients(node.get("to"), node.line_of("to"), f"{field}.to") if "to" in node else ()
+            to = self.recipients(node.get("to"), node.line_of("to"), f"{field}.to", outside=True) if "to" in node else ()
             if "to" not in node:
                 self.r.problem(node.line, f"{field}.to", "missing required field 'to'")
             before = node.get("before", [])

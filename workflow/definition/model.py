@@ -277,7 +277,7 @@ class DocumentSpec:
 COMMANDS = ("start", "decide", "attach")
 """Commands whose roles the definition sets under `permissions`."""
 
-ADMIN_COMMANDS = ("migrate",)
+ADMIN_COMMANDS = ("migrate", "contacts")
 """Permissions a definition may grant; with none granted, nobody may do them."""
 
 
@@ -307,6 +307,7 @@ class Definition:
     fields: dict[str, CaseField] = field(default_factory=dict)  # case data (`case_fields.py`)
     retention: Period | None = None  # how long after closure personal fields are kept
     instances: Instances = field(default_factory=Instances)  # yearly, or cases with a reference
+    case_roles: dict[str, str] = field(default_factory=dict)  # outside parties' parts, by title (`loader_parties`)
 
     @property
     def key(self) -> tuple[str, int]:

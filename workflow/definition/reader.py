@@ -56,10 +56,10 @@ LONGEST = {"days": 3660, "weeks": 520, "months": 120, "years": 10, "working days
 TOP_LEVEL = (
     "id", "title", "version", "description", "cycle", "roles", "people", "boards",
     "meetings", "papers", "initial", "stages", "transitions", "lifecycles",
-    "reminders", "documents", "permissions", "blackouts", "fields", "retention",
+    "reminders", "documents", "permissions", "blackouts", "case_roles", "fields", "retention",
     "instances", "reference",
 )
-RECIPIENT_KINDS = ("board_voting", "board_members", "board_chair", "owner", "role", "person")
+RECIPIENT_KINDS = ("board_voting", "board_members", "board_chair", "owner", "role", "person", "case_role")
 DATE_FORMS = (
     "a month ('August'), a day and month ('3 January'), an ISO date ('2022-01-03'), "
     "'third Thursday of August', a milestone id, 'N working days before|after <milestone>', "

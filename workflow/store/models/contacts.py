@@ -1,0 +1,41 @@
+"""A cycle's contacts outside the directory (`case_roles` of the definition), and the letters written to them for post."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workflow.store.models.cycles import Base
+
+
+class CaseContact(Base):
+    """One person in one case role of one cycle; removed, the row stays with who removed it and when."""
+
+    __tablename__ = "case_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    role: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    address: Mapped[str | None] = mapped_column(Text)  # a postal address, lines separated by newlines
+    added_by: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[dt.datetime]
+    removed_by: Mapped[str | None] = mapped_column(String(100))
+    removed_at: Mapped[dt.datetime | None]
+
+
+class CaseLetter(Base):
+    """A reminder to a contact with no email, rendered as a PDF (kept by its SHA-256) for an officer to post."""
+
+    __tablename__ = "case_letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)  # the reminder occurrence and the contact: one letter
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("case_contacts.id"))
+    subject: Mapped[str] = mapped_column(String(300))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
