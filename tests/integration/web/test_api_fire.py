@@ -11,13 +11,24 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.integration.web.conftest import Site
-from tests.integration.web.test_api import CYCLE, history_rows, start
+from tests.integration.web.test_api import CYCLE, MK_TOGETHER_VOTES, history_rows, start
 from web.accounts import Accounts
 from web.config import WebSettings
 from workflow.app import build
-from workflow.store.models import ApiToken, HistoryEntry
+from workflow.store.models import HistoryEntry
 
 FIRST = {"trigger": "discuss_early_findings"}
+
+
+def ready_to_fire(web: Site, officer: dict[str, str]) -> None:
+    """The first step's gate met: the early findings attached, the board's decision recorded."""
+    attached = web.client().post(f"/api/v1/cycles/{CYCLE}/papers", headers=officer, data={"paper": "early_findings"},
+                                 files={"file": ("f.txt", b"findings", "text/plain")})
+    assert attached.status_code == 201, attached.text
+    decided = web.client().post(f"/api/v1/cycles/{CYCLE}/decisions", headers=web.token("committee_manager"),
+                                json={"board": "mk_together", "item": "early_findings", "votes_for": MK_TOGETHER_VOTES,
+                                      "apologies": ["police_area_commander"]})
+    assert decided.status_code == 201, decided.text
 
 
 def last_via(web: Site) -> str | None:
@@ -29,11 +40,11 @@ def last_via(web: Site) -> str | None:
 
 def test_a_token_fire_names_the_token_and_a_revoked_token_is_refused_at_once(web: Site) -> None:
     officer = start(web)
+    ready_to_fire(web, officer)
     fired = web.client().post(f"/api/v1/cycles/{CYCLE}/fire", headers=officer, json=FIRST)
     assert fired.status_code == 200, fired.text
-    assert fired.json()["to_state"] != fired.json()["from_state"]
-    with web.engine.sessions() as session:
-        token_id = session.scalars(select(ApiToken.id).order_by(ApiToken.id.desc())).first()
+    assert fired.json()["to_state"] == "assessment_sign_off"
+    token_id = web.accounts.tokens(web.email("head_of_partnerships"))[-1].id
     assert last_via(web) == f"token {token_id}"
 
     # Revoked through another engine and pool, as `cycle tokens revoke` in another process would.
@@ -69,7 +80,7 @@ def test_a_forged_token_or_a_stranger_is_refused_before_anything_is_written(web:
 
 
 def test_a_cookie_session_fires_only_with_its_csrf_token_and_the_row_names_the_session(web: Site) -> None:
-    start(web)  # makes the officer's account
+    ready_to_fire(web, start(web))  # start makes the officer's account
     client, csrf = web.sign_in("head_of_partnerships")
     before = history_rows(web)
     refused = client.post(f"/api/v1/cycles/{CYCLE}/fire", json=FIRST)
