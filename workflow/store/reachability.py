@@ -110,7 +110,8 @@ def _has_news(dbapi_connection: Any) -> bool:
     try:
         if dbapi_connection.closed:
             return True
-        readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
-    except Exception:  # no socket to poll: test it
+        poller = select.poll()  # not select.select(), which refuses descriptors past 1024
+        poller.register(dbapi_connection.pgconn.socket, select.POLLIN)
+        return bool(poller.poll(0))
+    except Exception:  # no socket to poll (or no poll() on this system): test it
         return True
-    return bool(readable)
