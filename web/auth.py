@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -59,9 +59,10 @@ class Credential:
     revoked token or ended session is refused at once, in every process, as nothing is cached.
     """
 
-    token: str | None  # a Bearer token, or None for a session cookie
-    cookie: str | None
-    csrf_sent: str | None  # the CSRF token sent with a cookie session's request that changes something
+    # Secrets all three: kept out of the repr, so no log line or traceback shows them.
+    token: str | None = field(repr=False)  # a Bearer token, or None for a session cookie
+    cookie: str | None = field(repr=False)
+    csrf_sent: str | None = field(repr=False)  # sent with a cookie session's request that changes something
     check_csrf: bool
 
 
