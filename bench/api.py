@@ -28,15 +28,18 @@ sys.path.insert(0, str(_HERE.parent))
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 
 import httpx
 
-from bench.harness import DEFAULT_SERVER, temporary_database
+from bench.harness import DEFAULT_SERVER, load, temporary_database
+from bench.profile_breakdown import breakdown
 from bench.transitions_loop import FIRST_YEAR, LOOP_ACTOR, LOOP_DEFINITION, LOOP_NEXT
 from web.accounts import Accounts
 from web.config import WebSettings
@@ -57,6 +60,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--mywork-requests", type=int, default=60)
     parser.add_argument("--port", type=int, default=8781)
     parser.add_argument("--server-workers", type=int, default=1, help="Processes of 'cycle web'.")
+    parser.add_argument("--skip-mywork", action="store_true", help="Only the fires.")
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="After the rounds, one more API round with py-spy sampling the server (the thread "
+                             "holding the GIL, every process); its raw stacks go to FILE, and the parts of a "
+                             "request are printed (bench/profile_breakdown.py).")
     return parser.parse_args()
 
 
@@ -88,6 +96,26 @@ def fire_round(threads: int, seconds: float, fire_one: list, cycles: list[int], 
     return sum(counts) / (time.perf_counter() - started)
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by process `pid` and every process below it (the server's workers)."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        child = int(stat.parent.name)
+        parents[child] = int(fields[1])
+        used[child] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, grown = {pid}, True
+    while grown:
+        below = {c for c, parent in parents.items() if parent in tree} - tree
+        grown = bool(below)
+        tree |= below
+    return sum(used.get(p, 0.0) for p in tree)
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
@@ -98,7 +126,7 @@ def serve(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes
     process = subprocess.Popen([sys.executable, "-m", "web", "web", "--port", str(port),
                                 "--workers", str(workers)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # each process imports the whole app; slow on a loaded machine
     while time.monotonic() < deadline:
         try:
             httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1)
@@ -107,6 +135,19 @@ def serve(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes
             time.sleep(0.2)
     process.terminate()
     raise RuntimeError("cycle web did not start")
+
+
+def profiled(pid: int, out: Path, work: Callable[[], float]) -> None:
+    """Run `work` while py-spy (a dev dependency) samples process `pid` and its children; print the parts."""
+    spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
+                            "--subprocesses", "--gil", "--rate", "250", "--format", "raw", "--output", str(out),
+                            "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # py-spy attaches
+    rate = work()
+    spy.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+    spy.wait(30)
+    print(f"profiled round: {rate:.0f} fires/s; py-spy samples of the thread holding the GIL, by part:")
+    breakdown(out)
 
 
 def main() -> None:
@@ -143,15 +184,28 @@ def main() -> None:
             api = [through_api(c) for c in clients]
             fire_round(args.threads, 1.0, direct, ids, states)  # warm-up of both paths
             fire_round(args.threads, 1.0, api, ids, states)
-            engine_rates, api_rates = [], []
+            engine_rates, api_rates, server_cpu, client_cpu, engine_cpu = [], [], [], [], []
             for _ in range(args.rounds):
+                client0, t0 = time.process_time(), time.perf_counter()
                 engine_rates.append(fire_round(args.threads, args.seconds, direct, ids, states))
+                engine_cpu.append((time.process_time() - client0) / (engine_rates[-1] * (time.perf_counter() - t0))
+                                  * 1e6)
+                server0, client0, t0 = tree_cpu(server.pid), time.process_time(), time.perf_counter()
                 api_rates.append(fire_round(args.threads, args.seconds, api, ids, states))
+                fired = api_rates[-1] * (time.perf_counter() - t0)
+                server_cpu.append((tree_cpu(server.pid) - server0) / fired * 1e6)
+                client_cpu.append((time.process_time() - client0) / fired * 1e6)
             engine_rate, api_rate = statistics.median(engine_rates), statistics.median(api_rates)
             print(f"fires, {args.threads} client threads, {args.rounds} rounds of {args.seconds:.0f} s (medians), "
                   f"'cycle web' with {args.server_workers} process(es):")
             print(f"  Engine.fire in process          {engine_rate:8.0f} fires/s")
             print(f"  POST /api/v1/cycles/{{id}}/fire   {api_rate:8.0f} fires/s   ratio {api_rate / engine_rate:.2f}")
+            print(f"  CPU per engine fire in process {statistics.median(engine_cpu):,.0f} us; per API fire: server {statistics.median(server_cpu):,.0f} us (all its processes), "
+                  f"client {statistics.median(client_cpu):,.0f} us (this process); load average {load()}")
+            if args.profile is not None:
+                profiled(server.pid, args.profile, lambda: fire_round(args.threads, args.seconds, api, ids, states))
+            if args.skip_mywork:
+                return
 
             # 1,000 running cycles, all waiting on the same person.
             for i in range(10):

@@ -71,6 +71,7 @@ from bench.transitions_measure import (
     round_trips,
     spread,
 )
+from bench.transitions_parts import Part, measure_parts, report_parts
 from bench.transitions_shipped import (
     SHIPPED,
     MachineFigures,
@@ -101,6 +102,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="untimed engine fires and raw transactions before the rounds (default: %(default)s)")
     parser.add_argument("--skip-shipped", action="store_true",
                         help=f"leave out the '{SHIPPED}' start-to-adoption benchmark")
+    parser.add_argument("--parts", action="store_true",
+                        help="also measure what the chain and outbox triggers, the keyed seal and a refused "
+                             "fire cost per fire (bench/transitions_parts.py)")
     parser.add_argument("--audit-key-file", type=Path, default=None,
                         help="seal every history row with the key in this file, as CYCLE_AUDIT_KEY_FILE does")
     args = parser.parse_args(argv)
@@ -141,6 +145,7 @@ class Results:
     machines: list[MachineFigures]
     fires: int
     shipped_shape: str
+    parts: list[Part]
 
 
 def run_on(args: argparse.Namespace, url: URL, work_dir: Path) -> None:
@@ -200,6 +205,10 @@ def measure_all(args: argparse.Namespace, app: App, raws: list[Raw], loop_path: 
         samples["engine"].append(measure(fires, loop.engine_fires(fires), pid))
         for raw in raws:
             samples[raw.label].append(measure(fires, loop.raw_transactions(raw, fires), raw.pid))
+    parts: list[Part] = []
+    if args.parts:
+        print("parts: the triggers on and off, the seal, refused fires", flush=True)
+        parts = measure_parts(loop, next(r for r in raws if isinstance(r, RawPsycopg)), args.rounds, fires)
 
     shape = ""
     if not args.skip_shipped:
@@ -219,7 +228,7 @@ def measure_all(args: argparse.Namespace, app: App, raws: list[Raw], loop_path: 
     print("machine: in memory, no database", flush=True)
     machines = [machine_bench(app.engine.catalog.load(str(loop_path)), args.rounds),
                 machine_bench(app.engine.catalog.load(SHIPPED), args.rounds)]
-    return Results(samples, trips, machines, fires, shape)
+    return Results(samples, trips, machines, fires, shape, parts)
 
 
 def report(r: Results, load_after: str) -> None:
@@ -251,6 +260,9 @@ def report(r: Results, load_after: str) -> None:
     print(f"  engine CPU per fire, database excluded:  {cpu['engine']:,.0f} us in this process, against "
           f"{cpu[RawPsycopg.label]:,.0f} us (psycopg) and {cpu[RawCore.label]:,.0f} us (Core) per raw "
           f"transaction; the machine's part {loop_machine.cached_us:,.0f} us")
+
+    if r.parts:
+        report_parts(r.parts)
 
     print("\nThe machine alone, in memory: CompiledMachine.fire, microseconds per fire")
     header = f"  {'definition (stages/transitions)':<34} {'fired':<34} {'cached':>7} {'built':>7} {'ratio':>6}"

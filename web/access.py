@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
+from sqlalchemy.orm import sessionmaker
 
+from workflow.commands.cycles import definition_of, find_cycle
 from workflow.definition.directory import find_person
 from workflow.definition.model import Definition
 from workflow.engine import Engine
@@ -43,9 +45,16 @@ class KnownCycles:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # On PostgreSQL the row is read outside a transaction (one SELECT is consistent on its own),
+        # saving the BEGIN and ROLLBACK round trips around it on every request that names a cycle.
+        bind = engine.sessions.kw["bind"]
+        self._reads = (sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"))
+                       if bind.dialect.name == "postgresql" else engine.sessions)
 
     def get(self, ref: str | int) -> KnownCycle:
-        cycle, definition = self.engine.definition_of(ref)
+        with self._reads() as session:
+            cycle = find_cycle(session, ref)
+            definition = definition_of(self.engine, session, cycle)
         return KnownCycle(cycle.id, cycle.key, cycle.year, definition)
 
     def version(self, definition_id: str, version: int) -> Definition:

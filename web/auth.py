@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -49,34 +50,71 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def principal(request: Request) -> Principal:
-    """The signed-in person, or 401; for a cookie session that changes something, the CSRF token is checked."""
-    accounts = accounts_of(request)
+@dataclass(frozen=True)
+class Credential:
+    """What a request presented to sign in, read from its headers before anything is looked up.
+
+    `signed_in` checks it against the database in the thread that then runs the command, so an
+    endpoint that takes a `Credential` (`AsCaller`) makes one move to the thread pool, not two; a
+    revoked token or ended session is refused at once, in every process, as nothing is cached.
+    """
+
+    # Secrets all three: kept out of the repr, so no log line or traceback shows them.
+    token: str | None = field(repr=False)  # a Bearer token, or None for a session cookie
+    cookie: str | None = field(repr=False)
+    csrf_sent: str | None = field(repr=False)  # sent with a cookie session's request that changes something
+    check_csrf: bool
+
+
+async def credential(request: Request) -> Credential:
+    """The request's token or session cookie, or 401 when it has neither (nothing is looked up yet)."""
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotSignedIn("the Authorization header should be 'Bearer' and a personal API token")
-        by_token = await run_in_threadpool(accounts.by_token, secret.strip())
-        VIA.set(by_token.via)  # this request's history rows name the token (`workflow.commands.acting`)
-        return by_token
+        return Credential(secret.strip(), None, None, check_csrf=False)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise NotSignedIn("you are not signed in; sign in, or send a personal API token as a Bearer token")
-    found = await run_in_threadpool(accounts.by_session, cookie)
-    if request.method not in SAFE_METHODS:
-        sent = request.headers.get("x-csrf-token")
-        if sent is None and request.headers.get("content-type", "").startswith(
-                ("application/x-www-form-urlencoded", "multipart/form-data")):
-            value = (await request.form()).get("csrf_token")
-            sent = value if isinstance(value, str) else None
+    if request.method in SAFE_METHODS:
+        return Credential(None, cookie, None, check_csrf=False)
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    return Credential(None, cookie, sent, check_csrf=True)
+
+
+def signed_in(accounts: Accounts, presented: Credential) -> Principal:
+    """The signed-in person (a blocking lookup: call it in a worker thread); for a cookie session that
+    changes something, the CSRF token is checked."""
+    if presented.token is not None:
+        by_token = accounts.by_token(presented.token)
+        VIA.set(by_token.via)  # this request's history rows name the token (`workflow.commands.acting`)
+        return by_token
+    assert presented.cookie is not None
+    found = accounts.by_session(presented.cookie)
+    if presented.check_csrf:
+        sent = presented.csrf_sent
         if not sent or not found.csrf_token or not hmac.compare_digest(sent, found.csrf_token):
             raise Forbidden(CSRF_MISSING)
     VIA.set(found.via)
     return found
 
 
+async def principal(request: Request) -> Principal:
+    """The signed-in person, or 401; for a cookie session that changes something, the CSRF token is checked."""
+    presented = await credential(request)
+    found = await run_in_threadpool(signed_in, accounts_of(request), presented)
+    VIA.set(found.via)  # here too: what the thread set stays in its own copy of the request's context
+    return found
+
+
 Me = Annotated[Principal, Depends(principal)]
+# For an async endpoint that checks the credential and runs its command in one move to the thread pool.
+AsCaller = Annotated[Credential, Depends(credential)]
 
 
 def set_session_cookie(response: Response, secret: str, web: WebSettings) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import (
     accounts,
@@ -70,6 +71,29 @@ def way_back(request: Request, status: int) -> str | None:
     return f"/cycles/{quote(parts[1], safe='')}"
 
 
+class PageHeaders:
+    """Every response, the API's included, gets the page headers: a JSON answer or a download opened in a
+    tab is a page too. Plain ASGI (not `@app.middleware`), so no request pays for a task of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = PAGE_HEADERS if scope["path"].startswith("/static/") else PAGE_HEADERS | NOT_KEPT
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                sent = MutableHeaders(scope=message)
+                for name, value in headers.items():
+                    sent.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def install(app: FastAPI) -> None:
     app.state.directory = Directory(app.state.cycle.engine.catalog)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -78,14 +102,7 @@ def install(app: FastAPI) -> None:
     async def sign_in_first(_request: Request, exc: SignInFirst) -> Response:
         return RedirectResponse(exc.login, status_code=303)
 
-    @app.middleware("http")
-    async def page_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        # Every response, the API's included: a JSON answer or a download opened in a tab is a page too.
-        headers = PAGE_HEADERS if request.url.path.startswith("/static/") else PAGE_HEADERS | NOT_KEPT
-        for name, value in headers.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(PageHeaders)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

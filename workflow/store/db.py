@@ -39,14 +39,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_pragmas(engine)
         return engine
-    # Pre-ping: a pooled connection is tested (one round trip, well under a millisecond on a LAN) before it is
-    # used, so the first command or scrape after a database restart gets a fresh connection instead of failing
-    # on a dead one. Connections are also recycled before servers and firewalls drop idle ones.
-    kwargs.setdefault("pool_pre_ping", True)
+    # Connections are recycled before servers and firewalls drop idle ones; a pooled connection in doubt
+    # is tested before use (`ping_when_in_doubt`), so the first command or scrape after a database restart
+    # gets a fresh connection instead of failing on a dead one.
     kwargs.setdefault("pool_recycle", 1800)
     engine = create_engine(url, **kwargs)
-    from .reachability import watch
+    from .reachability import ping_when_in_doubt, watch
 
+    if not kwargs.get("pool_pre_ping"):
+        ping_when_in_doubt(engine)
     watch(engine)
     return engine
 
