@@ -1,7 +1,7 @@
 """history_link is STABLE, so PostgreSQL inlines it into the chain trigger's cached plan
 
 Revision ID: 0007p_history_link_stable
-Revises: 0006e_stored_files
+Revises: 0007c_case_contacts
 Create Date: 2026-12-06 13:35:00.000000
 
 `history_link` (0005b, 0006c) was declared IMMUTABLE, but its body formats the row's time with
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0007p_history_link_stable'
-down_revision: str | None = '0006e_stored_files'
+down_revision: str | None = '0007c_case_contacts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
