@@ -40,10 +40,13 @@ typecheck: $(STAMP)
 # PostgreSQL (and, for the workers, Redis) of this machine, started if down.
 test: $(STAMP) services lint typecheck suite
 
-# The tests alone, as `make test` runs them after lint and types; the 25 slowest are listed at the end.
+# The tests alone, as `make test` runs them after lint and types, in SUITE_PROCESSES processes side by side
+# (pytest-xdist; most tests wait on workers, servers or the browser rather than compute). The browser tests
+# all run in one of them, in file order, on one site (tests/parallel.py). The 25 slowest are listed at the end.
+SUITE_PROCESSES ?= 3
 suite: $(STAMP)
 	@bash .ci/system-packages $(TEST_PACKAGES)
-	$(BIN)/pytest --durations=25
+	$(BIN)/pytest -n $(SUITE_PROCESSES) --durations=25
 
 # Faults at seeded random moments (Redis SIGKILLed, PostgreSQL stopped -m immediate on a cluster of the
 # test's own, workers killed mid-send) and the whole-cycle fault test (tests/integration/test_faults.py), about

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.parallel import OneSiteScheduling
 from workflow.app import App, build
 from workflow.settings import Settings
 from workflow.store.db import normalise_url
@@ -33,6 +34,18 @@ ALL_TABLES = ("case_fields, idempotency_keys, sign_in_attempts, account_links, a
 # of times. Only here; the product's default is the standard cost (web.config.WebSettings.password_cost).
 os.environ.setdefault("CYCLE_PASSWORD_COST", "test")
 TEST_SERVER = os.environ.get("CYCLE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> OneSiteScheduling | None:
+    """With `-n`, the browser tests in one process (tests/parallel.py)."""
+    return OneSiteScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_data_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A command run without CYCLE_DATA_DIR lands in this test process's own folder, never in the user's
+    ~/.local/share/strategy-cycle (nor in a folder another process of a parallel run writes)."""
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("data-home"))
 
 
 @pytest.fixture

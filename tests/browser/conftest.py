@@ -25,6 +25,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every browser test; with `-n` they all run in one process, in file order (tests/parallel.py)."""
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.fspath)).parents:

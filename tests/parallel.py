@@ -1,0 +1,23 @@
+"""How `make suite` shares the tests among processes (pytest-xdist, `-n N --dist loadgroup`).
+
+Every browser test runs in one process, in file order: they share one live site, and some read what an
+earlier file did on it (test_boards.py before test_waiting_for.py). Being the largest group, xdist starts
+it first, so the longest stretch of the run overlaps the rest. Every other test goes, one at a time, to
+whichever process is free; a test marked `xdist_group` keeps its group as xdist does.
+
+The browser tests are grouped by folder here rather than by an `xdist_group` mark because pytest 9.2 no
+longer lets xdist 3.8 rename a test by its mark, which its `loadgroup` grouping relies on.
+"""
+
+from __future__ import annotations
+
+from xdist.scheduler import LoadGroupScheduling
+
+BROWSER = "tests/browser/"
+
+
+class OneSiteScheduling(LoadGroupScheduling):
+    """`--dist loadgroup`, with every test under tests/browser/ in one group."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "browser" if nodeid.startswith(BROWSER) else super()._split_scope(nodeid)
