@@ -57,6 +57,16 @@ def changes(session: Session, cycle_id: int) -> dict[str, MeetingChange]:
     return found
 
 
+def changes_of(session: Session, cycles: Any) -> dict[int, dict[str, MeetingChange]]:
+    """`changes` of many cycles at once (`cycles`: a subquery of their ids): cycle id -> meeting -> latest change."""
+    found: dict[int, dict[str, MeetingChange]] = {}
+    for cycle_id, data in session.execute(select(HistoryEntry.cycle_id, HistoryEntry.data)
+                                          .where(HistoryEntry.cycle_id.in_(cycles), HistoryEntry.action == CHANGE)
+                                          .order_by(HistoryEntry.id)):
+        found.setdefault(cycle_id, {})[data["meeting"]] = _change(data)
+    return found
+
+
 def moved_days(session: Session, cycles: Any) -> dict[int, dict[str, dt.date]]:
     """For many cycles at once (`cycles`: a subquery of their ids), the day each moved meeting now falls on."""
     found: dict[int, dict[str, dt.date]] = {}
