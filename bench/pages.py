@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> None:
         settings = Settings(data_dir=root / "data", database_url=database_url, definitions_dir=root / "definitions")
         app = build(settings)
         try:
-            seeder = Seeder(app, root / "papers")
+            seeder = Seeder(app, root / "papers", args.seeders)
             person = reader(app.engine.catalog.load(copy_id(0)))
             email = app.engine.catalog.load(copy_id(0)).people[person].email
             accounts = Accounts(app.engine, WebSettings(secure_cookies=False))
@@ -197,6 +197,7 @@ def parse_args() -> argparse.Namespace:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.set_defaults(database_url=os.environ.get("CYCLE_BENCH_DATABASE_URL", harness.DEFAULT_SERVER))
     parser.add_argument("--requests", type=int, default=30, help="Requests of each page at each size.")
+    parser.add_argument("--seeders", type=int, default=4, help="Processes seeding the cycles, a copy each.")
     return parser.parse_args()
 
 

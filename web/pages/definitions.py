@@ -74,7 +74,7 @@ def running_by_version(request: Request) -> dict[tuple[str, int], list[Running]]
     for row in engine.list_cycles():
         if row["status"] != "active":
             continue
-        definition = cycles.get(row["cycle"]).definition
+        definition = cycles.version(row["definition"], row["version"])  # the row just read: no query per cycle
         found.setdefault((row["definition"], row["version"]), []).append(
             Running(row["cycle"], cycle_title(definition, row["year"]), row["stage_title"]))
     return found
