@@ -23,7 +23,7 @@ from workflow.definition.calendar import Timeline
 from workflow.definition.gates import DecisionFact, Facts
 from workflow.definition.model import ENTERED, FIRED, Definition, milestone_key
 from workflow.store.models import Cycle, Decision, HistoryEntry, Paper, StrandState
-from workflow.time.actuals import CHANGE, uses_events
+from workflow.time.actuals import CHANGE, MEETING_CHANGES, uses_events
 from workflow.time.clock import local_date
 
 RUNNING = select(Cycle.id).where(Cycle.status == "active")
@@ -69,13 +69,13 @@ def _known_dates(session: Session, cycles: Sequence[tuple[Cycle, Definition]], r
     """`actuals.known_dates` of each cycle: its meetings moved and, where its definition counts from events,
     the days it entered stages and fired triggers. The events are read only if some definition counts from them."""
     events = {cycle.id for cycle, definition in cycles if uses_events(definition)}
-    actions = (CHANGE, "start", "fire") if events else (CHANGE,)
+    wanted = HistoryEntry.action.in_((CHANGE, "start", "fire")) if events else MEETING_CHANGES
     moved: dict[int, dict[str, dt.date]] = defaultdict(dict)
     reached: dict[int, dict[str, dt.date]] = defaultdict(dict)
     for cycle_id, action, data, at, trigger, to_state, strand in session.execute(
             select(HistoryEntry.cycle_id, HistoryEntry.action, HistoryEntry.data, HistoryEntry.at,
                    HistoryEntry.trigger, HistoryEntry.to_state, HistoryEntry.strand)
-            .where(HistoryEntry.cycle_id.in_(running), HistoryEntry.action.in_(actions))
+            .where(HistoryEntry.cycle_id.in_(running), wanted)
             .order_by(HistoryEntry.id)):
         if action == CHANGE:
             moved[cycle_id][data["meeting"]] = dt.date.fromisoformat(data["date"])
