@@ -25,11 +25,10 @@ below, which the `workflow.store.models` rows satisfy.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
+from workflow.definition.derived import kept
 from workflow.definition.model import (
     COMMANDS,
     DecisionGate,
@@ -104,42 +103,6 @@ def names_paper(definition: Definition, stage: str, paper: str) -> bool:
                for transition in definition.transitions_from(stage) for gate in transition.gates)
 
 
-class _Considering:
-    """`considering_stages` worked out once per parsed definition, for each (paper, stage) asked.
-
-    Lists of cycles ask it for every paper of every cycle and every person on each request, and the answer
-    walks the definition's transitions. It depends on the definition alone: the catalog keeps one object per
-    (id, version), which never changes, so the answers are kept per definition object (held here, so its id
-    is not reused while kept); a changed definition (a new parse, `dataclasses.replace`) is another object.
-    The last few definitions asked about are kept.
-    """
-
-    KEPT = 32
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._kept: OrderedDict[int, tuple[Definition, dict[tuple[str, str], tuple[str, ...]]]] = OrderedDict()
-
-    def __call__(self, definition: Definition, paper: str, stage: str) -> tuple[str, ...]:
-        with self._lock:
-            kept = self._kept.get(id(definition))
-            if kept is None or kept[0] is not definition:
-                kept = self._kept[id(definition)] = (definition, {})
-                while len(self._kept) > self.KEPT:
-                    self._kept.popitem(last=False)
-            self._kept.move_to_end(id(definition))
-            answers = kept[1]
-        found = answers.get((paper, stage))
-        if found is None:
-            order = list(definition.stages)
-            found = answers[(paper, stage)] = (stage, *(later for later in order[order.index(stage) + 1:]
-                                                        if names_paper(definition, later, paper)))
-        return found
-
-
-_considering = _Considering()
-
-
 def considering_stages(definition: Definition, paper: str, stage: str | None) -> tuple[str, ...]:
     """The stages whose business a paper attached for `stage` under the id `paper` is: that stage, then each
     later one (in the definition's order, as `attach --stage` reads "later") that names the paper.
@@ -149,7 +112,13 @@ def considering_stages(definition: Definition, paper: str, stage: str | None) ->
     """
     if stage is None or stage not in definition.stages:
         return ()
-    return _considering(definition, paper, stage)
+
+    def work() -> tuple[str, ...]:
+        order = list(definition.stages)
+        return (stage, *(later for later in order[order.index(stage) + 1:] if names_paper(definition, later, paper)))
+
+    # Kept per parsed definition (`derived`): lists ask it for every paper, person and cycle.
+    return kept.get(definition, ("considering", paper, stage), work)
 
 
 def paper_readers(definition: Definition, paper: PaperLike) -> set[str]:
