@@ -172,10 +172,19 @@ def run(args: argparse.Namespace) -> None:
                 with served(settings, harness.free_port()) as site:
                     times = timings(site, email, token, addresses, args.requests)
                 figures[copies * 100] = (times, statements(settings, email, token, addresses))
+                size(copies * 100, *figures[copies * 100])
             report(figures)
         finally:
             app.close()
     print(f"load average at the end: {harness.load()}")
+
+
+def size(cycles: int, times: dict[str, list[float]], sql: dict[str, int]) -> None:
+    """One size's figures as soon as they are taken (the comparison comes at the end)."""
+    print(f"at {cycles:,} running cycles (load average {harness.load()}):")
+    print(harness.table(("page", "median", "p95", "SQL"), [
+        (name, harness.ms(harness.median(t)), harness.ms(harness.percentile(t, 95)), sql[name])
+        for name, t in times.items()]), flush=True)
 
 
 def report(figures: dict[int, tuple[dict[str, list[float]], dict[str, int]]]) -> None:
