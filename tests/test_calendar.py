@@ -131,6 +131,18 @@ def test_working_days_between_counts_after_start_up_to_end() -> None:
         assert working_days_between(start, add_working_days(start, count)) == count
 
 
+def test_working_days_between_is_the_count_of_working_days_walked_over_years_and_decades() -> None:
+    def walked(start: dt.date, end: dt.date) -> int:
+        lo, hi = sorted((start, end))
+        days = [lo + dt.timedelta(days=n) for n in range(1, (hi - lo).days + 1)]
+        return sum(1 for day in days if is_working_day(day)) * (1 if end >= start else -1)
+
+    for start in (D(2021, 12, 24), D(2026, 12, 6), D(2000, 1, 1), D(2099, 12, 31)):
+        for days in (1, 2, 5, 6, 7, 8, 13, 364, 365, 366, 1000, 9000, -3, -9, -400, -20000):
+            end = start + dt.timedelta(days=days)
+            assert working_days_between(start, end) == walked(start, end), (start, end)
+
+
 # --- months and weekdays -------------------------------------------------------
 
 @pytest.mark.parametrize("year, month, expected", [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tests.conftest import DEFINITIONS, SHIPPED
 from workflow.definition.entitlement import (
@@ -170,3 +170,15 @@ def test_mk_together_and_safer_mk_members_see_the_final_draft_for_february_and_m
                             "vcse_representative")
     # The scrutiny committee commented in November and decides nothing on it.
     assert not {p for p, _ in DEFINITION.boards["scrutiny_committee"].members} & paper_readers(DEFINITION, final_draft)
+
+
+def test_the_stages_considering_a_paper_are_kept_per_definition_and_a_changed_definition_is_asked_afresh() -> None:
+    # Kept answers must not outlive the definition they were worked out from: a definition whose later
+    # stage no longer names the paper (as `dataclasses.replace` or a new version makes it) says so at once.
+    asked = considering_stages(DEFINITION, "strategic_assessment", "assessment_sign_off")
+    assert considering_stages(DEFINITION, "strategic_assessment", "assessment_sign_off") is asked
+    later = [t for t in DEFINITION.transitions if "assessment_presented" in t.sources]
+    unnamed = replace(DEFINITION, transitions=tuple(
+        replace(t, gates=()) if t in later else t for t in DEFINITION.transitions))
+    assert considering_stages(unnamed, "strategic_assessment", "assessment_sign_off") == ("assessment_sign_off",)
+    assert considering_stages(DEFINITION, "strategic_assessment", "assessment_sign_off") == asked

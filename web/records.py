@@ -111,9 +111,13 @@ def documents_for(request: Request, me: Principal, cycle: str) -> list[dict[str,
 
 def visible_documents(engine: Engine, definition: Definition, cycle_id: int, person: str) -> list[dict[str, Any]]:
     """The cycle's sign-off records `person` may see, by `workflow.definition.entitlement`, with their download addresses."""
-    return [{"id": d.id, "spec": d.spec, "version": d.version, "title": d.title, "stage": d.stage,
-             "created_at": d.created_at, "formats": {f: f"/api/v1/documents/{d.id}/{f}" for f in MEDIA}}
-            for d in paper_reads.visible_documents(engine, definition, cycle_id, person)]
+    return [document_listed(d) for d in paper_reads.visible_documents(engine, definition, cycle_id, person)]
+
+
+def document_listed(d: Document) -> dict[str, Any]:
+    """A sign-off record as the API and pages list it, with its download addresses."""
+    return {"id": d.id, "spec": d.spec, "version": d.version, "title": d.title, "stage": d.stage,
+            "created_at": d.created_at, "formats": {f: f"/api/v1/documents/{d.id}/{f}" for f in MEDIA}}
 
 
 def document_file(request: Request, me: Principal, document_id: int, fmt: str) -> Response:

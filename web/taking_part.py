@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from workflow.definition.calendar import Timeline, working_days_between
 from workflow.definition.directory import find_person
+from workflow.definition.model import Definition
 from workflow.engine import Engine
 from workflow.store.models import Cycle
 from workflow.time.actuals import moved_days
@@ -25,8 +26,10 @@ def cycles_taking_part(engine: Engine, cycles: KnownCycles, email: str) -> list[
     with engine.sessions() as session:  # a meeting a committee manager moved dates its stage, as in `status`
         moved = moved_days(session, select(Cycle.id).where(Cycle.status == "active").scalar_subquery())
     found = []
+    versions: dict[tuple[str, int], Definition] = {}  # a session opened per version, not per cycle
     for row in engine.list_cycles():
-        definition = cycles.version(row["definition"], row["version"])
+        key = (row["definition"], row["version"])
+        definition = versions.get(key) or versions.setdefault(key, cycles.version(*key))
         if find_person(definition, email) is None:
             continue
         timeline = Timeline(definition, row["year"], moved.get(row["id"]))

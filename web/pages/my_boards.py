@@ -13,17 +13,16 @@ from starlette.concurrency import run_in_threadpool
 from notifications.calendar_feed import calendar_feed
 from notifications.calendar_invite import meeting_times
 from notifications.reminders import stage_meeting
-from workflow.commands.meetings import Scheduled, require_manager, scheduled
+from workflow.commands.meetings import Scheduled, require_manager
 from workflow.definition.calendar import Timeline
-from workflow.definition.directory import find_person
 from workflow.definition.model import Board, Definition
 from workflow.errors import CycleError, NotFound
-from workflow.reads.papers import visible_papers
+from workflow.reads.boards import ServedCycle, served_cycles
 from workflow.time.clock import local_date
 
 from ..calendar_feeds import CalendarFeeds
 from ..config import site_url
-from ..records import visible_documents
+from ..records import document_listed
 from .render import done, render
 from .viewer import Viewer, viewer
 from .words import cycle_title
@@ -57,36 +56,8 @@ class BoardView:
     keeps_calendar: bool = False  # may move or cancel its meetings (the command's rule)
 
 
-@dataclass(frozen=True)
-class Served:
-    """A running cycle the person is in: their id there, the boards they serve on, and its meetings."""
-
-    cycle_id: int
-    key: str
-    year: int
-    definition: Definition
-    person: str
-    boards: list[Board]
-    meetings: list[Scheduled]
-
-
-def served(request: Request, email: str) -> list[Served]:
-    engine = request.app.state.cycle.engine
-    result = []
-    for row in engine.list_cycles():
-        if row["status"] != "active":
-            continue
-        known = request.app.state.cycles.get(row["id"])
-        person = find_person(known.definition, email)
-        if person is None:
-            continue
-        boards = [b for b in known.definition.boards.values() if person.id in dict(b.members)]
-        if not boards:
-            continue
-        with engine.sessions() as session:
-            meetings = scheduled(session, known.definition, known.id, known.year)
-        result.append(Served(known.id, known.key, known.year, known.definition, person.id, boards, meetings))
-    return result
+def served(request: Request, email: str, *, records: bool = True) -> list[ServedCycle]:
+    return served_cycles(request.app.state.cycle.engine, email, records=records)
 
 
 def meeting_of(definition: Definition, timeline: Timeline, stage: str) -> str | None:
@@ -112,9 +83,7 @@ def board_views(request: Request, email: str) -> list[BoardView]:
     for at in served(request, email):
         definition = at.definition
         timeline = Timeline(definition, at.year)
-        papers = visible_papers(engine, definition, at.cycle_id, at.person)
-        documents = visible_documents(engine, definition, at.cycle_id, at.person)
-        decisions = engine.status(at.cycle_id, reader=at.person).decisions
+        papers, documents, decisions = at.papers, [document_listed(d) for d in at.documents], at.decisions
         for board in at.boards:
             # A paper is this board's if the board decides at a stage that considers it, the one it was attached
             # for or a later one that names it, and the person may see it as that stage's business (the read's
@@ -162,7 +131,7 @@ def feed_for(request: Request, token: str) -> Response:
     email = CalendarFeeds(request.app.state.cycle.engine).owner(token)
     if email is None:
         raise NotFound("there is no calendar feed at this address; it may have been replaced or stopped")
-    meetings = [(at.definition, at.key, s) for at in served(request, email)
+    meetings = [(at.definition, at.key, s) for at in served(request, email, records=False)
                 for s in at.meetings if s.meeting.board in {b.id for b in at.boards}]
     body = calendar_feed(meetings, request.app.state.cycle.engine.clock.now(), subscriber=email)
     return Response(body, media_type="text/calendar; charset=utf-8",

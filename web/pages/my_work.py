@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from workflow.definition.model import Definition
 from workflow.reads.mywork import WorkItem, work_of
 from workflow.reads.waiting import WaitingItem
 
-from ..access import KnownCycles
 from .render import render
 from .viewer import Viewer, viewer
 from .words import cycle_title, stage_title
@@ -30,13 +30,13 @@ class Row:
     board: str
 
 
-def rows_for(cycles: KnownCycles, items: list[WorkItem]) -> list[Row]:
+def rows_for(cycles: dict[int, tuple[Definition, int]], items: list[WorkItem]) -> list[Row]:
+    """The items with their words, from the definitions the read found them in (no query per cycle)."""
     rows = []
     for item in items:
-        known = cycles.get(item.cycle_id)
-        definition = known.definition
+        definition, year = cycles[item.cycle_id]
         board = definition.boards[item.board].name if item.board else ""
-        rows.append(Row(item, cycle_title(definition, known.year, known.key), stage_title(definition, item.stage), board))
+        rows.append(Row(item, cycle_title(definition, year, item.cycle), stage_title(definition, item.stage), board))
     return rows
 
 
@@ -49,19 +49,18 @@ class Waiting:
     stage_title: str
 
 
-def waiting_for(cycles: KnownCycles, items: list[WaitingItem]) -> list[Waiting]:
+def waiting_for(cycles: dict[int, tuple[Definition, int]], items: list[WaitingItem]) -> list[Waiting]:
     found = []
     for item in items:
-        known = cycles.get(item.cycle_id)
-        found.append(Waiting(item, cycle_title(known.definition, known.year, known.key),
-                             stage_title(known.definition, item.stage)))
+        definition, year = cycles[item.cycle_id]
+        found.append(Waiting(item, cycle_title(definition, year, item.cycle), stage_title(definition, item.stage)))
     return found
 
 
 def show(request: Request, seen: Viewer, *, errors: dict[str, str] | None = None, status: int = 200) -> Response:
     engine = request.app.state.cycle.engine
     work = work_of(engine, seen.email)
-    cycles = request.app.state.cycles
+    cycles = work.cycles
     return render(request, "my_work.html", status=status, title="My work", section="/my-work",
                   rows=rows_for(cycles, work.to_do), waiting=waiting_for(cycles, work.waiting_for),
                   errors=errors or {})

@@ -8,13 +8,13 @@ cycle's directory, so the rule of who may put failed work back (`workflow.comman
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from notifications import delivery
@@ -52,11 +52,15 @@ class Line:
 
 
 class Cycles:
-    """Each cycle's key, title and definition version, read once per page."""
+    """Each cycle's key, title and definition version, read once per page: the cycles of all the rows listed in
+    one query (at most three tables of LIMIT rows name them), not one a cycle."""
 
-    def __init__(self, engine: Engine, session: Any) -> None:
+    def __init__(self, engine: Engine, session: Any, rows: Iterable[Any] = ()) -> None:
         self.engine, self.session = engine, session
-        self._known: dict[int, tuple[Cycle, Definition]] = {}
+        ids = {row.cycle_id for row in rows if row.cycle_id is not None}
+        self._known: dict[int, tuple[Cycle, Definition]] = {
+            cycle.id: (cycle, engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version))
+            for cycle in session.scalars(select(Cycle).where(Cycle.id.in_(ids)))} if ids else {}
 
     def get(self, cycle_id: int) -> tuple[Cycle, Definition]:
         if cycle_id not in self._known:
@@ -70,15 +74,21 @@ class Cycles:
 def gather(engine: Engine, email: str) -> dict[str, Any]:
     now = engine.clock.now()
     with engine.sessions() as session:
-        cycles = Cycles(engine, session)
+        unsent = list(session.scalars(select(Mail).where(Mail.status != literal("sent", literal_execute=True))  # ix_mail_unsent.order_by(Mail.next_attempt_at)
+                                      .limit(LIMIT)))
+        due = list(session.scalars(select(Deadline).where(or_(Deadline.status == "failed",
+                                                              (Deadline.status == "pending") & (Deadline.due_at <= now)))
+                                   .order_by(Deadline.due_at).limit(LIMIT)))
+        pending = list(session.scalars(select(OutboxEvent).where(OutboxEvent.handled_at.is_(None))
+                                       .order_by(OutboxEvent.created_at).limit(LIMIT)))
+        cycles = Cycles(engine, session, [*unsent, *due, *pending])
 
         def line(row: Any, what: str, status: str, retry: bool) -> Line:
             cycle, definition = cycles.get(row.cycle_id)
             return Line(row, cycle.key, cycle_title(definition, cycle.year), what, status, retry)
 
         mail = []
-        for row in session.scalars(select(Mail).where(Mail.status != "sent").order_by(Mail.next_attempt_at)
-                                   .limit(LIMIT)):
+        for row in unsent:
             if row.cycle_id is None:
                 mail.append(Line(row, "", "", f"Sign-in link to {row.recipient}", row.status, False))
                 continue
@@ -89,13 +99,8 @@ def gather(engine: Engine, email: str) -> dict[str, Any]:
                     else f"Email carrying exempt information – to {person_title(definition, row.person)}")
             mail.append(line(row, what, row.status, row.status in ("failed", "uncertain", "retrying")))
         deadlines = [line(d, _deadline_words(d, cycles.get(d.cycle_id)[1]), d.status, d.status == "failed")
-                     for d in session.scalars(
-                         select(Deadline).where(or_(Deadline.status == "failed",
-                                                    (Deadline.status == "pending") & (Deadline.due_at <= now)))
-                         .order_by(Deadline.due_at).limit(LIMIT))]
-        events = [line(e, _event_words(e.event_type), event_status(e), e.failed_at is not None)
-                  for e in session.scalars(select(OutboxEvent).where(OutboxEvent.handled_at.is_(None))
-                                           .order_by(OutboxEvent.created_at).limit(LIMIT))]
+                     for d in due]
+        events = [line(e, _event_words(e.event_type), event_status(e), e.failed_at is not None) for e in pending]
     return {"health": health_check.check(engine), "mail": mail, "deadlines": deadlines, "events": events}
 
 
@@ -134,7 +139,7 @@ def _as_person(engine: Engine, table: Any, row_id: int, email: str) -> str:
         cycle_id = getattr(row, "cycle_id", None) if row is not None else None
         if cycle_id is None:
             return email  # the retry itself says what is missing
-        definition = Cycles(engine, session).get(cycle_id)[1]
+        definition = Cycles(engine, session, [row]).get(cycle_id)[1]
     person = find_person(definition, email)
     if person is None:
         raise RoleMissing(f"{email} is not in the directory of '{definition.id}', so cannot retry its work")

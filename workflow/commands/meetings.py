@@ -56,8 +56,12 @@ class Scheduled:
 
 def scheduled(session: Session, definition: Definition, cycle_id: int, year: int) -> list[Scheduled]:
     """Every meeting of the cycle, by date, with moves and cancellations applied."""
+    return schedule(definition, year, changes(session, cycle_id))
+
+
+def schedule(definition: Definition, year: int, moved: dict[str, MeetingChange]) -> list[Scheduled]:
+    """Every meeting of a cycle of `year`, by date, with the latest change of each (`actuals.changes`) applied."""
     timeline = Timeline(definition, year)
-    moved = changes(session, cycle_id)
     found = []
     for meeting in definition.meetings.values():
         change = moved.get(meeting.id)

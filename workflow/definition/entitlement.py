@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
 from workflow.definition.case_fields import FIELDS_PERMISSION
+from workflow.definition.derived import kept
 from workflow.definition.model import (
     COMMANDS,
     DecisionGate,
@@ -127,8 +128,13 @@ def considering_stages(definition: Definition, paper: str, stage: str | None) ->
     """
     if stage is None or stage not in definition.stages:
         return ()
-    order = list(definition.stages)
-    return (stage, *(later for later in order[order.index(stage) + 1:] if names_paper(definition, later, paper)))
+
+    def work() -> tuple[str, ...]:
+        order = list(definition.stages)
+        return (stage, *(later for later in order[order.index(stage) + 1:] if names_paper(definition, later, paper)))
+
+    # Kept per parsed definition (`derived`): lists ask it for every paper, person and cycle.
+    return kept.get(definition, ("considering", paper, stage), work)
 
 
 def paper_readers(definition: Definition, paper: PaperLike) -> set[str]:

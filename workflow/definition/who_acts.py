@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from workflow.definition.derived import kept
 from workflow.definition.model import Definition
 
 
@@ -31,14 +32,19 @@ def role_words(role: str) -> str:
 
 def holders(definition: Definition, roles: Iterable[str], *, only: Iterable[str] | None = None) -> list[Actor]:
     """The people holding one of `roles` (in the order given: the first role a person holds names them)."""
-    wanted = list(dict.fromkeys(roles))
-    allowed = None if only is None else set(only)
-    found = []
-    for person in definition.people.values():
-        role = next((r for r in wanted if r in person.roles), None)
-        if role is not None and (allowed is None or person.id in allowed):
-            found.append(Actor(person.id, person.name or person.title, role_words(role)))
-    return found
+    wanted = tuple(dict.fromkeys(roles))
+    allowed = None if only is None else frozenset(only)
+
+    def work() -> tuple[Actor, ...]:
+        found = []
+        for person in definition.people.values():
+            role = next((r for r in wanted if r in person.roles), None)
+            if role is not None and (allowed is None or person.id in allowed):
+                found.append(Actor(person.id, person.name or person.title, role_words(role)))
+        return tuple(found)
+
+    # Kept per parsed definition (`derived`): My work asks it for every cycle's gates and strands.
+    return list(kept.get(definition, ("holders", wanted, allowed), work))
 
 
 def serves(definition: Definition, board: str, person: str) -> bool:

@@ -61,6 +61,8 @@ class Work:
 
     to_do: list[WorkItem]
     waiting_for: list[WaitingItem]
+    # cycle id -> the definition version it runs on and its year, for the words around each item
+    cycles: dict[int, tuple[Definition, int]] = dataclasses.field(default_factory=dict)
 
     def to_do_json(self) -> list[dict[str, Any]]:
         """The list `cycle mywork --json` prints and `GET /api/v1/mywork` answers: what to do now."""
@@ -133,7 +135,8 @@ def work_of(engine: Store, who: str) -> Work:
     # Overdue first, then the soonest due; undated work last.
     return Work(sorted(items, key=lambda i: (i.working_days_left is None, i.working_days_left or 0, i.cycle, i.title)),
                 sorted(waiting, key=lambda i: (i.working_days_left is None, i.working_days_left or 0, i.cycle,
-                                               i.title)))
+                                               i.title)),
+                {cycle.id: (definition, cycle.year) for cycle, definition, _ in mine})
 
 
 def _cycle_work(cycle: Cycle, definition: Definition, person: Person, facts: Facts,

@@ -5,6 +5,7 @@ The others are not named at all. The API, the pages and any other reader call th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +25,11 @@ def visible_papers(engine: Store, definition: Definition, cycle_id: int, person:
     """
     with engine.sessions() as session:
         rows = list(session.scalars(select(Paper).where(Paper.cycle_id == cycle_id).order_by(Paper.id)))
+    return paper_views(definition, rows, person)
+
+
+def paper_views(definition: Definition, rows: Iterable[Paper], person: str) -> list[dict[str, Any]]:
+    """`visible_papers` of paper rows already read (in id order): those `person` may see, and where."""
     return [{"id": p.id, "paper": p.paper, "title": p.title, "stage": p.stage, "filename": p.filename,
              "media_type": p.media_type, "size": p.size, "sha256": p.sha256, "exempt": p.exempt,
              "exempt_reason": p.exempt_reason, "attached_by": p.attached_by, "attached_at": p.attached_at,
@@ -37,4 +43,9 @@ def visible_documents(engine: Store, definition: Definition, cycle_id: int, pers
     """The cycle's sign-off records `person` may see, oldest first."""
     with engine.sessions() as session:
         rows = list(session.scalars(select(Document).where(Document.cycle_id == cycle_id).order_by(Document.id)))
+    return document_views(definition, rows, person)
+
+
+def document_views(definition: Definition, rows: Iterable[Document], person: str) -> list[Document]:
+    """`visible_documents` of document rows already read (in id order)."""
     return [d for d in rows if entitlement.may_see_document(definition, d, person)]

@@ -5,6 +5,7 @@ Exempt papers are named only to a reader entitled to them (`definition.entitleme
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +72,18 @@ def list_cycles(engine: Store) -> list[dict[str, Any]]:
         return result
 
 
+def decision_register(found: Iterable[Decision]) -> list[dict[str, Any]]:
+    """A cycle's decisions (in id order) as `status` lists them, each saying whether it is still in force."""
+    rows = list(found)
+    gone = superseded(d.details for d in rows)
+    return [{"id": d.id, "board": d.board, "item": d.item, "outcome": d.outcome, "for": d.votes_for,
+             "against": d.votes_against, "abstain": d.abstentions, "meeting_date": d.meeting_date.isoformat(),
+             "supersedes": (d.details or {}).get("supersedes"), "in_force": d.id not in gone,
+             "resolution": d.resolution, "reason": (d.details or {}).get("reason"),
+             "priorities": list((d.details or {}).get("priorities", []))}
+            for d in rows]
+
+
 def ahead_of(definition: Definition, stage: str) -> set[str]:
     """The stages still to come from `stage` (itself included) and the meetings they are due at: a stage
     passed already, and a meeting only it was due at, are not "coming up" however far off their dates are."""
@@ -122,14 +135,8 @@ def status(engine: Store, cycle_ref: str | int, reader: str | None = None) -> St
             papers.append({"paper": p.paper, "stage": p.stage, "title": p.title if seen else "(exempt paper)",
                            "sha256": p.sha256 if seen else None, "exempt": p.exempt, "withheld": not seen,
                            "attached_at": p.attached_at.isoformat()})
-        rows = list(session.scalars(select(Decision).where(Decision.cycle_id == cycle.id).order_by(Decision.id)))
-        gone = superseded(d.details for d in rows)
-        decisions = [{"id": d.id, "board": d.board, "item": d.item, "outcome": d.outcome, "for": d.votes_for,
-                      "against": d.votes_against, "abstain": d.abstentions, "meeting_date": d.meeting_date.isoformat(),
-                      "supersedes": (d.details or {}).get("supersedes"), "in_force": d.id not in gone,
-                      "resolution": d.resolution, "reason": (d.details or {}).get("reason"),
-                      "priorities": list((d.details or {}).get("priorities", []))}
-                     for d in rows]
+        decisions = decision_register(session.scalars(select(Decision).where(Decision.cycle_id == cycle.id)
+                                                      .order_by(Decision.id)))
         today = facts.today
         ahead = ahead_of(definition, stage.id) if cycle.status == "active" else set()
         upcoming = [{"date": day.isoformat(), "milestone": mid, "title": title,

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from workflow.definition.calendar import Timeline
@@ -30,6 +30,11 @@ from workflow.time.clock import local_date
 
 CHANGE = "meeting"
 """The history action of a meeting moved or cancelled (`workflow.commands.meetings`)."""
+
+
+# Written out, not a bound parameter: the partial index ix_history_meeting_changes serves only a query whose
+# condition says 'meeting' (a prepared statement's generic plan cannot know its parameter will).
+MEETING_CHANGES = HistoryEntry.action == literal(CHANGE, literal_execute=True)
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,19 @@ def changes(session: Session, cycle_id: int) -> dict[str, MeetingChange]:
     """The latest change of each meeting of the cycle that was moved or cancelled."""
     found: dict[str, MeetingChange] = {}
     for data in session.scalars(select(HistoryEntry.data).where(HistoryEntry.cycle_id == cycle_id,
-                                                                HistoryEntry.action == CHANGE)
+                                                                MEETING_CHANGES)
                                 .order_by(HistoryEntry.id)):
         found[data["meeting"]] = _change(data)
+    return found
+
+
+def changes_of(session: Session, cycles: Any) -> dict[int, dict[str, MeetingChange]]:
+    """`changes` of many cycles at once (`cycles`: a subquery of their ids): cycle id -> meeting -> latest change."""
+    found: dict[int, dict[str, MeetingChange]] = {}
+    for cycle_id, data in session.execute(select(HistoryEntry.cycle_id, HistoryEntry.data)
+                                          .where(HistoryEntry.cycle_id.in_(cycles), MEETING_CHANGES)
+                                          .order_by(HistoryEntry.id)):
+        found.setdefault(cycle_id, {})[data["meeting"]] = _change(data)
     return found
 
 
@@ -61,7 +76,7 @@ def moved_days(session: Session, cycles: Any) -> dict[int, dict[str, dt.date]]:
     """For many cycles at once (`cycles`: a subquery of their ids), the day each moved meeting now falls on."""
     found: dict[int, dict[str, dt.date]] = {}
     for cycle_id, data in session.execute(select(HistoryEntry.cycle_id, HistoryEntry.data)
-                                          .where(HistoryEntry.cycle_id.in_(cycles), HistoryEntry.action == CHANGE)
+                                          .where(HistoryEntry.cycle_id.in_(cycles), MEETING_CHANGES)
                                           .order_by(HistoryEntry.id)):
         change = _change(data)
         found.setdefault(cycle_id, {})[change.meeting] = change.day

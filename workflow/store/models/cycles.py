@@ -121,8 +121,13 @@ class HistoryEntry(Base):
     """Append-only: one row per accepted command, never updated or deleted, chained by `hash`."""
 
     __tablename__ = "history"
-    # The chain trigger reads the cycle's latest row: one backward step of this index.
-    __table_args__ = (Index("ix_history_chain", "cycle_id", "id"),)
+    # The chain trigger reads the cycle's latest row: one backward step of this index. The lists of cycles read
+    # the meetings moved (action 'meeting', a few rows among every fire) of all running cycles at once.
+    __table_args__ = (
+        Index("ix_history_chain", "cycle_id", "id"),
+        Index("ix_history_meeting_changes", "cycle_id", "id", postgresql_where=text("action = 'meeting'"),
+              sqlite_where=text("action = 'meeting'")),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)

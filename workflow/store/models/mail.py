@@ -33,6 +33,9 @@ class Mail(Base):
     __table_args__ = (
         Index("ix_mail_due", "next_attempt_at", postgresql_where=text("status IN ('pending', 'retrying')"),
               sqlite_where=text("status IN ('pending', 'retrying')")),
+        # Operations lists every email not sent (failed, uncertain, ...): a few rows among years of sent mail.
+        Index("ix_mail_unsent", "next_attempt_at", postgresql_where=text("status <> 'sent'"),
+              sqlite_where=text("status <> 'sent'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
