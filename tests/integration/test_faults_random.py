@@ -51,7 +51,10 @@ from workflow.time.deadlines import backlog
 # as it drops them, which is the point of the test rather than a leak.
 pytestmark = [pytest.mark.faults, pytest.mark.filterwarnings("ignore::ResourceWarning")]
 
-LEASE = 12  # CYCLE_MAIL_LEASE for the run: short, so a cut hand-over is settled within the test
+# CYCLE_MAIL_LEASE for the run: short, so a cut hand-over is settled within the test, yet longer than a
+# `cycle health` subprocess takes to start on a loaded machine (about 10 s at load 17 on 2 cores), so the
+# check can see the email `sending` before the lease settles it (at 12 s, one run at load 22 could not).
+LEASE = 24
 
 
 def _backlog_zero(app: object, now: dt.datetime) -> bool:
