@@ -98,8 +98,10 @@ class Injector:
 
     def consumer_kill(self, fault: Fault) -> None:
         worker = self.rng.choice(self.workers)
+        # Early in a run on a loaded machine the supervisor may not have started its consumer yet: the fault is
+        # a consumer killed at work, so wait until it has its pool.
+        wait_for(lambda: any(worker.children(c) for c in worker.children()), 90, worker.check)
         consumers = worker.children()
-        assert consumers, "the worker's supervisor has a consumer"
         os.kill(consumers[0], signal.SIGKILL)
         fault.started = fault.ended = time.monotonic()
         self._flag(fault, "its consumer died and was restarted")

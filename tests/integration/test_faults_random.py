@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 from notifications import reminders
 from tests.conftest import SHIPPED, make_settings
 from tests.helpers import CYCLE
+from tests.integration import kept_logs
 from tests.integration.faults import KINDS, TITLES, Fault, Injector, wait_for
 from tests.integration.postgres_server import PostgresCluster
 from tests.integration.smtp import SmtpProcess
@@ -50,7 +51,10 @@ from workflow.time.deadlines import backlog
 # as it drops them, which is the point of the test rather than a leak.
 pytestmark = [pytest.mark.faults, pytest.mark.filterwarnings("ignore::ResourceWarning")]
 
-LEASE = 12  # CYCLE_MAIL_LEASE for the run: short, so a cut hand-over is settled within the test
+# CYCLE_MAIL_LEASE for the run: short, so a cut hand-over is settled within the test, yet longer than a
+# `cycle health` subprocess takes to start on a loaded machine (about 10 s at load 17 on 2 cores), so the
+# check can see the email `sending` before the lease settles it (at 12 s, one run at load 22 could not).
+LEASE = 24
 
 
 def _backlog_zero(app: object, now: dt.datetime) -> bool:
@@ -139,11 +143,15 @@ def test_the_shipped_cycle_through_seeded_random_faults(tmp_path: Path, postgres
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as response:
             scraped = response.read().decode()
     finally:
+        exited = {p.log.stem: p.process.poll() for p in [*workers, scheduler]}  # before the test stops them
         for process in [*workers, scheduler]:
             process.stop()
         redis_server.stop()
         smtp.stop()
         app.close()
+        kept = kept_logs.keep({p.log.stem: (p.log, exited[p.log.stem]) for p in [*workers, scheduler]},
+                              tmp_path / "kept-logs")
+        print(f"\nfault run seed {seed}: {kept_logs.report(kept)}\nfault run folder: {tmp_path}", flush=True)
     elapsed = time.monotonic() - started
     logs = "".join(w.output() for w in workers)
     _assert_outcome(app, definition, planned, smtp, injector.done, logs, scraped, seed, elapsed)
@@ -195,9 +203,15 @@ def _assert_outcome(app: object, definition: object, planned: list, smtp: SmtpPr
           f"(hand-overs cut between DATA and 250: {len(cut)}); "
           f"documents {len(documents)} of {promised}; consumer restarts {restarts} "
           f"(Celery 'Unrecoverable error' {unrecoverable})")
+    message_ids = {m.id: m.message_id for m in rows}
+    left_for_officer = sum(1 for m in rows if m.status in ("sending", "uncertain", "failed"))
+    print(f"  minutes {elapsed / 60:.1f}; left for an officer {left_for_officer}; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for kind, items in figures.items():
+        copies = "" if kind != "mid_send" else "; copies (same Message-ID) of the email it cut: " + ", ".join(
+            str(max(by_message_id.get(message_ids.get(f.mail_id), 0) - 1, 0)) for f in items)
         print(f"  {TITLES[kind]}: {len(items)} time(s), recovery "
-              + ", ".join(f"{f.recovered:.1f} s" if f.recovered is not None else "?" for f in items))
+              + ", ".join(f"{f.recovered:.1f} s" if f.recovered is not None else "?" for f in items) + copies)
     for fault in faults:
         print(f"  flagged ({fault.kind}): {fault.flagged[0][:220]}")
 
