@@ -56,9 +56,11 @@ def test_retention_erases_on_postgresql_and_the_sealed_history_still_verifies(pg
     report = json.loads(verified.output)
     assert report["ok"] and report["keyed"]
     assert all(c["sealed"] == c["rows"] for c in report["cycles"])
-    with db.make_engine(pg_url).connect() as connection:
+    reader = db.make_engine(pg_url)
+    with reader.connect() as connection:
         left = connection.execute(text("SELECT count(*) FROM case_fields WHERE personal AND "
                                        "(value IS NOT NULL OR salt IS NOT NULL)")).scalar()
+    reader.dispose()
     assert left == 0
     empty_tables(pg_url)
 
@@ -81,7 +83,10 @@ def test_the_schedulers_retention_task_erases_what_is_due(pg_url: str, tmp_path:
     assert celery.conf.beat_schedule["erase-personal-data"]["task"] == RETENTION
     assert celery.tasks[RETENTION].run() == 1
     assert celery.tasks[RETENTION].run() == 0  # nothing left to erase
-    with db.make_engine(pg_url).connect() as connection:
+    celery.runtime.app.close()  # type: ignore[attr-defined]  # its pooled connections, closed here, not at collection
+    reader = db.make_engine(pg_url)
+    with reader.connect() as connection:
         actions = connection.execute(text("SELECT action FROM history ORDER BY id")).scalars().all()
+    reader.dispose()
     assert actions[-1] == "erase"
     empty_tables(pg_url)
