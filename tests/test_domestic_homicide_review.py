@@ -8,7 +8,6 @@ the retention period with `cycle retention run` and `cycle history verify` still
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
 import io
