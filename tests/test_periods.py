@@ -122,7 +122,7 @@ def test_validate_refuses_a_plan_over_christmas_with_file_line_and_field(tmp_pat
 def test_validate_takes_files_ids_and_folders_at_once(tmp_path: Path) -> None:
     result = cli(tmp_path, "validate", str(DEFINITIONS), "community_safety_strategy", str(PSPO), "--year", "2025")
     assert result.exit_code == 0, result.output
-    assert result.output.count("✓") == 4
+    assert result.output.count("✓") == 5  # the folder's three shipped definitions, then the id and the file
     empty = tmp_path / "empty"
     empty.mkdir()
     refused = cli(tmp_path, "validate", str(empty))

@@ -95,7 +95,7 @@ def test_the_list_shows_each_version_and_the_running_cycles_on_it(web: Site, fol
     assert page.status_code == 200
     text = page.text
     assert "Community Safety Strategy" in text and f"Version {SHIPPED_VERSION + 1} in the folder" in text
-    assert "Alcohol" in text  # the other shipped definition
+    assert "Alcohol" in text and "Domestic Homicide Review" in text  # the other shipped definitions
     running = text[text.index(f"Version {SHIPPED_VERSION}<"):]
     assert 'href="/cycles/community_safety_strategy-2021">Community Safety Strategy, 2021 to 2022</a>' in running
     assert 'href="/cycles/community_safety_strategy-2022">Community Safety Strategy, 2022 to 2023</a>' in running

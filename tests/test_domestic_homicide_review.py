@@ -1,0 +1,174 @@
+"""The shipped Domestic Homicide Review: two reviews at once, one not commissioned, one through publication.
+
+On the shipped definitions folder, with the workers' StageEntered handlers and sweep run in this process on a
+simulated clock (delivery by real workers is tested in tests/integration/test_dhr_workers.py). The family
+contact has no email, so the reminder before publication is a letter; the personal case data is erased after
+the retention period with `cycle retention run` and `cycle history verify` still passes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from notifications import reminders
+from notifications.links import Links
+from tasks.cli import main
+from tests.conftest import make_settings
+from workflow.app import App, build
+from workflow.commands import contacts
+from workflow.commands.panels import NotIndependent, choose_panel
+from workflow.commands.sweep import Sweeper
+from workflow.definition.case_fields import WITHHELD
+from workflow.errors import GateNotMet
+from workflow.store.models import CaseLetter, Deadline, Mail, OutboxEvent
+from workflow.store.outbox import Handlers
+from workflow.time.clock import SimulatedClock, at_local
+from workflow.time.deadlines import plan_stage
+
+DHR = "domestic_homicide_review"
+COORDINATOR = "dhr_coordinator"
+CLERK = "committee_manager"
+BOARD = ["council_chief_executive", "police_area_commander", "ccg_chief_operating_officer", "probation_manager"]
+FIRST, SECOND = "DHR-2026-001", "DHR-2026-002"
+
+
+@pytest.fixture
+def dhr(tmp_path: Path) -> Iterator[App]:
+    app = build(make_settings(tmp_path / "data"), clock=SimulatedClock(at_local(dt.date(2026, 4, 7), 9)))
+    yield app
+    app.close()
+
+
+def cli(tmp_path: Path, now: str, *args: str) -> tuple[int, str]:
+    env = {"CYCLE_DATA_DIR": str(tmp_path / "data"), "CYCLE_DATABASE_URL": "", "CYCLE_NOW": now,
+           "CYCLE_DEFINITIONS_DIR": str(make_settings(tmp_path).definitions_dir)}
+    result = CliRunner().invoke(main, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def paper(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(b"%PDF-1.4\n% " + name.encode() + b"\n")
+    return path
+
+
+def run_workers_until_family_letter(app: App, cycle: str) -> None:
+    """Plan what entering each stage plans, then move the clock to the family reminder and sweep."""
+    engine = app.engine
+    handlers = Handlers()
+    handlers.on("StageEntered", "deadlines", functools.partial(plan_stage, engine))
+    handlers.on("StageEntered", "reminders", functools.partial(reminders.plan, engine))
+    with engine.sessions() as session:
+        pending = session.scalars(select(OutboxEvent.id).where(OutboxEvent.handled_at.is_(None))).all()
+    for event_id in pending:
+        handlers.handle(engine, event_id)
+    with engine.sessions() as session:
+        [due] = [row.due_at for row in session.scalars(select(Deadline).where(Deadline.kind == reminders.REMINDER))
+                 if row.data["rule"] == "family_publication"]
+    engine.clock.set(due)  # type: ignore[attr-defined]
+    Sweeper(engine, {reminders.REMINDER: reminders.send_action(engine, "example.org", Links(""))}).sweep()
+
+
+def test_two_reviews_run_at_once_one_closes_unheld_and_one_is_published(dhr: App, tmp_path: Path) -> None:
+    engine = dhr.engine
+    clock = engine.clock
+    started = [engine.start(DHR, None, COORDINATOR, fields={
+        "subject_name": name, "date_of_death": died, "date_notified": "2026-04-06", "notified_by": "police"})
+        for name, died in (("Alex Example", "2026-03-30"), ("Sam Sample", "2026-04-02"))]
+    assert [s.cycle for s in started] == [FIRST, SECOND]
+
+    # The first: the partnership decides not to hold a review; the Home Office is told and the case closes.
+    engine.decide(FIRST, "csp_board", "commission", CLERK, votes_for=BOARD[:1], votes_against=BOARD[1:3])
+    with pytest.raises(GateNotMet, match="was not carried, and this step is taken only when it is carried"):
+        engine.fire(FIRST, "commission_review", COORDINATOR)
+    with pytest.raises(GateNotMet):
+        engine.fire(FIRST, "close_not_commissioned", COORDINATOR)  # the Home Office has not been told yet
+    engine.set_fields(FIRST, {"home_office_told_on": "2026-04-08"}, COORDINATOR)
+    assert engine.fire(FIRST, "close_not_commissioned", COORDINATOR).to_state == "closed_not_commissioned"
+
+    # The second: commissioned, a chair and a panel independent of the chair's organisation.
+    engine.decide(SECOND, "csp_board", "commission", CLERK, votes_for=BOARD)
+    assert engine.fire(SECOND, "commission_review", COORDINATOR).to_state == "appointing_chair"
+    with pytest.raises(NotIndependent) as refused:
+        choose_panel(engine, SECOND, "review_panel", ["housing_lead", "review_associates_director"], COORDINATOR)
+    assert str(refused.value) == ("the Review panel must be independent of the Independent chair's organisation, but "
+                                  "Owen Threlfall (Director, Northfield Review Associates) sits on the Independent "
+                                  "chair's organisation; choose someone else")
+    choose_panel(engine, SECOND, "review_panel", ["police_review_officer", "health_safeguarding_lead",
+                                                   "housing_lead"], COORDINATOR)
+    with pytest.raises(GateNotMet, match="Independent chair"):
+        engine.fire(SECOND, "start_review", COORDINATOR)
+    engine.set_fields(SECOND, {"home_office_told_on": "2026-04-09", "chair_name": "Pat Northcote"}, COORDINATOR)
+    assert engine.fire(SECOND, "start_review", COORDINATOR).to_state == "under_review"
+    assert engine.status(FIRST).stage == "closed_not_commissioned"  # the two cases keep their own states
+
+    # The overview report, exempt (Schedule 12A paragraph 2), to the board, then the Home Office's panel.
+    clock.set(at_local(dt.date(2026, 9, 14), 9))  # type: ignore[attr-defined]
+    engine.attach(SECOND, "overview_report", paper(tmp_path, "overview"), COORDINATOR, exempt=2)
+    assert engine.fire(SECOND, "report_to_board", COORDINATOR).to_state == "board_report"
+    public, entitled = engine.register(DHR), engine.register(DHR, COORDINATOR)
+    assert [i.cycle for i in entitled.instances] == [SECOND]
+    assert public.instances == [] and len(public.withheld) == 1, "an exempt case: only how many and how late"
+    engine.decide(SECOND, "csp_board", "overview_report", CLERK, votes_for=BOARD)
+    assert engine.fire(SECOND, "submit_to_home_office", COORDINATOR).to_state == "quality_assurance"
+    clock.set(at_local(dt.date(2026, 11, 16), 9))  # type: ignore[attr-defined]
+    engine.attach(SECOND, "quality_assurance_letter", paper(tmp_path, "qa"), COORDINATOR)
+    with pytest.raises(GateNotMet, match="Planned date of publication"):
+        engine.fire(SECOND, "prepare_publication", COORDINATOR)
+    engine.set_fields(SECOND, {"publication_date": "2026-12-07"}, COORDINATOR)
+    family = contacts.add(engine, SECOND, COORDINATOR, role="family_contact", name="Jo Sample",
+                          address="4 Mill Lane, Milton Keynes, MK2 2BB")
+    assert engine.fire(SECOND, "prepare_publication", COORDINATOR).to_state == "publishing"
+
+    # The family are told before publication: with no email, by a letter carrying the case's data.
+    run_workers_until_family_letter(dhr, SECOND)
+    with engine.sessions() as session:
+        letters = session.scalars(select(CaseLetter)).all()
+        emailed = session.scalars(select(Mail).where(Mail.person.startswith("contact:"))).all()
+    assert [letter.contact_id for letter in letters] == [family.id] and emailed == []
+    saved = tmp_path / "letter.pdf"
+    code, said = cli(tmp_path, "2026-11-23T10:00:00+00:00", "letters", "save", SECOND, str(letters[0].id),
+                     "-o", str(saved), "--as", COORDINATOR)
+    assert code == 0, said
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(saved.read_bytes())).pages)
+    text = " ".join(text.split())
+    assert "Dear Jo Sample," in text and "MK2 2BB" in text
+    assert SECOND in text and "7 December 2026" in text, "the case's reference and planned publication date"
+
+    with pytest.raises(GateNotMet):
+        engine.fire(SECOND, "publish", COORDINATOR)  # not before the planned date
+    clock.set(at_local(dt.date(2026, 12, 7), 9))  # type: ignore[attr-defined]
+    assert engine.fire(SECOND, "publish", COORDINATOR).to_state == "published"
+
+    # Personal data: withheld from the public, then erased six years after each case closed.
+    public = {f.id: f.value for f in engine.case_fields(SECOND, None)}
+    assert public["subject_name"] == WITHHELD and public["date_notified"] != WITHHELD
+    code, said = cli(tmp_path, "2032-04-08T10:00:00+01:00", "retention", "run")
+    assert code == 0, said
+    assert FIRST in said and SECOND not in said, said  # the first closed in April 2026, the second in December
+    code, said = cli(tmp_path, "2032-12-08T10:00:00+00:00", "retention", "run")
+    assert code == 0 and SECOND in said, said
+    for cycle in (FIRST, SECOND):
+        shown = {f.id: f.value for f in engine.case_fields(cycle, COORDINATOR)}
+        assert shown["subject_name"] == shown["date_of_death"] == "(erased after the retention period)"
+        assert shown["date_notified"] == "6 April 2026"
+    code, said = cli(tmp_path, "2032-12-08T10:00:00+00:00", "history", "verify")
+    assert code == 0, said
+    history = " ".join(str(row) for cycle in (FIRST, SECOND) for row in engine.history(cycle, COORDINATOR))
+    assert "Alex Example" not in history and "Sam Sample" not in history
+
+
+def test_the_shipped_review_is_listed_with_the_other_definitions(tmp_path: Path) -> None:
+    code, said = cli(tmp_path, "2026-04-07T10:00:00+01:00", "validate")
+    assert code == 0, said
+    assert "'domestic_homicide_review' version 1, 8 stages, 7 transitions, 2 boards" in said
+    assert "'community_safety_strategy'" in said and "'alcohol_pspo_variation'" in said
