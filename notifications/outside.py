@@ -28,8 +28,9 @@ from workflow.time.reminder_times import REMINDER
 
 from .pdf import to_pdf
 
-Render = Callable[[dict[str, object]], tuple[str, str, str]]
-"""The rule's subject, text and HTML, for a recipient context (`notifications.reminders.context`'s 'recipient')."""
+Render = Callable[[dict[str, object], bool], tuple[str, str, str]]
+"""The rule's subject, text and HTML, for a recipient context (`notifications.reminders.context`'s 'recipient')
+and whether their case role receives the case's personal fields (`receives_personal`)."""
 BODY = re.compile(r"<body[^>]*>", re.I)
 
 
@@ -58,7 +59,7 @@ def write(session: Session, files: PaperStore, cycle: Cycle, definition: Definit
         if session.scalars(select(Mail.id).where(Mail.key == own)).first() is not None or \
                 session.scalars(select(CaseLetter.id).where(CaseLetter.key == own)).first() is not None:
             continue
-        subject, text, body = render(recipient(definition, contact))
+        subject, text, body = render(recipient(definition, contact), contact.role in definition.personal_case_roles)
         if contact.email:
             session.add(Mail(key=own, cycle_id=cycle.id, kind=REMINDER, person=f"{CONTACT}{contact.id}",
                              recipient=contact.email, subject=subject, text_body=text, html_body=body,

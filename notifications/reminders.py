@@ -231,9 +231,10 @@ def send_action(engine: Engine, domain: str, links: Links | None = None
                              dated=row.due_at, status="pending", attempts=0, next_attempt_at=now,
                              created_at=now))
         outside.write(session, engine.papers, cycle, definition, rule, row.key, row.due_at, now,
-                      lambda to: renderer.render(rule, {**context(definition, cycle.key, cycle.year, stage, rule,
-                                                                  occurrence, "", [], timeline),
-                                                        "recipient": to, "meeting": None}),
+                      lambda to, personal: renderer.render(rule, {
+                          **context(definition, cycle.key, cycle.year, stage, rule, occurrence, "", [], timeline,
+                                    fields=template_fields(definition, values, personal)),
+                          "recipient": to, "meeting": None}),
                       lambda key: message_id(key, domain))  # contacts outside the directory: what is theirs only
         if occurrence.kind == "overdue" and rule.overdue_every:
             insert_pending(session, reminder_rows(cycle.id, stage.id, row.entry,

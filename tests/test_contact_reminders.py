@@ -29,12 +29,15 @@ from tests.test_contacts import with_case_roles
 from workflow.app import App, build
 from workflow.commands import contacts
 from workflow.commands.sweep import Sweeper
+from workflow.definition.loader import parse_definition
+from workflow.errors import DefinitionError
 from workflow.store.models import CaseLetter, Deadline, Mail, OutboxEvent
 from workflow.store.outbox import Handlers
 from workflow.time.clock import SimulatedClock, at_local
 from workflow.time.deadlines import plan_stage
 
 OFFICER = "head_of_partnerships"
+DATA = Path(__file__).resolve().parent / "data"
 SITE = "https://cycle.example.org"
 FAMILY_RULE = ("  family_update:\n    template: reminder_papers\n    to: [case_role:family_contact]\n"
                "    before: [3]\n    on_due: false\n")
@@ -133,3 +136,69 @@ def test_what_is_sent_to_a_contact_is_read_only_by_those_who_manage_contacts(run
     with engine.sessions() as session:
         assert not recipient_entitled(engine, session, session.get(Mail, email.id)), \
             "a contact removed before the email left is not sent it"
+
+
+CASE_ROLES = ("case_roles:\n  family_contact: {title: Family contact, receives_personal: true}\n"
+              "  independent_chair: {title: Independent chair}\n")
+CASE_LETTER = ("  family_letter:\n    template: reminder_case\n"
+               "    to: [case_role:family_contact, case_role:independent_chair]\n    before: [5]\n")
+
+
+def case_review_with_contacts(tmp_path: Path) -> Path:
+    """tests/data/case_review.yaml, whose fields name the person who died, with a family contact (who receives
+    personal fields) and an independent chair (who does not), both sent the case officer's reminder."""
+    text = (DATA / "case_review.yaml").read_text(encoding="utf-8")
+    text = text.replace("retention:", CASE_ROLES + "retention:", 1)
+    text = text.replace("  attach: [officer]\n", "  attach: [officer]\n  contacts: [officer]\n", 1)
+    text = text.replace("reminders: [case_officer]}", "reminders: [case_officer, family_letter]}", 1)
+    defs = tmp_path / "case_defs"
+    defs.mkdir()
+    (defs / "case_review.yaml").write_text(text.rstrip("\n") + "\n" + CASE_LETTER, encoding="utf-8")
+    (defs / "templates").symlink_to(DATA / "templates")
+    return defs
+
+
+def test_a_letter_to_a_family_contact_names_the_case_and_a_role_without_personal_data_reads_it_withheld(
+        tmp_path: Path) -> None:
+    app = build(dataclasses.replace(make_settings(tmp_path / "data"), definitions_dir=case_review_with_contacts(tmp_path)),
+                clock=SimulatedClock(at_local(dt.date(2026, 4, 7), 9)))
+    try:
+        engine = app.engine
+        engine.start("case_review", 2026, "officer_a", fields={"subject_name": "Alex Example",
+                                                               "date_of_death": "2026-03-14", "review_kind": "full"})
+        family = contacts.add(engine, "case_review-2026", "officer_a", role="family_contact", name="Ann Example",
+                              address="1 High Street, Milton Keynes, MK1 1AA")
+        chair = contacts.add(engine, "case_review-2026", "officer_a", role="independent_chair", name="Chris Chair",
+                             email="chris@example.net")
+        handlers = Handlers()
+        handlers.on("StageEntered", "deadlines", functools.partial(plan_stage, engine))
+        handlers.on("StageEntered", "reminders", functools.partial(reminders.plan, engine))
+        with engine.sessions() as session:
+            for event_id in session.scalars(select(OutboxEvent.id).where(OutboxEvent.handled_at.is_(None))).all():
+                handlers.handle(engine, event_id)
+        engine.clock.set(at_local(dt.date(2026, 5, 5), 12))  # type: ignore[attr-defined]
+        Sweeper(engine, {reminders.REMINDER: reminders.send_action(engine, "example.org", Links(SITE))}).sweep()
+        with engine.sessions() as session:
+            [letter] = session.scalars(select(CaseLetter)).all()
+            [email] = session.scalars(select(Mail).where(Mail.person == f"contact:{chair.id}")).all()
+            pdf = engine.papers.get(letter.pdf_sha256)
+    finally:
+        app.close()
+    assert letter.contact_id == family.id
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "the review of the death of Alex Example (died 14 March 2026)" in text, text
+    assert "This is a full review." in text and "Ann Example" in text
+    body = email.text_body + (email.html_body or "") + email.subject
+    assert "the death of (withheld) (died (withheld))" in " ".join(email.text_body.split()), email.text_body
+    assert "Alex Example" not in body and "14 March 2026" not in body
+    assert "This is a full review." in email.text_body  # a field that is not personal reaches every contact
+
+
+def test_receives_personal_is_a_yes_or_no_named_on_its_line(tmp_path: Path) -> None:
+    text = case_review_with_contacts(tmp_path).joinpath("case_review.yaml").read_text(encoding="utf-8")
+    with pytest.raises(DefinitionError) as raised:
+        parse_definition(text.replace("receives_personal: true", "receives_personal: family"), "case_review.yaml")
+    [(line, field, message)] = [(p.line, p.field, p.message) for p in raised.value.problems]
+    assert field == "case_roles.family_contact.receives_personal" and "expected" in message
+    assert text.splitlines()[line - 1].startswith("  family_contact:")
+    assert parse_definition(text, "case_review.yaml").personal_case_roles == {"family_contact"}

@@ -190,3 +190,39 @@ def test_a_reference_changed_outside_the_commands_is_named_by_the_audit(cases: A
         found = verify(session, definition_of=lambda d, v: engine.catalog.snapshot(session, d, v)).as_json()
     problems = [p for c in found["cycles"] for p in c["problems"]]
     assert any("has the reference (none) but history row 1 (start) recorded TST-2026-001" in p for p in problems), problems
+
+
+def test_a_typed_reference_in_another_definitions_form_is_refused_and_never_blocks_its_numbers(cases: App) -> None:
+    from sqlalchemy import text
+
+    engine = cases.engine
+    assert engine.start("cases", None, OFFICER).cycle == "TST-2026-001"
+    for form in ("TST-2026-002", "tst-2031-9"):  # what `cases` would number next, or some day
+        with pytest.raises(InvalidInput, match="has the form of the references another definition numbers itself"):
+            engine.start("typed_cases", None, OFFICER, reference=form)
+    for form in ("cases-2027", "typed_cases-2026"):  # a yearly cycle's key, of any definition
+        with pytest.raises(InvalidInput, match="has the form of a yearly cycle's key"):
+            engine.start("typed_cases", None, OFFICER, reference=form)
+    assert engine.start("cases", None, OFFICER).cycle == "TST-2026-002"  # no number was lost to a refusal
+
+    # A case typed before references were checked holds the next number: it is passed over.
+    engine.start("typed_cases", None, OFFICER, reference="OLD-1")
+    with cases.database.begin() as connection:
+        connection.execute(text("UPDATE cycles SET key = 'TST-2026-003', reference = 'TST-2026-003' "
+                                "WHERE key = 'OLD-1'"))
+    assert engine.start("cases", None, OFFICER).cycle == "TST-2026-004"
+    assert engine.start("cases", None, OFFICER).cycle == "TST-2026-005"
+
+
+def test_a_reference_in_use_by_another_definition_is_refused_without_naming_its_case(cases: App) -> None:
+    from sqlalchemy import text
+
+    engine = cases.engine
+    engine.start("cases", None, OFFICER)
+    with cases.database.begin() as connection:  # a key of another definition in a form typed references may take
+        connection.execute(text("UPDATE cycles SET key = 'DHR-SMK-09', reference = 'DHR-SMK-09'"))
+    with pytest.raises(InvalidInput) as refused:
+        engine.start("typed_cases", None, OFFICER, reference="DHR-SMK-09")
+    said = str(refused.value)
+    assert said == "DHR-SMK-09 is already in use; nothing was started; give another reference"
+    assert "cases'" not in said and OFFICER not in said and "2026" not in said

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.util import CommandError
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
@@ -88,6 +89,30 @@ def test_a_database_of_yearly_cycles_migrates_unchanged(database_url: str, tmp_p
         assert cases.engine.start("cases", None, "officer_a").cycle == "TST-2026-001"
     finally:
         cases.close()
+
+
+def test_a_downgrade_with_cases_stops_with_a_sentence_and_changes_nothing(database_url: str, tmp_path: Path) -> None:
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    db.mark_rehearsal(engine)  # a downgrade is refused on any database not marked as a rehearsal's
+    engine.dispose()
+    cases = case_app(tmp_path, database_url)
+    try:
+        cases.engine.start("cases", None, "officer_a")
+        cases.engine.start("cases", None, "officer_a")
+    finally:
+        cases.close()
+    engine = db.make_engine(database_url)
+    try:
+        with pytest.raises(CommandError, match=r"^2 cases exist; .* downgrade only with yearly cycles; nothing was "
+                                               r"changed$"):
+            command.downgrade(db.alembic_config(engine), BEFORE)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT key, reference FROM cycles ORDER BY id")).all() == [
+                ("TST-2026-001", "TST-2026-001"), ("TST-2026-002", "TST-2026-002")]
+            assert "uq_cycles_yearly" in {i["name"] for i in inspect(connection).get_indexes("cycles")}
+    finally:
+        engine.dispose()
 
 
 def test_starts_at_once_on_postgresql_never_share_a_number(tmp_path: Path) -> None:

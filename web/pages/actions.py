@@ -56,7 +56,7 @@ def fire_now(request: Request, seen: Viewer, cycle: str, trigger: str, strand: s
         return refused(url(key), {fire_control(known_id, trigger, strand): str(exc)})
     definition = at.definition
     what = trigger_title(definition, trigger, strand)
-    where = (f"{cycle_title(definition, at.cycle.year)} is now at '{stage_title(definition, fired.to_state)}'"
+    where = (f"{cycle_title(definition, at.cycle.year, at.cycle.key)} is now at '{stage_title(definition, fired.to_state)}'"
              if not strand else f"the strand is now '{fired.to_state.replace('_', ' ')}'")
     return done(url(at.cycle.key), f"{what}: done; {where}.")
 

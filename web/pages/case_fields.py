@@ -73,7 +73,7 @@ def show(request: Request, seen: Viewer, cycle: str, *, typed: dict[str, str] | 
     values = typed if typed is not None else {f.id: f.raw for f in shown}
     active = engine.status(at.cycle.id, reader=at.person).status == "active"
     return render(request, "case_fields.html", status=status, title="Case details", section="/cycles",
-                  errors=errors or {}, at=at, cycle_title=cycle_title(at.definition, at.cycle.year), shown=shown,
+                  errors=errors or {}, at=at, cycle_title=cycle_title(at.definition, at.cycle.year, at.cycle.key), shown=shown,
                   rows=summary_rows(shown),
                   inputs=inputs_of(at.definition.fields, values) if active and may_set(at.definition, at.person)
                   else [])

@@ -73,8 +73,8 @@ def show(request: Request, seen: Viewer, cycle: str) -> Response:
     engine: Engine = request.app.state.cycle.engine
     at = seat(request.app.state.cycles, seen.principal, cycle)
     rows = engine.history(at.cycle.id, reader=at.person)
-    return render(request, "cycle_history.html", title=f"History: {cycle_title(at.definition, at.cycle.year)}",
-                  cycle_name=cycle_title(at.definition, at.cycle.year), section="/cycles", at=at,
+    return render(request, "cycle_history.html", title=f"History: {cycle_title(at.definition, at.cycle.year, at.cycle.key)}",
+                  cycle_name=cycle_title(at.definition, at.cycle.year, at.cycle.key), section="/cycles", at=at,
                   entries=entries(at.definition, rows))
 
 

@@ -51,8 +51,8 @@ def show_register(request: Request, seen: Viewer, cycle: str) -> Response:
     rows = [{**d, "board_name": board_name(at.definition, d["board"]),
              "item_title": _item_title(at, d["item"], d["board"])}
             for d in reversed(status.decisions)]
-    return render(request, "decisions.html", title=f"Decisions: {cycle_title(at.definition, at.cycle.year)}",
-                  section="/cycles", cycle=at.cycle, cycle_name=cycle_title(at.definition, at.cycle.year),
+    return render(request, "decisions.html", title=f"Decisions: {cycle_title(at.definition, at.cycle.year, at.cycle.key)}",
+                  section="/cycles", cycle=at.cycle, cycle_name=cycle_title(at.definition, at.cycle.year, at.cycle.key),
                   rows=rows, may_decide=_may_decide(request, at))
 
 
@@ -60,7 +60,7 @@ def _form_context(request: Request, at: Seat, entry: Entry) -> dict[str, Any]:
     definition = at.definition
     if entry.board not in definition.boards:
         raise NotFound(f"there is no board '{entry.board}' in '{definition.id}'")
-    return {"cycle": at.cycle, "cycle_name": cycle_title(definition, at.cycle.year),
+    return {"cycle": at.cycle, "cycle_name": cycle_title(definition, at.cycle.year, at.cycle.key),
             "board": definition.boards[entry.board], "item_title": _item_title(at, entry.item, entry.board),
             "members": members(definition, entry.board), "entry": entry,
             "attendance_options": ATTENDANCE, "vote_options": VOTES,
@@ -162,7 +162,7 @@ def rescind_page(request: Request, seen: Viewer, cycle: str, decision: int, form
     row = {**found, "board_name": board_name(at.definition, found["board"]),
            "item_title": _item_title(at, found["item"], found["board"])}
     return render(request, "decision_rescind.html", status=status, title=f"Rescind decision {decision}",
-                  section="/cycles", cycle=at.cycle, cycle_name=cycle_title(at.definition, at.cycle.year),
+                  section="/cycles", cycle=at.cycle, cycle_name=cycle_title(at.definition, at.cycle.year, at.cycle.key),
                   decision=row, values=values, errors=errors)
 
 

@@ -78,7 +78,7 @@ def running_by_version(request: Request) -> dict[tuple[str, int], list[Running]]
         key = (row["definition"], row["version"])  # the row just read: no query, and a session per version
         definition = versions.get(key) or versions.setdefault(key, cycles.version(*key))
         found.setdefault((row["definition"], row["version"]), []).append(
-            Running(row["cycle"], cycle_title(definition, row["year"]), row["stage_title"]))
+            Running(row["cycle"], cycle_title(definition, row["year"], row["cycle"]), row["stage_title"]))
     return found
 
 

@@ -72,7 +72,7 @@ def meetings_of(request: Request, at: Seat) -> list[Scheduled]:
 def meeting_of(request: Request, at: Seat, meeting: str) -> Scheduled:
     found = next((s for s in meetings_of(request, at) if s.meeting.id == meeting), None)
     if found is None:
-        raise NotFound(f"{cycle_title(at.definition, at.cycle.year)} has no such meeting")
+        raise NotFound(f"{cycle_title(at.definition, at.cycle.year, at.cycle.key)} has no such meeting")
     return found
 
 
@@ -81,8 +81,8 @@ def show_list(request: Request, seen: Viewer, cycle: str) -> Response:
     today = local_date(request.app.state.cycle.engine.clock.now())
     rows = [{"scheduled": s, "board": board_name(at.definition, s.meeting.board), "hours": hours(s),
              "changeable": not s.cancelled and s.day >= today} for s in meetings_of(request, at)]
-    return render(request, "meetings.html", title=f"Meetings: {cycle_title(at.definition, at.cycle.year)}",
-                  section="/cycles", cycle=at.cycle, cycle_name=cycle_title(at.definition, at.cycle.year), rows=rows)
+    return render(request, "meetings.html", title=f"Meetings: {cycle_title(at.definition, at.cycle.year, at.cycle.key)}",
+                  section="/cycles", cycle=at.cycle, cycle_name=cycle_title(at.definition, at.cycle.year, at.cycle.key), rows=rows)
 
 
 def show_form(request: Request, at: Seat, found: Scheduled, typed: Typed, *, errors: dict[str, str] | None = None,

@@ -64,7 +64,7 @@ def show(request: Request, seen: Viewer, cycle: str, version: str | None, stage:
                                   mapping={state: stage} if needs_stage and stage else {}, dry_run=True)
             except CycleError as exc:  # the command's refusal, beside the choice it concerns
                 errors["stage" if needs_stage else "version"] = str(exc)
-    name = cycle_title(at.definition, at.cycle.year)
+    name = cycle_title(at.definition, at.cycle.year, at.cycle.key)
     return render(request, "migrate.html", status=422 if errors and status == 200 else status,
                   title=f"Move to another version: {name}", section="/cycles", errors=errors, cycle=at.cycle,
                   cycle_name=name, current=at.definition.version, stage_now=stage_title(at.definition, state),
@@ -88,7 +88,7 @@ def move_now(request: Request, seen: Viewer, cycle: str, version: str, stage: st
         return show(request, seen, cycle, version, stage, comment=comment, errors={field: str(exc)},
                     status=status_of(exc))
     return done(f"/cycles/{at.cycle.key}/history",
-                f"{cycle_title(at.definition, at.cycle.year)} now runs on version {moved.to_version} of its "
+                f"{cycle_title(at.definition, at.cycle.year, at.cycle.key)} now runs on version {moved.to_version} of its "
                 f"definition, at ‘{moved.to_title}’; its deadlines and reminders are planned again")
 
 

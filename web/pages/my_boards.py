@@ -99,7 +99,7 @@ def board_views(request: Request, email: str) -> list[BoardView]:
                                   if any(meeting_of(definition, timeline, s) == meeting for s in ours[p["id"]])]
                 placed |= {p["id"] for p in sitting.papers}
             views.append(BoardView(
-                board, at.key, cycle_title(definition, at.year), sittings, [p for p in mine if p["id"] not in placed],
+                board, at.key, cycle_title(definition, at.year, at.key), sittings, [p for p in mine if p["id"] not in placed],
                 [{**d, "item_title": definition.item_title(d["board"], d["item"])} for d in decisions
                  if d["board"] == board.id],
                 [d for d in documents if d["stage"] in definition.stages

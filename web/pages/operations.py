@@ -85,7 +85,7 @@ def gather(engine: Engine, email: str) -> dict[str, Any]:
 
         def line(row: Any, what: str, status: str, retry: bool) -> Line:
             cycle, definition = cycles.get(row.cycle_id)
-            return Line(row, cycle.key, cycle_title(definition, cycle.year), what, status, retry)
+            return Line(row, cycle.key, cycle_title(definition, cycle.year, cycle.key), what, status, retry)
 
         mail = []
         for row in unsent:

@@ -41,7 +41,7 @@ class Typed:
 
 def cycle_words(at: Seat) -> dict[str, Any]:
     """What every page of a cycle's records shows at its top: the cycle's title and key."""
-    return {"cycle": at.cycle, "cycle_title": cycle_title(at.definition, at.cycle.year)}
+    return {"cycle": at.cycle, "cycle_title": cycle_title(at.definition, at.cycle.year, at.cycle.key)}
 
 
 def show_papers(request: Request, seen: Viewer, cycle: str) -> Response:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from workflow.definition.model import Definition
 
 
-def cycle_title(definition: Definition, year: int, key: str | None = None) -> str:
+def cycle_title(definition: Definition, year: int, key: str) -> str:
     """'Community Safety Strategy, 2021 to 2022': a cycle year that starts mid-year spans two calendar years.
     A case (`instances: cases`) is named by its reference, its `key`: 'Case review TST-2026-001'."""
-    if key is not None and definition.instances.cases:
+    if definition.instances.cases:
         return f"{definition.title} {key}"
     return f"{definition.title}, {year} to {year + 1}" if definition.starts_in > 1 else f"{definition.title}, {year}"
 

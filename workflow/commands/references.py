@@ -4,24 +4,38 @@ A yearly definition's cycle is keyed `<definition>-<year>`; a case's key is its 
 typed by the starter or numbered by the database (`DHR-{year}-{seq:03}`). The number is taken
 with one atomic upsert on instance_sequences, so two starts at once wait for each other's row
 (PostgreSQL's row lock; SQLite's write lock, which every command takes up front) and never get
-the same number; a start that fails rolls its number back with it.
+the same number; a start that fails rolls its number back with it. A number whose reference is
+already a key (a case typed it before typed references were checked) is passed over.
+
+Keys share one namespace, so a typed reference may not have the form another definition's
+references or yearly keys take: it would take that definition's next key from it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from workflow.definition.formatting import table_date
-from workflow.definition.instances import format_reference, reference_problem
+from workflow.definition.instances import (
+    Instances,
+    could_make,
+    format_reference,
+    reference_problem,
+    yearly_key_of,
+)
 from workflow.definition.model import Definition
-from workflow.errors import InvalidInput
-from workflow.store.models import Cycle, InstanceSequence
+from workflow.errors import CycleError, InvalidInput
+from workflow.store.catalog import Catalog
+from workflow.store.models import Cycle, DefinitionSnapshot, InstanceSequence
 from workflow.time.clock import local_date
 
 SEQUENCES = InstanceSequence.__table__
+MAX_PASSED_OVER = 1000
+"""How many numbers in use a numbered start passes over before it stops, saying so."""
 
 
 def instance_year(definition: Definition, year: int | None, now: dt.datetime) -> int:
@@ -58,9 +72,42 @@ def instance_key(session: Session, definition: Definition, year: int, typed: str
         return f"{definition.id}-{year}", None
     if typed is not None:
         return typed, typed
-    number = _next_number(session, definition.id, year if instances.sequence_by_year else 0)
-    reference = format_reference(instances.reference or "", year, number)
-    return reference, reference
+    for _ in range(MAX_PASSED_OVER):
+        number = _next_number(session, definition.id, year if instances.sequence_by_year else 0)
+        reference = format_reference(instances.reference or "", year, number)
+        if session.scalar(select(Cycle.id).where(Cycle.key == reference)) is None:
+            return reference, reference
+    raise InvalidInput(f"the next {MAX_PASSED_OVER} references of '{definition.id}' are all in use; nothing was "
+                       "started: ask an administrator to look at the cases' references")
+
+
+def check_typed(session: Session, catalog: Catalog, definition: Definition, typed: str) -> None:
+    """Refuse a typed reference in the form another definition's keys take (its numbered references,
+    or any definition's yearly `<id>-<year>`), which would take that definition's next key from it."""
+    for definition_id, instances in _known_instances(session, catalog, definition):
+        if yearly_key_of(definition_id, typed):
+            raise InvalidInput(f"'{typed}' has the form of a yearly cycle's key (a definition's id and a year); "
+                               "give a reference of another form")
+        if definition_id != definition.id and instances.numbered and could_make(instances.reference or "", typed):
+            raise InvalidInput(f"'{typed}' has the form of the references another definition numbers itself; "
+                               "give a reference of another form")
+
+
+def _known_instances(session: Session, catalog: Catalog, definition: Definition) -> list[tuple[str, Instances]]:
+    """Every definition's id and instances: the folder's files, and the newest stored version of each."""
+    known: dict[str, Instances] = {definition.id: definition.instances}
+    for path in catalog.files():
+        try:
+            loaded = catalog.load(str(path))
+        except CycleError:
+            continue  # a broken file starts nothing, so makes no key
+        known.setdefault(loaded.id, loaded.instances)
+    newest = (select(DefinitionSnapshot.id, func.max(DefinitionSnapshot.version))
+              .group_by(DefinitionSnapshot.id))
+    for definition_id, version in session.execute(newest):
+        if definition_id not in known:
+            known[definition_id] = catalog.snapshot(session, definition_id, version).instances
+    return list(known.items())
 
 
 def _next_number(session: Session, definition_id: str, year: int) -> int:
@@ -73,7 +120,11 @@ def _next_number(session: Session, definition_id: str, year: int) -> int:
 
 
 def taken(definition: Definition, year: int, key: str, existing: Cycle | None) -> InvalidInput:
-    """The refusal of a key already in use, naming the instance that has it."""
+    """The refusal of a key already in use, naming the instance that has it when it is one of the same
+    definition (another definition's case is never named: its starter reads only their own)."""
+    if existing is not None and existing.definition_id != definition.id:
+        return InvalidInput(f"{key} is already in use; nothing was started"
+                            + ("; give another reference" if definition.instances.typed else ""))
     if not definition.instances.cases:
         return InvalidInput(f"a cycle of '{definition.id}' for {year} already exists: {key}")
     if existing is None:

@@ -97,3 +97,20 @@ def reference_problem(reference: str) -> str | None:
     if reference.isdigit():
         return f"'{reference}' is only digits, which would be read as a cycle's number: add a letter (such as 'DHR-{reference}')"
     return None
+
+
+def could_make(pattern: str, reference: str) -> bool:
+    """Whether a numbered pattern could make `reference` (any year, any number; case ignored)."""
+    regex = ""
+    for text, name, _, _ in string.Formatter().parse(pattern):
+        regex += re.escape(text)
+        if name == "year":
+            regex += r"\d{4}"
+        elif name == "seq":
+            regex += r"\d+"
+    return re.fullmatch(regex, reference, re.IGNORECASE) is not None
+
+
+def yearly_key_of(definition_id: str, reference: str) -> bool:
+    """Whether `reference` has the form of a yearly cycle's key, `<definition id>-<year>` (case ignored)."""
+    return re.fullmatch(re.escape(definition_id) + r"-\d{4}", reference, re.IGNORECASE) is not None

@@ -162,4 +162,5 @@ class _Builder(DirectorySections, FlowSections, MessageSections, PartySections, 
             fields=self.case_fields, retention=retention,
             instances=instances,
             case_roles=self.case_roles,
+            personal_case_roles=frozenset(self.personal_case_roles),
         )

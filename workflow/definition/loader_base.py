@@ -46,6 +46,7 @@ class BuilderBase:
         self.blackouts: dict[str, Blackout] = {}
         self.case_fields: dict[str, CaseField] = {}  # `loader_fields.py`
         self.case_roles: dict[str, str] = {}
+        self.personal_case_roles: set[str] = set()
         self._lines: dict[str, int] = {}
         self._checks: list[Callable[[], None]] = []
 

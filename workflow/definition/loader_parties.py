@@ -1,10 +1,11 @@
 """Case roles: the parts people outside the directory play in one cycle (`case_roles:`).
 
     case_roles:
-      family_contact: {title: Family contact}
+      family_contact: {title: Family contact, receives_personal: true}
 
 An officer gives a cycle its contacts in these roles (`cycle contacts add`); a reminder may be
 addressed to one (`to: [case_role:family_contact]`), and nothing else is ever sent to them.
+Their mail carries the case's fields; the personal ones only when the role `receives_personal`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ class PartySections(BuilderBase):
             node = self.r.mapping(raw, line, field)
             if node is None:
                 continue
-            self.r.keys(node, ("title",), field)
+            self.r.keys(node, ("title", "receives_personal"), field)
             title = self.r.get(node, "title", field, str, default=rid.replace("_", " ").capitalize())
             self.case_roles[rid] = " ".join(title.split())
+            if self.r.get(node, "receives_personal", field, bool, required=False, default=False):
+                self.personal_case_roles.add(rid)
         if self.case_roles:
             self._checks.append(self.check_contacts_permission)
 

@@ -308,6 +308,7 @@ class Definition:
     retention: Period | None = None  # how long after closure personal fields are kept
     instances: Instances = field(default_factory=Instances)  # yearly, or cases with a reference
     case_roles: dict[str, str] = field(default_factory=dict)  # outside parties' parts, by title (`loader_parties`)
+    personal_case_roles: frozenset[str] = frozenset()  # the case roles whose mail carries personal fields
 
     @property
     def key(self) -> tuple[str, int]:

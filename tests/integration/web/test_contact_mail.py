@@ -43,7 +43,7 @@ def test_an_email_to_a_contact_is_listed_to_those_who_manage_contacts_only(site:
         cycle = session.query(Cycle).filter_by(key=CYCLE).one()
         definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
         outside.write(session, engine.papers, cycle, definition, definition.reminders["family_update"], "test:1", now,
-                      now, lambda to: (f"Update for {to['name']}", f"Dear {to['name']},", "<p>Dear you</p>"),
+                      now, lambda to, _personal: (f"Update for {to['name']}", f"Dear {to['name']},", "<p>Dear you</p>"),
                       lambda key: f"<{key}@example.org>")
     client = site.client()
     managing = client.get(f"/api/v1/cycles/{CYCLE}/mail", headers=site.token("head_of_partnerships"))

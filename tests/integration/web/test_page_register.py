@@ -102,3 +102,29 @@ def test_the_register_lists_open_cases_and_counts_exempt_ones_for_those_not_enti
     assert 'href="/register/cases"' in observer.get("/cycles", headers=HTML).text
     outsider = site.client()
     assert outsider.get("/api/v1/definitions/cases/instances").status_code == 401
+
+
+def test_a_case_is_named_by_its_reference_on_its_history_decisions_and_papers_pages(site: Site) -> None:
+    officer, csrf = sign_in(site, OFFICER)
+    typed = {"definition": "typed_cases", "year": "2026", "reference": "DHR-TITLE-1", "csrf_token": csrf}
+    assert officer.post("/cycles/start", headers=HTML, data=typed).status_code == 303
+    fired = officer.post("/cycles/DHR-TITLE-1/fire", headers=HTML, follow_redirects=True,
+                         data={"trigger": "decide_review", "csrf_token": csrf})
+    assert "Case review DHR-TITLE-1 is now at &#39;Report to the board&#39;" in fired.text, fired.text
+    for page in ("history", "decisions", "papers"):
+        text = officer.get(f"/cycles/DHR-TITLE-1/{page}", headers=HTML).text
+        assert "Case review DHR-TITLE-1" in text, page
+        assert "Case review, 2026" not in text, page
+
+
+def test_the_start_page_refuses_a_reference_in_another_definitions_form_without_naming_its_cases(site: Site) -> None:
+    officer, csrf = sign_in(site, OFFICER)
+    numbered = officer.post("/cycles/start", headers=HTML, data={"definition": "cases", "year": "2027", "csrf_token": csrf})
+    assert numbered.headers["location"] == "/cycles/TST-2027-001"
+    for reference in ("TST-2027-001", "TST-2027-002", "cases-2027"):
+        refused = officer.post("/cycles/start", headers=HTML, data={
+            "definition": "typed_cases", "year": "2027", "reference": reference, "csrf_token": csrf})
+        assert refused.status_code == 422 and 'id="reference-error"' in refused.text, reference
+        assert "has the form of" in refused.text and "officer_a" not in refused.text, reference
+    again = officer.post("/cycles/start", headers=HTML, data={"definition": "cases", "year": "2027", "csrf_token": csrf})
+    assert again.headers["location"] == "/cycles/TST-2027-002"

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.util import CommandError
 
 revision: str = '0007a_case_instances'
 down_revision: str | None = '0006e_stored_files'
@@ -49,6 +50,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # Only while every cycle is a yearly one: a case's row has no place in the old table.
+    cases = op.get_bind().execute(sa.text("SELECT count(*) FROM cycles WHERE reference IS NOT NULL")).scalar_one()
+    if cases:
+        # CommandError: alembic says the sentence ("FAILED: ...") and exits 1, with no traceback.
+        raise CommandError(f"{cases} {'case exists' if cases == 1 else 'cases exist'}; the cycles table before "
+                           "revision 0007a holds one cycle a definition a year and has no place for a case: "
+                           "downgrade only with yearly cycles; nothing was changed")
     op.execute("DROP INDEX uq_cycles_yearly")
     if op.get_bind().dialect.name == "sqlite":
         _rebuild_sqlite(_yearly_table)
