@@ -22,7 +22,15 @@ from workflow.commands.decision_rules import superseded
 from workflow.definition.calendar import Timeline
 from workflow.definition.gates import DecisionFact, Facts
 from workflow.definition.model import ENTERED, FIRED, Definition, milestone_key
-from workflow.store.models import CaseFieldValue, Cycle, Decision, HistoryEntry, PanelMember, Paper, StrandState
+from workflow.store.models import (
+    CaseFieldValue,
+    Cycle,
+    Decision,
+    HistoryEntry,
+    PanelMember,
+    Paper,
+    StrandState,
+)
 from workflow.time.actuals import CHANGE, MEETING_CHANGES, uses_events
 from workflow.time.clock import local_date
 
@@ -82,7 +90,8 @@ def panels_and_fields(session: Session, definitions: Sequence[Definition],
         for cycle_id, name, value in session.execute(
                 select(CaseFieldValue.cycle_id, CaseFieldValue.name, CaseFieldValue.value)
                 .where(CaseFieldValue.cycle_id.in_(running), CaseFieldValue.value.is_not(None))):
-            fields[cycle_id][name] = value
+            if value is not None:  # selected so; an erased value reads as not set
+                fields[cycle_id][name] = value
     return panels, fields
 
 
