@@ -2,8 +2,8 @@
 
 One query serves `cycle mywork --as`, the API and the pages. A person is named by
 their id in a definition's directory or by their email, which is the same person
-in every definition that lists them. Each cycle's facts come from three queries for
-all cycles together, so the cost follows the cycles, not a query per cycle.
+in every definition that lists them. Each cycle's facts come from a fixed number of queries
+for all cycles together, so the cost follows the cycles, not a query per cycle.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def work_of(engine: Store, who: str) -> Work:
             person = find_person(definition, who)
             if person is not None:
                 mine.append((cycle, definition, person))
-        # The facts of every running cycle, in three queries of a fixed shape (a list of 1,000 ids
+        # The facts of every running cycle, in a fixed number of queries (a list of 1,000 ids
         # would cost more to send than the rows it selects).
         running = select(Cycle.id).where(Cycle.status == "active").scalar_subquery()
         decisions: dict[int, dict[tuple[str, str], DecisionFact]] = defaultdict(dict)
