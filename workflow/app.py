@@ -65,7 +65,7 @@ def shared_clock(database: SqlEngine) -> SharedClock:
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> App:
-    database = make_engine(settings.database_url)
+    database = make_engine(settings.database_url, **settings.engine_options)
     try:
         ensure_schema(database, auto_upgrade=settings.embedded)
         if settings.shared_clock or settings.frozen_now or isinstance(clock, (SimulatedClock, SharedClock)):

@@ -91,6 +91,15 @@ class Settings:
     storage: str = "files"  # CYCLE_STORAGE: papers and documents in the data directory, or "database"
     # CYCLE_WEB_BASE_URL: where people open the web service; emails link to it. Empty: emails carry no links.
     site_url: str = ""
+    # CYCLE_DATABASE_PRE_PING=1: test every pooled connection before use (SQLAlchemy's `pool_pre_ping`), for a
+    # database behind PgBouncer or a failover address, where a dead server may leave the sockets open.
+    # Unset, a connection is tested only when in doubt (`store.reachability.ping_when_in_doubt`).
+    database_pre_ping: bool = False
+
+    @property
+    def engine_options(self) -> dict[str, bool]:
+        """What `store.db.make_engine` is given besides the URL."""
+        return {"pool_pre_ping": True} if self.database_pre_ping else {}
 
     @property
     def papers_dir(self) -> Path:
@@ -136,6 +145,10 @@ class Settings:
         clock = env.get("CYCLE_CLOCK", "system") or "system"
         if clock not in ("system", "shared"):
             raise ConfigurationError(f"CYCLE_CLOCK='{clock}' should be 'system' or 'shared'")
+        pre_ping = (env.get("CYCLE_DATABASE_PRE_PING") or "0").strip()
+        if pre_ping not in ("0", "1"):
+            raise ConfigurationError(f"CYCLE_DATABASE_PRE_PING='{pre_ping}' should be 1 (test every pooled connection "
+                                     "before use) or 0")
         return cls(
             data_dir=data_dir, database_url=database_url, definitions_dir=definitions_dir, frozen_now=frozen_now,
             shared_clock=clock == "shared", broker_url=env.get("CYCLE_BROKER_URL", ""),
@@ -155,5 +168,5 @@ class Settings:
             smtp_oauth_client_secret_file=(Path(env["CYCLE_SMTP_OAUTH_CLIENT_SECRET_FILE"])
                                            if env.get("CYCLE_SMTP_OAUTH_CLIENT_SECRET_FILE") else None),
             smtp_oauth_scope=env.get("CYCLE_SMTP_OAUTH_SCOPE") or "https://outlook.office365.com/.default",
-            site_url=site_address(env),
+            site_url=site_address(env), database_pre_ping=pre_ping == "1",
         )

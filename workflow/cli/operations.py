@@ -27,7 +27,7 @@ def db() -> None:
 def upgrade(rehearsal: bool) -> None:
     """Bring the database schema up to date."""
     settings = Settings.from_env()
-    engine = database.make_engine(settings.database_url)
+    engine = database.make_engine(settings.database_url, **settings.engine_options)
     try:
         database.upgrade(engine)
         if rehearsal:
@@ -43,7 +43,7 @@ def upgrade(rehearsal: bool) -> None:
 def grant(role: str) -> None:
     """Give ROLE what the application needs and no more: insert and read only on the audit tables."""
     settings = Settings.from_env()
-    engine = database.make_engine(settings.database_url)
+    engine = database.make_engine(settings.database_url, **settings.engine_options)
     try:
         database.grant_app_role(engine, role)
         out.print(f"'{plain(role)}' may now run strategy-cycle here; it can add to the audit tables but never "
@@ -56,7 +56,7 @@ def grant(role: str) -> None:
 def current() -> None:
     """Show the database's schema revision and the latest this version knows."""
     settings = Settings.from_env()
-    engine = database.make_engine(settings.database_url)
+    engine = database.make_engine(settings.database_url, **settings.engine_options)
     try:
         out.print(f"current: {database.current_revision(engine) or '(empty)'}; latest: {database.head_revision()}")
     finally:
@@ -72,7 +72,7 @@ def _shared_clock() -> tuple[Any, Any]:
     from workflow.app import shared_clock
 
     settings = Settings.from_env()
-    engine = database.make_engine(settings.database_url)
+    engine = database.make_engine(settings.database_url, **settings.engine_options)
     try:
         database.ensure_schema(engine, auto_upgrade=settings.embedded)
         database.require_rehearsal(engine, "the shared simulated clock")

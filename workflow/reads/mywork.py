@@ -2,8 +2,8 @@
 
 One query serves `cycle mywork --as`, the API and the pages. A person is named by
 their id in a definition's directory or by their email, which is the same person
-in every definition that lists them. Each cycle's facts come from three queries for
-all cycles together, so the cost follows the cycles, not a query per cycle.
+in every definition that lists them. Each cycle's facts come from a fixed number of queries
+for all cycles together, so the cost follows the cycles, not a query per cycle.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from workflow.definition.directory import find_person
 from workflow.definition.gates import DecisionFact, Facts
 from workflow.definition.model import DecisionGate, Definition, PapersGate, Person
 from workflow.definition.who_acts import may, serves
-from workflow.store.models import Cycle, Decision, PanelMember, Paper, StrandState
+from workflow.store.models import Cycle, Decision, Paper, StrandState
 from workflow.store.unit import Store
 from workflow.time.actuals import moved_days
 from workflow.time.clock import local_date
 
+from .running_facts import panels_and_fields
 from .waiting import WaitingItem, waiting_in
 
 
@@ -90,12 +91,13 @@ def work_of(engine: Store, who: str) -> Work:
             person = find_person(definition, who)
             if person is not None:
                 mine.append((cycle, definition, person))
-        # The facts of every running cycle, in three queries of a fixed shape (a list of 1,000 ids
+        # The facts of every running cycle, in a fixed number of queries (a list of 1,000 ids
         # would cost more to send than the rows it selects).
         running = select(Cycle.id).where(Cycle.status == "active").scalar_subquery()
         decisions: dict[int, dict[tuple[str, str], DecisionFact]] = defaultdict(dict)
         papers: dict[int, set[str]] = defaultdict(set)
         panels: dict[int, set[str]] = defaultdict(set)
+        fields: dict[int, dict[str, str]] = defaultdict(dict)
         strands: dict[int, list[StrandState]] = defaultdict(list)
         moved: dict[int, dict[str, dt.date]] = {}
         if mine:
@@ -108,10 +110,8 @@ def work_of(engine: Store, who: str) -> Work:
                 papers[cycle_id].add(paper)
             for row in session.scalars(select(StrandState).where(StrandState.cycle_id.in_(running))):
                 strands[row.cycle_id].append(row)
-            if any(definition.panels for _, definition, _ in mine):  # a fourth query only where panels are chosen
-                for cycle_id, panel in session.execute(select(PanelMember.cycle_id, PanelMember.panel).distinct()
-                                                       .where(PanelMember.cycle_id.in_(running))):
-                    panels[cycle_id].add(panel)
+            # More queries only where panels are chosen or case fields kept.
+            panels, fields = panels_and_fields(session, [definition for _, definition, _ in mine], running)
             moved = moved_days(session, running)  # a committee manager moved a meeting: its stage is due then
     timelines: dict[tuple[str, int, int], Timeline] = {}
     items: list[WorkItem] = []
@@ -129,7 +129,8 @@ def work_of(engine: Store, who: str) -> Work:
             strand_facts[row.strand] = (row.stage, row.state, bool(lifecycle and row.state in lifecycle.finals))
         since = local_date(cycle.state_entered_at)
         facts = Facts(today=today, timeline=timeline, decisions=decisions[cycle.id], papers=papers[cycle.id],
-                      strands=strand_facts, entered={cycle.state: since}, panels=panels[cycle.id])
+                      strands=strand_facts, entered={cycle.state: since}, panels=panels[cycle.id],
+                      fields=fields[cycle.id])
         items += _cycle_work(cycle, definition, person, facts, strands[cycle.id])
         waiting += waiting_in(cycle.key, cycle.id, since, definition, person, facts)
     # Overdue first, then the soonest due; undated work last.

@@ -5,7 +5,7 @@ time is a handful of queries per cycle. Here they are a fixed number of queries 
 cycles together, each selecting by a subquery of their ids (a list of 1,000 ids would cost more to
 send than the rows it selects), and the same facts, fact for fact, as the one-cycle read: decisions in
 force (nothing a later decision amended or rescinded), papers attached, strands, and the timeline with
-the dates the cycle has reached and the meetings moved.
+the dates the cycle has reached and the meetings moved, the panels chosen and the case fields set.
 """
 
 from __future__ import annotations
@@ -22,7 +22,15 @@ from workflow.commands.decision_rules import superseded
 from workflow.definition.calendar import Timeline
 from workflow.definition.gates import DecisionFact, Facts
 from workflow.definition.model import ENTERED, FIRED, Definition, milestone_key
-from workflow.store.models import Cycle, Decision, HistoryEntry, Paper, StrandState
+from workflow.store.models import (
+    CaseFieldValue,
+    Cycle,
+    Decision,
+    HistoryEntry,
+    PanelMember,
+    Paper,
+    StrandState,
+)
 from workflow.time.actuals import CHANGE, MEETING_CHANGES, uses_events
 from workflow.time.clock import local_date
 
@@ -30,7 +38,8 @@ RUNNING = select(Cycle.id).where(Cycle.status == "active")
 
 
 def running_facts(session: Session, cycles: Sequence[tuple[Cycle, Definition]], now: dt.datetime) -> dict[int, Facts]:
-    """Cycle id -> its facts, for `cycles` (running ones, with the definition each runs on), in five queries."""
+    """Cycle id -> its facts, for `cycles` (running ones, with the definition each runs on), in at most seven
+    queries (the panels and the fields only where some definition has them)."""
     if not cycles:
         return {}
     running = RUNNING.scalar_subquery()
@@ -48,6 +57,7 @@ def running_facts(session: Session, cycles: Sequence[tuple[Cycle, Definition]], 
             .where(StrandState.cycle_id.in_(running))):
         strands[cycle_id].append((stage, strand, state))
     known = _known_dates(session, cycles, running)
+    panels, fields = panels_and_fields(session, [definition for _, definition in cycles], running)
     today = local_date(now)
     found = {}
     for cycle, definition in cycles:
@@ -61,8 +71,28 @@ def running_facts(session: Session, cycles: Sequence[tuple[Cycle, Definition]], 
             strand_facts[strand] = (stage, state, bool(lifecycle and state in lifecycle.finals))
         found[cycle.id] = Facts(today=today, timeline=Timeline(definition, cycle.year, known.get(cycle.id) or None),
                                 decisions=decisions, papers=papers[cycle.id], strands=strand_facts,
-                                entered={cycle.state: local_date(cycle.state_entered_at)})
+                                entered={cycle.state: local_date(cycle.state_entered_at)},
+                                panels=panels[cycle.id], fields=fields[cycle.id])
     return found
+
+
+def panels_and_fields(session: Session, definitions: Sequence[Definition],
+                      running: Any) -> tuple[dict[int, set[str]], dict[int, dict[str, str]]]:
+    """The panels chosen and the case fields set (a value not erased) of every running cycle, as
+    `commands.facts.facts` reads them for one: a query each, and none where no definition has any."""
+    panels: dict[int, set[str]] = defaultdict(set)
+    fields: dict[int, dict[str, str]] = defaultdict(dict)
+    if any(definition.panels for definition in definitions):
+        for cycle_id, panel in session.execute(select(PanelMember.cycle_id, PanelMember.panel).distinct()
+                                               .where(PanelMember.cycle_id.in_(running))):
+            panels[cycle_id].add(panel)
+    if any(definition.fields for definition in definitions):
+        for cycle_id, name, value in session.execute(
+                select(CaseFieldValue.cycle_id, CaseFieldValue.name, CaseFieldValue.value)
+                .where(CaseFieldValue.cycle_id.in_(running), CaseFieldValue.value.is_not(None))):
+            if value is not None:  # selected so; an erased value reads as not set
+                fields[cycle_id][name] = value
+    return panels, fields
 
 
 def _known_dates(session: Session, cycles: Sequence[tuple[Cycle, Definition]], running: Any) -> dict[int, dict[str, dt.date]]:

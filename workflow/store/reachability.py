@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InvalidatePoolError
 
 log = logging.getLogger("cycle.database")
 log.addHandler(logging.NullHandler())  # a worker's logging shows these lines; a command's one sentence says enough
@@ -81,12 +81,18 @@ def ping_when_in_doubt(engine: Engine) -> None:
     A connection is in doubt when it has been idle in the pool for more than `IDLE_PING_SECONDS`, or
     when its socket has something to read while no query is running: a server that shuts down or
     restarts tells each connection so and closes it, which makes the socket readable, and polling it
-    costs no round trip. A connection in doubt gets SQLAlchemy's own ping; a failed ping makes the pool
-    replace it (`DisconnectionError`). A connection used a moment ago with nothing waiting on it is
-    used as it is: on a busy server the ping SQLAlchemy's `pool_pre_ping` sends on every checkout was
-    one round trip in four of an engine fire.
+    costs no round trip. A connection in doubt gets SQLAlchemy's own ping; a failed ping retires every
+    connection the pool made before it (`InvalidatePoolError`, as `pool_pre_ping` does: the server that
+    dropped one dropped them all) and reaches the engine's `handle_error` hooks, so `watch` logs the outage.
+    A connection used a moment ago with nothing waiting on it is used as it is: on a busy server the ping
+    SQLAlchemy's `pool_pre_ping` sends on every checkout was one round trip in four of an engine fire.
+    Behind PgBouncer or a failover address a dead server may leave the sockets open: there, turn on
+    `pool_pre_ping` instead (CYCLE_DATABASE_PRE_PING=1).
     """
     dialect = engine.dialect
+    # The ping SQLAlchemy's pre-ping sends: the dialect's `handle_error` hooks see a failure (our `watch`);
+    # False for a lost connection. A dialect without it pings bare, and the failure is logged here.
+    ping = getattr(dialect, "_do_ping_w_event", None)
 
     @event.listens_for(engine, "checkin")
     def _idle_from(_dbapi_connection: Any, record: Any) -> None:
@@ -100,9 +106,13 @@ def ping_when_in_doubt(engine: Engine) -> None:
         if time.monotonic() - idle_since < IDLE_PING_SECONDS and not _has_news(dbapi_connection):
             return
         try:
-            dialect.do_ping(dbapi_connection)
+            alive = ping(dbapi_connection) if ping is not None else dialect.do_ping(dbapi_connection)
         except Exception as exc:
-            raise DisconnectionError(f"a pooled connection was dead: {exc}") from exc
+            if ping is None:
+                went_down(" ".join(str(exc).split())[:300] or type(exc).__name__)
+            raise InvalidatePoolError(f"a pooled connection was dead: {exc}") from exc
+        if not alive:
+            raise InvalidatePoolError("a pooled connection was dead")
 
 
 def _has_news(dbapi_connection: Any) -> bool:

@@ -60,3 +60,27 @@ def test_a_panel_is_chosen_through_the_api_and_one_not_independent_is_refused(re
     assert chosen.json() == {"cycle": CYCLE, "panel": "review_panel", "name": "Review panel", "choice": 1,
                              "members": ["reviewer_2", "reviewer_3"]}
     assert members(review_site) == 2
+
+
+def test_the_cycles_page_says_a_panel_holds_the_cycle_up_only_until_it_is_chosen(review_site: Site) -> None:
+    client = review_site.client()
+    officer, clerk = token(review_site, "case_officer"), token(review_site, "clerk")
+    assert client.post("/api/v1/cycles", headers=officer, json={"definition": "review", "year": 2022}).status_code == 201
+    assert client.post("/api/v1/cycles/review-2022/decisions", headers=clerk, json={
+        "board": "partnership", "item": "commission", "votes_for": ["member_a", "member_b", "member_c"]}).status_code == 201
+    assert client.post("/api/v1/cycles/review-2022/fire", headers=officer,
+                       json={"trigger": "commission_review"}).status_code == 200
+    email = review_site.engine.catalog.load("review").people["case_officer"].email
+    browser = review_site.client()
+    form = browser.get("/auth/login")
+    signed_in = browser.post("/auth/login", data={"email": email, "password": "a long test password",
+                                                  "csrf_token": form.cookies["cycle_form"]})
+    assert signed_in.status_code == 303, signed_in.text
+    page = browser.get("/cycles", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "Review panel has not been chosen yet" in page.text
+    chosen = client.post("/api/v1/cycles/review-2022/panels/review_panel", headers=clerk,
+                         json={"members": ["reviewer_2", "reviewer_3"]})
+    assert chosen.status_code == 201, chosen.text
+    page = browser.get("/cycles", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "review-2022" in page.text
+    assert "has not been chosen yet" not in page.text and "Nothing: it can move on" in page.text
