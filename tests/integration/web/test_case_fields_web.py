@@ -170,6 +170,14 @@ def test_a_reminder_carrying_personal_values_is_read_only_by_those_entitled_to_t
     assert observer.get(f"/api/v1/mail/{to_observer.id}").json()["subject"].startswith("Case review of (withheld)")
     assert observer.get(f"/api/v1/mail/{to_officer.id}").status_code == 404
 
+    web.accounts.add("admin@example.org", password=PASSWORD, admin=True, by="test")  # runs the site, not the case
+    admin = web.client()
+    token = admin.get("/auth/login").cookies["cycle_form"]
+    admin.post("/auth/login", data={"email": "admin@example.org", "password": PASSWORD, "csrf_token": token})
+    operations = admin.get("/operations", headers=HTML)
+    assert operations.status_code == 200 and "Alex Example" not in operations.text
+    assert "Email carrying exempt information" in operations.text  # the unsent reminders, without their subjects
+
     env = {"CYCLE_DATA_DIR": str(tmp_path / "data"), "CYCLE_DATABASE_URL": pg_url,
            "CYCLE_DEFINITIONS_DIR": str(web.engine.catalog.directory),
            "CYCLE_NOW": "2026-05-05T12:00:00+01:00"}
