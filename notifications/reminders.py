@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 
 from workflow.commands.case_fields import values_of
 from workflow.definition.calendar import Timeline, working_days_between
-from workflow.definition.entitlement import considering_stages, may_see_paper_at, may_see_personal
+from workflow.definition.entitlement import (
+    PERSONAL_MAIL,
+    considering_stages,
+    declares_personal,
+    may_see_paper_at,
+    may_see_personal,
+)
 from workflow.definition.formatting import long_date
 from workflow.definition.model import Definition, Meeting, ReminderRule, Stage
 from workflow.definition.templating import (
@@ -220,6 +226,8 @@ def send_action(engine: Engine, domain: str, links: Links | None = None
             subject, text, html = renderer.render(rule, ctx)
             text, html = with_links(text, html, footer_links(ctx))
             attachments: dict[str, Any] = {"papers": [p["paper_id"] for p in papers]}
+            if declares_personal(definition) and may_see_personal(definition, person):
+                attachments[PERSONAL_MAIL] = True  # its addressee reads it only while entitled (`may_see_mail`)
             if meeting is not None and change is not None and not change.cancelled:
                 attachments["invite"] = meeting_invite(definition, cycle.key, replace(meeting, start=change.start),
                                                        change.day, now, sequence=change.sequence)

@@ -171,3 +171,22 @@ def test_verify_names_a_field_changed_outside_the_commands(case_app: App) -> Non
         "field 'review_kind'", "field 'subject_name'", "field 'panel_size'"]
     assert all(p.startswith(f"cycle {CYCLE}: field ") for p in problems)
     assert "Someone Else" not in " ".join(problems)
+
+
+def test_a_gate_on_a_personal_field_names_the_field_never_its_value(case_app: App) -> None:
+    engine = case_app.engine
+    started(case_app)
+    engine.set_fields(CYCLE, {"panel_size": "3", "report_due": "2026-12-31", "date_of_death": "2026-12-01"}, OFFICER)
+    engine.fire(CYCLE, "commission", OFFICER)
+    with pytest.raises(GateNotMet) as refused:
+        engine.fire(CYCLE, "write_report", OFFICER)
+    assert refused.value.reasons == ["'Date of death' must be at most today (2026-04-07)"]
+    for reader in (OFFICER, OBSERVER, None):  # what the cycle page, the API and `cycle status` show everyone
+        blocked = next(a.blocked_by for a in engine.status(CYCLE, reader).actions if a.trigger == "write_report")
+        assert blocked == ["'Date of death' must be at most today (2026-04-07)"]
+    said = str(refused.value) + " ".join(refused.value.reasons)
+    assert "1 December 2026" not in said and "2026-12-01" not in said
+    engine.set_fields(CYCLE, {"report_due": "2026-01-01", "date_of_death": "2026-03-14"}, OFFICER)
+    with pytest.raises(GateNotMet) as refused:  # a value that is not personal may still be named
+        engine.fire(CYCLE, "write_report", OFFICER)
+    assert refused.value.reasons == ["'Report due' is 1 January 2026, and it must be at least 'Date of death'"]

@@ -157,8 +157,10 @@ def test_the_cli_starts_cases_and_lists_the_register_with_exempt_cases_counted_o
 
     verified = cli("history", "verify")  # a case's key is its reference: the audit holds it to that
     assert verified.exit_code == 0, verified.output
-    every = cli("list")  # without a definition: every cycle, as before
-    assert every.exit_code == 0 and "DHR-A" in every.output and "TST-2026-002" in every.output
+    every = cli("list")  # without a definition: every cycle, but not a case at its private stage (as the register)
+    assert every.exit_code == 0 and "DHR-A" in every.output and "TST-2026-001" in every.output
+    assert "TST-2026-002" not in every.output
+    assert "TST-2026-002" in cli("list", "--as", "member_a").output  # entitled to the review board's exempt papers
     unknown = cli("list", "cases", "--as", "nobody")
     assert unknown.exit_code != 0 and "'nobody' is not in the directory of 'cases'" in unknown.stderr
 

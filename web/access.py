@@ -17,7 +17,7 @@ from workflow.commands.cycles import definition_of, find_cycle
 from workflow.definition.directory import find_person
 from workflow.definition.model import Definition
 from workflow.engine import Engine
-from workflow.errors import NotFound
+from workflow.errors import NotFound, UnknownDefinition
 
 from .accounts import Principal
 from .problems import Forbidden
@@ -91,6 +91,19 @@ def seat(cycles: KnownCycles, me: Principal, ref: str | int) -> Seat:
 
 def person_in(definition: Definition, me: Principal) -> str | None:
     found = find_person(definition, me.email)
+    return found.id if found else None
+
+
+def register_reader(engine: Engine, definition_id: str, me: Principal) -> str | None:
+    """Who reads a definition's register (page and API): the person its directory lists as `me`, or None for an
+    admin listed nowhere in it; anyone else is told it does not exist, as for an unknown process, since whether a
+    process exists is itself the directory's business."""
+    try:
+        found = find_person(engine.catalog.load(definition_id), me.email)
+    except (NotFound, UnknownDefinition):
+        found = None
+    if found is None and not me.admin:
+        raise NotFound(f"there is no register '{definition_id}' among the processes whose directory lists you")
     return found.id if found else None
 
 

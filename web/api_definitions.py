@@ -12,7 +12,7 @@ from workflow.definition.model import Definition
 from workflow.errors import DefinitionError
 from workflow.time.clock import local_date
 
-from .access import engine_of, person_in
+from .access import engine_of, register_reader
 from .auth import Me
 from .definition_file import parse_upload, read_text, upload_name
 from .problems import PROBLEM_RESPONSES
@@ -88,6 +88,7 @@ def validate(request: Request, _me: Me, file: Annotated[UploadFile, File()]) -> 
 @router.get("/{definition}/instances", summary="The register: every open instance, its stage, next date and lateness")
 def instances(request: Request, me: Me, definition: DefinitionId) -> dict[str, Any]:
     """Instances at a stage whose papers are exempt are listed only to a person entitled to them; for anyone
-    else `withheld` says how many there are and how late each is."""
+    else `withheld` says how many there are and how late each is. Like the register page, only for those its
+    directory lists (and admins)."""
     engine = engine_of(request)
-    return engine.register(definition, person_in(_load(request, definition), me)).json()
+    return engine.register(definition, register_reader(engine, definition, me)).json()

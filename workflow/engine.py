@@ -11,7 +11,7 @@ and the domain events into the outbox. A refused command raises before anything 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +148,10 @@ class Engine(Store):
     def register(self, definition_ref: str, reader: str | None = None) -> Register:
         """The open instances of a definition; exempt ones listed only to a `reader` entitled to them."""
         return register.register(self, definition_ref, reader)
+
+    def hidden_cycles(self, cycle_ids: list[int], reader_of: Callable[[Definition], str | None]) -> set[int]:
+        """The cycles a list leaves out for their reader: at a private stage they are not entitled to."""
+        return register.hidden_cycles(self, cycle_ids, reader_of)
 
     def status(self, cycle_ref: str | int, reader: str | None = None) -> Status:
         """Where the cycle stands; exempt papers are named only to a `reader` entitled to them."""

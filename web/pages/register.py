@@ -10,8 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from workflow.errors import NotFound
-
+from ..access import register_reader
 from .render import render
 from .viewer import Viewer, viewer
 
@@ -20,11 +19,9 @@ DefinitionId = Annotated[str, Path(max_length=100, pattern=r"^[a-z][a-z0-9_]*$")
 
 
 def show(request: Request, seen: Viewer, definition: str) -> Response:
+    engine = request.app.state.cycle.engine
+    found = engine.register(definition, register_reader(engine, definition, seen.principal))
     person = seen.people.get(definition)
-    if person is None and not seen.admin:
-        # Whether a process exists is itself the directory's business: the same answer as for an unknown one.
-        raise NotFound(f"there is no register '{definition}' among the processes whose directory lists you")
-    found = request.app.state.cycle.engine.register(definition, person.id if person else None)
     return render(request, "register.html", title=f"{found.title}: register", section="/cycles",
                   register=found, reader=person)
 

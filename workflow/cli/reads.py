@@ -34,7 +34,11 @@ def list_(ctx: click.Context, definition: str | None, reader: str | None, as_jso
     if definition is not None:
         show_register(app_for(ctx), definition, reader, as_json)
         return
-    rows = app_for(ctx).engine.list_cycles()
+    engine = app_for(ctx).engine
+    rows = engine.list_cycles()
+    hidden = engine.hidden_cycles([r["id"] for r in rows if r["status"] == "active"],
+                                  lambda d: reader if reader in d.people else None)
+    rows = [r for r in rows if r["id"] not in hidden]  # as the register withholds them from the not entitled
     if as_json:
         emit_json(rows)
         return

@@ -172,7 +172,10 @@ def shown(spec: CaseField, value: str | None, entitled: bool) -> str:
 
 def gate_unmet(gate: FieldGate, declared: Mapping[str, CaseField], values: Mapping[str, str],
                today: dt.date) -> str | None:
-    """Why a field gate is not met (a sentence naming the field), or None when it is."""
+    """Why a field gate is not met (a sentence naming the field), or None when it is.
+
+    The sentence names the field and what it is compared with; a personal field's value never appears in it.
+    """
     spec = declared[gate.field]
     value = values.get(gate.field)
     if not value:
@@ -185,6 +188,8 @@ def gate_unmet(gate: FieldGate, declared: Mapping[str, CaseField], values: Mappi
         return f"'{spec.title}' cannot be compared with {said}: {said} is not set"
     if compare(left, gate.op, right):
         return None
+    if spec.personal:  # the sentence reaches everyone who reads the cycle: never a personal value in it
+        return f"'{spec.title}' must be {_WORDS[gate.op]} {said}"
     return f"'{spec.title}' is {shown(spec, value, True)}, and it must be {_WORDS[gate.op]} {said}"
 
 

@@ -196,11 +196,31 @@ def may_see_mail(definition: Definition, mail: MailLike, person: str | None, *,
     exemption, since entitlement is read from the definition version the cycle runs on today (a
     board member made an observer by `cycle migrate` reads no more of the board's exempt email).
     Whose email it is (`is_addressee`) decides who may list it; this decides who may read it.
+    When the definition declares personal case fields, an email is read only by those who may see them
+    (`may_see_personal`), or by its own addressee when it was written without them: an officer not
+    entitled to the subject's name does not read it in a reminder sent to the board.
     """
     if to_contact(mail) and not may_manage_contacts(definition, person):
         return False  # personal data of someone outside the directory
+    if declares_personal(definition) and not may_see_personal(definition, person) \
+            and (carries_personal(mail) or not is_addressee(definition, mail, person)):
+        return False  # a case's personal fields may be in it: for those entitled to them, or its own addressee
     return (all(may_see_paper(definition, paper, person) for paper in papers)
             and all(may_see_document(definition, document, person) for document in documents))
+
+
+def declares_personal(definition: Definition) -> bool:
+    """Does the definition declare any personal case field (so its email may carry personal values)?"""
+    return any(spec.personal for spec in definition.fields.values())
+
+
+PERSONAL_MAIL = "personal"
+"""The key in an email's attachments saying it was written with a case's personal values in it."""
+
+
+def carries_personal(mail: MailLike) -> bool:
+    """Was this email written with personal values in it (for a reader entitled to them when it was written)?"""
+    return bool((getattr(mail, "attachments", None) or {}).get(PERSONAL_MAIL))
 
 
 def is_officer(definition: Definition, person: str) -> bool:

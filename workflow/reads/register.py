@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,14 +102,46 @@ def register(engine: Store, definition_id: str, reader: str | None = None) -> Re
         stage = running_on.stages[cycle.state]
         entry = Instance(cycle.key, cycle.reference, cycle.year, cycle.definition_version, stage.id, stage.title,
                          local_date(cycle.started_at).isoformat(), due.isoformat() if due else None, left)
-        if _private(running_on, cycle, exempt[cycle.id]) and not (
-                reader is not None and entitled_to_stage(running_on, cycle.state, reader)):
+        if withheld_from(running_on, cycle, exempt[cycle.id], reader):
             withheld.append(entry.days_late)
         else:
             found.instances.append(entry)
     found.instances.sort(key=lambda i: (i.working_days_left is None, i.working_days_left or 0, i.cycle))
     found.withheld = sorted(withheld, reverse=True)
     return found
+
+
+def withheld_from(definition: Definition, cycle: Cycle, exempt: list[Paper], reader: str | None) -> bool:
+    """Is this instance kept from `reader` in a list: at a stage whose exempt papers they are not entitled to?
+
+    The one rule for the register and every list of cycles (`cycle list`, the Cycles page, `GET /api/v1/cycles`):
+    a reader not entitled never gets the reference or stage of an instance at its private stage.
+    """
+    return _private(definition, cycle, exempt) and not (
+        reader is not None and entitled_to_stage(definition, cycle.state, reader))
+
+
+def hidden_cycles(engine: Store, cycle_ids: list[int], reader_of: Callable[[Definition], str | None]) -> set[int]:
+    """Of `cycle_ids`, those `withheld_from` their reader (`reader_of` the definition version each runs on).
+
+    In a fixed number of queries (one per definition version), however many cycles there are.
+    """
+    with engine.sessions() as session:
+        exempt: dict[int, list[Paper]] = defaultdict(list)
+        for paper in session.scalars(select(Paper).where(Paper.cycle_id.in_(cycle_ids), Paper.exempt.is_(True))):
+            exempt[paper.cycle_id].append(paper)
+        if not exempt:
+            return set()
+        cycles = list(session.scalars(select(Cycle).where(Cycle.id.in_(list(exempt)))))
+        versions = {(c.definition_id, c.definition_version): engine.catalog.snapshot(session, c.definition_id,
+                                                                                      c.definition_version)
+                    for c in cycles}
+    hidden = set()
+    for cycle in cycles:
+        definition = versions[(cycle.definition_id, cycle.definition_version)]
+        if withheld_from(definition, cycle, exempt[cycle.id], reader_of(definition)):
+            hidden.add(cycle.id)
+    return hidden
 
 
 def _private(definition: Definition, cycle: Cycle, papers: list[Paper]) -> bool:

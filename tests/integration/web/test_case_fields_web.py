@@ -3,20 +3,30 @@ beside its field at once; the API answers 422 naming each; a reader not entitled
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from notifications import reminders
 from tests.conftest import empty_tables
 from tests.integration.web.conftest import PASSWORD, Site, served_site
 from tests.test_case_fields import folder
-from workflow.store.models import CaseFieldValue, Cycle
+from web.cli import main
+from workflow.commands.sweep import Sweeper
+from workflow.store.models import CaseFieldValue, Cycle, Mail, OutboxEvent
+from workflow.store.outbox import Handlers
+from workflow.time.clock import at_local
+from workflow.time.deadlines import plan_stage
 
 HTML = {"Accept": "text/html"}
-EMAILS = {"officer_a": "officer@example.org", "clerk_b": "clerk@example.org", "observer_d": "observer@example.org"}
+EMAILS = {"officer_a": "officer@example.org", "clerk_b": "clerk@example.org", "observer_d": "observer@example.org",
+          "scribe_e": "scribe@example.org"}
 CYCLE = "case_review-2026"
 
 
@@ -119,3 +129,61 @@ def test_the_api_refuses_bad_values_with_422_naming_each_field(web: Site) -> Non
     assert good.json() == {"cycle": CYCLE, "changed": ["panel_size"]}
     shown = {f["id"]: f for f in officer.get(f"/api/v1/cycles/{CYCLE}/fields").json()}
     assert shown["date_of_death"]["raw"] == "2026-03-14" and shown["panel_size"]["value"] == "5"
+
+
+def reminded(web: Site) -> dict[str, Mail]:
+    """Start the case on 7 April and sweep its reminder on 5 May: one email to the owner and each panel member."""
+    engine = web.engine
+    handlers = Handlers()
+    handlers.on("StageEntered", "deadlines", functools.partial(plan_stage, engine))
+    handlers.on("StageEntered", "reminders", functools.partial(reminders.plan, engine))
+    web.clock.set(at_local(dt.date(2026, 4, 7), 9))
+    engine.start("case_review", 2026, "officer_a", fields={"subject_name": "Alex Example",
+                                                           "date_of_death": "2026-03-14"})
+    with engine.sessions() as session:
+        for event_id in session.scalars(select(OutboxEvent.id).where(OutboxEvent.handled_at.is_(None))).all():
+            handlers.handle(engine, event_id)
+    web.clock.set(at_local(dt.date(2026, 5, 5), 12))
+    Sweeper(engine, {reminders.REMINDER: reminders.send_action(engine, "example.org")}).sweep()
+    with engine.sessions() as session:
+        return {m.person: m for m in session.scalars(select(Mail).where(Mail.kind == "reminder"))}
+
+
+def test_a_reminder_carrying_personal_values_is_read_only_by_those_entitled_to_them(web: Site, pg_url: str,
+                                                                                     tmp_path: Path) -> None:
+    mails = reminded(web)
+    assert set(mails) == {"officer_a", "chair_c", "observer_d"}
+    to_officer, to_observer = mails["officer_a"], mails["observer_d"]
+    assert "Alex Example" in to_officer.subject  # written for the case's officer, who is entitled
+    scribe, _ = signed_in(web, "scribe_e")  # attaches the panel's papers: an officer of the cycle, not entitled
+    assert "(withheld)" in scribe.get(f"/cycles/{CYCLE}/fields", headers=HTML).text
+    page = scribe.get(f"/cycles/{CYCLE}/mail", headers=HTML)
+    assert page.status_code == 200 and "Alex Example" not in page.text
+    assert page.text.count("Carries exempt information you may not see") == 3  # listed, not read
+    assert scribe.get(f"/api/v1/mail/{to_officer.id}").status_code == 404
+    assert "Alex Example" not in scribe.get(f"/api/v1/cycles/{CYCLE}/mail").text
+    officer, _ = signed_in(web, "officer_a")
+    shown = officer.get(f"/api/v1/mail/{to_officer.id}").json()
+    assert "Alex Example" in shown["subject"] and "the death of Alex Example" in shown["text_body"]
+    assert "Alex Example" in officer.get(f"/cycles/{CYCLE}/mail", headers=HTML).text
+    observer, _ = signed_in(web, "observer_d")  # not entitled: reads their own, written without the values
+    assert observer.get(f"/api/v1/mail/{to_observer.id}").json()["subject"].startswith("Case review of (withheld)")
+    assert observer.get(f"/api/v1/mail/{to_officer.id}").status_code == 404
+
+    web.accounts.add("admin@example.org", password=PASSWORD, admin=True, by="test")  # runs the site, not the case
+    admin = web.client()
+    token = admin.get("/auth/login").cookies["cycle_form"]
+    admin.post("/auth/login", data={"email": "admin@example.org", "password": PASSWORD, "csrf_token": token})
+    operations = admin.get("/operations", headers=HTML)
+    assert operations.status_code == 200 and "Alex Example" not in operations.text
+    assert "Email carrying exempt information" in operations.text  # the unsent reminders, without their subjects
+
+    env = {"CYCLE_DATA_DIR": str(tmp_path / "data"), "CYCLE_DATABASE_URL": pg_url,
+           "CYCLE_DEFINITIONS_DIR": str(web.engine.catalog.directory),
+           "CYCLE_NOW": "2026-05-05T12:00:00+01:00"}
+
+    def show(*reader: str) -> str:
+        return CliRunner().invoke(main, ["mail", "show", str(to_officer.id), *reader], env=env).output
+
+    assert "Alex Example" not in show("--as", "scribe_e") and "withheld" in show("--as", "scribe_e")
+    assert "the death of Alex Example" in show("--as", "officer_a")

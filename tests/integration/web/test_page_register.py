@@ -1,5 +1,6 @@
 """A case process on the web: the Start page asks for a typed reference, the register page and its API route
-list open cases with how late each is, and a case at a stage with exempt papers only to those entitled."""
+list open cases with how late each is, and a case at a stage with exempt papers only to those entitled (as do
+the Cycles page, `GET /api/v1/cycles` and `cycle list`); neither register answers outside the directory."""
 
 from __future__ import annotations
 
@@ -9,22 +10,28 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from tests.conftest import empty_tables
 from tests.instances_setup import case_folder
 from tests.integration.web.conftest import PASSWORD, Site, served_site
+from web.cli import main
 from workflow.store.models import Cycle
 from workflow.time.clock import at_local
 
 HTML = {"Accept": "text/html"}
 OFFICER, MEMBER, OBSERVER = "officer@example.org", "member@example.org", "observer@example.org"
+STRANGER = "stranger@example.org"  # listed only in another process's directory
 
 
 @pytest.fixture(scope="module")
 def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = Path(tmp_path_factory.mktemp("register"))
-    with served_site(pg_url, folder, definitions_dir=case_folder(folder / "definitions")) as found:
+    definitions = case_folder(folder / "definitions")
+    elsewhere = (definitions / "cases.yaml").read_text(encoding="utf-8").replace("id: cases", "id: other_cases")
+    (definitions / "other_cases.yaml").write_text(elsewhere.replace("officer@example.org", STRANGER), encoding="utf-8")
+    with served_site(pg_url, folder, definitions_dir=definitions) as found:
         found.clock.set(at_local(dt.date(2026, 3, 2), 10))
         for email in (OFFICER, MEMBER, OBSERVER):
             found.accounts.add(email, password=PASSWORD, admin=False, by="test")
@@ -71,7 +78,7 @@ def test_the_start_page_asks_for_a_typed_reference_and_refuses_one_in_use(site: 
 
 
 def test_the_register_lists_open_cases_and_counts_exempt_ones_for_those_not_entitled(
-        site: Site, tmp_path: Path) -> None:
+        site: Site, tmp_path: Path, pg_url: str) -> None:
     engine = site.engine
     late = engine.start("cases", 2025, "officer_a").cycle
     private = engine.start("cases", 2025, "officer_a").cycle
@@ -102,6 +109,34 @@ def test_the_register_lists_open_cases_and_counts_exempt_ones_for_those_not_enti
     assert 'href="/register/cases"' in observer.get("/cycles", headers=HTML).text
     outsider = site.client()
     assert outsider.get("/api/v1/definitions/cases/instances").status_code == 401
+    assert private in member.get("/cycles", headers=HTML).text
+    listed_to_member = {c["cycle"] for c in api.get("/api/v1/cycles").json()}  # the api client is the member's
+    assert {late, private} <= listed_to_member
+
+    # The cycles list withholds what the register withholds: an exempt case at its private stage, to the observer.
+    cycles_page = observer.get("/cycles", headers=HTML)
+    assert late in cycles_page.text and private not in cycles_page.text
+    api.headers["Authorization"] = f"Bearer {site.accounts.create_token(OBSERVER, 'test')}"
+    assert late in {c["cycle"] for c in api.get("/api/v1/cycles").json()}
+    assert private not in {c["cycle"] for c in api.get("/api/v1/cycles").json()}
+    env = {"CYCLE_DATA_DIR": str(tmp_path / "data"), "CYCLE_DATABASE_URL": pg_url,
+           "CYCLE_DEFINITIONS_DIR": str(engine.catalog.directory), "CYCLE_NOW": "2026-03-20T10:00:00+00:00"}
+    listed_in_shell = CliRunner().invoke(main, ["list", "--as", "observer_a", "--json"], env=env)
+    assert listed_in_shell.exit_code == 0, listed_in_shell.output
+    assert late in listed_in_shell.output and private not in listed_in_shell.output
+    assert private in CliRunner().invoke(main, ["list", "--as", "member_a", "--json"], env=env).output
+
+
+def test_the_register_and_its_api_route_answer_404_to_an_account_outside_the_directory(site: Site) -> None:
+    site.accounts.add(STRANGER, password=PASSWORD, admin=False, by="test")
+    stranger, _ = sign_in(site, STRANGER)
+    assert stranger.get("/register/cases", headers=HTML).status_code == 404
+    refused = stranger.get("/api/v1/definitions/cases/instances")
+    assert refused.status_code == 404
+    unknown = stranger.get("/api/v1/definitions/nothing/instances")  # the same answer as for no such process
+    assert unknown.status_code == 404
+    assert refused.json()["detail"] == unknown.json()["detail"].replace("nothing", "cases")
+    assert "TST-" not in refused.text
 
 
 def test_a_case_is_named_by_its_reference_on_its_history_decisions_and_papers_pages(site: Site) -> None:
