@@ -149,7 +149,7 @@ def case_review_with_contacts(tmp_path: Path) -> Path:
     personal fields) and an independent chair (who does not), both sent the case officer's reminder."""
     text = (DATA / "case_review.yaml").read_text(encoding="utf-8")
     text = text.replace("retention:", CASE_ROLES + "retention:", 1)
-    text = text.replace("  attach: [officer]\n", "  attach: [officer]\n  contacts: [officer]\n", 1)
+    text = text.replace("  attach: [officer, secretariat]\n", "  attach: [officer, secretariat]\n  contacts: [officer]\n", 1)
     text = text.replace("reminders: [case_officer]}", "reminders: [case_officer, family_letter]}", 1)
     defs = tmp_path / "case_defs"
     defs.mkdir()
