@@ -7,7 +7,10 @@ every 0.2 s. The consumer's main process serves /metrics and never runs a task i
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -47,7 +50,13 @@ def test_counts_from_the_pool_processes_appear_in_the_workers_metrics(tmp_path: 
         assert [f.name.startswith("worker-") for f in folders] == [True], "one folder, made by the supervisor"
         counted_by = {int(p.stem.rpartition("_")[2]) for p in folders[0].glob("histogram_*.db")}
     finally:
-        worker.stop()
+        # As an operator (or systemd with KillMode=mixed) stops it: SIGTERM to `cycle worker` alone, which passes
+        # it to its consumer; the consumer stops its own pool. The whole group is killed only if that hangs.
+        os.kill(worker.process.pid, signal.SIGTERM)
+        try:
+            worker.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.stop()
     assert worker.process.returncode == 0, worker.output()[-3000:]
     assert readings == sorted(readings), f"a counter never goes down between scrapes: {readings}"
     assert counted_by & pool, f"pool processes {pool} wrote their own figures ({counted_by})"
