@@ -10,22 +10,20 @@ else is told only how many such instances there are and how late each is.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from workflow.commands.cycles import reader as checked_reader
 from workflow.definition.calendar import Timeline, working_days_between
 from workflow.definition.entitlement import considering_stages, entitled_to_stage
-from workflow.definition.model import ENTERED, FIRED, Definition, milestone_key
-from workflow.store.models import Cycle, HistoryEntry, Paper
+from workflow.definition.model import Definition
+from workflow.reads.running_facts import known_dates_of
+from workflow.store.models import Cycle, Paper
 from workflow.store.unit import Store
-from workflow.time.actuals import moved_days, uses_events
 from workflow.time.clock import local_date
 
 
@@ -88,16 +86,12 @@ def register(engine: Store, definition_id: str, reader: str | None = None) -> Re
             exempt[paper.cycle_id].append(paper)
         versions = {c.definition_version: engine.catalog.snapshot(session, c.definition_id, c.definition_version)
                     for c in cycles}
-        known = _known_dates(session, open_ids) if any(uses_events(d) for d in versions.values()) else {}
-        moved = moved_days(session, open_ids)
+        known = known_dates_of(session, [(c, versions[c.definition_version]) for c in cycles], open_ids)
     found = Register(definition.id, definition.title, definition.instances.cases)
     withheld = []
     for cycle in cycles:
         running_on = versions[cycle.definition_version]
-        dates = {**known.get(cycle.id, {}), **moved.get(cycle.id, {})}
-        if uses_events(running_on):
-            dates[milestone_key(cycle.state, ENTERED)] = local_date(cycle.state_entered_at)
-        due = Timeline(running_on, cycle.year, dates).stage_due(cycle.state)
+        due = Timeline(running_on, cycle.year, known.get(cycle.id, {})).stage_due(cycle.state)
         left = working_days_between(today, due) if due else None
         stage = running_on.stages[cycle.state]
         entry = Instance(cycle.key, cycle.reference, cycle.year, cycle.definition_version, stage.id, stage.title,
@@ -148,18 +142,4 @@ def _private(definition: Definition, cycle: Cycle, papers: list[Paper]) -> bool:
     """Is the instance's current stage the business of an exempt paper?"""
     return any(cycle.state in considering_stages(definition, paper.paper, paper.stage) for paper in papers)
 
-
-def _known_dates(session: Session, cycles: Any) -> dict[int, dict[str, dt.date]]:
-    """For many cycles at once, the day each stage was last entered and each trigger last fired."""
-    found: dict[int, dict[str, dt.date]] = defaultdict(dict)
-    for cycle_id, at, trigger, to_state in session.execute(
-            select(HistoryEntry.cycle_id, HistoryEntry.at, HistoryEntry.trigger, HistoryEntry.to_state)
-            .where(HistoryEntry.cycle_id.in_(cycles), HistoryEntry.strand.is_(None),
-                   HistoryEntry.action.in_(("start", "fire"))).order_by(HistoryEntry.id)):
-        day = local_date(at)
-        if to_state:
-            found[cycle_id][milestone_key(to_state, ENTERED)] = day
-        if trigger:
-            found[cycle_id][milestone_key(trigger, FIRED)] = day
-    return found
 

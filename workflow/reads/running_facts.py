@@ -56,7 +56,7 @@ def running_facts(session: Session, cycles: Sequence[tuple[Cycle, Definition]], 
             select(StrandState.cycle_id, StrandState.stage, StrandState.strand, StrandState.state)
             .where(StrandState.cycle_id.in_(running))):
         strands[cycle_id].append((stage, strand, state))
-    known = _known_dates(session, cycles, running)
+    known = known_dates_of(session, cycles, running)
     panels, fields = panels_and_fields(session, [definition for _, definition in cycles], running)
     today = local_date(now)
     found = {}
@@ -95,7 +95,7 @@ def panels_and_fields(session: Session, definitions: Sequence[Definition],
     return panels, fields
 
 
-def _known_dates(session: Session, cycles: Sequence[tuple[Cycle, Definition]], running: Any) -> dict[int, dict[str, dt.date]]:
+def known_dates_of(session: Session, cycles: Sequence[tuple[Cycle, Definition]], running: Any) -> dict[int, dict[str, dt.date]]:
     """`actuals.known_dates` of each cycle: its meetings moved and, where its definition counts from events,
     the days it entered stages and fired triggers. The events are read only if some definition counts from them."""
     events = {cycle.id for cycle, definition in cycles if uses_events(definition)}
