@@ -45,6 +45,7 @@ class KnownCycles:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._versions: dict[tuple[str, int], Definition] = {}
         # On PostgreSQL the row is read outside a transaction (one SELECT is consistent on its own),
         # saving the BEGIN and ROLLBACK round trips around it on every request that names a cycle.
         bind = engine.sessions.kw["bind"]
@@ -58,9 +59,13 @@ class KnownCycles:
         return KnownCycle(cycle.id, cycle.key, cycle.year, definition)
 
     def version(self, definition_id: str, version: int) -> Definition:
-        """The definition of a row already read this request (`Engine.list_cycles`), without reading it again."""
-        with self.engine.sessions() as session:
-            return self.engine.catalog.snapshot(session, definition_id, version)
+        """The definition of a row already read this request (`Engine.list_cycles`), without reading it again;
+        a stored version never changes, so each is read once (a list of many cycles opens no session per row)."""
+        key = (definition_id, version)
+        if key not in self._versions:
+            with self.engine.sessions() as session:
+                self._versions[key] = self.engine.catalog.snapshot(session, definition_id, version)
+        return self._versions[key]
 
 
 @dataclass(frozen=True)

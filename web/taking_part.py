@@ -27,13 +27,12 @@ def cycles_taking_part(engine: Engine, cycles: KnownCycles, email: str) -> list[
     with engine.sessions() as session:  # a meeting a committee manager moved dates its stage, as in `status`
         moved = moved_days(session, select(Cycle.id).where(Cycle.status == "active").scalar_subquery())
     found = []
-    versions: dict[tuple[str, int], Definition] = {}  # a session opened per version, not per cycle
     rows = engine.list_cycles()
     hidden = engine.hidden_cycles([row["id"] for row in rows if row["status"] == "active"],
                                   lambda definition: person_id(definition, email))
     for row in rows:
         key = (row["definition"], row["version"])
-        definition = versions.get(key) or versions.setdefault(key, cycles.version(*key))
+        definition = cycles.version(*key)
         if find_person(definition, email) is None or row["id"] in hidden:
             continue  # not theirs; or at a stage whose exempt papers they may not see, as the register withholds
         timeline = Timeline(definition, row["year"], moved.get(row["id"]))

@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from workflow.definition.directory import find_person
-from workflow.definition.model import Definition
 from workflow.engine import Engine
 from workflow.reads.hold_ups import hold_ups
 
@@ -47,10 +46,9 @@ def rows_of(engine: Engine, cycles: KnownCycles, seen: Viewer) -> list[CycleRow]
     rows = []
     taking_part = cycles_taking_part(engine, cycles, seen.email)
     held = hold_ups(engine, lambda definition: find_person(definition, seen.email) is not None)
-    versions: dict[tuple[str, int], Definition] = {}  # a session opened per version, not per cycle
     for row in taking_part:
         key = (row["definition"], row["version"])
-        definition = versions.get(key) or versions.setdefault(key, cycles.version(*key))
+        definition = cycles.version(*key)
         board = definition.stages[row["stage"]].board or ""
         rows.append(CycleRow(
             row["cycle"], cycle_title(definition, row["year"], row["cycle"]), row["definition"], row["year"], row["stage_title"],

@@ -71,12 +71,11 @@ def running_by_version(request: Request) -> dict[tuple[str, int], list[Running]]
     engine = request.app.state.cycle.engine
     cycles: KnownCycles = request.app.state.cycles
     found: dict[tuple[str, int], list[Running]] = {}
-    versions: dict[tuple[str, int], Definition] = {}
     for row in engine.list_cycles():
         if row["status"] != "active":
             continue
         key = (row["definition"], row["version"])  # the row just read: no query, and a session per version
-        definition = versions.get(key) or versions.setdefault(key, cycles.version(*key))
+        definition = cycles.version(*key)
         found.setdefault((row["definition"], row["version"]), []).append(
             Running(row["cycle"], cycle_title(definition, row["year"], row["cycle"]), row["stage_title"]))
     return found
