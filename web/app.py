@@ -35,6 +35,7 @@ from . import (
 from .access import KnownCycles
 from .accounts import Accounts, link_delivery
 from .api_docs import router as api_reference
+from .auth import refusal_before_invalid
 from .config import WebSettings
 from .idempotency import IdempotencyMiddleware, IdempotencyStore
 from .pages import site
@@ -66,7 +67,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     app.state.idempotency = IdempotencyStore(cycle.engine)
     app.state.cycles = KnownCycles(cycle.engine)
     app.add_middleware(IdempotencyMiddleware)
-    problems.install(app, page=site.error_page)
+    problems.install(app, page=site.error_page, sign_in_first=refusal_before_invalid)
     app.include_router(auth.router)
     if web.oidc:
         app.add_middleware(SessionMiddleware, secret_key=signing_secret(settings, web), session_cookie="cycle_oidc",

@@ -112,6 +112,26 @@ async def principal(request: Request) -> Principal:
     return found
 
 
+async def refusal_before_invalid(request: Request) -> CycleError | None:
+    """Why a request that failed validation would be refused anyway, or None (`problems.install`).
+
+    Only for routes that need a signed-in person: a sign-in form that is not valid is still told so."""
+    route = request.scope.get("route")
+    if not _needs_sign_in(getattr(route, "dependant", None)):
+        return None
+    try:
+        await run_in_threadpool(signed_in, accounts_of(request), await credential(request))
+    except CycleError as refused:
+        return refused
+    return None
+
+
+def _needs_sign_in(dependant: Any) -> bool:
+    if dependant is None:
+        return False
+    return any(sub.call in (credential, principal) or _needs_sign_in(sub) for sub in dependant.dependencies)
+
+
 Me = Annotated[Principal, Depends(principal)]
 # For an async endpoint that checks the credential and runs its command in one move to the thread pool.
 AsCaller = Annotated[Credential, Depends(credential)]

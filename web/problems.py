@@ -7,7 +7,7 @@ race 409, refused (gate, stage, bad input) 422.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -85,8 +85,13 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
 PageRenderer = Callable[[Request, int, str], Response]
 
 
-def install(app: FastAPI, page: PageRenderer | None = None) -> None:
-    """Errors as problem documents; as an HTML page, through `page`, for a browser outside the API."""
+def install(app: FastAPI, page: PageRenderer | None = None,
+            sign_in_first: Callable[[Request], Awaitable[CycleError | None]] | None = None) -> None:
+    """Errors as problem documents; as an HTML page, through `page`, for a browser outside the API.
+
+    `sign_in_first` says why a request that is not valid would have been refused anyway (not signed in, a
+    bad token or CSRF token), so that nobody learns a request's shape before they are signed in: 401 or 403
+    comes before 422."""
 
     def answer(request: Request, status: int, detail: str, **extra: Any) -> Response:
         if (page is not None and not request.url.path.startswith("/api/")
@@ -114,6 +119,9 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_input(request: Request, exc: RequestValidationError) -> Response:
+        refused = await sign_in_first(request) if sign_in_first is not None else None
+        if refused is not None:
+            return await cycle_error(request, refused)
         sentences = []
         for error in exc.errors():
             where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path"))

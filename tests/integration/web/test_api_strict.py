@@ -69,3 +69,22 @@ def test_a_history_row_written_through_the_web_names_the_session_or_token_not_it
     # The API's history shows it too.
     shown = client.get(f"/api/v1/cycles/{CYCLE}/history").json()
     assert shown[-1]["data"]["via"] == f"session {session_hash[:16]}"
+
+
+def test_a_request_that_is_not_valid_is_401_to_someone_not_signed_in_not_422(web: Site) -> None:
+    # The shape of a request is told only to those who may send it: a malformed body with no, a forged or
+    # a revoked credential is refused as not signed in, before it is judged as malformed.
+    start(web)
+    client = web.client()
+    before = history_rows(web)
+    for headers, cookies in (({}, {}), ({"Authorization": "Bearer cyc_forged"}, {}),
+                             ({}, {"cycle_session": "forged"})):
+        client.cookies.clear()
+        client.cookies.update(cookies)
+        response = client.post(f"/api/v1/cycles/{CYCLE}/fire", headers=headers, json={"trigger": 7, "as": "x"})
+        assert response.status_code == 401, (headers, cookies, response.text)
+        assert "'as'" not in response.json()["detail"]
+    signed_in = web.client().post(f"/api/v1/cycles/{CYCLE}/fire", headers=web.token("head_of_partnerships"),
+                                  json={"trigger": 7, "as": "x"})
+    assert signed_in.status_code == 422 and "'as' is not a field" in signed_in.json()["detail"]
+    assert history_rows(web) == before
