@@ -304,9 +304,21 @@ def _meeting(definition: Definition, cycle: Cycle, timeline: Timeline, sitting: 
                                          decision.votes_for, decision.votes_against, decision.abstentions,
                                          decision.meeting_date, decision.recorded_at)
     found.items = list(items.values())
+    private = {i.item for i in found.items if i.private}
     found.records = [PublicDocument(f"{RECORD}-{r.id}", "Sign-off record", r.title, r.created_at, spec.board, key)
-                     for r in records if r.stage in stages and may_see_document(definition, r, None)]
+                     for r in records if r.stage in stages and may_see_document(definition, r, None)
+                     and not _stage_items(definition, r.stage, papers) & private]
     return found
+
+
+def _stage_items(definition: Definition, stage: str, papers: list[Paper]) -> set[str]:
+    """The items a stage's record is about: those its decisions are on and the papers it considers.
+
+    A record of a private item is not published here even in its "public" version, which carries the
+    resolution: on a private item that is the private session's business.
+    """
+    decided = {g.item for t in definition.transitions_from(stage) for g in t.gates if isinstance(g, DecisionGate)}
+    return decided | {p.paper for p in papers if stage in considering_stages(definition, p.paper, p.stage)}
 
 
 def _exempt_item(definition: Definition, papers: list[Paper], decision: Decision) -> bool:
