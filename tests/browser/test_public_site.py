@@ -1,6 +1,6 @@
 """The public site in the browser, on a phone (375 px) and without signing in: a resident goes from the sign-in
 page's link to the boards, a board, its August meeting and a public report, which downloads; the exempt annex
-beside it is named nowhere. Each page passes axe and is kept as a screenshot."""
+beside it is named nowhere, nor the September item whose only paper is exempt, shown by its own title and paragraph. Each page passes axe and is kept as a screenshot."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tests.helpers import AUTHOR
 PUBLIC_TITLE = "Strategic assessment 2021: the public report"
 PUBLIC_TEXT = "What the partnership found in 2021, for everyone to read.\n"
 ANNEX_TITLE = "Assessment annex: offenders under multi-agency management"
+PLAN_TITLE = "Consultation plan: households visited after the March incident"
 
 
 def test_a_resident_goes_from_the_boards_to_a_meeting_and_reads_a_public_report_on_a_phone(
@@ -26,6 +27,10 @@ def test_a_resident_goes_from_the_boards_to_a_meeting_and_reads_a_public_report_
                            stage="assessment_sign_off")
     site.app.engine.attach(site.cycle, "strategic_assessment", annex, AUTHOR, title=ANNEX_TITLE, exempt=7,
                            stage="assessment_sign_off")
+    plan = tmp_path / "plan.txt"
+    plan.write_text("Addresses.\n", encoding="utf-8")
+    site.app.engine.attach(site.cycle, "consultation_plan", plan, AUTHOR, title=PLAN_TITLE, exempt=1,
+                           stage="priorities")
     page.set_viewport_size({"width": 375, "height": 812})
     page.goto("/auth/login")
     page.get_by_role("link", name="public pages").click()
@@ -45,4 +50,12 @@ def test_a_resident_goes_from_the_boards_to_a_meeting_and_reads_a_public_report_
     with page.expect_download() as download:
         page.get_by_role("link", name=PUBLIC_TITLE).click()
     assert Path(download.value.path()).read_text(encoding="utf-8") == PUBLIC_TEXT
+    # September's consultation plan is exempt, and the item's only paper: its own title and the paragraph alone.
+    page.get_by_role("link", name="Risk Board", exact=True).click()
+    page.get_by_role("link", name="Risk Board (September)").click()
+    plan_item = page.locator(".govuk-summary-card").filter(has_text="Stakeholder consultation and engagement plan")
+    expect(plan_item).to_contain_text("Private")
+    expect(plan_item).to_contain_text("Schedule 12A, paragraph 1: Information relating to any individual")
+    expect(page.get_by_text(PLAN_TITLE)).to_have_count(0)
+    looked_at(page, "public-meeting-private-item")
     assert page.context.cookies() == [], "nothing of the public site needs a cookie"

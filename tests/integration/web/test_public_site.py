@@ -164,9 +164,10 @@ def test_an_exempt_or_unknown_document_is_the_same_404(held: Site) -> None:
     assert resident.get("/public/boards/risk_board/meetings/nothing.here", headers=HTML).status_code == 404
 
 
-def test_the_calendar_feed_has_the_boards_meetings_as_they_stand_and_no_person(held: Site) -> None:
+def test_the_calendar_feed_and_board_page_have_the_meetings_as_they_stand_and_no_person(held: Site) -> None:
     change_meeting(held.engine, CYCLE, "risk_board_september", CLERK, reason="The chair is away",
                    day=dt.date(2021, 9, 30))
+    change_meeting(held.engine, CYCLE, "risk_board_february", CLERK, reason="Business taken in March", cancel=True)
     fed = held.client().get("/public/boards/risk_board/meetings.ics")
     assert fed.status_code == 200 and fed.headers["content-type"].startswith("text/calendar")
     assert fed.headers["cache-control"] == "public, max-age=300"
@@ -176,10 +177,13 @@ def test_the_calendar_feed_has_the_boards_meetings_as_they_stand_and_no_person(h
     september = events["Risk Board (September)"]
     assert september["dtstart"].dt.strftime("%Y-%m-%d %H:%M") == "2021-09-30 10:00"
     assert int(september["sequence"]) == 1 and str(september["uid"]).startswith(f"{CYCLE}.risk_board_september")
+    assert str(events["Risk Board (February)"]["status"]) == "CANCELLED"
+    assert str(events["Risk Board (August)"]["status"]) == "CONFIRMED"
     assert "attendee" not in fed.text.lower() and "organizer" not in fed.text.lower() and "@example" not in fed.text
     assert_nothing_exempt(fed.text)
     page = held.client().get("/public/boards/risk_board", headers=HTML).text
     assert "Moved" in page and "Thursday 30 September 2021" in page
+    assert "Cancelled" in page and "Business taken in March" not in page, "the reason is the members' business"
 
 
 def test_the_atom_feed_lists_the_boards_public_documents_and_nothing_exempt(held: Site) -> None:
