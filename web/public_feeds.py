@@ -39,7 +39,7 @@ def meetings_calendar(board: PublicBoard, now: dt.datetime) -> str:
 def _event(found: PublicMeeting, now: dt.datetime) -> Event:
     """A meeting's VEVENT with the invitations' UID and SEQUENCE (`meeting_event`), and no person in it."""
     event = Event()
-    event.add("uid", f"{found.key}@strategy-cycle")
+    event.add("uid", found.uid)
     event.add("sequence", found.sequence)
     event.add("summary", found.meeting.title)
     times = meeting_times(found.meeting, found.day)

@@ -3,17 +3,18 @@
 The only read the public pages and feeds call. Every function here answers for nobody in particular
 (`entitlement` with no reader), so what it returns is public by construction:
 
-- each board's meetings of every cycle, moves and cancellations applied (`commands.meetings.schedule`);
+- each board's meetings, one per (board, day) as the agenda and the minutes have them, holding the business of
+  every cycle due at it, moves and cancellations applied (`commands.meetings.schedule`);
 - at each meeting, the items its stages put before the board (`entitlement.considering_stages`), each under
   the definition's own title for it; an item whose papers are all exempt (Schedule 12A) is listed by that title
   and the paragraph only: never the attached paper's title, file, comment or the resolution on it;
-- the public papers (never an exempt one), the public version of each sign-off record, and the decisions in
-  force on public items;
+- the public papers (never an exempt one), the public version of each sign-off record except a private item's
+  (it carries the resolution), and the decisions in force on public items;
 - never a person of the directory, a case's personal fields or outside parties (not read at all), and never an
   instance of a register listed only to the entitled (`register.withheld_from` with no reader).
 
 `issued_documents` is the one place where the issued public agenda pack and the approved minutes of a meeting
-are listed, for the agenda and minutes to extend.
+are listed, for the agenda (`agenda.public_agenda(store, board, day)`) and the minutes to extend.
 """
 
 from __future__ import annotations
@@ -90,10 +91,11 @@ class PublicItem:
 
 @dataclass
 class PublicMeeting:
-    """One board meeting as it now stands, with its public business."""
+    """One board meeting as it now stands, with its public business: a board's meeting is (board, day), as the
+    agenda and the minutes have it, and holds the business of every cycle due at it (`_merged`)."""
 
-    key: str  # '<cycle key>.<meeting id>': its address
-    cycle_key: str
+    key: str  # its address: the day, '2021-08-19' ('2021-08-19-cancelled' for a cancelled one)
+    uid: str  # the invitations' UID of (the first cycle's) meeting, so a subscribed calendar follows a move
     cycle_title: str
     board: str
     board_name: str
@@ -172,10 +174,8 @@ def board(engine: Store, board_id: str) -> PublicBoard | None:
 
 
 def meeting(engine: Store, board_id: str, key: str) -> PublicMeeting | None:
-    """One meeting of a board by its key, or None."""
-    if "." not in key:
-        return None
-    return next((m for m in _meetings(engine, board_id, cycle_key=key.rsplit(".", 1)[0]) if m.key == key), None)
+    """One meeting of a board by its key (`PublicMeeting.key`), or None."""
+    return next((m for m in _meetings(engine, board_id) if m.key == key), None)
 
 
 def public_file(engine: Store, ref: str) -> PublicFile | None:
@@ -224,14 +224,11 @@ def _board_names(engine: Store) -> dict[str, str]:
         return names
 
 
-def _meetings(engine: Store, board_id: str | None = None, *, cycle_key: str | None = None) -> list[PublicMeeting]:
-    """The public meetings of every cycle (of `board_id`, of `cycle_key`), by day: a fixed number of queries."""
+def _meetings(engine: Store, board_id: str | None = None) -> list[PublicMeeting]:
+    """The public meetings of every cycle (of `board_id`), by day: a fixed number of queries."""
     with engine.sessions() as session:
-        query = select(Cycle).order_by(Cycle.id)
-        if cycle_key is not None:
-            query = query.where(Cycle.key == cycle_key)
         cycles = [(c, engine.catalog.snapshot(session, c.definition_id, c.definition_version))
-                  for c in session.scalars(query)]
+                  for c in session.scalars(select(Cycle).order_by(Cycle.id))]
         ids = [c.id for c, _ in cycles]
         papers: dict[int, list[Paper]] = defaultdict(list)
         for paper in session.scalars(select(Paper).where(Paper.cycle_id.in_(ids)).order_by(Paper.id)):
@@ -255,19 +252,36 @@ def _meetings(engine: Store, board_id: str | None = None, *, cycle_key: str | No
                 if board_id is None or sitting.meeting.board == board_id:
                     found.append(_meeting(definition, cycle, timeline, sitting, papers[cycle.id],
                                           decisions[cycle.id], records[cycle.id]))
-        issued_documents(session, found)
-    return sorted(found, key=lambda m: (m.day, m.meeting.start or dt.time.min, m.key))
+        meetings = _merged(found)
+        issued_documents(session, meetings)
+    return meetings
+
+
+def _merged(parts: list[PublicMeeting]) -> list[PublicMeeting]:
+    """Each cycle's sitting of a board on a day, as one meeting per (board, day), by day and hour."""
+    groups: dict[tuple[str, str], list[PublicMeeting]] = defaultdict(list)
+    for part in sorted(parts, key=lambda m: (m.day, m.meeting.start or dt.time.min, m.uid)):
+        groups[(part.board, part.key)].append(part)
+    merged = []
+    for same in groups.values():
+        first = same[0]
+        merged.append(PublicMeeting(
+            first.key, first.uid, "; ".join(dict.fromkeys(p.cycle_title for p in same)), first.board,
+            first.board_name, first.meeting, first.day, first.cancelled, any(p.moved for p in same),
+            max(p.sequence for p in same), [i for p in same for i in p.items], [r for p in same for r in p.records]))
+    return merged
 
 
 def _meeting(definition: Definition, cycle: Cycle, timeline: Timeline, sitting: Scheduled, papers: list[Paper],
              decisions: list[Decision], records: list[Document]) -> PublicMeeting:
     spec = sitting.meeting
-    key = f"{cycle.key}.{spec.id}"
+    key = f"{sitting.day.isoformat()}{'-cancelled' if sitting.cancelled else ''}"
     stages = [s.id for s in definition.stages.values()
               if s.board == spec.board and s.due is not None and timeline.stage_due(s.id) == sitting.day]
-    found = PublicMeeting(key, cycle.key, definition.title if definition.instances.cases else
-                          f"{definition.title} {cycle.year}", spec.board, definition.boards[spec.board].name,
-                          spec, sitting.day, sitting.cancelled, sitting.sequence > 0, sitting.sequence)
+    title = definition.title if definition.instances.cases else f"{definition.title} {cycle.year}"
+    found = PublicMeeting(key, f"{cycle.key}.{spec.id}@strategy-cycle", title, spec.board,
+                          definition.boards[spec.board].name, spec, sitting.day, sitting.cancelled,
+                          sitting.sequence > 0, sitting.sequence)
     items: dict[str, PublicItem] = {}
 
     def item(item_id: str) -> PublicItem:
