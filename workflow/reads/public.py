@@ -260,7 +260,7 @@ def _meetings(engine: Store, board_id: str | None = None) -> list[PublicMeeting]
 def _merged(parts: list[PublicMeeting]) -> list[PublicMeeting]:
     """Each cycle's sitting of a board on a day, as one meeting per (board, day), by day and hour."""
     groups: dict[tuple[str, str], list[PublicMeeting]] = defaultdict(list)
-    for part in sorted(parts, key=lambda m: (m.day, m.meeting.start or dt.time.min, m.uid)):
+    for part in sorted(parts, key=lambda m: (m.day, m.cancelled, m.meeting.start or dt.time.min, m.uid)):
         groups[(part.board, part.key)].append(part)
     merged = []
     for same in groups.values():
