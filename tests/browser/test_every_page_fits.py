@@ -43,9 +43,14 @@ LOOKED_AT = {
     "/definitions/{definition}/reminders": "reminders-preview",
     "/definitions/{stem}/errors": "definition-errors",  # the same page as a refused upload shows
     "/register/{definition}": "register",
+    "/public": "public-index",
+    "/public/boards/{board_id}": "public-board",
+    "/public/boards/{board_id}/meetings/{key}": "public-meeting",
 }
-# Files, not pages: a paper, a sign-off record, a calendar feed.
-DOWNLOADS = {"/papers/{paper_id}", "/documents/{document_id}/{fmt}", "/calendar/{token}.ics"}
+# Files, not pages: a paper, a sign-off record, a calendar feed; the public site's document and feeds.
+DOWNLOADS = {"/papers/{paper_id}", "/documents/{document_id}/{fmt}", "/calendar/{token}.ics",
+             "/public/documents/{ref}", "/public/boards/{board_id}/meetings.ics",
+             "/public/boards/{board_id}/documents.atom"}
 
 
 def test_every_page_is_looked_at_by_a_browser_test() -> None:

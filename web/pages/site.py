@@ -27,6 +27,7 @@ from . import (
     my_work,
     operations,
     papers,
+    public,
     records,
     register,
     start_cycle,
@@ -38,7 +39,8 @@ from .viewer import Directory, SignInFirst
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
            start_cycle.router, case_fields.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
-           records.router, meetings.router, migration.router, accounts.router, tokens.router, register.router]
+           records.router, meetings.router, migration.router, accounts.router, tokens.router, register.router,
+           public.router]
 
 # No inline script and nothing from another site; inline SVG pictures carry their own style attributes.
 PAGE_HEADERS = {

@@ -48,6 +48,12 @@ def test_every_kind_of_response_carries_the_headers_and_no_store(web: Site) -> N
         assert_guarded(response)
     # A static asset may be cached: it carries nothing of anyone's.
     assert_guarded(client.get("/static/app.css"), cached=True)
+    # The public site may be kept by a shared cache for five minutes: it shows only what anyone may read.
+    for public in (client.get("/public"), client.get("/public/boards/mk_together"), client.get("/public/documents/paper-1")):
+        assert public.status_code == 200, public.request.url
+        assert_guarded(public, cached=True)
+        assert public.headers["cache-control"] == "public, max-age=300"
+    assert_guarded(client.get("/public/documents/paper-999", headers=HTML))  # refused: not kept
 
 
 def test_a_paper_uploaded_as_html_is_served_as_bytes_to_save(web: Site) -> None:
