@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Cookie, Page
 
 from tests.browser.accessibility import assert_accessible
 from tests.conftest import REPO
 from tests.integration.web.conftest import PASSWORD
+from web.auth import SESSION_COOKIE
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
 # A small phone (the iPhone SE / 13 mini class, the narrowest width in common use) and a desk's laptop.
 WIDTHS = ((375, 812), (1280, 900))
+KEPT: dict[str, Cookie] = {}
+"""By email: the session cookie a sign-in through the form made, as the browser holds it."""
 
 # The innermost elements that reach past the window's right edge, by their box or by content overflowing it (a
 # long word, a line that must not wrap), each named by tag, id and classes. What is inside a box that scrolls on
@@ -44,8 +47,21 @@ WIDER_THAN_WINDOW = """() => {
 }"""
 
 
-def signed_in(page: Page, email: str, password: str = PASSWORD) -> Page:
-    """`page` signed in as `email` through the sign-in form, as a person would; returns it, on the page it lands on."""
+def signed_in(page: Page, email: str, password: str = PASSWORD, *, through_form: bool = False) -> Page:
+    """`page` signed in as `email`; returns it, on the page signing in lands on (My work).
+
+    The first time for `email` it signs in through the sign-in form, as a person would, and keeps the session's
+    cookie; a later test's fresh browser profile is given that cookie, as a browser that stayed signed in would
+    be, unless the session has ended since (the site then asks to sign in, and the form is used again). A test
+    about signing in passes `through_form=True`; a password other than the test accounts' own always does.
+    """
+    kept = KEPT.get(email)
+    if kept is not None and not through_form and password == PASSWORD:
+        page.context.add_cookies([kept])  # type: ignore[list-item]
+        page.goto("/")
+        if "/auth/login" not in page.url:
+            return page
+        page.context.clear_cookies()
     page.goto("/auth/login")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
@@ -55,6 +71,8 @@ def signed_in(page: Page, email: str, password: str = PASSWORD) -> Page:
         alert = page.get_by_role("alert")
         said = alert.inner_text() if alert.count() else "nothing"
         raise AssertionError(f"{email} could not sign in: the sign-in page said {said!r}")
+    if password == PASSWORD:
+        KEPT[email] = next(c for c in page.context.cookies() if c.get("name") == SESSION_COOKIE)
     return page
 
 

@@ -40,7 +40,7 @@ def test_a_wrong_password_is_refused_with_a_sentence(page: Page, site: LiveSite)
 
 
 def test_the_officer_signs_in_and_the_session_shows_their_work(page: Page, site: LiveSite) -> None:
-    signed_in(page, site.people.officer)
+    signed_in(page, site.people.officer, through_form=True)
     assert page.url == f"{site.url}/my-work"  # where "/" sends a signed-in person
     work = page.request.get("/api/v1/mywork")
     assert work.status == 200, work.text()

@@ -81,7 +81,7 @@ def phones(browser: Browser, site: LiveSite) -> Iterator[Callable[[str], Page]]:
                                       timezone_id="Europe/London")
         context.set_default_timeout(15_000)
         made.append(context)
-        return signed_in(context.new_page(), email)
+        return signed_in(context.new_page(), email, through_form=True)  # each signs in on their phone
 
     yield person
     for context in made:

@@ -16,14 +16,18 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from tests.conftest import empty_tables, make_settings
-from web.accounts import Accounts
+from web.accounts import Accounts, digest
 from web.app import create_app
+from web.auth import SESSION_COOKIE
 from web.config import WebSettings
 from workflow.definition.model import Definition
 from workflow.engine import Engine
 from workflow.store import db
+from workflow.store.models import Account, WebSession
+from workflow.store.outbox import wall_clock
 from workflow.time.clock import SimulatedClock, at_local
 
 PASSWORD = "a long test password"
@@ -59,6 +63,8 @@ class Site:
     app: FastAPI
     clock: SimulatedClock
     clients: list[httpx.Client] = field(default_factory=list)
+    kept: dict[str, tuple[httpx.Client, str]] = field(default_factory=dict)  # by email: signed in for the module
+    stale: set[str] = field(default_factory=set)  # kept sessions whose row a test's emptying may have taken
 
     @property
     def engine(self) -> Engine:
@@ -99,15 +105,59 @@ class Site:
 
     def sign_in(self, person: str, password: str = PASSWORD) -> tuple[httpx.Client, str]:
         """A browser-like client signed in through the sign-in form; returns it and the session's CSRF token."""
-        client = self.client()
+        return self.form_sign_in(self.client(), self.email(person), password)
+
+    def form_sign_in(self, client: httpx.Client, email: str, password: str = PASSWORD) -> tuple[httpx.Client, str]:
         form = client.get("/auth/login")
         token = form.cookies["cycle_form"]
-        response = client.post("/auth/login", data={"email": self.email(person), "password": password,
-                                                    "csrf_token": token})
+        response = client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
         assert response.status_code == 303, response.text
         me = client.get("/api/v1/me")
         assert me.status_code == 200, me.text
         return client, me.json()["csrf_token"]
+
+    def signed_in(self, person: str) -> tuple[httpx.Client, str]:
+        """`person` signed in once for the whole module (their account made first, as for `sign_in`)."""
+        return self.signed_in_as(self.email(person))
+
+    def signed_in_as(self, email: str) -> tuple[httpx.Client, str]:
+        """A client signed in as `email` kept for the module, for tests that are not about signing in, sessions,
+        CSRF or throttling (those sign in with `sign_in`, each on a client of its own).
+
+        The module's first test to ask signs in through the form. A later test gets the same client, its cookies
+        but the session's dropped (a notice or a form's errors left by an earlier test), and, when emptying the
+        tables after the earlier test took it, the session's row written back for the account this test made.
+        """
+        if email not in self.kept:
+            self.kept[email] = self.form_sign_in(httpx.Client(base_url=self.url, timeout=30), email)
+            return self.kept[email]
+        client, csrf = self.kept[email]
+        if email in self.stale:
+            self.stale.discard(email)
+            secret = client.cookies[SESSION_COOKIE]
+            for name in [c.name for c in client.cookies.jar if c.name != SESSION_COOKIE]:
+                client.cookies.delete(name)
+            with self.engine.unit_of_work() as session:
+                if session.get(WebSession, digest(secret)) is None:
+                    account = session.scalars(select(Account.id).where(Account.email == email)).first()
+                    assert account is not None, f"{email} has no account to sign in to: make it first"
+                    now = wall_clock()
+                    hours = dt.timedelta(hours=self.app.state.web.session_hours)
+                    session.add(WebSession(token_hash=digest(secret), account_id=account, csrf_token=csrf,
+                                           created_at=now, expires_at=now + hours, method="password"))
+        return client, csrf
+
+    def end_test(self) -> None:
+        """Close the test's own clients; the kept ones wait for the next test, which checks their sessions."""
+        while self.clients:
+            self.clients.pop().close()
+        self.stale.update(self.kept)
+
+    def close(self) -> None:
+        self.end_test()
+        for client, _ in self.kept.values():
+            client.close()
+        self.kept.clear()
 
 
 def web_settings(url: str, **kw: str) -> WebSettings:
@@ -130,7 +180,11 @@ def served_site(pg_url: str, data_dir: Path, definitions_dir: Path | None = None
         settings = dataclasses.replace(settings, definitions_dir=definitions_dir)
     app = create_app(settings, web=web_settings(url, **(web_extra or {})), clock=clock)
     with serve(app, port):
-        yield Site(url, app, clock)
+        site = Site(url, app, clock)
+        try:
+            yield site
+        finally:
+            site.close()
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +199,5 @@ def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.
 def web(site: Site, pg_url: str) -> Iterator[Site]:
     """The served site, emptied after each test."""
     yield site
-    while site.clients:
-        site.clients.pop().close()
+    site.end_test()
     empty_tables(pg_url)

@@ -41,18 +41,13 @@ def case_site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.fixture
 def web(case_site: Site, pg_url: str) -> Iterator[Site]:
     yield case_site
-    while case_site.clients:
-        case_site.clients.pop().close()
+    case_site.end_test()
     empty_tables(pg_url)
 
 
 def signed_in(web: Site, person: str) -> tuple[httpx.Client, str]:
     web.accounts.add(EMAILS[person], password=PASSWORD, admin=False, by="test")
-    client = web.client()
-    token = client.get("/auth/login").cookies["cycle_form"]
-    assert client.post("/auth/login", data={"email": EMAILS[person], "password": PASSWORD,
-                                            "csrf_token": token}).status_code == 303
-    return client, client.get("/api/v1/me").json()["csrf_token"]
+    return web.signed_in_as(EMAILS[person])
 
 
 def test_the_start_form_asks_for_the_fields_and_names_every_problem_beside_its_field(web: Site) -> None:

@@ -36,11 +36,11 @@ def feed_address(page: str) -> str:
 
 def test_a_member_sees_their_boards_meetings_and_papers_but_not_another_boards_exempt_paper(web: Site) -> None:
     started_with_an_exempt_paper(web)
-    chair, _ = web.sign_in("council_chief_executive")
+    chair, _ = web.signed_in("council_chief_executive")
     mine = chair.get("/my-boards", headers=HTML)
     assert mine.status_code == 200, mine.text
     assert "MK Together Management Board" in mine.text and SECRET_TITLE in mine.text and "Exempt" in mine.text
-    member, _ = web.sign_in("probation_manager")
+    member, _ = web.signed_in("probation_manager")
     theirs = member.get("/my-boards", headers=HTML).text
     assert "Risk Board" in theirs and "Safer MK Partnership" in theirs
     assert "Risk Board (August)" in theirs and "Thursday 19 August 2021, 10:00 to 12:00" in theirs
@@ -51,7 +51,7 @@ def test_a_member_sees_their_boards_meetings_and_papers_but_not_another_boards_e
 
 def test_the_calendar_feed_lists_the_members_meetings_in_uk_time_without_papers(web: Site) -> None:
     started_with_an_exempt_paper(web)
-    member, csrf = web.sign_in("council_chief_executive")
+    member, csrf = web.signed_in("council_chief_executive")
     assert "You have no calendar feed" in member.get("/my-boards", headers=HTML).text
     created = member.post("/my-boards/calendar", headers=HTML, data={"csrf_token": csrf})
     assert created.status_code == 200 and created.headers["cache-control"] == "no-store"
@@ -79,7 +79,7 @@ def test_the_calendar_feed_lists_the_members_meetings_in_uk_time_without_papers(
 
 def test_a_replaced_or_stopped_feed_address_no_longer_opens(web: Site) -> None:
     started_with_an_exempt_paper(web)
-    member, csrf = web.sign_in("probation_manager")
+    member, csrf = web.signed_in("probation_manager")
     first = feed_address(member.post("/my-boards/calendar", headers=HTML, data={"csrf_token": csrf}).text)
     second = feed_address(member.post("/my-boards/calendar", headers=HTML, data={"csrf_token": csrf}).text)
     calendar_app = web.client()
@@ -116,7 +116,7 @@ def test_a_safer_mk_member_finds_the_risk_boards_assessment_under_the_september_
         ids[row["title"]] = row["id"]
     web.account("crc_head_of_operations")  # votes on Safer MK, on no other board
     web.account("rural_parish_representative")  # advises Safer MK, in public session
-    member, _ = web.sign_in("crc_head_of_operations")
+    member, _ = web.signed_in("crc_head_of_operations")
     boards = member.get("/my-boards", headers=HTML).text
     september = card(boards, "Safer MK Partnership (September)")
     assert "Strategic assessment 2021" in september and "Assessment annex: named offenders" in september
@@ -127,7 +127,7 @@ def test_a_safer_mk_member_finds_the_risk_boards_assessment_under_the_september_
     assert "then Strategic assessment presented" in papers and "Safer MK Partnership" in papers
     assert member.get(f"/api/v1/papers/{ids['Assessment annex: named offenders']}").status_code == 200
     # An advisor of Safer MK gets the public assessment for September, never the exempt annex.
-    advisor, _ = web.sign_in("rural_parish_representative")
+    advisor, _ = web.signed_in("rural_parish_representative")
     theirs = advisor.get("/my-boards", headers=HTML).text
     assert "Strategic assessment 2021" in card(theirs, "Safer MK Partnership (September)")
     assert "Assessment annex: named offenders" not in theirs
@@ -149,17 +149,17 @@ def test_mk_together_and_safer_mk_members_find_the_final_draft_under_february_an
     web.account("director_policy")  # votes on MK Together
     web.account("crc_head_of_operations")  # votes on Safer MK, on no other board
     web.account("rural_parish_representative")  # advises Safer MK, in public session
-    mk_member, _ = web.sign_in("director_policy")
+    mk_member, _ = web.signed_in("director_policy")
     boards = mk_member.get("/my-boards", headers=HTML).text
     february = card(boards, "MK Together Management Board (February)")
     assert "Community Safety Strategy 2022 to 2025" in february and "Strategy annex: named families" in february
-    safer_mk_member, _ = web.sign_in("crc_head_of_operations")
+    safer_mk_member, _ = web.signed_in("crc_head_of_operations")
     boards = safer_mk_member.get("/my-boards", headers=HTML).text
     march = card(boards, "Safer MK Partnership (March)")
     assert "Community Safety Strategy 2022 to 2025" in march and "Strategy annex: named families" in march
     assert boards.count("Community Safety Strategy 2022 to 2025") == 1, "March's business alone"
     # An advisor of Safer MK gets the public final draft for March, never the exempt annex.
-    advisor, _ = web.sign_in("rural_parish_representative")
+    advisor, _ = web.signed_in("rural_parish_representative")
     theirs = advisor.get("/my-boards", headers=HTML).text
     assert "Community Safety Strategy 2022 to 2025" in card(theirs, "Safer MK Partnership (March)")
     assert "Strategy annex: named families" not in theirs

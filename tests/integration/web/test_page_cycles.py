@@ -47,7 +47,7 @@ def decide(web: Site) -> None:
 def test_cycles_lists_each_cycle_with_its_stage_due_date_and_what_holds_it_up_and_filters_them(web: Site) -> None:
     start(web, 2021)
     start(web, 2022)
-    officer, _ = web.sign_in("head_of_partnerships")
+    officer, _ = web.signed_in("head_of_partnerships")
     page = officer.get("/cycles", headers=HTML)
     assert page.status_code == 200
     text = page.text
@@ -75,7 +75,7 @@ def test_cycles_lists_each_cycle_with_its_stage_due_date_and_what_holds_it_up_an
 def test_the_overview_shows_where_the_cycle_stands_and_each_gate_met_or_what_is_missing(web: Site) -> None:
     officer_token = start(web)
     attach(web, officer_token)
-    officer, _ = web.sign_in("head_of_partnerships")
+    officer, _ = web.signed_in("head_of_partnerships")
     page = officer.get(f"/cycles/{CYCLE}", headers=HTML)
     assert page.status_code == 200
     text = page.text
@@ -103,7 +103,7 @@ def test_the_overview_shows_where_the_cycle_stands_and_each_gate_met_or_what_is_
 def test_firing_from_the_cycle_page_moves_it_on_and_comes_back_to_it(web: Site) -> None:
     attach(web, start(web))
     decide(web)
-    officer, csrf = web.sign_in("head_of_partnerships")
+    officer, csrf = web.signed_in("head_of_partnerships")
     fired = officer.post(f"/cycles/{CYCLE}/fire", headers=HTML,
                          data={"trigger": "discuss_early_findings", "back": "cycle", "csrf_token": csrf})
     assert fired.status_code == 303 and fired.headers["location"] == f"/cycles/{CYCLE}"
@@ -116,7 +116,7 @@ def test_firing_from_the_cycle_page_moves_it_on_and_comes_back_to_it(web: Site) 
 
 def test_a_refused_fire_comes_back_to_the_cycle_page_with_the_sentence_beside_its_button(web: Site) -> None:
     attach(web, start(web))
-    officer, csrf = web.sign_in("head_of_partnerships")
+    officer, csrf = web.signed_in("head_of_partnerships")
     before = history(web)
     refused = officer.post(f"/cycles/{CYCLE}/fire", headers=HTML,
                            data={"trigger": "discuss_early_findings", "back": "cycle", "csrf_token": csrf})
@@ -137,7 +137,7 @@ def test_a_refused_fire_comes_back_to_the_cycle_page_with_the_sentence_beside_it
     assert history(web) == before
 
     web.account("director_policy")
-    member, member_csrf = web.sign_in("director_policy")
+    member, member_csrf = web.signed_in("director_policy")
     lacking = member.post(f"/cycles/{CYCLE}/fire", headers=HTML,
                           data={"trigger": "discuss_early_findings", "back": "cycle", "csrf_token": member_csrf},
                           follow_redirects=True)
@@ -151,7 +151,7 @@ def test_a_refused_fire_comes_back_to_the_cycle_page_with_the_sentence_beside_it
 def test_an_unmet_gate_links_to_the_form_that_meets_it_filled_in(web: Site) -> None:
     start(web)
     web.account("committee_manager")
-    officer, _ = web.sign_in("head_of_partnerships")
+    officer, _ = web.signed_in("head_of_partnerships")
     text = officer.get(f"/cycles/{CYCLE}", headers=HTML).text
     assert "these papers are not attached yet" not in text  # said as a sentence, with who attaches it
     assert ("These papers are not attached yet: &#39;Strategic assessment - early findings&#39;; Priya Shah "
@@ -162,7 +162,7 @@ def test_an_unmet_gate_links_to_the_form_that_meets_it_filled_in(web: Site) -> N
     form = officer.get(f"/cycles/{CYCLE}/papers/new?paper=early_findings", headers=HTML).text
     assert '<option value="early_findings" selected>' in form
 
-    manager, _ = web.sign_in("committee_manager")
+    manager, _ = web.signed_in("committee_manager")
     text = manager.get(f"/cycles/{CYCLE}", headers=HTML).text
     assert "What this stage waits for from you" in text and NOT_DECIDED + "." in text
     href = f"/cycles/{CYCLE}/decisions/new?board=mk_together&amp;item=early_findings"
@@ -196,7 +196,7 @@ def test_history_reads_as_sentences_and_hides_an_exempt_papers_words_from_the_un
     officer_token = start(web)
     attach(web, officer_token, exempt="7", title="Named offenders", comment="Names the Named offenders")
     decide(web)
-    officer, csrf = web.sign_in("head_of_partnerships")
+    officer, csrf = web.signed_in("head_of_partnerships")
     officer.post(f"/cycles/{CYCLE}/fire", headers=HTML,
                  data={"trigger": "discuss_early_findings", "back": "cycle", "csrf_token": csrf,
                        "comment": "Discussed in July"})
@@ -212,12 +212,12 @@ def test_history_reads_as_sentences_and_hides_an_exempt_papers_words_from_the_un
     assert "aria-current=\"page\"" in text.split("History</h2>")[0]
 
     web.account("probation_manager")  # sits on the Risk Board, not the MK Together board the paper is for
-    other, _ = web.sign_in("probation_manager")
+    other, _ = web.signed_in("probation_manager")
     withheld = other.get(f"/cycles/{CYCLE}/history", headers=HTML).text
     assert "Attached an exempt paper for &#39;Strategic assessment - early findings&#39; (withheld from you)" in withheld
     assert "Named offenders" not in withheld
     web.account("director_policy")
-    entitled, _ = web.sign_in("director_policy")
+    entitled, _ = web.signed_in("director_policy")
     assert "Names the Named offenders" in entitled.get(f"/cycles/{CYCLE}/history", headers=HTML).text
 
 
@@ -241,7 +241,7 @@ def consulting(web: Site, tmp_path: Path) -> None:
 
 def test_the_strands_of_the_stage_show_their_state_and_move_on_from_their_buttons(web: Site, tmp_path: Path) -> None:
     consulting(web, tmp_path)
-    officer, csrf = web.sign_in("head_of_partnerships")
+    officer, csrf = web.signed_in("head_of_partnerships")
     page = officer.get(f"/cycles/{CYCLE}", headers=HTML).text
     strands = page.split('id="strands"')[1]
     assert "SaferMK Community Safety Survey (online)" in strands and "Parish and Town Councils" in strands

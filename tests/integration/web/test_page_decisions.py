@@ -59,7 +59,7 @@ def typed(csrf: str, **changes: str) -> dict[str, Any]:
 
 def test_the_form_lists_the_board_as_a_register_with_the_scheduled_meeting_date(web: Site) -> None:
     started(web)
-    manager, _ = web.sign_in("committee_manager")
+    manager, _ = web.signed_in("committee_manager")
     page = manager.get(f"/cycles/{CYCLE}/decisions/new?board=mk_together&item=early_findings", headers=HTML)
     assert page.status_code == 200, page.text
     text = page.text
@@ -68,7 +68,7 @@ def test_the_form_lists_the_board_as_a_register_with_the_scheduled_meeting_date(
     assert 'name="meeting-date-month" type="text" inputmode="numeric" value="7"' in text
     assert "Chair (voting)" in text and "Officer (not voting)" in text and "Not voting" in text
     assert 'name="vote-director_policy"' in text and 'name="vote-head_of_partnerships"' not in text
-    officer, _ = web.sign_in("head_of_partnerships")  # their account came with their API token
+    officer, _ = web.signed_in("head_of_partnerships")  # their account came with their API token
     refused = officer.get(f"/cycles/{CYCLE}/decisions/new?board=mk_together&item=early_findings", headers=HTML)
     assert refused.status_code == 403 and "cannot decide" in refused.text
     posted = officer.post(f"/cycles/{CYCLE}/decisions/new", headers=HTML, data=typed(csrf_of(officer)))
@@ -77,7 +77,7 @@ def test_the_form_lists_the_board_as_a_register_with_the_scheduled_meeting_date(
 
 def test_a_decision_goes_through_the_preview_with_its_outcome_then_is_saved_and_listed(web: Site) -> None:
     started(web)
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     url = f"/cycles/{CYCLE}/decisions/new"
     preview = manager.post(url, headers=HTML, data=typed(csrf))
     assert preview.status_code == 200, preview.text
@@ -107,7 +107,7 @@ def test_a_decision_goes_through_the_preview_with_its_outcome_then_is_saved_and_
 
 def test_a_second_decision_on_the_same_item_and_meeting_is_refused_with_the_engines_sentence(web: Site) -> None:
     started(web)
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     url = f"/cycles/{CYCLE}/decisions/new"
     assert manager.post(url, headers=HTML, data=typed(csrf, action="save")).status_code == 303
     again = manager.post(url, headers=HTML, data=typed(csrf, action="save", **{"vote-director_policy": "for"}))
@@ -121,7 +121,7 @@ def test_a_second_decision_on_the_same_item_and_meeting_is_refused_with_the_engi
 
 def test_a_decision_for_a_meeting_still_to_come_is_refused_beside_the_date(web: Site) -> None:
     started(web)  # the site's clock says 20 July 2021
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     url = f"/cycles/{CYCLE}/decisions/new"
     ahead = manager.post(url, headers=HTML, data=typed(csrf, action="save", **{"meeting-date-month": "8"}))
     assert ahead.status_code == 422
@@ -133,7 +133,7 @@ def test_a_decision_for_a_meeting_still_to_come_is_refused_beside_the_date(web: 
 
 def test_bad_input_is_shown_beside_its_field_and_nothing_is_written(web: Site) -> None:
     started(web)
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     url = f"/cycles/{CYCLE}/decisions/new"
     bad = manager.post(url, headers=HTML, data=typed(csrf, **{"meeting-date-day": "31", "meeting-date-month": "2",
                                                              "interest-ccg_chief_operating_officer": "x"}))
@@ -147,7 +147,7 @@ def test_bad_input_is_shown_beside_its_field_and_nothing_is_written(web: Site) -
 
 def test_a_decision_is_amended_and_another_rescinded_and_both_stay_in_the_register(web: Site) -> None:
     started(web)
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     url = f"/cycles/{CYCLE}/decisions/new"
     assert manager.post(url, headers=HTML, data=typed(csrf, action="save")).status_code == 303
     form = manager.get(f"{url}?board=mk_together&item=early_findings&amends=1", headers=HTML).text
@@ -176,7 +176,7 @@ def test_a_decision_is_amended_and_another_rescinded_and_both_stay_in_the_regist
 def test_the_register_form_and_banner_name_an_item_by_its_title_never_its_id(web: Site, tmp_path: Path) -> None:
     consulting(web, tmp_path)  # the Risk Board agreed the priorities in September
     web.account("committee_manager")
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     register = manager.get(f"/cycles/{CYCLE}/decisions", headers=HTML).text
     rows = register.split("<tbody")[1]
     assert "Priorities for the Community Safety Strategy" in rows and ">priorities<" not in rows
@@ -203,7 +203,7 @@ def chosen(html: str) -> dict[str, str]:
 
 def test_nobody_is_assumed_present_and_every_problem_is_listed_at_once(web: Site) -> None:
     started(web)
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     url = f"/cycles/{CYCLE}/decisions/new"
     form = manager.get(f"{url}?board=mk_together&item=early_findings", headers=HTML).text
     assert chosen(form) == {}, "attendance is unknown until the committee manager says it"
@@ -224,7 +224,7 @@ def test_nobody_is_assumed_present_and_every_problem_is_listed_at_once(web: Site
 
 def test_all_voting_members_present_then_all_present_voted_for_fill_in_only_what_is_not_chosen(web: Site) -> None:
     started(web)
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     url = f"/cycles/{CYCLE}/decisions/new"
     base = {"csrf_token": csrf, "board": "safer_mk", "item": "strategic_assessment", "amends": "",
             "meeting-date-day": "23", "meeting-date-month": "9", "meeting-date-year": "2021",
@@ -255,7 +255,7 @@ def test_the_priorities_agreed_are_checked_by_the_clis_rule_and_recorded_with_th
         web: Site, tmp_path: Path) -> None:
     consulting(web, tmp_path)
     web.account("committee_manager")
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     url = f"/cycles/{CYCLE}/decisions/new"
     assert 'name="priorities"' not in manager.get(f"{url}?board=mk_together&item=early_findings", headers=HTML).text
     form = manager.get(f"{url}?board=risk_board&item=priorities", headers=HTML).text
@@ -292,7 +292,7 @@ def test_the_priorities_agreed_are_checked_by_the_clis_rule_and_recorded_with_th
 
 def test_a_deferral_is_recorded_from_the_form_whatever_the_votes(web: Site) -> None:
     started(web)
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     url = f"/cycles/{CYCLE}/decisions/new"
     form = manager.get(f"{url}?board=mk_together&item=early_findings", headers=HTML).text
     assert 'name="defer" type="checkbox" value="yes"' in form and "The board deferred the item" in form

@@ -57,7 +57,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def admin(web: Site) -> tuple[object, str]:
     web.account("scrutiny_officer", admin=True)
-    return web.sign_in("scrutiny_officer")
+    return web.signed_in("scrutiny_officer")
 
 
 def upload(client, csrf: str, name: str, text: str | bytes):  # type: ignore[no-untyped-def]
@@ -68,7 +68,7 @@ def upload(client, csrf: str, name: str, text: str | bytes):  # type: ignore[no-
 
 def test_someone_who_is_not_an_admin_is_refused_each_page_with_the_sentence(web: Site, folder: Path) -> None:
     web.account("committee_manager")
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     for path in ("/definitions", "/definitions/community_safety_strategy",
                  "/definitions/community_safety_strategy/reminders?year=2021", "/definitions/upload",
                  "/definitions/community_safety_strategy/errors"):

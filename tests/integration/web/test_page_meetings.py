@@ -44,7 +44,7 @@ def summary(html: str) -> list[str]:
 
 def test_a_committee_manager_moves_a_meeting_after_checking_it_and_every_member_is_told(web: Site) -> None:
     started(web)
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     cycle_page = manager.get(f"/cycles/{CYCLE}", headers=HTML)
     assert f'href="{MEETINGS}">Move or cancel a board meeting</a>' in cycle_page.text
     listed = manager.get(MEETINGS, headers=HTML)
@@ -90,7 +90,7 @@ def test_a_committee_manager_moves_a_meeting_after_checking_it_and_every_member_
 
 def test_a_meeting_is_cancelled_with_its_reason(web: Site) -> None:
     started(web)
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     check = manager.post(AUGUST, headers=HTML, data=form(csrf, change="cancel", reason="Not quorate in August"))
     assert check.status_code == 200 and "Cancel the meeting and tell the members" in check.text
     saved = manager.post(AUGUST, headers=HTML, data={**hidden_fields(check.text), "action": "save"})
@@ -104,7 +104,7 @@ def test_a_meeting_is_cancelled_with_its_reason(web: Site) -> None:
 
 def test_another_role_is_refused_with_a_sentence_and_nothing_is_written(web: Site) -> None:
     started(web)
-    officer, csrf = web.sign_in("head_of_partnerships")  # the report author: starts cycles, keeps no calendar
+    officer, csrf = web.signed_in("head_of_partnerships")  # the report author: starts cycles, keeps no calendar
     assert "Move or cancel a board meeting" not in officer.get(f"/cycles/{CYCLE}", headers=HTML).text
     assert f'href="{AUGUST}"' not in officer.get("/my-boards", headers=HTML).text  # a Risk Board member too
     before = written(web)
@@ -121,7 +121,7 @@ def test_another_role_is_refused_with_a_sentence_and_nothing_is_written(web: Sit
 
 def test_a_bad_date_comes_back_in_the_error_summary_and_nothing_is_written(web: Site) -> None:
     started(web)
-    manager, csrf = web.sign_in("committee_manager")
+    manager, csrf = web.signed_in("committee_manager")
     before = written(web)
     cases = {
         "#new-date The new date must be a real date, like 26 8 2021.": form(csrf, **{"new-date-day": "31",

@@ -64,7 +64,7 @@ def test_each_list_of_cycles_sends_as_many_statements_for_twelve_cycles_as_for_t
     paper = tmp_path / "findings.txt"
     paper.write_text("Early findings.\n")
     web.account(READER, admin=True)
-    client, csrf = web.sign_in(READER)
+    client, csrf = web.signed_in(READER)
     token = web.token(READER)
     made = client.post("/my-boards/calendar", data={"csrf_token": csrf}, headers={"Accept": "text/html"})
     assert made.status_code == 200, made.text
@@ -82,7 +82,7 @@ def test_a_cycles_own_pages_send_as_many_statements_with_twelve_cycles_running_a
     paper = tmp_path / "findings.txt"
     paper.write_text("Early findings.\n")
     web.account(READER)
-    client, _ = web.sign_in(READER)
+    client, _ = web.signed_in(READER)
     key = "community_safety_strategy-2021"
     pages = [f"/cycles/{key}", f"/cycles/{key}/decisions", f"/cycles/{key}/papers"]
     start(web, range(2021, 2024), paper)

@@ -29,9 +29,9 @@ def started(web: Site) -> dict[str, str]:
 
 
 def signed_in(web: Site, person: str) -> tuple[httpx.Client, str]:
-    """`person` signed in through the sign-in form, their account made first if need be."""
+    """`person` signed in for the module (`Site.signed_in`), their account made first if need be."""
     web.token(person)
-    return web.sign_in(person)
+    return web.signed_in(person)
 
 
 def paper_count(web: Site) -> int:

@@ -8,7 +8,6 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -42,19 +41,11 @@ def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site
 @pytest.fixture(autouse=True)
 def closed_clients(site: Site) -> Iterator[None]:
     yield
-    while site.clients:
-        site.clients.pop().close()
-
-
-def sign_in(site: Site, email: str) -> tuple[httpx.Client, str]:
-    client = site.client()
-    token = client.get("/auth/login").cookies["cycle_form"]
-    assert client.post("/auth/login", data={"email": email, "password": PASSWORD, "csrf_token": token}).status_code == 303
-    return client, client.get("/api/v1/me").json()["csrf_token"]
+    site.end_test()
 
 
 def test_the_start_page_asks_for_a_typed_reference_and_refuses_one_in_use(site: Site) -> None:
-    officer, csrf = sign_in(site, OFFICER)
+    officer, csrf = site.signed_in_as(OFFICER)
     form = officer.get("/cycles/start", headers=HTML).text
     assert 'name="reference"' in form and "Only for Case review" in form
     typed = {"definition": "typed_cases", "year": "2026", "reference": "DHR-WEB-1", "csrf_token": csrf}
@@ -88,12 +79,12 @@ def test_the_register_lists_open_cases_and_counts_exempt_ones_for_those_not_enti
     engine.attach(private, "review_report", report, "officer_a", exempt=2)
     site.clock.set(at_local(dt.date(2026, 3, 20), 10))
 
-    member, _ = sign_in(site, MEMBER)  # a voting member of the review board: entitled to its exempt papers
+    member, _ = site.signed_in_as(MEMBER)  # a voting member of the review board: entitled to its exempt papers
     page = member.get("/register/cases", headers=HTML)
     assert page.status_code == 200
     assert late in page.text and private in page.text and "9 working days overdue" in page.text
     assert 'id="withheld"' not in page.text
-    observer, _ = sign_in(site, OBSERVER)  # sits in public session only
+    observer, _ = site.signed_in_as(OBSERVER)  # sits in public session only
     shown = observer.get("/register/cases", headers=HTML).text
     assert late in shown and private not in shown
     assert "1 more is at a stage whose papers are exempt (Schedule 12A), shown only to those entitled: " \
@@ -129,7 +120,7 @@ def test_the_register_lists_open_cases_and_counts_exempt_ones_for_those_not_enti
 
 def test_the_register_and_its_api_route_answer_404_to_an_account_outside_the_directory(site: Site) -> None:
     site.accounts.add(STRANGER, password=PASSWORD, admin=False, by="test")
-    stranger, _ = sign_in(site, STRANGER)
+    stranger, _ = site.signed_in_as(STRANGER)
     assert stranger.get("/register/cases", headers=HTML).status_code == 404
     refused = stranger.get("/api/v1/definitions/cases/instances")
     assert refused.status_code == 404
@@ -140,7 +131,7 @@ def test_the_register_and_its_api_route_answer_404_to_an_account_outside_the_dir
 
 
 def test_a_case_is_named_by_its_reference_on_its_history_decisions_and_papers_pages(site: Site) -> None:
-    officer, csrf = sign_in(site, OFFICER)
+    officer, csrf = site.signed_in_as(OFFICER)
     typed = {"definition": "typed_cases", "year": "2026", "reference": "DHR-TITLE-1", "csrf_token": csrf}
     assert officer.post("/cycles/start", headers=HTML, data=typed).status_code == 303
     fired = officer.post("/cycles/DHR-TITLE-1/fire", headers=HTML, follow_redirects=True,
@@ -153,7 +144,7 @@ def test_a_case_is_named_by_its_reference_on_its_history_decisions_and_papers_pa
 
 
 def test_the_start_page_refuses_a_reference_in_another_definitions_form_without_naming_its_cases(site: Site) -> None:
-    officer, csrf = sign_in(site, OFFICER)
+    officer, csrf = site.signed_in_as(OFFICER)
     numbered = officer.post("/cycles/start", headers=HTML, data={"definition": "cases", "year": "2027", "csrf_token": csrf})
     assert numbered.headers["location"] == "/cycles/TST-2027-001"
     for reference in ("TST-2027-001", "TST-2027-002", "cases-2027"):

@@ -42,7 +42,7 @@ def test_a_page_asked_for_before_signing_in_leads_to_the_sign_in_form_and_back(w
 def test_my_work_lists_what_to_do_with_human_titles_and_the_button_that_does_it(web: Site) -> None:
     started(web)
     web.account("committee_manager")
-    officer, _ = web.sign_in("head_of_partnerships")
+    officer, _ = web.signed_in("head_of_partnerships")
     page = officer.get("/my-work", headers=HTML)
     assert page.status_code == 200
     # The paper is attached; the board must decide first, and My work says who records it.
@@ -54,7 +54,7 @@ def test_my_work_lists_what_to_do_with_human_titles_and_the_button_that_does_it(
     assert "Helen Marsh, committee manager" in waiting
     assert "Tuesday 20 July 2021" in waiting  # waiting since the cycle started, the stage it is at
     assert "Before you can: Early findings discussed at MK Together Management Board" in waiting
-    manager, _ = web.sign_in("committee_manager")
+    manager, _ = web.signed_in("committee_manager")
     work = manager.get("/my-work", headers=HTML).text
     assert "Record the MK Together Management Board&#39;s decision on &#39;Strategic assessment - early findings&#39;" in work
     assert f'href="/cycles/{CYCLE}/decisions/new?board=mk_together&amp;item=early_findings"' in work
@@ -64,7 +64,7 @@ def test_my_work_lists_what_to_do_with_human_titles_and_the_button_that_does_it(
 
 def test_a_refused_fire_comes_back_to_my_work_with_the_sentence_naming_who_acts(web: Site) -> None:
     started(web)
-    officer, csrf = web.sign_in("head_of_partnerships")
+    officer, csrf = web.signed_in("head_of_partnerships")
     before = history(web)
     refused = officer.post(f"/cycles/{CYCLE}/fire", headers=HTML,
                            data={"trigger": "discuss_early_findings", "back": "my-work", "csrf_token": csrf})
@@ -86,7 +86,7 @@ def test_a_fire_button_moves_the_cycle_on_and_says_so_once(web: Site) -> None:
         "board": "mk_together", "item": "early_findings",
         "votes_for": ["council_chief_executive", "director_childrens_services", "director_policy"]})
     assert decided.status_code == 201, decided.text
-    officer, csrf = web.sign_in("head_of_partnerships")
+    officer, csrf = web.signed_in("head_of_partnerships")
     work = officer.get("/my-work", headers=HTML).text
     assert 'id="fire-' in work and 'name="trigger" value="discuss_early_findings"' in work
     fired = officer.post(f"/cycles/{CYCLE}/fire", headers=HTML,
@@ -114,12 +114,12 @@ def test_a_form_posted_without_its_csrf_token_is_refused_and_writes_nothing(web:
 def test_the_navigation_shows_only_what_the_person_may_use(web: Site) -> None:
     web.account("head_of_partnerships")
     web.account("community_safety_manager", admin=True)
-    officer, _ = web.sign_in("head_of_partnerships")
+    officer, _ = web.signed_in("head_of_partnerships")
     nav = officer.get("/my-work", headers=HTML).text
     assert ">My work<" in nav and ">Cycles<" in nav
     assert "/definitions" not in nav and "/operations" not in nav and 'href="/accounts"' not in nav
     assert 'href="/tokens"' in nav  # everyone's own API tokens
-    admin, _ = web.sign_in("community_safety_manager")
+    admin, _ = web.signed_in("community_safety_manager")
     nav = admin.get("/my-work", headers=HTML).text
     assert 'href="/definitions"' in nav and 'href="/operations"' in nav and 'href="/accounts"' in nav
 
