@@ -22,7 +22,8 @@ class MinuteNumber(Base):
     recorded later, when the minutes were next saved)."""
 
     __tablename__ = "minute_numbers"
-    __table_args__ = (UniqueConstraint("board", "number"), UniqueConstraint("board", "meeting_date", "minute"))
+    __table_args__ = (UniqueConstraint("board", "number", name="uq_minute_numbers_board"),
+                      UniqueConstraint("board", "meeting_date", "minute", name="uq_minute_numbers_board_meeting_date"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     board: Mapped[str] = mapped_column(String(100))
