@@ -11,11 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.commands.attach import SCHEDULE_12A
+from workflow.definition.directory import find_person
 from workflow.definition.formatting import written_date
 from workflow.definition.model import Definition, Person
+from workflow.errors import RoleMissing, UnknownActor
 from workflow.store.models import MinuteNumber, MinutesApproval, MinutesVersion
 
 from .meeting_business import Business, Meeting
+from .meetings import COMMAND
 
 
 @dataclass(frozen=True)
@@ -113,3 +116,30 @@ def build(meeting: Meeting, key: str, business: Business | None, number: str) ->
 def declarer(definition: Definition, person: str) -> str:
     who = definition.people.get(person)
     return named(who) if who else person
+
+
+def require_clerk(meeting: Meeting, actor: str, doing: str) -> str:
+    """The actor's id, once they hold a role that records the board's decisions in a definition of the meeting."""
+    known = False
+    for definition in meeting.definitions:
+        person = find_person(definition, actor)
+        if person is None:
+            continue
+        known = True
+        if set(definition.permissions.get(COMMAND, ())) & set(person.roles):
+            return person.id
+    if not known:
+        raise UnknownActor(f"'{actor}' is not in the directory of the {meeting.spec.name}'s definitions; give "
+                           "--as the committee manager")
+    allowed = {role for d in meeting.definitions for role in d.permissions.get(COMMAND, ())}
+    needed = " or ".join(sorted(role.replace("_", " ") for role in allowed)) or "nobody: no role records decisions"
+    raise RoleMissing(f"{actor} cannot {doing} the minutes of the {meeting.spec.name}: that is for the {needed}")
+
+
+def may_edit(meeting: Meeting, person: str) -> bool:
+    """Does `person` hold the role that edits the meeting's minutes (`require_clerk`)?"""
+    try:
+        require_clerk(meeting, person, "edit")
+    except (RoleMissing, UnknownActor):
+        return False
+    return True

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from workflow.commands.meeting_business import Meeting, gather, meeting_days
-from workflow.commands.meetings import COMMAND
 from workflow.commands.minute_parts import (
     approval_of,
     build,
@@ -31,11 +30,11 @@ from workflow.commands.minute_parts import (
     latest_version,
     named,
     numbers_of,
+    require_clerk,
 )
-from workflow.definition.directory import find_person
 from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
-from workflow.errors import InvalidInput, RoleMissing, UnknownActor
+from workflow.errors import InvalidInput
 from workflow.store.models import MinuteNumber, MinutesApproval, MinutesVersion
 from workflow.store.unit import Store
 from workflow.time.clock import local_date
@@ -69,24 +68,6 @@ def content_sha256(board: str, day: dt.date, narratives: dict[str, str]) -> str:
     text = json.dumps({"board": board, "meeting_date": day.isoformat(), "narratives": narratives},
                       sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def require_clerk(meeting: Meeting, actor: str, doing: str) -> str:
-    """The actor's id, once they hold a role that records the board's decisions in a definition of the meeting."""
-    known = False
-    for definition in meeting.definitions:
-        person = find_person(definition, actor)
-        if person is None:
-            continue
-        known = True
-        if set(definition.permissions.get(COMMAND, ())) & set(person.roles):
-            return person.id
-    if not known:
-        raise UnknownActor(f"'{actor}' is not in the directory of the {meeting.spec.name}'s definitions; give "
-                           "--as the committee manager")
-    allowed = {role for d in meeting.definitions for role in d.permissions.get(COMMAND, ())}
-    needed = " or ".join(sorted(role.replace("_", " ") for role in allowed)) or "nobody: no role records decisions"
-    raise RoleMissing(f"{actor} cannot {doing} the minutes of the {meeting.spec.name}: that is for the {needed}")
 
 
 def refuse_approved(session: Session, meeting: Meeting) -> None:

@@ -24,6 +24,7 @@ from workflow.commands.minute_parts import (
     labels,
     last_number,
     latest_version,
+    may_edit,
     named,
     numbers_of,
 )
@@ -59,6 +60,7 @@ class Minutes:
     approved_on: dt.date | None = None
     signed_by: str = ""
     provisional: bool = False  # numbers not yet given: the draft has not been made
+    editable: bool = False  # the reader may edit them: the committee manager, until they are approved
 
     @property
     def heading(self) -> str:
@@ -101,12 +103,13 @@ def minutes_of(store: Store, board: str, day: dt.date, viewer: str) -> Minutes:
         after = last_number(session, board)
     return compose(meeting, labels(meeting, numbers, after), (version.content if version else {}).get(
         "narratives", {}), readers, version=version, approval=approval,
-        provisional=any(key not in numbers for key in meeting.keys))
+        provisional=any(key not in numbers for key in meeting.keys),
+        editable=approval is None and may_edit(meeting, viewer))
 
 
 def compose(meeting: Meeting, label: dict[str, str], narratives: dict[str, str], readers: dict[str, str], *,
             version: MinutesVersion | None = None, approval: MinutesApproval | None = None,
-            provisional: bool = False) -> Minutes:
+            provisional: bool = False, editable: bool = False) -> Minutes:
     """The minutes from the meeting's business, their numbers and narratives, for the readers given."""
     name = meeting.spec.name
     shown = [b for b in meeting.business if not b.private or entitled(b, readers)]
@@ -128,7 +131,7 @@ def compose(meeting: Meeting, label: dict[str, str], narratives: dict[str, str],
         officers=groups["officers"], apologies=groups["apologies"], public=tuple(minutes[:cut]),
         exclusion=minutes[cut] if cut < len(minutes) else None, private=tuple(minutes[cut + 1:]),
         withheld=len(meeting.business) - len(shown), approved_on=approval.approved_on if approval else None,
-        signed_by=approval.chair if approval else "", provisional=provisional)
+        signed_by=approval.chair if approval else "", provisional=provisional, editable=editable)
 
 
 def attendance(meeting: Meeting) -> dict[str, tuple[str, ...]]:
