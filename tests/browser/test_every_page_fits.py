@@ -43,9 +43,11 @@ LOOKED_AT = {
     "/definitions/{definition}/reminders": "reminders-preview",
     "/definitions/{stem}/errors": "definition-errors",  # the same page as a refused upload shows
     "/register/{definition}": "register",
+    "/boards/{board}/meetings/{day}/minutes": "minutes",
 }
 # Files, not pages: a paper, a sign-off record, a calendar feed.
-DOWNLOADS = {"/papers/{paper_id}", "/documents/{document_id}/{fmt}", "/calendar/{token}.ics"}
+DOWNLOADS = {"/papers/{paper_id}", "/documents/{document_id}/{fmt}", "/calendar/{token}.ics",
+             "/boards/{board}/meetings/{day}/minutes.pdf"}
 
 
 def test_every_page_is_looked_at_by_a_browser_test() -> None:
