@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 
 from notifications.minutes_document import render_minutes
 from tests.conftest import DEFINITIONS, SHIPPED
-from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
+from tests.helpers import AUTHOR, CLERK, CYCLE, meet, paper_file
 from workflow.app import App
 from workflow.cli import main
 from workflow.commands.minutes import approve_minutes, draft_minutes, edit_minutes
@@ -29,6 +29,7 @@ from workflow.store.models import MinutesVersion
 from workflow.time.clock import SimulatedClock
 
 SEPTEMBER, MARCH = dt.date(2021, 9, 8), dt.date(2022, 3, 9)  # Safer MK's two meetings of the 2021 cycle
+JULY = dt.date(2021, 7, 13)  # MK Together, on the early findings
 SECRET = "That the review of the death of the person named in the annex be commissioned."
 
 
@@ -202,3 +203,34 @@ def test_a_minute_prefix_that_is_not_capital_letters_is_refused_with_its_line(tm
 
 def pdf_text(pdf: bytes) -> str:
     return " ".join(" ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+def test_interests_declared_and_officers_present_are_minuted_and_late_business_gets_the_next_number(
+        app: App, tmp_path: Path) -> None:
+    engine = app.engine
+    engine.start(SHIPPED, 2021, AUTHOR)
+    engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR)
+    meet(app, "mk_together", "early_findings")
+    voting = ["council_chief_executive", "director_childrens_services", "director_policy", "police_area_commander"]
+    first = engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=voting,
+                          present=["head_of_partnerships", CLERK], apologies=["ccg_chief_operating_officer"],
+                          interests={"director_policy": "a trustee of a charity the partnership funds"},
+                          resolution="That the early findings be noted.")
+    draft_minutes(engine, "mk_together", JULY, CLERK)
+    found = minutes_of(engine, "mk_together", JULY, "director_policy")
+    assert found.present[0].endswith("(Chair)") and found.present[0].startswith("Jonathan Ellery")
+    assert [p.split(" (")[0] for p in found.officers] == ["Priya Shah", "Helen Marsh"]
+    assert [p.split(" (")[0] for p in found.apologies] == ["Ruth Calloway"]
+    (interests, decision) = found.minutes
+    assert interests.interests == ("Claire Dunmore (Director - Policy, Insight and Communications (Milton Keynes "
+                                   "Council)) declared an interest in Strategic assessment - early findings: a "
+                                   "trustee of a charity the partnership funds",)
+    assert (decision.number, decision.resolved) == ("2", ("That the early findings be noted.",))
+    # A correction recorded for the meeting after the draft is minuted with the next number; the others stay.
+    engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=voting, amends=first.decision_id,
+                  reason="the resolution was misquoted", meeting_date=JULY,
+                  resolution="That the early findings be noted and published.")
+    edit_minutes(engine, "mk_together", JULY, CLERK, {"2": "The Board discussed the early findings."})
+    assert [(m.number, m.resolved) for m in minutes_of(engine, "mk_together", JULY, CLERK).minutes] == [
+        ("1", ()), ("2", ("That the early findings be noted.",)),
+        ("3", ("That the early findings be noted and published.",))]

@@ -17,8 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflow.commands.meeting_business import Meeting, gather, meeting_days
@@ -34,7 +37,7 @@ from workflow.commands.minute_parts import (
 )
 from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
-from workflow.errors import InvalidInput
+from workflow.errors import ConcurrentChange, InvalidInput
 from workflow.store.models import MinuteNumber, MinutesApproval, MinutesVersion
 from workflow.store.unit import Store
 from workflow.time.clock import local_date
@@ -68,6 +71,20 @@ def content_sha256(board: str, day: dt.date, narratives: dict[str, str]) -> str:
     text = json.dumps({"board": board, "meeting_date": day.isoformat(), "narratives": narratives},
                       sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+RACE = ("the minutes of this meeting were saved or approved by someone else at the same moment; nothing was "
+        "written: show them and try again")
+
+
+@contextmanager
+def minutes_work(store: Store) -> Iterator[Session]:
+    """One transaction; two saves of one meeting's minutes at once: one wins, the other is told (a unique key)."""
+    try:
+        with store.unit_of_work() as session:
+            yield session
+    except IntegrityError:
+        raise ConcurrentChange(RACE) from None
 
 
 def refuse_approved(session: Session, meeting: Meeting) -> None:
@@ -118,7 +135,7 @@ def drafted(meeting: Meeting, numbers: dict[str, int]) -> dict[str, str]:
 def draft_minutes(store: Store, board: str, day: dt.date, actor: str) -> Saved:
     """Number the meeting's minutes and save the draft (version 1); a draft made already is left as it is."""
     now = store.clock.now()
-    with store.unit_of_work() as session:
+    with minutes_work(store) as session:
         meeting = gather(store, session, board, day)
         who = require_clerk(meeting, actor, "draft")
         latest = latest_version(session, board, day)
@@ -132,7 +149,7 @@ def draft_minutes(store: Store, board: str, day: dt.date, actor: str) -> Saved:
 def edit_minutes(store: Store, board: str, day: dt.date, actor: str, narratives: dict[str, str]) -> Saved:
     """Save a new version with these narratives, each minute named by its number ('SMK12') or its key."""
     now = store.clock.now()
-    with store.unit_of_work() as session:
+    with minutes_work(store) as session:
         meeting = gather(store, session, board, day)
         who = require_clerk(meeting, actor, "edit")
         refuse_approved(session, meeting)
@@ -158,7 +175,7 @@ def edit_minutes(store: Store, board: str, day: dt.date, actor: str, narratives:
 def approve_minutes(store: Store, board: str, day: dt.date, actor: str, *, at: dt.date) -> Approved:
     """Record that the board's meeting on `at` approved the latest version and the chair signed it."""
     now = store.clock.now()
-    with store.unit_of_work() as session:
+    with minutes_work(store) as session:
         meeting = gather(store, session, board, day)
         who = require_clerk(meeting, actor, "approve")
         refuse_approved(session, meeting)
