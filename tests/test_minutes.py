@@ -66,6 +66,9 @@ def test_numbers_continue_from_one_meeting_to_the_next_and_never_change(app: App
 def test_drafting_a_later_meeting_first_numbers_the_earlier_one_first(app: App, clock: SimulatedClock,
                                                                       tmp_path: Path) -> None:
     play(app, clock, tmp_path)
+    before = minutes_of(app.engine, "safer_mk", MARCH, CLERK)
+    assert (before.status, before.provisional, [m.number for m in before.minutes]) == (
+        "not drafted", True, ["SMK3", "SMK4"]), "the numbers the draft will give, September's first"
     draft_minutes(app.engine, "safer_mk", MARCH, CLERK)
     assert [m.number for m in minutes_of(app.engine, "safer_mk", SEPTEMBER, CLERK).minutes] == ["SMK1", "SMK2"]
     assert [m.number for m in minutes_of(app.engine, "safer_mk", MARCH, CLERK).minutes] == ["SMK3", "SMK4"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from workflow.commands.meeting_business import Business, Meeting, attendees_of, gather
+from workflow.commands.meeting_business import Business, Meeting, attendees_of, gather, meeting_days
 from workflow.commands.minute_parts import (
     Minute,
     approval_of,
@@ -101,6 +101,9 @@ def minutes_of(store: Store, board: str, day: dt.date, viewer: str) -> Minutes:
         version = latest_version(session, board, day)
         approval = approval_of(session, board, day)
         after = last_number(session, board)
+        if any(key not in numbers for key in meeting.keys):  # the draft numbers earlier meetings without any first
+            after += sum(len(gather(store, session, board, earlier).keys)
+                         for earlier in meeting_days(session, board, day) if not numbers_of(session, board, earlier))
     return compose(meeting, labels(meeting, numbers, after), (version.content if version else {}).get(
         "narratives", {}), readers, version=version, approval=approval,
         provisional=any(key not in numbers for key in meeting.keys),
