@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from notifications.minutes_document import render_minutes
 from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CLERK, CYCLE, meet, paper_file
+from web.cli import main as cycle  # the `cycle` program as installed, with every layer's commands
 from workflow.app import App
 from workflow.cli import main
 from workflow.commands.minutes import approve_minutes, draft_minutes, edit_minutes
@@ -237,3 +238,23 @@ def test_interests_declared_and_officers_present_are_minuted_and_late_business_g
     assert [(m.number, m.resolved) for m in minutes_of(engine, "mk_together", JULY, CLERK).minutes] == [
         ("1", ()), ("2", ("That the early findings be noted.",)),
         ("3", ("That the early findings be noted and published.",))]
+
+
+def test_the_minutes_are_saved_as_a_pdf_from_the_command_line_without_the_private_part_for_an_observer(
+        tmp_path: Path, app: App, clock: SimulatedClock) -> None:
+    play(app, clock, tmp_path, exempt=True)
+    env = {"CYCLE_DATA_DIR": str(app.settings.data_dir), "CYCLE_DATABASE_URL": app.settings.database_url or "",
+           "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS), "CYCLE_NOW": "2022-03-10T10:00:00+00:00"}
+    runner = CliRunner()
+    assert runner.invoke(cycle, ["minutes", "draft", "safer_mk", "2021-09-08", "--as", CLERK], env=env).exit_code == 0
+    for reader, shown in (("observer_councillor_a", False), ("council_chief_executive", True)):
+        target = tmp_path / f"{reader}.pdf"
+        result = runner.invoke(cycle, ["minutes", "save", "safer_mk", "2021-09-08", "--out", str(target), "--as",
+                                       reader], env=env)
+        assert result.exit_code == 0, result.output
+        words = pdf_text(target.read_bytes())
+        assert "SMK2 EXCLUSION OF PUBLIC AND PRESS" in words and "DRAFT" in words
+        assert (SECRET in words) is shown
+    missing = runner.invoke(cycle, ["minutes", "save", "safer_mk", "2021-09-08", "--out", str(tmp_path / "no" / "x.pdf"),
+                                    "--as", CLERK], env=env)
+    assert missing.exit_code == 1 and "does not exist" in missing.output and "Traceback" not in missing.output
