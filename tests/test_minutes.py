@@ -186,6 +186,8 @@ def test_the_command_line_drafts_edits_shows_and_approves(tmp_path: Path, app: A
     narratives.write_text("- not a mapping\n", encoding="utf-8")
     assert run("edit", "safer_mk", "2021-09-08", "--file", str(narratives), "--as", CLERK)[0] == 3
     assert run("approve", "safer_mk", "2021-09-08", "--at", "2021-09-08", "--as", CLERK)[0] == 3
+    code, said = run("approve", "safer_mk", "2021-09-08", "--at", "2022-03-08", "--as", CLERK)
+    assert code == 3 and "has no meeting on 8 March 2022" in said, "the day before the board met"
     code, said = run("approve", "safer_mk", "2021-09-08", "--at", "2022-03-09", "--as", CLERK)
     assert code == 0 and "signed by Cllr Fiona Grant" in said
     narratives.write_text("SMK2: Again.\n", encoding="utf-8")

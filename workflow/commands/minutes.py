@@ -21,10 +21,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflow.commands.meeting_business import Meeting, gather, meeting_days
+from workflow.commands.meetings import scheduled
 from workflow.commands.minute_parts import (
     approval_of,
     build,
@@ -38,7 +40,7 @@ from workflow.commands.minute_parts import (
 from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
 from workflow.errors import ConcurrentChange, InvalidInput
-from workflow.store.models import MinuteNumber, MinutesApproval, MinutesVersion
+from workflow.store.models import Cycle, Decision, MinuteNumber, MinutesApproval, MinutesVersion
 from workflow.store.unit import Store
 from workflow.time.clock import local_date
 
@@ -189,6 +191,10 @@ def approve_minutes(store: Store, board: str, day: dt.date, actor: str, *, at: d
         if at > local_date(now):
             raise InvalidInput(f"the meeting of {written_date(at)} has not been held yet; approve the minutes on "
                                "or after the day it meets")
+        if not meets_on(session, meeting, at):
+            raise InvalidInput(f"the {meeting.spec.name} has no meeting on {written_date(at)}: neither a decision "
+                               "recorded nor a meeting scheduled that day; give --at the day of the meeting that "
+                               "approved the minutes")
         chair = meeting.spec.chair
         person = meeting.definitions[0].people.get(chair) if chair else None
         signed = named(person) if person else f"the Chair of the {meeting.spec.name}"
@@ -196,3 +202,19 @@ def approve_minutes(store: Store, board: str, day: dt.date, actor: str, *, at: d
                                     sha256=latest.sha256, chair=signed, approved_by=who, approved_at=now))
         session.flush()
         return Approved(board, day, at, latest.version, latest.sha256, signed)
+
+
+def meets_on(session: Session, meeting: Meeting, day: dt.date) -> bool:
+    """Does the board meet on `day`: business recorded for it that day, or a meeting of it scheduled then (moves
+    and cancellations applied) in a cycle whose business the minutes record?"""
+    recorded = session.scalar(select(Decision.id).where(Decision.board == meeting.board,
+                                                        Decision.meeting_date == day).limit(1))
+    if recorded is not None:
+        return True
+    cycles = {b.decision.cycle_id: b.definition for b in meeting.business}
+    for cycle_id, definition in cycles.items():
+        year = session.scalar(select(Cycle.year).where(Cycle.id == cycle_id))
+        if year is not None and any(s.day == day and not s.cancelled and s.meeting.board == meeting.board
+                                    for s in scheduled(session, definition, cycle_id, year)):
+            return True
+    return False
