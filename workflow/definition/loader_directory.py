@@ -28,7 +28,7 @@ from workflow.definition.reader import (
 )
 from workflow.definition.yamlfile import YMap
 
-MINUTE_PREFIX = re.compile(r"[A-Z]{1,10}[0-9]{0,5}")
+MINUTE_PREFIX = re.compile(r"[A-Z]{1,10}")
 
 
 class DirectorySections(BuilderBase):
@@ -98,12 +98,12 @@ class DirectorySections(BuilderBase):
                                      self.minute_prefix(node, field))
 
     def minute_prefix(self, node: YMap, field: str) -> str:
-        """A board's `minute_prefix`: capital letters (then digits), as its minutes are numbered (SMK12)."""
+        """A board's `minute_prefix`: capital letters only, so the number after it reads plainly (SMK12)."""
         prefix = self.r.get(node, "minute_prefix", field, str, required=False, default="")
         if prefix and not MINUTE_PREFIX.fullmatch(prefix):
             self.r.problem(node.line_of("minute_prefix"), f"{field}.minute_prefix",
-                           f"'{prefix}' is not a minute prefix; expected 1 to 10 capital letters, then digits if "
-                           "any, such as SMK")
+                           f"'{prefix}' is not a minute prefix; expected 1 to 10 capital letters (no digits: the "
+                           "minute's number follows it), such as SMK")
             return ""
         return str(prefix)
 

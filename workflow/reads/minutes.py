@@ -125,6 +125,11 @@ def compose(meeting: Meeting, label: dict[str, str], narratives: dict[str, str],
         text = narratives.get(key, minute.narrative)
         minutes.append(Minute(**{**minute.__dict__, "narrative": text}))
     cut = next((i for i, m in enumerate(minutes) if m.key == "exclusion"), len(minutes))
+    # Each part in the order of its numbers: business minuted after the draft (a correction recorded later, the
+    # previous minutes approved later) takes the next number and is listed after what was numbered before it.
+    def number(m: Minute) -> int:
+        return int(m.number[len(meeting.prefix):] or 0)
+    minutes = [*sorted(minutes[:cut], key=number), *minutes[cut:cut + 1], *sorted(minutes[cut + 1:], key=number)]
     groups = attendance(meeting)
     return Minutes(
         board=meeting.board, board_name=name, day=meeting.day,
