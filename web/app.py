@@ -25,6 +25,7 @@ from . import (
     api_cycles,
     api_definitions,
     api_fields,
+    api_minutes,
     api_panels,
     api_records,
     auth,
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     app.include_router(api_definitions.router)
     app.include_router(api_cycles.router)
     app.include_router(api_panels.router)
+    app.include_router(api_minutes.router)
     app.include_router(api_fields.router)
     app.include_router(api_records.router)
     app.include_router(api_accounts.router)

@@ -46,9 +46,12 @@ LOOKED_AT = {
     "/public": "public-index",
     "/public/boards/{board_id}": "public-board",
     "/public/boards/{board_id}/meetings/{key}": "public-meeting",
+    "/boards/{board}/meetings/{day}/minutes": "minutes",
 }
-# Files, not pages: a paper, a sign-off record, a calendar feed; the public site's document and feeds.
+# Files, not pages: a paper, a sign-off record, a calendar feed, minutes as a PDF; the public site's document
+# and feeds.
 DOWNLOADS = {"/papers/{paper_id}", "/documents/{document_id}/{fmt}", "/calendar/{token}.ics",
+             "/boards/{board}/meetings/{day}/minutes.pdf",
              "/public/documents/{ref}", "/public/boards/{board_id}/meetings.ics",
              "/public/boards/{board_id}/documents.atom"}
 

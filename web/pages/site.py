@@ -23,6 +23,7 @@ from . import (
     definitions,
     meetings,
     migration,
+    minutes,
     my_boards,
     my_work,
     operations,
@@ -39,8 +40,8 @@ from .viewer import Directory, SignInFirst
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
            start_cycle.router, case_fields.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
-           records.router, meetings.router, migration.router, accounts.router, tokens.router, register.router,
-           public.router]
+           records.router, meetings.router, minutes.router, migration.router, accounts.router, tokens.router,
+           register.router, public.router]
 
 # No inline script and nothing from another site; inline SVG pictures carry their own style attributes.
 PAGE_HEADERS = {

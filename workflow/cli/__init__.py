@@ -15,6 +15,7 @@ from workflow.cli import (  # noqa: F401  (register their commands)
     contacts,
     definitions,
     meetings,
+    minutes,
     operations,
     panels,
     reads,

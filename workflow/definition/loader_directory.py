@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from workflow.definition.case_fields import FIELDS_PERMISSION
 from workflow.definition.loader_base import BuilderBase
@@ -26,6 +27,8 @@ from workflow.definition.reader import (
     suggest,
 )
 from workflow.definition.yamlfile import YMap
+
+MINUTE_PREFIX = re.compile(r"[A-Z]{1,10}")
 
 
 class DirectorySections(BuilderBase):
@@ -62,7 +65,7 @@ class DirectorySections(BuilderBase):
             node = self.r.mapping(raw, line, field)
             if node is None:
                 continue
-            self.r.keys(node, ("name", "quorum", "members", "organiser", "independent_of"), field)
+            self.r.keys(node, ("name", "quorum", "members", "organiser", "independent_of", "minute_prefix"), field)
             name = self.r.get(node, "name", field, str, default=bid)
             members_node = self.r.mapping(node.get("members"), node.line_of("members"), f"{field}.members") \
                 if "members" in node else None
@@ -91,7 +94,18 @@ class DirectorySections(BuilderBase):
                 self.r.unknown("person", organiser, self.people, node.line_of("organiser"), f"{field}.organiser")
                 organiser = None
             self._lines[f"{field}.independent_of"] = node.line_of("independent_of") if "independent_of" in node else line
-            self.boards[bid] = Board(bid, name, quorum, tuple(members), organiser, read_independent_of(self, node, field))
+            self.boards[bid] = Board(bid, name, quorum, tuple(members), organiser, read_independent_of(self, node, field),
+                                     self.minute_prefix(node, field))
+
+    def minute_prefix(self, node: YMap, field: str) -> str:
+        """A board's `minute_prefix`: capital letters only, so the number after it reads plainly (SMK12)."""
+        prefix = self.r.get(node, "minute_prefix", field, str, required=False, default="")
+        if prefix and not MINUTE_PREFIX.fullmatch(prefix):
+            self.r.problem(node.line_of("minute_prefix"), f"{field}.minute_prefix",
+                           f"'{prefix}' is not a minute prefix; expected 1 to 10 capital letters (no digits: the "
+                           "minute's number follows it), such as SMK")
+            return ""
+        return str(prefix)
 
     def read_papers(self) -> None:
         for pid, title, line in self.r.entries(self.section("papers"), "papers"):

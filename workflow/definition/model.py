@@ -105,6 +105,7 @@ class Board:
     members: tuple[tuple[str, Membership], ...]
     organiser: str | None = None  # the committee manager who sends the board's meeting invitations
     independent_of: tuple[str, ...] = ()  # boards (or panels) it may share no member with
+    minute_prefix: str = ""  # its minutes are numbered SMK10, SMK11, ... across meetings; "" numbers them alone
 
     def with_membership(self, *kinds: Membership) -> tuple[str, ...]:
         return tuple(person for person, kind in self.members if kind in kinds)

@@ -120,8 +120,9 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
     raise SchemaOutOfDate(f"the database {state}; run 'cycle db upgrade' to bring it up to date")
 
 
-APPEND_ONLY = ("history", "decisions", "decision_attendees", "papers", "documents", "definitions")
-"""The audit tables: the application may only read and add to them."""
+APPEND_ONLY = ("history", "decisions", "decision_attendees", "papers", "documents", "definitions", "minute_numbers",
+               "minutes_versions", "minutes_approvals")
+"""The audit tables (and the minutes, kept the same way): the application may only read and add to them."""
 READ_ONLY = ("alembic_version", "database_marks")
 """Written by the owner only: the schema's revision, and whether this is a rehearsal database."""
 

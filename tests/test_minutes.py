@@ -1,0 +1,262 @@
+"""Minutes of a board meeting, drafted from the decisions recorded: numbering, attendance, the private part,
+versions and approval, the command line and the document a member reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+from sqlalchemy import select, text
+
+from notifications.minutes_document import render_minutes
+from tests.conftest import DEFINITIONS, SHIPPED
+from tests.helpers import AUTHOR, CLERK, CYCLE, meet, paper_file
+from web.cli import main as cycle  # the `cycle` program as installed, with every layer's commands
+from workflow.app import App
+from workflow.cli import main
+from workflow.commands.minutes import approve_minutes, draft_minutes, edit_minutes
+from workflow.definition.loader import load_definition
+from workflow.errors import DefinitionError, InvalidInput, RoleMissing
+from workflow.player import Player
+from workflow.reads.minutes import minutes_of
+from workflow.store.models import MinutesVersion
+from workflow.time.clock import SimulatedClock
+
+SEPTEMBER, MARCH = dt.date(2021, 9, 8), dt.date(2022, 3, 9)  # Safer MK's two meetings of the 2021 cycle
+JULY = dt.date(2021, 7, 13)  # MK Together, on the early findings
+SECRET = "That the review of the death of the person named in the annex be commissioned."
+
+
+def play(app: App, clock: SimulatedClock, tmp_path: Path, *, exempt: bool = False) -> None:
+    """The 2021 cycle played to adoption; with `exempt`, the paper Safer MK decides on in September is exempt
+    and the decision's resolution is one nobody outside the private session may read."""
+    engine = app.engine
+    engine.start(SHIPPED, 2021, AUTHOR)
+    player = Player(engine, clock, engine.catalog.load(SHIPPED), CYCLE, 2021)
+    if exempt:
+        engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "annex", "names"), AUTHOR, exempt=2,
+                      stage="assessment_presented")
+        player.rehearsal = {"decisions": {"strategic_assessment": {"resolution": SECRET}}}
+    player.play()
+
+
+def test_numbers_continue_from_one_meeting_to_the_next_and_never_change(app: App, clock: SimulatedClock,
+                                                                        tmp_path: Path) -> None:
+    play(app, clock, tmp_path)
+    engine = app.engine
+    draft_minutes(engine, "safer_mk", SEPTEMBER, CLERK)
+    september = minutes_of(engine, "safer_mk", SEPTEMBER, CLERK)
+    assert [(m.number, m.title) for m in september.minutes] == [
+        ("SMK1", "DISCLOSURES OF INTEREST"), ("SMK2", "ANNUAL STRATEGIC ASSESSMENT")]
+    draft_minutes(engine, "safer_mk", MARCH, CLERK)
+    march = minutes_of(engine, "safer_mk", MARCH, CLERK)
+    assert [m.number for m in march.minutes] == ["SMK3", "SMK4"], "the second meeting follows the first"
+    assert march.minutes[1].resolved == ("That 'Adoption of the Community Safety Strategy' be agreed.",)
+    assert march.minutes[1].lead == "RESOLVED -" and march.minutes[1].vote.startswith("Carried: 5 for")
+    edit_minutes(engine, "safer_mk", SEPTEMBER, CLERK, {"SMK2": "The Partnership noted the assessment."})
+    assert [m.number for m in minutes_of(engine, "safer_mk", SEPTEMBER, CLERK).minutes] == ["SMK1", "SMK2"]
+
+
+def test_drafting_a_later_meeting_first_numbers_the_earlier_one_first(app: App, clock: SimulatedClock,
+                                                                      tmp_path: Path) -> None:
+    play(app, clock, tmp_path)
+    before = minutes_of(app.engine, "safer_mk", MARCH, CLERK)
+    assert (before.status, before.provisional, [m.number for m in before.minutes]) == (
+        "not drafted", True, ["SMK3", "SMK4"]), "the numbers the draft will give, September's first"
+    draft_minutes(app.engine, "safer_mk", MARCH, CLERK)
+    assert [m.number for m in minutes_of(app.engine, "safer_mk", SEPTEMBER, CLERK).minutes] == ["SMK1", "SMK2"]
+    assert [m.number for m in minutes_of(app.engine, "safer_mk", MARCH, CLERK).minutes] == ["SMK3", "SMK4"]
+
+
+def test_attendance_is_listed_by_the_councils_categories(app: App, clock: SimulatedClock, tmp_path: Path) -> None:
+    play(app, clock, tmp_path)
+    found = minutes_of(app.engine, "safer_mk", SEPTEMBER, CLERK)
+    assert found.present[0] == "Cllr Fiona Grant (Responsible Cabinet Member (Milton Keynes Council)) (Chair)"
+    assert "Jonathan Ellery (Chief Executive (Milton Keynes Council))" in found.present
+    assert found.apologies == ("Paul Jennings (Joint Head of Operations (Thames Valley Community Rehabilitation "
+                               "Company))",)
+    assert any(p.startswith("Cllr Brian Tate") for p in found.co_opted), "advisors: co-opted without voting rights"
+    assert any(p.startswith("Gillian Ford") for p in found.observers)
+    assert any(p.startswith("Helen Marsh (Committee Manager") for p in found.officers)
+    assert not set(found.present) & set(found.observers + found.officers + found.co_opted + found.apologies)
+
+
+def test_private_minutes_follow_the_exclusion_resolution_and_only_the_entitled_read_them(
+        app: App, clock: SimulatedClock, tmp_path: Path) -> None:
+    play(app, clock, tmp_path, exempt=True)
+    engine = app.engine
+    draft_minutes(engine, "safer_mk", SEPTEMBER, CLERK)
+    voting = minutes_of(engine, "safer_mk", SEPTEMBER, "council_chief_executive")
+    assert [m.title for m in voting.public] == ["DISCLOSURES OF INTEREST"]
+    assert voting.exclusion is not None and voting.exclusion.number == "SMK2"
+    assert "by virtue of Paragraph 2 (Information which is likely to reveal the identity of an individual) of " \
+           "Part 1 of Schedule 12A of the Local Government Act 1972" in voting.exclusion.resolved[0]
+    assert [(m.number, m.resolved) for m in voting.private] == [("SMK3", (SECRET,))]
+    document = render_minutes(voting)
+    assert SECRET in pdf_text(document.pdf)
+    # An observer of the board reads the public minutes and the exclusion, never the private minute.
+    observer = minutes_of(engine, "safer_mk", SEPTEMBER, "observer_councillor_a")
+    assert (observer.private, observer.withheld) == ((), 1)
+    assert observer.exclusion is not None
+    for seen in (observer, render_minutes(observer).html, pdf_text(render_minutes(observer).pdf)):
+        assert SECRET not in str(seen) and "SMK3" not in str(seen)
+    # Another board's member is refused outright.
+    with pytest.raises(RoleMissing, match="the minutes of the Safer MK Partnership are for its members"):
+        minutes_of(engine, "safer_mk", SEPTEMBER, "community_safety_manager")
+
+
+def test_every_version_is_kept_with_its_hash_and_approval_freezes_them(app: App, clock: SimulatedClock,
+                                                                       tmp_path: Path) -> None:
+    play(app, clock, tmp_path)
+    engine = app.engine
+    first = draft_minutes(engine, "safer_mk", SEPTEMBER, CLERK)
+    second = edit_minutes(engine, "safer_mk", SEPTEMBER, CLERK, {"SMK2": "The Partnership noted the assessment."})
+    assert (first.version, second.version) == (1, 2)
+    with engine.sessions() as session:
+        rows = list(session.scalars(select(MinutesVersion).order_by(MinutesVersion.version)))
+    for row in rows:
+        canonical = json.dumps({"board": "safer_mk", "meeting_date": "2021-09-08", "narratives":
+                                row.content["narratives"]}, sort_keys=True, separators=(",", ":"))
+        assert row.sha256 == hashlib.sha256(canonical.encode()).hexdigest()
+    assert rows[0].content["narratives"]["decision:3"] == \
+        "The Safer MK Partnership considered Annual Strategic Assessment."
+    assert rows[1].content["narratives"]["decision:3"] == "The Partnership noted the assessment."
+    with pytest.raises(RoleMissing):
+        edit_minutes(engine, "safer_mk", SEPTEMBER, "observer_councillor_a", {"SMK2": "Mine."})
+    with pytest.raises(InvalidInput, match="have no minute 'SMK9'"):
+        edit_minutes(engine, "safer_mk", SEPTEMBER, CLERK, {"SMK9": "Where?"})
+    approved = approve_minutes(engine, "safer_mk", SEPTEMBER, CLERK, at=MARCH)
+    assert approved.chair == "Cllr Fiona Grant (Responsible Cabinet Member (Milton Keynes Council))"
+    found = minutes_of(engine, "safer_mk", SEPTEMBER, CLERK)
+    assert (found.status, found.version, found.approved_on) == ("approved", 2, MARCH)
+    assert "Signed by the chair: Cllr Fiona Grant" in pdf_text(render_minutes(found).pdf)
+    with pytest.raises(InvalidInput, match="were approved on 9 March 2022 and signed by the chair; they can no "
+                                           "longer be changed"):
+        edit_minutes(engine, "safer_mk", SEPTEMBER, CLERK, {"SMK2": "Rewritten."})
+    # The database refuses a further version too, whatever the program does.
+    with pytest.raises(Exception, match="approved and signed by the chair"), engine.sessions() as session:
+        session.execute(text("INSERT INTO minutes_versions (board, meeting_date, version, content, sha256, saved_by, "
+                             "saved_at) VALUES ('safer_mk', '2021-09-08', 3, '{}', 'x', 'x', '2022-03-09')"))
+    with pytest.raises(Exception, match="append-only"), engine.sessions() as session:
+        session.execute(text("UPDATE minutes_versions SET content = '{}'"))
+    # The March minutes now begin by approving September's.
+    draft_minutes(engine, "safer_mk", MARCH, CLERK)
+    assert minutes_of(engine, "safer_mk", MARCH, CLERK).minutes[0].resolved == (
+        "That the Minutes of the Safer MK Partnership held on 8 September 2021 be approved and signed by the "
+        "Chair as a correct record.",)
+
+
+def test_the_document_says_draft_until_approved(app: App, clock: SimulatedClock, tmp_path: Path) -> None:
+    play(app, clock, tmp_path)
+    draft_minutes(app.engine, "safer_mk", MARCH, CLERK)
+    words = pdf_text(render_minutes(minutes_of(app.engine, "safer_mk", MARCH, CLERK)).pdf)
+    assert "DRAFT: not yet approved (version 1)" in words
+    assert "Minutes of the meeting of the SAFER MK PARTNERSHIP held on" in words
+    assert "SMK4 ADOPTION OF THE COMMUNITY SAFETY STRATEGY" in words and "RESOLVED -" in words
+
+
+def test_the_command_line_drafts_edits_shows_and_approves(tmp_path: Path, app: App, clock: SimulatedClock) -> None:
+    play(app, clock, tmp_path)
+    env = {"CYCLE_DATA_DIR": str(app.settings.data_dir), "CYCLE_DATABASE_URL": app.settings.database_url or "",
+           "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS), "CYCLE_NOW": "2022-03-10T10:00:00+00:00"}
+    runner = CliRunner()
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(main, ["minutes", *args], env=env)
+        assert "Traceback" not in result.output
+        return result.exit_code, " ".join(result.output.split())
+
+    assert run("draft", "safer_mk", "2021-09-08", "--as", CLERK)[0] == 0
+    narratives = tmp_path / "minutes.yaml"
+    narratives.write_text("SMK2: |\n  The Partnership noted the assessment.\n", encoding="utf-8")
+    code, said = run("edit", "safer_mk", "2021-09-08", "--file", str(narratives), "--as", CLERK)
+    assert (code, said.split(":")[0]) == (0, "Minutes of 8 September 2021 saved")
+    code, said = run("show", "safer_mk", "2021-09-08", "--as", "observer_councillor_a", "--json")
+    assert code == 0 and json.loads(said)["public"][1]["narrative"] == "The Partnership noted the assessment."
+    assert run("show", "safer_mk", "2021-09-08", "--as", "leader")[0] == 3
+    assert run("show", "safer_mk", "2021-09-09", "--as", CLERK)[0] == 1, "no meeting that day"
+    assert run("show", "safer_mk", "8 Sept", "--as", CLERK)[0] == 2
+    narratives.write_text("- not a mapping\n", encoding="utf-8")
+    assert run("edit", "safer_mk", "2021-09-08", "--file", str(narratives), "--as", CLERK)[0] == 3
+    assert run("approve", "safer_mk", "2021-09-08", "--at", "2021-09-08", "--as", CLERK)[0] == 3
+    code, said = run("approve", "safer_mk", "2021-09-08", "--at", "2022-03-08", "--as", CLERK)
+    assert code == 3 and "has no meeting on 8 March 2022" in said, "the day before the board met"
+    code, said = run("approve", "safer_mk", "2021-09-08", "--at", "2022-03-09", "--as", CLERK)
+    assert code == 0 and "signed by Cllr Fiona Grant" in said
+    narratives.write_text("SMK2: Again.\n", encoding="utf-8")
+    code, said = run("edit", "safer_mk", "2021-09-08", "--file", str(narratives), "--as", CLERK)
+    assert code == 3 and "they can no longer be changed" in said
+
+
+def test_a_minute_prefix_that_is_not_capital_letters_is_refused_with_its_line(tmp_path: Path) -> None:
+    source = (DEFINITIONS / f"{SHIPPED}.yaml").read_text(encoding="utf-8")
+    shutil.copytree(DEFINITIONS / "templates", tmp_path / "templates")
+    bad = tmp_path / f"{SHIPPED}.yaml"
+    bad.write_text(source.replace("minute_prefix: SMK", "minute_prefix: smk-"), encoding="utf-8")
+    with pytest.raises(DefinitionError) as refused:
+        load_definition(bad)
+    line = next(i for i, row in enumerate(bad.read_text().splitlines(), 1) if "minute_prefix" in row)
+    assert f"{SHIPPED}.yaml:{line}" in str(refused.value) and "boards.safer_mk.minute_prefix" in str(refused.value)
+    assert "'smk-' is not a minute prefix" in str(refused.value)
+
+
+def pdf_text(pdf: bytes) -> str:
+    return " ".join(" ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+def test_interests_declared_and_officers_present_are_minuted_and_late_business_gets_the_next_number(
+        app: App, tmp_path: Path) -> None:
+    engine = app.engine
+    engine.start(SHIPPED, 2021, AUTHOR)
+    engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR)
+    meet(app, "mk_together", "early_findings")
+    voting = ["council_chief_executive", "director_childrens_services", "director_policy", "police_area_commander"]
+    first = engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=voting,
+                          present=["head_of_partnerships", CLERK], apologies=["ccg_chief_operating_officer"],
+                          interests={"director_policy": "a trustee of a charity the partnership funds"},
+                          resolution="That the early findings be noted.")
+    draft_minutes(engine, "mk_together", JULY, CLERK)
+    found = minutes_of(engine, "mk_together", JULY, "director_policy")
+    assert found.present[0].endswith("(Chair)") and found.present[0].startswith("Jonathan Ellery")
+    assert [p.split(" (")[0] for p in found.officers] == ["Priya Shah", "Helen Marsh"]
+    assert [p.split(" (")[0] for p in found.apologies] == ["Ruth Calloway"]
+    (interests, decision) = found.minutes
+    assert interests.interests == ("Claire Dunmore (Director - Policy, Insight and Communications (Milton Keynes "
+                                   "Council)) declared an interest in Strategic assessment - early findings: a "
+                                   "trustee of a charity the partnership funds",)
+    assert (decision.number, decision.resolved) == ("2", ("That the early findings be noted.",))
+    # A correction recorded for the meeting after the draft is minuted with the next number; the others stay.
+    engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=voting, amends=first.decision_id,
+                  reason="the resolution was misquoted", meeting_date=JULY,
+                  resolution="That the early findings be noted and published.")
+    edit_minutes(engine, "mk_together", JULY, CLERK, {"2": "The Board discussed the early findings."})
+    assert [(m.number, m.resolved) for m in minutes_of(engine, "mk_together", JULY, CLERK).minutes] == [
+        ("1", ()), ("2", ("That the early findings be noted.",)),
+        ("3", ("That the early findings be noted and published.",))]
+
+
+def test_the_minutes_are_saved_as_a_pdf_from_the_command_line_without_the_private_part_for_an_observer(
+        tmp_path: Path, app: App, clock: SimulatedClock) -> None:
+    play(app, clock, tmp_path, exempt=True)
+    env = {"CYCLE_DATA_DIR": str(app.settings.data_dir), "CYCLE_DATABASE_URL": app.settings.database_url or "",
+           "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS), "CYCLE_NOW": "2022-03-10T10:00:00+00:00"}
+    runner = CliRunner()
+    assert runner.invoke(cycle, ["minutes", "draft", "safer_mk", "2021-09-08", "--as", CLERK], env=env).exit_code == 0
+    for reader, shown in (("observer_councillor_a", False), ("council_chief_executive", True)):
+        target = tmp_path / f"{reader}.pdf"
+        result = runner.invoke(cycle, ["minutes", "save", "safer_mk", "2021-09-08", "--out", str(target), "--as",
+                                       reader], env=env)
+        assert result.exit_code == 0, result.output
+        words = pdf_text(target.read_bytes())
+        assert "SMK2 EXCLUSION OF PUBLIC AND PRESS" in words and "DRAFT" in words
+        assert (SECRET in words) is shown
+    missing = runner.invoke(cycle, ["minutes", "save", "safer_mk", "2021-09-08", "--out", str(tmp_path / "no" / "x.pdf"),
+                                    "--as", CLERK], env=env)
+    assert missing.exit_code == 1 and "does not exist" in missing.output and "Traceback" not in missing.output

@@ -1,0 +1,146 @@
+"""A board meeting's business as its minutes take it: the decisions recorded for one board on one day.
+
+A board meeting is a board id and a day: the decisions every cycle and case recorded for that board with that
+meeting date, in the order they were recorded. A decision is private business (taken after the public and
+press are excluded) when an exempt paper of its cycle (Schedule 12A) is the business of the stage the
+decision closes (`entitlement.considering_stages`); who may read it is `entitlement.entitled_to_stage` of
+that stage, the one rule for exempt information.
+
+Each minute has a key that stays the same from the draft on: 'minutes' (the previous meeting's minutes
+approved at this one), 'interests', 'decision:<id>' for each decision, and 'exclusion' before the private
+ones. Numbers are given to keys (`workflow.commands.minutes`), so they never move.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from workflow.definition.entitlement import considering_stages
+from workflow.definition.formatting import written_date
+from workflow.definition.model import Board, DecisionGate, Definition
+from workflow.errors import NotFound
+from workflow.store.models import Cycle, Decision, MinutesApproval, Paper
+from workflow.store.unit import Store
+
+PARAGRAPH = re.compile(r"paragraph (\d)")
+
+
+@dataclass(frozen=True)
+class Business:
+    """One decision of the meeting, with what the minutes need of it."""
+
+    key: str  # 'decision:<id>'
+    decision: Decision
+    cycle: str
+    definition: Definition
+    title: str
+    private_stages: tuple[str, ...]  # the stages whose exempt papers it considered; () if public
+    paragraphs: tuple[int, ...]  # of Schedule 12A, from those papers
+
+    @property
+    def private(self) -> bool:
+        return bool(self.private_stages)
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A board's meeting: the board as its definitions describe it, the business recorded, earlier approvals."""
+
+    board: str
+    day: dt.date
+    spec: Board
+    definitions: tuple[Definition, ...]  # of the cycles with business at the meeting, latest cycle first
+    business: tuple[Business, ...]
+    approved_here: tuple[MinutesApproval, ...]  # earlier meetings' minutes approved at this one
+
+    @property
+    def prefix(self) -> str:
+        return next((d.boards[self.board].minute_prefix for d in self.definitions
+                     if d.boards[self.board].minute_prefix), "")
+
+    @property
+    def keys(self) -> list[str]:
+        """The minutes in their order: previous minutes, interests, public business, exclusion, private."""
+        public = [b.key for b in self.business if not b.private]
+        private = [b.key for b in self.business if b.private]
+        return [*(["minutes"] if self.approved_here else []), "interests", *public,
+                *(["exclusion", *private] if private else [])]
+
+
+def decision_stages(definition: Definition, board: str, item: str) -> tuple[str, ...]:
+    """The stages a decision of `board` on `item` closes: the sources of the transitions that wait for it."""
+    return tuple(dict.fromkeys(source for t in definition.transitions for g in t.gates
+                               if isinstance(g, DecisionGate) and (g.board, g.item) == (board, item)
+                               for source in t.sources))
+
+
+def meeting_days(session: Session, board: str, before: dt.date) -> list[dt.date]:
+    """The days before `before` on which the board decided something, oldest first."""
+    return list(session.scalars(select(Decision.meeting_date).where(Decision.board == board,
+                                                                   Decision.meeting_date < before)
+                                .distinct().order_by(Decision.meeting_date)))
+
+
+def gather(store: Store, session: Session, board: str, day: dt.date) -> Meeting:
+    """The meeting's business, or NotFound when nothing was recorded for the board on that day."""
+    rows = list(session.scalars(select(Decision).where(Decision.board == board, Decision.meeting_date == day)
+                                .options(selectinload(Decision.attendees)).order_by(Decision.id)))
+    if not rows:
+        raise NotFound(f"no decision is recorded for a meeting of '{board}' on {written_date(day)}; minutes are "
+                       "drafted from the decisions recorded for the meeting")
+    cycles = {c.id: c for c in session.scalars(select(Cycle).where(Cycle.id.in_({r.cycle_id for r in rows})))}
+    exempt: dict[int, list[Paper]] = {}
+    for paper in session.scalars(select(Paper).where(Paper.cycle_id.in_(list(cycles)), Paper.exempt.is_(True))):
+        exempt.setdefault(paper.cycle_id, []).append(paper)
+    versions: dict[tuple[str, int], Definition] = {}
+    business = []
+    for row in rows:
+        cycle = cycles[row.cycle_id]
+        definition = versions.setdefault(
+            (cycle.definition_id, cycle.definition_version),
+            store.catalog.snapshot(session, cycle.definition_id, cycle.definition_version))
+        if board not in definition.boards:
+            continue  # a definition migrated away from the board: its old decisions have no board to minute
+        stages = decision_stages(definition, board, row.item)
+        considered = [(stage, paper) for paper in exempt.get(cycle.id, []) for stage in stages
+                      if stage in considering_stages(definition, paper.paper, paper.stage)]
+        private = tuple(dict.fromkeys(stage for stage, _ in considered))
+        paragraphs = tuple(sorted({int(m[1]) for _, p in considered
+                                   if (m := PARAGRAPH.search(p.exempt_reason or ""))}))
+        business.append(Business(f"decision:{row.id}", row, cycle.key, definition,
+                                 definition.item_title(board, row.item), private, paragraphs))
+    if not business:
+        raise NotFound(f"no definition running today has a board '{board}'")
+    latest_first = sorted(business, key=lambda b: -b.decision.cycle_id)
+    distinct: dict[tuple[str, int], Definition] = {}
+    for b in latest_first:
+        distinct.setdefault((b.definition.id, b.definition.version), b.definition)
+    definitions = tuple(distinct.values())
+    approved = tuple(session.scalars(select(MinutesApproval).where(MinutesApproval.board == board,
+                                                                   MinutesApproval.approved_on == day)
+                                     .order_by(MinutesApproval.meeting_date)))
+    return Meeting(board, day, definitions[0].boards[board], definitions, tuple(business), approved)
+
+
+def attendees_of(meeting: Meeting) -> dict[str, tuple[Definition, str, str]]:
+    """Person id -> (definition, membership, attendance) over all the meeting's business: present at any item
+    is present; apologies only from those never recorded present."""
+    found: dict[str, tuple[Definition, str, str]] = {}
+    for business in meeting.business:
+        for a in business.decision.attendees:
+            if a.attendance == "present" or a.person not in found:
+                found[a.person] = (business.definition, a.membership, a.attendance)
+    return found
+
+
+def summary(business: Business) -> dict[str, Any]:
+    """A decision's vote in numbers, for the minute and the API."""
+    d = business.decision
+    return {"outcome": d.outcome, "for": d.votes_for, "against": d.votes_against, "abstain": d.abstentions,
+            "voting_present": d.voting_present, "quorum": d.quorum}
