@@ -105,7 +105,7 @@ def test_only_the_committee_manager_changes_it_and_nothing_is_written_otherwise(
 
 def test_unknown_item_exclusion_and_bad_input_are_refused_with_nothing_written(agenda_app: App) -> None:
     engine = agenda_app.engine
-    with pytest.raises(InvalidInput, match="no item .std:apology. — did you mean .std:apologies."):
+    with pytest.raises(InvalidInput, match="no item 'std:apology' — did you mean 'std:apologies'"):
         commands.withdraw_item(engine, BOARD, JULY, CLERK, "std:apology", reason="x")
     with pytest.raises(InvalidInput, match="not moved or withdrawn"):
         commands.move_item(engine, BOARD, JULY, CLERK, "7", up=True)
