@@ -1,7 +1,7 @@
 """The committee manager's warning that a board meeting's agenda is not yet issued, N+2 working days before the
 meeting (N: the board's notice period in clear working days; the deadline itself is N+1 working days before).
 
-Planned on StageEntered, for a stage signed off at a board meeting, as one deadline row per meeting
+Planned on StageEntered, for a stage signed off at a board meeting (and again on MeetingChanged, for its new day), as one deadline row per meeting
 (key `agenda_notice:<board>:<day>`, whichever cycle plans it first), so the sweep sends one email however many
 cycles bring business to that meeting, and a redelivered event or a second sweep sends nothing more (the mail
 row's key is the deadline's and the addressee's). When it is due: nothing if the agenda was issued, or if the
@@ -14,13 +14,13 @@ import datetime as dt
 from collections.abc import Callable
 from html import escape
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.commands.agenda_build import build, issue_by
 from workflow.definition.calendar import add_working_days
 from workflow.definition.formatting import long_date
-from workflow.definition.model import MilestoneDate
+from workflow.definition.model import Definition, MilestoneDate, Stage
 from workflow.engine import Engine
 from workflow.errors import NotFound
 from workflow.store.models import Cycle, Deadline, Mail, OutboxEvent
@@ -47,6 +47,25 @@ def plan(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime)
     if entered is None:
         return
     cycle, definition, stage = entered
+    _plan(session, cycle, definition, stage, event.id, now)
+
+
+def plan_moved(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime) -> None:
+    """The MeetingChanged handler: a warning for the meeting's new day, if the current stage is signed off at it
+    (the old day's row finds no meeting then, and sends nothing)."""
+    cycle = session.get(Cycle, event.cycle_id, with_for_update=True)
+    if cycle is None or cycle.status != "active" or event.payload.get("cancelled"):
+        return
+    definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
+    stage = definition.stages[cycle.state]
+    entry = session.scalar(select(func.max(OutboxEvent.id)).where(OutboxEvent.cycle_id == cycle.id,
+                                                                  OutboxEvent.event_type == "StageEntered"))
+    if entry is not None and stage.due == MilestoneDate(event.payload.get("meeting", "")):
+        _plan(session, cycle, definition, stage, entry, now)
+
+
+def _plan(session: Session, cycle: Cycle, definition: Definition, stage: Stage, entry: int,
+          now: dt.datetime) -> None:
     if stage.board is None or not isinstance(stage.due, MilestoneDate) or stage.due.milestone not in \
             definition.meetings:
         return
@@ -54,7 +73,7 @@ def plan(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime)
     notice = definition.boards[stage.board].agenda.notice
     insert_pending(session, [pending_row(
         key=f"{AGENDA_NOTICE}:{stage.board}:{day.isoformat()}", cycle_id=cycle.id, stage=stage.id, strand=None,
-        kind=AGENDA_NOTICE, trigger=None, entry=event.id, due_at=at_local(warning_day(day, notice), REMINDER_HOUR),
+        kind=AGENDA_NOTICE, trigger=None, entry=entry, due_at=at_local(warning_day(day, notice), REMINDER_HOUR),
         now=now, data={"board": stage.board, "day": day.isoformat()})])
 
 

@@ -97,6 +97,7 @@ class Runtime:
         # Papers attached for an earlier board that this stage's board decides on, as its meeting's papers.
         handlers.on("StageEntered", "papers", publication.carry_action(self.app.engine, domain, self.links))
         handlers.on("MeetingChanged", "meeting", rescheduling.notify_action(self.app.engine, domain, self.links))
+        handlers.on("MeetingChanged", "agenda", functools.partial(agenda_notice.plan_moved, self.app.engine))
         documents = self.documents()
         # Rendering takes seconds: it happens before the handler's write transaction, not inside it.
         handlers.on("GatePassed", "documents", documents.apply, prepare=documents.prepare)

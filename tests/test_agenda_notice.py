@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from notifications import agenda_notice
 from tests.agenda_setup import BOARD, JULY, agenda_app
+from tests.conftest import SHIPPED
 from tests.helpers import CLERK
 from workflow.app import App
 from workflow.commands import agenda as commands
+from workflow.commands.meetings import change_meeting
 from workflow.commands.sweep import Sweeper
 from workflow.store.models import Deadline, Mail, OutboxEvent
 from workflow.store.outbox import Handlers
@@ -28,6 +30,7 @@ def _run(app: App, at: dt.datetime) -> None:
     engine.clock.set(at)  # type: ignore[attr-defined]
     handlers = Handlers()
     handlers.on("StageEntered", "agenda", functools.partial(agenda_notice.plan, engine))
+    handlers.on("MeetingChanged", "agenda", functools.partial(agenda_notice.plan_moved, engine))
     with engine.sessions() as session:
         pending = session.scalars(select(OutboxEvent.id).where(OutboxEvent.handled_at.is_(None))).all()
     for event_id in pending:
@@ -66,3 +69,14 @@ def test_no_warning_once_the_agenda_is_issued(agenda_app: App) -> None:
     commands.issue(agenda_app.engine, BOARD, JULY, CLERK)
     _run(agenda_app, at_local(dt.date(2021, 7, 2), 10))
     assert _mail(agenda_app) == []
+
+
+def test_a_moved_meeting_is_warned_of_for_its_new_day_only(agenda_app: App) -> None:
+    _run(agenda_app, at_local(dt.date(2021, 7, 1), 10))
+    change_meeting(agenda_app.engine, f"{SHIPPED}-2021", "mk_together_july", CLERK, reason="Room needed",
+                   day=dt.date(2021, 7, 20))
+    _run(agenda_app, at_local(dt.date(2021, 7, 2), 10))
+    assert _mail(agenda_app) == [], "the old day's warning finds no meeting then"
+    _run(agenda_app, at_local(dt.date(2021, 7, 9), 10))  # 20 July: issue by Monday 12 July, warned on Friday 9
+    assert [m.subject for m in _mail(agenda_app)] == [
+        "Agenda of the MK Together Management Board (July) not yet issued: issue it by Monday 12 July 2021"]
