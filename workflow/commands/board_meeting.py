@@ -107,3 +107,16 @@ def _left_on(session: Session, cycle_ids: list[int]) -> dict[tuple[int, str], dt
         if stage is not None:
             found[(cycle_id, stage)] = local_date(at)
     return found
+
+
+def meeting_days(session: Session, store: Store, board: str) -> list[tuple[dt.date, str]]:
+    """Every meeting of `board` that some cycle has (moves applied, cancelled ones left out): (day, title), by day."""
+    moved = changes_of(session, select(Cycle.id).scalar_subquery())
+    found: dict[dt.date, str] = {}
+    for cycle in session.scalars(select(Cycle).order_by(Cycle.id)):
+        definition = store.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
+        if board in definition.boards:
+            for s in schedule(definition, cycle.year, moved.get(cycle.id, {})):
+                if s.meeting.board == board and not s.cancelled:
+                    found.setdefault(s.day, s.meeting.title)
+    return sorted(found.items())
