@@ -116,3 +116,25 @@ def test_a_member_reads_it_without_controls_and_someone_off_the_board_is_refused
     web.account("scrutiny_chair")
     other, _ = web.sign_in("scrutiny_chair")
     assert other.get(PAGE, headers=HTML).status_code == 403
+
+
+def test_withdrawing_after_issue_asks_for_a_reason_and_makes_a_new_version(web: Site, tmp_path: Path) -> None:
+    _ready(web, tmp_path)
+    manager, csrf = web.sign_in("committee_manager")
+    assert manager.post(PAGE, headers=HTML, data={"csrf_token": csrf, "action": "issue"}).status_code == 303
+    page = manager.get(PAGE, headers=HTML).text
+    assert 'name="reissue" value="yes"' in page and "Issue version 2</button>" in page
+    no_reason = manager.post(PAGE, headers=HTML, data={"csrf_token": csrf, "action": "withdraw", "item": "4",
+                                                       "reissue": "yes"})
+    assert no_reason.status_code == 422 and "Say why the item is withdrawn" in no_reason.text
+    assert '<details class="govuk-details" open>' in no_reason.text, "the form with the error is shown open"
+    assert _written(web) == (1, 1)
+    withdrawn = manager.post(PAGE, headers=HTML, data={"csrf_token": csrf, "action": "withdraw", "item": "4",
+                                                       "reason": "Deferred to September", "reissue": "yes"})
+    assert withdrawn.status_code == 303
+    after = manager.get(PAGE, headers=HTML).text
+    assert "Item 4 is withdrawn" in after and "changed since: to be issued again" in after
+    assert "4. Annual Strategic Assessment</h3>" not in after
+    assert manager.post(PAGE, headers=HTML, data={"csrf_token": csrf, "action": "issue"}).status_code == 303
+    assert "Version 2" in manager.get(PAGE, headers=HTML).text
+    assert _written(web) == (3, 2)
