@@ -5,12 +5,13 @@ and issue (with every refusal writing nothing)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.agenda_setup import BOARD, JULY, agenda_app
-from tests.helpers import AUTHOR, CLERK
+from tests.helpers import AUTHOR, CLERK, paper_file
 from workflow.app import App
 from workflow.commands import agenda as commands
 from workflow.commands.agenda_build import issue_by
@@ -164,3 +165,19 @@ def test_the_issue_deadline_counts_clear_working_days_around_bank_holidays(
 def test_a_boards_meetings_are_listed_by_day(agenda_app: App) -> None:
     assert meetings(agenda_app.engine, BOARD) == [(JULY, "MK Together Management Board (July)"),
                                                   (dt.date(2022, 2, 22), "MK Together Management Board (February)")]
+
+
+def test_observers_and_advisors_of_safer_mk_see_no_private_item_its_voting_members_do(agenda_app: App,
+                                                                                      tmp_path: Path) -> None:
+    september = dt.date(2021, 9, 8)
+    agenda_app.engine.attach("community_safety_strategy-2021", "strategic_assessment", paper_file(tmp_path, "dhr"),
+                             AUTHOR, exempt=2, title="Domestic homicide review: family details",
+                             stage="assessment_presented")
+    for reader in ("observer_councillor_a", "vcse_representative"):
+        seen = agenda(agenda_app.engine, "safer_mk", september, reader)
+        assert seen.private_items == () and seen.exempt_paragraphs == (2,)
+        assert "family details" not in repr(seen)
+    voter = agenda(agenda_app.engine, "safer_mk", september, "council_chief_executive")
+    assert [p.title for i in voter.private_items for p in i.papers] == ["Domestic homicide review: family details"]
+    assert voter.membership.chair is not None and not voter.membership.chair_votes
+    assert (len(voter.membership.voting), len(voter.membership.advisors), len(voter.membership.observers)) == (6, 5, 4)
