@@ -43,6 +43,7 @@ def test_show_lays_the_agenda_out_and_says_when_to_issue_it(agenda_app: App) -> 
     assert "Named victims annex" in text
     public = _cycle(agenda_app, "show", *MEETING)
     assert public.exit_code == 0 and "Named victims annex" not in public.output and "PRIVATE" not in public.output
+    assert "the private part (exempt under Schedule 12A) is withheld" in public.stderr
 
 
 def test_show_as_json(agenda_app: App) -> None:

@@ -120,8 +120,11 @@ def show(ctx: click.Context, board: str, meeting: str, reader: str | None, as_js
     found = agenda(engine, board, day, reader) if reader else public_agenda(engine, board, day)
     if as_json:
         emit_json(found.json())
-        return
-    show_agenda(found, local_date(engine.clock.now()))
+    else:
+        show_agenda(found, local_date(engine.clock.now()))
+    if found.exempt_paragraphs and not found.private_items:
+        why = f"{reader} is not entitled to see it" if reader else "give --as a person entitled to see it"
+        err.print(f"[yellow]note:[/] the private part (exempt under Schedule 12A) is withheld: {plain(why)}.")
 
 
 @agenda_group.command("add")
