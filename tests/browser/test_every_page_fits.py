@@ -47,6 +47,7 @@ LOOKED_AT = {
     "/public/boards/{board_id}": "public-board",
     "/public/boards/{board_id}/meetings/{key}": "public-meeting",
     "/boards/{board}/meetings/{day}/minutes": "minutes",
+    "/boards/{board}/meetings/{day}/agenda": "agenda",
 }
 # Files, not pages: a paper, a sign-off record, a calendar feed, minutes as a PDF; the public site's document
 # and feeds.

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import (
     accounts,
     actions,
+    agenda,
     case_fields,
     cycle,
     cycle_history,
@@ -41,7 +42,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
            start_cycle.router, case_fields.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
            records.router, meetings.router, minutes.router, migration.router, accounts.router, tokens.router,
-           register.router, public.router]
+           agenda.router, register.router, public.router]
 
 # No inline script and nothing from another site; inline SVG pictures carry their own style attributes.
 PAGE_HEADERS = {

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 from workflow.definition.case_fields import FIELDS_PERMISSION
+from workflow.definition.loader_agenda import read_agenda
 from workflow.definition.loader_base import BuilderBase
 from workflow.definition.loader_independence import read_independent_of
 from workflow.definition.model import (
@@ -65,7 +66,8 @@ class DirectorySections(BuilderBase):
             node = self.r.mapping(raw, line, field)
             if node is None:
                 continue
-            self.r.keys(node, ("name", "quorum", "members", "organiser", "independent_of", "minute_prefix"), field)
+            self.r.keys(node, ("name", "quorum", "members", "organiser", "independent_of", "minute_prefix", "agenda"),
+                        field)
             name = self.r.get(node, "name", field, str, default=bid)
             members_node = self.r.mapping(node.get("members"), node.line_of("members"), f"{field}.members") \
                 if "members" in node else None
@@ -95,7 +97,7 @@ class DirectorySections(BuilderBase):
                 organiser = None
             self._lines[f"{field}.independent_of"] = node.line_of("independent_of") if "independent_of" in node else line
             self.boards[bid] = Board(bid, name, quorum, tuple(members), organiser, read_independent_of(self, node, field),
-                                     self.minute_prefix(node, field))
+                                     self.minute_prefix(node, field), read_agenda(self, node, field))
 
     def minute_prefix(self, node: YMap, field: str) -> str:
         """A board's `minute_prefix`: capital letters only, so the number after it reads plainly (SMK12)."""

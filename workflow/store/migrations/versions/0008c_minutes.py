@@ -5,7 +5,7 @@ PostgreSQL; REPLACE over an existing id on SQLite). Once a meeting's minutes are
 refuses any further version of them, whatever the program does.
 
 Revision ID: 0008c_minutes
-Revises: 0007e_list_indexes
+Revises: 0008a_agenda_changes
 Create Date: 2026-12-06 16:30:00.000000
 """
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 import workflow.store.models
 
 revision: str = '0008c_minutes'
-down_revision: str | None = '0007e_list_indexes'
+down_revision: str | None = '0008a_agenda_changes'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
