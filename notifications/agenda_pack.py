@@ -76,7 +76,8 @@ def items_in(agenda: Agenda, private: bool) -> tuple[AgendaItem, ...]:
     in the private pack the private part and the open items with exempt appendices."""
     if not private:
         return agenda.items
-    return tuple(i for i in agenda.public_items if papers_in(i, True)) + agenda.private_items
+    return tuple(i for i in agenda.public_items if papers_in(i, True) or i.standard == "exclusion") \
+        + agenda.private_items
 
 
 def paragraphs_text(paragraphs: Sequence[int]) -> str:
@@ -163,7 +164,7 @@ def context(agenda: Agenda, private: bool, reports: Sequence[_Report], front_pag
         elif not private and any(p.exempt_paragraph is not None for p in item.papers):
             withheld = "An exempt appendix is sent to those entitled in the private pack."
         notice = ""
-        if not private and item.standard == "exclusion" and agenda.private_items:
+        if not private and item.standard == "exclusion" and agenda.exempt_paragraphs:
             notice = paragraphs_text(agenda.exempt_paragraphs or tuple(
                 i.exempt_paragraph for i in agenda.private_items if i.exempt_paragraph is not None))
         numbers = [str(n) for n in private_numbers]

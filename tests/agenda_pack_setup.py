@@ -56,12 +56,12 @@ def agenda() -> Agenda:
             AgendaItem(5, "cycle:1:overview", "Overview of Partnership Activity", purpose="For information",
                        cycle_id=1, papers=(AgendaPaper(2, "Overview of activity", "overview.pdf", "application/pdf"),)),
             AgendaItem(6, "std:next_meeting", "Date of Next Meeting", standard="next_meeting",
-                       description="Wednesday 13 October 2021 at 2.00 pm.")),
+                       description="Wednesday 13 October 2021 at 2.00 pm."),
+            AgendaItem(7, "std:exclusion", "Exclusion of Public and Press", standard="exclusion")),
         private_items=(
-            AgendaItem(7, "std:exclusion", "Exclusion of Public and Press", standard="exclusion", exempt_paragraph=2),
             AgendaItem(8, "cycle:2:dhr", "Domestic Homicide Reviews", purpose="For information", exempt_paragraph=2,
                        cycle_id=2, papers=(AgendaPaper(3, f"{SECRET} review summary", "dhr.pdf", "application/pdf",
-                                                       2),))),
+                                                       2),)),),
         exempt_paragraphs=(2,))
 
 
