@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from workflow.definition.case_fields import FIELDS_PERMISSION
+from workflow.definition.loader_agenda import read_agenda
 from workflow.definition.loader_base import BuilderBase
 from workflow.definition.loader_independence import read_independent_of
 from workflow.definition.model import (
@@ -62,7 +63,7 @@ class DirectorySections(BuilderBase):
             node = self.r.mapping(raw, line, field)
             if node is None:
                 continue
-            self.r.keys(node, ("name", "quorum", "members", "organiser", "independent_of"), field)
+            self.r.keys(node, ("name", "quorum", "members", "organiser", "independent_of", "agenda"), field)
             name = self.r.get(node, "name", field, str, default=bid)
             members_node = self.r.mapping(node.get("members"), node.line_of("members"), f"{field}.members") \
                 if "members" in node else None
@@ -91,7 +92,8 @@ class DirectorySections(BuilderBase):
                 self.r.unknown("person", organiser, self.people, node.line_of("organiser"), f"{field}.organiser")
                 organiser = None
             self._lines[f"{field}.independent_of"] = node.line_of("independent_of") if "independent_of" in node else line
-            self.boards[bid] = Board(bid, name, quorum, tuple(members), organiser, read_independent_of(self, node, field))
+            self.boards[bid] = Board(bid, name, quorum, tuple(members), organiser, read_independent_of(self, node, field),
+                                     read_agenda(self, node, field))
 
     def read_papers(self) -> None:
         for pid, title, line in self.r.entries(self.section("papers"), "papers"):

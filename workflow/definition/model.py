@@ -9,6 +9,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
+from workflow.definition.agenda import BoardAgenda
 from workflow.definition.case_fields import CaseField, FieldGate
 from workflow.definition.cases import OUTCOMES, PANEL_COMMAND, Panel, PanelGate
 from workflow.definition.dates import (
@@ -105,6 +106,7 @@ class Board:
     members: tuple[tuple[str, Membership], ...]
     organiser: str | None = None  # the committee manager who sends the board's meeting invitations
     independent_of: tuple[str, ...] = ()  # boards (or panels) it may share no member with
+    agenda: BoardAgenda = field(default_factory=BoardAgenda)  # standard items and notice period of its meetings' agendas
 
     def with_membership(self, *kinds: Membership) -> tuple[str, ...]:
         return tuple(person for person, kind in self.members if kind in kinds)

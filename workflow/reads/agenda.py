@@ -1,5 +1,8 @@
 """A board meeting's agenda, as the committee manager issues it and the pack, the page and the public site show it.
 
+The values (`Agenda`, `AgendaItem`, ...) are defined in `workflow.commands.agenda_values` (the committee manager's
+commands build them too, and commands sit below reads) and exported from here; import them from here.
+
 A board meeting is (board id, day): every running cycle or case whose definition has a meeting of that board on
 that day (moves and cancellations applied) brings its business. The public part lists the board's opening standard
 items (apologies, minutes of the last meeting, disclosure of interests), any fixed items of the definition, the
@@ -7,123 +10,73 @@ business, the date of the next meeting and, when there is exempt business, the e
 12A paragraph(s) (it is moved in public, so it is the public part's last item). The private part holds the exempt
 items. Items are numbered 1..n over the public part then the private part, as the seed pack numbers them.
 
-Someone not entitled to the exempt papers gets `private_items == ()` (the exclusion item and
-`exempt_paragraphs` stay: they are public); an exempt item's title is the definition's words, never a paper's.
-
-These are plain values: the builder (`workflow.reads.agenda_builder`) makes them and the committee manager's
-changes (`workflow.commands.agenda`) are applied before they are returned.
+Who may read it: the board's members (any membership) and whoever may keep the board's calendar
+(`meetings.require_manager`); private items only for those entitled to their exempt papers. Someone not entitled
+gets `private_items == ()` (the exclusion item and `exempt_paragraphs` stay: they are public); an exempt item's
+title is the definition's words, never a paper's. `public_agenda` is the public's view.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Literal
 
-Purpose = Literal["For decision", "For information", ""]
-"""What the board does with an item; standard items have none ("")."""
+from workflow.commands.agenda_build import build, present
+from workflow.commands.agenda_items import entitlement_person
+from workflow.commands.agenda_values import (
+    FOR_DECISION,
+    FOR_INFORMATION,
+    Agenda,
+    AgendaIssue,
+    AgendaItem,
+    AgendaMember,
+    AgendaMembership,
+    AgendaPaper,
+    Purpose,
+    StandardKind,
+)
+from workflow.commands.board_meeting import BoardMeeting
+from workflow.commands.meetings import require_manager
+from workflow.definition.model import Definition
+from workflow.errors import RoleMissing
+from workflow.store.unit import Store
 
-StandardKind = Literal["apologies", "minutes", "interests", "exclusion", "next_meeting"]
-"""The standard items a board's agenda may list; business items have none (None)."""
-
-FOR_DECISION: Purpose = "For decision"
-FOR_INFORMATION: Purpose = "For information"
-
-
-@dataclass(frozen=True)
-class AgendaMember:
-    """One person on the front sheet: their name and their title (post and organisation)."""
-
-    name: str
-    title: str
-
-
-@dataclass(frozen=True)
-class AgendaPaper:
-    """A paper of an item: its id in the paper store, title, file name and media type, and the Schedule 12A
-    paragraph when it is exempt (None: it may be published)."""
-
-    id: int
-    title: str
-    file_name: str
-    media_type: str
-    exempt_paragraph: int | None = None
+__all__ = ["FOR_DECISION", "FOR_INFORMATION", "Agenda", "AgendaIssue", "AgendaItem", "AgendaMember",
+           "AgendaMembership", "AgendaPaper", "Purpose", "StandardKind", "agenda", "may_read", "public_agenda"]
 
 
-@dataclass(frozen=True)
-class AgendaItem:
-    """One numbered item of the agenda.
-
-    `key` is stable across rebuilds and across the committee manager's changes (a change names an item by it):
-    "std:<kind>" for standard items, "fixed:<n>" for a definition's fixed extra items, "cycle:<id>:<item>" for a
-    cycle's business, "added:<n>" for an item the committee manager added."""
-
-    number: int
-    key: str
-    title: str
-    purpose: Purpose = ""
-    author_name: str = ""
-    author_title: str = ""
-    cycle_id: int | None = None
-    reference: str | None = None  # the cycle's key or the case's reference
-    papers: tuple[AgendaPaper, ...] = ()
-    exempt_paragraph: int | None = None  # Schedule 12A paragraph; an exempt item sits in the private part
-    standard: StandardKind | None = None  # None: business
-    description: str = ""  # the line under the title, e.g. "To approve, and the Chair to sign ..."
-
-    @property
-    def exempt(self) -> bool:
-        return self.exempt_paragraph is not None
+def may_read(meeting: BoardMeeting, who: str) -> bool:
+    """Is `who` (a person id or email of the home definition) a member of the board or its committee manager?"""
+    definition = meeting.home
+    person = _person(definition, who)
+    if person is None:
+        return False
+    if person in dict(definition.boards[meeting.board].members):
+        return True
+    try:
+        require_manager(definition, person)
+    except RoleMissing:
+        return False
+    return True
 
 
-@dataclass(frozen=True)
-class AgendaMembership:
-    """The board's membership grouped as the front sheet groups it."""
-
-    voting: tuple[AgendaMember, ...] = ()
-    chair: AgendaMember | None = None
-    chair_votes: bool = False  # a voting chair; False: a non-voting chair, as Safer MK has
-    advisors: tuple[AgendaMember, ...] = ()
-    observers: tuple[AgendaMember, ...] = ()
-    officers: tuple[AgendaMember, ...] = ()
+def _person(definition: Definition, who: str) -> str | None:
+    return who if who in definition.people else entitlement_person(definition, who)
 
 
-@dataclass(frozen=True)
-class AgendaIssue:
-    """The agenda as last issued: its version (1, then 2 ... when re-issued after a change), when and by whom."""
+def agenda(store: Store, board: str, day: dt.date, reader: str) -> Agenda:
+    """The agenda of `board`'s meeting on `day` for a member or the committee manager (`reader`: person id or email);
+    RoleMissing for anyone else, NotFound if there is no such meeting."""
+    with store.sessions() as session:
+        built = build(session, store, board, day)
+    if not may_read(built.meeting, reader):
+        raise RoleMissing(f"the agenda of the {built.meeting.meeting.title} is for the members of the "
+                          f"{built.meeting.home.boards[board].name}")
+    person = _person(built.meeting.home, reader)
+    email = built.meeting.home.people[person].email if person else None
+    return present(built, email)
 
-    version: int
-    issued_at: dt.datetime
-    issued_by: str = ""
 
-
-@dataclass(frozen=True)
-class Agenda:
-    """A board meeting's agenda: the front sheet, the public and private items, and whether it was issued."""
-
-    board_id: str
-    board_name: str
-    day: dt.date
-    start: dt.time | None
-    venue: str
-    remote_link: str
-    title: str  # the meeting's title, e.g. "Safer MK Partnership (June)"
-    membership: AgendaMembership
-    manager_name: str = ""
-    manager_email: str = ""
-    public_items: tuple[AgendaItem, ...] = ()
-    private_items: tuple[AgendaItem, ...] = ()
-    exempt_paragraphs: tuple[int, ...] = ()  # Schedule 12A paragraphs of the private part, in order
-    next_meeting: dt.date | None = None
-    issued: AgendaIssue | None = None  # None: not issued yet
-    issue_by: dt.date | None = None  # the notice deadline: N clear working days before the meeting
-    notice_days: int = 5
-    changed_since_issue: bool = False  # a change after the last issue: issuing again makes a new version
-    cycle_ids: tuple[int, ...] = field(default=())  # the cycles and cases whose business is on the agenda
-
-    @property
-    def items(self) -> tuple[AgendaItem, ...]:
-        return self.public_items + self.private_items
-
-    def item(self, key: str) -> AgendaItem | None:
-        return next((i for i in self.items if i.key == key), None)
+def public_agenda(store: Store, board: str, day: dt.date) -> Agenda:
+    """The agenda as the public may see it: no private items (the exclusion item and its paragraphs stay)."""
+    with store.sessions() as session:
+        return present(build(session, store, board, day), None)
