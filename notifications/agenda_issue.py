@@ -75,6 +75,17 @@ def _open_part(agenda: Agenda) -> Agenda:
         for item in agenda.public_items))
 
 
+def board_stage(built: Built, cycle: Cycle) -> str:
+    """The stage a pack is recorded against: the event's cycle's stage signed off at this meeting (else any stage
+    of the board). The exempt pack's entitlement rule is that stage's (`may_see_document`): the board's voting
+    members, chair and officers and the stage's owner, which the delivery checks again before sending."""
+    for attending in built.meeting.cycles:
+        if attending.cycle.id == cycle.id and attending.stages:
+            return attending.stages[0].id
+    board = built.meeting.board
+    return next((s.id for s in built.meeting.home.stages.values() if s.board == board), "")
+
+
 class AgendaPacks:
     def __init__(self, engine: Engine, store: PaperStore, links: Links | None = None, domain: str = "") -> None:
         self.engine = engine
@@ -138,20 +149,19 @@ class AgendaPacks:
         board, day = event.payload["board"], dt.date.fromisoformat(event.payload["day"])
         built = build(session, self.engine, board, day)
         template = hashlib.sha256((templates_for(self.engine, built) / TEMPLATE).read_bytes()).hexdigest()
-        rows = {item.version: self._record(session, cycle, event, item, template, now) for item in prepared}
+        stage = board_stage(built, cycle)
+        rows = {item.version: self._record(session, cycle, event, item, stage, template, now) for item in prepared}
         self._send(session, cycle, built, event, prepared, rows, now)
 
     @staticmethod
-    def _record(session: Session, cycle: Cycle, event: OutboxEvent, item: PreparedPack, template_sha256: str,
-                now: dt.datetime) -> Document:
+    def _record(session: Session, cycle: Cycle, event: OutboxEvent, item: PreparedPack, stage: str,
+                template_sha256: str, now: dt.datetime) -> Document:
         existing = session.scalars(select(Document).where(Document.event_id == event.id, Document.spec == SPEC,
                                                           Document.version == item.version)).first()
         if existing is not None:
             return existing
         row = Document(cycle_id=cycle.id, event_id=event.id, spec=SPEC, version=item.version, title=item.title,
-                       # No stage of any definition: the exempt pack is readable by nobody through a cycle's
-                       # Documents page (the entitlement rule fails closed); its readers get it by email.
-                       stage=f"agenda {event.payload['board']} {event.payload['day']}"[:100],
+                       stage=stage,
                        definition_version=cycle.definition_version, template=TEMPLATE,
                        template_sha256=template_sha256,
                        html_sha256=item.hashes["html"], pdf_sha256=item.hashes["pdf"],
