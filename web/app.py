@@ -22,6 +22,7 @@ from workflow.time.clock import Clock
 
 from . import (
     api_accounts,
+    api_agenda,
     api_cycles,
     api_definitions,
     api_fields,
@@ -75,6 +76,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     app.include_router(api_definitions.router)
     app.include_router(api_cycles.router)
     app.include_router(api_panels.router)
+    app.include_router(api_agenda.router)
     app.include_router(api_fields.router)
     app.include_router(api_records.router)
     app.include_router(api_accounts.router)

@@ -43,6 +43,7 @@ LOOKED_AT = {
     "/definitions/{definition}/reminders": "reminders-preview",
     "/definitions/{stem}/errors": "definition-errors",  # the same page as a refused upload shows
     "/register/{definition}": "register",
+    "/boards/{board}/meetings/{day}/agenda": "agenda",
 }
 # Files, not pages: a paper, a sign-off record, a calendar feed.
 DOWNLOADS = {"/papers/{paper_id}", "/documents/{document_id}/{fmt}", "/calendar/{token}.ics"}

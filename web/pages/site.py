@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import (
     accounts,
     actions,
+    agenda,
     case_fields,
     cycle,
     cycle_history,
@@ -38,7 +39,7 @@ from .viewer import Directory, SignInFirst
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
            start_cycle.router, case_fields.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
-           records.router, meetings.router, migration.router, accounts.router, tokens.router, register.router]
+           records.router, meetings.router, agenda.router, migration.router, accounts.router, tokens.router, register.router]
 
 # No inline script and nothing from another site; inline SVG pictures carry their own style attributes.
 PAGE_HEADERS = {

@@ -10,6 +10,7 @@ subpackage; the outer layers (notifications, tasks, web) add their own groups in
 from __future__ import annotations
 
 from workflow.cli import (  # noqa: F401  (register their commands)
+    agenda,
     case_fields,
     commands,
     contacts,

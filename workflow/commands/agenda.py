@@ -106,7 +106,7 @@ def _item_key(built: Built, key: str) -> str:
     numbers = {str(d.item.number): d.item.key for d in (*built.public, *built.private)}
     found = numbers.get(key, key)
     if found not in keys:
-        raise InvalidInput(f"the agenda has no item '{key}'{suggest(key, keys)}; name an item by its number or key")
+        raise InvalidInput(f"the agenda has no item '{key}'{suggest(key, keys)}: name an item by its number or key")
     if found == "std:exclusion":
         raise InvalidInput("the exclusion of the public and press comes before the private items: it is not "
                            "moved or withdrawn, and goes when the private items do")

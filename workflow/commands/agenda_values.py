@@ -17,8 +17,8 @@ These are plain values: the builder (`agenda_build`) makes them with the committ
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 Purpose = Literal["For decision", "For information", ""]
 """What the board does with an item; standard items have none ("")."""
@@ -127,3 +127,18 @@ class Agenda:
 
     def item(self, key: str) -> AgendaItem | None:
         return next((i for i in self.items if i.key == key), None)
+
+    def json(self) -> dict[str, Any]:
+        """The agenda as JSON-ready values: dates and times in ISO 8601 (the CLI's --json and the API)."""
+        return {key: _plain(value) for key, value in asdict(self).items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date | dt.time):  # a datetime is a date
+        return value.isoformat()
+    return value
+

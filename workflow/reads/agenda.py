@@ -36,12 +36,14 @@ from workflow.commands.agenda_values import (
 )
 from workflow.commands.board_meeting import BoardMeeting
 from workflow.commands.meetings import require_manager
+from workflow.definition.formatting import written_date
 from workflow.definition.model import Definition
-from workflow.errors import RoleMissing
+from workflow.errors import NotFound, RoleMissing
 from workflow.store.unit import Store
 
 __all__ = ["FOR_DECISION", "FOR_INFORMATION", "Agenda", "AgendaIssue", "AgendaItem", "AgendaMember",
-           "AgendaMembership", "AgendaPaper", "Purpose", "StandardKind", "agenda", "may_read", "public_agenda"]
+           "AgendaMembership", "AgendaPaper", "Purpose", "StandardKind", "agenda", "agenda_and_role", "may_read",
+           "public_agenda"]
 
 
 def may_read(meeting: BoardMeeting, who: str) -> bool:
@@ -50,13 +52,7 @@ def may_read(meeting: BoardMeeting, who: str) -> bool:
     person = _person(definition, who)
     if person is None:
         return False
-    if person in dict(definition.boards[meeting.board].members):
-        return True
-    try:
-        require_manager(definition, person)
-    except RoleMissing:
-        return False
-    return True
+    return person in dict(definition.boards[meeting.board].members) or _manages(definition, person)
 
 
 def _person(definition: Definition, who: str) -> str | None:
@@ -64,16 +60,32 @@ def _person(definition: Definition, who: str) -> str | None:
 
 
 def agenda(store: Store, board: str, day: dt.date, reader: str) -> Agenda:
-    """The agenda of `board`'s meeting on `day` for a member or the committee manager (`reader`: person id or email);
-    RoleMissing for anyone else, NotFound if there is no such meeting."""
+    """The agenda of `board`'s meeting on `day` for a member or the committee manager (`reader`: person id or email).
+
+    NotFound if there is no such meeting, or if the reader is not in its directory (the same sentence: to them
+    it does not exist); RoleMissing for someone in the directory who is neither a member nor the manager."""
+    return agenda_and_role(store, board, day, reader)[0]
+
+
+def agenda_and_role(store: Store, board: str, day: dt.date, reader: str) -> tuple[Agenda, bool]:
+    """`agenda`, and whether the reader may change and issue it (the page shows its controls to them only)."""
     with store.sessions() as session:
         built = build(session, store, board, day)
-    if not may_read(built.meeting, reader):
+    person = _person(built.meeting.home, reader)
+    if person is None:
+        raise NotFound(f"the {board.replace('_', ' ')} board has no meeting on {written_date(day)}")
+    if not may_read(built.meeting, person):
         raise RoleMissing(f"the agenda of the {built.meeting.meeting.title} is for the members of the "
                           f"{built.meeting.home.boards[board].name}")
-    person = _person(built.meeting.home, reader)
-    email = built.meeting.home.people[person].email if person else None
-    return present(built, email)
+    return present(built, built.meeting.home.people[person].email), _manages(built.meeting.home, person)
+
+
+def _manages(definition: Definition, person: str) -> bool:
+    try:
+        require_manager(definition, person)
+    except RoleMissing:
+        return False
+    return True
 
 
 def public_agenda(store: Store, board: str, day: dt.date) -> Agenda:

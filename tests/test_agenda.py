@@ -1,0 +1,161 @@
+"""A board meeting's agenda: the items gathered for the MK Together Management Board's July 2021 meeting, their
+order and numbering, the private part after the exclusion item, who sees what, and the committee manager's changes
+and issue (with every refusal writing nothing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.agenda_setup import BOARD, JULY, agenda_app
+from tests.helpers import AUTHOR, CLERK
+from workflow.app import App
+from workflow.commands import agenda as commands
+from workflow.commands.agenda_build import issue_by
+from workflow.errors import InvalidInput, NotFound, RoleMissing, UnknownActor
+from workflow.reads.agenda import agenda, public_agenda
+from workflow.store.models import AgendaChange, OutboxEvent
+
+__all__ = ["agenda_app"]
+
+
+def _titles(items: tuple) -> list[tuple[int, str]]:  # type: ignore[type-arg]
+    return [(i.number, i.title) for i in items]
+
+
+def _changes(app: App) -> int:
+    with app.engine.sessions() as session:
+        return session.scalar(select(func.count()).select_from(AgendaChange)) or 0
+
+
+def test_standard_items_then_business_then_the_private_part_numbered_through(agenda_app: App) -> None:
+    seen = agenda(agenda_app.engine, BOARD, JULY, CLERK)
+    assert _titles(seen.public_items) == [
+        (1, "Welcome, Introductions and Apologies"), (2, "Minutes"), (3, "Disclosure of Interests"),
+        (4, "Overview of Partnership Activity"), (5, "Strategic assessment - early findings"),
+        (6, "Date of Next Meeting"), (7, "Exclusion of Public and Press")]
+    assert _titles(seen.private_items) == [(8, "Strategic assessment - early findings: exempt information")]
+    decision = seen.public_items[4]
+    assert (decision.purpose, decision.author_name, decision.reference) == (
+        "For decision", "Priya Shah", "community_safety_strategy-2021")
+    assert [p.title for p in decision.papers] == ["Strategic assessment - early findings"]
+    assert seen.public_items[3].purpose == "For information"
+    assert "Paragraph 2 of Part 1 of Schedule 12A" in seen.public_items[6].description
+    assert seen.private_items[0].exempt_paragraph == 2 and seen.exempt_paragraphs == (2,)
+    assert [p.title for p in seen.private_items[0].papers] == ["Named victims annex"]
+    assert "Tuesday 22 February 2022 at 2.00 pm" in seen.public_items[5].description
+    assert (seen.title, seen.start, seen.manager_name) == ("MK Together Management Board (July)", dt.time(14),
+                                                           "Helen Marsh")
+    assert seen.membership.chair is not None and seen.membership.chair.name == "Jonathan Ellery"
+    assert seen.membership.chair_votes and len(seen.membership.voting) == 5
+    assert seen.issue_by == dt.date(2021, 7, 5) and seen.issued is None
+
+
+def test_the_public_and_those_not_entitled_see_no_private_item(agenda_app: App) -> None:
+    public = public_agenda(agenda_app.engine, BOARD, JULY)
+    assert public.private_items == () and public.exempt_paragraphs == (2,)
+    assert public.public_items[-1].standard == "exclusion"
+    assert "Named victims annex" not in repr(public)
+    voter = agenda(agenda_app.engine, BOARD, JULY, "director.policy@example.org")
+    assert [p.title for p in voter.private_items[0].papers] == ["Named victims annex"]
+
+
+def test_someone_off_the_board_may_not_read_it_and_no_meeting_is_not_found(agenda_app: App) -> None:
+    with pytest.raises(RoleMissing, match="for the members of the MK Together Management Board"):
+        agenda(agenda_app.engine, BOARD, JULY, "scrutiny_chair")
+    with pytest.raises(NotFound, match="no meeting on 14 July 2021"):
+        agenda(agenda_app.engine, BOARD, dt.date(2021, 7, 14), CLERK)
+    with pytest.raises(NotFound, match="no cycle has a board 'nope'"):
+        agenda(agenda_app.engine, "nope", JULY, CLERK)
+
+
+def test_the_committee_manager_adds_moves_and_withdraws_items(agenda_app: App) -> None:
+    engine = agenda_app.engine
+    added = commands.add_item(engine, BOARD, JULY, CLERK, title="Thames Valley Police and Criminal Justice Plan",
+                              purpose="For information", author="police_area_commander")
+    item = next(i for i in added.public_items if i.key.startswith("added:"))
+    assert (item.number, item.author_name) == (6, "Supt Gareth Lewis")
+    moved = commands.move_item(engine, BOARD, JULY, CLERK, item.key, to=4)
+    assert _titles(moved.public_items)[3] == (4, "Thames Valley Police and Criminal Justice Plan")
+    up = commands.move_item(engine, BOARD, JULY, CLERK, "4", up=True)
+    assert _titles(up.public_items)[2] == (3, "Thames Valley Police and Criminal Justice Plan")
+    gone = commands.withdraw_item(engine, BOARD, JULY, CLERK, "fixed:1", reason="No overview this time")
+    assert "Overview of Partnership Activity" not in [i.title for i in gone.items]
+    private = commands.add_item(engine, BOARD, JULY, CLERK, title="Domestic Homicide Reviews", exempt=1)
+    assert _titles(private.private_items)[-1] == (len(private.items), "Domestic Homicide Reviews")
+    assert "Paragraphs 1 and 2" in private.public_items[-1].description
+    assert _changes(agenda_app) == 5
+
+
+@pytest.mark.parametrize(("actor", "error", "words"), [
+    (AUTHOR, RoleMissing, "cannot change or issue the agendas"),
+    ("nobody", UnknownActor, "not in the directory"),
+])
+def test_only_the_committee_manager_changes_it_and_nothing_is_written_otherwise(
+        agenda_app: App, actor: str, error: type[Exception], words: str) -> None:
+    engine = agenda_app.engine
+    with pytest.raises(error, match=words):
+        commands.add_item(engine, BOARD, JULY, actor, title="Any other business")
+    with pytest.raises(error, match=words):
+        commands.issue(engine, BOARD, JULY, actor)
+    assert _changes(agenda_app) == 0
+
+
+def test_unknown_item_exclusion_and_bad_input_are_refused_with_nothing_written(agenda_app: App) -> None:
+    engine = agenda_app.engine
+    with pytest.raises(InvalidInput, match="no item 'std:apology' — did you mean 'std:apologies'"):
+        commands.withdraw_item(engine, BOARD, JULY, CLERK, "std:apology", reason="x")
+    with pytest.raises(InvalidInput, match="not moved or withdrawn"):
+        commands.move_item(engine, BOARD, JULY, CLERK, "7", up=True)
+    with pytest.raises(InvalidInput, match="already in place 1"):
+        commands.move_item(engine, BOARD, JULY, CLERK, "1", to=1)
+    with pytest.raises(InvalidInput, match="paragraphs 1 to 7"):
+        commands.add_item(engine, BOARD, JULY, CLERK, title="X", exempt=9)
+    with pytest.raises(InvalidInput, match="say why"):
+        commands.withdraw_item(engine, BOARD, JULY, CLERK, "1", reason=" ")
+    assert _changes(agenda_app) == 0
+
+
+def test_issue_then_changes_are_refused_until_a_reissue_which_makes_version_two(agenda_app: App) -> None:
+    engine = agenda_app.engine
+    issued = commands.issue(engine, BOARD, JULY, CLERK)
+    assert (issued.version, issued.late) == (1, False)
+    assert issued.agenda.issued is not None and issued.agenda.issued.version == 1
+    with engine.sessions() as session:
+        event = session.scalars(select(OutboxEvent).where(OutboxEvent.event_type == "AgendaIssued")).one()
+    assert {k: event.payload[k] for k in ("board", "day", "version", "late", "issue_by", "cycle_ids")} == {
+        "board": BOARD, "day": "2021-07-13", "version": 1, "late": False, "issue_by": "2021-07-05", "cycle_ids": [1]}
+    with pytest.raises(InvalidInput, match="has not changed since"):
+        commands.issue(engine, BOARD, JULY, CLERK)
+    with pytest.raises(InvalidInput, match="issued as version 1; to change it"):
+        commands.withdraw_item(engine, BOARD, JULY, CLERK, "4", reason="Not ready")
+    assert _changes(agenda_app) == 1
+    changed = commands.withdraw_item(engine, BOARD, JULY, CLERK, "4", reason="Not ready", reissue=True)
+    assert changed.changed_since_issue
+    assert commands.issue(engine, BOARD, JULY, CLERK).version == 2
+
+
+def test_issue_after_the_notice_deadline_is_allowed_and_said_to_be_late(agenda_app: App) -> None:
+    agenda_app.engine.clock.set(dt.datetime(2021, 7, 6, 9, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    assert commands.issue(agenda_app.engine, BOARD, JULY, CLERK).late
+
+
+def test_nothing_changes_after_the_meeting(agenda_app: App) -> None:
+    agenda_app.engine.clock.set(dt.datetime(2021, 7, 14, 9, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    with pytest.raises(InvalidInput, match="was held on 13 July 2021"):
+        commands.issue(agenda_app.engine, BOARD, JULY, CLERK)
+    assert _changes(agenda_app) == 0
+
+
+@pytest.mark.parametrize(("meeting", "notice", "deadline"), [
+    (dt.date(2021, 6, 30), 5, dt.date(2021, 6, 22)),   # the seed's meeting: "Issue by Tuesday 22 June 2021"
+    (dt.date(2021, 6, 1), 5, dt.date(2021, 5, 21)),    # Monday 31 May 2021 is the late May bank holiday
+    (dt.date(2021, 6, 2), 5, dt.date(2021, 5, 24)),
+    (dt.date(2021, 9, 2), 5, dt.date(2021, 8, 24)),    # Monday 30 August 2021 is the summer bank holiday
+    (dt.date(2021, 9, 2), 3, dt.date(2021, 8, 26)),
+])
+def test_the_issue_deadline_counts_clear_working_days_around_bank_holidays(
+        meeting: dt.date, notice: int, deadline: dt.date) -> None:
+    assert issue_by(meeting, notice) == deadline
