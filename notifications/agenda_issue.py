@@ -61,13 +61,14 @@ class PreparedPack:
     separate: tuple[int, ...]
 
 
-def templates_for(engine: Engine, built: Built) -> Path:
-    """The home definition's templates where they include the pack's, else the shipped ones."""
-    folder = engine.catalog.templates_for_snapshot(built.meeting.home)
+def templates_for(engine: Engine, built: Built | None = None) -> Path:
+    """The home definition's templates (else the definitions folder's) where they include the pack's and its
+    email's, else the shipped ones."""
+    folder = engine.catalog.templates_for_snapshot(built.meeting.home) if built else engine.catalog.templates_dir
     return folder if all((folder / name).is_file() for name in (TEMPLATE, *NOTICE)) else SHIPPED_TEMPLATES
 
 
-def _open_part(agenda: Agenda) -> Agenda:
+def open_part(agenda: Agenda) -> Agenda:
     """The agenda with no exempt paper left among its open items: exempt material reaches a member only
     through the private items they are entitled to."""
     return replace(agenda, public_items=tuple(
@@ -110,7 +111,7 @@ class AgendaPacks:
         members = [person for person, _ in home.boards[board].members]
         folder = templates_for(self.engine, built)
         created = event.created_at
-        public = self._render(_open_part(present(built, None)), False, folder, created)
+        public = self._render(open_part(present(built, None)), False, folder, created)
         prepared = [self._keep(public, "public", tuple(members))]
         groups: dict[tuple[str, ...], list[str]] = {}
         for person in members:
@@ -119,15 +120,19 @@ class AgendaPacks:
             if keys:
                 groups.setdefault(keys, []).append(person)
         for n, readers in enumerate(groups.values(), 1):
-            seen = _open_part(present(built, home.people[readers[0]].email))
+            seen = open_part(present(built, home.people[readers[0]].email))
             pack = self._render(seen, True, folder, created)
             prepared.append(self._keep(pack, "exempt" if n == 1 else f"exempt-{n}", tuple(readers)))
         return prepared
 
     def _render(self, agenda: Agenda, private: bool, folder: Path, created: dt.datetime) -> tuple[Agenda, Pack]:
+        return agenda, self.render(agenda, private, created, folder)
+
+    def render(self, agenda: Agenda, private: bool, created: dt.datetime, folder: Path | None = None) -> Pack:
+        """The public (or private) pack of `agenda`, with the previous meeting's minutes when there are any."""
         minutes = previous_minutes_html(agenda.board_id, agenda.day, private=private)
-        return agenda, render_pack(agenda, private=private, read=self._read, templates=folder, created=created,
-                                   minutes_html=minutes)
+        return render_pack(open_part(agenda), private=private, read=self._read,
+                           templates=folder or templates_for(self.engine), created=created, minutes_html=minutes)
 
     def _keep(self, rendered: tuple[Agenda, Pack], version: str, readers: tuple[str, ...]) -> PreparedPack:
         agenda, pack = rendered
