@@ -18,9 +18,10 @@ from celery import Celery, signals
 from kombu.entity import Queue
 from sqlalchemy.exc import OperationalError
 
-from notifications import publication, reminders, rescheduling, smtp_oauth
+from notifications import agenda_notice, publication, reminders, rescheduling, smtp_oauth
 from notifications.agenda_issue import EVENT as AGENDA_ISSUED
 from notifications.agenda_issue import AgendaPacks
+from notifications.agenda_notice import AGENDA_NOTICE
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.documents import Documents
 from notifications.links import Links
@@ -92,11 +93,13 @@ class Runtime:
         handlers = Handlers()
         handlers.on("StageEntered", "deadlines", functools.partial(plan_stage, self.app.engine))
         handlers.on("StageEntered", "reminders", functools.partial(reminders.plan, self.app.engine))
+        handlers.on("StageEntered", "agenda", functools.partial(agenda_notice.plan, self.app.engine))
         domain = self.settings.mail_from.rpartition("@")[2] or "strategy-cycle.invalid"
         handlers.on("PaperAttached", "papers", publication.publish_action(self.app.engine, domain, self.links))
         # Papers attached for an earlier board that this stage's board decides on, as its meeting's papers.
         handlers.on("StageEntered", "papers", publication.carry_action(self.app.engine, domain, self.links))
         handlers.on("MeetingChanged", "meeting", rescheduling.notify_action(self.app.engine, domain, self.links))
+        handlers.on("MeetingChanged", "agenda", functools.partial(agenda_notice.plan_moved, self.app.engine))
         documents = self.documents()
         # Rendering takes seconds: it happens before the handler's write transaction, not inside it.
         handlers.on("GatePassed", "documents", documents.apply, prepare=documents.prepare)
@@ -115,7 +118,8 @@ class Runtime:
 
     def sweeper(self) -> Sweeper:
         domain = self.settings.mail_from.rpartition("@")[2] or "strategy-cycle.invalid"
-        return Sweeper(self.app.engine, {REMINDER: reminders.send_action(self.app.engine, domain, self.links)})
+        return Sweeper(self.app.engine, {REMINDER: reminders.send_action(self.app.engine, domain, self.links),
+                                         AGENDA_NOTICE: agenda_notice.send_action(self.app.engine, domain, self.links)})
 
     def delivery(self) -> Delivery:
         settings = self.settings

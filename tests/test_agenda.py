@@ -15,7 +15,7 @@ from workflow.app import App
 from workflow.commands import agenda as commands
 from workflow.commands.agenda_build import issue_by
 from workflow.errors import InvalidInput, NotFound, RoleMissing, UnknownActor
-from workflow.reads.agenda import agenda, public_agenda
+from workflow.reads.agenda import agenda, meetings, public_agenda
 from workflow.store.models import AgendaChange, OutboxEvent
 
 __all__ = ["agenda_app"]
@@ -159,3 +159,8 @@ def test_nothing_changes_after_the_meeting(agenda_app: App) -> None:
 def test_the_issue_deadline_counts_clear_working_days_around_bank_holidays(
         meeting: dt.date, notice: int, deadline: dt.date) -> None:
     assert issue_by(meeting, notice) == deadline
+
+
+def test_a_boards_meetings_are_listed_by_day(agenda_app: App) -> None:
+    assert meetings(agenda_app.engine, BOARD) == [(JULY, "MK Together Management Board (July)"),
+                                                  (dt.date(2022, 2, 22), "MK Together Management Board (February)")]

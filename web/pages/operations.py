@@ -36,7 +36,7 @@ router = APIRouter(include_in_schema=False)
 LIMIT = 100  # rows per table; the command line lists everything
 DOING = "sees and retries the installation's waiting and failed work"
 KINDS = {"timed_transition": "Timed step", "strand_trigger": "Strand step", "stage_overdue": "Stage falls overdue",
-         "reminder": "Reminder"}
+         "reminder": "Reminder", "agenda_notice": "Agenda not yet issued"}
 
 
 @dataclass(frozen=True)

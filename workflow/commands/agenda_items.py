@@ -88,7 +88,7 @@ def closing(meeting: BoardMeeting) -> list[Drafted]:
     board = meeting.home.boards[meeting.board]
     if "next_meeting" not in board.agenda.standard:
         return []
-    start = f" at {spoken_time(meeting.meeting.start)}" if meeting.meeting.start and meeting.next else ""
+    start = f" at {spoken_time(meeting.next_start)}" if meeting.next_start else ""
     description = (f"To note the next scheduled meeting of the {board.name} will be held on "
                    f"{meeting.next:%A} {written_date(meeting.next)}{start}." if meeting.next
                    else "To note the date of the next meeting, when it is set.")

@@ -12,7 +12,7 @@ the lowest-numbered cycle there (its "home" definition); the committee manager i
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,6 +47,7 @@ class BoardMeeting:
     cycles: tuple[Attending, ...]
     previous: dt.date | None = None
     next: dt.date | None = None
+    next_start: dt.time | None = None  # the next meeting's start, when the definition gives one
 
 
 def stages_at(definition: Definition, meeting_id: str, board: str) -> tuple[Stage, ...]:
@@ -60,7 +61,7 @@ def find_meeting(session: Session, store: Store, board: str, day: dt.date) -> Bo
     cycles = list(session.scalars(select(Cycle).order_by(Cycle.id)))
     moved = changes_of(session, select(Cycle.id).scalar_subquery())
     found: list[tuple[Cycle, Definition, Scheduled]] = []
-    days: set[dt.date] = set()
+    days: dict[dt.date, dt.time | None] = {}
     known_board = False
     for cycle in cycles:
         definition = store.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
@@ -69,7 +70,7 @@ def find_meeting(session: Session, store: Store, board: str, day: dt.date) -> Bo
         known_board = True
         mine = [s for s in schedule(definition, cycle.year, moved.get(cycle.id, {}))
                 if s.meeting.board == board and not s.cancelled]
-        days.update(s.day for s in mine)
+        days.update((s.day, s.meeting.start) for s in mine)
         at = next((s for s in mine if s.day == day), None)
         if at is not None:
             found.append((cycle, definition, at))
@@ -84,8 +85,9 @@ def find_meeting(session: Session, store: Store, board: str, day: dt.date) -> Bo
                        if _brings(cycle, left.get((cycle.id, stage.id)), day))
         attending.append(Attending(cycle, definition, stages))
     _, home, first = found[0]
-    return BoardMeeting(board, day, replace(first.meeting, start=first.meeting.start), home, tuple(attending),
-                        max((d for d in days if d < day), default=None), min((d for d in days if d > day), default=None))
+    after = min((d for d in days if d > day), default=None)
+    return BoardMeeting(board, day, first.meeting, home, tuple(attending),
+                        max((d for d in days if d < day), default=None), after, days.get(after) if after else None)
 
 
 def _brings(cycle: Cycle, left: dt.date | None, day: dt.date) -> bool:
@@ -105,3 +107,16 @@ def _left_on(session: Session, cycle_ids: list[int]) -> dict[tuple[int, str], dt
         if stage is not None:
             found[(cycle_id, stage)] = local_date(at)
     return found
+
+
+def meeting_days(session: Session, store: Store, board: str) -> list[tuple[dt.date, str]]:
+    """Every meeting of `board` that some cycle has (moves applied, cancelled ones left out): (day, title), by day."""
+    moved = changes_of(session, select(Cycle.id).scalar_subquery())
+    found: dict[dt.date, str] = {}
+    for cycle in session.scalars(select(Cycle).order_by(Cycle.id)):
+        definition = store.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
+        if board in definition.boards:
+            for s in schedule(definition, cycle.year, moved.get(cycle.id, {})):
+                if s.meeting.board == board and not s.cancelled:
+                    found.setdefault(s.day, s.meeting.title)
+    return sorted(found.items())

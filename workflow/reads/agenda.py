@@ -34,7 +34,7 @@ from workflow.commands.agenda_values import (
     Purpose,
     StandardKind,
 )
-from workflow.commands.board_meeting import BoardMeeting
+from workflow.commands.board_meeting import BoardMeeting, meeting_days
 from workflow.commands.meetings import require_manager
 from workflow.definition.formatting import written_date
 from workflow.definition.model import Definition
@@ -43,7 +43,7 @@ from workflow.store.unit import Store
 
 __all__ = ["FOR_DECISION", "FOR_INFORMATION", "Agenda", "AgendaIssue", "AgendaItem", "AgendaMember",
            "AgendaMembership", "AgendaPaper", "Purpose", "StandardKind", "agenda", "agenda_and_role", "may_read",
-           "public_agenda"]
+           "meetings", "public_agenda"]
 
 
 def may_read(meeting: BoardMeeting, who: str) -> bool:
@@ -92,3 +92,9 @@ def public_agenda(store: Store, board: str, day: dt.date) -> Agenda:
     """The agenda as the public may see it: no private items (the exclusion item and its paragraphs stay)."""
     with store.sessions() as session:
         return present(build(session, store, board, day), None)
+
+
+def meetings(store: Store, board: str) -> list[tuple[dt.date, str]]:
+    """The days (and titles) `board` meets on, in any cycle, for a list of its meetings and their agendas."""
+    with store.sessions() as session:
+        return meeting_days(session, store, board)
