@@ -19,6 +19,8 @@ from kombu.entity import Queue
 from sqlalchemy.exc import OperationalError
 
 from notifications import agenda_notice, publication, reminders, rescheduling, smtp_oauth
+from notifications.agenda_issue import EVENT as AGENDA_ISSUED
+from notifications.agenda_issue import AgendaPacks
 from notifications.agenda_notice import AGENDA_NOTICE
 from notifications.delivery import Delivery, DeliveryPolicy
 from notifications.documents import Documents
@@ -101,6 +103,9 @@ class Runtime:
         documents = self.documents()
         # Rendering takes seconds: it happens before the handler's write transaction, not inside it.
         handlers.on("GatePassed", "documents", documents.apply, prepare=documents.prepare)
+        packs = AgendaPacks(self.app.engine, self.app.documents(), self.links, domain)
+        # The packs are rendered before the handler's transaction, as the documents are.
+        handlers.on(AGENDA_ISSUED, "agenda_pack", packs.apply, prepare=packs.prepare)
         return handlers
 
     @property
