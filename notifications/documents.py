@@ -112,6 +112,10 @@ class Documents:
         shown = [p for p in papers if exempt or not p.exempt]
         day = decision.meeting_date if decision else local_date(event_at)
         version = "exempt" if exempt else "public"
+        # A public version of an item considered wholly in private says so instead of the resolution.
+        private = "" if exempt or decision is None else record_parts.private_note(session, cycle, definition, decision)
+        withheld_decisions = record_parts.private_decisions(session, cycle, definition, event_at) - \
+            ({decision.id} if exempt and decision else set())
         return {
             "document": {"id": spec.id, "title": spec.title, "version": version,
                          "exempt": exempt, "date_text": long_date(day)},
@@ -134,16 +138,19 @@ class Documents:
             "purpose": spec.purpose or f"To record the decision of the {board} on the step "
                                        f"\u201c{transition.title or transition.trigger}\u201d.",
             "for_decision": decision is not None,
-            "decision": record_parts.decision(session, definition, decision) if decision else None,
+            "decision": record_parts.decision(session, definition, decision, private) if decision else None,
+            "private": private,
             "milestones": record_parts.milestones(definition, timeline, history, dest.id),
             "papers": [{"title": p.title, "sha256": p.sha256, "filename": p.filename, "exempt": p.exempt,
                         "exempt_reason": p.exempt_reason or ""} for p in shown],
             "withheld": len(papers) - len(shown),
-            "history": [record_parts.entry(definition, h, session, source.id if exempt else None) for h in history],
+            "history": [record_parts.entry(definition, h, session, source.id if exempt else None, withheld_decisions)
+                        for h in history],
             "board_date": f"{board}, {long_date(day)}",
             "priorities": record_parts.priorities(session, cycle),
             "strands": record_parts.strands(session, cycle, definition),
-            "decisions": record_parts.carried(session, cycle, definition, event_at),
+            "decisions": record_parts.carried(session, cycle, definition, event_at,
+                                              decision.id if decision else None, exempt),
             # Personal values only in the exempt version, which only those entitled to the stage may see.
             "fields": template_fields(definition, values_of(session, cycle.id), exempt),
         }
@@ -182,7 +189,7 @@ class Documents:
             spec = definition.documents[spec_id]
             public = self.context(session, cycle, definition, spec, event.payload, event.created_at, exempt=False)
             versions = [("public", public)]
-            if public["withheld"]:
+            if public["withheld"] or public["private"]:  # the exempt version holds what the public one withholds
                 versions.append(("exempt", self.context(session, cycle, definition, spec, event.payload,
                                                         event.created_at, exempt=True)))
             for version, ctx in versions:

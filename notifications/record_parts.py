@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflow.commands.decision_rules import superseded
 from workflow.definition.calendar import Timeline
+from workflow.definition.entitlement import private_business
 from workflow.definition.formatting import long_date, short_date_time, written_date
 from workflow.definition.model import OUTCOMES, DecisionGate, Definition
 from workflow.reads.case_data import HISTORY_ACTIONS, history_words
@@ -27,21 +28,62 @@ from workflow.store.models import (
 )
 from workflow.time.moved_dates import RESCHEDULED
 
-from .reminders import latest_papers
+from .reminders import considered_at, latest_papers
+
+PRIVATE = "This item was considered in private ({reasons}): the resolution is in the exempt version of {record}."
+THIS_RECORD, ITS_RECORD = "this record", "its sign-off record"
+WITHHELD_INTEREST = "declared an interest, recorded in the exempt version of this record"
 
 
-def carried(session: Session, cycle: Cycle, definition: Definition, until: dt.datetime) -> list[dict[str, Any]]:
+def private_note(session: Session, cycle: Cycle, definition: Definition, decision: Decision,
+                 record: str = THIS_RECORD) -> str:
+    """What a public version says of `decision` instead of its resolution, or "" when it may say the resolution.
+
+    The rule is `entitlement.private_business`, applied to the papers (the latest copy of each) attached
+    before the decision was recorded for the stage whose gate awaits it; the paragraph in the words the
+    record prints beside an exempt paper.
+    """
+    stages = [source for t in definition.transitions for g in t.gates
+              if isinstance(g, DecisionGate) and g.board == decision.board and g.item == decision.item
+              for source in t.sources]
+    for stage in dict.fromkeys(stages):
+        rows = latest_papers(row for row in considered_at(session, cycle, definition, stage)
+                             if row.attached_at <= decision.recorded_at)
+        if private_business(definition, rows, stage):
+            reasons = dict.fromkeys(row.exempt_reason or "Schedule 12A" for row in rows)
+            return PRIVATE.format(reasons="; ".join(reasons), record=record)
+    return ""
+
+
+def private_decisions(session: Session, cycle: Cycle, definition: Definition, until: dt.datetime) -> frozenset[int]:
+    """The ids of the decisions recorded by `until` whose resolution a public version withholds (`private_note`)."""
+    rows = session.scalars(select(Decision).where(Decision.cycle_id == cycle.id, Decision.recorded_at <= until))
+    return frozenset(d.id for d in rows if private_note(session, cycle, definition, d))
+
+
+def carried(session: Session, cycle: Cycle, definition: Definition, until: dt.datetime,
+            own: int | None = None, exempt: bool = False) -> list[dict[str, Any]]:
     """The decisions in force by `until` that carried, or had an outcome a step waits for (`outcome:`, as a case
-    closed when a review is not commissioned): an amended or rescinded one is not listed."""
+    closed when a review is not commissioned): an amended or rescinded one is not listed.
+
+    An item considered wholly in private says so in place of its resolution (`private_note`), except the
+    record's `own` decision in its exempt version: another stage's exempt business is its own board's."""
     awaited = {(g.board, g.item, OUTCOMES[g.wanted]) for t in definition.transitions for g in t.gates
                if isinstance(g, DecisionGate)}
     rows = list(session.scalars(select(Decision).where(Decision.cycle_id == cycle.id,
                                                        Decision.recorded_at <= until).order_by(Decision.id)))
     gone = superseded(d.details for d in rows)
-    return [{"board": definition.boards[d.board].name, "item": d.item, "item_title": definition.item_title(d.board, d.item),
-             "outcome": d.outcome,
-             "resolution": d.resolution, "meeting_date_text": long_date(d.meeting_date)}
-            for d in rows if (d.outcome == "carried" or (d.board, d.item, d.outcome) in awaited) and d.id not in gone]
+    found = []
+    for d in rows:
+        if (d.outcome != "carried" and (d.board, d.item, d.outcome) not in awaited) or d.id in gone:
+            continue
+        private = "" if exempt and d.id == own else \
+            private_note(session, cycle, definition, d, THIS_RECORD if d.id == own else ITS_RECORD)
+        found.append({"board": definition.boards[d.board].name, "item": d.item,
+                      "item_title": definition.item_title(d.board, d.item), "outcome": d.outcome,
+                      "resolution": private or d.resolution, "private": private,
+                      "meeting_date_text": long_date(d.meeting_date)})
+    return found
 
 
 def papers(session: Session, cycle: Cycle, stage: str, history: list[HistoryEntry]) -> list[Paper]:
@@ -55,7 +97,9 @@ def papers(session: Session, cycle: Cycle, stage: str, history: list[HistoryEntr
     return latest_papers(row for row in rows if row is not None and row.stage == stage)
 
 
-def decision(session: Session, definition: Definition, decision: Decision) -> dict[str, Any]:
+def decision(session: Session, definition: Definition, decision: Decision, private: str = "") -> dict[str, Any]:
+    """The decision as the record prints it; `private` (a public version's `private_note`) stands in for the
+    resolution, and for what members declared an interest in, which may restate the exempt papers."""
     attendees = session.scalars(select(DecisionAttendee).where(DecisionAttendee.decision_id == decision.id)
                                 .order_by(DecisionAttendee.id)).all()
 
@@ -63,12 +107,13 @@ def decision(session: Session, definition: Definition, decision: Decision) -> di
         person = definition.people.get(a.person)
         return {"title": person.title if person else a.person, "name": person.name if person else "",
                 "membership": a.membership.replace("_", " "), "chair": a.membership in ("chair", "voting_chair"),
-                "vote": a.vote or "", "interest": a.interest or ""}
+                "vote": a.vote or "", "interest": (WITHHELD_INTEREST if private and a.interest else a.interest or "")}
 
     return {
         "board": definition.boards[decision.board].name, "item": decision.item,
         "item_title": definition.item_title(decision.board, decision.item), "outcome": decision.outcome,
-        "resolution": decision.resolution, "meeting_date_text": long_date(decision.meeting_date),
+        "resolution": private or decision.resolution, "private": private,
+        "meeting_date_text": long_date(decision.meeting_date),
         "votes_for": decision.votes_for, "votes_against": decision.votes_against,
         "abstentions": decision.abstentions, "voting_present": decision.voting_present,
         "quorum": decision.quorum, "id": decision.id,
@@ -99,10 +144,12 @@ def milestones(definition: Definition, timeline: Timeline, history: list[History
     return rows
 
 
-def entry(definition: Definition, h: HistoryEntry, session: Session, exempt_stage: str | None) -> dict[str, Any]:
+def entry(definition: Definition, h: HistoryEntry, session: Session, exempt_stage: str | None,
+          private: frozenset[int] = frozenset()) -> dict[str, Any]:
     """One audit-trail row in people's words (names and titles, stage titles, English time); an exempt
     paper is named (with its comment) only in the exempt version of its own stage's record: `exempt_stage`
-    is that stage, None for a public version."""
+    is that stage, None for a public version. The comment on a decision in `private` (`private_decisions`)
+    is left out, as its resolution is."""
     comment = h.comment
     person = definition.people.get(h.actor)
     actor = person.display if person else ("The scheduler" if h.actor == "system" else h.actor)
@@ -118,6 +165,8 @@ def entry(definition: Definition, h: HistoryEntry, session: Session, exempt_stag
         board = definition.boards[h.data["board"]].name if h.data.get("board") in definition.boards else ""
         summary = f"recorded decision {h.data.get('decision_id', '')} of the {board} on '{definition.item_title(h.data['board'], h.data['item'])}': " \
                   f"{h.data['outcome']}"
+        if h.data.get("decision_id") in private:
+            comment = None
     elif h.action == "attach":
         paper = session.get(Paper, h.data.get("paper_id"))
         if paper is None or (paper.exempt and paper.stage != exempt_stage):

@@ -15,6 +15,7 @@ from workflow.definition.entitlement import (
     may_see_paper,
     may_see_paper_at,
     paper_readers,
+    private_business,
     visible_papers,
 )
 from workflow.definition.loader import load_definition
@@ -182,3 +183,14 @@ def test_the_stages_considering_a_paper_are_kept_per_definition_and_a_changed_de
         replace(t, gates=()) if t in later else t for t in DEFINITION.transitions))
     assert considering_stages(unnamed, "strategic_assessment", "assessment_sign_off") == ("assessment_sign_off",)
     assert considering_stages(DEFINITION, "strategic_assessment", "assessment_sign_off") == asked
+
+
+def test_an_item_is_private_business_only_when_every_paper_its_stage_considers_is_exempt() -> None:
+    annex = P(True, "assessment_sign_off", "strategic_assessment")
+    public = P(False, "assessment_sign_off", "strategic_assessment")
+    assert private_business(DEFINITION, [annex], "assessment_sign_off")
+    assert private_business(DEFINITION, [annex], "assessment_presented"), "Safer MK decides on the same paper"
+    assert not private_business(DEFINITION, [public, annex], "assessment_sign_off"), "debated in public too"
+    assert not private_business(DEFINITION, [], "assessment_sign_off"), "no papers: nothing to keep private"
+    other = P(True, "early_findings", "early_findings")
+    assert not private_business(DEFINITION, [other], "assessment_sign_off"), "another stage's paper is not its"

@@ -178,6 +178,17 @@ def may_see_document(definition: Definition, document: DocumentLike, person: str
     return person is not None and entitled_to_stage(definition, document.stage, person)
 
 
+def private_business(definition: Definition, papers: Iterable[PaperLike], stage: str) -> bool:
+    """Was `stage`'s decision taken wholly in private: does it consider at least one paper, every one exempt?
+
+    Then a public version of its record says only that the item was considered in private, under which
+    paragraph of Schedule 12A: its resolution, which may restate the exempt papers, is for the exempt version.
+    Where a stage also considers a public paper, the item was debated in public and its resolution is public.
+    """
+    considered = [paper for paper in papers if stage in considering_stages(definition, paper.paper, paper.stage)]
+    return bool(considered) and all(paper.exempt for paper in considered)
+
+
 def is_addressee(definition: Definition, mail: MailLike, person: str | None) -> bool:
     """Was this email sent to `person`, as the definition lists them now?
 

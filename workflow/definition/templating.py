@@ -257,7 +257,7 @@ DOCUMENT_CONTEXT: dict[str, Any] = {
     "purpose": "To record the Risk Board's decision.",
     "for_decision": True,
     "decision": {"board": "Risk Board", "item": "strategic_assessment", "outcome": "carried",
-                 "resolution": "That the strategic assessment be signed off.", "meeting_date_text": "Thursday 19 August 2021",
+                 "resolution": "That the strategic assessment be signed off.", "private": "", "meeting_date_text": "Thursday 19 August 2021",
                  "votes_for": 4, "votes_against": 0, "abstentions": 0, "voting_present": 4, "quorum": 3, "id": 3,
                  "chair": {**_MEMBER, "membership": "voting chair", "chair": True},
                  "present": [_MEMBER], "non_voting_present": [_MEMBER], "apologies": [_MEMBER], "interests": [_MEMBER]},
@@ -271,7 +271,9 @@ DOCUMENT_CONTEXT: dict[str, Any] = {
     "priorities": [{"title": "Serious violence", "recommendation": "remain a priority"}],
     "strands": [{"title": "Online survey", "state": "closed", "notes": ["1,024 responses"]}],
     "decisions": [{"board": "Risk Board", "item": "priorities", "outcome": "carried",
-                   "resolution": "That the priorities be agreed.", "meeting_date_text": "Thursday 23 September 2021"}],
+                   "resolution": "That the priorities be agreed.", "private": "",
+                   "meeting_date_text": "Thursday 23 September 2021"}],
+    "private": "",
     "provenance": {"document_id": "community_safety_strategy-2021/sign_off_record/12/public",
                    "cycle": "community_safety_strategy-2021", "definition_id": "community_safety_strategy",
                    "definition_version": 1, "template": "sign_off_record.html.j2", "template_sha256": "0" * 64,
@@ -292,4 +294,9 @@ def document_samples() -> list[dict[str, Any]]:
             "priorities": [], "strands": [], "decisions": [], "milestones": [], "withheld": 2,
             "document": {**DOCUMENT_CONTEXT["document"], "version": "exempt", "exempt": True}}
     chairless = {**DOCUMENT_CONTEXT, "decision": {**DOCUMENT_CONTEXT["decision"], "chair": None}}
-    return [DOCUMENT_CONTEXT, bare, chairless]
+    note = "This item was considered in private (Schedule 12A, paragraph 1: Information relating to any individual): " \
+           "the resolution is in the exempt version of this record."
+    private = {**DOCUMENT_CONTEXT, "private": note,
+               "decision": {**DOCUMENT_CONTEXT["decision"], "resolution": note, "private": note},
+               "decisions": [{**DOCUMENT_CONTEXT["decisions"][0], "resolution": note, "private": note}]}
+    return [DOCUMENT_CONTEXT, bare, chairless, private]
