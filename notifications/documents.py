@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.commands.case_fields import values_of
-from workflow.definition.entitlement import may_see_document
+from workflow.definition.entitlement import PERSONAL_MAIL, declares_personal, may_see_document
 from workflow.definition.formatting import date_time, long_date
 from workflow.definition.model import DOCUMENT_SECTIONS, Definition, DocumentSpec, Stage
 from workflow.definition.notice_templates import DOCUMENT_SENT
@@ -26,6 +26,7 @@ from workflow.definition.templating import make_environment, reminder_files, ren
 from workflow.engine import SYSTEM_ACTOR, Engine
 from workflow.reads.case_data import template_fields
 from workflow.store.models import (
+    CaseFieldValue,
     Cycle,
     Decision,
     Document,
@@ -112,6 +113,8 @@ class Documents:
         shown = [p for p in papers if exempt or not p.exempt]
         day = decision.meeting_date if decision else local_date(event_at)
         version = "exempt" if exempt else "public"
+        values = values_of(session, cycle.id)
+        fields = template_fields(definition, values, exempt)
         return {
             "document": {"id": spec.id, "title": spec.title, "version": version,
                          "exempt": exempt, "date_text": long_date(day)},
@@ -145,7 +148,10 @@ class Documents:
             "strands": record_parts.strands(session, cycle, definition),
             "decisions": record_parts.carried(session, cycle, definition, event_at),
             # Personal values only in the exempt version, which only those entitled to the stage may see.
-            "fields": template_fields(definition, values_of(session, cycle.id), exempt),
+            "fields": fields,
+            "case_details": [{"id": spec_.id, "title": spec_.title, "value": fields[spec_.id], "personal": spec_.personal}
+                             for spec_ in definition.fields.values() if fields.get(spec_.id)],
+            "personal": personal_values(definition, values),
         }
 
     # Kept under its old name: a test reads a history line as the record words it.
@@ -182,7 +188,7 @@ class Documents:
             spec = definition.documents[spec_id]
             public = self.context(session, cycle, definition, spec, event.payload, event.created_at, exempt=False)
             versions = [("public", public)]
-            if public["withheld"]:
+            if public["withheld"] or public["personal"]:  # exempt papers, or a case's personal data
                 versions.append(("exempt", self.context(session, cycle, definition, spec, event.payload,
                                                         event.created_at, exempt=True)))
             for version, ctx in versions:
@@ -253,7 +259,9 @@ class Documents:
             session.add(Mail(key=key, cycle_id=cycle.id, kind="document", person=person,
                              recipient=definition.people[person].email,
                              subject=subject, text_body=text, html_body=html,
-                             attachments={"documents": [{"id": document.id, "format": "pdf"}]},
+                             attachments={"documents": [{"id": document.id, "format": "pdf"}],
+                                          # its words carry no case field: kept after retention (the PDF is not)
+                                          **({PERSONAL_MAIL: False} if declares_personal(definition) else {})},
                              message_id=message_id(key, domain), dated=event.created_at, status="pending",
                              attempts=0, next_attempt_at=now, created_at=now))
 
@@ -280,6 +288,12 @@ def notice_context(definition: Definition, cycle: Cycle, spec: DocumentSpec, doc
                          "html_sha256": document.html_sha256, "docx_sha256": document.docx_sha256,
                          "url": site.document(cycle.key, document.id) if document.id is not None else ""},
             "links": context_links(site)}
+
+
+def personal_values(definition: Definition, values: dict[str, CaseFieldValue]) -> bool:
+    """Does the case hold a personal value (so its record has an exempt version, for those entitled to it)?"""
+    return any(spec.personal and (row := values.get(spec.id)) is not None and row.value
+               for spec in definition.fields.values())
 
 
 def anchored_hashes(document: Document) -> dict[str, str]:

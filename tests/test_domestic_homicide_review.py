@@ -170,5 +170,5 @@ def test_two_reviews_run_at_once_one_closes_unheld_and_one_is_published(dhr: App
 def test_the_shipped_review_is_listed_with_the_other_definitions(tmp_path: Path) -> None:
     code, said = cli(tmp_path, "2026-04-07T10:00:00+01:00", "validate")
     assert code == 0, said
-    assert "'domestic_homicide_review' version 1, 8 stages, 7 transitions, 2 boards" in said
+    assert "'domestic_homicide_review' version 2, 8 stages, 7 transitions, 2 boards" in said
     assert "'community_safety_strategy'" in said and "'alcohol_pspo_variation'" in said

@@ -21,6 +21,7 @@ from workflow.definition.model import Definition
 from workflow.engine import Attached, Engine
 from workflow.errors import InvalidInput, NotFound, RoleMissing
 from workflow.reads import papers as paper_reads
+from workflow.reads.erasure import require_kept
 from workflow.store.attachment import safe_filename
 from workflow.store.models import Document, Mail, Paper
 
@@ -126,6 +127,7 @@ def document_file(request: Request, me: Principal, document_id: int, fmt: str) -
     if not entitlement.may_see_document(at.definition, document, at.person):
         raise NotFound(f"there is no document {document_id}")
     store = request.app.state.cycle.documents()
+    require_kept(engine_of(request), getattr(document, f"{fmt}_sha256"), f"document {document_id} ({fmt})")
     content = store.get(getattr(document, f"{fmt}_sha256"))
     name = f"{document.spec}-{document.version}-{document.id}.{fmt}"
     return Response(content, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})

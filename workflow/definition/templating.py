@@ -282,6 +282,8 @@ DOCUMENT_CONTEXT: dict[str, Any] = {
                 "email": "head.partnerships@example.org"},
     "board_date": "Risk Board, Thursday 19 August 2021",
     "fields": {},
+    # A case's declared fields with a value, in the definition's order, personal ones `(withheld)` in a public version.
+    "case_details": [],
 }
 
 
@@ -291,5 +293,7 @@ def document_samples() -> list[dict[str, Any]]:
             "contact": {"name": "", "title": "", "email": ""},
             "priorities": [], "strands": [], "decisions": [], "milestones": [], "withheld": 2,
             "document": {**DOCUMENT_CONTEXT["document"], "version": "exempt", "exempt": True}}
-    chairless = {**DOCUMENT_CONTEXT, "decision": {**DOCUMENT_CONTEXT["decision"], "chair": None}}
+    chairless = {**DOCUMENT_CONTEXT, "decision": {**DOCUMENT_CONTEXT["decision"], "chair": None},
+                 "case_details": [{"id": "date_notified", "title": "Date the partnership was notified",
+                                   "value": "6 April 2026", "personal": False}]}
     return [DOCUMENT_CONTEXT, bare, chairless]
