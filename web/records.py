@@ -140,12 +140,17 @@ def mail_summary(row: Mail) -> dict[str, Any]:
 
 def may_read_mail(request: Request, at: Seat, row: Mail) -> bool:
     """May `at.person` read this email's subject and body (`entitlement.may_see_mail` on what it carries)?"""
+    return mail_withheld(request, at, row) is None
+
+
+def mail_withheld(request: Request, at: Seat, row: Mail) -> str | None:
+    """Why `at.person` may not read this email (`entitlement.PERSONAL` or `EXEMPT`), or None when they may."""
     engine = engine_of(request)
     with engine.sessions() as session:
         papers = [session.get(Paper, i) for i in row.attachments.get("papers", [])]
         documents = [session.get(Document, d["id"]) for d in row.attachments.get("documents", [])]
-    return entitlement.may_see_mail(at.definition, row, at.person, papers=[p for p in papers if p],
-                                    documents=[d for d in documents if d])
+    return entitlement.withheld_because(at.definition, row, at.person, papers=[p for p in papers if p],
+                                        documents=[d for d in documents if d])
 
 
 def cycle_mail(request: Request, at: Seat) -> list[Mail]:
