@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.definition.entitlement import may_see_document, may_see_mail, to_contact
+from workflow.definition.entitlement import (
+    EXEMPT,
+    may_see_document,
+    may_see_mail,
+    to_contact,
+    withheld_because,
+)
 from workflow.definition.model import Definition
 from workflow.engine import Engine
 from workflow.errors import NotFound
@@ -30,6 +36,7 @@ class Shown:
 
     mail: Mail
     readable: bool
+    reason: str | None = None  # why not readable: entitlement.PERSONAL or EXEMPT
 
 
 def definition_of(engine: Engine, session: Session, cycle_id: int) -> Definition:
@@ -42,15 +49,21 @@ def definition_of(engine: Engine, session: Session, cycle_id: int) -> Definition
 def readable_mail(engine: Engine, session: Session, mail: Mail, reader: str | None,
                   definition: Definition | None = None) -> bool:
     """May `reader` (None: the public) see this email's subject, body and attachments?"""
+    return withheld_reason(engine, session, mail, reader, definition) is None
+
+
+def withheld_reason(engine: Engine, session: Session, mail: Mail, reader: str | None,
+                    definition: Definition | None = None) -> str | None:
+    """Why `reader` may not read this email (`entitlement.PERSONAL` or `EXEMPT`), or None when they may."""
     if mail.cycle_id is None:
-        return False  # an account's email carries a one-time sign-in link: for its addressee alone
+        return EXEMPT  # an account's one-time sign-in link: for its addressee alone
     definition = definition or definition_of(engine, session, mail.cycle_id)
     engine.reader(definition, reader)
     paper_ids = list(mail.attachments.get("papers", []))
     document_ids = [item["id"] for item in mail.attachments.get("documents", [])]
     papers = list(session.scalars(select(Paper).where(Paper.id.in_(paper_ids)))) if paper_ids else []
     documents = list(session.scalars(select(Document).where(Document.id.in_(document_ids)))) if document_ids else []
-    return may_see_mail(definition, mail, reader, papers=papers, documents=documents)
+    return withheld_because(definition, mail, reader, papers=papers, documents=documents)
 
 
 def recipient_entitled(engine: Engine, session: Session, mail: Mail) -> bool:
@@ -83,11 +96,12 @@ def shown_mail(engine: Engine, session: Session, rows: list[Mail], reader: str |
     shown = []
     for row in rows:
         if row.cycle_id is None:
-            shown.append(Shown(row, False))
+            shown.append(Shown(row, False, EXEMPT))
             continue
         if row.cycle_id not in definitions:
             definitions[row.cycle_id] = definition_of(engine, session, row.cycle_id)
-        shown.append(Shown(row, readable_mail(engine, session, row, reader, definitions[row.cycle_id])))
+        reason = withheld_reason(engine, session, row, reader, definitions[row.cycle_id])
+        shown.append(Shown(row, reason is None, reason))
     return shown
 
 

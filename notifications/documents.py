@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.commands.case_fields import values_of
-from workflow.definition.entitlement import may_see_document
+from workflow.definition.entitlement import PERSONAL_MAIL, declares_personal, may_see_document
 from workflow.definition.formatting import date_time, long_date
 from workflow.definition.model import DOCUMENT_SECTIONS, Definition, DocumentSpec, Stage
 from workflow.definition.notice_templates import DOCUMENT_SENT
@@ -26,6 +26,7 @@ from workflow.definition.templating import make_environment, reminder_files, ren
 from workflow.engine import SYSTEM_ACTOR, Engine
 from workflow.reads.case_data import template_fields
 from workflow.store.models import (
+    CaseFieldValue,
     Cycle,
     Decision,
     Document,
@@ -116,6 +117,8 @@ class Documents:
         private = "" if exempt or decision is None else record_parts.private_note(session, cycle, definition, decision)
         withheld_decisions = record_parts.private_decisions(session, cycle, definition, event_at) - \
             ({decision.id} if exempt and decision else set())
+        values = values_of(session, cycle.id)
+        fields = template_fields(definition, values, exempt)
         return {
             "document": {"id": spec.id, "title": spec.title, "version": version,
                          "exempt": exempt, "date_text": long_date(day)},
@@ -152,7 +155,10 @@ class Documents:
             "decisions": record_parts.carried(session, cycle, definition, event_at,
                                               decision.id if decision else None, exempt),
             # Personal values only in the exempt version, which only those entitled to the stage may see.
-            "fields": template_fields(definition, values_of(session, cycle.id), exempt),
+            "fields": fields,
+            "case_details": [{"id": spec_.id, "title": spec_.title, "value": fields[spec_.id], "personal": spec_.personal}
+                             for spec_ in definition.fields.values() if fields.get(spec_.id)],
+            "personal": personal_values(definition, values),
         }
 
     # Kept under its old name: a test reads a history line as the record words it.
@@ -189,7 +195,9 @@ class Documents:
             spec = definition.documents[spec_id]
             public = self.context(session, cycle, definition, spec, event.payload, event.created_at, exempt=False)
             versions = [("public", public)]
-            if public["withheld"] or public["private"]:  # the exempt version holds what the public one withholds
+            # The exempt version holds what the public one withholds: exempt papers, a resolution taken in
+            # private, or a case's personal data.
+            if public["withheld"] or public["private"] or public["personal"]:
                 versions.append(("exempt", self.context(session, cycle, definition, spec, event.payload,
                                                         event.created_at, exempt=True)))
             for version, ctx in versions:
@@ -260,7 +268,9 @@ class Documents:
             session.add(Mail(key=key, cycle_id=cycle.id, kind="document", person=person,
                              recipient=definition.people[person].email,
                              subject=subject, text_body=text, html_body=html,
-                             attachments={"documents": [{"id": document.id, "format": "pdf"}]},
+                             attachments={"documents": [{"id": document.id, "format": "pdf"}],
+                                          # its words carry no case field: kept after retention (the PDF is not)
+                                          **({PERSONAL_MAIL: False} if declares_personal(definition) else {})},
                              message_id=message_id(key, domain), dated=event.created_at, status="pending",
                              attempts=0, next_attempt_at=now, created_at=now))
 
@@ -287,6 +297,12 @@ def notice_context(definition: Definition, cycle: Cycle, spec: DocumentSpec, doc
                          "html_sha256": document.html_sha256, "docx_sha256": document.docx_sha256,
                          "url": site.document(cycle.key, document.id) if document.id is not None else ""},
             "links": context_links(site)}
+
+
+def personal_values(definition: Definition, values: dict[str, CaseFieldValue]) -> bool:
+    """Does the case hold a personal value (so its record has an exempt version, for those entitled to it)?"""
+    return any(spec.personal and (row := values.get(spec.id)) is not None and row.value
+               for spec in definition.fields.values())
 
 
 def anchored_hashes(document: Document) -> dict[str, str]:

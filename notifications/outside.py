@@ -18,7 +18,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.definition.entitlement import CONTACT
+from workflow.definition.entitlement import CONTACT, PERSONAL_MAIL
 from workflow.definition.formatting import long_date
 from workflow.definition.model import Definition, ReminderRule
 from workflow.store.models import CaseContact, CaseLetter, Cycle, Mail
@@ -59,11 +59,12 @@ def write(session: Session, files: PaperStore, cycle: Cycle, definition: Definit
         if session.scalars(select(Mail.id).where(Mail.key == own)).first() is not None or \
                 session.scalars(select(CaseLetter.id).where(CaseLetter.key == own)).first() is not None:
             continue
-        subject, text, body = render(recipient(definition, contact), contact.role in definition.personal_case_roles)
+        personal = contact.role in definition.personal_case_roles
+        subject, text, body = render(recipient(definition, contact), personal)
         if contact.email:
             session.add(Mail(key=own, cycle_id=cycle.id, kind=REMINDER, person=f"{CONTACT}{contact.id}",
                              recipient=contact.email, subject=subject, text_body=text, html_body=body,
-                             attachments={}, message_id=message_id(own), dated=dated, status="pending", attempts=0,
+                             attachments={PERSONAL_MAIL: personal}, message_id=message_id(own), dated=dated, status="pending", attempts=0,
                              next_attempt_at=now, created_at=now))
         else:
             pdf = to_pdf(letter(contact, subject, body, local_date(dated)))

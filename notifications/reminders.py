@@ -226,8 +226,8 @@ def send_action(engine: Engine, domain: str, links: Links | None = None
             subject, text, html = renderer.render(rule, ctx)
             text, html = with_links(text, html, footer_links(ctx))
             attachments: dict[str, Any] = {"papers": [p["paper_id"] for p in papers]}
-            if declares_personal(definition) and may_see_personal(definition, person):
-                attachments[PERSONAL_MAIL] = True  # its addressee reads it only while entitled (`may_see_mail`)
+            if declares_personal(definition):  # True: its addressee reads it only while entitled (`may_see_mail`),
+                attachments[PERSONAL_MAIL] = may_see_personal(definition, person)  # and retention erases it
             if meeting is not None and change is not None and not change.cancelled:
                 attachments["invite"] = meeting_invite(definition, cycle.key, replace(meeting, start=change.start),
                                                        change.day, now, sequence=change.sequence)

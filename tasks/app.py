@@ -244,9 +244,9 @@ def create_app(settings: Settings) -> Celery:
     @app.task(name=RETENTION)
     @quiet_outage
     def retention() -> int:
-        erased = runtime.app.engine.retention_run()
-        for cycle, names in erased:
-            log.info("retention: erased the personal fields of %s: %s", cycle, ", ".join(names))
+        erased = runtime.app.engine.retention_run(runtime.app.documents())
+        for found in erased:
+            log.info("retention: %s: %s", found.cycle, found.said())
         return len(erased)
 
     lock = SchedulerLock(settings)

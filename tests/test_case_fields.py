@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 
 from tests.conftest import make_settings
 from workflow.app import App, build
+from workflow.commands.retention import Erased
 from workflow.definition.case_fields import WITHHELD
 from workflow.errors import FieldValuesInvalid, GateNotMet, RoleMissing
 from workflow.reads.audit_report import verify
@@ -139,7 +140,7 @@ def test_retention_erases_personal_fields_and_the_history_still_verifies(case_ap
     engine.clock.set(at_local(dt.date(2028, 5, 3), 9))  # type: ignore[attr-defined]
     assert engine.retention_run() == []
     engine.clock.set(at_local(dt.date(2028, 5, 4), 9))  # type: ignore[attr-defined]
-    assert engine.retention_run() == [(CYCLE, ["date_of_death", "family_contact_email", "subject_name"])]
+    assert engine.retention_run() == [Erased(CYCLE, ["date_of_death", "family_contact_email", "subject_name"])]
     assert engine.retention_run() == []  # nothing left to erase
     with engine.sessions() as session:
         rows = {r.name: r for r in session.scalars(select(CaseFieldValue))}

@@ -63,7 +63,7 @@ def test_fields_are_set_shown_to_the_entitled_and_erased_after_retention(cli: Ru
     assert list(set_at_start["data"]["fields"]["subject_name"]) == ["hmac-sha256"]
     for trigger in ("commission", "write_report", "close"):
         assert cli("fire", "case_review-2026", trigger, "--as", "officer_a").exit_code == 0
-    assert "no personal fields are past" in cli("retention", "run", now="2028-04-06T10:00:00+01:00").output
+    assert "no personal data is past" in cli("retention", "run", now="2028-04-06T10:00:00+01:00").output
     erased = cli("retention", "run", now="2028-04-07T10:00:00+01:00")
     assert "case_review-2026: erased date_of_death, family_contact_email, subject_name" not in erased.output
     assert "case_review-2026: erased date_of_death, subject_name" in erased.output

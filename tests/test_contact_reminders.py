@@ -92,7 +92,7 @@ def test_a_reminder_to_a_case_role_is_an_email_or_a_letter_and_nothing_more(runn
     assert [(m.person, m.recipient) for m in outside] == [(f"contact:{bob.id}", "bob@example.net")], \
         "one email, to the contact with an email; none to a removed contact"
     [email] = outside
-    assert email.attachments == {}, "no paper and no board meeting invitation"
+    assert email.attachments == {"personal": False}, "no paper and no board meeting invitation; no personal field"
     assert SITE not in email.text_body and SITE not in (email.html_body or ""), "no link into the site"
     assert "Dear Bob Example," in email.text_body, "addressed to the contact by name"
     assert any(SITE in m.text_body for m in mail if not m.person.startswith("contact:")), \

@@ -21,6 +21,7 @@ from workflow.definition.model import Definition
 from workflow.engine import Attached, Engine
 from workflow.errors import InvalidInput, NotFound, RoleMissing
 from workflow.reads import papers as paper_reads
+from workflow.reads.erasure import require_kept
 from workflow.store.attachment import safe_filename
 from workflow.store.models import Document, Mail, Paper
 
@@ -126,6 +127,7 @@ def document_file(request: Request, me: Principal, document_id: int, fmt: str) -
     if not entitlement.may_see_document(at.definition, document, at.person):
         raise NotFound(f"there is no document {document_id}")
     store = request.app.state.cycle.documents()
+    require_kept(engine_of(request), getattr(document, f"{fmt}_sha256"), f"document {document_id} ({fmt})")
     content = store.get(getattr(document, f"{fmt}_sha256"))
     name = f"{document.spec}-{document.version}-{document.id}.{fmt}"
     return Response(content, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -138,12 +140,17 @@ def mail_summary(row: Mail) -> dict[str, Any]:
 
 def may_read_mail(request: Request, at: Seat, row: Mail) -> bool:
     """May `at.person` read this email's subject and body (`entitlement.may_see_mail` on what it carries)?"""
+    return mail_withheld(request, at, row) is None
+
+
+def mail_withheld(request: Request, at: Seat, row: Mail) -> str | None:
+    """Why `at.person` may not read this email (`entitlement.PERSONAL` or `EXEMPT`), or None when they may."""
     engine = engine_of(request)
     with engine.sessions() as session:
         papers = [session.get(Paper, i) for i in row.attachments.get("papers", [])]
         documents = [session.get(Document, d["id"]) for d in row.attachments.get("documents", [])]
-    return entitlement.may_see_mail(at.definition, row, at.person, papers=[p for p in papers if p],
-                                    documents=[d for d in documents if d])
+    return entitlement.withheld_because(at.definition, row, at.person, papers=[p for p in papers if p],
+                                        documents=[d for d in documents if d])
 
 
 def cycle_mail(request: Request, at: Seat) -> list[Mail]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow.commands import attach, case_fields, cycles, decide, fire, start
+from workflow.commands import attach, case_fields, cycles, decide, fire, retention, start
 from workflow.commands.attach import SCHEDULE_12A, TITLE_MAX
 from workflow.commands.cycles import MAX_ROW_ID, SYSTEM_ACTOR
 from workflow.commands.facts import facts
@@ -99,8 +99,9 @@ class Engine(Store):
                    comment: str | None = None) -> list[str]:
         return case_fields.set_fields(self, cycle_ref, values, actor, comment=comment)
 
-    def retention_run(self) -> list[tuple[str, list[str]]]:
-        return case_fields.retention_run(self)
+    def retention_run(self, documents: PaperStore | None = None) -> list[retention.Erased]:
+        """Erase personal data past its retention period; `documents`: where generated documents are kept."""
+        return retention.retention_run(self, documents)
 
     def case_fields(self, cycle_ref: str | int, reader: str | None = None) -> list[FieldShown]:
         return case_data.case_fields(self, cycle_ref, reader)

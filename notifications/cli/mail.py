@@ -9,7 +9,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from notifications import delivery
-from notifications.disclosure import readable_mail, shown_mail
+from notifications.disclosure import shown_mail, withheld_reason
 from workflow.cli.base import (
     ROW_ID,
     actor_option,
@@ -23,11 +23,13 @@ from workflow.cli.base import (
     reader_option,
     withheld_note,
 )
-from workflow.definition.entitlement import to_contact
+from workflow.definition.entitlement import PERSONAL, to_contact
 from workflow.errors import NotFound
 from workflow.store.models import Cycle, Mail
 
 WITHHELD = "(withheld: it carries exempt information)"
+PERSONAL_WITHHELD = "(personal data withheld: it carries a case's personal details)"
+ERASED = "(erased after the case's retention period)"
 
 
 @main.group()
@@ -35,12 +37,22 @@ def mail() -> None:
     """Email the workers have queued and sent."""
 
 
-def _row(item: Mail, readable: bool = True) -> dict[str, Any]:
+def _row(item: Mail, readable: bool = True, reason: str | None = None) -> dict[str, Any]:
     to = item.recipient if readable or not to_contact(item) else "a contact outside the directory"
+    if to_contact(item) and item.erased_at is not None:
+        to = "a contact outside the directory (erased)"
     return {"id": item.id, "dated": item.dated.isoformat(), "to": to, "person": item.person,
-            "subject": item.subject if readable else WITHHELD, "withheld": not readable, "kind": item.kind, "status": item.status, "attempts": item.attempts,
+            "subject": _subject(item, readable, reason), "withheld": not readable, "reason": reason,
+            "erased_at": item.erased_at.isoformat() if item.erased_at else None, "kind": item.kind, "status": item.status, "attempts": item.attempts,
             "next_attempt_at": item.next_attempt_at.isoformat(),
             "sent_at": item.sent_at.isoformat() if item.sent_at else None, "last_error": item.last_error}
+
+
+def _subject(item: Mail, readable: bool, reason: str | None) -> str:
+    """The subject as this reader may see it: withheld (saying why), erased, or itself."""
+    if not readable:
+        return PERSONAL_WITHHELD if reason == PERSONAL else WITHHELD
+    return ERASED if item.erased_at is not None else item.subject
 
 
 @mail.command(name="list")
@@ -61,12 +73,15 @@ def mail_list(ctx: click.Context, cycle: str | None, status: str | None, reader:
             query = query.where(Mail.cycle_id == found.id)
         if status:
             query = query.where(Mail.status == status)
-        rows = [_row(s.mail, s.readable) for s in shown_mail(engine, session, list(session.scalars(query)), reader)]
+        rows = [_row(s.mail, s.readable, s.reason)
+                for s in shown_mail(engine, session, list(session.scalars(query)), reader)]
     if as_json:
         emit_json(rows)
         return
-    withheld_note(sum(1 for r in rows if r["withheld"]), reader, "email carrying exempt information",
-                  "emails carrying exempt information")
+    withheld_note(sum(1 for r in rows if r["withheld"] and r["reason"] != PERSONAL), reader,
+                  "email carrying exempt information", "emails carrying exempt information")
+    withheld_note(sum(1 for r in rows if r["withheld"] and r["reason"] == PERSONAL), reader,
+                  "email carrying a case's personal data", "emails carrying a case's personal data")
     table = Table(title=f"{len(rows)} emails", title_justify="left")
     for col in ("id", "dated", "to", "subject", "status", "tries", "problem"):
         table.add_column(col)
@@ -88,11 +103,14 @@ def mail_show(ctx: click.Context, mail_id: int, reader: str | None, as_json: boo
         item = session.get(Mail, mail_id)
         if item is None:
             raise NotFound(f"there is no mail {mail_id}")
-        readable = readable_mail(engine, session, item, reader)
-        row = _row(item, readable) | {"text": item.text_body if readable else WITHHELD,
-                                      "attachments": item.attachments if readable else {}}
+        reason = withheld_reason(engine, session, item, reader)
+        readable = reason is None
+        row = _row(item, readable, reason) | {"text": _subject(item, readable, reason) if not readable
+                                              or item.erased_at is not None else item.text_body,
+                                              "attachments": item.attachments if readable else {}}
     if not readable:
-        err.print(f"[yellow]note:[/] mail {mail_id} carries exempt information that "
+        what = "a case's personal data" if reason == PERSONAL else "exempt information"
+        err.print(f"[yellow]note:[/] mail {mail_id} carries {what} that "
                   f"{reader + ' is not entitled to see' if reader else 'only an entitled person may see (give --as)'}"
                   "; its subject, text and attachments are withheld.")
     if as_json:

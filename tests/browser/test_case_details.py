@@ -14,6 +14,7 @@ from tests.browser.pages import looked_at, signed_in
 from tests.browser.served import LiveSite
 from web.accounts import Accounts
 from web.config import WebSettings
+from workflow.store.models import Mail
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CASE = "case_review"
@@ -65,3 +66,38 @@ def test_the_clerk_corrects_the_case_details_and_the_observer_sees_personal_data
     expect(page.get_by_text("(withheld)").first).to_be_visible()
     expect(page.get_by_text("Alex Example")).to_have_count(0)
     expect(page.get_by_text("4", exact=True)).to_be_visible()  # the panel's size is not personal
+    mail_page_withholds_personal_data(page, site, case)
+
+
+def mail_page_withholds_personal_data(page: Page, site: LiveSite, case: str) -> None:
+    """The panel's secretary runs the case's papers (an officer) but is not entitled to its personal data: a
+    reminder written with the subject's name is listed as personal data withheld, not as exempt information, and
+    one erased after retention says so."""
+    engine = site.app.engine
+    accounts = Accounts(engine, WebSettings(secure_cookies=False, password_cost="test"))
+    for email in ("scribe@example.org", "officer@example.org"):
+        accounts.add(email, password=site.password, admin=False, by="test")
+    now = engine.clock.now()
+    with engine.unit_of_work() as session:
+        cycle_id = engine.cycle_id(session, case)
+        for n, erased in ((1, None), (2, now)):  # as the reminders wrote them for the case's officer
+            subject = "" if erased else "Case review of Alex Example: review under way"
+            session.add(Mail(key=f"browser-personal-{case}-{n}", cycle_id=cycle_id, kind="reminder", person="officer_a",
+                             recipient="officer@example.org", subject=subject, text_body=subject, html_body=subject,
+                             attachments={"papers": [], "personal": True}, message_id=f"<{n}.{case}@example.org>",
+                             dated=now, status="sent", attempts=1, next_attempt_at=now, sent_at=now, created_at=now,
+                             erased_at=erased))
+    signed_in(page, "scribe@example.org")
+    page.goto(f"/cycles/{case}/mail")
+    expect(page.get_by_text("Personal data withheld: it carries a case's personal details you may not see")) \
+        .to_have_count(2)
+    expect(page.get_by_text("Alex Example")).to_have_count(0)
+    expect(page.get_by_text("exempt information")).to_have_count(0)
+    looked_at(page, "mail-personal-withheld")
+
+    page.context.clear_cookies()
+    signed_in(page, "officer@example.org")
+    page.goto(f"/cycles/{case}/mail")
+    expect(page.get_by_text("Case review of Alex Example: review under way")).to_be_visible()
+    expect(page.get_by_text("after the case's retention period")).to_be_visible()
+    looked_at(page, "mail-erased-after-retention")

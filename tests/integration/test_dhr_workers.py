@@ -11,13 +11,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from tests.conftest import make_settings
 from tests.integration.test_workers import unhandled
 from tests.integration.workers import Worker, wait_until, worker_env
+from tests.test_domestic_homicide_review import pdftotext
 from workflow.app import App
 from workflow.commands import contacts
 from workflow.commands.panels import choose_panel
 from workflow.reads.audit_report import verify
-from workflow.store.models import CaseLetter, Deadline
+from workflow.store.models import CaseLetter, Deadline, Document
+from workflow.store.paper_store import PaperStore
 from workflow.time.clock import at_local
 
 DHR = "domestic_homicide_review"
@@ -81,9 +84,23 @@ def test_two_reviews_run_to_the_end_on_workers(shared: App, pg_url: str, machine
         worker.stop()
     assert [engine.status(c).stage for c in (first, second)] == ["closed_not_commissioned", "published"]
     assert letters(shared) == [f"Publication of the review's overview report ({second})"]
+    # The workers made each decision's record with the case's details; the personal ones in its exempt version only.
+    with engine.sessions() as session:
+        records = session.scalars(select(Document).where(Document.cycle_id == engine.cycle_id(session, second),
+                                                         Document.spec == "review_record")).all()
+    files = PaperStore(make_settings(tmp_path / "worker-data").documents_dir)  # where the workers keep documents
+    texts = {(r.title, r.version): pdftotext(files.get(r.pdf_sha256)) for r in records}
+    assert len(texts) == 4, sorted(texts)  # commissioned, and the report agreed: public and exempt each
+    for (title, version), text in texts.items():
+        assert second in text and "6 April 2026" in text, (title, version)
+        assert ("Sam Sample" in text) == (version == "exempt"), (title, version)
     clock.set(at_local(dt.date(2032, 12, 8), 9))  # type: ignore[attr-defined]
-    assert sorted(engine.retention_run()) == [(first, ["date_of_death", "subject_name"]),
-                                              (second, ["date_of_death", "subject_name"])]
+    erased = {found.cycle: found for found in engine.retention_run(files)}
+    assert {cycle: found.fields for cycle, found in erased.items()} == {
+        first: ["date_of_death", "subject_name"], second: ["date_of_death", "subject_name"]}
+    assert erased[second].records["contacts"] == erased[second].records["letters"] == 1
+    assert erased[second].records["documents"] == 2 and erased[first].records["documents"] == 1
+    assert not any(files.path_for(r.pdf_sha256).exists() for r in records if r.version == "exempt")
     for cycle in (first, second):
         shown = {f.id: f.value for f in engine.case_fields(cycle, COORDINATOR)}
         assert shown["subject_name"] == ERASED and shown["date_notified"] == "6 April 2026"

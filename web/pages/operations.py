@@ -18,9 +18,10 @@ from sqlalchemy import literal, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from notifications import delivery
-from notifications.disclosure import readable_mail
+from notifications.disclosure import withheld_reason
 from workflow.commands.repair import event_status, retry_deadline, retry_event
 from workflow.definition.directory import find_person
+from workflow.definition.entitlement import PERSONAL
 from workflow.definition.model import Definition
 from workflow.engine import Engine
 from workflow.errors import CycleError, RoleMissing
@@ -94,9 +95,10 @@ def gather(engine: Engine, email: str) -> dict[str, Any]:
                 continue
             definition = cycles.get(row.cycle_id)[1]
             person = find_person(definition, email)
-            readable = readable_mail(engine, session, row, person.id if person else None, definition)
-            what = (f"{row.subject} – to {person_title(definition, row.person)}" if readable
-                    else f"Email carrying exempt information – to {person_title(definition, row.person)}")
+            withheld = withheld_reason(engine, session, row, person.id if person else None, definition)
+            carrying = "a case's personal data (withheld)" if withheld == PERSONAL else "exempt information"
+            what = (f"{row.subject} – to {person_title(definition, row.person)}" if withheld is None
+                    else f"Email carrying {carrying} – to {person_title(definition, row.person)}")
             mail.append(line(row, what, row.status, row.status in ("failed", "uncertain", "retrying")))
         deadlines = [line(d, _deadline_words(d, cycles.get(d.cycle_id)[1]), d.status, d.status == "failed")
                      for d in due]

@@ -20,7 +20,7 @@ from workflow.store.models import Mail
 
 from ..access import seat
 from ..problems import status_of
-from ..records import RowId, cycle_mail, documents_for, may_read_mail
+from ..records import RowId, cycle_mail, documents_for, mail_withheld
 from ..records import document_file as download_document
 from ..records import retry_mail as api_retry
 from .papers import cycle_words
@@ -54,7 +54,8 @@ class MailLine:
 
     row: Mail
     to: str
-    subject: str | None  # None: withheld, it carries exempt information the person may not see
+    subject: str | None  # None: withheld, it carries what the person may not see (`withheld` says which)
+    withheld: str | None  # entitlement.PERSONAL (a case's personal data) or EXEMPT (exempt information)
     status: str
     colour: str
     retry: bool
@@ -67,8 +68,9 @@ def show_mail(request: Request, seen: Viewer, cycle: str, *, errors: dict[str, s
     lines = []
     for row in cycle_mail(request, at):
         said, colour = STATUS_WORDS.get(row.status, (row.status, "grey"))
+        withheld = mail_withheld(request, at, row)
         lines.append(MailLine(row, person_title(at.definition, row.person),
-                              row.subject if may_read_mail(request, at, row) else None, said, colour,
+                              row.subject if withheld is None else None, withheld, said, colour,
                               manage and row.status in RETRIED))
     words = cycle_words(at)
     return render(request, "mail.html", status=status, title=f"Mail – {words['cycle_title']}", section="/cycles",

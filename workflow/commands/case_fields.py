@@ -1,4 +1,4 @@
-"""Set a case's fields (at start, or later with the `fields` permission), and erase personal ones after retention.
+"""Set a case's fields (at start, or later with the `fields` permission); retention erases personal ones.
 
 Each change is a history row (action `fields`): a value that is not personal is recorded as it is; a personal
 one only as its keyed digest (`workflow/store/field_digest.py`), so the audit trail never holds personal data
@@ -14,16 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.commands.cycles import SYSTEM_ACTOR, acting, definition_of, find_cycle
+from workflow.commands.cycles import acting, definition_of, find_cycle
 from workflow.commands.rows import INSERT_HISTORY, history_row
-from workflow.definition.calendar import add_period
 from workflow.definition.case_fields import FIELDS_PERMISSION, START, check_values, missing
 from workflow.definition.model import Definition
 from workflow.errors import FieldValuesInvalid, InvalidInput
 from workflow.store.field_digest import DIGEST, field_digest, new_salt
 from workflow.store.models import CaseFieldValue, Cycle
 from workflow.store.unit import Store
-from workflow.time.clock import local_date
 
 SET = "fields"
 ERASE = "erase"
@@ -97,45 +95,3 @@ def fields_command(store: Store, session: Session, cycle_ref: str | int) -> str:
     """The permission setting fields needs: `fields` where the definition grants it, else `start`."""
     definition = definition_of(store, session, find_cycle(session, cycle_ref))
     return FIELDS_PERMISSION if FIELDS_PERMISSION in definition.permissions else START
-
-
-def closed_on(cycle: Cycle) -> dt.date | None:
-    """The day a cycle closed (entered its final stage), or None while it runs."""
-    return local_date(cycle.state_entered_at) if cycle.status == "complete" else None
-
-
-def retention_run(store: Store) -> list[tuple[str, list[str]]]:
-    """Erase the personal fields of every case closed longer than its definition keeps them: (cycle, fields)."""
-    now = store.clock.now()
-    today = local_date(now)
-    erased: list[tuple[str, list[str]]] = []
-    with store.sessions() as session:
-        due = session.scalars(select(Cycle).where(Cycle.status == "complete").where(
-            Cycle.id.in_(select(CaseFieldValue.cycle_id).where(CaseFieldValue.personal,
-                                                               CaseFieldValue.erased_at.is_(None))))).all()
-        keys = [c.key for c in due]
-    for key in keys:
-        with store.unit_of_work() as session:
-            cycle = session.scalars(select(Cycle).where(Cycle.key == key)).one()
-            definition = definition_of(store, session, cycle)
-            closed = closed_on(cycle)
-            if closed is None or definition.retention is None or add_period(closed, definition.retention) > today:
-                continue
-            names = erase(store, session, cycle, now)
-            if names:
-                erased.append((key, names))
-    return erased
-
-
-def erase(store: Store, session: Session, cycle: Cycle, now: dt.datetime) -> list[str]:
-    """Erase the cycle's personal values and their salts; the history row names the fields, never a value."""
-    rows = [row for row in values_of(session, cycle.id).values() if row.personal and row.erased_at is None]
-    for row in rows:
-        row.value, row.salt, row.erased_at = None, None, now
-    names = sorted(row.name for row in rows)
-    if names:
-        session.flush()
-        history = history_row(store, cycle, now, SYSTEM_ACTOR, ERASE, trigger=None, from_state=None, to_state=None,
-                              comment="personal data erased after its retention period", data={"erased": names})
-        session.connection().execute(INSERT_HISTORY, history)
-    return names

@@ -220,6 +220,22 @@ def may_see_mail(definition: Definition, mail: MailLike, person: str | None, *,
             and all(may_see_document(definition, document, person) for document in documents))
 
 
+PERSONAL, EXEMPT = "personal", "exempt"
+"""Why an email is withheld from a reader: it carries a case's personal data, or exempt papers or records."""
+
+
+def withheld_because(definition: Definition, mail: MailLike, person: str | None, *,
+                     papers: Iterable[PaperLike] = (), documents: Iterable[DocumentLike] = ()) -> str | None:
+    """None when `person` may read this email (`may_see_mail`); else PERSONAL when only its personal data (a
+    case's personal fields, an outside party's own email) keeps it from them, EXEMPT when exempt material does."""
+    papers, documents = list(papers), list(documents)
+    if may_see_mail(definition, mail, person, papers=papers, documents=documents):
+        return None
+    exempt = not (all(may_see_paper(definition, paper, person) for paper in papers)
+                  and all(may_see_document(definition, document, person) for document in documents))
+    return EXEMPT if exempt else PERSONAL
+
+
 def declares_personal(definition: Definition) -> bool:
     """Does the definition declare any personal case field (so its email may carry personal values)?"""
     return any(spec.personal for spec in definition.fields.values())

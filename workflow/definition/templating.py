@@ -284,6 +284,8 @@ DOCUMENT_CONTEXT: dict[str, Any] = {
                 "email": "head.partnerships@example.org"},
     "board_date": "Risk Board, Thursday 19 August 2021",
     "fields": {},
+    # A case's declared fields with a value, in the definition's order, personal ones `(withheld)` in a public version.
+    "case_details": [],
 }
 
 
@@ -293,7 +295,9 @@ def document_samples() -> list[dict[str, Any]]:
             "contact": {"name": "", "title": "", "email": ""},
             "priorities": [], "strands": [], "decisions": [], "milestones": [], "withheld": 2,
             "document": {**DOCUMENT_CONTEXT["document"], "version": "exempt", "exempt": True}}
-    chairless = {**DOCUMENT_CONTEXT, "decision": {**DOCUMENT_CONTEXT["decision"], "chair": None}}
+    chairless = {**DOCUMENT_CONTEXT, "decision": {**DOCUMENT_CONTEXT["decision"], "chair": None},
+                 "case_details": [{"id": "date_notified", "title": "Date the partnership was notified",
+                                   "value": "6 April 2026", "personal": False}]}
     note = "This item was considered in private (Schedule 12A, paragraph 1: Information relating to any individual): " \
            "the resolution is in the exempt version of this record."
     private = {**DOCUMENT_CONTEXT, "private": note,

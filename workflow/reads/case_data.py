@@ -8,6 +8,7 @@ from typing import Any
 from workflow.commands.case_fields import values_of
 from workflow.commands.cycles import definition_of, find_cycle
 from workflow.commands.cycles import reader as checked_reader
+from workflow.commands.retention import counted
 from workflow.definition.case_fields import WITHHELD, shown
 from workflow.definition.entitlement import may_see_personal
 from workflow.definition.model import Definition
@@ -70,8 +71,8 @@ def history_words(definition: Definition, action: str, data: dict[str, Any]) -> 
         return spec.title if spec else name
 
     if action == "erase":
-        return "Erased the personal data after its retention period: " + ", ".join(
-            title(n).lower() for n in data.get("erased", []))
+        parts = [", ".join(title(n).lower() for n in data.get("erased", [])), counted(data.get("records") or {})]
+        return "Erased the personal data after its retention period: " + "; ".join(p for p in parts if p)
     said = [f"{title(name).lower()} {_value(definition, name, value)}" for name, value in data.get("fields", {}).items()]
     return "Set the case details: " + "; ".join(said)
 

@@ -13,8 +13,10 @@ from workflow.commands.contacts import COMMAND, Contact
 from workflow.commands.cycles import definition_of, find_cycle, require
 from workflow.definition.model import Definition
 from workflow.errors import NotFound, RoleMissing
+from workflow.reads.erasure import require_kept
 from workflow.store.models import CaseContact, CaseLetter, Cycle
 from workflow.store.unit import Store
+from workflow.time.clock import local_date
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ def _managed(store: Store, session: Session, cycle_ref: str | int, actor: str) -
 
 
 def _contact(cycle: Cycle, definition: Definition, row: CaseContact) -> Contact:
-    return Contact(row.id, cycle.key, row.role, definition.case_roles.get(row.role, row.role), row.name, row.email,
+    name = row.name if row.erased_at is None else f"(erased on {local_date(row.erased_at).isoformat()} after the " \
+        "retention period)"
+    return Contact(row.id, cycle.key, row.role, definition.case_roles.get(row.role, row.role), name, row.email,
                    row.address)
 
 
@@ -59,7 +63,9 @@ def letters(store: Store, cycle_ref: str | int, actor: str) -> list[Letter]:
         cycle, definition = _managed(store, session, cycle_ref, actor)
         rows = session.execute(select(CaseLetter, CaseContact).join(CaseContact, CaseContact.id == CaseLetter.contact_id)
                                .where(CaseLetter.cycle_id == cycle.id).order_by(CaseLetter.id)).all()
-        return [Letter(letter.id, cycle.key, _contact(cycle, definition, contact), letter.subject, letter.created_at,
+        return [Letter(letter.id, cycle.key, _contact(cycle, definition, contact),
+                       letter.subject if letter.erased_at is None else "(erased after the retention period)",
+                       letter.created_at,
                        letter.pdf_sha256) for letter, contact in rows]
 
 
@@ -68,4 +74,5 @@ def letter_pdf(store: Store, cycle_ref: str | int, actor: str, letter_id: int) -
     found = next((x for x in letters(store, cycle_ref, actor) if x.id == letter_id), None)
     if found is None:
         raise NotFound(f"cycle {cycle_ref} has no letter {letter_id}; 'cycle letters list {cycle_ref}' lists them")
+    require_kept(store, found.pdf_sha256, f"letter {letter_id}")
     return store.papers.get_verified(found.pdf_sha256, f"letter {letter_id}")

@@ -53,6 +53,10 @@ class PaperStore:
     def get(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()
 
+    def destroy(self, sha256: str) -> None:
+        """Remove what is stored under `sha256` (retention's erasure); nothing stored is no error."""
+        self.path_for(sha256).unlink(missing_ok=True)
+
     def stream(self, sha256: str) -> Iterator[bytes]:
         """The stored bytes a chunk at a time; FileNotFoundError (at once) when nothing is stored under `sha256`."""
         handle = self.path_for(sha256).open("rb")

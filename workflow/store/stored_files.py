@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from workflow.store.models import StoredChunk, StoredFile
@@ -84,6 +84,12 @@ class DatabaseStore(PaperStore):
 
     def get(self, sha256: str) -> bytes:
         return b"".join(self.stream(sha256))
+
+    def destroy(self, sha256: str) -> None:
+        """Remove the file's chunks and row (retention's erasure); nothing stored is no error."""
+        with self.database.begin() as connection:
+            connection.execute(delete(StoredChunk).where(StoredChunk.sha256 == sha256))
+            connection.execute(delete(StoredFile).where(StoredFile.sha256 == sha256))
 
     def path_for(self, sha256: str) -> Path:
         raise TypeError(f"{self.where} keeps files in tables, not under paths; use stream() or check()")

@@ -36,11 +36,11 @@ from workflow.store.models.cycles import (
     StrandState,
     UTCDateTime,
 )
-from workflow.store.models.files import StoredChunk, StoredFile
+from workflow.store.models.files import ErasedFile, StoredChunk, StoredFile
 from workflow.store.models.instances import InstanceSequence
 from workflow.store.models.mail import Document, Mail
 from workflow.store.models.minutes import MinuteNumber, MinutesApproval, MinutesVersion
 from workflow.store.models.operations import Heartbeat, RefusalCount, WorkerRestart
 from workflow.store.models.panels import PanelMember
 
-__all__ = ["NAMING", "Account", "AccountLink", "AgendaChange", "ApiToken", "Base", "CalendarFeed", "CaseContact", "CaseFieldValue", "CaseLetter", "Cycle", "DatabaseMark", "Deadline", "Decision", "DecisionAttendee", "DefinitionSnapshot", "Document", "Effect", "Heartbeat", "HistoryEntry", "IdempotentResponse", "InstanceSequence", "Mail", "MinuteNumber", "MinutesApproval", "MinutesVersion", "OutboxEvent", "PanelMember", "Paper", "RefusalCount", "SignInAttempt", "SimulatedNow", "StoredChunk", "StoredFile", "StrandState", "UTCDateTime", "WebSession", "WorkerRestart"]
+__all__ = ["NAMING", "Account", "AccountLink", "AgendaChange", "ApiToken", "Base", "CalendarFeed", "CaseContact", "CaseFieldValue", "CaseLetter", "Cycle", "DatabaseMark", "Deadline", "Decision", "DecisionAttendee", "DefinitionSnapshot", "Document", "Effect", "ErasedFile", "Heartbeat", "HistoryEntry", "IdempotentResponse", "InstanceSequence", "Mail", "MinuteNumber", "MinutesApproval", "MinutesVersion", "OutboxEvent", "PanelMember", "Paper", "RefusalCount", "SignInAttempt", "SimulatedNow", "StoredChunk", "StoredFile", "StrandState", "UTCDateTime", "WebSession", "WorkerRestart"]

@@ -25,6 +25,7 @@ class CaseContact(Base):
     added_at: Mapped[dt.datetime]
     removed_by: Mapped[str | None] = mapped_column(String(100))
     removed_at: Mapped[dt.datetime | None]
+    erased_at: Mapped[dt.datetime | None]  # name, email and address emptied after the case's retention period
 
 
 class CaseLetter(Base):
@@ -37,5 +38,6 @@ class CaseLetter(Base):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("case_contacts.id"))
     subject: Mapped[str] = mapped_column(String(300))
-    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))  # kept after erasure: the digest of the PDF destroyed
     created_at: Mapped[dt.datetime]
+    erased_at: Mapped[dt.datetime | None]  # subject and PDF destroyed after the case's retention period

@@ -33,3 +33,19 @@ class StoredChunk(Base):
                                         primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ErasedFile(Base):
+    """A stored file destroyed after its case's retention period: the tombstone of its SHA-256.
+
+    Rows that name the file (a document's exempt version, a letter) are kept, some in append-only
+    tables; this says why their file is gone, so `cycle documents verify` and downloads tell an erased
+    file from a lost one.
+    """
+
+    __tablename__ = "erased_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # document | letter
+    erased_at: Mapped[dt.datetime]

@@ -60,6 +60,8 @@ class Mail(Base):
     # While 'sending': 'connecting' until the SMTP DATA command begins, then 'data'. An expired lease
     # sends a 'connecting' row again without doubt; only a 'data' row may have left.
     phase: Mapped[str | None] = mapped_column(String(20))
+    # Subject and bodies emptied after the case's retention period, when written with personal values.
+    erased_at: Mapped[dt.datetime | None]
 
 
 class Document(Base):
