@@ -17,7 +17,7 @@ from workflow.store.models.accounts import (
     WebSession,
 )
 from workflow.store.models.case_fields import CaseFieldValue
-from workflow.store.models.contacts import CaseContact, CaseLetter
+from workflow.store.models.contacts import CaseContact, CaseLetter, CaseLetterPost
 from workflow.store.models.cycles import (
     NAMING,
     Base,
@@ -41,4 +41,4 @@ from workflow.store.models.mail import Document, Mail
 from workflow.store.models.operations import Heartbeat, RefusalCount, WorkerRestart
 from workflow.store.models.panels import PanelMember
 
-__all__ = ["NAMING", "Account", "AccountLink", "ApiToken", "Base", "CalendarFeed", "CaseContact", "CaseFieldValue", "CaseLetter", "Cycle", "DatabaseMark", "Deadline", "Decision", "DecisionAttendee", "DefinitionSnapshot", "Document", "Effect", "Heartbeat", "HistoryEntry", "IdempotentResponse", "InstanceSequence", "Mail", "OutboxEvent", "PanelMember", "Paper", "RefusalCount", "SignInAttempt", "SimulatedNow", "StoredChunk", "StoredFile", "StrandState", "UTCDateTime", "WebSession", "WorkerRestart"]
+__all__ = ["NAMING", "Account", "AccountLink", "ApiToken", "Base", "CalendarFeed", "CaseContact", "CaseFieldValue", "CaseLetter", "CaseLetterPost", "Cycle", "DatabaseMark", "Deadline", "Decision", "DecisionAttendee", "DefinitionSnapshot", "Document", "Effect", "Heartbeat", "HistoryEntry", "IdempotentResponse", "InstanceSequence", "Mail", "OutboxEvent", "PanelMember", "Paper", "RefusalCount", "SignInAttempt", "SimulatedNow", "StoredChunk", "StoredFile", "StrandState", "UTCDateTime", "WebSession", "WorkerRestart"]
