@@ -15,12 +15,14 @@ from . import (
     accounts,
     actions,
     case_fields,
+    contacts,
     cycle,
     cycle_history,
     cycles,
     decisions,
     definition_upload,
     definitions,
+    letters,
     meetings,
     migration,
     my_boards,
@@ -37,7 +39,7 @@ from .viewer import Directory, SignInFirst
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
-           start_cycle.router, case_fields.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
+           start_cycle.router, case_fields.router, contacts.router, letters.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
            records.router, meetings.router, migration.router, accounts.router, tokens.router, register.router]
 
 # No inline script and nothing from another site; inline SVG pictures carry their own style attributes.
