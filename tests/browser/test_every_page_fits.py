@@ -37,6 +37,9 @@ LOOKED_AT = {
     "/cycles/{cycle}/meetings/{meeting}": "meeting-change",
     "/cycles/{cycle}/migrate": "migrate",
     "/cycles/{cycle}/fields": "case-details",
+    "/cycles/{cycle}/contacts": "contacts",
+    "/cycles/{cycle}/contacts/{contact_id}": "contact-change",
+    "/cycles/{cycle}/letters": "letters",
     "/definitions": "definitions",
     "/definitions/upload": "definition-upload",
     "/definitions/{definition}": "definition",
@@ -44,8 +47,8 @@ LOOKED_AT = {
     "/definitions/{stem}/errors": "definition-errors",  # the same page as a refused upload shows
     "/register/{definition}": "register",
 }
-# Files, not pages: a paper, a sign-off record, a calendar feed.
-DOWNLOADS = {"/papers/{paper_id}", "/documents/{document_id}/{fmt}", "/calendar/{token}.ics"}
+# Files, not pages: a letter for post, a paper, a sign-off record, a calendar feed.
+DOWNLOADS = {"/cycles/{cycle}/letters/{letter_id}/pdf", "/papers/{paper_id}", "/documents/{document_id}/{fmt}", "/calendar/{token}.ics"}
 
 
 def test_every_page_is_looked_at_by_a_browser_test() -> None:

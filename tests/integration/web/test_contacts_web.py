@@ -195,6 +195,6 @@ def test_letters_are_downloaded_and_marked_posted_by_the_officer_only(site: Site
     assert (row["posted_on"], row["posted_by"]) == (today.isoformat(), OFFICER)
     again = client.post(f"/api/v1/letters/{letter}/posted", headers=officer, json={})
     assert again.status_code == 422 and "was marked posted on" in again.text
-    other, other_csrf = site.sign_in("police_area_commander")
+    other, _ = site.sign_in("police_area_commander")
     assert other.get(f"/cycles/{CYCLE}/letters", headers=HTML).status_code == 403
     assert other.get(f"/cycles/{CYCLE}/letters/{letter}/pdf").status_code == 403
