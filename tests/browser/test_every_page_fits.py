@@ -40,6 +40,7 @@ LOOKED_AT = {
     "/cycles/{cycle}/contacts": "contacts",
     "/cycles/{cycle}/contacts/{contact_id}": "contact-change",
     "/cycles/{cycle}/letters": "letters",
+    "/cycles/{cycle}/panels/{panel}": "panel-choose",
     "/definitions": "definitions",
     "/definitions/upload": "definition-upload",
     "/definitions/{definition}": "definition",

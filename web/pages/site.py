@@ -28,6 +28,7 @@ from . import (
     my_boards,
     my_work,
     operations,
+    panels,
     papers,
     records,
     register,
@@ -39,7 +40,7 @@ from .viewer import Directory, SignInFirst
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
-           start_cycle.router, case_fields.router, contacts.router, letters.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
+           start_cycle.router, case_fields.router, contacts.router, letters.router, panels.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
            records.router, meetings.router, migration.router, accounts.router, tokens.router, register.router]
 
 # No inline script and nothing from another site; inline SVG pictures carry their own style attributes.
