@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from notifications import outside
+from tests.audit_tampering import verify
 from tests.conftest import DEFINITIONS, empty_tables
 from tests.integration.web.conftest import Site, served_site
 from tests.test_contact_reminders import FAMILY_RULE
@@ -104,6 +105,8 @@ def test_the_api_adds_changes_and_removes_a_contact_and_refuses_anyone_else(site
     assert gone.status_code == 404 and f"has no contact {number}" in gone.text
     history = client.get(f"/api/v1/cycles/{CYCLE}/history", headers=officer).text
     assert "contact_changed" in history and "Ann" not in history and "High Street" not in history
+    code, output = verify(site.app.state.cycle)  # `cycle history verify` on PostgreSQL, after every change
+    assert code == 0, output
 
 
 def test_the_contacts_page_adds_changes_and_removes_with_every_problem_beside_its_control(site: Site) -> None:
