@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 
 from workflow.commands.contacts import acting
@@ -61,7 +62,10 @@ def mark_posted(store: Store, letter_id: int, actor: str, on: dt.date | None = N
             raise AlreadyPosted(f"letter {letter_id} was marked posted on {long_date(before.posted_on)} by "
                                 f"{before.posted_by}")
         session.add(CaseLetterPost(letter_id=letter_id, posted_on=on, posted_by=actor, recorded_at=now))
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # marked at the same moment by someone else: theirs stands, once
+            raise AlreadyPosted(f"letter {letter_id} was marked posted a moment ago by someone else") from None
         session.connection().execute(INSERT_HISTORY, history_row(
             store, cycle, now, actor, POSTED, trigger=None, from_state=None, to_state=None, comment=None,
             data={"letter": letter_id, "posted_on": on.isoformat()}))
