@@ -43,7 +43,8 @@ def local_zone(first: dt.date, last: dt.date) -> Timezone:
 
 
 def meeting_event(definition: Definition, cycle_key: str, meeting: Meeting, day: dt.date, now: dt.datetime,
-                  *, sequence: int = 0, cancelled: bool = False, only: str | None = None) -> Event:
+                  *, sequence: int = 0, cancelled: bool = False, only: str | None = None,
+                  guest: tuple[str, str] | None = None) -> Event:
     """The VEVENT of one meeting: its time in Europe/London (or the whole day), venue, remote link and members.
 
     `only` (a person id) lists that person alone as attendee: a feed is one subscriber's, and the
@@ -75,6 +76,12 @@ def meeting_event(definition: Definition, cycle_key: str, meeting: Meeting, day:
     chair = organiser(definition, meeting)
     if chair is not None:
         event.add("organizer", _address(chair))
+    if guest is not None:  # someone outside the directory (name, email): listed alone, as no member is theirs to see
+        attendee = vCalAddress(f"mailto:{guest[1]}")
+        attendee.params.update({"CN": vText(guest[0]), "ROLE": vText("OPT-PARTICIPANT"),
+                                "PARTSTAT": vText("NEEDS-ACTION"), "RSVP": vText("TRUE"), "CUTYPE": vText("INDIVIDUAL")})
+        event.add("attendee", attendee, encode=False)
+        only = ""
     for person_id, kind in board.members:
         if only is not None and person_id != only:
             continue
@@ -90,7 +97,9 @@ def meeting_event(definition: Definition, cycle_key: str, meeting: Meeting, day:
 
 
 def meeting_invite(definition: Definition, cycle_key: str, meeting: Meeting, day: dt.date, now: dt.datetime,
-                   *, sequence: int = 0, cancelled: bool = False) -> str:
+                   *, sequence: int = 0, cancelled: bool = False, guest: tuple[str, str] | None = None) -> str:
+    """The iTIP request (or cancellation) of one meeting; `guest` (name, email): for someone outside the directory,
+    who is its only attendee."""
     calendar = Calendar()
     calendar.add("prodid", "-//strategy-cycle//board meetings//EN")
     calendar.add("version", "2.0")
@@ -98,5 +107,5 @@ def meeting_invite(definition: Definition, cycle_key: str, meeting: Meeting, day
     if meeting.start is not None:
         calendar.add_component(local_zone(day, day))
     calendar.add_component(meeting_event(definition, cycle_key, meeting, day, now, sequence=sequence,
-                                         cancelled=cancelled))
+                                         cancelled=cancelled, guest=guest))
     return str(calendar.to_ical().decode("utf-8"))

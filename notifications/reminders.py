@@ -52,7 +52,7 @@ from workflow.time.reminder_times import (
     reminder_rows,
 )
 
-from . import outside
+from . import outside, outside_invites
 from .calendar_invite import meeting_invite, meeting_times
 from .links import MY_WORK, Links, actions, context_links, with_links
 from .recipients import resolve
@@ -238,6 +238,11 @@ def send_action(engine: Engine, domain: str, links: Links | None = None
                              html_body=html, attachments=attachments, message_id=message_id(key, domain),
                              dated=row.due_at, status="pending", attempts=0, next_attempt_at=now,
                              created_at=now))
+        if meeting is not None and not (change is not None and change.cancelled):
+            moved = replace(meeting, start=change.start) if change is not None else meeting
+            outside_invites.invite(session, cycle, definition, moved, change.day if change is not None else due, now,
+                                   lambda key: message_id(key, domain),
+                                   sequence=change.sequence if change is not None else 0)
         outside.write(session, engine.papers, cycle, definition, rule, row.key, row.due_at, now,
                       lambda to, personal: renderer.render(rule, {
                           **context(definition, cycle.key, cycle.year, stage, rule, occurrence, "", [], timeline,

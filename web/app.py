@@ -23,6 +23,7 @@ from workflow.time.clock import Clock
 from . import (
     api_accounts,
     api_agenda,
+    api_contacts,
     api_cycles,
     api_definitions,
     api_fields,
@@ -81,6 +82,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     app.include_router(api_minutes.router)
     app.include_router(api_agenda.router)
     app.include_router(api_fields.router)
+    app.include_router(api_contacts.router)
     app.include_router(api_records.router)
     app.include_router(api_accounts.router)
     app.include_router(api_reference)

@@ -37,6 +37,10 @@ LOOKED_AT = {
     "/cycles/{cycle}/meetings/{meeting}": "meeting-change",
     "/cycles/{cycle}/migrate": "migrate",
     "/cycles/{cycle}/fields": "case-details",
+    "/cycles/{cycle}/contacts": "contacts",
+    "/cycles/{cycle}/contacts/{contact_id}": "contact-change",
+    "/cycles/{cycle}/letters": "letters",
+    "/cycles/{cycle}/panels/{panel}": "panel-choose",
     "/definitions": "definitions",
     "/definitions/upload": "definition-upload",
     "/definitions/{definition}": "definition",
@@ -49,10 +53,10 @@ LOOKED_AT = {
     "/boards/{board}/meetings/{day}/minutes": "minutes",
     "/boards/{board}/meetings/{day}/agenda": "agenda",
 }
-# Files, not pages: a paper, a sign-off record, a calendar feed, minutes as a PDF; the public site's document
-# and feeds.
-DOWNLOADS = {"/papers/{paper_id}", "/documents/{document_id}/{fmt}", "/calendar/{token}.ics",
-             "/boards/{board}/meetings/{day}/minutes.pdf",
+# Files, not pages: a letter for post, a paper, a sign-off record, a calendar feed, minutes as a PDF; the public
+# site's document and feeds.
+DOWNLOADS = {"/cycles/{cycle}/letters/{letter_id}/pdf", "/papers/{paper_id}", "/documents/{document_id}/{fmt}",
+             "/calendar/{token}.ics", "/boards/{board}/meetings/{day}/minutes.pdf",
              "/public/documents/{ref}", "/public/boards/{board_id}/meetings.ics",
              "/public/boards/{board_id}/documents.atom"}
 

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from workflow.commands.contacts import COMMAND as CONTACTS
 from workflow.commands.meetings import require_manager
 from workflow.commands.migrate import require_migrator
 from workflow.definition.gates import Facts
@@ -114,7 +115,9 @@ def show(request: Request, seen: Viewer, cycle: str, errors: dict[str, str] | No
                             if now.status == "active" else []),
                   timed=timed_steps(at, now.stage, facts) if now.status == "active" else [],
                   strands=strand_rows(at, now, roles), more=more_tasks(at) if now.status == "active" else [],
-                  case=summary_rows(now.fields))
+                  case=summary_rows(now.fields),
+                  manages_contacts=bool(at.definition.case_roles) and bool(
+                      roles & set(at.definition.permissions.get(CONTACTS, ()))))
 
 
 @router.get("/cycles/{cycle}")

@@ -13,9 +13,11 @@ from urllib.parse import urlencode
 from workflow.definition import gates as gate_rules
 from workflow.definition.gates import Facts
 from workflow.definition.model import (
+    PANEL_COMMAND,
     DecisionGate,
     Definition,
     Gate,
+    PanelGate,
     PapersGate,
     Transition,
 )
@@ -60,7 +62,15 @@ def forms(gate: Gate, definition: Definition, facts: Facts, cycle: str, person: 
             name = definition.boards[board].name
             return ((f"/cycles/{cycle}/decisions/new?{urlencode({'board': board, 'item': item})}",
                      f"Record the {name}’s decision"),)
+        case PanelGate(panel) if may_choose(definition, person):
+            return ((f"/cycles/{cycle}/panels/{panel}", f"Choose the {definition.panels[panel].name}"),)
     return ()
+
+
+def may_choose(definition: Definition, person: str) -> bool:
+    """Holds a role `choose_panel` is granted to, as `workflow.commands.panels.choose_panel` checks."""
+    held = set(definition.people[person].roles) if person in definition.people else set()
+    return bool(held & set(definition.permissions.get(PANEL_COMMAND, ())))
 
 
 def line(gate: Gate, definition: Definition, facts: Facts, cycle: str, person: str) -> GateLine:

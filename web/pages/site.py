@@ -16,18 +16,21 @@ from . import (
     actions,
     agenda,
     case_fields,
+    contacts,
     cycle,
     cycle_history,
     cycles,
     decisions,
     definition_upload,
     definitions,
+    letters,
     meetings,
     migration,
     minutes,
     my_boards,
     my_work,
     operations,
+    panels,
     papers,
     public,
     records,
@@ -40,7 +43,8 @@ from .viewer import Directory, SignInFirst
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = [my_work.router, actions.router, operations.router, definition_upload.router, definitions.router,
-           start_cycle.router, case_fields.router, cycles.router, cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
+           start_cycle.router, case_fields.router, contacts.router, letters.router, panels.router, cycles.router,
+           cycle.router, cycle_history.router, decisions.router, my_boards.router, papers.router,
            records.router, meetings.router, minutes.router, migration.router, accounts.router, tokens.router,
            agenda.router, register.router, public.router]
 

@@ -1,6 +1,8 @@
-"""`cycle contacts add|list|remove`: a cycle's people outside the directory, in the definition's case roles."""
+"""`cycle contacts add|list|change|remove` and `cycle letters list|save|posted`: a cycle's people outside the directory, in the definition's case roles."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import click
 
@@ -16,7 +18,8 @@ from workflow.cli.base import (
 )
 from workflow.commands import contacts as commands
 from workflow.commands.contacts import Contact
-from workflow.definition.formatting import utc_stamp
+from workflow.commands.letters import mark_posted
+from workflow.definition.formatting import long_date, utc_stamp
 from workflow.reads import contacts as reads
 
 
@@ -64,6 +67,25 @@ def list_contacts(ctx: click.Context, cycle: str, role: str | None, actor: str, 
         out.print(f"{plain(cycle)} has no contacts{' in that role' if role else ''}.")
 
 
+@contacts.command("change")
+@click.argument("cycle")
+@click.argument("contact_id", type=ROW_ID, metavar="CONTACT")
+@click.option("--role", help="Their new case role.")
+@click.option("--name", help="Their name, as letters are addressed.")
+@click.option("--email", help="Their email address ('' to remove it).")
+@click.option("--address", help="Their postal address, lines separated by commas ('' to remove it).")
+@actor_option
+@click.pass_context
+def change(ctx: click.Context, cycle: str, contact_id: int, role: str | None, name: str | None, email: str | None,
+           address: str | None, actor: str) -> None:
+    """Change contact CONTACT of CYCLE: only what is given changes; the history keeps digests, never the values."""
+    changed, what = commands.change(app_for(ctx).engine, cycle, actor, contact_id, role=role, name=name,
+                                    email=commands.KEEP if email is None else email,
+                                    address=commands.KEEP if address is None else address)
+    said = f"changed {', '.join(what)}" if what else "nothing changed"
+    out.print(f"Contact {_said(changed)}: {said}.")
+
+
 @contacts.command("remove")
 @click.argument("cycle")
 @click.argument("contact_id", type=ROW_ID, metavar="CONTACT")
@@ -82,17 +104,19 @@ def letters() -> None:
 
 @letters.command("list")
 @click.argument("cycle")
+@click.option("--to-post", is_flag=True, help="Only the letters not yet marked posted.")
 @actor_option
 @click.pass_context
-def list_letters(ctx: click.Context, cycle: str, actor: str) -> None:
+def list_letters(ctx: click.Context, cycle: str, to_post: bool, actor: str) -> None:
     """The letters CYCLE's reminders produced for post, with whom each goes to."""
-    found = reads.letters(app_for(ctx).engine, cycle, actor)
+    found = reads.letters(app_for(ctx).engine, cycle, actor, to_post=to_post)
     for letter in found:
         address = (letter.contact.address or "").replace("\n", ", ")
+        posted = f"  posted on {long_date(letter.posted_on)} by {letter.posted_by}" if letter.posted_on else ""
         out.print(f"{letter.id}  {utc_stamp(letter.created_at)}  {plain(letter.subject)}  to "
-                  f"{plain(letter.contact.name)} ({plain(letter.contact.role_title)}), {plain(address)}")
+                  f"{plain(letter.contact.name)} ({plain(letter.contact.role_title)}), {plain(address)}{plain(posted)}")
     if not found:
-        out.print(f"{plain(cycle)} has no letters for post.")
+        out.print(f"{plain(cycle)} has no letters{' to post' if to_post else ' for post'}.")
 
 
 @letters.command("save")
@@ -107,3 +131,15 @@ def save_letter(ctx: click.Context, cycle: str, letter_id: int, output: str, act
     with open(output, "wb") as handle:
         handle.write(content)
     out.print(f"Letter {letter_id} written to {plain(output)} ({len(content):,} bytes).")
+
+
+@letters.command("posted")
+@click.argument("letter_id", type=ROW_ID, metavar="LETTER")
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day it was posted (year-month-day); "
+              "today when not given.")
+@actor_option
+@click.pass_context
+def posted(ctx: click.Context, letter_id: int, on: dt.datetime | None, actor: str) -> None:
+    """Mark letter LETTER posted: it leaves the letters to post, and the history says who posted it and when."""
+    marked = mark_posted(app_for(ctx).engine, letter_id, actor, on.date() if on else None)
+    out.print(f"Letter {marked.letter} of {marked.cycle} marked posted on {long_date(marked.posted_on)}.")

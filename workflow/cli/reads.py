@@ -21,7 +21,7 @@ from workflow.cli.base import (
     withheld_note,
 )
 from workflow.definition.formatting import table_date
-from workflow.reads.case_data import HISTORY_ACTIONS
+from workflow.reads.case_data import CONTACT_ACTIONS, HISTORY_ACTIONS
 
 
 @main.command(name="list")
@@ -227,6 +227,13 @@ def mywork(ctx: click.Context, actor: str, as_json: bool, waiting: bool) -> None
 
 def fields_summary(h: dict[str, Any]) -> str:
     """A fields row: each value set (a personal one only as 'recorded as a digest'), or the fields erased."""
+    if h["action"] in CONTACT_ACTIONS:
+        data = h["data"]
+        if "letter" in data:
+            return f"letter {data['letter']} posted on {data.get('posted_on')}"
+        values = ", ".join(data.get("values", {}))
+        return (f"{h['action'].replace('_', ' ')} {data.get('contact')} ({data.get('role')})"
+                + (f": {values} recorded as digests" if values else ""))
     if h["action"] == "erase":
         return "personal fields erased: " + ", ".join(h["data"].get("erased", []))
     said = [f"{name} = {value}" if isinstance(value, str) else f"{name} (personal: recorded as a digest)"

@@ -122,7 +122,8 @@ class DirectorySections(BuilderBase):
             node = self.r.mapping(raw, line, field)
             if node is None:
                 continue
-            self.r.keys(node, ("board", "title", "date", "start", "end", "duration", "venue", "remote_link"), field)
+            self.r.keys(node, ("board", "title", "date", "start", "end", "duration", "venue", "remote_link", "invite"),
+                        field)
             board = self.board_ref(self.r.get(node, "board", field, str), node.line_of("board"), f"{field}.board")
             title = self.r.get(node, "title", field, str, required=False, default=mid)
             date = self.r.date(node["date"], node.line_of("date"), f"{field}.date") if "date" in node else None
@@ -134,8 +135,11 @@ class DirectorySections(BuilderBase):
             if link and not REMOTE_LINK.match(link):
                 self.r.problem(node.line_of("remote_link"), f"{field}.remote_link",
                                f"'{link}' is not a web address; expected https://...")
+            invite = self.r.names(node["invite"], node.line_of("invite"), f"{field}.invite") if "invite" in node else []
+            if invite:  # case roles, read after the meetings
+                self.later("case role", invite, "case_roles", node.line_of("invite"), f"{field}.invite")
             if board is not None and date is not None:
-                self.meetings[mid] = Meeting(mid, board, title, date, start, minutes, venue, link)
+                self.meetings[mid] = Meeting(mid, board, title, date, start, minutes, venue, link, tuple(invite))
                 self._lines[mid] = line
 
     def clock_time(self, node: YMap, key: str, field: str) -> dt.time | None:

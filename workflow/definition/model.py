@@ -132,6 +132,7 @@ class Meeting:
     minutes: int = 120  # expected length
     venue: str = ""
     remote_link: str = ""  # a video-call address for those who join remotely
+    invite: tuple[str, ...] = ()  # case roles whose contacts with an email are sent its invitation, once
 
 
 # --- gates -----------------------------------------------------------------

@@ -6,11 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from workflow.commands.case_fields import values_of
+from workflow.commands.contacts import ADDED, CHANGED, REMOVED
+from workflow.commands.contacts import HISTORY_ACTIONS as CONTACT_CHANGES
 from workflow.commands.cycles import definition_of, find_cycle
 from workflow.commands.cycles import reader as checked_reader
+from workflow.commands.letters import POSTED
 from workflow.commands.retention import counted
 from workflow.definition.case_fields import WITHHELD, shown
 from workflow.definition.entitlement import may_see_personal
+from workflow.definition.formatting import long_date
 from workflow.definition.model import Definition
 from workflow.store.models import CaseFieldValue
 from workflow.store.unit import Store
@@ -70,6 +74,8 @@ def history_words(definition: Definition, action: str, data: dict[str, Any]) -> 
         spec = definition.fields.get(name)
         return spec.title if spec else name
 
+    if action in CONTACT_ACTIONS:
+        return contact_words(definition, action, data)
     if action == "erase":
         parts = [", ".join(title(n).lower() for n in data.get("erased", [])), counted(data.get("records") or {})]
         return "Erased the personal data after its retention period: " + "; ".join(p for p in parts if p)
@@ -84,6 +90,19 @@ def _value(definition: Definition, name: str, value: Any) -> str:
     return f"'{shown(spec, value, True) if spec else value}'"
 
 
-HISTORY_ACTIONS = ("fields", "erase")
+def contact_words(definition: Definition, action: str, data: dict[str, Any]) -> str:
+    """A contact's change or a letter posted, in words: its number, case role and which values changed (the row
+    holds them only as digests)."""
+    if action == POSTED:
+        return f"Marked letter {data.get('letter')} posted on {long_date(str(data.get('posted_on')))}"
+    role = definition.case_roles.get(str(data.get("role")), str(data.get("role")))
+    verb = {ADDED: "Added", CHANGED: "Changed", REMOVED: "Removed"}[action]
+    values = [name for name in data.get("values", {})]
+    said = f" ({', '.join(values)}: personal data, kept out of the history)" if values else ""
+    return f"{verb} contact {data.get('contact')}, {role.lower()}{said}"
 
-__all__ = ["ERASED", "HISTORY_ACTIONS", "WITHHELD", "FieldShown", "case_fields", "history_words", "shown_fields", "template_fields"]
+
+CONTACT_ACTIONS = (*CONTACT_CHANGES, POSTED)
+HISTORY_ACTIONS = ("fields", "erase", *CONTACT_ACTIONS)
+
+__all__ = ["CONTACT_ACTIONS", "ERASED", "HISTORY_ACTIONS", "WITHHELD", "FieldShown", "case_fields", "history_words", "shown_fields", "template_fields"]

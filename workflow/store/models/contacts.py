@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.store.models.cycles import Base
@@ -26,6 +26,8 @@ class CaseContact(Base):
     removed_by: Mapped[str | None] = mapped_column(String(100))
     removed_at: Mapped[dt.datetime | None]
     erased_at: Mapped[dt.datetime | None]  # name, email and address emptied after the case's retention period
+    # The key of the digests the history keeps of the name, email and address (`workflow.store.field_digest`).
+    salt: Mapped[str | None] = mapped_column(String(64))
 
 
 class CaseLetter(Base):
@@ -41,3 +43,16 @@ class CaseLetter(Base):
     pdf_sha256: Mapped[str] = mapped_column(String(64))  # kept after erasure: the digest of the PDF destroyed
     created_at: Mapped[dt.datetime]
     erased_at: Mapped[dt.datetime | None]  # subject and PDF destroyed after the case's retention period
+
+
+class CaseLetterPost(Base):
+    """A letter for post marked posted: who said so, the day it went, and when they said it. Append-only: one per
+    letter, never changed."""
+
+    __tablename__ = "case_letter_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("case_letters.id"), unique=True)
+    posted_on: Mapped[dt.date] = mapped_column(Date)
+    posted_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime]
