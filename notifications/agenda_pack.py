@@ -32,6 +32,7 @@ from workflow.definition.templating import make_environment, render_bounded
 from workflow.reads.agenda import Agenda, AgendaItem, AgendaMember, AgendaPaper
 
 from .pack_pages import assemble, page_count
+from .pdf import html_document
 
 TEMPLATE = "agenda_pack.html.j2"
 PDF = "application/pdf"
@@ -199,15 +200,13 @@ def context(agenda: Agenda, private: bool, reports: Sequence[_Report], front_pag
 def render_pack(agenda: Agenda, *, private: bool, read: PaperSource, templates: Path, created: dt.datetime,
                 minutes_html: str | None = None, agenda_url: str = "") -> Pack:
     """Render the public (or private) pack of `agenda`: one tagged PDF with running page numbers."""
-    from weasyprint import HTML
-
     env = make_environment(templates)
     reports = _reports(agenda, private, read)
     front_pages, minutes = PLACEHOLDER, (PLACEHOLDER, PLACEHOLDER) if minutes_html else None
     for _ in range(MAX_LAYOUTS):
         ctx = context(agenda, private, reports, front_pages, minutes, minutes_html, agenda_url)
         html = render_bounded(env, TEMPLATE, ctx)
-        document = HTML(string=html).render(pdf_variant="pdf/ua-1")
+        document = html_document(html).render(pdf_variant="pdf/ua-1")
         found_pages = len(document.pages)
         found_minutes = _anchored(document.pages, "minutes", "minutes-end") if minutes_html else None
         if (found_pages, found_minutes) == (front_pages, minutes):

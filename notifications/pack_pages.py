@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.errors import PdfReadError
 
+from .pdf import html_document
+
 A4_WIDTH = 595.28
 """Points: the stamp pages are A4; a report page of another width has its stamp centred on it."""
 
@@ -34,15 +36,13 @@ def page_count(content: bytes) -> int | None:
 
 def _stamps(first: int, count: int) -> PdfReader:
     """`count` A4 pages bearing only "Page n" from `first` on, in the pack's footer style."""
-    from weasyprint import HTML
-
     pages = "".join(f'<div class="n">Page {first + index}</div>' for index in range(count))
     html = ('<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>Page numbers</title><style>'
             '@page { size: A4; margin: 2cm 2cm 2.2cm; @bottom-center { content: string(number); '
             'font-family: "DejaVu Sans", Arial, sans-serif; font-size: 9pt; } }'
             'div.n { string-set: number content(); visibility: hidden; height: 0; break-after: page; }'
             f'</style></head><body>{pages}</body></html>')
-    return PdfReader(io.BytesIO(HTML(string=html).write_pdf()))
+    return PdfReader(io.BytesIO(html_document(html).write_pdf()))
 
 
 def assemble(front: bytes, reports: Sequence[bytes]) -> bytes:
