@@ -13,6 +13,7 @@ left out, as `cycles_taking_part` leaves it out (`register.hidden_cycles`, the o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,10 +52,10 @@ class CyclePage:
     boards: dict[str, str] = field(default_factory=dict)  # id -> name, of the boards their cycles wait on
 
 
-def page_of_cycles(engine: Engine, cycles: KnownCycles, email: str, filters: Filters, page: int,
-                   size: int) -> CyclePage:
-    """Page `page` (from 1) of `size` rows of the cycles `email` takes part in that match `filters`, by id;
-    a page past the last raises `paging.PageOutOfRange`."""
+def page_of_cycles(engine: Engine, cycles: KnownCycles, email: str, filters: Filters,
+                   paging_of: Callable[[int], Paging]) -> CyclePage:
+    """The rows `paging_of(total)` chooses (a page, or an API's limit and offset, which raise
+    `paging.PageOutOfRange` past the end) of the cycles `email` takes part in that match `filters`, by id."""
     today = local_date(engine.clock.now())
     with engine.sessions() as session:
         groups = list(session.execute(select(Cycle.definition_id, Cycle.definition_version, Cycle.year, Cycle.state,
@@ -75,10 +76,10 @@ def page_of_cycles(engine: Engine, cycles: KnownCycles, email: str, filters: Fil
         if filters.overdue:
             wanted = and_(wanted, Cycle.id.in_(_overdue(session, wanted, versions, today)))
         total = session.scalar(select(func.count()).select_from(Cycle).where(wanted)) or 0
-        paging = Paging.of(page, size, total)
+        paging = paging_of(total)
         found = list(session.execute(select(Cycle.id, Cycle.key, Cycle.definition_id, Cycle.definition_version,
                                             Cycle.year, Cycle.state, Cycle.status, Cycle.updated_at)
-                                     .where(wanted).order_by(Cycle.id).limit(size).offset(paging.offset)))
+                                     .where(wanted).order_by(Cycle.id).limit(paging.size).offset(paging.offset)))
         moved = moved_days(session, [r.id for r in found if r.status == "active"]) if found else {}
     rows = []
     for r in found:

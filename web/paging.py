@@ -9,9 +9,12 @@ that looks like nothing is there; a page number that is not a whole number from 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from workflow.errors import InvalidInput, NotFound
+
+T = TypeVar("T")
 
 PAGE_SIZE = 50
 """Rows a page of a list shows."""
@@ -25,38 +28,55 @@ class PageOutOfRange(NotFound):
 
 def page_number(asked: str) -> int:
     """The page asked for (`?page=`): 1 when none is; a sentence for anything not a whole number from 1."""
+    return whole_number(asked, "the page number", 1, default=1)
+
+
+def whole_number(asked: str, what: str, least: int, *, default: int) -> int:
+    """A whole number of at least `least` from a query parameter, `default` when none is given."""
     text = asked.strip()
     if not text:
-        return 1
-    if not (text.isascii() and text.isdigit()) or int(text) < 1 or len(text) > 6:
-        raise InvalidInput(f"the page number is a whole number from 1, such as 2; '{asked[:20]}' is not")
+        return default
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) < least:
+        raise InvalidInput(f"{what} is a whole number from {least}, such as {least + 1}; '{asked[:20]}' is not")
     return int(text)
 
 
 @dataclass(frozen=True)
 class Paging:
-    """Page `page` of `size` rows in a list of `total`."""
+    """The `size` rows from `offset` (from 0) in a list of `total`: a page, or an API's `limit` and `offset`."""
 
-    page: int
+    offset: int
     size: int
     total: int
 
     @classmethod
     def of(cls, page: int, size: int, total: int, noun: str = "cycles") -> Paging:
         """The page, or `PageOutOfRange` when the list does not reach it (page 1 of an empty list is fine)."""
-        found = cls(page, size, total)
+        found = cls((page - 1) * size, size, total)
         if page > found.pages:
             raise PageOutOfRange(f"there is no page {page} of these {noun}: the {total:,} there are fill "
                                  f"{'page 1' if found.pages == 1 else f'pages 1 to {found.pages}'}")
         return found
 
+    @classmethod
+    def at(cls, offset: int, limit: int, total: int, noun: str) -> Paging:
+        """An API's `limit` rows from `offset`, or `PageOutOfRange` past the end (offset 0 of none is fine)."""
+        if offset and offset >= total:
+            raise PageOutOfRange(f"there is nothing from offset {offset:,}: there are {total:,} {noun}, "
+                                 f"so the last offset with any is {max(total - 1, 0):,}")
+        return cls(offset, limit, total)
+
+    @property
+    def page(self) -> int:
+        return self.offset // self.size + 1
+
+    def rows(self, found: list[T]) -> list[T]:
+        """This page's rows of the whole list `found`."""
+        return found[self.offset:self.offset + self.size]
+
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.size))
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.size
 
     @property
     def first(self) -> int:

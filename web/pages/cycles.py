@@ -15,7 +15,7 @@ from workflow.reads.hold_ups import hold_ups
 
 from ..access import KnownCycles
 from ..cycle_pages import Filters, page_of_cycles
-from ..paging import PAGE_SIZE, page_number
+from ..paging import PAGE_SIZE, Paging, page_number
 from .render import render
 from .start_cycle import startable
 from .viewer import Viewer, viewer
@@ -61,7 +61,9 @@ def options(pairs: dict[str, str]) -> list[tuple[str, str]]:
 
 def show(request: Request, seen: Viewer, filters: Filters, asked: str) -> Response:
     engine = request.app.state.cycle.engine
-    found = page_of_cycles(engine, request.app.state.cycles, seen.email, filters, page_number(asked), PAGE_SIZE)
+    page = page_number(asked)
+    found = page_of_cycles(engine, request.app.state.cycles, seen.email, filters,
+                           lambda total: Paging.of(page, PAGE_SIZE, total))
     titles = {d.id: d.title for d in request.app.state.directory.definitions()}
     choices: dict[str, Any] = {
         "definition": options({d: titles.get(d, title) for d, title in found.definitions.items()}),
