@@ -285,7 +285,7 @@ def test_cycles_come_fifty_to_a_page_the_filters_kept_and_a_page_past_the_end_an
     assert 'href="/cycles?board=mk_together&amp;page=2" rel="next"' in by_board
     assert shown(officer.get("/cycles?board=mk_together&page=2", headers=HTML).text) == list(range(2050, 2060))
     overdue = officer.get("/cycles?overdue=yes", headers=HTML).text
-    assert "22 of 60 cycles" in overdue and "Showing 1 to 22 of 22 cycles" in overdue
+    assert "22 of 60 cycles" in overdue and "Showing" not in overdue  # one page: the caption says it all
     assert shown(overdue) == list(range(2000, 2022)) and "govuk-pagination__list" not in overdue
     assert "1 of 60 cycles" in officer.get("/cycles?year=2055", headers=HTML).text
 
