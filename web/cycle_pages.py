@@ -66,10 +66,10 @@ def page_of_cycles(engine: Engine, cycles: KnownCycles, email: str, filters: Fil
         taking_part = _versions_clause(list(mine))
         active = select(Cycle.id).where(Cycle.status == "active", taking_part)
     hidden = engine.hidden_cycles(active, lambda definition: person_id(definition, email))  # type: ignore[arg-type]
-    shown = and_(taking_part, Cycle.id.not_in(hidden) if hidden else true())
+    shown = and_(taking_part, Cycle.id.not_in(sorted(hidden)) if hidden else true())
     with engine.sessions() as session:
         hidden_rows = list(session.execute(select(Cycle.definition_id, Cycle.definition_version, Cycle.year,
-                                                  Cycle.state).where(Cycle.id.in_(hidden)))) if hidden else []
+                                                  Cycle.state).where(Cycle.id.in_(sorted(hidden))))) if hidden else []
         every = sum(g[4] for g in groups if (g[0], g[1]) in mine) - len(hidden_rows)
         definitions, years, boards = _choices([g for g in groups if (g[0], g[1]) in mine], hidden_rows, mine)
         wanted = and_(shown, _filters_clause(filters, mine))
