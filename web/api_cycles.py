@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -22,10 +22,17 @@ from workflow.reads.papers import visible_papers
 
 from .access import engine_of, known_of, person_in, seat
 from .auth import AsCaller, Me, accounts_of, signed_in
+from .cycle_pages import Filters, page_of_cycles
+from .paging import API_LIMIT, Paging
 from .problems import PROBLEM_RESPONSES
 from .taking_part import cycles_taking_part
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+Limit = Annotated[int | None, Query(ge=1, le=API_LIMIT, description=(
+    "At most this many rows, from `offset`; every row when neither is given. The number of rows in the whole "
+    "list is in the X-Total-Count header of a limited answer."))]
+Offset = Annotated[int, Query(ge=0, description="How many rows of the whole list to skip (0, the first row, when "
+                                                "not given); past the last row is 404")]
 CycleRef = Annotated[str, Path(description="The cycle's key (community_safety_strategy-2021) or id", max_length=120)]
 
 
@@ -155,8 +162,14 @@ class WaitingItemOut(BaseModel):
 
 
 @router.get("/cycles", response_model=list[CycleOut], summary="The cycles you take part in")
-def list_cycles(request: Request, me: Me) -> list[dict[str, Any]]:
-    return cycles_taking_part(engine_of(request), known_of(request), me.email)
+def list_cycles(request: Request, response: Response, me: Me, limit: Limit = None, offset: Offset = 0
+                ) -> list[dict[str, Any]]:
+    if limit is None and not offset:
+        return cycles_taking_part(engine_of(request), known_of(request), me.email)
+    found = page_of_cycles(engine_of(request), known_of(request), me.email, Filters(),
+                           lambda total: Paging.at(offset, limit or API_LIMIT, total, "cycles"))
+    response.headers["X-Total-Count"] = str(found.paging.total)
+    return found.rows
 
 
 @router.post("/cycles", response_model=FiredOut, status_code=201, summary="Start a cycle")
@@ -215,14 +228,28 @@ def decide(request: Request, me: Me, cycle: CycleRef, body: RecordDecision) -> A
 
 
 @router.get("/mywork", response_model=list[WorkItemOut], summary="What you must do now, overdue first")
-def mywork(request: Request, me: Me) -> list[dict[str, Any]]:
-    return work_of(engine_of(request), me.email).to_do_json()
+def mywork(request: Request, response: Response, me: Me, limit: Limit = None, offset: Offset = 0
+           ) -> list[dict[str, Any]]:
+    return paged(response, work_of(engine_of(request), me.email).to_do_json(), limit, offset, "things to do")
 
 
 @router.get("/mywork/waiting", response_model=list[WaitingItemOut],
             summary="What your next steps wait for from others: what, from whom, since and due when, overdue first")
-def mywork_waiting(request: Request, me: Me) -> list[dict[str, Any]]:
-    return work_of(engine_of(request), me.email).waiting_json()
+def mywork_waiting(request: Request, response: Response, me: Me, limit: Limit = None, offset: Offset = 0
+                   ) -> list[dict[str, Any]]:
+    return paged(response, work_of(engine_of(request), me.email).waiting_json(), limit, offset,
+                 "things you wait for")
+
+
+def paged(response: Response, found: list[dict[str, Any]], limit: int | None, offset: int,
+          noun: str) -> list[dict[str, Any]]:
+    """`limit` rows of `found` from `offset`, the whole list's length in `X-Total-Count`; all of it when
+    neither is given (the answer callers written before paging expect)."""
+    if limit is None and not offset:
+        return found
+    paging = Paging.at(offset, limit or API_LIMIT, len(found), noun)
+    response.headers["X-Total-Count"] = str(paging.total)
+    return paging.rows(found)
 
 
 @router.get("/me", summary="Who you are signed in as, and the CSRF token of your browser session")

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from workflow.definition.directory import find_person
 from workflow.engine import Engine
 from workflow.reads.hold_ups import hold_ups
 
 from ..access import KnownCycles
-from ..taking_part import cycles_taking_part
+from ..cycle_pages import Filters, page_of_cycles
+from ..paging import PAGE_SIZE, Paging, page_number
 from .render import render
 from .start_cycle import startable
 from .viewer import Viewer, viewer
@@ -41,19 +41,17 @@ class CycleRow:
     blocked_by: tuple[str, ...]  # the gate sentences of the stage's triggers a person fires
 
 
-def rows_of(engine: Engine, cycles: KnownCycles, seen: Viewer) -> list[CycleRow]:
-    """The person's cycles, in a fixed number of queries however many there are (no status read per cycle)."""
+def rows_of(engine: Engine, cycles: KnownCycles, seen: Viewer, found: list[dict[str, Any]]) -> list[CycleRow]:
+    """The page's cycles with what holds each up, in a fixed number of queries (no status read per cycle)."""
+    held = hold_ups(engine, among=[row["id"] for row in found if row["status"] == "active"])
     rows = []
-    taking_part = cycles_taking_part(engine, cycles, seen.email)
-    held = hold_ups(engine, lambda definition: find_person(definition, seen.email) is not None)
-    for row in taking_part:
-        key = (row["definition"], row["version"])
-        definition = cycles.version(*key)
+    for row in found:
+        definition = cycles.version(row["definition"], row["version"])
         board = definition.stages[row["stage"]].board or ""
         rows.append(CycleRow(
-            row["cycle"], cycle_title(definition, row["year"], row["cycle"]), row["definition"], row["year"], row["stage_title"],
-            row["status"], board, board_name(definition, board), row["due"], row["working_days_left"],
-            row["overdue"], held.get(row["id"], ()) if row["status"] == "active" else ()))
+            row["cycle"], cycle_title(definition, row["year"], row["cycle"]), row["definition"], row["year"],
+            row["stage_title"], row["status"], board, board_name(definition, board), row["due"],
+            row["working_days_left"], row["overdue"], held.get(row["id"], ()) if row["status"] == "active" else ()))
     return rows
 
 
@@ -61,26 +59,29 @@ def options(pairs: dict[str, str]) -> list[tuple[str, str]]:
     return [("", "Any"), *sorted(pairs.items(), key=lambda pair: pair[1])]
 
 
-def show(request: Request, seen: Viewer, definition: str, year: str, board: str, overdue: bool) -> Response:
+def show(request: Request, seen: Viewer, filters: Filters, asked: str) -> Response:
     engine = request.app.state.cycle.engine
-    every = rows_of(engine, request.app.state.cycles, seen)
+    page = page_number(asked)
+    found = page_of_cycles(engine, request.app.state.cycles, seen.email, filters,
+                           lambda total: Paging.of(page, PAGE_SIZE, total))
     titles = {d.id: d.title for d in request.app.state.directory.definitions()}
     choices: dict[str, Any] = {
-        "definition": options({r.definition: titles.get(r.definition, r.definition) for r in every}),
-        "year": [("", "Any"), *((str(y), str(y)) for y in sorted({r.year for r in every}, reverse=True))],
-        "board": options({r.board: r.board_name for r in every if r.board}),
+        "definition": options({d: titles.get(d, title) for d, title in found.definitions.items()}),
+        "year": [("", "Any"), *((str(y), str(y)) for y in found.years)],
+        "board": options(found.boards),
     }
-    shown = [r for r in every
-             if (not definition or r.definition == definition) and (not year or str(r.year) == year)
-             and (not board or r.board == board) and (not overdue or r.overdue)]
-    return render(request, "cycles.html", title="Cycles", section="/cycles", rows=shown, every=len(every),
-                  may_start=bool(startable(request, seen)),
+    chosen = {"definition": filters.definition, "year": filters.year, "board": filters.board,
+              "overdue": filters.overdue}
+    query = {"definition": filters.definition, "year": filters.year, "board": filters.board,
+             "overdue": "yes" if filters.overdue else ""}
+    return render(request, "cycles.html", title="Cycles", section="/cycles",
+                  rows=rows_of(engine, request.app.state.cycles, seen, found.rows), every=found.every,
+                  paging=found.paging, query=query, may_start=bool(startable(request, seen)),
                   registers=sorted((title, ident) for ident, title in titles.items() if ident in seen.people),
-                  choices=choices, chosen={"definition": definition, "year": year, "board": board,
-                                           "overdue": overdue})
+                  choices=choices, chosen=chosen)
 
 
 @router.get("/cycles")
 async def cycles_page(request: Request, seen: Annotated[Viewer, Depends(viewer)], definition: Choice = "",
-                      year: Choice = "", board: Choice = "", overdue: Choice = "") -> Response:
-    return await run_in_threadpool(show, request, seen, definition, year, board, bool(overdue))
+                      year: Choice = "", board: Choice = "", overdue: Choice = "", page: Choice = "") -> Response:
+    return await run_in_threadpool(show, request, seen, Filters(definition, year, board, bool(overdue)), page)

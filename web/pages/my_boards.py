@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -22,12 +22,15 @@ from workflow.time.clock import local_date
 
 from ..calendar_feeds import CalendarFeeds
 from ..config import site_url
+from ..paging import Paging, page_number
 from ..records import document_listed
 from .render import done, render
 from .viewer import Viewer, viewer
 from .words import cycle_title
 
 router = APIRouter(include_in_schema=False)
+CYCLES_A_PAGE = 10
+"""Cycles whose boards a page of My boards shows (each with up to a section per board the person sits on)."""
 
 
 @dataclass
@@ -57,7 +60,7 @@ class BoardView:
 
 
 def served(request: Request, email: str, *, records: bool = True) -> list[ServedCycle]:
-    return served_cycles(request.app.state.cycle.engine, email, records=records)
+    return served_cycles(request.app.state.cycle.engine, email, records=records)[0]
 
 
 def meeting_of(definition: Definition, timeline: Timeline, stage: str) -> str | None:
@@ -76,11 +79,14 @@ def keeps_calendar(definition: Definition, person: str) -> bool:
     return True
 
 
-def board_views(request: Request, email: str) -> list[BoardView]:
+def board_views(request: Request, email: str, page: int = 1) -> tuple[list[BoardView], Paging]:
+    """The boards of page `page` of the person's cycles (`CYCLES_A_PAGE` of them), coming meetings first."""
     engine = request.app.state.cycle.engine
     today = local_date(engine.clock.now())
     views = []
-    for at in served(request, email):
+    found, every = served_cycles(engine, email, window=((page - 1) * CYCLES_A_PAGE, CYCLES_A_PAGE))
+    paging = Paging.of(page, CYCLES_A_PAGE, every)
+    for at in found:
         definition = at.definition
         timeline = Timeline(definition, at.year)
         papers, documents, decisions = at.papers, [document_listed(d) for d in at.documents], at.decisions
@@ -104,14 +110,14 @@ def board_views(request: Request, email: str) -> list[BoardView]:
                  if d["board"] == board.id],
                 [d for d in documents if d["stage"] in definition.stages
                  and definition.stages[d["stage"]].board == board.id], keeps_calendar(definition, at.person)))
-    return views
+    return views, paging
 
 
-def show(request: Request, seen: Viewer, *, new_feed: str = "", status: int = 200) -> Response:
-    views = board_views(request, seen.email)
+def show(request: Request, seen: Viewer, *, new_feed: str = "", status: int = 200, page: str = "") -> Response:
+    views, paging = board_views(request, seen.email, page_number(page))
     feeds = CalendarFeeds(request.app.state.cycle.engine)
     response = render(request, "my_boards.html", status=status, title="My boards", section="/my-boards",
-                      views=views, feed_active=feeds.active(seen.email), new_feed=new_feed)
+                      views=views, paging=paging, feed_active=feeds.active(seen.email), new_feed=new_feed)
     if new_feed:
         response.headers["Cache-Control"] = "no-store"  # the address is a secret shown this once
     return response
@@ -140,8 +146,9 @@ def feed_for(request: Request, token: str) -> Response:
 
 
 @router.get("/my-boards")
-async def my_boards_page(request: Request, seen: Annotated[Viewer, Depends(viewer)]) -> Response:
-    return await run_in_threadpool(show, request, seen)
+async def my_boards_page(request: Request, seen: Annotated[Viewer, Depends(viewer)],
+                         page: Annotated[str, Query(max_length=20)] = "") -> Response:
+    return await run_in_threadpool(lambda: show(request, seen, page=page))
 
 
 @router.post("/my-boards/calendar")

@@ -75,8 +75,15 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
     weeks, left = divmod((hi - lo).days, 7)
     count = 5 * weeks + sum(1 for n in range(1, left + 1) if (lo + dt.timedelta(days=7 * weeks + n)).weekday() < 5)
     count -= sum(1 for year in {lo.year, hi.year} for day in _weekday_holidays(year) if lo < day <= hi)
-    count -= sum(len(_weekday_holidays(year)) for year in range(lo.year + 1, hi.year))
+    count -= _weekday_holidays_in_years(lo.year + 1, hi.year)
     return sign * count
+
+
+@lru_cache(maxsize=4096)
+def _weekday_holidays_in_years(first: int, stop: int) -> int:
+    """The weekday bank holidays of the whole years from `first` up to (not including) `stop`: a list of cycles
+    asks it of today's year and each cycle's, the same few pairs again and again."""
+    return sum(len(_weekday_holidays(year)) for year in range(first, stop))
 
 
 @lru_cache(maxsize=256)

@@ -20,6 +20,7 @@ from workflow.definition.model import Board, Definition
 from workflow.store.models import Cycle, Decision, Document, Paper
 from workflow.store.unit import Store
 from workflow.time.actuals import changes_of
+from workflow.time.clock import local_date
 
 from .papers import document_views, paper_views
 from .running_facts import RUNNING
@@ -42,10 +43,15 @@ class ServedCycle:
     decisions: list[dict[str, Any]] = field(default_factory=list)  # `status.decision_register`
 
 
-def served_cycles(engine: Store, email: str, *, records: bool = True) -> list[ServedCycle]:
-    """The running cycles in which `email` serves on a board, by id; with their papers, documents and decisions
-    when `records` (the calendar feed needs the meetings only)."""
-    running = RUNNING.scalar_subquery()
+def served_cycles(engine: Store, email: str, *, records: bool = True,
+                  window: tuple[int, int] | None = None) -> tuple[list[ServedCycle], int]:
+    """The running cycles in which `email` serves on a board, and how many there are; with their papers,
+    documents and decisions when `records` (the calendar feed needs the meetings only).
+
+    By id; or, given a `window` (offset, size), those of it in the order of their coming meetings: the
+    cycles of this year and last (which hold the coming meetings) and later years, by year, then the older
+    ones; only the window's meetings and records are read."""
+    running: Any = RUNNING.scalar_subquery()
     with engine.sessions() as session:
         mine = []
         for cycle in session.scalars(select(Cycle).where(Cycle.status == "active").order_by(Cycle.id)):
@@ -57,7 +63,13 @@ def served_cycles(engine: Store, email: str, *, records: bool = True) -> list[Se
             if boards:
                 mine.append((cycle, definition, found_person.id, boards))
         if not mine:
-            return []
+            return [], 0
+        every = len(mine)
+        if window is not None:
+            since = local_date(engine.clock.now()).year - 1
+            mine = sorted(mine, key=lambda m: (m[0].year < since, m[0].year, m[0].id))
+            mine = mine[window[0]:window[0] + window[1]]
+            running = [cycle.id for cycle, _, _, _ in mine]
         moved = changes_of(session, running)
         papers: dict[int, list[Paper]] = defaultdict(list)
         documents: dict[int, list[Document]] = defaultdict(list)
@@ -80,4 +92,4 @@ def served_cycles(engine: Store, email: str, *, records: bool = True) -> list[Se
                 paper_views(definition, papers[cycle.id], person),
                 document_views(definition, documents[cycle.id], person),
                 decision_register(decisions[cycle.id])))
-        return found
+        return found, every

@@ -19,16 +19,21 @@ from workflow.store.unit import Store
 from .running_facts import running_facts
 
 
-def hold_ups(engine: Store, wanted: Callable[[Definition], bool] = lambda _: True) -> dict[int, tuple[str, ...]]:
-    """Running cycle id -> what holds it up, each sentence once, for the cycles whose definition is `wanted`."""
+def hold_ups(engine: Store, wanted: Callable[[Definition], bool] = lambda _: True,
+             among: list[int] | None = None) -> dict[int, tuple[str, ...]]:
+    """Running cycle id -> what holds it up, each sentence once, for the cycles whose definition is `wanted`;
+    of the cycles `among` only (a page of a list: their facts alone are read), or of every running cycle."""
     now = engine.clock.now()
     with engine.sessions() as session:
         cycles = []
-        for cycle in session.scalars(select(Cycle).where(Cycle.status == "active").order_by(Cycle.id)):
+        chosen = select(Cycle).where(Cycle.status == "active")
+        if among is not None:
+            chosen = chosen.where(Cycle.id.in_(among))
+        for cycle in session.scalars(chosen.order_by(Cycle.id)):
             definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
             if wanted(definition):
                 cycles.append((cycle, definition))
-        facts = running_facts(session, cycles, now)
+        facts = running_facts(session, cycles, now, among)
     found = {}
     for cycle, definition in cycles:
         said: dict[str, None] = {}

@@ -37,12 +37,14 @@ from workflow.time.clock import local_date
 RUNNING = select(Cycle.id).where(Cycle.status == "active")
 
 
-def running_facts(session: Session, cycles: Sequence[tuple[Cycle, Definition]], now: dt.datetime) -> dict[int, Facts]:
+def running_facts(session: Session, cycles: Sequence[tuple[Cycle, Definition]], now: dt.datetime,
+                  among: Any = None) -> dict[int, Facts]:
     """Cycle id -> its facts, for `cycles` (running ones, with the definition each runs on), in at most seven
-    queries (the panels and the fields only where some definition has them)."""
+    queries (the panels and the fields only where some definition has them). The facts are selected by
+    `among` (the ids of `cycles`, a page of a list) or else every running cycle's (a subquery)."""
     if not cycles:
         return {}
-    running = RUNNING.scalar_subquery()
+    running = RUNNING.scalar_subquery() if among is None else among
     rows: dict[int, list[Any]] = defaultdict(list)
     for row in session.execute(select(Decision.id, Decision.cycle_id, Decision.board, Decision.item, Decision.outcome,
                                       Decision.votes_for, Decision.voting_present, Decision.details)

@@ -21,6 +21,7 @@ from workflow.definition.loader import load_definition, parse_definition, sugges
 from workflow.definition.model import Definition
 from workflow.errors import CycleError, DefinitionChanged, InvalidInput, UnknownDefinition
 from workflow.store.models import DefinitionSnapshot
+from workflow.store.parsed_files import ParsedFiles
 
 MAX_REF = 1000
 """Longer than any id (100 characters) or sensible path: refused before the file system sees it."""
@@ -36,6 +37,7 @@ class Catalog:
         self._snapshots: dict[tuple[str, int], Definition] = {}
         self._template_dirs: dict[tuple[str, int], Path] = {}
         self._lock = threading.Lock()
+        self._parsed = ParsedFiles()  # each file's parse, by its text and templates: parsed again only when changed
 
     def in_folder(self, path: Path) -> bool:
         return path.resolve().parent == self.directory.resolve()
@@ -81,7 +83,7 @@ class Catalog:
 
     def load(self, ref: str) -> Definition:
         path = self.resolve_file(ref)
-        return load_definition(path, templates_dir=self.templates_for(path))
+        return self._parsed.load(path, self.templates_for(path))
 
     def templates_for_snapshot(self, definition: Definition) -> Path:
         """The templates a running cycle renders with: its stored version's, or (stored before

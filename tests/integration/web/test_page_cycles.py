@@ -259,3 +259,41 @@ def test_the_strands_of_the_stage_show_their_state_and_move_on_from_their_button
     survey = after.split("SaferMK Community Safety Survey (online)")[1].split("</tr>")[0]
     assert "Open" in survey and 'value="close"' in survey
     assert history(web)[-1] == ("fire", "head_of_partnerships")
+
+
+def test_cycles_come_fifty_to_a_page_the_filters_kept_and_a_page_past_the_end_answered_in_a_sentence(
+        web: Site) -> None:
+    for year in range(2000, 2060):  # sixty cycles; those of 2000 to 2021 are past their first board
+        web.engine.start("community_safety_strategy", year, "head_of_partnerships")
+    web.account("head_of_partnerships")
+    officer, _ = web.sign_in("head_of_partnerships")
+
+    def shown(text: str) -> list[int]:
+        return [y for y in range(2000, 2060) if f'href="/cycles/community_safety_strategy-{y}"' in text]
+
+    first = officer.get("/cycles", headers=HTML).text
+    assert "60 of 60 cycles" in first and "Showing 1 to 50 of 60 cycles" in first
+    assert shown(first) == list(range(2000, 2050))
+    assert 'href="/cycles?page=2" rel="next"' in first and 'rel="prev"' not in first
+    second = officer.get("/cycles?page=2", headers=HTML).text
+    assert "Showing 51 to 60 of 60 cycles" in second and shown(second) == list(range(2050, 2060))
+    assert 'href="/cycles" rel="prev"' in second and 'rel="next"' not in second
+    assert 'aria-label="Page 2" aria-current="page"' in second
+
+    by_board = officer.get("/cycles?board=mk_together", headers=HTML).text  # every one waits on MK Together
+    assert "Showing 1 to 50 of 60 cycles" in by_board
+    assert 'href="/cycles?board=mk_together&amp;page=2" rel="next"' in by_board
+    assert shown(officer.get("/cycles?board=mk_together&page=2", headers=HTML).text) == list(range(2050, 2060))
+    overdue = officer.get("/cycles?overdue=yes", headers=HTML).text
+    assert "22 of 60 cycles" in overdue and "Showing" not in overdue  # one page: the caption says it all
+    assert shown(overdue) == list(range(2000, 2022)) and "govuk-pagination__list" not in overdue
+    assert "1 of 60 cycles" in officer.get("/cycles?year=2055", headers=HTML).text
+
+    past = officer.get("/cycles?overdue=yes&page=2", headers=HTML)
+    assert past.status_code == 404
+    assert "There is no page 2 of these cycles: the 22 there are fill page 1." in past.text
+    assert "pages 1 to 2" in officer.get("/cycles?page=3", headers=HTML).text
+    for asked in ("0", "two", "-1"):
+        refused = officer.get(f"/cycles?page={asked}", headers=HTML)
+        assert refused.status_code == 422, asked
+        assert "The page number is a whole number from 1, such as 2" in refused.text

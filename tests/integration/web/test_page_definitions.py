@@ -231,3 +231,41 @@ def test_the_api_checks_an_upload_as_the_page_does(web: Site, folder: Path) -> N
     assert [(p["file"], p["line"], p["field"]) for p in checked.json()["problems"]] == [
         ("community_safety_strategy.yaml", 179, "boards.safer_mk.quorum"),
         ("community_safety_strategy.yaml", 345, "stages.assessment_sign_off.due")]
+
+
+def test_the_list_parses_a_file_once_and_again_only_when_it_or_a_template_changes(
+        web: Site, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workflow.store import parsed_files
+
+    parsed: list[str] = []
+    parse = parsed_files.parse_definition
+
+    def counting(text: str, path: str = "<definition>", **kwargs: object):  # type: ignore[no-untyped-def]
+        parsed.append(Path(path).name)
+        return parse(text, path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parsed_files, "parse_definition", counting)
+    client, _ = admin(web)
+    assert client.get("/definitions", headers=HTML).status_code == 200
+    parsed.clear()
+    page = client.get("/definitions", headers=HTML)
+    assert page.status_code == 200 and "Community Safety Strategy" in page.text
+    assert parsed == []  # nothing changed: every file's parse is the one kept
+    (folder / "community_safety_strategy.yaml").write_text(raised() + "# read once\n", encoding="utf-8")
+    page = client.get("/definitions", headers=HTML)
+    assert f"Version {SHIPPED_VERSION + 1} in the folder" in page.text  # the change shows at once
+    assert parsed == ["community_safety_strategy.yaml"]
+    (folder / "community_safety_strategy.yaml").write_text(broken() + "# read once\n", encoding="utf-8")
+    page = client.get("/definitions", headers=HTML)
+    assert "community_safety_strategy.yaml" in page.text and "Has errors" in page.text
+    parsed.clear()
+    assert "Has errors" in client.get("/definitions", headers=HTML).text  # a broken file is kept broken, unparsed
+    assert parsed == []
+    (folder / "community_safety_strategy.yaml").write_text(SHIPPED, encoding="utf-8")
+    template = next((folder / "templates").rglob("*.j2"))
+    template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    try:
+        client.get("/definitions", headers=HTML)
+        assert "community_safety_strategy.yaml" in parsed  # a template changed: parsed again
+    finally:
+        shutil.copy(DEFINITIONS / "templates" / template.relative_to(folder / "templates"), template)

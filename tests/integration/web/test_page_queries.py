@@ -14,13 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import event
 
 from tests.integration.web.conftest import Site
 from tests.integration.web.test_page_boards import feed_address
 
 PAGES = ["/my-work", "/cycles", "/cycles?definition=community_safety_strategy&overdue=yes", "/my-boards",
-         "/operations", "/definitions", "/api/v1/mywork", "/api/v1/mywork/waiting", "/calendar"]
+         "/operations", "/definitions", "/api/v1/mywork", "/api/v1/mywork/waiting", "/calendar",
+         # Second pages (two rows a page here: the lists are longer than a page at 3 cycles and at 12).
+         "/cycles?page=2", "/cycles?definition=community_safety_strategy&page=2", "/my-boards?page=2",
+         "/api/v1/cycles?limit=2&offset=2", "/api/v1/mywork?limit=2&offset=0"]
 READER = "head_of_partnerships"  # attaches papers and sits on boards: every list has something of theirs
 
 
@@ -60,7 +64,11 @@ def statements(web: Site, client: httpx.Client, token: dict[str, str], feed: str
     return found
 
 
-def test_each_list_of_cycles_sends_as_many_statements_for_twelve_cycles_as_for_three(web: Site, tmp_path: Path) -> None:
+def test_each_list_of_cycles_sends_as_many_statements_for_twelve_cycles_as_for_three(
+        web: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("web.pages.cycles.PAGE_SIZE", 2)
+    monkeypatch.setattr("web.pages.my_work.PAGE_SIZE", 2)
+    monkeypatch.setattr("web.pages.my_boards.CYCLES_A_PAGE", 2)
     paper = tmp_path / "findings.txt"
     paper.write_text("Early findings.\n")
     web.account(READER, admin=True)
