@@ -19,7 +19,10 @@ INLINE_ONLY = frozenset({"data"})
 
 def html_document(html: str) -> HTML:
     """`html` ready for WeasyPrint, unable to reach a file or address outside it."""
-    from weasyprint import HTML, URLFetcher  # imported here: it loads Pango, which only document work needs
+    from weasyprint import (  # imported here: it loads Pango, which only document work needs
+        HTML,
+        URLFetcher,
+    )
 
     return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=INLINE_ONLY))
 
