@@ -36,7 +36,7 @@ from workflow.store.models import Cycle, Document, HistoryEntry, Mail, OutboxEve
 from workflow.store.paper_store import PaperStore
 from workflow.time.actuals import changes
 
-from .agenda_pack import TEMPLATE, Pack, previous_minutes_html, render_pack
+from .agenda_pack import TEMPLATE, Pack, previous_minutes, previous_minutes_html, render_pack
 from .calendar_invite import local_zone, meeting_event
 from .documents import anchored_hashes
 from .links import MY_WORK, Links, context_links, with_links
@@ -113,24 +113,29 @@ class AgendaPacks:
         created = event.created_at
         public = self._render(open_part(present(built, None)), False, folder, created)
         prepared = [self._keep(public, "public", tuple(members))]
-        groups: dict[tuple[str, ...], list[str]] = {}
+        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
         for person in members:
             seen = present(built, home.people[person].email)
-            keys = tuple(item.key for item in seen.private_items)
-            if keys:
+            minutes = previous_minutes(self.engine, board, day, private=True, viewer=person)
+            keys = (tuple(item.key for item in seen.private_items),
+                    tuple(m.key for m in minutes.private) if minutes else ())
+            if any(keys):  # the private items and private minutes they may see: one pack for each such set
                 groups.setdefault(keys, []).append(person)
         for n, readers in enumerate(groups.values(), 1):
             seen = open_part(present(built, home.people[readers[0]].email))
-            pack = self._render(seen, True, folder, created)
+            pack = self._render(seen, True, folder, created, readers[0])
             prepared.append(self._keep(pack, "exempt" if n == 1 else f"exempt-{n}", tuple(readers)))
         return prepared
 
-    def _render(self, agenda: Agenda, private: bool, folder: Path, created: dt.datetime) -> tuple[Agenda, Pack]:
-        return agenda, self.render(agenda, private, created, folder)
+    def _render(self, agenda: Agenda, private: bool, folder: Path, created: dt.datetime,
+                viewer: str | None = None) -> tuple[Agenda, Pack]:
+        return agenda, self.render(agenda, private, created, folder, viewer)
 
-    def render(self, agenda: Agenda, private: bool, created: dt.datetime, folder: Path | None = None) -> Pack:
-        """The public (or private) pack of `agenda`, with the previous meeting's minutes when there are any."""
-        minutes = previous_minutes_html(agenda.board_id, agenda.day, private=private)
+    def render(self, agenda: Agenda, private: bool, created: dt.datetime, folder: Path | None = None,
+               viewer: str | None = None) -> Pack:
+        """The public (or private) pack of `agenda`, with the previous meeting's minutes when there are any: in the
+        private pack the private minutes `viewer` (who receives it) is entitled to."""
+        minutes = previous_minutes_html(self.engine, agenda.board_id, agenda.day, private=private, viewer=viewer)
         return render_pack(open_part(agenda), private=private, read=self._read,
                            templates=folder or templates_for(self.engine), created=created, minutes_html=minutes)
 

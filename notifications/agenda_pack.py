@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,12 @@ from markupsafe import Markup
 from workflow.commands.attach import SCHEDULE_12A
 from workflow.definition.formatting import long_date, written_date
 from workflow.definition.templating import make_environment, render_bounded
+from workflow.errors import RoleMissing
 from workflow.reads.agenda import Agenda, AgendaItem, AgendaMember, AgendaPaper
+from workflow.reads.minutes import Minutes, minutes_of, previous_meeting, public_minutes_of
+from workflow.store.unit import Store
 
+from .minutes_document import minutes_fragment
 from .pack_pages import assemble, page_count
 from .pdf import html_document
 
@@ -239,11 +243,31 @@ def _word(html: str, title: str, header: str, created: dt.datetime) -> bytes:
     return to_docx(html, title=title, header=header, created=created)
 
 
-def previous_minutes_html(board: str, day: dt.date, *, private: bool) -> str | None:
-    """The approved (or draft) minutes of the board's meeting before `day`, as an HTML fragment for the pack:
-    the public minutes for the public pack, the private minutes for the private one.
+def previous_minutes(store: Store, board: str, day: dt.date, *, private: bool,
+                     viewer: str | None = None) -> Minutes | None:
+    """The minutes of the board's meeting before `day`, approved or the draft for approval at this meeting, as a
+    pack carries them: their public part in the public pack; in the private pack the private minutes `viewer`
+    (who receives it) is entitled to, and nothing else (None when there are none).
 
-    None until the minutes are written from recorded decisions: the pack then prints no minutes and the
-    agenda's minutes item no page range."""
-    del board, day, private
-    return None
+    None too when the board's previous meeting has no draft of its minutes."""
+    before = previous_meeting(store, board, day)
+    if before is None:
+        return None
+    found: Minutes | None = None
+    if not private:
+        found = public_minutes_of(store, board, before)
+    elif viewer:
+        try:
+            found = minutes_of(store, board, before, viewer)
+        except RoleMissing:
+            return None
+        found = replace(found, public=(), exclusion=None) if found.private else None
+    return None if found is None or found.status == "not drafted" else found
+
+
+def previous_minutes_html(store: Store, board: str, day: dt.date, *, private: bool,
+                          viewer: str | None = None) -> str | None:
+    """`previous_minutes` as an HTML fragment for the pack (None: the pack prints no minutes and the agenda's
+    minutes item no page range)."""
+    found = previous_minutes(store, board, day, private=private, viewer=viewer)
+    return minutes_fragment(found) if found is not None else None

@@ -27,6 +27,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select
 
+from tasks.demo_clerk import Clerk
 from workflow.app import build
 from workflow.definition.calendar import Timeline
 from workflow.definition.formatting import month_year, short_date_time, table_date
@@ -105,6 +106,7 @@ def run_demo(settings: Settings, *, year: int, definition: str, data_dir: Path |
         started = engine.start(definition, year, starter, comment="Demo cycle")
         console.print(f"[bold]{escape(loaded.title)}[/], cycle {started.cycle}: {workers} worker processes, "
                       f"embedded database and broker in {data_dir}")
+        clerk = Clerk(engine, loaded)
         path = _stages_on_the_way(loaded, loaded.initial)
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=console, transient=True) as progress:
@@ -127,15 +129,41 @@ def run_demo(settings: Settings, *, year: int, definition: str, data_dir: Path |
                 _wait(done, f"the workers to do {what}", pool)
 
             Player(engine, clock, loaded, started.cycle, year, on_step=show,  # type: ignore[arg-type]
-                   await_scheduler=await_scheduler, rehearsal=_rehearsal(settings, definition)).play()
+                   await_scheduler=await_scheduler, rehearsal=_rehearsal(settings, definition),
+                   before_meeting=clerk.before_meeting, after_meeting=clerk.after_meeting).play()
             progress.update(bar, description="waiting for the workers to handle every event")
             _wait(lambda: _unhandled(app) == 0, "the workers to handle every event", pool)
             progress.update(bar, description="waiting for the workers to send every email")
             _wait(lambda: _unsent(app) == 0, "the workers to send every email", pool, timeout=120)
         _summary(console, app, started.cycle, data_dir, pool, time.monotonic() - started_at)
+        _meetings(console, clerk, data_dir)
     finally:
         pool.stop()
         app.close()
+
+
+def _meetings(console: Console, clerk: Clerk, data_dir: Path) -> None:
+    """Where to find each meeting's agenda pack, its minutes and the public pages."""
+    env = f"CYCLE_DATA_DIR={data_dir}"
+    console.print(f"\n[bold]Board meetings[/]: {len(clerk.issued)} agendas issued by their notice deadline, "
+                  f"{len(clerk.drafted)} minutes drafted from the decisions, {len(clerk.approved)} approved at the "
+                  "board's next meeting.")
+    table = Table(title_justify="left")
+    for col in ("board", "meeting", "agenda", "minutes"):
+        table.add_column(col)
+    approved, drafted = set(clerk.approved), set(clerk.drafted)
+    for board, day in sorted(set(clerk.issued) | drafted, key=lambda m: (m[1], m[0])):
+        table.add_row(board, day.isoformat(), "issued" if (board, day) in clerk.issued else "",
+                      "approved" if (board, day) in approved else "draft" if (board, day) in drafted else "")
+    console.print(table)
+    if clerk.issued:
+        board, day = clerk.issued[-1]
+        manager = clerk.definition.people[clerk.manager(board)].email
+        console.print(f"A pack as the members were sent it: {env} cycle agenda pack {board} {day.isoformat()} "
+                      f"--out pack.pdf --as {manager} (add --private for the private part); the packs are also "
+                      f"in {data_dir / 'documents'} and attached to the emails.")
+        console.print(f"Minutes: {env} cycle minutes show {board} {day.isoformat()} --as {manager}")
+    console.print(f"Public pages, as a resident sees them: {env} cycle web, then http://127.0.0.1:8000/public")
 
 
 def _rehearsal(settings: Settings, definition: str) -> dict[str, Any]:

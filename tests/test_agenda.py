@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.agenda_setup import BOARD, JULY, agenda_app
-from tests.helpers import AUTHOR, CLERK, paper_file
+from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
 from workflow.app import App
 from workflow.commands import agenda as commands
 from workflow.commands.agenda_build import issue_by
@@ -181,3 +181,23 @@ def test_observers_and_advisors_of_safer_mk_see_no_private_item_its_voting_membe
     assert [p.title for i in voter.private_items for p in i.papers] == ["Domestic homicide review: family details"]
     assert voter.membership.chair is not None and not voter.membership.chair_votes
     assert (len(voter.membership.voting), len(voter.membership.advisors), len(voter.membership.observers)) == (6, 5, 4)
+
+
+def test_a_public_and_an_exempt_paper_for_the_same_stage_give_a_public_and_a_private_item(agenda_app: App,
+                                                                                           tmp_path: Path) -> None:
+    """Safer MK's September meeting: the assessment in public, its annex of named people exempt, both attached
+    for the stage that presents it. The public agenda has the item with the public paper; the exempt one is a
+    private item of its own."""
+    september = dt.date(2021, 9, 8)
+    engine = agenda_app.engine
+    engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "assessment"), AUTHOR,
+                  stage="assessment_presented", title="Strategic assessment 2021")
+    engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "names"), AUTHOR, exempt=2,
+                  stage="assessment_presented", title="Assessment annex: named people")
+    public = public_agenda(engine, "safer_mk", september)
+    papers = [p.title for item in public.public_items for p in item.papers]
+    assert "Strategic assessment 2021" in papers, "the public paper is on the public agenda"
+    assert "Assessment annex: named people" not in papers and not public.private_items
+    member = agenda(engine, "safer_mk", september, CLERK)
+    private = [p.title for item in member.private_items for p in item.papers]
+    assert private == ["Assessment annex: named people"]

@@ -51,7 +51,9 @@ class Player:
                  *, on_step: Callable[[Step], None] = lambda step: None,
                  fire: Callable[[str, str, str | None], object] | None = None,
                  await_scheduler: Callable[[Callable[[], bool], str], None] | None = None,
-                 rehearsal: dict[str, Any] | None = None) -> None:
+                 rehearsal: dict[str, Any] | None = None,
+                 before_meeting: Callable[[str, dt.date], None] = lambda board, day: None,
+                 after_meeting: Callable[[str, dt.date], None] = lambda board, day: None) -> None:
         self.engine = engine
         self.clock = clock
         self.definition = definition
@@ -63,6 +65,10 @@ class Player:
         self.await_scheduler = await_scheduler
         # What boards and officers say beyond their votes: priorities, notes on strands.
         self.rehearsal = rehearsal or {}
+        # The committee manager's part, if played: issue the agenda once the papers are in; after the meeting,
+        # record the previous minutes approved and draft this meeting's (the demo's `tasks.demo_clerk`).
+        self.before_meeting = before_meeting
+        self.after_meeting = after_meeting
         self._papers = Path(tempfile.mkdtemp(prefix="cycle-papers-"))
         # A paper is attached once, for the first board whose step names it; a later board that names it
         # too is sent that copy when the cycle reaches it (the final draft: Risk Board, MK Together, Safer MK).
@@ -139,15 +145,19 @@ class Player:
         due = self.timeline.stage_due(stage_id)
         # A stage left by a timed transition before its due date (a review begun before the order expires).
         early = transition.at is not None and due is not None and self.timeline.resolve(transition.at) < due
+        boards = list(dict.fromkeys(g.board for g in transition.gates if isinstance(g, DecisionGate)))
         if due is not None and not early:
-            # Papers go out five clear working days before the meeting, as councils publish agendas.
-            self.move_to(add_working_days(due, -5))
+            # Papers go out with the agenda, the board's notice (five clear working days) before the meeting.
+            notice = max((self.definition.boards[b].agenda.notice for b in boards), default=5)
+            self.move_to(add_working_days(due, -(notice + 1)))
         for gate in transition.gates:
             if isinstance(gate, PapersGate):
                 for paper in gate.papers:
                     if paper not in self._attached:
                         self.attach(paper)
         if due is not None and not early:
+            for board in boards:
+                self.before_meeting(board, due)
             self.move_to(due)
         for gate in transition.gates:
             if isinstance(gate, NotBeforeGate):
@@ -157,6 +167,8 @@ class Player:
                 self.decide(gate)
             elif isinstance(gate, PanelGate):
                 self.choose_panel(gate.panel)
+        for board in boards:
+            self.after_meeting(board, local_date(self.clock.now()))
         if transition.at is not None and self.await_scheduler is not None:
             self.move_to(self.timeline.resolve(transition.at), hour=23, minute=59)
             self.await_scheduler(self._stage_left(stage_id), transition.title or transition.trigger)

@@ -41,7 +41,7 @@ def pack(ctx: click.Context, board: str, meeting: str, target: Path, private: bo
     found = pack_agenda(engine, board, day, actor, private=private)
     if private and not found.private_items:
         raise InvalidInput(f"the agenda of the {found.title} has no private items: there is no private pack")
-    made = AgendaPacks(engine, app.documents()).render(found, private, engine.clock.now())
+    made = AgendaPacks(engine, app.documents()).render(found, private, engine.clock.now(), viewer=actor)
     content = made.docx if target.suffix.lower() == ".docx" else made.pdf
     target.write_bytes(content)
     pages = "; ".join(f"item {n}: {pages_text(a, b).lower()}" for n, (a, b) in sorted(made.item_pages.items()))

@@ -121,12 +121,12 @@ def test_a_worker_killed_inside_a_handler_does_its_work_once_after_a_restart(
     with shared.engine.sessions() as session:
         deadlines = session.scalars(select(Deadline).where(Deadline.entry == entry)).all()
         effects = session.scalars(select(Effect.key).where(Effect.event_id == entry)).all()
-    # Four reminders (papers due, at once since its date had passed; 3 working days before, on the day,
-    # first overdue) and the overdue mark.
+    # The committee manager's warning if the meeting's agenda is not issued in time, four reminders (papers due,
+    # at once since its date had passed; 3 working days before, on the day, first overdue) and the overdue mark.
     assert sorted((d.kind, d.data.get("kind", "")) for d in deadlines) == [
-        ("reminder", "before"), ("reminder", "before"), ("reminder", "due"), ("reminder", "overdue"),
-        ("stage_overdue", "")]
-    assert sorted(effects) == [f"deadlines:{entry}", f"papers:{entry}", f"reminders:{entry}"]
+        ("agenda_notice", ""), ("reminder", "before"), ("reminder", "before"), ("reminder", "due"),
+        ("reminder", "overdue"), ("stage_overdue", "")]
+    assert sorted(effects) == [f"agenda:{entry}", f"deadlines:{entry}", f"papers:{entry}", f"reminders:{entry}"]
     assert handled_in_logs(first, second)[entry] == 1
 
 
@@ -181,8 +181,8 @@ def test_redis_stopped_and_started_loses_no_event_and_doubles_none(
         planned = Counter(session.scalars(select(Deadline.entry).where(Deadline.kind == "stage_overdue")))
         effects = Counter(session.scalars(select(Effect.event_id)))
     assert [planned[e] for e in entries] == [1, 1, 1], "each stage's deadlines exist once"
-    assert [effects[e] for e in entries] == [3, 3, 3], \
-        "deadlines and reminders planned, and earlier boards' papers sent on, once per stage"
+    assert [effects[e] for e in entries] == [4, 4, 4], \
+        "deadlines, reminders and the agenda's warning planned, and earlier boards' papers sent on, once per stage"
     with engine.sessions() as session:
         attempts = session.scalars(select(OutboxEvent.attempts).where(OutboxEvent.id > entries[1])).all()
     assert max(attempts) >= 2, "the lost events were published a second time"

@@ -13,8 +13,11 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from notifications.minutes_document import render_minutes
 from workflow.errors import NotFound
 from workflow.reads import public
+from workflow.reads.minutes import public_minutes_of
+from workflow.reads.public_issued import MINUTES
 from workflow.store.unit import Store
 from workflow.time.clock import local_date
 
@@ -69,8 +72,12 @@ def document(request: Request, ref: str) -> Response:
     found = public.public_file(_engine(request), ref)
     if found is None:
         raise NotFound(NO_DOCUMENT)
-    store = _engine(request).papers if found.kind == public.PAPER else request.app.state.cycle.documents()
-    return _cached(Response(store.get(found.sha256), media_type=paper_type(found.media_type),
+    if found.kind == MINUTES and found.day is not None:
+        content: bytes | None = render_minutes(public_minutes_of(_engine(request), found.board, found.day)).pdf
+    else:
+        store = _engine(request).papers if found.kind == public.PAPER else request.app.state.cycle.documents()
+        content = store.get(found.sha256)
+    return _cached(Response(content, media_type=paper_type(found.media_type),
                             headers={"Content-Disposition": f'attachment; filename="{found.filename}"'}))
 
 

@@ -126,10 +126,12 @@ def _stage_items(meeting: BoardMeeting, cycle_id: int, key: str, definition: Def
     for transition in definition.transitions_from(stage.id):
         gates.extend(g for g in transition.gates if isinstance(g, DecisionGate) and g.board == meeting.board
                      and g.item not in {x.item for x in gates})
-    latest: dict[str, Paper] = {}
+    # The latest public and the latest exempt paper of each of the definition's papers: a public report and its
+    # exempt annex attached for the same stage are both the board's business, one in public and one in private.
+    latest: dict[tuple[str, bool], Paper] = {}
     for paper in rows:
         if stage.id in entitlement.considering_stages(definition, paper.paper, paper.stage):
-            latest[paper.paper] = paper
+            latest[(paper.paper, paper.exempt)] = paper
     information = definition.boards[meeting.board].agenda.information
     found: list[Drafted] = []
     for gate in gates:
@@ -139,11 +141,11 @@ def _stage_items(meeting: BoardMeeting, cycle_id: int, key: str, definition: Def
         found.extend(_split(definition, stage, f"cycle:{cycle_id}:{gate.item}", title, FOR_DECISION, cycle_id, key,
                             mine, _author(definition, stage, mine, gate.item)))
     for paper_id in information:
-        if paper_id in latest:
-            paper = latest[paper_id]
+        kept = [latest[(paper_id, exempt)] for exempt in (False, True) if (paper_id, exempt) in latest]
+        if kept:
             found.extend(_split(definition, stage, f"cycle:{cycle_id}:info:{paper_id}",
-                                definition.papers.get(paper_id, paper_id), FOR_INFORMATION, cycle_id, key, [paper],
-                                _author(definition, stage, [paper], paper_id)))
+                                definition.papers.get(paper_id, paper_id), FOR_INFORMATION, cycle_id, key, kept,
+                                _author(definition, stage, kept, paper_id)))
     return found
 
 

@@ -94,9 +94,26 @@ def entitled(business: Business, readers: dict[str, str]) -> bool:
 
 def minutes_of(store: Store, board: str, day: dt.date, viewer: str) -> Minutes:
     """The minutes of `board`'s meeting on `day` as `viewer` (a person id or email) may read them."""
+    return _read(store, board, day, viewer)
+
+
+def public_minutes_of(store: Store, board: str, day: dt.date) -> Minutes:
+    """The minutes of `board`'s meeting on `day` as the public may read them: the open minutes and the exclusion
+    resolution with its paragraphs; no private minute, not even by its title. Anyone may read these."""
+    return _read(store, board, day, None)
+
+
+def previous_meeting(store: Store, board: str, day: dt.date) -> dt.date | None:
+    """The day of the board's last meeting before `day` that recorded a decision (None: no such meeting)."""
+    with store.sessions() as session:
+        days = meeting_days(session, board, day)
+    return days[-1] if days else None
+
+
+def _read(store: Store, board: str, day: dt.date, viewer: str | None) -> Minutes:
     with store.sessions() as session:
         meeting = gather(store, session, board, day)
-        readers = reader_in(meeting, viewer)
+        readers = reader_in(meeting, viewer) if viewer is not None else {}
         numbers = numbers_of(session, board, day)
         version = latest_version(session, board, day)
         approval = approval_of(session, board, day)
@@ -107,7 +124,7 @@ def minutes_of(store: Store, board: str, day: dt.date, viewer: str) -> Minutes:
     return compose(meeting, labels(meeting, numbers, after), (version.content if version else {}).get(
         "narratives", {}), readers, version=version, approval=approval,
         provisional=any(key not in numbers for key in meeting.keys),
-        editable=approval is None and may_edit(meeting, viewer))
+        editable=viewer is not None and approval is None and may_edit(meeting, viewer))
 
 
 def compose(meeting: Meeting, label: dict[str, str], narratives: dict[str, str], readers: dict[str, str], *,

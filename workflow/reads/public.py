@@ -36,6 +36,14 @@ from workflow.definition.entitlement import (
     may_see_paper,
 )
 from workflow.definition.model import DecisionGate, Definition, Meeting
+from workflow.reads.public_issued import (
+    MINUTES,
+    PACK,
+    PACK_SPEC,
+    approval,
+    approved_minutes,
+    issued_packs,
+)
 from workflow.reads.register import withheld_from
 from workflow.reads.running_facts import known_dates_of
 from workflow.reads.status import decision_register
@@ -50,9 +58,9 @@ PAPER, RECORD = "paper", "record"
 @dataclass(frozen=True)
 class PublicDocument:
     """A document the public may read and download: a public paper, the public version of a sign-off record,
-    (later) an issued public agenda pack or approved minutes."""
+    an issued public agenda pack or approved minutes (`public_issued`)."""
 
-    ref: str  # its address on the public site: 'paper-12', 'record-5'
+    ref: str  # its address on the public site: 'paper-12', 'record-5', 'pack-7', 'minutes-3'
     kind: str  # 'Report', 'Sign-off record', 'Agenda pack', 'Minutes'
     title: str
     published: dt.datetime
@@ -147,12 +155,15 @@ class PublicBoard:
 
 @dataclass(frozen=True)
 class PublicFile:
-    """Where a public document's bytes are: a paper (`engine.papers`) or a record (the documents store)."""
+    """Where a public document's bytes are: a paper (`engine.papers`), a record or pack (the documents store), or
+    approved minutes (their public part, rendered)."""
 
-    kind: str  # PAPER | RECORD
+    kind: str  # PAPER | RECORD (a sign-off record or an agenda pack) | MINUTES (rendered from `minutes`)
     sha256: str
     filename: str
     media_type: str
+    board: str = ""  # MINUTES: whose meeting, for `workflow.reads.minutes.public_minutes_of`
+    day: dt.date | None = None
 
 
 def boards(engine: Store) -> list[PublicBoard]:
@@ -181,7 +192,7 @@ def meeting(engine: Store, board_id: str, key: str) -> PublicMeeting | None:
 def public_file(engine: Store, ref: str) -> PublicFile | None:
     """The file of a public document by its `ref`; None alike for one that is unknown and one that is exempt."""
     kind, _, number = ref.partition("-")
-    if kind not in (PAPER, RECORD) or not number.isdigit() or len(number) > 9:
+    if kind not in (PAPER, RECORD, PACK, MINUTES) or not number.isdigit() or len(number) > 9:
         return None
     listed = {d.ref for m in _meetings(engine) for d in m.documents}
     if ref not in listed:  # listed publicly, by the same rules as the pages: nothing else is served
@@ -190,19 +201,26 @@ def public_file(engine: Store, ref: str) -> PublicFile | None:
         if kind == PAPER:
             paper = session.get(Paper, int(number))
             return PublicFile(PAPER, paper.sha256, paper.filename, paper.media_type) if paper else None
+        if kind == MINUTES:
+            found = approval(session, int(number))
+            return PublicFile(MINUTES, "", f"minutes-{found.board}-{found.meeting_date.isoformat()}.pdf",
+                              "application/pdf", found.board, found.meeting_date) if found else None
         record = session.get(Document, int(number))
         if record is None:
             return None
-        return PublicFile(RECORD, record.pdf_sha256, f"{record.spec}-{record.id}.pdf", "application/pdf")
+        name = f"agenda-pack-{record.id}.pdf" if kind == PACK else f"{record.spec}-{record.id}.pdf"
+        return PublicFile(RECORD, record.pdf_sha256, name, "application/pdf")
 
 
 def issued_documents(session: Session, meetings: list[PublicMeeting]) -> None:
-    """THE place for each meeting's issued public agenda pack and approved minutes (`PublicMeeting.issued`).
-
-    Empty today: the agenda (`workflow.reads.agenda`) adds the public pack once issued, and the minutes
-    (`workflow.reads.minutes`) the minutes once approved, as `PublicDocument`s with their own `ref` kinds
-    (the download route and `public_file` serve only refs listed here or below).
-    """
+    """THE place for each meeting's issued public agenda pack and approved minutes (`PublicMeeting.issued`),
+    as `public_issued` finds them: the download route and `public_file` serve only refs listed here or below."""
+    by_day = {(m.board, m.day): m for m in meetings if not m.cancelled}
+    names = {m.board: m.board_name for m in meetings}
+    for found in [*issued_packs(session), *approved_minutes(session, names)]:
+        at = by_day.get((found.board, found.day))
+        if at is not None:
+            at.issued.append(PublicDocument(found.ref, found.kind, found.title, found.published, found.board, at.key))
 
 
 def paragraph(reason: str | None) -> str:
@@ -237,8 +255,8 @@ def _meetings(engine: Store, board_id: str | None = None) -> list[PublicMeeting]
         for decision in session.scalars(select(Decision).where(Decision.cycle_id.in_(ids)).order_by(Decision.id)):
             decisions[decision.cycle_id].append(decision)
         records: dict[int, list[Document]] = defaultdict(list)
-        for record in session.scalars(select(Document).where(Document.cycle_id.in_(ids), Document.version == "public")
-                                      .order_by(Document.id)):
+        for record in session.scalars(select(Document).where(Document.cycle_id.in_(ids), Document.version == "public",
+                                                             Document.spec != PACK_SPEC).order_by(Document.id)):
             records[record.cycle_id].append(record)
         moved = changes_of(session, select(Cycle.id).where(Cycle.id.in_(ids)).scalar_subquery())
         known = known_dates_of(session, cycles, select(Cycle.id).where(Cycle.id.in_(ids)).scalar_subquery())

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
+import httpx
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, text
@@ -109,3 +110,34 @@ def test_the_committee_manager_writes_each_minutes_narrative_on_the_page(web: Si
 
 def pdf_text(pdf: bytes) -> str:
     return " ".join(" ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+def test_the_committee_manager_records_the_approval_on_the_page(web: Site, tmp_path: Path) -> None:
+    played(web, tmp_path)
+    web.account("committee_manager")
+    web.account("observer_councillor_a")
+    manager, csrf = web.sign_in("committee_manager")
+    assert manager.post(PAGE, headers=HTML, data={"csrf_token": csrf, "action": "draft"}).status_code == 303
+    page = manager.get(PAGE, headers=HTML).text
+    assert "Record approval" in page and 'name="approved-at-day"' in page
+
+    def approve(day: str, month: str, year: str) -> httpx.Response:
+        return manager.post(PAGE, headers=HTML, data={"csrf_token": csrf, "action": "approve", "approved-at-day": day,
+                                                      "approved-at-month": month, "approved-at-year": year})
+
+    unreadable = approve("31", "2", "2022")
+    assert unreadable.status_code == 422 and "Enter the date of the meeting that approved them" in unreadable.text
+    no_meeting = approve("1", "3", "2022")
+    assert no_meeting.status_code == 422 and "has no meeting on 1 March 2022" in no_meeting.text
+    assert 'value="2022"' in no_meeting.text, "the date as typed, to correct"
+    observer, theirs = web.sign_in("observer_councillor_a")
+    refused = observer.post(PAGE, headers=HTML, data={"csrf_token": theirs, "action": "approve",
+                                                      "approved-at-day": "9", "approved-at-month": "3",
+                                                      "approved-at-year": "2022"})
+    assert refused.status_code == 403 and "Approved" not in manager.get(PAGE, headers=HTML).text
+    assert approve("9", "3", "2022").status_code == 303
+    done = manager.get(PAGE, headers=HTML).text
+    assert "Approved at the meeting of" in done and "9 March 2022" in done
+    assert "Record approval" not in done and "textarea" not in done, "approved minutes no longer change"
+    signed = pdf_text(manager.get(PAGE + ".pdf").content)
+    assert "Signed by the chair" in signed and "9 March 2022" in signed

@@ -21,12 +21,15 @@ from icalendar import Calendar
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from notifications.agenda_issue import AgendaPacks
 from notifications.documents import Documents
 from tests.helpers import CLERK
 from tests.integration.web.conftest import Site
 from web.pages import public
+from workflow.commands import agenda
 from workflow.commands.meetings import change_meeting
-from workflow.store.models import Document, OutboxEvent, Paper
+from workflow.commands.minutes import approve_minutes, draft_minutes
+from workflow.store.models import Document, MinutesApproval, OutboxEvent, Paper
 from workflow.store.outbox import Handlers
 from workflow.time.clock import at_local
 
@@ -42,6 +45,7 @@ PRIVATE_RESOLUTION = "That the family named in the exempt report be referred"
 SECRETS = (SECRET_TITLE, SECRET_TEXT, ANNEX_TITLE, ANNEX_TEXT, PRIVATE_RESOLUTION)
 PUBLIC_TITLE = "Strategic assessment 2021"
 PUBLIC_RESOLUTION = "That the Strategic Assessment 2021 be signed off."
+JULY, AUGUST = dt.date(2021, 7, 13), dt.date(2021, 8, 19)  # MK Together's and the Risk Board's meetings
 
 
 def attach(web: Site, paper: str, stage: str, title: str, text: str, exempt: str | None = None) -> None:
@@ -64,6 +68,17 @@ def records_made(web: Site, trigger: str) -> None:
     handlers.handle(web.engine, event)
 
 
+def packs_made(web: Site) -> None:
+    """The issued agendas' packs, made as the workers' handler makes them."""
+    packs = AgendaPacks(web.engine, web.app.state.cycle.documents())
+    handlers = Handlers()
+    handlers.on("AgendaIssued", "agenda_pack", packs.apply, prepare=packs.prepare)
+    with web.engine.sessions() as session:
+        events = session.scalars(select(OutboxEvent.id).where(OutboxEvent.event_type == "AgendaIssued")).all()
+    for event in events:
+        handlers.handle(web.engine, event)
+
+
 def decided(web: Site, board: str, item: str, resolution: str) -> None:
     web.engine.decide(CYCLE, board, item, CLERK, votes_for=list(web.definition.boards[board].voting),
                       resolution=resolution)
@@ -77,6 +92,9 @@ def held(web: Site) -> Site:
     attach(web, "early_findings", "early_findings", SECRET_TITLE, SECRET_TEXT, exempt="2")
     attach(web, "strategic_assessment", "assessment_sign_off", PUBLIC_TITLE, "The public assessment.")
     attach(web, "strategic_assessment", "assessment_sign_off", ANNEX_TITLE, ANNEX_TEXT, exempt="7")
+    for board, day in (("mk_together", JULY), ("risk_board", AUGUST)):
+        agenda.issue(web.engine, board, day, CLERK)
+    packs_made(web)
     web.clock.set(at_local(dt.date(2021, 7, 13), 17))
     decided(web, "mk_together", "early_findings", PRIVATE_RESOLUTION)
     web.engine.fire(CYCLE, "discuss_early_findings", "head_of_partnerships")
@@ -87,6 +105,16 @@ def held(web: Site) -> Site:
     records_made(web, "sign_off_assessment")
     web.clock.set(at_local(dt.date(2021, 8, 20), 9))
     return web
+
+
+@pytest.fixture
+def approved(held: Site) -> Site:
+    """Both meetings' minutes drafted and approved at each board's next meeting (September, February)."""
+    for board, day, at in (("risk_board", AUGUST, dt.date(2021, 9, 23)), ("mk_together", JULY, dt.date(2022, 2, 22))):
+        held.clock.set(at_local(at, 17))
+        draft_minutes(held.engine, board, day, CLERK)
+        approve_minutes(held.engine, board, day, CLERK, at=at)
+    return held
 
 
 def paper_ids(web: Site) -> dict[str, int]:
@@ -124,7 +152,7 @@ def test_a_resident_reads_a_boards_meetings_business_and_decisions_without_signi
     assert_nothing_exempt(august.text)
     # Its report and its public sign-off record download; the record is the public version.
     downloads = refs(august.text)
-    assert {r.split("-")[0] for r in downloads} == {"paper", "record"}
+    assert {r.split("-")[0] for r in downloads} == {"pack", "paper", "record"}, "minutes only once approved"
     for ref in downloads:
         got = resident.get(f"/public/documents/{ref}")
         assert got.status_code == 200 and got.headers["content-disposition"].startswith("attachment;")
@@ -143,7 +171,8 @@ def test_an_exempt_item_shows_only_its_own_title_and_paragraph(held: Site) -> No
     assert "Strategic assessment - early findings" in july.text  # the definition's title for the item
     assert "Private" in july.text and "Schedule 12A, paragraph 2: Information which is likely to reveal" in july.text
     assert_nothing_exempt(july.text)
-    assert "/public/documents/" not in july.text, "no paper of the private item, nor its record (the resolution)"
+    assert [r.split("-")[0] for r in refs(july.text)] == ["pack"], \
+        "the issued agenda pack; no paper of the private item, nor its record (the resolution)"
     assert_nothing_exempt(resident.get("/public/boards/mk_together", headers=HTML).text)
 
 
@@ -207,12 +236,34 @@ def test_the_atom_feed_lists_the_boards_public_documents_and_nothing_exempt(held
             assert f"Report: {PUBLIC_TITLE}" in titles
             assert any(str(t).startswith("Sign-off record") for t in titles)
         else:  # MK Together's July item is private: neither its paper nor its record (it carries the resolution)
-            assert titles == []
+            assert titles == ["Agenda pack: MK Together Management Board, "
+                              "Tuesday 13 July 2021 (issue 1)"]
 
 
-def test_every_public_address_of_every_board_meeting_and_document_holds_nothing_exempt(held: Site) -> None:
+def test_the_issued_pack_and_approved_minutes_are_published_without_the_private_part(approved: Site) -> None:
+    resident = approved.client()
+    july = resident.get("/public/boards/mk_together/meetings/2021-07-13", headers=HTML).text
+    kinds = {r.split("-")[0]: r for r in refs(july)}
+    assert set(kinds) == {"pack", "minutes"}
+    pack = pdf_text(resident.get(f"/public/documents/{kinds['pack']}").content)
+    assert "MK TOGETHER MANAGEMENT BOARD" in pack.upper() and "Exclusion of Public and Press" in pack
+    minutes = resident.get(f"/public/documents/{kinds['minutes']}")
+    assert minutes.status_code == 200 and minutes.headers["content-type"] == "application/pdf"
+    text = " ".join(pdf_text(minutes.content).split())
+    assert "Minutes of the meeting of the MK TOGETHER MANAGEMENT BOARD held on TUESDAY 13 JULY 2021" in text
+    assert "Signed by the chair" in text and "22 February 2022" in text
+    assert "EXCLUSION" in text.upper() and "paragraph 2" in text.lower(), "the exclusion resolution, its paragraph"
+    assert "Not for publication" not in text
+    assert_nothing_exempt(text)
+    feed = resident.get("/public/boards/mk_together/documents.atom").text
+    assert "Minutes: MK Together Management Board, Tuesday 13 July 2021" in feed
+
+
+def test_every_public_address_of_every_board_meeting_and_document_holds_nothing_exempt(approved: Site) -> None:
     """The sweep: each GET route of the public site, with every board, meeting and document it offers filled in
-    (and the exempt papers' and records' own ids), read as a resident; a route added later is walked too."""
+    (and the exempt papers', records' and packs' own ids, and every minutes' approval), read as a resident; a
+    route added later is walked too."""
+    held = approved
     resident = held.client()
     boards = re.findall(r'href="/public/boards/([a-z0-9_]+)"', resident.get("/public", headers=HTML).text)
     assert {"risk_board", "mk_together", "safer_mk"} <= set(boards)
@@ -220,8 +271,11 @@ def test_every_public_address_of_every_board_meeting_and_document_holds_nothing_
                               resident.get(f"/public/boards/{b}", headers=HTML).text) for b in boards}
     ids = paper_ids(held)
     with held.engine.sessions() as session:
-        every_record = [f"record-{d.id}" for d in session.scalars(select(Document))]
-    documents = {*(f"paper-{i}" for i in ids.values()), *every_record}
+        every_record = [f"{kind}-{d.id}" for d in session.scalars(select(Document)) for kind in ("record", "pack")]
+        every_minutes = [f"minutes-{a.id}" for a in session.scalars(select(MinutesApproval))]
+    assert len(every_minutes) == 2 and any(r.startswith("pack-") for r in refs(
+        resident.get("/public/boards/risk_board/meetings/2021-08-19", headers=HTML).text))
+    documents = {*(f"paper-{i}" for i in ids.values()), *every_record, *every_minutes}
     walked = 0
     for route in public.router.routes:
         assert isinstance(route, APIRoute)
