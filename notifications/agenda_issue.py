@@ -78,8 +78,9 @@ def open_part(agenda: Agenda) -> Agenda:
 
 def board_stage(built: Built, cycle: Cycle) -> str:
     """The stage a pack is recorded against: the event's cycle's stage signed off at this meeting (else any stage
-    of the board). The exempt pack's entitlement rule is that stage's (`may_see_document`): the board's voting
-    members, chair and officers and the stage's owner, which the delivery checks again before sending."""
+    of the board). An exempt pack is then served only to those its emails went to, entitled to that stage's exempt
+    papers, and to the board's committee manager (`workflow.reads.papers.may_see_document`), never to everyone
+    entitled to the stage: it may hold other cycles' exempt papers, and members get different private packs."""
     for attending in built.meeting.cycles:
         if attending.cycle.id == cycle.id and attending.stages:
             return attending.stages[0].id

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from workflow.definition.entitlement import (
     EXEMPT,
-    may_see_document,
     may_see_mail,
     to_contact,
     withheld_because,
@@ -25,6 +24,7 @@ from workflow.definition.entitlement import (
 from workflow.definition.model import Definition
 from workflow.engine import Engine
 from workflow.errors import NotFound
+from workflow.reads import papers as paper_reads
 from workflow.store.models import Cycle, Document, Mail, Paper
 
 from . import outside
@@ -109,7 +109,7 @@ def document_for(engine: Engine, session: Session, document: Document, reader: s
     """The version of `document` that `reader` may see: itself, or the public version of the same record."""
     definition = definition_of(engine, session, document.cycle_id)
     engine.reader(definition, reader)
-    if may_see_document(definition, document, reader):
+    if paper_reads.may_see_document(session, definition, document, reader):
         return document
     public = session.scalars(select(Document).where(Document.event_id == document.event_id,
                                                     Document.spec == document.spec,

@@ -10,16 +10,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.agenda_setup import BOARD, JULY, agenda_app
+from tests.agenda_setup import BOARD, JULY, agenda_app, organised_app
 from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
 from workflow.app import App
 from workflow.commands import agenda as commands
 from workflow.commands.agenda_build import issue_by
 from workflow.errors import InvalidInput, NotFound, RoleMissing, UnknownActor
 from workflow.reads.agenda import agenda, meetings, public_agenda
+from workflow.reads.agenda_pack import pack_agenda
 from workflow.store.models import AgendaChange, OutboxEvent
 
-__all__ = ["agenda_app"]
+__all__ = ["agenda_app", "organised_app"]
 
 
 def _titles(items: tuple) -> list[tuple[int, str]]:  # type: ignore[type-arg]
@@ -92,6 +93,8 @@ def test_the_committee_manager_adds_moves_and_withdraws_items(agenda_app: App) -
 
 @pytest.mark.parametrize(("actor", "error", "words"), [
     (AUTHOR, RoleMissing, "cannot change or issue the agendas"),
+    # May record decisions and organises the scrutiny committee, but is not on MK Together's board.
+    ("scrutiny_officer", RoleMissing, "cannot change or issue the agendas of the MK Together Management Board"),
     ("nobody", UnknownActor, "not in the directory"),
 ])
 def test_only_the_committee_manager_changes_it_and_nothing_is_written_otherwise(
@@ -100,7 +103,13 @@ def test_only_the_committee_manager_changes_it_and_nothing_is_written_otherwise(
     with pytest.raises(error, match=words):
         commands.add_item(engine, BOARD, JULY, actor, title="Any other business")
     with pytest.raises(error, match=words):
+        commands.move_item(engine, BOARD, JULY, actor, "1", down=True)
+    with pytest.raises(error, match=words):
+        commands.withdraw_item(engine, BOARD, JULY, actor, "8", reason="Not needed")
+    with pytest.raises(error, match=words):
         commands.issue(engine, BOARD, JULY, actor)
+    with pytest.raises(error, match=words.replace("change or issue the agendas", "make the agenda packs")):
+        pack_agenda(engine, BOARD, JULY, actor, private=True)
     assert _changes(agenda_app) == 0
 
 
@@ -201,3 +210,30 @@ def test_a_public_and_an_exempt_paper_for_the_same_stage_give_a_public_and_a_pri
     member = agenda(engine, "safer_mk", september, CLERK)
     private = [p.title for item in member.private_items for p in item.papers]
     assert private == ["Assessment annex: named people"]
+
+
+def test_whether_it_changed_since_issue_and_its_cycles_are_told_over_what_the_reader_sees(agenda_app: App) -> None:
+    engine = agenda_app.engine
+    commands.withdraw_item(engine, BOARD, JULY, CLERK, "cycle:1:early_findings", reason="Taken in private only")
+    commands.issue(engine, BOARD, JULY, CLERK)
+    # The cycle's only business left is private: the public is not told the cycle has any.
+    assert public_agenda(engine, BOARD, JULY).cycle_ids == ()
+    assert agenda(engine, BOARD, JULY, CLERK).cycle_ids == (1,)
+    changed = commands.add_item(engine, BOARD, JULY, CLERK, title="Named offenders update", exempt=2, reissue=True)
+    assert changed.changed_since_issue and agenda(engine, BOARD, JULY, "director_policy").changed_since_issue
+    assert not public_agenda(engine, BOARD, JULY).changed_since_issue  # a private change: nothing the public sees
+    commands.add_item(engine, BOARD, JULY, CLERK, title="Any other business", reissue=True)
+    assert public_agenda(engine, BOARD, JULY).changed_since_issue
+
+
+def test_an_organiser_not_entitled_to_a_private_item_can_neither_see_nor_name_it(organised_app: App) -> None:
+    engine = organised_app.engine
+    seen = commands.move_item(engine, BOARD, JULY, "scrutiny_officer", "1", down=True)
+    assert seen.private_items == () and "Named victims annex" not in repr(seen)
+    assert pack_agenda(engine, BOARD, JULY, "scrutiny_officer", private=True).private_items == ()
+    with pytest.raises(InvalidInput, match="no item '8'") as refused:
+        commands.withdraw_item(engine, BOARD, JULY, "scrutiny_officer", "8", reason="x")
+    with pytest.raises(InvalidInput) as named:
+        commands.withdraw_item(engine, BOARD, JULY, "scrutiny_officer", "cycle:1:early_findings:exemp", reason="x")
+    assert "exempt" not in str(refused.value) + str(named.value).replace("early_findings:exemp'", "")
+    assert _changes(organised_app) == 1

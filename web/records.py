@@ -124,7 +124,9 @@ def document_listed(d: Document) -> dict[str, Any]:
 def document_file(request: Request, me: Principal, document_id: int, fmt: str) -> Response:
     """A sign-off record as PDF, Word or HTML, for `me` if entitled to it."""
     document, at = row_for(request, me, Document, document_id, "document")
-    if not entitlement.may_see_document(at.definition, document, at.person):
+    with engine_of(request).sessions() as session:
+        allowed = paper_reads.may_see_document(session, at.definition, document, at.person)
+    if not allowed:
         raise NotFound(f"there is no document {document_id}")
     store = request.app.state.cycle.documents()
     require_kept(engine_of(request), getattr(document, f"{fmt}_sha256"), f"document {document_id} ({fmt})")

@@ -1,8 +1,9 @@
 """The committee manager's changes to a board meeting's agenda, and its issue; the CLI, the API and the page call these.
 
 A board meeting is (board id, day); its agenda is built by `agenda_build`. Who may change or issue
-it: whoever may move the board's meetings (`meetings.require_manager`, on the definition of the meeting's
-lowest-numbered cycle). Every change is an append-only `agenda_changes` row; nothing is updated in place.
+it: the board's committee manager (`meetings.require_board_manager`: its organiser, or an officer member of the
+board holding the permission to record decisions, on the definition of the meeting's lowest-numbered cycle). Each
+command returns the agenda as its actor may see it (`present`), and an item is named only among those items. Every change is an append-only `agenda_changes` row; nothing is updated in place.
 
 - `add_item`: an item of the committee manager's own (title, purpose, author, Schedule 12A paragraph if exempt).
 - `move_item`: up, down, or to a position among the items of its part (public or private).
@@ -34,16 +35,16 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workflow.commands.agenda_build import EVERYONE, Built, build, issue_by, present
+from workflow.commands.agenda_build import Built, build, issue_by, present
 from workflow.commands.agenda_values import Agenda
 from workflow.commands.attach import SCHEDULE_12A
-from workflow.commands.meetings import require_manager
+from workflow.commands.meetings import require_board_manager
 from workflow.commands.rows import add_event
 from workflow.definition.agenda import PURPOSES
 from workflow.definition.directory import find_person
 from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
-from workflow.errors import ConcurrentChange, InvalidInput, RoleMissing, UnknownActor
+from workflow.errors import ConcurrentChange, InvalidInput, UnknownActor
 from workflow.store.models import AgendaChange
 from workflow.store.unit import Store
 from workflow.time.clock import local_date
@@ -74,10 +75,7 @@ def _meeting(store: Store, board: str, day: dt.date, actor: str, *, change: bool
             if person is None:
                 raise UnknownActor(f"'{actor}' is not in the directory of '{home.id}'{suggest(actor, home.people)}; "
                                    "give --as one of the people the definition lists")
-            try:
-                require_manager(home, person.id)
-            except RoleMissing as exc:
-                raise RoleMissing(str(exc).replace("move or cancel meetings", "change or issue the agendas")) from None
+            require_board_manager(home, board, person.id, "change or issue the agendas")
             if local_date(store.clock.now()) > day:
                 raise InvalidInput(f"the {built.meeting.meeting.title} was held on {written_date(day)}; "
                                    "its agenda can no longer change")
@@ -97,13 +95,21 @@ def _write(session: Session, built: Built, kind: str, item: str | None, actor: s
     session.flush()
 
 
-def _after(session: Session, store: Store, built: Built) -> Agenda:
-    return present(build(session, store, built.meeting.board, built.meeting.day), EVERYONE)
+def _reader(built: Built, person: str) -> str:
+    """The email the agenda is cut to for `person` (`present`)."""
+    return built.meeting.home.people[person].email
 
 
-def _item_key(built: Built, key: str) -> str:
-    keys = [d.item.key for d in (*built.public, *built.private)]
-    numbers = {str(d.item.number): d.item.key for d in (*built.public, *built.private)}
+def _after(session: Session, store: Store, built: Built, person: str) -> Agenda:
+    """The agenda after the change, as `person` may see it."""
+    return present(build(session, store, built.meeting.board, built.meeting.day), _reader(built, person))
+
+
+def _item_key(built: Built, key: str, person: str) -> str:
+    """The key of the item named `key` (its number or key) among the items `person` may see; others are unknown."""
+    shown = (*built.public, *built.shown_private(_reader(built, person)))
+    keys = [d.item.key for d in shown]
+    numbers = {str(d.item.number): d.item.key for d in shown}
     found = numbers.get(key, key)
     if found not in keys:
         raise InvalidInput(f"the agenda has no item '{key}'{suggest(key, keys)}: name an item by its number or key")
@@ -135,7 +141,7 @@ def add_item(store: Store, board: str, day: dt.date, actor: str, *, title: str, 
         _write(session, built, "add", f"added:{built.seq + 1}", person, now, title=title, purpose=purpose,
                description=" ".join(description.split()), exempt_paragraph=exempt,
                author_name=(writer.name or writer.title) if writer else "", author_title=writer.title if writer else "")
-        return _after(session, store, built)
+        return _after(session, store, built, person)
 
 
 def move_item(store: Store, board: str, day: dt.date, actor: str, item: str, *, to: int | None = None,
@@ -145,7 +151,7 @@ def move_item(store: Store, board: str, day: dt.date, actor: str, item: str, *, 
         raise InvalidInput("say where the item goes: up, down, or a position (--to)")
     now = store.clock.now()
     with _meeting(store, board, day, actor, change=True, reissue=reissue) as (session, built, person):
-        key = _item_key(built, item)
+        key = _item_key(built, item, person)
         part = [d.item.key for d in (built.public if any(d.item.key == key for d in built.public) else built.private)
                 if d.item.key != "std:exclusion"]
         at = part.index(key) + 1
@@ -155,7 +161,7 @@ def move_item(store: Store, board: str, day: dt.date, actor: str, item: str, *, 
         if target == at:
             raise InvalidInput(f"item {item} is already in place {at} of its part")
         _write(session, built, "move", key, person, now, to=target)
-        return _after(session, store, built)
+        return _after(session, store, built, person)
 
 
 def withdraw_item(store: Store, board: str, day: dt.date, actor: str, item: str, *, reason: str,
@@ -165,9 +171,9 @@ def withdraw_item(store: Store, board: str, day: dt.date, actor: str, item: str,
         raise InvalidInput("say why the item is withdrawn, with --reason")
     now = store.clock.now()
     with _meeting(store, board, day, actor, change=True, reissue=reissue) as (session, built, person):
-        key = _item_key(built, item)
+        key = _item_key(built, item, person)
         _write(session, built, "withdraw", key, person, now, reason=" ".join(reason.split()))
-        return _after(session, store, built)
+        return _after(session, store, built, person)
 
 
 def issue(store: Store, board: str, day: dt.date, actor: str) -> Issued:
@@ -181,8 +187,9 @@ def issue(store: Store, board: str, day: dt.date, actor: str) -> Issued:
         version = len(built.issues) + 1
         deadline = issue_by(day, built.meeting.home.boards[board].agenda.notice)
         late = local_date(now) > deadline
-        _write(session, built, "issue", None, person, now, version=version, digest=built.digest, late=late)
+        _write(session, built, "issue", None, person, now, version=version, digest=built.digest, late=late,
+               seen=built.seen())
         first = built.meeting.cycles[0].cycle
         add_event(session, first, now, ISSUED, board=board, day=day.isoformat(), version=version, issued_by=person,
                   late=late, issue_by=deadline.isoformat(), cycle_ids=[at.cycle.id for at in built.meeting.cycles])
-        return Issued(_after(session, store, built), version, late)
+        return Issued(_after(session, store, built, person), version, late)

@@ -11,7 +11,9 @@ manager changed it after issue, or its business changed (a paper attached, a mee
 Only then may it be issued again, as the next version.
 
 `present` cuts it to what a reader may see: private items only for those entitled to their exempt papers
-(`workflow.definition.entitlement`), none for the public. Who may read it at all is `workflow.reads.agenda`'s rule.
+(`workflow.definition.entitlement`), none for the public; whether it changed since issue, and which cycles have
+business at it, are answered over what the reader sees (an issue keeps who could see each private item), so
+nothing tells a reader that hidden business exists or changed. Who may read it at all is `workflow.reads.agenda`'s rule.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,6 +70,38 @@ class Built:
     @property
     def changed_since_issue(self) -> bool:
         return bool(self.issues) and self.issues[-1].data.get("digest") != self.digest
+
+    def shown_private(self, reader: str | None) -> tuple[Drafted, ...]:
+        """The private items `reader` (an email; EVERYONE; None: the public) may see."""
+        return tuple(d for d in self.private if reader == EVERYONE or (reader is not None and d.entitled(reader)))
+
+    def seen(self) -> dict[str, Any]:
+        """What the agenda is now, item by item, with who may see each private item (person ids): kept with an
+        issue, so that whether it changed since can be answered over what each reader sees (`changed_for`)."""
+        people = self.meeting.home.people.values()
+        return {"items": [[d.item.key, _shape_digest(d.item)] for d in (*self.public, *self.private)],
+                "private": {d.item.key: sorted(p.id for p in people if p.email and d.entitled(p.email))
+                            for d in self.private}}
+
+    def changed_for(self, reader: str | None) -> bool:
+        """Has what `reader` may see changed since the last issue? Business hidden from them does not count."""
+        if reader == EVERYONE or not self.issues:
+            return self.changed_since_issue
+        seen = self.issues[-1].data.get("seen")
+        if not isinstance(seen, dict):  # issued before issues kept what each reader saw
+            return self.changed_since_issue
+        person = entitlement_person(self.meeting.home, reader)
+        private = seen.get("private", {})
+        then = [[key, shape] for key, shape in seen.get("items", [])
+                if key not in private or (person is not None and person in private[key])]
+        now = [[d.item.key, _shape_digest(d.item)] for d in (*self.public, *self.shown_private(reader))]
+        return now != then
+
+    def cycles_for(self, reader: str | None) -> tuple[int, ...]:
+        """The cycles with business at the meeting, less those whose only business is hidden from `reader`."""
+        shown = {d.item.cycle_id for d in (*self.public, *self.shown_private(reader))}
+        hidden = {d.item.cycle_id for d in self.private} - shown
+        return tuple(at.cycle.id for at in self.meeting.cycles if at.cycle.id not in hidden)
 
 
 def issue_by(day: dt.date, notice: int) -> dt.date:
@@ -126,9 +161,16 @@ def _private_session(home: Definition, board: Board, email: str | None) -> bool:
     return person is not None and any(m == person and kind in PRIVATE_SESSION for m, kind in board.members)
 
 
+def _shape(item: AgendaItem) -> list[Any]:
+    return [item.key, item.title, item.purpose, item.description, [p.id for p in item.papers], item.exempt_paragraph]
+
+
+def _shape_digest(item: AgendaItem) -> str:
+    return hashlib.sha256(json.dumps(_shape(item)).encode()).hexdigest()
+
+
 def _digest(items: list[AgendaItem]) -> str:
-    shape = [[i.key, i.title, i.purpose, i.description, [p.id for p in i.papers], i.exempt_paragraph] for i in items]
-    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()
+    return hashlib.sha256(json.dumps([_shape(i) for i in items]).encode()).hexdigest()
 
 
 def _members(definition: Definition, board: Board) -> AgendaMembership:
@@ -150,7 +192,7 @@ def present(built: Built, reader: str | None) -> Agenda:
     meeting = built.meeting
     board = meeting.home.boards[meeting.board]
     manager = meeting.home.people.get(board.organiser or "")
-    private = tuple(d.item for d in built.private if reader == EVERYONE or (reader is not None and d.entitled(reader)))
+    private = tuple(d.item for d in built.shown_private(reader))
     paragraphs = tuple(sorted({d.item.exempt_paragraph for d in built.private if d.item.exempt_paragraph}))
     return Agenda(
         board_id=board.id, board_name=board.name, day=meeting.day, start=meeting.meeting.start,
@@ -159,4 +201,4 @@ def present(built: Built, reader: str | None) -> Agenda:
         manager_email=manager.email if manager else "", public_items=tuple(d.item for d in built.public),
         private_items=private, exempt_paragraphs=paragraphs, next_meeting=meeting.next, issued=built.issued,
         issue_by=issue_by(meeting.day, board.agenda.notice), notice_days=board.agenda.notice,
-        changed_since_issue=built.changed_since_issue, cycle_ids=tuple(at.cycle.id for at in meeting.cycles))
+        changed_since_issue=built.changed_for(reader), cycle_ids=built.cycles_for(reader))

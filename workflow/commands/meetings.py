@@ -21,7 +21,7 @@ from workflow.commands.rows import add_event, add_history
 from workflow.definition.calendar import Timeline
 from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
-from workflow.definition.model import Definition, Meeting
+from workflow.definition.model import Definition, Meeting, Membership
 from workflow.errors import InvalidInput, RoleMissing
 from workflow.store.unit import Store
 from workflow.time.actuals import CHANGE, MeetingChange, changes
@@ -42,6 +42,27 @@ def require_manager(definition: Definition, actor: str) -> None:
         needed = " or ".join(role.replace("_", " ") for role in allowed) or "nobody: the definition names no role"
         raise RoleMissing(f"{who} cannot move or cancel meetings of the {definition.title}: that is for the "
                           f"{needed}")
+
+
+def manages_board(definition: Definition, board: str, person: str) -> bool:
+    """Is `person` the committee manager of `board`: its organiser, or an officer member of it, holding the
+    permission to keep calendars (`require_manager`)? Someone not on the board manages none of its business."""
+    found = definition.boards.get(board)
+    if found is None or person not in definition.people:
+        return False
+    held = set(definition.permissions.get(COMMAND, ())) & set(roles_of(definition, person))
+    return bool(held) and (found.organiser == person or (person, Membership.OFFICER) in found.members)
+
+
+def require_board_manager(definition: Definition, board: str, actor: str, doing: str) -> None:
+    """Refuse (RoleMissing, one sentence) unless `actor` is `board`'s committee manager (`manages_board`);
+    `doing` says what they may not do ("change or issue the agendas")."""
+    if manages_board(definition, board, actor):
+        return
+    person = definition.people[actor]
+    name = definition.boards[board].name if board in definition.boards else board
+    raise RoleMissing(f"{person.name or person.title} cannot {doing} of the {name}: that is for its committee "
+                      "manager (the board's organiser, or an officer of the board who may record its decisions)")
 
 
 @dataclass(frozen=True)

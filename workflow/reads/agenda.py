@@ -10,8 +10,8 @@ business, the date of the next meeting and, when there is exempt business, the e
 12A paragraph(s) (it is moved in public, so it is the public part's last item). The private part holds the exempt
 items. Items are numbered 1..n over the public part then the private part, as the seed pack numbers them.
 
-Who may read it: the board's members (any membership) and whoever may keep the board's calendar
-(`meetings.require_manager`); private items only for those entitled to their exempt papers. Someone not entitled
+Who may read it: the board's members (any membership) and its committee manager
+(`meetings.manages_board`); private items only for those entitled to their exempt papers. Someone not entitled
 gets `private_items == ()` (the exclusion item and `exempt_paragraphs` stay: they are public); an exempt item's
 title is the definition's words, never a paper's. `public_agenda` is the public's view.
 """
@@ -35,7 +35,7 @@ from workflow.commands.agenda_values import (
     StandardKind,
 )
 from workflow.commands.board_meeting import BoardMeeting, meeting_days
-from workflow.commands.meetings import require_manager
+from workflow.commands.meetings import manages_board
 from workflow.definition.formatting import written_date
 from workflow.definition.model import Definition
 from workflow.errors import NotFound, RoleMissing
@@ -52,7 +52,7 @@ def may_read(meeting: BoardMeeting, who: str) -> bool:
     person = _person(definition, who)
     if person is None:
         return False
-    return person in dict(definition.boards[meeting.board].members) or _manages(definition, person)
+    return person in dict(definition.boards[meeting.board].members) or manages_board(definition, meeting.board, person)
 
 
 def _person(definition: Definition, who: str) -> str | None:
@@ -77,15 +77,7 @@ def agenda_and_role(store: Store, board: str, day: dt.date, reader: str) -> tupl
     if not may_read(built.meeting, person):
         raise RoleMissing(f"the agenda of the {built.meeting.meeting.title} is for the members of the "
                           f"{built.meeting.home.boards[board].name}")
-    return present(built, built.meeting.home.people[person].email), _manages(built.meeting.home, person)
-
-
-def _manages(definition: Definition, person: str) -> bool:
-    try:
-        require_manager(definition, person)
-    except RoleMissing:
-        return False
-    return True
+    return present(built, built.meeting.home.people[person].email), manages_board(built.meeting.home, board, person)
 
 
 def public_agenda(store: Store, board: str, day: dt.date) -> Agenda:

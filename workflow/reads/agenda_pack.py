@@ -1,19 +1,19 @@
 """The agenda a pack is made from, for the committee manager who issues it (`cycle agenda pack`).
 
-The same rule as the agenda's changes and issue (`workflow.commands.agenda`): whoever may keep the board's
-calendar (`meetings.require_manager`) on the meeting's home definition. The public pack is made from the public's
-view of the agenda (no private item); the private pack from every item.
+The same rule as the agenda's changes and issue (`workflow.commands.agenda`): the board's committee manager
+(`meetings.require_board_manager`) on the meeting's home definition. The public pack is made from the public's
+view of the agenda (no private item); the private pack from the private items the committee manager may see.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from workflow.commands.agenda_build import EVERYONE, build, present
-from workflow.commands.meetings import require_manager
+from workflow.commands.agenda_build import build, present
+from workflow.commands.meetings import require_board_manager
 from workflow.definition.directory import find_person
 from workflow.definition.loader import suggest
-from workflow.errors import RoleMissing, UnknownActor
+from workflow.errors import UnknownActor
 from workflow.reads.agenda import Agenda
 from workflow.store.unit import Store
 
@@ -30,8 +30,5 @@ def pack_agenda(store: Store, board: str, day: dt.date, actor: str, *, private: 
     if person is None:
         raise UnknownActor(f"'{actor}' is not in the directory of '{home.id}'{suggest(actor, home.people)}; "
                            "give --as one of the people the definition lists")
-    try:
-        require_manager(home, person.id)
-    except RoleMissing as exc:
-        raise RoleMissing(str(exc).replace("move or cancel meetings", "make the agenda packs")) from None
-    return present(built, EVERYONE if private else None)
+    require_board_manager(home, board, person.id, "make the agenda packs")
+    return present(built, person.email if private else None)

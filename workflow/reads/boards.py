@@ -90,6 +90,6 @@ def served_cycles(engine: Store, email: str, *, records: bool = True,
                 cycle.id, cycle.key, cycle.year, definition, person, boards,
                 schedule(definition, cycle.year, moved.get(cycle.id, {})),
                 paper_views(definition, papers[cycle.id], person),
-                document_views(definition, documents[cycle.id], person),
+                document_views(session, definition, documents[cycle.id], person),
                 decision_register(decisions[cycle.id])))
         return found, every

@@ -1,6 +1,11 @@
 """The papers and sign-off documents of a cycle that a person may see (`definition.entitlement`).
 
 The others are not named at all. The API, the pages and any other reader call these.
+
+A document is seen by `entitlement.may_see_document`'s rule, and an agenda pack's private version (`exempt`,
+`exempt-2`, ...: members entitled to different private items get different packs, each possibly holding other
+cycles' exempt papers) only by those it was sent to (the pack's emails, `notifications.agenda_issue`, name it)
+and the board's committee manager (`meetings.manages_board`): `may_see_document` here is the one check.
 """
 
 from __future__ import annotations
@@ -8,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from workflow.commands.meetings import manages_board
 from workflow.definition import entitlement
 from workflow.definition.model import Definition
-from workflow.store.models import Document, Paper
+from workflow.store.models import Document, Mail, Paper
 from workflow.store.unit import Store
 
 
@@ -43,9 +50,49 @@ def visible_documents(engine: Store, definition: Definition, cycle_id: int, pers
     """The cycle's sign-off records `person` may see, oldest first."""
     with engine.sessions() as session:
         rows = list(session.scalars(select(Document).where(Document.cycle_id == cycle_id).order_by(Document.id)))
-    return document_views(definition, rows, person)
+        return document_views(session, definition, rows, person)
 
 
-def document_views(definition: Definition, rows: Iterable[Document], person: str) -> list[Document]:
+def document_views(session: Session, definition: Definition, rows: Iterable[Document],
+                   person: str | None) -> list[Document]:
     """`visible_documents` of document rows already read (in id order)."""
-    return [d for d in rows if entitlement.may_see_document(definition, d, person)]
+    rows = list(rows)
+    sent = packs_sent(session, definition, {d.cycle_id for d in rows if private_pack(d)}, person)
+    return [d for d in rows if _may_see(definition, d, person, sent)]
+
+
+PACK = "agenda_pack"
+"""The spec of an agenda pack's documents (`notifications.agenda_issue.SPEC`)."""
+
+
+def private_pack(document: Document) -> bool:
+    """Is this an agenda pack's private version, for those it was sent to only?"""
+    return document.spec == PACK and document.version != "public"
+
+
+def may_see_document(session: Session, definition: Definition, document: Document, person: str | None) -> bool:
+    """May `person` see this document (its files, its listing)? `entitlement.may_see_document`, and an agenda
+    pack's private version only for those it was sent to (and entitled now) and the board's committee manager."""
+    sent = packs_sent(session, definition, {document.cycle_id} if private_pack(document) else set(), person)
+    return _may_see(definition, document, person, sent)
+
+
+def _may_see(definition: Definition, document: Document, person: str | None, sent: set[int]) -> bool:
+    if not private_pack(document):
+        return entitlement.may_see_document(definition, document, person)
+    if person is None:
+        return False
+    stage = definition.stages.get(document.stage)
+    if stage is not None and stage.board and manages_board(definition, stage.board, person):
+        return True
+    return document.id in sent and entitlement.may_see_document(definition, document, person)
+
+
+def packs_sent(session: Session, definition: Definition, cycle_ids: set[int], person: str | None) -> set[int]:
+    """The ids of the agenda pack documents of `cycle_ids` emailed to `person` (by address, as `is_addressee`)."""
+    found = definition.people.get(person or "")
+    if not cycle_ids or found is None or not found.email.strip():
+        return set()
+    query = select(Mail.attachments).where(Mail.kind == "agenda", Mail.cycle_id.in_(cycle_ids),
+                                           func.lower(Mail.recipient) == found.email.strip().lower())
+    return {int(d["id"]) for carried in session.scalars(query) for d in (carried or {}).get("documents", [])}

@@ -252,3 +252,54 @@ def test_an_officer_queues_a_failed_email_again_and_a_board_member_cannot(web: S
     again = officer.post(f"/cycles/{CYCLE}/mail/{failed.id}/retry", headers=HTML, data={"csrf_token": csrf})
     assert again.status_code == 422
     assert f'id="retry-{failed.id}-error"' in again.text and "only failed, retrying or uncertain mail" in again.text
+
+
+def agenda_packs(web: Site) -> dict[str, int]:
+    """MK Together's July agenda issued, its packs kept as the AgendaIssued handler keeps them: the public pack, and
+    two private packs (members entitled to different private items get different ones), each emailed to one member
+    only, both recorded against a stage every MK Together voting member and officer is entitled to. Returns the
+    private packs' ids by recipient."""
+    started(web)
+    ids = {}
+    with web.engine.unit_of_work() as session:
+        for version, person in (("public", ""), ("exempt", "director_policy"), ("exempt-2", "head_of_partnerships")):
+            part = "" if version == "public" else f", private part {version}"
+            row = Document(cycle_id=1, event_id=1, spec="agenda_pack", version=version,
+                           title=f"Agenda pack: MK Together Management Board, 13 July 2021{part}",
+                           stage="early_findings", definition_version=1, template="t", template_sha256="0" * 64,
+                           html_sha256="0" * 64, pdf_sha256="0" * 64, docx_sha256="0" * 64, created_at=NOW)
+            session.add(row)
+            session.flush()
+            ids[person or "public"] = row.id
+        for person in ("director_policy", "head_of_partnerships"):
+            key = f"agenda:mk_together:2021-07-13:v1:{person}"
+            session.add(Mail(key=key, cycle_id=1, kind="agenda", person=person, recipient=web.email(person),
+                             subject="MK Together: agenda pack", text_body="b", html_body="<p>b</p>",
+                             attachments={"documents": [{"id": ids["public"], "format": "pdf"},
+                                                        {"id": ids[person], "format": "pdf"}], "papers": []},
+                             message_id=f"<{person}@test>", dated=NOW, status="sent", attempts=1,
+                             next_attempt_at=NOW, created_at=NOW))
+    return ids
+
+
+def test_a_private_agenda_pack_is_served_only_to_those_it_was_sent_to(web: Site) -> None:
+    ids = agenda_packs(web)
+    sent, other = ids["director_policy"], ids["head_of_partnerships"]
+    member = web.token("director_policy")  # a voting member of MK Together, entitled to the stage: sent 'exempt'
+    client = web.client()
+    unknown = client.get("/api/v1/documents/999/pdf", headers=member)
+    refused = client.get(f"/api/v1/documents/{other}/pdf", headers=member)
+    assert unknown.status_code == refused.status_code == 404
+    assert refused.json()["detail"] == unknown.json()["detail"].replace("999", str(other))
+    listed = [d["version"] for d in client.get(f"/api/v1/cycles/{CYCLE}/documents", headers=member).json()]
+    assert listed == ["public", "exempt"]
+    browser, _ = signed_in(web, "director_policy")
+    page = browser.get(f"/cycles/{CYCLE}/documents", headers=HTML).text
+    assert f'href="/documents/{sent}/pdf"' in page and f'href="/documents/{other}/pdf"' not in page
+    assert browser.get(f"/documents/{other}/pdf", headers=HTML).status_code == 404
+    # The officer sent the other private pack reads that one only; the committee manager reads both.
+    officer = [d["version"] for d in client.get(f"/api/v1/cycles/{CYCLE}/documents",
+                                                 headers=web.token("head_of_partnerships")).json()]
+    manager = [d["version"] for d in client.get(f"/api/v1/cycles/{CYCLE}/documents",
+                                                 headers=web.token("committee_manager")).json()]
+    assert officer == ["public", "exempt-2"] and manager == ["public", "exempt", "exempt-2"]
