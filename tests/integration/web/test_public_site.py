@@ -274,3 +274,24 @@ def addresses(path: str, boards: list[str], meetings: dict[str, list[str]], docu
     if "{board_id}" in path:
         return [path.replace("{board_id}", b) for b in boards]
     return [path]
+
+
+def test_a_paper_named_with_dashes_and_curly_quotes_downloads_under_its_own_name_from_both_sites(web: Site) -> None:
+    """The file's name, however it is spelt, reaches the browser (RFC 6266 / 5987): the public download and the
+    signed-in one answer alike, the name percent-encoded in `filename*` beside a plain ASCII `filename`."""
+    web.clock.set(at_local(dt.date(2021, 7, 1), 9))
+    web.engine.start("community_safety_strategy", 2021, "head_of_partnerships")
+    officer = web.token("head_of_partnerships")
+    name = "Review \u2013 \u201cSafer\u201d streets.txt"
+    attached = web.client().post(f"/api/v1/cycles/{CYCLE}/papers", headers=officer,
+                                 data={"paper": "early_findings", "stage": "early_findings", "title": name[:-4]},
+                                 files={"file": (name, b"The streets review.", "text/plain")})
+    assert attached.status_code == 201, attached.text
+    paper = paper_ids(web)[name[:-4]]
+    for address, headers in ((f"/public/documents/paper-{paper}", {}), (f"/api/v1/papers/{paper}", officer)):
+        got = web.client().get(address, headers=headers)
+        assert got.status_code == 200, (address, got.text)
+        assert got.content == b"The streets review."
+        assert got.headers["content-disposition"] == (
+            "attachment; filename=\"Review Safer streets.txt\"; "
+            "filename*=UTF-8''Review%20%E2%80%93%20%E2%80%9CSafer%E2%80%9D%20streets.txt"), address
