@@ -1,12 +1,26 @@
-"""The public read's pure parts: one meeting per board and day whatever the number of cycles due at it, and the
-Schedule 12A paragraph said in the statute's words (or the Schedule alone, never the stored text otherwise)."""
+"""The public read: one meeting per board and day whatever the number of cycles due at it, the Schedule 12A
+paragraph said in the statute's words (or the Schedule alone, never the stored text otherwise), and only a
+definition's sign-off documents listed as sign-off records."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from pathlib import Path
 
+from sqlalchemy import select
+
+from tests.agenda_setup import BOARD, JULY, agenda_definitions
+from tests.conftest import SHIPPED, make_settings
+from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
+from tests.test_agenda_issue import handle_issues
+from workflow.app import build
+from workflow.commands import agenda as commands
 from workflow.definition.model import Meeting
+from workflow.reads import public
 from workflow.reads.public import PublicItem, PublicMeeting, _merged, paragraph
+from workflow.store.models import Document
+from workflow.time.clock import SimulatedClock, at_local
 
 
 def sitting(cycle: str, day: dt.date, item: str, *, cancelled: bool = False, sequence: int = 0) -> PublicMeeting:
@@ -37,3 +51,25 @@ def test_a_paragraph_is_said_in_the_statutes_words_and_nothing_else_is_repeated(
         "the prevention, investigation or prosecution of crime")
     for odd in (None, "", "Schedule 12A, paragraph 9: made up", "names the family"):
         assert paragraph(odd) == "Schedule 12A to the Local Government Act 1972"
+
+
+def test_an_issued_agenda_pack_is_not_listed_as_a_sign_off_record(tmp_path: Path) -> None:
+    """The public pack names the members' link to join and the committee manager's email: it is for the agenda
+    and the minutes to list (`issued_documents`), never among the sign-off records, nor served as one."""
+    settings = dataclasses.replace(make_settings(tmp_path), definitions_dir=agenda_definitions(tmp_path / "defs"))
+    app = build(settings, clock=SimulatedClock(at_local(dt.date(2021, 7, 1), 9)))
+    engine = app.engine
+    engine.start(SHIPPED, 2021, AUTHOR)
+    engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "findings"), AUTHOR)
+    commands.issue(engine, BOARD, JULY, CLERK)
+    handle_issues(app)
+    with engine.sessions() as session:
+        packs = [d.id for d in session.scalars(select(Document).where(Document.spec == "agenda_pack"))]
+    assert packs, "the pack was made"
+    found = public.meeting(engine, BOARD, JULY.isoformat())
+    assert found is not None
+    assert [d.title for d in found.records] == []
+    assert not any(d.title.startswith("Agenda pack") for d in found.documents)
+    assert all(public.public_file(engine, f"record-{pack}") is None for pack in packs)
+    assert [d.kind for d in found.documents] == ["Report"], "the public report is still there"
+    app.close()

@@ -20,6 +20,7 @@ from . import outside_parties as outside
 from .access import engine_of, known_of, seat
 from .api_cycles import CycleRef, StrictBody
 from .auth import Me
+from .downloads import download_headers
 from .problems import PROBLEM_RESPONSES
 from .records import RowId
 
@@ -125,7 +126,7 @@ def list_letters(request: Request, me: Me,
 def letter_pdf(request: Request, me: Me, letter_id: RowId) -> Response:
     _, content = outside.letter_pdf(request, me, letter_id)
     return Response(content, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="letter-{letter_id}.pdf"',
+                    headers={**download_headers(f"letter-{letter_id}.pdf"),
                              "Cache-Control": "no-store"})
 
 

@@ -22,6 +22,7 @@ from workflow.reads.minutes import minutes_of
 from .access import engine_of
 from .api_cycles import StrictBody
 from .auth import Me
+from .downloads import INLINE, download_headers
 from .problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
@@ -67,7 +68,7 @@ def read_minutes(request: Request, me: Me, board: BoardRef, day: Day) -> dict[st
 def minutes_pdf(request: Request, me: Me, board: BoardRef, day: Day) -> Response:
     document = render_minutes(minutes_of(engine_of(request), board, day, me.email))
     return Response(document.pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="minutes-{board}-{day.isoformat()}.pdf"'})
+                    headers=download_headers(f"minutes-{board}-{day.isoformat()}.pdf", INLINE))
 
 
 @router.post(MINUTES + "/draft", response_model=SavedOut, status_code=201,

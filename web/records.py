@@ -27,6 +27,7 @@ from workflow.store.models import Document, Mail, Paper
 
 from .access import Seat, engine_of, known_of, seat
 from .accounts import Principal
+from .downloads import download_headers
 
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 # A paper is served as the type it was uploaded with only when that type is on this list; anything else
@@ -95,7 +96,7 @@ def paper_file(request: Request, me: Principal, paper_id: int) -> Response:
         raise NotFound(f"there is no paper {paper_id}")
     content = engine_of(request).papers.get(paper.sha256)
     return Response(content, media_type=paper_type(paper.media_type),
-                    headers={"Content-Disposition": f'attachment; filename="{paper.filename}"'})
+                    headers=download_headers(paper.filename))
 
 
 def paper_type(uploaded: str | None) -> str:
@@ -132,7 +133,7 @@ def document_file(request: Request, me: Principal, document_id: int, fmt: str) -
     require_kept(engine_of(request), getattr(document, f"{fmt}_sha256"), f"document {document_id} ({fmt})")
     content = store.get(getattr(document, f"{fmt}_sha256"))
     name = f"{document.spec}-{document.version}-{document.id}.{fmt}"
-    return Response(content, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(content, media_type=MEDIA[fmt], headers=download_headers(name))
 
 
 def mail_summary(row: Mail) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from workflow.time.clock import local_date
 
 from .. import outside_parties as outside
 from ..access import engine_of, known_of, seat
+from ..downloads import download_headers
 from .render import done, refused, render
 from .viewer import Viewer, viewer
 from .words import cycle_title, person_title
@@ -48,7 +49,7 @@ def pdf(request: Request, seen: Viewer, cycle: str, letter_id: int) -> Response:
     if at.cycle.key != seat(known_of(request), seen.principal, cycle).cycle.key:
         raise NotFound(f"cycle {cycle} has no letter {letter_id}")
     return Response(content, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="letter-{letter_id}.pdf"',
+                    headers={**download_headers(f"letter-{letter_id}.pdf"),
                              "Cache-Control": "no-store"})
 
 

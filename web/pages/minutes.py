@@ -21,6 +21,7 @@ from workflow.definition.formatting import written_date
 from workflow.errors import CycleError, InvalidInput, NotFound
 from workflow.reads.minutes import minutes_of
 
+from ..downloads import INLINE, download_headers
 from ..problems import status_of
 from .render import done, render
 from .viewer import Viewer, viewer
@@ -51,7 +52,7 @@ def show(request: Request, seen: Viewer, board: str, day: str, *, errors: dict[s
 def pdf(request: Request, seen: Viewer, board: str, day: str) -> Response:
     document = render_minutes(minutes_of(request.app.state.cycle.engine, board, meeting_day(day), seen.email))
     return Response(document.pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="minutes-{board}-{day}.pdf"'})
+                    headers=download_headers(f"minutes-{board}-{day}.pdf", INLINE))
 
 
 def post(request: Request, seen: Viewer, board: str, day: str, action: str, typed: dict[str, str]) -> Response:

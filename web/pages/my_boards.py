@@ -22,6 +22,7 @@ from workflow.time.clock import local_date
 
 from ..calendar_feeds import CalendarFeeds
 from ..config import site_url
+from ..downloads import INLINE, download_headers
 from ..paging import Paging, page_number
 from ..records import document_listed
 from .render import done, render
@@ -142,7 +143,7 @@ def feed_for(request: Request, token: str) -> Response:
     body = calendar_feed(meetings, request.app.state.cycle.engine.clock.now(), subscriber=email)
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Cache-Control": "private, max-age=300",
-                             "Content-Disposition": 'inline; filename="my-board-meetings.ics"'})
+                             **download_headers("my-board-meetings.ics", INLINE)})
 
 
 @router.get("/my-boards")

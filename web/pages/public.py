@@ -22,6 +22,7 @@ from workflow.store.unit import Store
 from workflow.time.clock import local_date
 
 from ..config import site_url
+from ..downloads import INLINE, download_headers
 from ..public_feeds import documents_atom, meetings_calendar
 from ..records import paper_type
 from .render import render
@@ -78,13 +79,13 @@ def document(request: Request, ref: str) -> Response:
         store = _engine(request).papers if found.kind == public.PAPER else request.app.state.cycle.documents()
         content = store.get(found.sha256)
     return _cached(Response(content, media_type=paper_type(found.media_type),
-                            headers={"Content-Disposition": f'attachment; filename="{found.filename}"'}))
+                            headers=download_headers(found.filename)))
 
 
 def calendar(request: Request, board_id: str) -> Response:
     body = meetings_calendar(_board(request, board_id), _engine(request).clock.now())
     return _cached(Response(body, media_type="text/calendar; charset=utf-8",
-                            headers={"Content-Disposition": f'inline; filename="{board_id}-meetings.ics"'}))
+                            headers=download_headers(f"{board_id}-meetings.ics", INLINE)))
 
 
 def atom(request: Request, board_id: str) -> Response:

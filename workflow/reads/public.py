@@ -6,9 +6,11 @@ The only read the public pages and feeds call. Every function here answers for n
 - each board's meetings, one per (board, day) as the agenda and the minutes have them, holding the business of
   every cycle due at it, moves and cancellations applied (`commands.meetings.schedule`);
 - at each meeting, the items its stages put before the board (`entitlement.considering_stages`), each under
-  the definition's own title for it; an item whose papers are all exempt (Schedule 12A) is listed by that title
-  and the paragraph only: never the attached paper's title, file, comment or the resolution on it;
-- the public papers (never an exempt one), the public version of each sign-off record except a private item's
+  the definition's own title for it; an item that is private business (`entitlement.private_business`: its
+  stage considers papers, all exempt under Schedule 12A) is listed by that title and the paragraph only: never
+  the attached paper's title, file, comment or the resolution on it, nor its sign-off record;
+- the public papers (never an exempt one), the public version of each sign-off record (a document kind of the
+  definition's, never an agenda pack or minutes, which `issued_documents` lists) except a private item's
   (it carries the resolution), and the decisions in force on public items;
 - never a person of the directory, a case's personal fields or outside parties (not read at all), and never an
   instance of a register listed only to the entitled (`register.withheld_from` with no reader).
@@ -27,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.commands.attach import SCHEDULE_12A
+from workflow.commands.meeting_business import decision_stages
 from workflow.commands.meetings import Scheduled, schedule
 from workflow.definition.calendar import Timeline
 from workflow.definition.entitlement import (
@@ -34,6 +37,7 @@ from workflow.definition.entitlement import (
     declares_personal,
     may_see_document,
     may_see_paper,
+    private_business,
 )
 from workflow.definition.model import DecisionGate, Definition, Meeting
 from workflow.reads.public_issued import (
@@ -301,6 +305,7 @@ def _meeting(definition: Definition, cycle: Cycle, timeline: Timeline, sitting: 
                           definition.boards[spec.board].name, spec, sitting.day, sitting.cancelled,
                           sitting.sequence > 0, sitting.sequence)
     items: dict[str, PublicItem] = {}
+    belongs: dict[str, set[str]] = defaultdict(set)  # item -> the meeting's stages whose business it is
 
     def item(item_id: str) -> PublicItem:
         return items.setdefault(item_id, PublicItem(item_id, definition.item_title(spec.board, item_id)))
@@ -310,10 +315,16 @@ def _meeting(definition: Definition, cycle: Cycle, timeline: Timeline, sitting: 
             for gate in transition.gates:
                 if isinstance(gate, DecisionGate) and gate.board == spec.board:
                     item(gate.item)
+                    belongs[gate.item].add(stage)
+    # The one rule (`entitlement.private_business`): a stage whose papers are all exempt is private business.
+    private_stages = {stage: _paragraphs(definition, papers, stage) for stage in stages
+                      if private_business(definition, papers, stage)}
     for paper in papers:
-        if not set(considering_stages(definition, paper.paper, paper.stage)) & set(stages):
+        considered = set(considering_stages(definition, paper.paper, paper.stage)) & set(stages)
+        if not considered:
             continue
         at = item(paper.paper)
+        belongs[paper.paper] |= considered
         if not may_see_paper(definition, paper, None):
             reason = paragraph(paper.exempt_reason)
             if reason not in at.annex:
@@ -321,26 +332,35 @@ def _meeting(definition: Definition, cycle: Cycle, timeline: Timeline, sitting: 
         else:
             at.papers.append(PublicDocument(f"{PAPER}-{paper.id}", "Report", paper.title, paper.attached_at,
                                             spec.board, key))
-    for at in items.values():
-        if at.annex and not at.papers:
-            at.private, at.annex = at.annex, []
+    for item_id, at in items.items():
+        private = [r for stage in sorted(belongs[item_id] & set(private_stages)) for r in private_stages[stage]]
+        if private:  # shown only as its title and the paragraphs
+            at.private, at.annex, at.papers = list(dict.fromkeys(private)), [], []
     in_force = {d["id"] for d in decision_register(decisions) if d["in_force"]}
     for decision in decisions:
         if decision.board != spec.board or decision.meeting_date != sitting.day or decision.id not in in_force:
             continue
         at = item(decision.item)
-        if not at.private and not _exempt_item(definition, papers, decision):
+        if not at.private and not _private_decision(definition, papers, decision):
             # A case's resolution may name its subject: it is read in the public sign-off record, written without.
             resolution = "" if declares_personal(definition) else decision.resolution
             at.decision = PublicDecision(decision.id, at.title, decision.outcome, resolution,
                                          decision.votes_for, decision.votes_against, decision.abstentions,
                                          decision.meeting_date, decision.recorded_at)
     found.items = list(items.values())
-    private = {i.item for i in found.items if i.private}
+    private_items = {i.item for i in found.items if i.private}
     found.records = [PublicDocument(f"{RECORD}-{r.id}", "Sign-off record", r.title, r.created_at, spec.board, key)
-                     for r in records if r.stage in stages and may_see_document(definition, r, None)
-                     and not _stage_items(definition, r.stage, papers) & private]
+                     for r in records if r.spec in definition.documents  # a stage's sign-off, not a pack or minutes
+                     and r.stage in stages and r.stage not in private_stages
+                     and may_see_document(definition, r, None)
+                     and not _stage_items(definition, r.stage, papers) & private_items]
     return found
+
+
+def _paragraphs(definition: Definition, papers: list[Paper], stage: str) -> list[str]:
+    """The Schedule 12A paragraphs of the exempt papers `stage` considers, as the public site words them."""
+    return list(dict.fromkeys(paragraph(p.exempt_reason) for p in papers
+                              if p.exempt and stage in considering_stages(definition, p.paper, p.stage)))
 
 
 def _stage_items(definition: Definition, stage: str, papers: list[Paper]) -> set[str]:
@@ -353,8 +373,10 @@ def _stage_items(definition: Definition, stage: str, papers: list[Paper]) -> set
     return decided | {p.paper for p in papers if stage in considering_stages(definition, p.paper, p.stage)}
 
 
-def _exempt_item(definition: Definition, papers: list[Paper], decision: Decision) -> bool:
-    """Fail closed for a decision whatever stage it was placed at: is its item only ever exempt at its board?"""
-    ours = [p for p in papers if p.paper == decision.item and any(
-        definition.stages[s].board == decision.board for s in considering_stages(definition, p.paper, p.stage))]
-    return bool(ours) and all(p.exempt for p in ours)
+def _private_decision(definition: Definition, papers: list[Paper], decision: Decision) -> bool:
+    """Is `decision` private business by the one rule (`entitlement.private_business`) at a stage it closes, with
+    the papers attached when it was recorded (as its sign-off record's public version has it) or with today's
+    (as the minutes read it)? Either withholds its resolution from the public: the rule fails closed."""
+    before = [p for p in papers if p.attached_at <= decision.recorded_at]
+    return any(private_business(definition, rows, stage)
+               for stage in decision_stages(definition, decision.board, decision.item) for rows in (before, papers))

@@ -42,7 +42,11 @@ SECRET_TEXT = "confidential-early-findings-text"
 ANNEX_TITLE = "Assessment annex: named offenders"
 ANNEX_TEXT = "confidential-annex-text"
 PRIVATE_RESOLUTION = "That the family named in the exempt report be referred"
-SECRETS = (SECRET_TITLE, SECRET_TEXT, ANNEX_TITLE, ANNEX_TEXT, PRIVATE_RESOLUTION)
+# September's Risk Board item on the priorities, whose two papers (under other ids than the item) are both exempt.
+PRIORITIES_TITLE, PRIORITIES_TEXT = "Priorities naming the estates under dispersal orders", "confidential-priorities"
+PRIORITIES_RESOLUTION = "That the dispersal order on the named estate be renewed in secret"
+SECRETS = (SECRET_TITLE, SECRET_TEXT, ANNEX_TITLE, ANNEX_TEXT, PRIVATE_RESOLUTION, PRIORITIES_TITLE,
+           PRIORITIES_TEXT, PRIORITIES_RESOLUTION)
 PUBLIC_TITLE = "Strategic assessment 2021"
 PUBLIC_RESOLUTION = "That the Strategic Assessment 2021 be signed off."
 JULY, AUGUST = dt.date(2021, 7, 13), dt.date(2021, 8, 19)  # MK Together's and the Risk Board's meetings
@@ -263,18 +267,48 @@ def test_every_public_address_of_every_board_meeting_and_document_holds_nothing_
     """The sweep: each GET route of the public site, with every board, meeting and document it offers filled in
     (and the exempt papers', records' and packs' own ids, and every minutes' approval), read as a resident; a
     route added later is walked too."""
-    held = approved
-    resident = held.client()
+    resident = approved.client()
+    with approved.engine.sessions() as session:
+        assert len(session.scalars(select(MinutesApproval)).all()) == 2
+    assert any(r.startswith("pack-") for r in refs(
+        resident.get("/public/boards/risk_board/meetings/2021-08-19", headers=HTML).text))
+    assert sweep(approved) >= 25  # 4 boards with their feeds, 8 meetings, every paper, record, pack and minutes
+
+
+@pytest.fixture
+def private_priorities(held: Site) -> Site:
+    """Then September's Risk Board decides on the priorities with both their papers exempt: private business
+    (`entitlement.private_business`) though no paper bears the item's own id, signed off with its records."""
+    attach(held, "recommended_priorities", "priorities", PRIORITIES_TITLE, PRIORITIES_TEXT, exempt="3")
+    attach(held, "consultation_plan", "priorities", "Consultation plan for the named estates", PRIORITIES_TEXT,
+           exempt="3")
+    held.clock.set(at_local(dt.date(2021, 9, 23), 17))
+    decided(held, "risk_board", "priorities", PRIORITIES_RESOLUTION)
+    return held
+
+
+def test_the_resolution_of_a_private_item_is_on_no_public_page_feed_or_download(private_priorities: Site) -> None:
+    """The minutes and the sign-off record's public version withhold it: so does every public address."""
+    resident = private_priorities.client()
+    september = resident.get("/public/boards/risk_board/meetings/2021-09-23", headers=HTML)
+    assert september.status_code == 200
+    assert "Priorities for the Community Safety Strategy" in september.text, "listed by its definition's title"
+    assert "Schedule 12A, paragraph 3" in september.text
+    assert PRIORITIES_RESOLUTION not in september.text
+    assert sweep(private_priorities) >= 25
+
+
+def sweep(web: Site) -> int:
+    """Every address of every public route read as a resident, none holding anything exempt; how many."""
+    resident = web.client()
     boards = re.findall(r'href="/public/boards/([a-z0-9_]+)"', resident.get("/public", headers=HTML).text)
     assert {"risk_board", "mk_together", "safer_mk"} <= set(boards)
     meetings = {b: re.findall(rf'href="/public/boards/{b}/meetings/([^"]+)"',
                               resident.get(f"/public/boards/{b}", headers=HTML).text) for b in boards}
-    ids = paper_ids(held)
-    with held.engine.sessions() as session:
+    ids = paper_ids(web)
+    with web.engine.sessions() as session:
         every_record = [f"{kind}-{d.id}" for d in session.scalars(select(Document)) for kind in ("record", "pack")]
         every_minutes = [f"minutes-{a.id}" for a in session.scalars(select(MinutesApproval))]
-    assert len(every_minutes) == 2 and any(r.startswith("pack-") for r in refs(
-        resident.get("/public/boards/risk_board/meetings/2021-08-19", headers=HTML).text))
     documents = {*(f"paper-{i}" for i in ids.values()), *every_record, *every_minutes}
     walked = 0
     for route in public.router.routes:
@@ -285,7 +319,7 @@ def test_every_public_address_of_every_board_meeting_and_document_holds_nothing_
             text = pdf_text(answer.content) if answer.content.startswith(b"%PDF") else answer.text
             assert_nothing_exempt(text)
             walked += 1
-    assert walked >= 25  # 4 boards with their feeds, 8 meetings, every paper and record
+    return walked
 
 
 def addresses(path: str, boards: list[str], meetings: dict[str, list[str]], documents: set[str]) -> list[str]:
@@ -296,3 +330,24 @@ def addresses(path: str, boards: list[str], meetings: dict[str, list[str]], docu
     if "{board_id}" in path:
         return [path.replace("{board_id}", b) for b in boards]
     return [path]
+
+
+def test_a_paper_named_with_dashes_and_curly_quotes_downloads_under_its_own_name_from_both_sites(web: Site) -> None:
+    """The file's name, however it is spelt, reaches the browser (RFC 6266 / 5987): the public download and the
+    signed-in one answer alike, the name percent-encoded in `filename*` beside a plain ASCII `filename`."""
+    web.clock.set(at_local(dt.date(2021, 7, 1), 9))
+    web.engine.start("community_safety_strategy", 2021, "head_of_partnerships")
+    officer = web.token("head_of_partnerships")
+    name = "Review \u2013 \u201cSafer\u201d streets.txt"
+    attached = web.client().post(f"/api/v1/cycles/{CYCLE}/papers", headers=officer,
+                                 data={"paper": "early_findings", "stage": "early_findings", "title": name[:-4]},
+                                 files={"file": (name, b"The streets review.", "text/plain")})
+    assert attached.status_code == 201, attached.text
+    paper = paper_ids(web)[name[:-4]]
+    for address, headers in ((f"/public/documents/paper-{paper}", {}), (f"/api/v1/papers/{paper}", officer)):
+        got = web.client().get(address, headers=headers)
+        assert got.status_code == 200, (address, got.text)
+        assert got.content == b"The streets review."
+        assert got.headers["content-disposition"] == (
+            "attachment; filename=\"Review Safer streets.txt\"; "
+            "filename*=UTF-8''Review%20%E2%80%93%20%E2%80%9CSafer%E2%80%9D%20streets.txt"), address
