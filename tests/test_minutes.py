@@ -34,15 +34,22 @@ JULY = dt.date(2021, 7, 13)  # MK Together, on the early findings
 SECRET = "That the review of the death of the person named in the annex be commissioned."
 
 
-def play(app: App, clock: SimulatedClock, tmp_path: Path, *, exempt: bool = False) -> None:
-    """The 2021 cycle played to adoption; with `exempt`, the paper Safer MK decides on in September is exempt
-    and the decision's resolution is one nobody outside the private session may read."""
+def play(app: App, clock: SimulatedClock, tmp_path: Path, *, exempt: bool = False, annex: bool = False) -> None:
+    """The 2021 cycle played to adoption. With `exempt`, the strategic assessment is attached as exempt and is
+    the only paper Safer MK considers in September: the item is private business, and the decision's resolution
+    one nobody outside the private session may read. With `annex`, the assessment is public and an exempt annex
+    goes with it to Safer MK: the item is debated in public, its resolution public."""
     engine = app.engine
     engine.start(SHIPPED, 2021, AUTHOR)
     player = Player(engine, clock, engine.catalog.load(SHIPPED), CYCLE, 2021)
     if exempt:
+        engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "assessment", "names"), AUTHOR,
+                      exempt=2, stage="assessment_sign_off")
+        player._attached.add("strategic_assessment")  # the exempt assessment is the only copy
+    if annex:
         engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "annex", "names"), AUTHOR, exempt=2,
                       stage="assessment_presented")
+    if exempt or annex:
         player.rehearsal = {"decisions": {"strategic_assessment": {"resolution": SECRET}}}
     player.play()
 
@@ -122,9 +129,15 @@ def test_every_version_is_kept_with_its_hash_and_approval_freezes_them(app: App,
     with engine.sessions() as session:
         rows = list(session.scalars(select(MinutesVersion).order_by(MinutesVersion.version)))
     for row in rows:
-        canonical = json.dumps({"board": "safer_mk", "meeting_date": "2021-09-08", "narratives":
-                                row.content["narratives"]}, sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps(row.content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         assert row.sha256 == hashlib.sha256(canonical.encode()).hexdigest()
+    # Each version keeps the complete minutes, not the narratives alone: what was resolved, the vote, who attended.
+    saved = rows[1].content
+    assert [(m["number"], m["title"], m["narrative"]) for m in saved["public"]] == [
+        ("SMK1", "DISCLOSURES OF INTEREST", "None disclosed."),
+        ("SMK2", "ANNUAL STRATEGIC ASSESSMENT", "The Partnership noted the assessment.")]
+    assert saved["public"][1]["resolved"] and saved["public"][1]["vote"].startswith("Carried: ")
+    assert saved["attendance"]["present"][0].startswith("Cllr Fiona Grant") and saved["private"] == []
     assert rows[0].content["narratives"]["decision:3"] == \
         "The Safer MK Partnership considered Annual Strategic Assessment."
     assert rows[1].content["narratives"]["decision:3"] == "The Partnership noted the assessment."
