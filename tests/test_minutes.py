@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select, text
 
 from notifications.minutes_document import render_minutes
+from tests.agenda_setup import agenda_app
 from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CLERK, CYCLE, meet, paper_file
 from web.cli import main as cycle  # the `cycle` program as installed, with every layer's commands
@@ -29,6 +30,8 @@ from workflow.reads import public
 from workflow.reads.minutes import minutes_of
 from workflow.store.models import Decision, MinuteNumber, MinutesApproval, MinutesVersion
 from workflow.time.clock import SimulatedClock, at_local
+
+__all__ = ["agenda_app"]  # the fixture, for the agenda's exempt item
 
 SEPTEMBER, MARCH = dt.date(2021, 9, 8), dt.date(2022, 3, 9)  # Safer MK's two meetings of the 2021 cycle
 JULY = dt.date(2021, 7, 13)  # MK Together, on the early findings
@@ -347,3 +350,20 @@ def test_approved_minutes_stay_as_signed_and_no_decision_can_be_recorded_for_tha
     after = minutes_of(engine, "mk_together", JULY, CLERK)
     assert after == signed
     assert "Something never resolved." not in pdf_text(render_minutes(after).pdf)
+
+
+def test_a_public_items_exempt_annex_is_minuted_on_its_own_in_private_when_the_agenda_took_it_so(
+        agenda_app: App) -> None:
+    engine = agenda_app.engine
+    meet(agenda_app, "mk_together", "early_findings")
+    voting = ["council_chief_executive", "director_childrens_services", "director_policy", "police_area_commander"]
+    engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=voting,
+                  resolution="That the early findings be noted.")
+    draft_minutes(engine, "mk_together", JULY, CLERK)
+    member = minutes_of(engine, "mk_together", JULY, "director_policy")
+    assert [(m.number, m.title, m.resolved) for m in member.public] == [
+        ("1", "DISCLOSURES OF INTEREST", ()),
+        ("2", "STRATEGIC ASSESSMENT - EARLY FINDINGS", ("That the early findings be noted.",))]
+    assert member.exclusion is not None and member.exclusion.number == "3"
+    assert [(m.number, m.title, m.resolved) for m in member.private] == [
+        ("4", "STRATEGIC ASSESSMENT - EARLY FINDINGS: EXEMPT INFORMATION", ())]

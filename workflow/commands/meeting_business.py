@@ -10,7 +10,8 @@ was debated in public and its minute is public. Who may read a private minute is
 
 Each minute has a key that stays the same from the draft on: 'minutes' (the previous meeting's minutes
 approved at this one), 'interests', 'decision:<id>' for each decision, and 'exclusion' before the private
-ones. Numbers are given to keys (`workflow.commands.minutes`), so they never move.
+ones, 'exempt:<id>' for a public item's exempt papers where the agenda took them as their own private
+"exempt information" item. Numbers are given to keys (`workflow.commands.minutes`), so they never move.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from workflow.commands import agenda_build
 from workflow.definition.entitlement import considering_stages, private_business
 from workflow.definition.formatting import written_date
 from workflow.definition.model import Board, DecisionGate, Definition
@@ -45,6 +47,7 @@ class Business:
     title: str
     private_stages: tuple[str, ...]  # the stages whose exempt papers it considered; () if public
     paragraphs: tuple[int, ...]  # of Schedule 12A, from those papers
+    annex: bool = False  # the exempt papers of a public item, minuted on their own as its "exempt information"
 
     @property
     def private(self) -> bool:
@@ -102,7 +105,8 @@ def gather(store: Store, session: Session, board: str, day: dt.date) -> Meeting:
     for paper in session.scalars(select(Paper).where(Paper.cycle_id.in_(list(cycles))).order_by(Paper.id)):
         attached.setdefault(paper.cycle_id, []).append(paper)
     versions: dict[tuple[str, int], Definition] = {}
-    business = []
+    business: list[Business] = []
+    annexes = exempt_items(store, session, board, day)
     for row in rows:
         cycle = cycles[row.cycle_id]
         definition = versions.setdefault(
@@ -116,8 +120,10 @@ def gather(store: Store, session: Session, board: str, day: dt.date) -> Meeting:
         paragraphs = tuple(sorted({int(m[1]) for p in papers if p.exempt for stage in private
                                    if stage in considering_stages(definition, p.paper, p.stage)
                                    and (m := PARAGRAPH.search(p.exempt_reason or ""))}))
-        business.append(Business(f"decision:{row.id}", row, cycle.key, definition,
-                                 definition.item_title(board, row.item), private, paragraphs))
+        title = definition.item_title(board, row.item)
+        business.append(Business(f"decision:{row.id}", row, cycle.key, definition, title, private, paragraphs))
+        if not private and f"cycle:{cycle.id}:{row.item}" in annexes:
+            business.append(annex(definition, row, cycle.key, title, papers, board))
     if not business:
         raise NotFound(f"no definition running today has a board '{board}'")
     latest_first = sorted(business, key=lambda b: -b.decision.cycle_id)
@@ -129,6 +135,26 @@ def gather(store: Store, session: Session, board: str, day: dt.date) -> Meeting:
                                                                    MinutesApproval.approved_on == day)
                                      .order_by(MinutesApproval.meeting_date)))
     return Meeting(board, day, definitions[0].boards[board], definitions, tuple(business), approved)
+
+
+def exempt_items(store: Store, session: Session, board: str, day: dt.date) -> set[str]:
+    """The agenda's items ('cycle:<id>:<item>') whose exempt papers it took in private as their own "exempt
+    information" item (`agenda_items`): only those are minuted in the private part; none if no meeting was set."""
+    try:
+        built = agenda_build.build(session, store, board, day)
+    except NotFound:
+        return set()
+    return {d.item.key.removesuffix(":exempt") for d in built.private if d.item.key.endswith(":exempt")}
+
+
+def annex(definition: Definition, row: Decision, cycle: str, title: str, papers: list[Paper], board: str) -> Business:
+    """The private minute of a public item's exempt papers: read by those entitled at the stages considering them."""
+    exempt = [p for p in papers if p.exempt]
+    stages = tuple(stage for stage in decision_stages(definition, board, row.item)
+                   if any(stage in considering_stages(definition, p.paper, p.stage) for p in exempt))
+    paragraphs = tuple(sorted({int(m[1]) for p in exempt if (m := PARAGRAPH.search(p.exempt_reason or ""))}))
+    return Business(f"exempt:{row.id}", row, cycle, definition, f"{title}: exempt information", stages,
+                    paragraphs, annex=True)
 
 
 def latest(rows: Iterable[Paper]) -> list[Paper]:

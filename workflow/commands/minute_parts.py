@@ -102,6 +102,9 @@ def build(meeting: Meeting, key: str, business: Business | None, number: str) ->
             f"{'s' if len(paragraphs) > 1 else ''} {which} ({why}) of Part 1 of Schedule 12A of the Local "
             f"Government Act 1972, in order that the {name} may consider {items}.",), "")
     assert business is not None
+    if business.annex:
+        return Minute(key, number, business.title.upper(), f"The {name} considered {business.title}.", "", (), "",
+                      (), True, business.cycle)
     d = business.decision
     lead = {"carried": "RESOLVED -", "lost": "The motion was lost -", "deferred": "Deferred -",
             "rescinded": "RESOLVED -"}.get(d.outcome, "RESOLVED -")

@@ -73,7 +73,7 @@ def compose(meeting: Meeting, label: dict[str, str], narratives: dict[str, str],
     by_key = {b.key: b for b in shown}
     minutes = []
     for key in meeting.keys:
-        if key.startswith("decision:") and key not in by_key:
+        if key.startswith(("decision:", "exempt:")) and key not in by_key:
             continue
         minute = build(meeting, key, by_key.get(key), label[key])
         text = narratives.get(key, minute.narrative)
