@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from notifications.minutes_document import render_minutes
+from tests.agenda_setup import agenda_app
 from tests.conftest import DEFINITIONS, SHIPPED
 from tests.helpers import AUTHOR, CLERK, CYCLE, meet, paper_file
 from web.cli import main as cycle  # the `cycle` program as installed, with every layer's commands
@@ -25,24 +26,34 @@ from workflow.commands.minutes import approve_minutes, draft_minutes, edit_minut
 from workflow.definition.loader import load_definition
 from workflow.errors import DefinitionError, InvalidInput, RoleMissing
 from workflow.player import Player
+from workflow.reads import public
 from workflow.reads.minutes import minutes_of
-from workflow.store.models import MinutesVersion
-from workflow.time.clock import SimulatedClock
+from workflow.store.models import Decision, MinuteNumber, MinutesApproval, MinutesVersion
+from workflow.time.clock import SimulatedClock, at_local
+
+__all__ = ["agenda_app"]  # the fixture, for the agenda's exempt item
 
 SEPTEMBER, MARCH = dt.date(2021, 9, 8), dt.date(2022, 3, 9)  # Safer MK's two meetings of the 2021 cycle
 JULY = dt.date(2021, 7, 13)  # MK Together, on the early findings
 SECRET = "That the review of the death of the person named in the annex be commissioned."
 
 
-def play(app: App, clock: SimulatedClock, tmp_path: Path, *, exempt: bool = False) -> None:
-    """The 2021 cycle played to adoption; with `exempt`, the paper Safer MK decides on in September is exempt
-    and the decision's resolution is one nobody outside the private session may read."""
+def play(app: App, clock: SimulatedClock, tmp_path: Path, *, exempt: bool = False, annex: bool = False) -> None:
+    """The 2021 cycle played to adoption. With `exempt`, the strategic assessment is attached as exempt and is
+    the only paper Safer MK considers in September: the item is private business, and the decision's resolution
+    one nobody outside the private session may read. With `annex`, the assessment is public and an exempt annex
+    goes with it to Safer MK: the item is debated in public, its resolution public."""
     engine = app.engine
     engine.start(SHIPPED, 2021, AUTHOR)
     player = Player(engine, clock, engine.catalog.load(SHIPPED), CYCLE, 2021)
     if exempt:
+        engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "assessment", "names"), AUTHOR,
+                      exempt=2, stage="assessment_sign_off")
+        player._attached.add("strategic_assessment")  # the exempt assessment is the only copy
+    if annex:
         engine.attach(CYCLE, "strategic_assessment", paper_file(tmp_path, "annex", "names"), AUTHOR, exempt=2,
                       stage="assessment_presented")
+    if exempt or annex:
         player.rehearsal = {"decisions": {"strategic_assessment": {"resolution": SECRET}}}
     player.play()
 
@@ -122,9 +133,15 @@ def test_every_version_is_kept_with_its_hash_and_approval_freezes_them(app: App,
     with engine.sessions() as session:
         rows = list(session.scalars(select(MinutesVersion).order_by(MinutesVersion.version)))
     for row in rows:
-        canonical = json.dumps({"board": "safer_mk", "meeting_date": "2021-09-08", "narratives":
-                                row.content["narratives"]}, sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps(row.content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         assert row.sha256 == hashlib.sha256(canonical.encode()).hexdigest()
+    # Each version keeps the complete minutes, not the narratives alone: what was resolved, the vote, who attended.
+    saved = rows[1].content
+    assert [(m["number"], m["title"], m["narrative"]) for m in saved["public"]] == [
+        ("SMK1", "DISCLOSURES OF INTEREST", "None disclosed."),
+        ("SMK2", "ANNUAL STRATEGIC ASSESSMENT", "The Partnership noted the assessment.")]
+    assert saved["public"][1]["resolved"] and saved["public"][1]["vote"].startswith("Carried: ")
+    assert saved["attendance"]["present"][0].startswith("Cllr Fiona Grant") and saved["private"] == []
     assert rows[0].content["narratives"]["decision:3"] == \
         "The Safer MK Partnership considered Annual Strategic Assessment."
     assert rows[1].content["narratives"]["decision:3"] == "The Partnership noted the assessment."
@@ -260,3 +277,93 @@ def test_the_minutes_are_saved_as_a_pdf_from_the_command_line_without_the_privat
     missing = runner.invoke(cycle, ["minutes", "save", "safer_mk", "2021-09-08", "--out", str(tmp_path / "no" / "x.pdf"),
                                     "--as", CLERK], env=env)
     assert missing.exit_code == 1 and "does not exist" in missing.output and "Traceback" not in missing.output
+
+
+def test_an_item_with_a_public_paper_and_an_exempt_annex_is_minuted_in_public_as_the_public_site_shows_it(
+        app: App, clock: SimulatedClock, tmp_path: Path) -> None:
+    play(app, clock, tmp_path, annex=True)
+    engine = app.engine
+    draft_minutes(engine, "safer_mk", SEPTEMBER, CLERK)
+    observer = minutes_of(engine, "safer_mk", SEPTEMBER, "observer_councillor_a")
+    assert (observer.withheld, observer.exclusion, observer.private) == (0, None, ())
+    assert [(m.number, m.title, m.resolved) for m in observer.public] == [
+        ("SMK1", "DISCLOSURES OF INTEREST", ()), ("SMK2", "ANNUAL STRATEGIC ASSESSMENT", (SECRET,))]
+    # The public site says the same of the item: debated in public, its resolution published.
+    site = public.meeting(engine, "safer_mk", SEPTEMBER.isoformat())
+    assert any(i.decision is not None and i.decision.resolution == SECRET for i in site.items)
+
+
+def test_only_the_boards_own_clerk_drafts_edits_and_approves_and_nothing_is_written_on_refusal(
+        app: App, clock: SimulatedClock, tmp_path: Path) -> None:
+    play(app, clock, tmp_path, exempt=True)
+    engine = app.engine
+    draft_minutes(engine, "safer_mk", SEPTEMBER, CLERK)
+    # The scrutiny officer may record decisions in the definition but neither organises nor serves Safer MK,
+    # and may not read its private minute: they are refused, in one sentence, and nothing is saved.
+    with pytest.raises(RoleMissing, match="is not one"):
+        minutes_of(engine, "safer_mk", SEPTEMBER, "scrutiny_officer")
+    for attempt in (lambda: edit_minutes(engine, "safer_mk", SEPTEMBER, "scrutiny_officer", {"SMK3": "Blind."}),
+                    lambda: approve_minutes(engine, "safer_mk", SEPTEMBER, "scrutiny_officer", at=MARCH),
+                    lambda: draft_minutes(engine, "safer_mk", MARCH, "scrutiny_officer")):
+        with pytest.raises(RoleMissing, match=r"cannot (edit|approve|draft) the minutes of the Safer MK "
+                                              r"Partnership: that is for its committee manager"):
+            attempt()
+    found = minutes_of(engine, "safer_mk", SEPTEMBER, CLERK)
+    assert (found.status, found.version, found.private[0].narrative) == (
+        "draft", 1, "The Safer MK Partnership considered Annual Strategic Assessment.")
+    with engine.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(MinutesApproval)) == 0
+        assert session.scalar(select(func.count()).select_from(MinuteNumber)
+                              .where(MinuteNumber.meeting_date == MARCH)) == 0
+
+
+def test_approved_minutes_stay_as_signed_and_no_decision_can_be_recorded_for_that_meeting(
+        app: App, tmp_path: Path) -> None:
+    engine = app.engine
+    engine.start(SHIPPED, 2021, AUTHOR)
+    engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR)
+    meet(app, "mk_together", "early_findings")
+    voting = ["council_chief_executive", "director_childrens_services", "director_policy", "police_area_commander"]
+    first = engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=voting,
+                          resolution="That the early findings be noted.")
+    draft_minutes(engine, "mk_together", JULY, CLERK)
+    february = dt.date(2022, 2, 22)
+    engine.clock.set(at_local(february, 16))
+    approve_minutes(engine, "mk_together", JULY, CLERK, at=february)
+    signed = minutes_of(engine, "mk_together", JULY, CLERK)
+    assert [m.resolved for m in signed.minutes] == [(), ("That the early findings be noted.",)]
+    refused = "the minutes of that meeting were approved on 22 February 2022: record it at a later meeting"
+    with pytest.raises(InvalidInput, match=refused):
+        engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=voting, amends=first.decision_id,
+                      reason="rewrite history", meeting_date=JULY, resolution="Something never resolved.")
+    with pytest.raises(InvalidInput, match=refused):
+        engine.decide(CYCLE, "mk_together", "early_findings", CLERK, rescinds=first.decision_id, reason="undo",
+                      meeting_date=JULY)
+    # Even a decision row written for that day by other means does not change the minutes as signed.
+    with engine.unit_of_work() as session:
+        row = session.get(Decision, first.decision_id)
+        assert row is not None
+        session.add(Decision(cycle_id=row.cycle_id, board=row.board, item=row.item, outcome="carried",
+                             resolution="Something never resolved.", meeting_date=JULY, votes_for=4,
+                             votes_against=0, abstentions=0, voting_present=4, quorum=row.quorum,
+                             recorded_by=CLERK, recorded_at=engine.clock.now(), attendees=[], details={}))
+    after = minutes_of(engine, "mk_together", JULY, CLERK)
+    assert after == signed
+    assert "Something never resolved." not in pdf_text(render_minutes(after).pdf)
+
+
+def test_a_public_items_exempt_annex_is_minuted_on_its_own_in_private_when_the_agenda_took_it_so(
+        agenda_app: App) -> None:
+    engine = agenda_app.engine
+    meet(agenda_app, "mk_together", "early_findings")
+    voting = ["council_chief_executive", "director_childrens_services", "director_policy", "police_area_commander"]
+    engine.decide(CYCLE, "mk_together", "early_findings", CLERK, votes_for=voting,
+                  resolution="That the early findings be noted.")
+    draft_minutes(engine, "mk_together", JULY, CLERK)
+    member = minutes_of(engine, "mk_together", JULY, "director_policy")
+    assert [(m.number, m.title, m.resolved) for m in member.public] == [
+        ("1", "DISCLOSURES OF INTEREST", ()),
+        ("2", "STRATEGIC ASSESSMENT - EARLY FINDINGS", ("That the early findings be noted.",))]
+    assert member.exclusion is not None and member.exclusion.number == "3"
+    assert [(m.number, m.title, m.resolved) for m in member.private] == [
+        ("4", "STRATEGIC ASSESSMENT - EARLY FINDINGS: EXEMPT INFORMATION", ())]

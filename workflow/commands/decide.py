@@ -1,6 +1,7 @@
 """Record a board's decision on an item, or an amendment or rescission of an earlier one.
 
-The rules of a vote (quorum, outcome, attendance, one decision a meeting) are in `decision_rules`.
+The rules of a vote (quorum, outcome, attendance, one decision a meeting) are in `decision_rules`. A meeting whose
+minutes were approved takes no further decision, amendment or rescission (`refuse_minuted`).
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from workflow.commands.rows import (
     add_event,
     add_history,
 )
+from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
 from workflow.definition.model import DecisionGate
 from workflow.errors import InvalidInput
 from workflow.store.decision_digest import digest_of
-from workflow.store.models import Cycle, Decision
+from workflow.store.models import Cycle, Decision, MinutesApproval
 from workflow.store.unit import Store
 from workflow.time.actuals import timeline_of
 from workflow.time.clock import local_date
@@ -75,6 +77,7 @@ def decide(
         outcome = outcome_of(counts["for"], counts["against"], counts["abstain"], quorum, defer=defer)
         day = meeting_date or scheduled_meeting(definition, timeline_of(session, cycle, definition), board, item,
                                                 cycle.state) or local_date(now)
+        refuse_minuted(session, spec.name, board, day)
         if amends is None:
             refuse_unheld(board_name=spec.name, day=day, today=local_date(now), given=meeting_date is not None)
         register = decision_register(session, cycle)
@@ -112,6 +115,16 @@ def decide(
                         voting_present, quorum, decision.id, amends, spec.name, definition.item_title(board, item))
 
 
+def refuse_minuted(session: Session, board_name: str, board: str, day: dt.date) -> None:
+    """Refuse a decision recorded, amended or rescinded for a meeting whose minutes were approved: they are the
+    signed record of that meeting and never change; a correction is business of a later meeting."""
+    approved = session.scalar(select(MinutesApproval.approved_on).where(MinutesApproval.board == board,
+                                                                        MinutesApproval.meeting_date == day))
+    if approved is not None:
+        raise InvalidInput(f"the {board_name} met on {written_date(day)} and the minutes of that meeting were "
+                           f"approved on {written_date(approved)}: record it at a later meeting")
+
+
 def decision_register(session: Session, cycle: Cycle) -> dict[int, tuple[str, str, str, dt.date, dict[str, Any]]]:
     """The cycle's decisions by id: board, item, outcome, meeting date, details."""
     rows = session.execute(select(Decision.id, Decision.board, Decision.item, Decision.outcome,
@@ -134,6 +147,7 @@ def rescind(engine: Store, cycle_ref: str | int, decision_id: int, actor: str, *
         board, item = found[0], found[1]
         quorum = session.get(Decision, decision_id).quorum  # type: ignore[union-attr]
         day = meeting_date or local_date(now)
+        refuse_minuted(session, definition.boards[board].name if board in definition.boards else board, board, day)
         decision = Decision(
             cycle_id=cycle.id, board=board, item=item, outcome=RESCINDED,
             resolution=f"That decision {decision_id} be rescinded.", meeting_date=day, votes_for=0,

@@ -2,26 +2,31 @@
 
 A board meeting is a board id and a day: the decisions every cycle and case recorded for that board with that
 meeting date, in the order they were recorded. A decision is private business (taken after the public and
-press are excluded) when an exempt paper of its cycle (Schedule 12A) is the business of the stage the
-decision closes (`entitlement.considering_stages`); who may read it is `entitlement.entitled_to_stage` of
-that stage, the one rule for exempt information.
+press are excluded) by the one rule the agenda, the public site and the sign-off records use,
+`entitlement.private_business`: the stage it closes considered at least one paper (the latest copy of each,
+attached before the decision) and every one was exempt (Schedule 12A). An item with public and exempt papers
+was debated in public and its minute is public. Who may read a private minute is
+`entitlement.entitled_to_stage` of that stage.
 
 Each minute has a key that stays the same from the draft on: 'minutes' (the previous meeting's minutes
 approved at this one), 'interests', 'decision:<id>' for each decision, and 'exclusion' before the private
-ones. Numbers are given to keys (`workflow.commands.minutes`), so they never move.
+ones, 'exempt:<id>' for a public item's exempt papers where the agenda took them as their own private
+"exempt information" item. Numbers are given to keys (`workflow.commands.minutes`), so they never move.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from workflow.definition.entitlement import considering_stages
+from workflow.commands import agenda_build
+from workflow.definition.entitlement import considering_stages, private_business
 from workflow.definition.formatting import written_date
 from workflow.definition.model import Board, DecisionGate, Definition
 from workflow.errors import NotFound
@@ -42,6 +47,7 @@ class Business:
     title: str
     private_stages: tuple[str, ...]  # the stages whose exempt papers it considered; () if public
     paragraphs: tuple[int, ...]  # of Schedule 12A, from those papers
+    annex: bool = False  # the exempt papers of a public item, minuted on their own as its "exempt information"
 
     @property
     def private(self) -> bool:
@@ -95,11 +101,12 @@ def gather(store: Store, session: Session, board: str, day: dt.date) -> Meeting:
         raise NotFound(f"no decision is recorded for a meeting of '{board}' on {written_date(day)}; minutes are "
                        "drafted from the decisions recorded for the meeting")
     cycles = {c.id: c for c in session.scalars(select(Cycle).where(Cycle.id.in_({r.cycle_id for r in rows})))}
-    exempt: dict[int, list[Paper]] = {}
-    for paper in session.scalars(select(Paper).where(Paper.cycle_id.in_(list(cycles)), Paper.exempt.is_(True))):
-        exempt.setdefault(paper.cycle_id, []).append(paper)
+    attached: dict[int, list[Paper]] = {}
+    for paper in session.scalars(select(Paper).where(Paper.cycle_id.in_(list(cycles))).order_by(Paper.id)):
+        attached.setdefault(paper.cycle_id, []).append(paper)
     versions: dict[tuple[str, int], Definition] = {}
-    business = []
+    business: list[Business] = []
+    annexes = exempt_items(store, session, board, day)
     for row in rows:
         cycle = cycles[row.cycle_id]
         definition = versions.setdefault(
@@ -107,14 +114,16 @@ def gather(store: Store, session: Session, board: str, day: dt.date) -> Meeting:
             store.catalog.snapshot(session, cycle.definition_id, cycle.definition_version))
         if board not in definition.boards:
             continue  # a definition migrated away from the board: its old decisions have no board to minute
-        stages = decision_stages(definition, board, row.item)
-        considered = [(stage, paper) for paper in exempt.get(cycle.id, []) for stage in stages
-                      if stage in considering_stages(definition, paper.paper, paper.stage)]
-        private = tuple(dict.fromkeys(stage for stage, _ in considered))
-        paragraphs = tuple(sorted({int(m[1]) for _, p in considered
-                                   if (m := PARAGRAPH.search(p.exempt_reason or ""))}))
-        business.append(Business(f"decision:{row.id}", row, cycle.key, definition,
-                                 definition.item_title(board, row.item), private, paragraphs))
+        papers = latest(p for p in attached.get(cycle.id, []) if p.attached_at <= row.recorded_at)
+        private = tuple(stage for stage in decision_stages(definition, board, row.item)
+                        if private_business(definition, papers, stage))
+        paragraphs = tuple(sorted({int(m[1]) for p in papers if p.exempt for stage in private
+                                   if stage in considering_stages(definition, p.paper, p.stage)
+                                   and (m := PARAGRAPH.search(p.exempt_reason or ""))}))
+        title = definition.item_title(board, row.item)
+        business.append(Business(f"decision:{row.id}", row, cycle.key, definition, title, private, paragraphs))
+        if not private and f"cycle:{cycle.id}:{row.item}" in annexes:
+            business.append(annex(definition, row, cycle.key, title, papers, board))
     if not business:
         raise NotFound(f"no definition running today has a board '{board}'")
     latest_first = sorted(business, key=lambda b: -b.decision.cycle_id)
@@ -126,6 +135,34 @@ def gather(store: Store, session: Session, board: str, day: dt.date) -> Meeting:
                                                                    MinutesApproval.approved_on == day)
                                      .order_by(MinutesApproval.meeting_date)))
     return Meeting(board, day, definitions[0].boards[board], definitions, tuple(business), approved)
+
+
+def exempt_items(store: Store, session: Session, board: str, day: dt.date) -> set[str]:
+    """The agenda's items ('cycle:<id>:<item>') whose exempt papers it took in private as their own "exempt
+    information" item (`agenda_items`): only those are minuted in the private part; none if no meeting was set."""
+    try:
+        built = agenda_build.build(session, store, board, day)
+    except NotFound:
+        return set()
+    return {d.item.key.removesuffix(":exempt") for d in built.private if d.item.key.endswith(":exempt")}
+
+
+def annex(definition: Definition, row: Decision, cycle: str, title: str, papers: list[Paper], board: str) -> Business:
+    """The private minute of a public item's exempt papers: read by those entitled at the stages considering them."""
+    exempt = [p for p in papers if p.exempt]
+    stages = tuple(stage for stage in decision_stages(definition, board, row.item)
+                   if any(stage in considering_stages(definition, p.paper, p.stage) for p in exempt))
+    paragraphs = tuple(sorted({int(m[1]) for p in exempt if (m := PARAGRAPH.search(p.exempt_reason or ""))}))
+    return Business(f"exempt:{row.id}", row, cycle, definition, f"{title}: exempt information", stages,
+                    paragraphs, annex=True)
+
+
+def latest(rows: Iterable[Paper]) -> list[Paper]:
+    """The latest copy of each paper: a public paper and an exempt annex under one paper id are two papers."""
+    found: dict[tuple[str, bool], Paper] = {}
+    for row in rows:
+        found[(row.paper, row.exempt)] = row
+    return list(found.values())
 
 
 def attendees_of(meeting: Meeting) -> dict[str, tuple[Definition, str, str]]:

@@ -5,6 +5,7 @@ the numbers given, the versions saved and the approval (`workflow.reads.minutes`
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -12,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from workflow.commands.attach import SCHEDULE_12A
 from workflow.definition.directory import find_person
+from workflow.definition.entitlement import entitled_to_stage
 from workflow.definition.formatting import written_date
-from workflow.definition.model import Definition, Person
+from workflow.definition.model import Definition, Membership, Person
 from workflow.errors import RoleMissing, UnknownActor
 from workflow.store.models import MinuteNumber, MinutesApproval, MinutesVersion
 
@@ -100,6 +102,9 @@ def build(meeting: Meeting, key: str, business: Business | None, number: str) ->
             f"{'s' if len(paragraphs) > 1 else ''} {which} ({why}) of Part 1 of Schedule 12A of the Local "
             f"Government Act 1972, in order that the {name} may consider {items}.",), "")
     assert business is not None
+    if business.annex:
+        return Minute(key, number, business.title.upper(), f"The {name} considered {business.title}.", "", (), "",
+                      (), True, business.cycle)
     d = business.decision
     lead = {"carried": "RESOLVED -", "lost": "The motion was lost -", "deferred": "Deferred -",
             "rescinded": "RESOLVED -"}.get(d.outcome, "RESOLVED -")
@@ -119,21 +124,38 @@ def declarer(definition: Definition, person: str) -> str:
 
 
 def require_clerk(meeting: Meeting, actor: str, doing: str) -> str:
-    """The actor's id, once they hold a role that records the board's decisions in a definition of the meeting."""
+    """The actor's id, once they keep the board's minutes in a definition of the meeting: the board's organiser or
+    an officer member of the board, holding a role that records the board's decisions. A role held for another
+    board, or for the definition at large, is not enough: the minutes are the board's own."""
     known = False
     for definition in meeting.definitions:
         person = find_person(definition, actor)
         if person is None:
             continue
         known = True
-        if set(definition.permissions.get(COMMAND, ())) & set(person.roles):
+        board = definition.boards[meeting.board]
+        serves = person.id == board.organiser or dict(board.members).get(person.id) == Membership.OFFICER
+        if serves and set(definition.permissions.get(COMMAND, ())) & set(person.roles):
             return person.id
     if not known:
         raise UnknownActor(f"'{actor}' is not in the directory of the {meeting.spec.name}'s definitions; give "
                            "--as the committee manager")
-    allowed = {role for d in meeting.definitions for role in d.permissions.get(COMMAND, ())}
-    needed = " or ".join(sorted(role.replace("_", " ") for role in allowed)) or "nobody: no role records decisions"
-    raise RoleMissing(f"{actor} cannot {doing} the minutes of the {meeting.spec.name}: that is for the {needed}")
+    raise RoleMissing(f"{actor} cannot {doing} the minutes of the {meeting.spec.name}: that is for its committee "
+                      "manager, the board's organiser or an officer of the board who records its decisions")
+
+
+def refuse_unreadable(meeting: Meeting, actor: str, keys: Iterable[str], doing: str) -> None:
+    """Refuse (RoleMissing) a clerk who may not read one of these minutes: a private minute is edited or approved
+    only by someone entitled to the exempt papers it considered (`entitlement.entitled_to_stage`)."""
+    wanted = set(keys)
+    for business in meeting.business:
+        if business.key not in wanted or not business.private:
+            continue
+        person = find_person(business.definition, actor)
+        if person is None or not any(entitled_to_stage(business.definition, stage, person.id)
+                                     for stage in business.private_stages):
+            raise RoleMissing(f"{actor} cannot {doing} the minutes of the {meeting.spec.name}: a private minute "
+                              "among them is exempt information they are not entitled to read")
 
 
 def may_edit(meeting: Meeting, person: str) -> bool:

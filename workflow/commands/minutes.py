@@ -6,10 +6,12 @@
 - `edit_minutes` saves a new version with the narratives given (a minute named by its number, SMK12, or key).
 - `approve_minutes` records that the board's next meeting approved them and the chair signed them.
 
-Every version is a new row with SHA-256 over its content; nothing is updated in place. Once approved, the
-minutes never change: these commands refuse with a sentence, and the database refuses a further version
-whatever the program does (`0008c_minutes`). Who may do this is the rule for keeping the board's calendar
-(`meetings.COMMAND`: those who record its decisions, the committee manager).
+Every version is a new row holding the complete minutes as composed (`minutes_composed.saved_copy`) with
+SHA-256 over that content; nothing is updated in place. Once approved, the minutes never change: they are read
+from the approved version's copy, these commands refuse with a sentence, the database refuses a further version
+whatever the program does (`0008c_minutes`), and `decide` refuses a decision for the meeting. Who may do this:
+the board's organiser or an officer of the board holding a role that records its decisions (`meetings.COMMAND`),
+and a private minute only if they may read it (`minute_parts.require_clerk`, `refuse_unreadable`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,8 +38,10 @@ from workflow.commands.minute_parts import (
     latest_version,
     named,
     numbers_of,
+    refuse_unreadable,
     require_clerk,
 )
+from workflow.commands.minutes_composed import compose, saved_copy
 from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
 from workflow.errors import ConcurrentChange, InvalidInput
@@ -68,11 +73,17 @@ class Approved:
     chair: str
 
 
-def content_sha256(board: str, day: dt.date, narratives: dict[str, str]) -> str:
-    """SHA-256 over a version's content: the meeting and every minute's narrative, in a canonical JSON."""
-    text = json.dumps({"board": board, "meeting_date": day.isoformat(), "narratives": narratives},
-                      sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def content_sha256(content: dict[str, Any]) -> str:
+    """SHA-256 over a version's content (`minutes_composed.saved_copy`: the meeting, every minute as composed,
+    the attendance and the narratives), in a canonical JSON."""
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def complete(meeting: Meeting, numbers: dict[str, int], narratives: dict[str, str]) -> dict[str, Any]:
+    """The content a version saves: the complete minutes, every private minute included."""
+    composed = compose(meeting, labels(meeting, numbers, 0), narratives, None)
+    return saved_copy(meeting, composed, narratives)
 
 
 RACE = ("the minutes of this meeting were saved or approved by someone else at the same moment; nothing was "
@@ -118,12 +129,12 @@ def give(session: Session, meeting: Meeting, now: dt.datetime) -> dict[str, int]
     return numbers
 
 
-def save(session: Session, meeting: Meeting, narratives: dict[str, str], actor: str, now: dt.datetime) -> Saved:
+def save(session: Session, meeting: Meeting, content: dict[str, Any], actor: str, now: dt.datetime) -> Saved:
     latest = latest_version(session, meeting.board, meeting.day)
     version = (latest.version if latest else 0) + 1
-    digest = content_sha256(meeting.board, meeting.day, narratives)
+    digest = content_sha256(content)
     session.add(MinutesVersion(board=meeting.board, meeting_date=meeting.day, version=version,
-                               content={"narratives": narratives}, sha256=digest, saved_by=actor, saved_at=now))
+                               content=content, sha256=digest, saved_by=actor, saved_at=now))
     session.flush()
     return Saved(meeting.board, meeting.day, version, digest, True)
 
@@ -145,7 +156,8 @@ def draft_minutes(store: Store, board: str, day: dt.date, actor: str) -> Saved:
             return Saved(board, day, latest.version, latest.sha256, False)
         refuse_approved(session, meeting)
         numbers = number(store, session, meeting, now)
-        return save(session, meeting, drafted(meeting, numbers), who, now)
+        narratives = drafted(meeting, numbers)
+        return save(session, meeting, complete(meeting, numbers, narratives), who, now)
 
 
 def edit_minutes(store: Store, board: str, day: dt.date, actor: str, narratives: dict[str, str]) -> Saved:
@@ -168,10 +180,12 @@ def edit_minutes(store: Store, board: str, day: dt.date, actor: str, narratives:
             if not isinstance(text, str) or len(text) > NARRATIVE_MAX:
                 raise InvalidInput(f"the narrative of {label[key]} must be text of at most {NARRATIVE_MAX} "
                                    "characters")
+            refuse_unreadable(meeting, actor, [key], "edit")
             current[key] = text.replace("\r\n", "\n").strip()
-        if latest is not None and content_sha256(board, day, current) == latest.sha256:
+        content = complete(meeting, numbers, current)
+        if latest is not None and content_sha256(content) == latest.sha256:
             return Saved(board, day, latest.version, latest.sha256, False)
-        return save(session, meeting, current, who, now)
+        return save(session, meeting, content, who, now)
 
 
 def approve_minutes(store: Store, board: str, day: dt.date, actor: str, *, at: dt.date) -> Approved:
@@ -180,6 +194,7 @@ def approve_minutes(store: Store, board: str, day: dt.date, actor: str, *, at: d
     with minutes_work(store) as session:
         meeting = gather(store, session, board, day)
         who = require_clerk(meeting, actor, "approve")
+        refuse_unreadable(meeting, actor, meeting.keys, "approve")
         refuse_approved(session, meeting)
         latest = latest_version(session, board, day)
         if latest is None:
@@ -195,6 +210,14 @@ def approve_minutes(store: Store, board: str, day: dt.date, actor: str, *, at: d
             raise InvalidInput(f"the {meeting.spec.name} has no meeting on {written_date(at)}: neither a decision "
                                "recorded nor a meeting scheduled that day; give --at the day of the meeting that "
                                "approved the minutes")
+        # What is approved is the minutes as they read now: business recorded since the last save is numbered
+        # and a version saved with it, so the copy signed is complete.
+        numbers = number(store, session, meeting, now)
+        content = complete(meeting, numbers, {**drafted(meeting, numbers), **latest.content.get("narratives", {})})
+        if content_sha256(content) != latest.sha256:
+            save(session, meeting, content, who, now)
+            latest = latest_version(session, board, day)
+            assert latest is not None
         chair = meeting.spec.chair
         person = meeting.definitions[0].people.get(chair) if chair else None
         signed = named(person) if person else f"the Chair of the {meeting.spec.name}"

@@ -28,14 +28,17 @@ PAGE = "/boards/safer_mk/meetings/2021-09-08/minutes"
 
 
 def played(web: Site, folder: Path) -> None:
-    """The 2021 cycle played to adoption; Safer MK's September business is an exempt paper, privately resolved."""
+    """The 2021 cycle played to adoption; Safer MK's September business is an exempt paper (its only one), privately
+    resolved."""
     engine = web.engine
     web.clock.set(at_local(dt.date(2021, 7, 20), 10))  # the site's clock, as each test of the module finds it
     engine.start(SHIPPED, 2021, AUTHOR)
-    engine.attach(CYCLE, "strategic_assessment", paper_file(folder, "annex", "names"), AUTHOR, exempt=2,
-                  stage="assessment_presented")
-    Player(engine, web.clock, engine.catalog.load(SHIPPED), CYCLE, 2021,
-           rehearsal={"decisions": {"strategic_assessment": {"resolution": SECRET}}}).play()
+    engine.attach(CYCLE, "strategic_assessment", paper_file(folder, "assessment", "names"), AUTHOR, exempt=2,
+                  stage="assessment_sign_off")
+    player = Player(engine, web.clock, engine.catalog.load(SHIPPED), CYCLE, 2021,
+                    rehearsal={"decisions": {"strategic_assessment": {"resolution": SECRET}}})
+    player._attached.add("strategic_assessment")  # the exempt assessment is the only paper Safer MK considers
+    player.play()
 
 
 def test_the_api_drafts_edits_approves_and_reads_minutes_by_entitlement(web: Site, tmp_path: Path) -> None:
