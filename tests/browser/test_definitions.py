@@ -49,9 +49,9 @@ def test_an_admin_reads_the_definitions_and_mends_a_broken_upload(page: Page, si
     page.get_by_label("Definition file").set_input_files(str(broken))
     page.get_by_role("button", name="Check and save").click()
     expect(page.get_by_role("alert")).to_contain_text("There is a problem")
-    expect(page.locator("#line-179")).to_have_class("app-line app-line--error")
-    expect(page.locator("#line-179")).to_contain_text("Expected a whole number, got 'three'.")
-    expect(page.locator("#line-345")).to_contain_text("did you mean 'discuss_early_findings'?")
+    expect(page.locator("#line-180")).to_have_class("app-line app-line--error")
+    expect(page.locator("#line-180")).to_contain_text("Expected a whole number, got 'three'.")
+    expect(page.locator("#line-346")).to_contain_text("did you mean 'discuss_early_findings'?")
     looked_at(page, "definition-errors")
     assert (site.app.engine.catalog.directory / "community_safety_strategy.yaml").read_text(encoding="utf-8") == SHIPPED
 

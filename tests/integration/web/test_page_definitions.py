@@ -19,7 +19,7 @@ SHIPPED = (DEFINITIONS / "community_safety_strategy.yaml").read_text(encoding="u
 
 
 def broken() -> str:
-    """The shipped definition with a bad field (line 179) and an unknown trigger in a due date (line 345)."""
+    """The shipped definition with a bad field (line 180) and an unknown trigger in a due date (line 346)."""
     text = SHIPPED.replace("    quorum: 3\n", "    quorum: three\n", 1)
     text = text.replace("title: Strategic assessment signed off\n", "title: <b>Strategic</b> assessment signed off\n")
     return text.replace("    due: risk_board_august\n", "    due: 2 weeks after discuss_early_finding fired\n", 1)
@@ -154,19 +154,19 @@ def test_a_broken_upload_shows_each_problem_beside_its_line_and_writes_nothing(w
     assert page.status_code == 422
     text = page.text
     assert "There is a problem" in text
-    line_179 = text[text.index('id="line-179"'):text.index('id="line-180"')]
-    assert "app-line--error" in line_179 and "quorum: three" in line_179
-    assert "Line 179, boards.safer_mk.quorum: Expected a whole number, got &#39;three&#39;." in line_179
-    line_345 = text[text.index('id="line-345"'):text.index('id="line-346"')]
-    assert "app-line--error" in line_345
-    assert "2 weeks after discuss_early_finding fired" in line_345
-    assert ("Line 345, stages.assessment_sign_off.due: Unknown trigger (a transition of the cycle) "
-            "&#39;discuss_early_finding&#39; — did you mean &#39;discuss_early_findings&#39;?") in line_345
+    line_180 = text[text.index('id="line-180"'):text.index('id="line-181"')]
+    assert "app-line--error" in line_180 and "quorum: three" in line_180
+    assert "Line 180, boards.safer_mk.quorum: Expected a whole number, got &#39;three&#39;." in line_180
+    line_346 = text[text.index('id="line-346"'):text.index('id="line-347"')]
+    assert "app-line--error" in line_346
+    assert "2 weeks after discuss_early_finding fired" in line_346
+    assert ("Line 346, stages.assessment_sign_off.due: Unknown trigger (a transition of the cycle) "
+            "&#39;discuss_early_finding&#39; — did you mean &#39;discuss_early_findings&#39;?") in line_346
     assert "&lt;b&gt;Strategic&lt;/b&gt;" in text and "<b>Strategic" not in text
     assert 'href="#problem-1"' in text and 'href="#problem-2"' in text
-    line_178 = text[text.index('id="line-178"'):text.index('id="line-179"')]
-    assert "app-line--error" not in line_178
-    assert "Lines 1 to 174: no problem" in text and 'id="line-174"' not in text  # sound stretches fold
+    line_179 = text[text.index('id="line-179"'):text.index('id="line-180"')]
+    assert "app-line--error" not in line_179
+    assert "Lines 1 to 175: no problem" in text and 'id="line-175"' not in text  # sound stretches fold
     assert snapshot(folder) == before
     assert not [p for p in folder.iterdir() if p.name.endswith(".part")]
 
@@ -229,8 +229,8 @@ def test_the_api_checks_an_upload_as_the_page_does(web: Site, folder: Path) -> N
                                 files={"file": ("../../community_safety_strategy.yaml", broken().encode(), "text/yaml")})
     assert checked.status_code == 422
     assert [(p["file"], p["line"], p["field"]) for p in checked.json()["problems"]] == [
-        ("community_safety_strategy.yaml", 179, "boards.safer_mk.quorum"),
-        ("community_safety_strategy.yaml", 345, "stages.assessment_sign_off.due")]
+        ("community_safety_strategy.yaml", 180, "boards.safer_mk.quorum"),
+        ("community_safety_strategy.yaml", 346, "stages.assessment_sign_off.due")]
 
 
 def test_the_list_parses_a_file_once_and_again_only_when_it_or_a_template_changes(
