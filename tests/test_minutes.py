@@ -285,7 +285,10 @@ def test_an_item_with_a_public_paper_and_an_exempt_annex_is_minuted_in_public_as
     engine = app.engine
     draft_minutes(engine, "safer_mk", SEPTEMBER, CLERK)
     observer = minutes_of(engine, "safer_mk", SEPTEMBER, "observer_councillor_a")
-    assert (observer.withheld, observer.exclusion, observer.private) == (0, None, ())
+    # The agenda took the annex as its own private "exempt information" item: its minute is for the entitled.
+    assert (observer.withheld, observer.private) == (1, ())
+    assert observer.exclusion is not None and observer.exclusion.number == "SMK3"
+    assert "exempt information" in " ".join(observer.exclusion.resolved)
     assert [(m.number, m.title, m.resolved) for m in observer.public] == [
         ("SMK1", "DISCLOSURES OF INTEREST", ()), ("SMK2", "ANNUAL STRATEGIC ASSESSMENT", (SECRET,))]
     # The public site says the same of the item: debated in public, its resolution published.
