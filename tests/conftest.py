@@ -36,6 +36,12 @@ os.environ.setdefault("CYCLE_PASSWORD_COST", "test")
 TEST_SERVER = os.environ.get("CYCLE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
+def first_version(path: Path) -> None:
+    """Make the definition at `path` its version 1, for a test that saves a version 2 beside it."""
+    path.write_text(re.sub(r"^version: \d+$", "version: 1", path.read_text(encoding="utf-8"), count=1, flags=re.M),
+                    encoding="utf-8")
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> OneSiteScheduling | None:
     """With `-n`, the browser tests in one process (tests/parallel.py)."""
     return OneSiteScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None

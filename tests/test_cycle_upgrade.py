@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
-from tests.conftest import DEFINITIONS, make_settings
+from tests.conftest import DEFINITIONS, first_version, make_settings
 from tests.helpers import counts, cycle_version
 from workflow.app import App, build
 from workflow.cli import main
@@ -33,6 +33,7 @@ def defs(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "templates").symlink_to(DEFINITIONS / "templates")
     (folder / "alcohol_pspo_variation.yaml").write_text((DEFINITIONS / "alcohol_pspo_variation.yaml").read_text())
+    first_version(folder / "alcohol_pspo_variation.yaml")
     return folder
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import DEFINITIONS, SHIPPED, empty_tables, make_settings
+from tests.conftest import DEFINITIONS, SHIPPED, empty_tables, first_version, make_settings
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
 from tests.integration.web.conftest import PASSWORD
 from tests.integration.workers import Worker, free_port, wait_until, worker_env
@@ -84,6 +84,7 @@ def live_site(pg_url: str, redis_url: str, folder: Path) -> Iterator[LiveSite]:
     url = f"http://127.0.0.1:{port}"
     definitions = folder / "definitions"  # a copy: an admin's upload in a test never changes the shipped files
     shutil.copytree(DEFINITIONS, definitions, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    first_version(definitions / "alcohol_pspo_variation.yaml")  # the versions test saves its version 2
     env = worker_env(pg_url, redis_url, folder, CYCLE_WEB_SECURE_COOKIES="false", CYCLE_WEB_BASE_URL=url,
                      CYCLE_DEFINITIONS_DIR=str(definitions), CYCLE_PASSWORD_COST="test")
     app = build(dataclasses.replace(make_settings(Path(env["CYCLE_DATA_DIR"]), pg_url), shared_clock=True,

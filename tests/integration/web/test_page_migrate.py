@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import DEFINITIONS, empty_tables
+from tests.conftest import DEFINITIONS, empty_tables, first_version
 from tests.integration.web.conftest import PASSWORD, Site, served_site
 from tests.integration.web.test_page_decisions import HTML, csrf_of
 from tests.integration.web.test_page_meetings import summary, written
@@ -42,6 +42,7 @@ def pspo(pg_url: str, tmp_path: Path) -> Iterator[Site]:
     folder.mkdir()
     (folder / "templates").symlink_to(DEFINITIONS / "templates")
     (folder / f"{PSPO}.yaml").write_text((DEFINITIONS / f"{PSPO}.yaml").read_text())
+    first_version(folder / f"{PSPO}.yaml")
     with served_site(pg_url, tmp_path / "data", folder) as site:
         empty_tables(pg_url)  # whatever another module's tests left
         site.engine.start(PSPO, 2021, "community_safety_officer")
