@@ -47,7 +47,7 @@ def variant(old: str, new: str) -> Definition:
 
 
 def test_header(shipped: Definition) -> None:
-    assert shipped.key == ("community_safety_strategy", 2)
+    assert shipped.key == ("community_safety_strategy", 3)
     assert shipped.title == "Community Safety Strategy"
     assert shipped.starts_in == 7
     assert shipped.description.startswith("The statutory annual strategic assessment")
