@@ -30,15 +30,15 @@ from workflow.commands.agenda import ISSUED
 from workflow.commands.agenda_build import Built, build, present
 from workflow.definition.formatting import long_date
 from workflow.definition.templating import make_environment
-from workflow.engine import SYSTEM_ACTOR, Engine
+from workflow.engine import Engine
 from workflow.reads.agenda import Agenda, AgendaPaper
-from workflow.store.models import Cycle, Document, HistoryEntry, Mail, OutboxEvent, Paper
+from workflow.store.models import Cycle, Document, Mail, OutboxEvent, Paper
 from workflow.store.paper_store import PaperStore
 from workflow.time.actuals import changes
 
 from .agenda_pack import TEMPLATE, Pack, previous_minutes, previous_minutes_html, render_pack
 from .calendar_invite import local_zone, meeting_event
-from .documents import anchored_hashes
+from .documents import anchored_document
 from .links import MY_WORK, Links, context_links, with_links
 from .reminders import inline_css, message_id, one_line
 
@@ -171,19 +171,11 @@ class AgendaPacks:
                                                           Document.version == item.version)).first()
         if existing is not None:
             return existing
-        row = Document(cycle_id=cycle.id, event_id=event.id, spec=SPEC, version=item.version, title=item.title,
-                       stage=stage,
-                       definition_version=cycle.definition_version, template=TEMPLATE,
-                       template_sha256=template_sha256,
-                       html_sha256=item.hashes["html"], pdf_sha256=item.hashes["pdf"],
-                       docx_sha256=item.hashes["docx"], created_at=now)
-        session.add(row)
-        session.flush()
-        session.add(HistoryEntry(
-            cycle_id=cycle.id, at=now, actor=SYSTEM_ACTOR, action="document", trigger=None, strand=None,
-            from_state=None, to_state=None, comment=None,
-            data={"document_id": row.id, "spec": row.spec, "version": row.version, **anchored_hashes(row)}))
-        return row
+        return anchored_document(session, Document(
+            cycle_id=cycle.id, event_id=event.id, spec=SPEC, version=item.version, title=item.title, stage=stage,
+            definition_version=cycle.definition_version, template=TEMPLATE, template_sha256=template_sha256,
+            html_sha256=item.hashes["html"], pdf_sha256=item.hashes["pdf"], docx_sha256=item.hashes["docx"],
+            created_at=now))
 
     def _send(self, session: Session, cycle: Cycle, built: Built, event: OutboxEvent,
               prepared: list[PreparedPack], rows: dict[str, Document], now: dt.datetime) -> None:

@@ -222,19 +222,11 @@ class Documents:
             if existing is not None:
                 made.append(existing)
                 continue
-            row = Document(cycle_id=cycle.id, event_id=event.id, spec=item.spec, version=item.version,
-                           title=item.title, stage=item.stage, definition_version=item.definition_version,
-                           template=item.template, template_sha256=item.template_sha256,
-                           html_sha256=item.hashes["html"], pdf_sha256=item.hashes["pdf"],
-                           docx_sha256=item.hashes["docx"], created_at=now)
-            session.add(row)
-            session.flush()
-            # Anchor the document in the cycle's hash chain: its row and files cannot later change together.
-            session.add(HistoryEntry(
-                cycle_id=cycle.id, at=now, actor=SYSTEM_ACTOR, action="document", trigger=None, strand=None,
-                from_state=None, to_state=None, comment=None,
-                data={"document_id": row.id, "spec": row.spec, "version": row.version, **anchored_hashes(row)}))
-            made.append(row)
+            made.append(anchored_document(session, Document(
+                cycle_id=cycle.id, event_id=event.id, spec=item.spec, version=item.version, title=item.title,
+                stage=item.stage, definition_version=item.definition_version, template=item.template,
+                template_sha256=item.template_sha256, html_sha256=item.hashes["html"], pdf_sha256=item.hashes["pdf"],
+                docx_sha256=item.hashes["docx"], created_at=now)))
         for spec_id in dict.fromkeys(item.spec for item in prepared):
             self._notify(session, cycle, definition, definition.documents[spec_id], event, made, now)
         return made
@@ -320,3 +312,15 @@ def verify(store: PaperStore, documents: list[Document]) -> list[tuple[Document,
             if wrong is not None:
                 problems.append((document, fmt, wrong))
     return problems
+
+
+def anchored_document(session: Session, row: Document) -> Document:
+    """Add a made document's row and anchor it in its cycle's hash chain (a `document` history row with its
+    files' hashes), so the row and its files cannot later change together."""
+    session.add(row)
+    session.flush()
+    session.add(HistoryEntry(
+        cycle_id=row.cycle_id, at=row.created_at, actor=SYSTEM_ACTOR, action="document", trigger=None, strand=None,
+        from_state=None, to_state=None, comment=None,
+        data={"document_id": row.id, "spec": row.spec, "version": row.version, **anchored_hashes(row)}))
+    return row

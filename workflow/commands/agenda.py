@@ -1,7 +1,7 @@
 """The committee manager's changes to a board meeting's agenda, and its issue; the CLI, the API and the page call these.
 
 A board meeting is (board id, day); its agenda is built by `agenda_build`. Who may change or issue
-it: the board's committee manager (`meetings.require_board_manager`: its organiser, or an officer member of the
+it: the board's committee manager (`meetings.board_manager`: its organiser, or an officer member of the
 board holding the permission to record decisions, on the definition of the meeting's lowest-numbered cycle). Each
 command returns the agenda as its actor may see it (`present`), and an item is named only among those items. Every change is an append-only `agenda_changes` row; nothing is updated in place.
 
@@ -38,13 +38,13 @@ from sqlalchemy.orm import Session
 from workflow.commands.agenda_build import Built, build, issue_by, present
 from workflow.commands.agenda_values import Agenda
 from workflow.commands.attach import SCHEDULE_12A
-from workflow.commands.meetings import require_board_manager
+from workflow.commands.meetings import board_manager
 from workflow.commands.rows import add_event
 from workflow.definition.agenda import PURPOSES
 from workflow.definition.directory import find_person
 from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
-from workflow.errors import ConcurrentChange, InvalidInput, UnknownActor
+from workflow.errors import ConcurrentChange, InvalidInput
 from workflow.store.models import AgendaChange
 from workflow.store.unit import Store
 from workflow.time.clock import local_date
@@ -71,11 +71,7 @@ def _meeting(store: Store, board: str, day: dt.date, actor: str, *, change: bool
         with store.unit_of_work() as session:
             built = build(session, store, board, day)
             home = built.meeting.home
-            person = find_person(home, actor)
-            if person is None:
-                raise UnknownActor(f"'{actor}' is not in the directory of '{home.id}'{suggest(actor, home.people)}; "
-                                   "give --as one of the people the definition lists")
-            require_board_manager(home, board, person.id, "change or issue the agendas")
+            person = board_manager(home, board, actor, "change or issue the agendas")
             if local_date(store.clock.now()) > day:
                 raise InvalidInput(f"the {built.meeting.meeting.title} was held on {written_date(day)}; "
                                    "its agenda can no longer change")

@@ -19,10 +19,11 @@ from sqlalchemy.orm.attributes import flag_modified
 from workflow.commands.cycles import definition_of, ensure_active, find_cycle, roles_of
 from workflow.commands.rows import add_event, add_history
 from workflow.definition.calendar import Timeline
+from workflow.definition.directory import find_person
 from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
-from workflow.definition.model import Definition, Meeting, Membership
-from workflow.errors import InvalidInput, RoleMissing
+from workflow.definition.model import Definition, Meeting, Membership, Person
+from workflow.errors import InvalidInput, RoleMissing, UnknownActor
 from workflow.store.unit import Store
 from workflow.time.actuals import CHANGE, MeetingChange, changes
 from workflow.time.clock import local_date
@@ -54,12 +55,16 @@ def manages_board(definition: Definition, board: str, person: str) -> bool:
     return bool(held) and (found.organiser == person or (person, Membership.OFFICER) in found.members)
 
 
-def require_board_manager(definition: Definition, board: str, actor: str, doing: str) -> None:
-    """Refuse (RoleMissing, one sentence) unless `actor` is `board`'s committee manager (`manages_board`);
+def board_manager(definition: Definition, board: str, actor: str, doing: str) -> Person:
+    """`actor` (an id or email of the directory) as `board`'s committee manager (`manages_board`); refused with
+    one sentence otherwise: UnknownActor if not in the directory, RoleMissing if not its committee manager.
     `doing` says what they may not do ("change or issue the agendas")."""
-    if manages_board(definition, board, actor):
-        return
-    person = definition.people[actor]
+    person = find_person(definition, actor)
+    if person is None:
+        raise UnknownActor(f"'{actor}' is not in the directory of '{definition.id}'"
+                           f"{suggest(actor, definition.people)}; give --as one of the people the definition lists")
+    if manages_board(definition, board, person.id):
+        return person
     name = definition.boards[board].name if board in definition.boards else board
     raise RoleMissing(f"{person.name or person.title} cannot {doing} of the {name}: that is for its committee "
                       "manager (the board's organiser, or an officer of the board who may record its decisions)")

@@ -1,7 +1,7 @@
 """The agenda a pack is made from, for the committee manager who issues it (`cycle agenda pack`).
 
 The same rule as the agenda's changes and issue (`workflow.commands.agenda`): the board's committee manager
-(`meetings.require_board_manager`) on the meeting's home definition. The public pack is made from the public's
+(`meetings.board_manager`) on the meeting's home definition. The public pack is made from the public's
 view of the agenda (no private item); the private pack from the private items the committee manager may see.
 """
 
@@ -10,10 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from workflow.commands.agenda_build import build, present
-from workflow.commands.meetings import require_board_manager
-from workflow.definition.directory import find_person
-from workflow.definition.loader import suggest
-from workflow.errors import UnknownActor
+from workflow.commands.meetings import board_manager
 from workflow.reads.agenda import Agenda
 from workflow.store.unit import Store
 
@@ -26,9 +23,5 @@ def pack_agenda(store: Store, board: str, day: dt.date, actor: str, *, private: 
     with store.sessions() as session:
         built = build(session, store, board, day)
     home = built.meeting.home
-    person = find_person(home, actor)
-    if person is None:
-        raise UnknownActor(f"'{actor}' is not in the directory of '{home.id}'{suggest(actor, home.people)}; "
-                           "give --as one of the people the definition lists")
-    require_board_manager(home, board, person.id, "make the agenda packs")
+    person = board_manager(home, board, actor, "make the agenda packs")
     return present(built, person.email if private else None)
