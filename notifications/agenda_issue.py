@@ -34,6 +34,7 @@ from workflow.engine import Engine
 from workflow.reads.agenda import Agenda, AgendaPaper
 from workflow.store.models import Cycle, Document, Mail, OutboxEvent, Paper
 from workflow.store.paper_store import PaperStore
+from workflow.store.unit import cycle_for_writing
 from workflow.time.actuals import changes
 
 from .agenda_pack import TEMPLATE, Pack, previous_minutes, previous_minutes_html, render_pack
@@ -154,7 +155,7 @@ class AgendaPacks:
 
     def apply(self, session: Session, event: OutboxEvent, now: dt.datetime, prepared: list[PreparedPack]) -> None:
         """Record the packs and queue one email per member, in the handler's transaction."""
-        cycle = session.get(Cycle, event.cycle_id)
+        cycle = cycle_for_writing(session, event.cycle_id)  # before the rows that refer to it (CYCLE_LOCK)
         if cycle is None or not prepared:
             return
         board, day = event.payload["board"], dt.date.fromisoformat(event.payload["day"])

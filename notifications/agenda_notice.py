@@ -24,6 +24,7 @@ from workflow.definition.model import Definition, MilestoneDate, Stage
 from workflow.engine import Engine
 from workflow.errors import NotFound
 from workflow.store.models import Cycle, Deadline, Mail, OutboxEvent
+from workflow.store.unit import cycle_for_writing
 from workflow.time.actuals import timeline_of
 from workflow.time.clock import at_local
 from workflow.time.deadlines import entered_stage, insert_pending, pending_row
@@ -53,7 +54,7 @@ def plan(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime)
 def plan_moved(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime) -> None:
     """The MeetingChanged handler: a warning for the meeting's new day, if the current stage is signed off at it
     (the old day's row finds no meeting then, and sends nothing)."""
-    cycle = session.get(Cycle, event.cycle_id, with_for_update=True)
+    cycle = cycle_for_writing(session, event.cycle_id)
     if cycle is None or cycle.status != "active" or event.payload.get("cancelled"):
         return
     definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)

@@ -35,6 +35,7 @@ from workflow.store.models import (
     OutboxEvent,
 )
 from workflow.store.paper_store import PaperStore
+from workflow.store.unit import cycle_for_writing
 from workflow.time.actuals import timeline_of
 from workflow.time.clock import local_date
 
@@ -211,7 +212,7 @@ class Documents:
 
     def apply(self, session: Session, event: OutboxEvent, now: dt.datetime, prepared: list[Prepared]) -> list[Document]:
         """Record the prepared documents and send them on, in the handler's transaction."""
-        cycle = session.get(Cycle, event.cycle_id)
+        cycle = cycle_for_writing(session, event.cycle_id)  # before the rows that refer to it (CYCLE_LOCK)
         if cycle is None:
             return []
         definition = self.engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)

@@ -24,10 +24,23 @@ from workflow.store.audit_seal import Sealer
 from workflow.store.audit_seal import install as install_sealer
 from workflow.store.catalog import Catalog
 from workflow.store.db import WRITE_OPTION
+from workflow.store.models import Cycle
 from workflow.store.paper_store import PaperStore
 
 CONCURRENT_CHANGE = ("the cycle changed while your command was running (someone else acted on it at the same "
                      "moment); nothing was written: check 'cycle status' and try again")
+
+
+CYCLE_LOCK = {"key_share": True}
+"""`FOR NO KEY UPDATE`: the lock an UPDATE of a cycle's row takes, and the one the history chain's trigger takes
+(migration 0009d). A transaction writing for a cycle takes it first, before inserting anything that refers to
+the cycle: that insert's foreign key takes `FOR KEY SHARE`, and a transaction holding it that later waits for the
+cycle's lock is how a worker and a command deadlocked."""
+
+
+def cycle_for_writing(session: Session, cycle_id: int) -> Cycle | None:
+    """The cycle, its row locked as every writer of one cycle locks it (`CYCLE_LOCK`), or None if it is gone."""
+    return session.get(Cycle, cycle_id, with_for_update=CYCLE_LOCK)
 
 
 class Now(Protocol):

@@ -21,7 +21,7 @@ from sqlalchemy.sql.expression import ColumnClause, Executable
 from workflow.definition.calendar import Timeline, add_working_days
 from workflow.definition.model import Definition, Stage
 from workflow.store.models import Base, Cycle, Deadline, OutboxEvent
-from workflow.store.unit import Store
+from workflow.store.unit import Store, cycle_for_writing
 from workflow.time.actuals import timeline_of
 from workflow.time.clock import LOCAL, at_local
 
@@ -86,7 +86,7 @@ def entered_stage(engine: Store, session: Session, event: OutboxEvent) -> tuple[
     Locking the cycle row orders the handler against an officer's command on the same cycle:
     either the command sees (and cancels) what the handler plans, or the handler sees the stage left.
     """
-    cycle = session.get(Cycle, event.cycle_id, with_for_update=True)
+    cycle = cycle_for_writing(session, event.cycle_id)
     if cycle is None or not is_current_entry(session, cycle, event.payload["stage"], event.id):
         return None
     definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
