@@ -15,12 +15,12 @@ from workflow.commands.attach import SCHEDULE_12A
 from workflow.definition.directory import find_person
 from workflow.definition.entitlement import entitled_to_stage
 from workflow.definition.formatting import written_date
-from workflow.definition.model import Definition, Membership, Person
+from workflow.definition.model import Definition, Person
 from workflow.errors import RoleMissing, UnknownActor
 from workflow.store.models import MinuteNumber, MinutesApproval, MinutesVersion
 
 from .meeting_business import Business, Meeting
-from .meetings import COMMAND
+from .meetings import manages_board
 
 
 @dataclass(frozen=True)
@@ -124,18 +124,16 @@ def declarer(definition: Definition, person: str) -> str:
 
 
 def require_clerk(meeting: Meeting, actor: str, doing: str) -> str:
-    """The actor's id, once they keep the board's minutes in a definition of the meeting: the board's organiser or
-    an officer member of the board, holding a role that records the board's decisions. A role held for another
-    board, or for the definition at large, is not enough: the minutes are the board's own."""
+    """The actor's id, once they keep the board's minutes in a definition of the meeting: its committee manager
+    (`meetings.manages_board`). A role held for another board, or for the definition at large, is not enough: the
+    minutes are the board's own."""
     known = False
     for definition in meeting.definitions:
         person = find_person(definition, actor)
         if person is None:
             continue
         known = True
-        board = definition.boards[meeting.board]
-        serves = person.id == board.organiser or dict(board.members).get(person.id) == Membership.OFFICER
-        if serves and set(definition.permissions.get(COMMAND, ())) & set(person.roles):
+        if manages_board(definition, meeting.board, person.id):
             return person.id
     if not known:
         raise UnknownActor(f"'{actor}' is not in the directory of the {meeting.spec.name}'s definitions; give "
