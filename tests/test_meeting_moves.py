@@ -21,7 +21,7 @@ from notifications import reminders
 from notifications.documents import Documents
 from tasks.cli import main
 from tests.conftest import DEFINITIONS, SHIPPED
-from tests.helpers import AUTHOR, CLERK, CYCLE, paper_file
+from tests.helpers import AUTHOR, CLERK, CYCLE, counts, paper_file
 from web.access import KnownCycles
 from web.taking_part import cycles_taking_part
 from workflow.app import App
@@ -155,3 +155,26 @@ def test_a_stage_moved_after_falling_overdue_is_reminded_again_after_its_new_dat
     # days, counts from Thursday 9 September.
     assert pending == {"reminder:board_decision:overdue:10": dt.datetime(2021, 9, 23, 9)}
     assert app.engine.status(CYCLE).due == "2021-09-09"
+
+
+def test_another_boards_committee_manager_cannot_move_the_meeting(app: App, tmp_path: Path) -> None:
+    """The scrutiny officer keeps the Scrutiny Committee's calendar, not the Risk Board's: refused, naming the
+    board, with nothing written; their own board's meeting moves. On 1 July 2021, both meetings still to come."""
+    app.engine.start(SHIPPED, 2021, AUTHOR)
+    env = {"CYCLE_DATA_DIR": str(tmp_path), "CYCLE_DATABASE_URL": f"sqlite:///{tmp_path / 'cycle.db'}",
+           "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS), "CYCLE_NOW": "2021-07-01T10:00:00+01:00"}
+    before = counts(app)
+    for verb, extra in (("move", ["--date", "2021-08-26"]), ("cancel", [])):
+        refused = CliRunner().invoke(main, ["meeting", verb, CYCLE, "risk_board_august", *extra,
+                                            "--reason", "Clashes with the budget", "--as", "scrutiny_officer"],
+                                     env=env)
+        assert refused.exit_code != 0
+        assert ("Daniel Osei cannot move or cancel the meetings of the Risk Board: that is for its committee "
+                "manager") in " ".join(refused.output.split())
+        assert counts(app) == before
+    assert app.engine.status(CYCLE).due == "2021-07-13"
+
+    moved = CliRunner().invoke(main, ["meeting", "move", CYCLE, "scrutiny_november", "--date", "2021-11-30",
+                                      "--reason", "The chair is away", "--as", "scrutiny_officer"], env=env)
+    assert moved.exit_code == 0, moved.output
+    assert counts(app)["outbox"] == before["outbox"] + 1

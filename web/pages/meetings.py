@@ -4,7 +4,9 @@
 The form posts to a check page (the command's own dry run, so every refusal it would give is given
 here, beside the field it concerns); "Tell the members" posts the same fields hidden and runs the
 command, whose MeetingChanged event has the workers send each member of the board the calendar
-update. Who may do this is the command's rule (`require_manager`), asked before anything is shown.
+update. Who may do this is the command's rule, asked before anything is shown: a board's committee manager
+(`require_manager`) sees the meetings of the boards they manage, and another board's meeting is refused
+(`board_manager`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from notifications.calendar_invite import meeting_times
-from workflow.commands.meetings import Scheduled, change_meeting, require_manager, scheduled
+from workflow.commands.meetings import (
+    Scheduled,
+    board_manager,
+    change_meeting,
+    manages_board,
+    require_manager,
+    scheduled,
+)
 from workflow.definition.formatting import long_date
 from workflow.errors import CycleError, InvalidInput, NotFound
 from workflow.time.clock import local_date
@@ -64,12 +73,17 @@ def manager_seat(request: Request, seen: Viewer, cycle: str) -> Seat:
 
 
 def meetings_of(request: Request, at: Seat) -> list[Scheduled]:
+    """The cycle's meetings of the boards the person manages."""
     engine = request.app.state.cycle.engine
     with engine.sessions() as session:
-        return scheduled(session, at.definition, at.cycle.id, at.cycle.year)
+        return [s for s in scheduled(session, at.definition, at.cycle.id, at.cycle.year)
+                if manages_board(at.definition, s.meeting.board, at.person)]
 
 
 def meeting_of(request: Request, at: Seat, meeting: str) -> Scheduled:
+    """One meeting of the cycle, once the person manages its board (403 with a sentence naming the board)."""
+    if meeting in at.definition.meetings:
+        board_manager(at.definition, at.definition.meetings[meeting].board, at.person, "move or cancel the meetings")
     found = next((s for s in meetings_of(request, at) if s.meeting.id == meeting), None)
     if found is None:
         raise NotFound(f"{cycle_title(at.definition, at.cycle.year, at.cycle.key)} has no such meeting")

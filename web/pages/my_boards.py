@@ -13,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from notifications.calendar_feed import calendar_feed
 from notifications.calendar_invite import meeting_times
 from notifications.reminders import stage_meeting
-from workflow.commands.meetings import Scheduled, require_manager
+from workflow.commands.meetings import Scheduled, manages_board
 from workflow.definition.calendar import Timeline
 from workflow.definition.model import Board, Definition
-from workflow.errors import CycleError, NotFound
+from workflow.errors import NotFound
 from workflow.reads.boards import ServedCycle, served_cycles
 from workflow.time.clock import local_date
 
@@ -57,7 +57,7 @@ class BoardView:
     earlier_papers: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     documents: list[dict[str, Any]]
-    keeps_calendar: bool = False  # may move or cancel its meetings (the command's rule)
+    keeps_calendar: bool = False  # may move or cancel its meetings: its committee manager (`manages_board`)
 
 
 def served(request: Request, email: str, *, records: bool = True) -> list[ServedCycle]:
@@ -70,14 +70,6 @@ def meeting_of(definition: Definition, timeline: Timeline, stage: str) -> str | 
     due = timeline.stage_due(stage) if spec else None
     found = stage_meeting(definition, spec, due, timeline) if spec and due else None
     return found.id if found else None
-
-
-def keeps_calendar(definition: Definition, person: str) -> bool:
-    try:
-        require_manager(definition, person)
-    except CycleError:
-        return False
-    return True
 
 
 def board_views(request: Request, email: str, page: int = 1) -> tuple[list[BoardView], Paging]:
@@ -110,7 +102,7 @@ def board_views(request: Request, email: str, page: int = 1) -> tuple[list[Board
                 [{**d, "item_title": definition.item_title(d["board"], d["item"])} for d in decisions
                  if d["board"] == board.id],
                 [d for d in documents if d["stage"] in definition.stages
-                 and definition.stages[d["stage"]].board == board.id], keeps_calendar(definition, at.person)))
+                 and definition.stages[d["stage"]].board == board.id], manages_board(definition, board.id, at.person)))
     return views, paging
 
 

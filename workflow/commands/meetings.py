@@ -34,20 +34,23 @@ COMMAND = "decide"
 
 
 def require_manager(definition: Definition, actor: str) -> None:
-    """Refuse (RoleMissing) unless `actor` may move or cancel the meetings of cycles on `definition`."""
+    """Refuse (RoleMissing) unless `actor` is the committee manager of a board of `definition` (`manages_board`):
+    someone who may move or cancel some of its meetings. Which ones is the meeting's board's (`change_meeting`)."""
+    roles_of(definition, actor)  # UnknownActor for someone not in the directory
+    if any(manages_board(definition, board, actor) for board in definition.boards):
+        return
+    person = definition.people[actor]
+    who = person.name or person.title
     allowed = definition.permissions.get(COMMAND, ())
-    held = roles_of(definition, actor)
-    if not set(allowed) & set(held):
-        person = definition.people[actor]
-        who = person.name or person.title
-        needed = " or ".join(role.replace("_", " ") for role in allowed) or "nobody: the definition names no role"
-        raise RoleMissing(f"{who} cannot move or cancel meetings of the {definition.title}: that is for the "
-                          f"{needed}")
+    needed = " or ".join(role.replace("_", " ") for role in allowed) or "nobody: the definition names no role"
+    raise RoleMissing(f"{who} cannot move or cancel meetings of the {definition.title}: that is for the "
+                      f"{needed} of the board that meets")
 
 
 def manages_board(definition: Definition, board: str, person: str) -> bool:
     """Is `person` the committee manager of `board`: its organiser, or an officer member of it, holding the
-    permission to keep calendars (`require_manager`)? Someone not on the board manages none of its business."""
+    permission to record decisions? They keep its calendar, agendas and minutes; someone not on the board manages
+    none of its business."""
     found = definition.boards.get(board)
     if found is None or person not in definition.people:
         return False
@@ -102,7 +105,7 @@ def schedule(definition: Definition, year: int, moved: dict[str, MeetingChange])
 def change_meeting(engine: Store, cycle_ref: str | int, meeting_id: str, actor: str, *, reason: str,
                    day: dt.date | None = None, start: dt.time | None = None, cancel: bool = False,
                    dry_run: bool = False) -> MeetingChange:
-    """Move (a new day and/or start) or cancel a meeting: those who may record decisions may do this.
+    """Move (a new day and/or start) or cancel a meeting: its board's committee manager may do this.
 
     With `dry_run`, every check is made and the change returned, and nothing is written (the check page)."""
     if not reason.strip():
@@ -119,6 +122,8 @@ def change_meeting(engine: Store, cycle_ref: str | int, meeting_id: str, actor: 
             raise InvalidInput(f"'{definition.id}' has no meeting '{meeting_id}'"
                                f"{suggest(meeting_id, definition.meetings)}")
         meeting = definition.meetings[meeting_id]
+        # The board's own committee manager, as for its agendas and minutes: its invitations go out in their name.
+        board_manager(definition, meeting.board, actor, "move or cancel the meetings")
         earlier = changes(session, cycle.id).get(meeting_id)
         if earlier is not None and earlier.cancelled:
             raise InvalidInput(f"the {meeting.title} was cancelled already")

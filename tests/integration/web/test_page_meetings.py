@@ -1,8 +1,8 @@
 """Moving and cancelling a board meeting from the pages, against uvicorn and PostgreSQL: the committee manager
 chooses the meeting, the new date (or cancellation) and the reason, checks the change, and each member of the
-board is sent the calendar update by the same MeetingChanged handler the workers run. Refusals: another role
-gets 403 with a sentence; a date that is not real, or has passed, comes back in the error summary; nothing is
-written by either."""
+board is sent the calendar update by the same MeetingChanged handler the workers run. Refusals: another role, or
+another board's committee manager, gets 403 with a sentence; a date that is not real, or has passed, comes back
+in the error summary; nothing is written by either."""
 
 from __future__ import annotations
 
@@ -115,6 +115,25 @@ def test_another_role_is_refused_with_a_sentence_and_nothing_is_written(web: Sit
         assert "You cannot do this" in response.text
         assert ("Priya Shah cannot move or cancel meetings of the Community Safety Strategy: that is for the "
                 "committee manager or scrutiny officer") in response.text
+    assert written(web) == before
+    assert not [h for h in web.engine.history(CYCLE) if h["action"] == "meeting"]
+
+
+def test_another_boards_committee_manager_is_refused_naming_the_board(web: Site) -> None:
+    started(web)
+    web.account("scrutiny_officer")
+    scrutiny, csrf = web.signed_in("scrutiny_officer")  # keeps the Scrutiny Committee's calendar, not the Risk Board's
+    assert "Move or cancel a board meeting" in scrutiny.get(f"/cycles/{CYCLE}", headers=HTML).text
+    listed = scrutiny.get(MEETINGS, headers=HTML)
+    assert listed.status_code == 200, listed.text
+    assert f'href="{MEETINGS}/scrutiny_november"' in listed.text
+    assert "Risk Board (August)" not in listed.text and f'href="{AUGUST}"' not in listed.text
+    before = written(web)
+    for response in (scrutiny.get(AUGUST, headers=HTML), scrutiny.post(AUGUST, headers=HTML, data=form(csrf)),
+                     scrutiny.post(AUGUST, headers=HTML, data=form(csrf, action="save"))):
+        assert response.status_code == 403, response.text
+        assert ("Daniel Osei cannot move or cancel the meetings of the Risk Board: that is for its committee "
+                "manager") in response.text
     assert written(web) == before
     assert not [h for h in web.engine.history(CYCLE) if h["action"] == "meeting"]
 
