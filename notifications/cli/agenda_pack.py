@@ -14,14 +14,13 @@ import click
 from notifications.agenda_issue import AgendaPacks
 from notifications.agenda_pack import pages_text
 from workflow.cli.agenda import agenda_group
-from workflow.cli.base import actor_option, app_for, out, parse_date, plain
+from workflow.cli.base import actor_option, app_for, board_meeting, out, parse_date, plain
 from workflow.errors import InvalidInput
 from workflow.reads.agenda_pack import pack_agenda
 
 
 @agenda_group.command("pack")
-@click.argument("board")
-@click.argument("meeting")
+@board_meeting
 @click.option("--out", "target", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the pack: a .pdf file (or .docx for the agenda in Word).")
 @click.option("--private", is_flag=True, help="The private part's pack: the exempt items and their papers.")

@@ -57,7 +57,8 @@ def _subject(item: Mail, readable: bool, reason: str | None) -> str:
 
 @mail.command(name="list")
 @click.argument("cycle", required=False)
-@click.option("--status", type=click.Choice(["pending", "sending", "sent", "retrying", "failed", "uncertain"]))
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "retrying", "failed", "uncertain"]),
+              help="Only the emails in this state of delivery.")
 @reader_option
 @json_option
 @click.pass_context

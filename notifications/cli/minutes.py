@@ -8,18 +8,19 @@ from pathlib import Path
 import click
 
 from notifications.minutes_document import minutes_html, render_minutes
-from workflow.cli.base import app_for, out, withheld_note
+from workflow.cli.base import app_for, board_meeting, member_option, out, withheld_note
 from workflow.cli.minutes import meeting_day, minutes
 from workflow.errors import InvalidInput, NotFound
 from workflow.reads.minutes import minutes_of
 
 
 @minutes.command("save")
-@click.argument("board")
-@click.argument("meeting")
-@click.option("--out", "target", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf", show_default=True)
-@click.option("--as", "reader", required=True, metavar="PERSON", help="Who reads: a member of the board.")
+@board_meeting
+@click.option("--out", "target", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the minutes: a file in a folder that exists.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf", show_default=True,
+              help="A PDF laid out as the council's minutes, or the same as an HTML page.")
+@member_option
 @click.pass_context
 def save(ctx: click.Context, board: str, meeting: str, target: Path, fmt: str, reader: str) -> None:
     """Write the minutes of BOARD's MEETING to a file, with the private minutes only if PERSON is entitled."""

@@ -11,6 +11,8 @@ from workflow.cli.base import (
     F,
     actor_option,
     app_for,
+    as_option,
+    board_meeting,
     emit_json,
     err,
     json_option,
@@ -106,11 +108,10 @@ def show_agenda(found: Agenda, today: dt.date) -> None:
 
 
 @agenda_group.command("show")
-@click.argument("board")
-@click.argument("meeting")
-@click.option("--as", "reader", metavar="PERSON",
-              help="Whose view: a member of the board or its committee manager; private items only for those "
-                   "entitled to them (without --as, the public view).")
+@board_meeting
+@as_option("reader", required=False,
+           help="Whose view: a member of the board or its committee manager; private items only for those "
+                "entitled to them (without --as, the public view).")
 @json_option
 @click.pass_context
 def show(ctx: click.Context, board: str, meeting: str, reader: str | None, as_json: bool) -> None:
@@ -128,8 +129,7 @@ def show(ctx: click.Context, board: str, meeting: str, reader: str | None, as_js
 
 
 @agenda_group.command("add")
-@click.argument("board")
-@click.argument("meeting")
+@board_meeting
 @click.option("--title", required=True, help="The item's title, as the agenda prints it.")
 @click.option("--purpose", type=click.Choice(["For decision", "For information", ""]), default="",
               help="What the board does with it.")
@@ -150,8 +150,7 @@ def add(ctx: click.Context, board: str, meeting: str, title: str, purpose: str, 
 
 
 @agenda_group.command("move")
-@click.argument("board")
-@click.argument("meeting")
+@board_meeting
 @click.argument("item")
 @click.option("--to", "to", type=int, help="The place among the items of its part (public or private), from 1.")
 @click.option("--up", is_flag=True, help="One place up.")
@@ -170,8 +169,7 @@ def move(ctx: click.Context, board: str, meeting: str, item: str, to: int | None
 
 
 @agenda_group.command("withdraw")
-@click.argument("board")
-@click.argument("meeting")
+@board_meeting
 @click.argument("item")
 @click.option("--reason", required=True, help="Why it is withdrawn.")
 @_reissue
@@ -186,8 +184,7 @@ def withdraw(ctx: click.Context, board: str, meeting: str, item: str, reason: st
 
 
 @agenda_group.command("issue")
-@click.argument("board")
-@click.argument("meeting")
+@board_meeting
 @actor_option
 @click.pass_context
 def issue(ctx: click.Context, board: str, meeting: str, actor: str) -> None:

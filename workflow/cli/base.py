@@ -110,15 +110,25 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
 
 
-def actor_option(func: F) -> F:
-    return click.option("--as", "actor", required=True, metavar="PERSON",
-                        help="Who is acting: a person id from the cycle's directory.")(func)
+def as_option(dest: str, *, required: bool, help: str) -> Callable[[F], F]:
+    """`--as PERSON`, given to the command as `dest`: who acts ("actor") or whose view a read shows ("reader")."""
+    def apply(func: F) -> F:
+        return click.option("--as", dest, required=required, metavar="PERSON", help=help)(func)
+    return apply
 
 
-def reader_option(func: F) -> F:
-    return click.option("--as", "reader", metavar="PERSON",
-                        help="Whose view: exempt information is shown only to a person entitled to it "
-                             "(without --as, the public view).")(func)
+actor_option = as_option("actor", required=True, help="Who is acting: a person id from the cycle's directory.")
+reader_option = as_option("reader", required=False,
+                          help="Whose view: exempt information is shown only to a person entitled to it "
+                               "(without --as, the public view).")
+member_option = as_option("reader", required=True, help="Who reads: a member of the board.")
+"""A read of a board's own record (its minutes), which only its members may read."""
+
+
+def board_meeting(func: F) -> F:
+    """The BOARD and MEETING arguments of the commands on one board meeting (`cycle agenda`, `cycle minutes`):
+    the board's id in the definition and the meeting's date, YYYY-MM-DD, each command parsing it."""
+    return click.argument("board")(click.argument("meeting")(func))
 
 
 def withheld_note(count: int, reader: str | None, what: str = "exempt paper", plural: str | None = None) -> None:

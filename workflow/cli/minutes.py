@@ -17,9 +17,11 @@ import yaml
 from workflow.cli.base import (
     actor_option,
     app_for,
+    board_meeting,
     emit_json,
     json_option,
     main,
+    member_option,
     out,
     plain,
     withheld_note,
@@ -46,8 +48,7 @@ def minutes() -> None:
 
 
 @minutes.command("draft")
-@click.argument("board")
-@click.argument("meeting")
+@board_meeting
 @actor_option
 @click.pass_context
 def draft(ctx: click.Context, board: str, meeting: str, actor: str) -> None:
@@ -58,9 +59,8 @@ def draft(ctx: click.Context, board: str, meeting: str, actor: str) -> None:
 
 
 @minutes.command("show")
-@click.argument("board")
-@click.argument("meeting")
-@click.option("--as", "reader", required=True, metavar="PERSON", help="Who reads: a member of the board.")
+@board_meeting
+@member_option
 @json_option
 @click.pass_context
 def show(ctx: click.Context, board: str, meeting: str, reader: str, as_json: bool) -> None:
@@ -91,8 +91,7 @@ def as_text(found: Minutes) -> str:
 
 
 @minutes.command("edit")
-@click.argument("board")
-@click.argument("meeting")
+@board_meeting
 @click.option("--file", "file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="A YAML file: each minute's number and its narrative, e.g. 'SMK12: The Partnership noted ...'.")
 @actor_option
@@ -127,8 +126,7 @@ def read_narratives(file: Path) -> dict[str, str]:
 
 
 @minutes.command("approve")
-@click.argument("board")
-@click.argument("meeting")
+@board_meeting
 @click.option("--at", "at", required=True, help="The day of the meeting that approved them (YYYY-MM-DD).")
 @actor_option
 @click.pass_context
