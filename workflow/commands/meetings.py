@@ -24,7 +24,7 @@ from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
 from workflow.definition.model import Definition, Meeting, Membership, Person
 from workflow.errors import InvalidInput, RoleMissing, UnknownActor
-from workflow.store.unit import Store
+from workflow.store.unit import Store, cycle_for_writing
 from workflow.time.actuals import CHANGE, MeetingChange, changes
 from workflow.time.clock import local_date
 from workflow.time.moved_dates import RESCHEDULED, follow_meeting
@@ -138,6 +138,9 @@ def change_meeting(engine: Store, cycle_ref: str | int, meeting_id: str, actor: 
         data = {"meeting": meeting_id, "date": new_day.isoformat(),
                 "start": new_start.strftime("%H:%M") if new_start else None, "cancelled": cancel,
                 "sequence": change.sequence, "reason": reason.strip(), "board": meeting.board}
+        # The cycle's row before its deadlines, as the StageEntered planners lock them: planning the same entry's
+        # deadlines the other way round, each waited for the other.
+        cycle_for_writing(session, cycle.id)
         followed = follow_meeting(session, cycle, definition, meeting_id, new_day, now)
         add_history(engine, session, cycle, now, actor, CHANGE, trigger=None, from_state=cycle.state,
                     to_state=cycle.state, comment=reason.strip(), data=data)
