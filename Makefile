@@ -10,9 +10,10 @@ STAMP := $(VENV)/.installed-stamp
 
 # WeasyPrint (PDF documents) needs Pango, HarfBuzz and a font from the system, and the state diagram
 # page Graphviz's dot. The browser tests drive Debian's chromium (never a downloaded one) with a
-# metric-compatible font: only `make test` and `make browser` install those.
+# metric-compatible font, and the document tests read PDFs back with poppler's pdftotext: only `make test`
+# and `make browser` install those.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core graphviz
-TEST_PACKAGES := chromium fonts-liberation
+TEST_PACKAGES := chromium fonts-liberation poppler-utils
 
 $(STAMP): pyproject.toml
 	@bash .ci/system-packages $(SYSTEM_PACKAGES)
