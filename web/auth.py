@@ -18,12 +18,19 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Row
 from starlette.concurrency import run_in_threadpool
 
 from workflow.commands.acting import VIA
 from workflow.errors import CycleError
 
-from .accounts import Accounts, NotSignedIn, Principal
+from .accounts import (
+    Accounts,
+    NotSignedIn,
+    Principal,
+    session_holder,
+    token_holder,
+)
 from .config import WebSettings
 from .next_path import local_path
 from .pages.render import render
@@ -91,16 +98,33 @@ def signed_in(accounts: Accounts, presented: Credential) -> Principal:
     """The signed-in person (a blocking lookup: call it in a worker thread); for a cookie session that
     changes something, the CSRF token is checked."""
     if presented.token is not None:
-        by_token = accounts.by_token(presented.token)
-        VIA.set(by_token.via)  # this request's history rows name the token (`workflow.commands.acting`)
-        return by_token
+        return admitted(presented, accounts.by_token(presented.token))
     assert presented.cookie is not None
-    found = accounts.by_session(presented.cookie)
+    return admitted(presented, accounts.by_session(presented.cookie))
+
+
+def secret_of(presented: Credential) -> str:
+    """The token or the session cookie: what the sign-in lookup (`TOKEN_LOOKUP` or `SESSION_LOOKUP`) is for."""
+    found = presented.token if presented.token is not None else presented.cookie
+    assert found is not None
+    return found
+
+
+def holder(presented: Credential, row: Row[*tuple[Any, ...]] | None) -> Principal:
+    """Who the sign-in lookup's row says is signed in, checked as `signed_in` checks them."""
+    if presented.token is not None:
+        return admitted(presented, token_holder(row))
+    assert presented.cookie is not None
+    return admitted(presented, session_holder(row, presented.cookie))
+
+
+def admitted(presented: Credential, found: Principal) -> Principal:
+    """`found`, once a cookie session that changes something has sent its CSRF token."""
     if presented.check_csrf:
         sent = presented.csrf_sent
         if not sent or not found.csrf_token or not hmac.compare_digest(sent, found.csrf_token):
             raise Forbidden(CSRF_MISSING)
-    VIA.set(found.via)
+    VIA.set(found.via)  # this request's history rows name the token or session (`workflow.commands.acting`)
     return found
 
 
