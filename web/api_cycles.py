@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from workflow.commands.decision_rules import priority_of
 from workflow.definition.directory import find_person
@@ -21,7 +20,7 @@ from workflow.reads.mywork import work_of
 from workflow.reads.papers import visible_papers
 
 from .access import engine_of, fire_seat, known_of, person_in, seat
-from .auth import AsCaller, Me
+from .auth import AsCaller, Me, commands_of
 from .cycle_pages import Filters, page_of_cycles
 from .paging import API_LIMIT, Paging
 from .problems import PROBLEM_RESPONSES
@@ -213,7 +212,7 @@ async def fire(request: Request, caller: AsCaller, cycle: CycleRef, body: FireTr
                                    comment=body.comment)
         return dataclasses.asdict(fired)
 
-    return await run_in_threadpool(signed_in_and_fired)
+    return await commands_of(request).run(signed_in_and_fired)
 
 
 @router.post("/cycles/{cycle}/decisions", response_model=RecordedOut, status_code=201,

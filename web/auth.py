@@ -36,6 +36,7 @@ from .next_path import local_path
 from .pages.render import render
 from .problems import Forbidden, status_of
 from .sign_in_throttle import Locked
+from .threads import Commands
 
 SESSION_COOKIE = "cycle_session"
 FORM_COOKIE = "cycle_form"
@@ -45,6 +46,12 @@ CSRF_MISSING = "this form or request has no valid CSRF token; reload the page an
 
 def accounts_of(request: Request) -> Accounts:
     found: Accounts = request.app.state.accounts
+    return found
+
+
+def commands_of(request: Request) -> Commands:
+    """The worker threads of the app's `async` endpoints (`web.threads`)."""
+    found: Commands = request.app.state.commands
     return found
 
 
@@ -131,7 +138,8 @@ def admitted(presented: Credential, found: Principal) -> Principal:
 async def principal(request: Request) -> Principal:
     """The signed-in person, or 401; for a cookie session that changes something, the CSRF token is checked."""
     presented = await credential(request)
-    found = await run_in_threadpool(signed_in, accounts_of(request), presented)
+    accounts = accounts_of(request)
+    found = await commands_of(request).run(lambda: signed_in(accounts, presented))
     VIA.set(found.via)  # here too: what the thread set stays in its own copy of the request's context
     return found
 
