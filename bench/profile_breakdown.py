@@ -19,7 +19,9 @@ WORK: list[tuple[str, tuple[str, ...]]] = [
     ("(idle: a pool thread waiting for work)", ("Queue.get (queue.py",)),
     ("sign-in lookup (token or session)", ("by_token", "by_session")),
     ("seat: the cycle's row and definition", ("seat (web/access.py", "definition_of (workflow/engine.py")),
-    ("engine fire", ("Engine.fire (engine.py",)),
+    # The fire's sign-in lookup and seat since they are one query in its transaction (`web.access.fire_seat`).
+    ("sign-in lookup and seat, one query", ("read (web/access.py",)),
+    ("engine fire", ("Engine.fire (engine.py", "Engine.fire_seated (engine.py")),
 ]
 # Everything else goes to the frame nearest the leaf that matches one of these (the middleware and the
 # server wrap every request, so "any frame" would give them all of it).

@@ -8,18 +8,22 @@ as for `--as`; entitlement to exempt information by `workflow.definition.entitle
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import bindparam
+from sqlalchemy.orm import Session, sessionmaker
 
-from workflow.commands.cycles import definition_of, find_cycle
+from workflow.commands.cycles import MAX_ROW_ID, definition_of, find_cycle
 from workflow.definition.directory import find_person
 from workflow.definition.model import Definition
 from workflow.engine import Engine
 from workflow.errors import NotFound, UnknownDefinition
+from workflow.store.models import Cycle
 
-from .accounts import Principal
+from .accounts import SESSION_LOOKUP, TOKEN_LOOKUP, Principal, digest
+from .auth import Credential, holder, secret_of
 from .problems import Forbidden
 
 
@@ -87,11 +91,48 @@ def seat(cycles: KnownCycles, me: Principal, ref: str | int) -> Seat:
         cycle = cycles.get(ref)
     except NotFound:
         raise no_cycle(ref) from None
-    person = find_person(cycle.definition, me.email)
+    return Seat(cycle, cycle.definition, seated(cycles.engine, cycle.definition, me, ref))
+
+
+def seated(engine: Engine, definition: Definition, me: Principal, ref: str | int) -> str:
+    """`me`'s id in the directory of cycle `ref`, which runs on `definition`; else NotFound, as for no cycle."""
+    person = find_person(definition, me.email)
     if person is None:
         raise no_cycle(ref)
-    cycles.engine.roles_of(cycle.definition, person.id)  # the engine's own directory check, as for --as
-    return Seat(cycle, cycle.definition, person.id)
+    engine.roles_of(definition, person.id)  # the engine's own directory check, as for --as
+    return person.id
+
+
+def fire_seat(engine: Engine, presented: Credential, ref: str) -> Callable[[Session], tuple[Cycle, str]]:
+    """The sign-in lookup and the seat of an API fire, read in the fire's own transaction
+    (`Engine.fire_seated`) by one query: the token's or session's row with the cycle's row outer-joined.
+
+    The checks and sentences are `signed_in`'s and `seat`'s, in the same order: an unknown or revoked
+    credential is 401 whatever the cycle, then the CSRF token, then a cycle that is not there or does not
+    list the person is 404. The credential is read on every request, so a revocation is seen at once.
+    """
+    by_id = ref.isascii() and ref.isdigit()
+    statement = _SEATED[presented.token is not None, by_id]
+    # An id too large for the column names no cycle (as `find_cycle`), and never reaches the driver.
+    named: str | int | None = (int(ref) if int(ref) <= MAX_ROW_ID else None) if by_id else ref
+    params = {"hash": digest(secret_of(presented)), "ref": named}
+
+    def read(session: Session) -> tuple[Cycle, str]:
+        row = session.execute(statement, params).first()
+        me = holder(presented, row)
+        cycle: Cycle | None = row.Cycle if row is not None else None
+        if cycle is None:
+            raise no_cycle(ref)
+        return cycle, seated(engine, definition_of(engine, session, cycle), me, ref)
+
+    return read
+
+
+# The sign-in lookups with the cycle's row outer-joined, by (token, not session cookie) and (by id, not key):
+# `find_cycle`'s rule, digits are an id. Built once, as the lookups themselves.
+_SEATED = {(token, by_id): (TOKEN_LOOKUP if token else SESSION_LOOKUP)
+           .outerjoin(Cycle, (Cycle.id if by_id else Cycle.key) == bindparam("ref")).add_columns(Cycle)
+           for token in (True, False) for by_id in (True, False)}
 
 
 def person_in(definition: Definition, me: Principal) -> str | None:

@@ -13,10 +13,11 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from notifications import smtp_oauth
@@ -110,6 +111,31 @@ def directory_emails(catalog: Catalog) -> set[str]:
             continue
         emails.update(normal_email(p.email) for p in definition.people.values())
     return emails
+
+
+# Who is asking, looked up on every request: built once, so SQLAlchemy keys its compiled form without
+# walking a new statement each time. The parameter is the secret's SHA-256 (`digest`).
+SESSION_LOOKUP = (select(Account.id, Account.email, Account.admin, Account.disabled, WebSession.csrf_token,
+                         WebSession.expires_at).join(WebSession, WebSession.account_id == Account.id)
+                  .where(WebSession.token_hash == bindparam("hash")))
+TOKEN_LOOKUP = (select(Account.id, Account.email, Account.admin, Account.disabled, ApiToken.id.label("token_id"))
+                .join(ApiToken, ApiToken.account_id == Account.id)
+                .where(ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_at.is_(None)))
+
+
+def session_holder(row: Row[*tuple[Any, ...]] | None, secret: str) -> Principal:
+    """Who a session cookie signs in, from its `SESSION_LOOKUP` row: NotSignedIn once ended or disabled."""
+    if row is None or row.disabled or row.expires_at < wall_clock():
+        raise NotSignedIn("your session has ended or is not recognised; sign in again")
+    # The first 16 hex digits of the stored SHA-256 name the session's row; they open nothing.
+    return Principal(row.id, row.email, row.admin, row.csrf_token, via=f"session {digest(secret)[:16]}")
+
+
+def token_holder(row: Row[*tuple[Any, ...]] | None) -> Principal:
+    """Who an API token signs in, from its `TOKEN_LOOKUP` row: NotSignedIn once revoked or disabled."""
+    if row is None or row.disabled:
+        raise NotSignedIn("the API token is not recognised or has been revoked")
+    return Principal(row.id, row.email, row.admin, via=f"token {row.token_id}")
 
 
 class Accounts:
@@ -299,24 +325,11 @@ class Accounts:
 
     def by_session(self, secret: str) -> Principal:
         with self._lookups.connect() as connection:
-            row = connection.execute(
-                select(Account.id, Account.email, Account.admin, Account.disabled, WebSession.csrf_token,
-                       WebSession.expires_at).join(WebSession, WebSession.account_id == Account.id)
-                .where(WebSession.token_hash == digest(secret))).first()
-        if row is None or row.disabled or row.expires_at < wall_clock():
-            raise NotSignedIn("your session has ended or is not recognised; sign in again")
-        # The first 16 hex digits of the stored SHA-256 name the session's row; they open nothing.
-        return Principal(row.id, row.email, row.admin, row.csrf_token, via=f"session {digest(secret)[:16]}")
+            return session_holder(connection.execute(SESSION_LOOKUP, {"hash": digest(secret)}).first(), secret)
 
     def by_token(self, secret: str) -> Principal:
         with self._lookups.connect() as connection:
-            row = connection.execute(
-                select(Account.id, Account.email, Account.admin, Account.disabled, ApiToken.id.label("token_id"))
-                .join(ApiToken, ApiToken.account_id == Account.id)
-                .where(ApiToken.token_hash == digest(secret), ApiToken.revoked_at.is_(None))).first()
-        if row is None or row.disabled:
-            raise NotSignedIn("the API token is not recognised or has been revoked")
-        return Principal(row.id, row.email, row.admin, via=f"token {row.token_id}")
+            return token_holder(connection.execute(TOKEN_LOOKUP, {"hash": digest(secret)}).first())
 
     # -- API tokens ----------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from workflow.commands.decision_rules import priority_of
 from workflow.definition.directory import find_person
@@ -20,8 +19,8 @@ from workflow.errors import NotFound, RoleMissing
 from workflow.reads.mywork import work_of
 from workflow.reads.papers import visible_papers
 
-from .access import engine_of, known_of, person_in, seat
-from .auth import AsCaller, Me, accounts_of, signed_in
+from .access import engine_of, fire_seat, known_of, person_in, seat
+from .auth import AsCaller, Me, commands_of
 from .cycle_pages import Filters, page_of_cycles
 from .paging import API_LIMIT, Paging
 from .problems import PROBLEM_RESPONSES
@@ -203,16 +202,17 @@ def cycle_history(request: Request, me: Me, cycle: CycleRef) -> list[dict[str, A
 
 @router.post("/cycles/{cycle}/fire", response_model=FiredOut, summary="Fire a trigger")
 async def fire(request: Request, caller: AsCaller, cycle: CycleRef, body: FireTrigger) -> dict[str, Any]:
-    engine, accounts, known = engine_of(request), accounts_of(request), known_of(request)
+    engine = engine_of(request)
 
     def signed_in_and_fired() -> dict[str, Any]:
-        # One move to the thread pool for the sign-in lookup, the seat and the command: the lookup
-        # still comes first and still reads the database, so a revoked token is refused at once.
-        at = seat(known, signed_in(accounts, caller), cycle)
-        fired = engine.fire(at.cycle.id, body.trigger, at.person, strand=body.strand, comment=body.comment)
+        # One move to the thread pool and one transaction: the sign-in lookup and the seat are one query in
+        # the fire's transaction (`fire_seat`), which still reads the credential, so a revoked token is
+        # refused at once; the engine does not read the cycle's row again.
+        fired = engine.fire_seated(fire_seat(engine, caller, cycle), body.trigger, strand=body.strand,
+                                   comment=body.comment)
         return dataclasses.asdict(fired)
 
-    return await run_in_threadpool(signed_in_and_fired)
+    return await commands_of(request).run(signed_in_and_fired)
 
 
 @router.post("/cycles/{cycle}/decisions", response_model=RecordedOut, status_code=201,

@@ -42,6 +42,7 @@ from .auth import refusal_before_invalid
 from .config import WebSettings
 from .idempotency import IdempotencyMiddleware, IdempotencyStore
 from .pages import site
+from .threads import Commands
 
 TITLE = "strategy-cycle"
 DESCRIPTION = (
@@ -59,6 +60,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        _app.state.commands.close()  # the commands still running end before the engine closes
         cycle.close()
         process_ended()
 
@@ -69,6 +71,7 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     app.state.accounts = Accounts(cycle.engine, web, link_delivery(cycle.engine, settings))
     app.state.idempotency = IdempotencyStore(cycle.engine)
     app.state.cycles = KnownCycles(cycle.engine)
+    app.state.commands = Commands()
     app.add_middleware(IdempotencyMiddleware)
     problems.install(app, page=site.error_page, sign_in_first=refusal_before_invalid)
     app.include_router(auth.router)

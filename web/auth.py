@@ -18,17 +18,25 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Row
 from starlette.concurrency import run_in_threadpool
 
 from workflow.commands.acting import VIA
 from workflow.errors import CycleError
 
-from .accounts import Accounts, NotSignedIn, Principal
+from .accounts import (
+    Accounts,
+    NotSignedIn,
+    Principal,
+    session_holder,
+    token_holder,
+)
 from .config import WebSettings
 from .next_path import local_path
 from .pages.render import render
 from .problems import Forbidden, status_of
 from .sign_in_throttle import Locked
+from .threads import Commands
 
 SESSION_COOKIE = "cycle_session"
 FORM_COOKIE = "cycle_form"
@@ -38,6 +46,12 @@ CSRF_MISSING = "this form or request has no valid CSRF token; reload the page an
 
 def accounts_of(request: Request) -> Accounts:
     found: Accounts = request.app.state.accounts
+    return found
+
+
+def commands_of(request: Request) -> Commands:
+    """The worker threads of the app's `async` endpoints (`web.threads`)."""
+    found: Commands = request.app.state.commands
     return found
 
 
@@ -91,23 +105,41 @@ def signed_in(accounts: Accounts, presented: Credential) -> Principal:
     """The signed-in person (a blocking lookup: call it in a worker thread); for a cookie session that
     changes something, the CSRF token is checked."""
     if presented.token is not None:
-        by_token = accounts.by_token(presented.token)
-        VIA.set(by_token.via)  # this request's history rows name the token (`workflow.commands.acting`)
-        return by_token
+        return admitted(presented, accounts.by_token(presented.token))
     assert presented.cookie is not None
-    found = accounts.by_session(presented.cookie)
+    return admitted(presented, accounts.by_session(presented.cookie))
+
+
+def secret_of(presented: Credential) -> str:
+    """The token or the session cookie: what the sign-in lookup (`TOKEN_LOOKUP` or `SESSION_LOOKUP`) is for."""
+    found = presented.token if presented.token is not None else presented.cookie
+    assert found is not None
+    return found
+
+
+def holder(presented: Credential, row: Row[*tuple[Any, ...]] | None) -> Principal:
+    """Who the sign-in lookup's row says is signed in, checked as `signed_in` checks them."""
+    if presented.token is not None:
+        return admitted(presented, token_holder(row))
+    assert presented.cookie is not None
+    return admitted(presented, session_holder(row, presented.cookie))
+
+
+def admitted(presented: Credential, found: Principal) -> Principal:
+    """`found`, once a cookie session that changes something has sent its CSRF token."""
     if presented.check_csrf:
         sent = presented.csrf_sent
         if not sent or not found.csrf_token or not hmac.compare_digest(sent, found.csrf_token):
             raise Forbidden(CSRF_MISSING)
-    VIA.set(found.via)
+    VIA.set(found.via)  # this request's history rows name the token or session (`workflow.commands.acting`)
     return found
 
 
 async def principal(request: Request) -> Principal:
     """The signed-in person, or 401; for a cookie session that changes something, the CSRF token is checked."""
     presented = await credential(request)
-    found = await run_in_threadpool(signed_in, accounts_of(request), presented)
+    accounts = accounts_of(request)
+    found = await commands_of(request).run(lambda: signed_in(accounts, presented))
     VIA.set(found.via)  # here too: what the thread set stays in its own copy of the request's context
     return found
 

@@ -109,6 +109,12 @@ class Engine(Store):
              comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
         return fire.fire(self, cycle_ref, trigger, actor, strand=strand, comment=comment, data=data)
 
+    def fire_seated(self, seat: Callable[[Session], tuple[Cycle | str | int, str]], trigger: str, *,
+                    strand: str | None = None, comment: str | None = None) -> Fired:
+        """`fire` with the cycle and the actor given by `seat`, a read in the fire's own transaction
+        (`workflow.commands.fire.fire_seated`)."""
+        return fire.fire_seated(self, seat, trigger, strand=strand, comment=comment)
+
     def fire_in(self, session: Session, cycle_ref: str | int, trigger: str, actor: str, *,
                 strand: str | None = None, comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
         """`fire` inside a transaction the caller owns (the sweep marks its deadline in the same one)."""

@@ -15,7 +15,6 @@ SYSTEM_ACTOR = "system"
 MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds
 
 CYCLE_BY_KEY = select(Cycle).where(Cycle.key == bindparam("ref"))
-CYCLE_BY_ID = select(Cycle).where(Cycle.id == bindparam("ref"))
 
 
 def find_cycle(session: Session, ref: str | int) -> Cycle:
@@ -23,7 +22,8 @@ def find_cycle(session: Session, ref: str | int) -> Cycle:
     if isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit()):
         # An id too large for the column is simply not there (and never reaches the driver).
         number = int(ref)
-        found = session.scalars(CYCLE_BY_ID, {"ref": number}).one_or_none() if number <= MAX_ROW_ID else None
+        # By primary key: a row this transaction has already read (`fire_seated`) is not read again.
+        found = session.get(Cycle, number) if number <= MAX_ROW_ID else None
     else:
         found = session.scalars(CYCLE_BY_KEY, {"ref": ref}).one_or_none()
     if found is None:

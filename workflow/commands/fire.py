@@ -7,6 +7,7 @@ A refused fire is counted (`store.tally`) after its transaction rolled back.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -44,14 +45,33 @@ STRAND_ROW = select(STRANDS.c.id, STRANDS.c.stage, STRANDS.c.state).where(
 
 def fire(engine: Store, cycle_ref: str | int, trigger: str, actor: str, *, strand: str | None = None,
          comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
+    return fire_seated(engine, lambda _session: (cycle_ref, actor), trigger, strand=strand, comment=comment,
+                       data=data)
+
+
+def fire_seated(engine: Store, seat: Callable[[Session], tuple[Cycle | str | int, str]], trigger: str, *,
+                strand: str | None = None, comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
+    """`fire` for a caller who learns the cycle and who acts from a read in the fire's own transaction.
+
+    `seat` runs first in the transaction and returns (cycle, actor), the cycle as a reference or as its row
+    loaded in the session: the web service reads the sign-in and the cycle's row in one query, and that
+    row is not read again. What `seat` raises is the caller's refusal, not a refused fire: not counted.
+    """
+    seated = False
     try:
-        if actor == SYSTEM_ACTOR:
-            raise RoleMissing("'system' is the scheduler's own identity; act as yourself with --as")
         with engine.unit_of_work() as session:
-            return fire_in(engine, session, cycle_ref, trigger, actor, strand=strand, comment=comment, data=data)
+            cycle, actor = seat(session)
+            seated = True
+            if actor == SYSTEM_ACTOR:
+                raise RoleMissing("'system' is the scheduler's own identity; act as yourself with --as")
+            # `cycle` keeps a loaded row referenced (the session holds it weakly), so `find_cycle` finds it
+            # by its id in the session rather than reading it again.
+            return fire_in(engine, session, cycle.id if isinstance(cycle, Cycle) else cycle, trigger, actor,
+                           strand=strand, comment=comment, data=data)
     except (Refused, NotFound) as refused:
         # Counted after the rollback: the cycle's tables keep nothing of a refused fire.
-        tally.record_refusal(engine, refused)
+        if seated:
+            tally.record_refusal(engine, refused)
         raise
 
 

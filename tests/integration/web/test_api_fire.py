@@ -8,7 +8,10 @@ its CSRF token; the history row names the token or session it came through; refu
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+from typing import Any
+
+from sqlalchemy import event, select
 
 from tests.integration.web.conftest import Site
 from tests.integration.web.test_api import CYCLE, MK_TOGETHER_VOTES, history_rows, start
@@ -99,3 +102,30 @@ def test_a_cookie_session_fires_only_with_its_csrf_token_and_the_row_names_the_s
     after = client.post(f"/api/v1/cycles/{CYCLE}/fire", json={"trigger": "submit_assessment"},
                         headers={"X-CSRF-Token": csrf})
     assert after.status_code == 401
+
+
+def test_a_fire_by_id_reads_who_asks_and_where_they_sit_in_one_query(web: Site) -> None:
+    officer = start(web)
+    ready_to_fire(web, officer)
+    too_large = web.client().post("/api/v1/cycles/99999999999/fire", headers=officer, json=FIRST)
+    assert too_large.status_code == 404
+    assert too_large.json()["detail"] == "there is no cycle '99999999999'"
+
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    bind = web.engine.sessions.kw["bind"]
+    event.listen(bind, "before_cursor_execute", seen)
+    try:
+        fired = web.client().post(f"/api/v1/cycles/{web.engine.definition_of(CYCLE)[0].id}/fire", headers=officer,
+                                  json=FIRST)
+    finally:
+        event.remove(bind, "before_cursor_execute", seen)
+    assert fired.status_code == 200, fired.text
+    assert fired.json()["cycle"] == CYCLE
+    # The token's row and the cycle's row come back together, and the cycle's row is not asked for again.
+    credential = [s for s in statements if "api_tokens" in s]
+    assert len(credential) == 1 and "LEFT OUTER JOIN cycles" in credential[0]
+    assert not [s for s in statements if re.search(r"FROM cycles\s+WHERE cycles\.id", s)]
