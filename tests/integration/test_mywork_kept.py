@@ -4,7 +4,8 @@ Two engines on one PostgreSQL database stand for two server processes: each has 
 a person's work before one of them changes a cycle, through the command a person uses; the next
 request on either shows the change, the same as an engine that kept nothing. One test per kind of
 write My work reads: a paper attached, a decision recorded, rescinded and amended, a stage moved on,
-a strand moved, a meeting moved, a panel chosen, a case field set; and a new day.
+a strand moved, a meeting moved, a panel chosen, a case field set, a move to another definition
+version; and a new day.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DEFINITIONS, make_settings
+from tests.conftest import DEFINITIONS, first_version, make_settings
 from tests.helpers import AUTHOR, CLERK, CYCLE, carry, meet, paper_file
+from tests.test_cycle_upgrade import version_two
 from workflow.app import App, build
 from workflow.commands.meetings import change_meeting
+from workflow.commands.migrate import migrate
 from workflow.commands.panels import choose_panel
 from workflow.definition.gates import Facts
 from workflow.player import Player
@@ -30,6 +33,8 @@ from workflow.reads.mywork import work_of
 from workflow.time.clock import SimulatedClock, at_local
 
 SHIPPED = "community_safety_strategy"
+PSPO = "alcohol_pspo_variation-2021"
+PSPO_LEAD = "community_safety_officer"
 DATA = Path(__file__).resolve().parent.parent / "data"
 BOARD = ["member_a", "member_b", "member_c"]
 
@@ -192,6 +197,38 @@ def test_a_stage_counted_from_its_entry_is_due_when_the_cycle_page_says(cases: T
     due = cases.a.engine.status("case_review-2026").due
     assert due == "2026-06-29"  # 20 working days after 1 June
     assert [(i[2], str(i[3])) for i in cases.seen("officer_a")[0]] == [("Commission the review", due)]
+
+
+@pytest.fixture
+def pspo(pg_app: App, pg_url: str, tmp_path: Path, clock: SimulatedClock) -> Iterator[Two]:
+    """Version 1 of the PSPO variation, its consultation opened on Monday 14 June 2021."""
+    defs = tmp_path / "defs"
+    defs.mkdir()
+    (defs / "templates").symlink_to(DEFINITIONS / "templates")
+    (defs / "alcohol_pspo_variation.yaml").write_text((DEFINITIONS / "alcohol_pspo_variation.yaml").read_text())
+    first_version(defs / "alcohol_pspo_variation.yaml")
+    clock.set(at_local(dt.date(2021, 5, 10), 10))
+    for two in _two(pg_app, pg_url, tmp_path, clock, defs):
+        engine = two.a.engine
+        engine.start("alcohol_pspo_variation", 2021, PSPO_LEAD)
+        for name in ("evidence_report", "draft_variation", "consultation_document"):
+            engine.attach(PSPO, name, paper_file(tmp_path, name), PSPO_LEAD)
+        engine.fire(PSPO, "submit_evidence", PSPO_LEAD)
+        clock.set(at_local(dt.date(2021, 6, 14), 10))
+        engine.fire(PSPO, "launch_consultation", PSPO_LEAD)
+        yield two
+
+
+def test_a_move_to_another_definition_version_shows_its_stage_and_dates(pspo: Two, tmp_path: Path) -> None:
+    before = pspo.seen(PSPO_LEAD)
+    # The strands of the consultation, due when it closes (eight weeks from the day it opened), the survey two
+    # days before.
+    assert {i[3] for i in before[0]} == {dt.date(2021, 8, 7), dt.date(2021, 8, 9)}
+    version_two(tmp_path / "defs")  # the consultation renamed and lengthened to ten weeks
+    migrate(pspo.a.engine, PSPO, 2, "systems_officer", mapping={"consultation": "public_consultation"})
+    after = pspo.seen(PSPO_LEAD)
+    assert {i[3] for i in after[0]} == {dt.date(2021, 8, 21), dt.date(2021, 8, 23)}
+    assert [i[2] for i in after[0]] == [i[2] for i in before[0]]
 
 
 def test_each_engine_keeps_its_own_work_and_only_so_many_cycles(two: Two) -> None:
