@@ -61,6 +61,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8781)
     parser.add_argument("--server-workers", type=int, default=1, help="Processes of 'cycle web'.")
     parser.add_argument("--skip-mywork", action="store_true", help="Only the fires.")
+    parser.add_argument("--skip-fires", action="store_true", help="Only my work.")
     parser.add_argument("--profile", type=Path, metavar="FILE",
                         help="After the rounds, one more API round with py-spy sampling the server (the thread "
                              "holding the GIL, every process); its raw stacks go to FILE, and the parts of a "
@@ -180,30 +181,31 @@ def main() -> None:
                         raise RuntimeError(response.text)
                 return fire
 
-            direct = [lambda cid, trigger: engine.fire(cid, trigger, LOOP_ACTOR)] * args.threads
-            api = [through_api(c) for c in clients]
-            fire_round(args.threads, 1.0, direct, ids, states)  # warm-up of both paths
-            fire_round(args.threads, 1.0, api, ids, states)
-            engine_rates, api_rates, server_cpu, client_cpu, engine_cpu = [], [], [], [], []
-            for _ in range(args.rounds):
-                client0, t0 = time.process_time(), time.perf_counter()
-                engine_rates.append(fire_round(args.threads, args.seconds, direct, ids, states))
-                engine_cpu.append((time.process_time() - client0) / (engine_rates[-1] * (time.perf_counter() - t0))
-                                  * 1e6)
-                server0, client0, t0 = tree_cpu(server.pid), time.process_time(), time.perf_counter()
-                api_rates.append(fire_round(args.threads, args.seconds, api, ids, states))
-                fired = api_rates[-1] * (time.perf_counter() - t0)
-                server_cpu.append((tree_cpu(server.pid) - server0) / fired * 1e6)
-                client_cpu.append((time.process_time() - client0) / fired * 1e6)
-            engine_rate, api_rate = statistics.median(engine_rates), statistics.median(api_rates)
-            print(f"fires, {args.threads} client threads, {args.rounds} rounds of {args.seconds:.0f} s (medians), "
-                  f"'cycle web' with {args.server_workers} process(es):")
-            print(f"  Engine.fire in process          {engine_rate:8.0f} fires/s")
-            print(f"  POST /api/v1/cycles/{{id}}/fire   {api_rate:8.0f} fires/s   ratio {api_rate / engine_rate:.2f}")
-            print(f"  CPU per engine fire in process {statistics.median(engine_cpu):,.0f} us; per API fire: server {statistics.median(server_cpu):,.0f} us (all its processes), "
-                  f"client {statistics.median(client_cpu):,.0f} us (this process); load average {load()}")
-            if args.profile is not None:
-                profiled(server.pid, args.profile, lambda: fire_round(args.threads, args.seconds, api, ids, states))
+            if not args.skip_fires:
+                direct = [lambda cid, trigger: engine.fire(cid, trigger, LOOP_ACTOR)] * args.threads
+                api = [through_api(c) for c in clients]
+                fire_round(args.threads, 1.0, direct, ids, states)  # warm-up of both paths
+                fire_round(args.threads, 1.0, api, ids, states)
+                engine_rates, api_rates, server_cpu, client_cpu, engine_cpu = [], [], [], [], []
+                for _ in range(args.rounds):
+                    client0, t0 = time.process_time(), time.perf_counter()
+                    engine_rates.append(fire_round(args.threads, args.seconds, direct, ids, states))
+                    engine_cpu.append((time.process_time() - client0) / (engine_rates[-1] * (time.perf_counter() - t0))
+                                      * 1e6)
+                    server0, client0, t0 = tree_cpu(server.pid), time.process_time(), time.perf_counter()
+                    api_rates.append(fire_round(args.threads, args.seconds, api, ids, states))
+                    fired = api_rates[-1] * (time.perf_counter() - t0)
+                    server_cpu.append((tree_cpu(server.pid) - server0) / fired * 1e6)
+                    client_cpu.append((time.process_time() - client0) / fired * 1e6)
+                engine_rate, api_rate = statistics.median(engine_rates), statistics.median(api_rates)
+                print(f"fires, {args.threads} client threads, {args.rounds} rounds of {args.seconds:.0f} s (medians), "
+                      f"'cycle web' with {args.server_workers} process(es):")
+                print(f"  Engine.fire in process          {engine_rate:8.0f} fires/s")
+                print(f"  POST /api/v1/cycles/{{id}}/fire   {api_rate:8.0f} fires/s   ratio {api_rate / engine_rate:.2f}")
+                print(f"  CPU per engine fire in process {statistics.median(engine_cpu):,.0f} us; per API fire: server {statistics.median(server_cpu):,.0f} us (all its processes), "
+                      f"client {statistics.median(client_cpu):,.0f} us (this process); load average {load()}")
+                if args.profile is not None:
+                    profiled(server.pid, args.profile, lambda: fire_round(args.threads, args.seconds, api, ids, states))
             if args.skip_mywork:
                 return
 
@@ -215,10 +217,12 @@ def main() -> None:
                         continue
                     engine.start(ref, FIRST_YEAR + year, LOOP_ACTOR)
             core, http = [], []
+            core_cpu, server0 = 0.0, tree_cpu(server.pid)
             for _ in range(args.mywork_requests):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 items = my_work(engine, EMAIL)
                 core.append((time.perf_counter() - t0) * 1000)
+                core_cpu += time.process_time() - c0
                 t0 = time.perf_counter()
                 response = clients[0].get("/api/v1/mywork")
                 http.append((time.perf_counter() - t0) * 1000)
@@ -227,6 +231,8 @@ def main() -> None:
             print(f"my work, {len(items)} items from 1,000 running cycles, {args.mywork_requests} requests (ms):")
             print(f"  my_work() in process      median {statistics.median(core):6.1f}   p95 {p95(core):6.1f}")
             print(f"  GET /api/v1/mywork        median {statistics.median(http):6.1f}   p95 {p95(http):6.1f}")
+            print(f"  CPU per request: my_work() {core_cpu / args.mywork_requests * 1000:.1f} ms, the server "
+                  f"{(tree_cpu(server.pid) - server0) / args.mywork_requests * 1000:.1f} ms; load average {load()}")
         finally:
             for c in clients:
                 c.close()

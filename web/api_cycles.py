@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from workflow.commands.decision_rules import priority_of
 from workflow.definition.directory import find_person
 from workflow.errors import NotFound, RoleMissing
-from workflow.reads.mywork import work_of
+from workflow.reads.mywork import to_do_json, waiting_json, work_of
 from workflow.reads.papers import visible_papers
 
 from .access import engine_of, fire_seat, known_of, person_in, seat
@@ -27,6 +27,7 @@ from .problems import PROBLEM_RESPONSES
 from .taking_part import cycles_taking_part
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+T = TypeVar("T")
 Limit = Annotated[int | None, Query(ge=1, le=API_LIMIT, description=(
     "At most this many rows, from `offset`; every row when neither is given. The number of rows in the whole "
     "list is in the X-Total-Count header of a limited answer."))]
@@ -230,19 +231,19 @@ def decide(request: Request, me: Me, cycle: CycleRef, body: RecordDecision) -> A
 @router.get("/mywork", response_model=list[WorkItemOut], summary="What you must do now, overdue first")
 def mywork(request: Request, response: Response, me: Me, limit: Limit = None, offset: Offset = 0
            ) -> list[dict[str, Any]]:
-    return paged(response, work_of(engine_of(request), me.email).to_do_json(), limit, offset, "things to do")
+    # Only the rows answered are made JSON objects: the list is worked out (and kept) whole, the page is not.
+    return to_do_json(paged(response, work_of(engine_of(request), me.email).to_do, limit, offset, "things to do"))
 
 
 @router.get("/mywork/waiting", response_model=list[WaitingItemOut],
             summary="What your next steps wait for from others: what, from whom, since and due when, overdue first")
 def mywork_waiting(request: Request, response: Response, me: Me, limit: Limit = None, offset: Offset = 0
                    ) -> list[dict[str, Any]]:
-    return paged(response, work_of(engine_of(request), me.email).waiting_json(), limit, offset,
-                 "things you wait for")
+    return waiting_json(paged(response, work_of(engine_of(request), me.email).waiting_for, limit, offset,
+                              "things you wait for"))
 
 
-def paged(response: Response, found: list[dict[str, Any]], limit: int | None, offset: int,
-          noun: str) -> list[dict[str, Any]]:
+def paged(response: Response, found: list[T], limit: int | None, offset: int, noun: str) -> list[T]:
     """`limit` rows of `found` from `offset`, the whole list's length in `X-Total-Count`; all of it when
     neither is given (the answer callers written before paging expect)."""
     if limit is None and not offset:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from workflow.commands.cycles import acting, definition_of, find_cycle
 from workflow.commands.rows import INSERT_HISTORY, history_row
@@ -87,7 +88,10 @@ def set_fields(store: Store, cycle_ref: str | int, given: Mapping[str, object], 
         values = checked(definition, given)
         changed = record(store, session, cycle, definition, values, actor, now, comment)
         if changed:
-            cycle.updated_at = now  # bumps the cycle's version: concurrent commands serialise
+            # Bumps the cycle's version (even when the clock reads the same moment as the last command's):
+            # concurrent commands serialise, and lists kept between requests see the change.
+            cycle.updated_at = now
+            flag_modified(cycle, "updated_at")
         return changed
 
 

@@ -2,37 +2,41 @@
 
 One query serves `cycle mywork --as`, the API and the pages. A person is named by
 their id in a definition's directory or by their email, which is the same person
-in every definition that lists them. Each cycle's facts come from a fixed number of queries
-for all cycles together, so the cost follows the cycles, not a query per cycle.
+in every definition that lists them. Each cycle's facts are `running_facts`' (the Cycles list's,
+the same rule as one cycle's), read in a fixed number of queries for all the cycles that changed
+together; what is worked out of them is kept between requests (`kept_work`), so a request works out
+again only the cycles that changed since, in this process or another.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from workflow.definition import gates as gate_rules
-from workflow.definition.calendar import Timeline, working_days_between
+from workflow.definition.calendar import working_days_between
 from workflow.definition.directory import find_person
-from workflow.definition.gates import DecisionFact, Facts
+from workflow.definition.gates import Facts
 from workflow.definition.model import DecisionGate, Definition, PapersGate, Person
 from workflow.definition.who_acts import may, serves
-from workflow.store.models import Cycle, Decision, Paper, StrandState
+from workflow.store.models import Cycle
 from workflow.store.unit import Store
-from workflow.time.actuals import moved_days
 from workflow.time.clock import local_date
 
-from .running_facts import panels_and_fields
+from .kept_work import kept_for, stamp_of
+from .running_facts import running_facts
 from .waiting import WaitingItem, waiting_in
 
 RUNNING_COLUMNS = (Cycle.id, Cycle.key, Cycle.year, Cycle.state, Cycle.state_entered_at, Cycle.definition_id,
-                   Cycle.definition_version)
-"""What My work reads of each running cycle (a row, with the attributes of a `Cycle` it uses)."""
+                   Cycle.definition_version, Cycle.version)
+"""What My work reads of each running cycle (a row, with the attributes of a `Cycle` it uses, and its stamp)."""
+BY_IDS = 200
+"""Up to this many changed cycles, their facts are selected by a list of their ids."""
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,32 @@ class Work:
 
     def to_do_json(self) -> list[dict[str, Any]]:
         """The list `cycle mywork --json` prints and `GET /api/v1/mywork` answers: what to do now."""
-        return [dataclasses.asdict(i) | {"overdue": i.overdue} for i in self.to_do]
+        return to_do_json(self.to_do)
 
     def waiting_json(self) -> list[dict[str, Any]]:
         """The list `cycle mywork --waiting --json` prints and `GET /api/v1/mywork/waiting` answers."""
-        return [dataclasses.asdict(i) | {"overdue": i.overdue, "from_whom": i.from_whom} for i in self.waiting_for]
+        return waiting_json(self.waiting_for)
+
+
+# A field at a time, not `dataclasses.asdict`: its deep copy of every value cost more than the rest of
+# a request for a thousand items.
+_WORK_FIELDS = tuple(f.name for f in dataclasses.fields(WorkItem))
+_WAITING_FIELDS = tuple(f.name for f in dataclasses.fields(WaitingItem))
+
+
+def to_do_json(items: list[WorkItem]) -> list[dict[str, Any]]:
+    """`items` as JSON objects (a page of them, or all): each field, and whether it is overdue."""
+    return [{name: getattr(i, name) for name in _WORK_FIELDS} | {"overdue": i.overdue} for i in items]
+
+
+def waiting_json(items: list[WaitingItem]) -> list[dict[str, Any]]:
+    """`items` as JSON objects: each field, who can do it (an object each), from whom in words, overdue."""
+    found = []
+    for i in items:
+        row = {name: getattr(i, name) for name in _WAITING_FIELDS}
+        row["who"] = tuple(dataclasses.asdict(a) for a in i.who)  # in its place among the fields
+        found.append(row | {"overdue": i.overdue, "from_whom": i.from_whom})
+    return found
 
 
 def my_work(engine: Store, who: str) -> list[WorkItem]:
@@ -84,70 +109,83 @@ def my_work(engine: Store, who: str) -> list[WorkItem]:
 
 
 def work_of(engine: Store, who: str) -> Work:
-    """What `who` may do now and what they wait for, in the running cycles whose directory lists them."""
+    """What `who` may do now and what they wait for, in the running cycles whose directory lists them.
+
+    Only the cycles that changed since an earlier request (or that no request has read yet) are worked
+    out: the rest come from `kept_work`, checked against each cycle's version read here. The answer may
+    be the one kept for an earlier request: read it, never change it."""
     now = engine.clock.now()
     today = local_date(now)
+    kept = kept_for(engine)
     with engine.sessions() as session:
-        # Columns, not ORM objects: a list of 1,000 cycles and their strands needs no identity map.
+        # Read before the rows: a list worked out from rows newer than the digest is only ever fresher.
+        running = _running_digest(session)
+        if running is not None and (whole := kept.whole(who, today, running)) is not None:
+            return cast(Work, whole)
+        # Columns, not ORM objects: a list of 1,000 cycles needs no identity map.
         cycles = list(session.execute(select(*RUNNING_COLUMNS).where(Cycle.status == "active").order_by(Cycle.id)))
+        people: dict[tuple[str, int], Person | None] = {}  # a few definitions among many cycles
         mine: list[tuple[Any, Definition, Person]] = []
         for cycle in cycles:
             definition = engine.catalog.snapshot(session, cycle.definition_id, cycle.definition_version)
-            person = find_person(definition, who)
-            if person is not None:
+            at = (definition.id, definition.version)
+            if at not in people:
+                people[at] = find_person(definition, who)
+            if (person := people[at]) is not None:
                 mine.append((cycle, definition, person))
-        # The facts of every running cycle, in a fixed number of queries (a list of 1,000 ids
-        # would cost more to send than the rows it selects).
-        running = select(Cycle.id).where(Cycle.status == "active").scalar_subquery()
-        decisions: dict[int, dict[tuple[str, str], DecisionFact]] = defaultdict(dict)
-        papers: dict[int, set[str]] = defaultdict(set)
-        panels: dict[int, set[str]] = defaultdict(set)
-        fields: dict[int, dict[str, str]] = defaultdict(dict)
-        strands: dict[int, list[Any]] = defaultdict(list)  # rows of cycle_id, stage, strand, state
-        moved: dict[int, dict[str, dt.date]] = {}
-        if mine:
-            for d in session.execute(select(Decision.cycle_id, Decision.board, Decision.item, Decision.outcome,
-                                            Decision.votes_for, Decision.voting_present, Decision.id)
-                                     .where(Decision.cycle_id.in_(running)).order_by(Decision.id)):
-                decisions[d.cycle_id][(d.board, d.item)] = DecisionFact(d.outcome, d.votes_for, d.voting_present, d.id)
-            for cycle_id, paper in session.execute(select(Paper.cycle_id, Paper.paper)
-                                                   .where(Paper.cycle_id.in_(running))):
-                papers[cycle_id].add(paper)
-            for row in session.execute(select(StrandState.cycle_id, StrandState.stage, StrandState.strand,
-                                              StrandState.state).where(StrandState.cycle_id.in_(running))):
-                strands[row.cycle_id].append(row)
-            # More queries only where panels are chosen or case fields kept.
-            panels, fields = panels_and_fields(session, [definition for _, definition, _ in mine], running)
-            moved = moved_days(session, running)  # a committee manager moved a meeting: its stage is due then
-    timelines: dict[tuple[str, int, int], Timeline] = {}
+        # What is kept of each cycle, read at the version just read: a cycle changed since (in this process
+        # or another) is not found, and its facts are read below, after its row, so never older than it.
+        found = [(stamp := stamp_of(cycle), *kept.find(cycle.id, stamp, person.id, today))
+                 for cycle, _, person in mine]
+        changed = [(cycle, definition) for (cycle, definition, _), (_, facts, _) in zip(mine, found, strict=True)
+                   if facts is None]
+        fresh: dict[int, Facts] = {}
+        if changed:
+            # The facts as the Cycles list reads them (decisions in force, the dates the cycle knows), in a
+            # fixed number of queries: a few changed cycles selected by their ids, many by the running ones.
+            among = [cycle.id for cycle, _ in changed] if len(changed) <= BY_IDS else None
+            fresh = running_facts(session, changed, now, among)
     items: list[WorkItem] = []
     waiting: list[WaitingItem] = []
-    for cycle, definition, person in mine:
-        key = (definition.id, definition.version, cycle.year)
-        if cycle.id in moved:
-            timeline = Timeline(definition, cycle.year, moved[cycle.id])
-        else:
-            timeline = timelines.get(key) or timelines.setdefault(key, Timeline(definition, cycle.year))
-        strand_facts = {}
-        for row in strands[cycle.id]:
-            spec = definition.stages[row.stage].strand(row.strand)
-            lifecycle = definition.lifecycles[spec.lifecycle] if spec else None
-            strand_facts[row.strand] = (row.stage, row.state, bool(lifecycle and row.state in lifecycle.finals))
-        since = local_date(cycle.state_entered_at)
-        facts = Facts(today=today, timeline=timeline, decisions=decisions[cycle.id], papers=papers[cycle.id],
-                      strands=strand_facts, entered={cycle.state: since}, panels=panels[cycle.id],
-                      fields=fields[cycle.id])
-        items += _cycle_work(cycle, definition, person, facts, strands[cycle.id])
-        waiting += waiting_in(cycle.key, cycle.id, since, definition, person, facts)
+    for (cycle, definition, person), (stamp, facts, done) in zip(mine, found, strict=True):
+        if facts is None:
+            facts = fresh[cycle.id]
+            kept.keep_facts(cycle.id, stamp, facts)
+        if done is None:
+            # The facts are kept without the day: today's is put in for the gates and the days left.
+            of_today = dataclasses.replace(facts, today=today)
+            done = (_cycle_work(cycle, definition, person, of_today),
+                    waiting_in(cycle.key, cycle.id, local_date(cycle.state_entered_at), definition, person,
+                               of_today))
+            kept.keep_work(cycle.id, stamp, person.id, today, done)
+        items += done[0]
+        waiting += done[1]
     # Overdue first, then the soonest due; undated work last.
-    return Work(sorted(items, key=lambda i: (i.working_days_left is None, i.working_days_left or 0, i.cycle, i.title)),
+    work = Work(sorted(items, key=lambda i: (i.working_days_left is None, i.working_days_left or 0, i.cycle, i.title)),
                 sorted(waiting, key=lambda i: (i.working_days_left is None, i.working_days_left or 0, i.cycle,
                                                i.title)),
                 {cycle.id: (definition, cycle.year) for cycle, definition, _ in mine})
+    if running is not None:
+        kept.keep_whole(who, today, running, work)
+    return work
 
 
-def _cycle_work(cycle: Any, definition: Definition, person: Person, facts: Facts,
-                strand_rows: list[Any]) -> list[WorkItem]:
+RUNNING_DIGEST = text(
+    "SELECT md5(string_agg(id || ':' || version || ':' || definition_version, ',' ORDER BY id)) "
+    "FROM cycles WHERE status = 'active'")
+"""Every running cycle's stamp in one value, worked out by PostgreSQL: it changes whenever one starts, ends or
+changes (every stamp only ever grows, so it never comes back to an earlier value)."""
+
+
+def _running_digest(session: Session) -> str | None:
+    """The digest of the running cycles' stamps, or None on a database without md5 (SQLite: no list is kept
+    whole there, and each cycle's work is still kept)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return session.execute(RUNNING_DIGEST).scalar() or ""
+
+
+def _cycle_work(cycle: Any, definition: Definition, person: Person, facts: Facts) -> list[WorkItem]:
     stage = definition.stages[cycle.state]
     due = facts.timeline.stage_due(stage.id)
     left = working_days_between(facts.today, due) if due else None
@@ -179,23 +217,21 @@ def _cycle_work(cycle: Any, definition: Definition, person: Person, facts: Facts
                     name = definition.boards[gate.board].name
                     found.append(item("decide", f"Record the {name}'s decision on '{gate_rules.item_title(definition, gate.item, gate.board)}'",
                                       board=gate.board, item=gate.item))
-    for row in strand_rows:
-        spec = stage.strand(row.strand) if row.stage == stage.id else None
-        if spec is None:
+    for strand, (in_stage, state, final) in facts.strands.items():
+        spec = stage.strand(strand) if in_stage == stage.id else None
+        if spec is None or final:
             continue
         lifecycle = definition.lifecycles[spec.lifecycle]
-        if row.state in lifecycle.finals:
-            continue
         owns = spec.owner in roles if spec.owner else False
-        may_move = any(roles & set(t.roles) for t in lifecycle.transitions if row.state in t.sources)
+        may_move = any(roles & set(t.roles) for t in lifecycle.transitions if state in t.sources)
         if owns or may_move:
             moves = tuple((t.trigger, t.title or t.trigger) for t in lifecycle.transitions
-                          if row.state in t.sources and t.at is None and roles & set(t.roles))
+                          if state in t.sources and t.at is None and roles & set(t.roles))
             strand_due = facts.timeline.resolve(spec.due) if spec.due else due
             found.append(WorkItem(
                 kind="strand", cycle=cycle.key, cycle_id=cycle.id, person=person.id, title=spec.title,
                 stage=stage.id, due=strand_due,
                 working_days_left=working_days_between(facts.today, strand_due) if strand_due else None,
-                strand=row.strand, strand_triggers=moves))
+                strand=strand, strand_triggers=moves))
     return found
 
