@@ -56,11 +56,20 @@ def fire_seated(engine: Store, seat: Callable[[Session], tuple[Cycle | str | int
     `seat` runs first in the transaction and returns (cycle, actor), the cycle as a reference or as its row
     loaded in the session: the web service reads the sign-in and the cycle's row in one query, and that
     row is not read again. What `seat` raises is the caller's refusal, not a refused fire: not counted.
+
+    On SQLite a command's transaction takes the database's one write lock as it begins (`BEGIN IMMEDIATE`):
+    there `seat` reads first, in a read transaction of its own, so a request with a forged token is refused
+    without ever holding the lock that real commands queue for.
     """
     seated = False
     try:
+        seated_before: tuple[Cycle | str | int, str] | None = None
+        if not _on_postgresql(engine):
+            with engine.sessions() as reading:
+                found, reader = seat(reading)
+                seated_before = (found.id if isinstance(found, Cycle) else found, reader)
         with engine.unit_of_work() as session:
-            cycle, actor = seat(session)
+            cycle, actor = seated_before or seat(session)
             seated = True
             if actor == SYSTEM_ACTOR:
                 raise RoleMissing("'system' is the scheduler's own identity; act as yourself with --as")
@@ -73,6 +82,11 @@ def fire_seated(engine: Store, seat: Callable[[Session], tuple[Cycle | str | int
         if seated:
             tally.record_refusal(engine, refused)
         raise
+
+
+def _on_postgresql(engine: Store) -> bool:
+    bind = engine.sessions.kw.get("bind")
+    return bind is not None and bind.dialect.name == "postgresql"
 
 
 def fire_in(engine: Store, session: Session, cycle_ref: str | int, trigger: str, actor: str, *,

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import event, select
 
-from tests.integration.web.conftest import Site
+from tests.integration.web.conftest import Site, served_site
 from tests.integration.web.test_api import CYCLE, MK_TOGETHER_VOTES, history_rows, start
 from web.accounts import Accounts
 from web.config import WebSettings
@@ -129,3 +129,32 @@ def test_a_fire_by_id_reads_who_asks_and_where_they_sit_in_one_query(web: Site) 
     credential = [s for s in statements if "api_tokens" in s]
     assert len(credential) == 1 and "LEFT OUTER JOIN cycles" in credential[0]
     assert not [s for s in statements if re.search(r"FROM cycles\s+WHERE cycles\.id", s)]
+
+
+def test_on_sqlite_a_forged_token_is_refused_without_taking_the_write_lock(tmp_path: Any) -> None:
+    """The embedded default has one write lock, taken as a command begins: a stranger's request must not hold it."""
+    with served_site(f"sqlite:///{tmp_path / 'cycle.db'}", tmp_path / "data") as web:
+        officer = start(web)
+        statements: list[str] = []
+
+        def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            statements.append(statement)
+
+        bind = web.engine.sessions.kw["bind"]
+        event.listen(bind, "before_cursor_execute", seen)
+        try:
+            forged = web.client().post(f"/api/v1/cycles/{CYCLE}/fire", headers={"Authorization": "Bearer cyc_forged"},
+                                       json=FIRST)
+            assert forged.status_code == 401
+            assert not [s for s in statements if "IMMEDIATE" in s], statements
+            gated = web.client().post(f"/api/v1/cycles/{CYCLE}/fire", headers=officer, json=FIRST)
+        finally:
+            event.remove(bind, "before_cursor_execute", seen)
+        # The officer's fire is a command: it takes the lock, and is refused by the gate, not by the sign-in.
+        assert gated.status_code == 422 and "not possible yet" in gated.json()["detail"], gated.text
+        assert [s for s in statements if "IMMEDIATE" in s]
+        ready_to_fire(web, officer)
+        fired = web.client().post(f"/api/v1/cycles/{CYCLE}/fire", headers=officer, json=FIRST)
+        assert fired.status_code == 200, fired.text
+        assert fired.json()["to_state"] == "assessment_sign_off"
+        web.close()
