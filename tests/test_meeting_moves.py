@@ -178,3 +178,17 @@ def test_another_boards_committee_manager_cannot_move_the_meeting(app: App, tmp_
                                       "--reason", "The chair is away", "--as", "scrutiny_officer"], env=env)
     assert moved.exit_code == 0, moved.output
     assert counts(app)["outbox"] == before["outbox"] + 1
+
+
+def test_the_scheduler_identity_cannot_move_a_meeting(app: App, tmp_path: Path) -> None:
+    """`--as system` is refused with a sentence and a non-zero exit, as for any command, and nothing is written."""
+    app.engine.start(SHIPPED, 2021, AUTHOR)
+    env = {"CYCLE_DATA_DIR": str(tmp_path), "CYCLE_DATABASE_URL": f"sqlite:///{tmp_path / 'cycle.db'}",
+           "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS), "CYCLE_NOW": "2021-07-01T10:00:00+01:00"}
+    before = counts(app)
+    refused = CliRunner().invoke(main, ["meeting", "move", CYCLE, "risk_board_august", "--date", "2021-08-26",
+                                        "--reason", "Clashes with the budget", "--as", "system"], env=env)
+    assert refused.exit_code != 0
+    assert "'system' is the scheduler's own identity" in refused.output
+    assert "Traceback" not in refused.output and refused.exception is None or isinstance(refused.exception, SystemExit)
+    assert counts(app) == before

@@ -16,7 +16,13 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from workflow.commands.cycles import definition_of, ensure_active, find_cycle, roles_of
+from workflow.commands.cycles import (
+    SYSTEM_ACTOR,
+    definition_of,
+    ensure_active,
+    find_cycle,
+    roles_of,
+)
 from workflow.commands.rows import add_event, add_history
 from workflow.definition.calendar import Timeline
 from workflow.definition.directory import find_person
@@ -36,6 +42,8 @@ COMMAND = "decide"
 def require_manager(definition: Definition, actor: str) -> None:
     """Refuse (RoleMissing) unless `actor` is the committee manager of a board of `definition` (`manages_board`):
     someone who may move or cancel some of its meetings. Which ones is the meeting's board's (`change_meeting`)."""
+    if actor == SYSTEM_ACTOR:
+        raise RoleMissing("'system' is the scheduler's own identity; act as yourself with --as")
     roles_of(definition, actor)  # UnknownActor for someone not in the directory
     if any(manages_board(definition, board, actor) for board in definition.boards):
         return
@@ -114,7 +122,11 @@ def change_meeting(engine: Store, cycle_ref: str | int, meeting_id: str, actor: 
         raise InvalidInput("say where the meeting moves to: --date, --start or both")
     now = engine.clock.now()
     with engine.unit_of_work() as session:
-        cycle = find_cycle(session, cycle_ref)
+        # The cycle's row before its deadlines, as the StageEntered planners lock them: planning the same entry's
+        # deadlines the other way round, each waited for the other. Locked before it is read, so what the
+        # checks below see is what this command changes.
+        cycle = cycle_for_writing(session, find_cycle(session, cycle_ref).id)
+        assert cycle is not None
         definition = definition_of(engine, session, cycle)
         require_manager(definition, actor)
         ensure_active(cycle)
@@ -138,9 +150,6 @@ def change_meeting(engine: Store, cycle_ref: str | int, meeting_id: str, actor: 
         data = {"meeting": meeting_id, "date": new_day.isoformat(),
                 "start": new_start.strftime("%H:%M") if new_start else None, "cancelled": cancel,
                 "sequence": change.sequence, "reason": reason.strip(), "board": meeting.board}
-        # The cycle's row before its deadlines, as the StageEntered planners lock them: planning the same entry's
-        # deadlines the other way round, each waited for the other.
-        cycle_for_writing(session, cycle.id)
         followed = follow_meeting(session, cycle, definition, meeting_id, new_day, now)
         add_history(engine, session, cycle, now, actor, CHANGE, trigger=None, from_state=cycle.state,
                     to_state=cycle.state, comment=reason.strip(), data=data)

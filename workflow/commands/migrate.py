@@ -39,7 +39,7 @@ from workflow.store.models import (
     OutboxEvent,
     StrandState,
 )
-from workflow.store.unit import Store
+from workflow.store.unit import Store, cycle_for_writing
 from workflow.time.actuals import known_dates, timeline_of
 from workflow.time.clock import local_date
 
@@ -198,7 +198,9 @@ def migrate(engine: Store, cycle_ref: str, to_version: int, actor: str, *, mappi
     """Move a running cycle to another version of its definition (or, with `dry_run`, say what would change)."""
     now = engine.clock.now()
     with engine.unit_of_work() as session:
-        cycle = find_cycle(session, cycle_ref)
+        # The cycle's row before its deadlines (below), as a fire and the StageEntered planners lock them.
+        cycle = cycle_for_writing(session, find_cycle(session, cycle_ref).id)
+        assert cycle is not None
         move, target = plan(engine, session, cycle, to_version, actor, mapping or {})
         if dry_run:
             return move  # nothing was added to the session: the transaction ends with nothing written

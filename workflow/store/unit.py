@@ -39,8 +39,11 @@ cycle's lock is how a worker and a command deadlocked."""
 
 
 def cycle_for_writing(session: Session, cycle_id: int) -> Cycle | None:
-    """The cycle, its row locked as every writer of one cycle locks it (`CYCLE_LOCK`), or None if it is gone."""
-    return session.get(Cycle, cycle_id, with_for_update=CYCLE_LOCK)
+    """The cycle, its row locked as every writer of one cycle locks it (`CYCLE_LOCK`), or None if it is gone.
+
+    Read again with the lock even when the session holds the row already: what the caller then checks is
+    what no one else can change before it commits. Call it before changing the row in this session."""
+    return session.get(Cycle, cycle_id, with_for_update=CYCLE_LOCK, populate_existing=True)
 
 
 class Now(Protocol):
