@@ -43,3 +43,15 @@ def line_of(fragment: str) -> int:
 def test_refused_with_field_and_reason(old: str, new: str, field: str, message: str) -> None:
     found = problems_after(old, new)
     assert any(f == field and message in m for _, f, m in found), found
+
+
+def test_a_board_that_meets_needs_someone_to_keep_its_calendar() -> None:
+    """Moves, agendas and minutes are its committee manager's alone: a board nobody manages would be stuck."""
+    block = TEXT[TEXT.index("  scrutiny_committee:\n"):TEXT.index("\nmeetings:")]
+    unmanaged = block.replace("    organiser: scrutiny_officer\n", "").replace("      scrutiny_officer: officer\n", "")
+    found = problems_after(block, unmanaged)
+    first = next(i for i, row in enumerate(TEXT.splitlines(), 1) if "board: scrutiny_committee" in row)
+    # The error names the line that first gives the board a meeting: TEXT's line, less the two removed.
+    assert any(line == first - 2 and field.endswith(".board") and
+               "Community and Housing Scrutiny Committee meets, but nobody may move its meetings" in message
+               for line, field, message in found), found

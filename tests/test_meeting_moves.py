@@ -190,5 +190,5 @@ def test_the_scheduler_identity_cannot_move_a_meeting(app: App, tmp_path: Path) 
                                         "--reason", "Clashes with the budget", "--as", "system"], env=env)
     assert refused.exit_code != 0
     assert "'system' is the scheduler's own identity" in refused.output
-    assert "Traceback" not in refused.output and refused.exception is None or isinstance(refused.exception, SystemExit)
+    assert ("Traceback" not in refused.output and refused.exception is None) or isinstance(refused.exception, SystemExit)
     assert counts(app) == before

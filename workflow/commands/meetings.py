@@ -28,7 +28,8 @@ from workflow.definition.calendar import Timeline
 from workflow.definition.directory import find_person
 from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
-from workflow.definition.model import Definition, Meeting, Membership, Person
+from workflow.definition.model import Definition, Meeting, Person
+from workflow.definition.who_acts import keeps_board
 from workflow.errors import InvalidInput, RoleMissing, UnknownActor
 from workflow.store.unit import Store, cycle_for_writing
 from workflow.time.actuals import CHANGE, MeetingChange, changes
@@ -56,14 +57,10 @@ def require_manager(definition: Definition, actor: str) -> None:
 
 
 def manages_board(definition: Definition, board: str, person: str) -> bool:
-    """Is `person` the committee manager of `board`: its organiser, or an officer member of it, holding the
-    permission to record decisions? They keep its calendar, agendas and minutes; someone not on the board manages
-    none of its business."""
+    """Is `person` the committee manager of `board` (`who_acts.keeps_board`)? They keep its calendar, agendas
+    and minutes."""
     found = definition.boards.get(board)
-    if found is None or person not in definition.people:
-        return False
-    held = set(definition.permissions.get(COMMAND, ())) & set(roles_of(definition, person))
-    return bool(held) and (found.organiser == person or (person, Membership.OFFICER) in found.members)
+    return found is not None and keeps_board(found, person, definition.people, definition.permissions)
 
 
 def board_manager(definition: Definition, board: str, actor: str, doing: str) -> Person:

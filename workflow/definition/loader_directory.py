@@ -27,6 +27,7 @@ from workflow.definition.reader import (
     email_problem,
     suggest,
 )
+from workflow.definition.who_acts import keeps_board
 from workflow.definition.yamlfile import YMap
 
 MINUTE_PREFIX = re.compile(r"[A-Z]{1,10}")
@@ -117,6 +118,7 @@ class DirectorySections(BuilderBase):
             self.papers[pid] = title
 
     def read_meetings(self) -> None:
+        meets: dict[str, tuple[int, str]] = {}  # board -> where its first meeting names it
         for mid, raw, line in self.r.entries(self.section("meetings"), "meetings"):
             field = f"meetings.{mid}"
             node = self.r.mapping(raw, line, field)
@@ -141,6 +143,22 @@ class DirectorySections(BuilderBase):
             if board is not None and date is not None:
                 self.meetings[mid] = Meeting(mid, board, title, date, start, minutes, venue, link, tuple(invite))
                 self._lines[mid] = line
+                meets.setdefault(board, (node.line_of("board"), f"{field}.board"))
+        if meets:  # once the permissions are read
+            self._checks.append(lambda: self.check_board_keepers(meets))
+
+    def check_board_keepers(self, meets: dict[str, tuple[int, str]]) -> None:
+        """A board that meets needs a committee manager: someone must be able to move its meetings, issue its
+        agendas and keep its minutes. Only of a directory read without problems: a board whose members or a
+        permissions section that could not be read would be reported twice over."""
+        if self.r.problems:
+            return
+        for board, (line, field) in meets.items():
+            if board in self.boards and not any(keeps_board(self.boards[board], person, self.people, self.permissions)
+                                                for person in self.people):
+                self.r.problem(line, field, f"the {_unthe(self.boards[board].name)} meets, but nobody may move its meetings, "
+                                            "issue its agendas or keep its minutes: give the board an organiser, or "
+                                            "an officer member, who holds a role granted 'decide'")
 
     def clock_time(self, node: YMap, key: str, field: str) -> dt.time | None:
         """'14:00' as a time of day. Unquoted, YAML 1.1 reads 14:00 as the number 840 (base 60): take it so."""
@@ -194,3 +212,8 @@ class DirectorySections(BuilderBase):
         if FIELDS_PERMISSION in node:  # who may set a case's fields after it started; else those who start it
             self.permissions[FIELDS_PERMISSION] = self.role_refs(
                 node[FIELDS_PERMISSION], node.line_of(FIELDS_PERMISSION), "permissions.fields", allow_system=False)
+
+
+def _unthe(name: str) -> str:
+    """'Board' of 'The Board', for a sentence that says "the" itself."""
+    return name[4:] if name.lower().startswith("the ") else name

@@ -6,11 +6,11 @@ One rule for every output: a refusal's sentence (`gates.unmet`), "waiting for" i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from workflow.definition.derived import kept
-from workflow.definition.model import Definition
+from workflow.definition.model import Board, Definition, Membership, Person
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,18 @@ def may_attach(definition: Definition, person: str) -> bool:
 def may_record(definition: Definition, board: str, person: str) -> bool:
     """Does `person` record this board's decisions: may they `decide`, and do they serve the board?"""
     return may(definition, person, "decide") and serves(definition, board, person)
+
+
+def keeps_board(board: Board, person: str, people: Mapping[str, Person],
+                permissions: Mapping[str, tuple[str, ...]]) -> bool:
+    """The committee-manager rule: `person` keeps `board`'s calendar, agendas and minutes when they may record
+    decisions and are its organiser or an officer member of it. Someone not on the board manages none of its
+    business. Read from the parts of a definition, so the loader can hold a definition being read to it."""
+    found = people.get(person)
+    if found is None:
+        return False
+    held = set(permissions.get("decide", ())) & set(found.roles)
+    return bool(held) and (board.organiser == person or (person, Membership.OFFICER) in board.members)
 
 
 def recorders(definition: Definition, board: str) -> list[Actor]:
