@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from workflow.commands.cycles import (
     SYSTEM_ACTOR,
+    CycleRow,
+    cycle_row,
     definition_of,
     ensure_active,
-    find_cycle,
     roles_of,
 )
 from workflow.commands.facts import decision_ids, gates_of, may_have_deadlines
@@ -35,7 +36,6 @@ from workflow.definition.machine import FireContext
 from workflow.definition.model import Definition
 from workflow.errors import GateNotMet, InvalidInput, NotFound, Refused, RoleMissing
 from workflow.store import tally
-from workflow.store.models import Cycle
 from workflow.store.unit import Store
 
 STRAND_ROW = select(STRANDS.c.id, STRANDS.c.stage, STRANDS.c.state).where(
@@ -59,7 +59,7 @@ def fire_in(engine: Store, session: Session, cycle_ref: str | int, trigger: str,
             strand: str | None = None, comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
     """`fire` inside a transaction the caller owns (the sweep marks its deadline in the same one)."""
     now = engine.clock.now()
-    cycle = find_cycle(session, cycle_ref)
+    cycle = cycle_row(session, cycle_ref)
     definition = definition_of(engine, session, cycle)
     roles = roles_of(definition, actor)
     ensure_active(cycle)
@@ -94,10 +94,10 @@ def fire_in(engine: Store, session: Session, cycle_ref: str | int, trigger: str,
     cancel = ({"stage": before, "done_at": now, "last_error": f"the cycle left '{before}'"}
               if may_have_deadlines(definition, before) else None)
     events = write(session, cycle, moved, history, rows, new_strands=strands, cancel=cancel)
-    return Fired(cycle.key, trigger, before, taken.dest, None, cycle.version, events)
+    return Fired(cycle.key, trigger, before, taken.dest, None, cycle.version + 1, events)
 
 
-def fire_strand(engine: Store, session: Session, cycle: Cycle, definition: Definition, compiled: Any, strand: str,
+def fire_strand(engine: Store, session: Session, cycle: CycleRow, definition: Definition, compiled: Any, strand: str,
                 trigger: str, actor: str, roles: tuple[str, ...], now: dt.datetime, comment: str | None,
                 data: dict[str, Any] | None) -> Fired:
     row = session.connection().execute(STRAND_ROW, {"cycle_id": cycle.id, "strand": strand}).first()
@@ -130,4 +130,4 @@ def fire_strand(engine: Store, session: Session, cycle: Cycle, definition: Defin
     # The cycle's version moves with its strands: strand fires and stage moves serialise.
     events = write(session, cycle, {"updated_at": now}, history, rows,
                    strand_move={"id": row.id, "state": after, "updated_at": now})
-    return Fired(cycle.key, trigger, before, after, strand, cycle.version, events)
+    return Fired(cycle.key, trigger, before, after, strand, cycle.version + 1, events)
