@@ -15,7 +15,7 @@ from fastapi import Request
 from sqlalchemy import bindparam
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow.commands.cycles import MAX_ROW_ID, definition_of, find_cycle
+from workflow.commands.cycles import MAX_ROW_ID, ROW_COLUMNS, CycleRow, definition_of, find_cycle
 from workflow.definition.directory import find_person
 from workflow.definition.model import Definition
 from workflow.engine import Engine
@@ -103,7 +103,7 @@ def seated(engine: Engine, definition: Definition, me: Principal, ref: str | int
     return person.id
 
 
-def fire_seat(engine: Engine, presented: Credential, ref: str) -> Callable[[Session], tuple[Cycle, str]]:
+def fire_seat(engine: Engine, presented: Credential, ref: str) -> Callable[[Session], tuple[CycleRow, str]]:
     """The sign-in lookup and the seat of an API fire, read in the fire's own transaction
     (`Engine.fire_seated`) by one query: the token's or session's row with the cycle's row outer-joined.
 
@@ -117,12 +117,14 @@ def fire_seat(engine: Engine, presented: Credential, ref: str) -> Callable[[Sess
     named: str | int | None = (int(ref) if int(ref) <= MAX_ROW_ID else None) if by_id else ref
     params = {"hash": digest(secret_of(presented)), "ref": named}
 
-    def read(session: Session) -> tuple[Cycle, str]:
+    def read(session: Session) -> tuple[CycleRow, str]:
         row = session.execute(statement, params).first()
         me = holder(presented, row)
-        cycle: Cycle | None = row.Cycle if row is not None else None
-        if cycle is None:
+        assert row is not None  # `holder` refuses a credential that found no row
+        found = tuple(row)[-len(CycleRow._fields):]
+        if found[0] is None:  # the outer join found no cycle
             raise no_cycle(ref)
+        cycle = CycleRow(*found)
         return cycle, seated(engine, definition_of(engine, session, cycle), me, ref)
 
     return read
@@ -130,8 +132,10 @@ def fire_seat(engine: Engine, presented: Credential, ref: str) -> Callable[[Sess
 
 # The sign-in lookups with the cycle's row outer-joined, by (token, not session cookie) and (by id, not key):
 # `find_cycle`'s rule, digits are an id. Built once, as the lookups themselves.
+# The cycle's columns come last, labelled so that none takes a name the lookup's columns use.
 _SEATED = {(token, by_id): (TOKEN_LOOKUP if token else SESSION_LOOKUP)
-           .outerjoin(Cycle, (Cycle.id if by_id else Cycle.key) == bindparam("ref")).add_columns(Cycle)
+           .outerjoin(Cycle, (Cycle.id if by_id else Cycle.key) == bindparam("ref"))
+           .add_columns(*(column.label(f"cycle_{column.name}") for column in ROW_COLUMNS))
            for token in (True, False) for by_id in (True, False)}
 
 

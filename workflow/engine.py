@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.commands import attach, case_fields, cycles, decide, fire, retention, start
 from workflow.commands.attach import SCHEDULE_12A, TITLE_MAX
-from workflow.commands.cycles import MAX_ROW_ID, SYSTEM_ACTOR
+from workflow.commands.cycles import MAX_ROW_ID, SYSTEM_ACTOR, CycleRow
 from workflow.commands.facts import facts
 from workflow.commands.results import Attached, Fired, Recorded
 from workflow.definition.gates import Facts
@@ -109,7 +109,7 @@ class Engine(Store):
              comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
         return fire.fire(self, cycle_ref, trigger, actor, strand=strand, comment=comment, data=data)
 
-    def fire_seated(self, seat: Callable[[Session], tuple[Cycle | str | int, str]], trigger: str, *,
+    def fire_seated(self, seat: Callable[[Session], tuple[CycleRow | str | int, str]], trigger: str, *,
                     strand: str | None = None, comment: str | None = None) -> Fired:
         """`fire` with the cycle and the actor given by `seat`, a read in the fire's own transaction
         (`workflow.commands.fire.fire_seated`)."""

@@ -22,7 +22,7 @@ from workflow.definition.model import (
     StrandsGate,
     Transition,
 )
-from workflow.store.models import Base, Cycle
+from workflow.store.models import Base, CycleRecord
 from workflow.time.actuals import timeline_of
 from workflow.time.clock import local_date
 
@@ -42,7 +42,7 @@ FIELD_VALUES = select(FIELDS_OF.c.name, FIELDS_OF.c.value).where(FIELDS_OF.c.cyc
 STRANDS_OF = select(STRANDS.c.stage, STRANDS.c.strand, STRANDS.c.state).where(STRANDS.c.cycle_id == bindparam("cycle_id"))
 
 
-def facts(session: Session, cycle: Cycle, definition: Definition, now: dt.datetime,
+def facts(session: Session, cycle: CycleRecord, definition: Definition, now: dt.datetime,
           gates: Iterable[Gate] | None = None) -> Facts:
     """What the gates read: every fact, or only the kinds that `gates` need (no query for none)."""
     kinds = None if gates is None else {type(g) for g in gates}

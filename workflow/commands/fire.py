@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from workflow.commands.cycles import (
     SYSTEM_ACTOR,
+    CycleRow,
+    cycle_row,
     definition_of,
     ensure_active,
-    find_cycle,
     roles_of,
 )
 from workflow.commands.facts import decision_ids, gates_of, may_have_deadlines
@@ -36,7 +37,6 @@ from workflow.definition.machine import FireContext
 from workflow.definition.model import Definition
 from workflow.errors import GateNotMet, InvalidInput, NotFound, Refused, RoleMissing
 from workflow.store import tally
-from workflow.store.models import Cycle
 from workflow.store.unit import Store
 
 STRAND_ROW = select(STRANDS.c.id, STRANDS.c.stage, STRANDS.c.state).where(
@@ -49,13 +49,13 @@ def fire(engine: Store, cycle_ref: str | int, trigger: str, actor: str, *, stran
                        data=data)
 
 
-def fire_seated(engine: Store, seat: Callable[[Session], tuple[Cycle | str | int, str]], trigger: str, *,
+def fire_seated(engine: Store, seat: Callable[[Session], tuple[CycleRow | str | int, str]], trigger: str, *,
                 strand: str | None = None, comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
     """`fire` for a caller who learns the cycle and who acts from a read in the fire's own transaction.
 
     `seat` runs first in the transaction and returns (cycle, actor), the cycle as a reference or as its row
-    loaded in the session: the web service reads the sign-in and the cycle's row in one query, and that
-    row is not read again. What `seat` raises is the caller's refusal, not a refused fire: not counted.
+    read in this transaction (`CycleRow`): the web service reads the sign-in and the cycle's row in one
+    query, and that row is not read again. What `seat` raises is the caller's refusal, not a refused fire: not counted.
 
     On SQLite a command's transaction takes the database's one write lock as it begins (`BEGIN IMMEDIATE`):
     there `seat` reads first, in a read transaction of its own, so a request with a forged token is refused
@@ -63,20 +63,17 @@ def fire_seated(engine: Store, seat: Callable[[Session], tuple[Cycle | str | int
     """
     seated = False
     try:
-        seated_before: tuple[Cycle | str | int, str] | None = None
+        seated_before: tuple[CycleRow | str | int, str] | None = None
         if not _on_postgresql(engine):
             with engine.sessions() as reading:
                 found, reader = seat(reading)
-                seated_before = (found.id if isinstance(found, Cycle) else found, reader)
+                seated_before = (found.id if isinstance(found, CycleRow) else found, reader)
         with engine.unit_of_work() as session:
             cycle, actor = seated_before or seat(session)
             seated = True
             if actor == SYSTEM_ACTOR:
                 raise RoleMissing("'system' is the scheduler's own identity; act as yourself with --as")
-            # `cycle` keeps a loaded row referenced (the session holds it weakly), so `find_cycle` finds it
-            # by its id in the session rather than reading it again.
-            return fire_in(engine, session, cycle.id if isinstance(cycle, Cycle) else cycle, trigger, actor,
-                           strand=strand, comment=comment, data=data)
+            return fire_in(engine, session, cycle, trigger, actor, strand=strand, comment=comment, data=data)
     except (Refused, NotFound) as refused:
         # Counted after the rollback: the cycle's tables keep nothing of a refused fire.
         if seated:
@@ -89,11 +86,11 @@ def _on_postgresql(engine: Store) -> bool:
     return bind is not None and bind.dialect.name == "postgresql"
 
 
-def fire_in(engine: Store, session: Session, cycle_ref: str | int, trigger: str, actor: str, *,
+def fire_in(engine: Store, session: Session, cycle_ref: str | int | CycleRow, trigger: str, actor: str, *,
             strand: str | None = None, comment: str | None = None, data: dict[str, Any] | None = None) -> Fired:
     """`fire` inside a transaction the caller owns (the sweep marks its deadline in the same one)."""
     now = engine.clock.now()
-    cycle = find_cycle(session, cycle_ref)
+    cycle = cycle_row(session, cycle_ref)
     definition = definition_of(engine, session, cycle)
     roles = roles_of(definition, actor)
     ensure_active(cycle)
@@ -128,10 +125,10 @@ def fire_in(engine: Store, session: Session, cycle_ref: str | int, trigger: str,
     cancel = ({"stage": before, "done_at": now, "last_error": f"the cycle left '{before}'"}
               if may_have_deadlines(definition, before) else None)
     events = write(session, cycle, moved, history, rows, new_strands=strands, cancel=cancel)
-    return Fired(cycle.key, trigger, before, taken.dest, None, cycle.version, events)
+    return Fired(cycle.key, trigger, before, taken.dest, None, cycle.version + 1, events)
 
 
-def fire_strand(engine: Store, session: Session, cycle: Cycle, definition: Definition, compiled: Any, strand: str,
+def fire_strand(engine: Store, session: Session, cycle: CycleRow, definition: Definition, compiled: Any, strand: str,
                 trigger: str, actor: str, roles: tuple[str, ...], now: dt.datetime, comment: str | None,
                 data: dict[str, Any] | None) -> Fired:
     row = session.connection().execute(STRAND_ROW, {"cycle_id": cycle.id, "strand": strand}).first()
@@ -164,4 +161,4 @@ def fire_strand(engine: Store, session: Session, cycle: Cycle, definition: Defin
     # The cycle's version moves with its strands: strand fires and stage moves serialise.
     events = write(session, cycle, {"updated_at": now}, history, rows,
                    strand_move={"id": row.id, "state": after, "updated_at": now})
-    return Fired(cycle.key, trigger, before, after, strand, cycle.version, events)
+    return Fired(cycle.key, trigger, before, after, strand, cycle.version + 1, events)

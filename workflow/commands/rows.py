@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Table, TextClause, bindparam, insert, text, update
+from sqlalchemy import Table, TextualSelect, bindparam, insert, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from workflow.commands.acting import VIA
-from workflow.store.models import Base, Cycle, HistoryEntry, OutboxEvent
+from workflow.store.models import Base, Cycle, CycleRecord, HistoryEntry, OutboxEvent
 from workflow.store.unit import CONCURRENT_CHANGE, Store
 
 CYCLES: Table = Base.metadata.tables["cycles"]
@@ -37,11 +38,11 @@ INSERT_STRANDS = insert(STRANDS).inline()
 HISTORY_COLUMNS = ("at", "actor", "action", "trigger", "strand", "from_state", "to_state", "comment", "data", "seal")
 OUTBOX_COLUMNS = ("event_type", "payload", "created_at")
 STRAND_COLUMNS = ("stage", "strand", "state", "updated_at")
-_ONE_STATEMENT: dict[tuple[Any, ...], TextClause] = {}
+_ONE_STATEMENT: dict[tuple[Any, ...], TextualSelect] = {}
 
 
 def one_statement(moved: tuple[str, ...], events: int, strand_move: bool, new_strands: int,
-                  cancel: bool) -> TextClause:
+                  cancel: bool) -> TextualSelect:
     """A command's writes as one PostgreSQL statement, with data-modifying CTEs, for `write`.
 
     The cycle's UPDATE carries the version check; every other write reads the row it RETURNS, so a
@@ -90,7 +91,8 @@ def one_statement(moved: tuple[str, ...], events: int, strand_move: bool, new_st
                    "last_error = :d_last_error FROM moved WHERE deadlines.cycle_id = moved.id "
                    "AND deadlines.stage = :d_stage AND deadlines.status = 'pending')")
     sql.append(" SELECT id FROM moved")
-    return _ONE_STATEMENT.setdefault(shape, text("".join(sql)).bindparams(*binds))
+    # Typed result columns: the result's metadata is then built once and cached with the statement.
+    return _ONE_STATEMENT.setdefault(shape, text("".join(sql)).bindparams(*binds).columns(CYCLES.c.id))
 
 
 def with_operator(store: Store, data: dict[str, Any]) -> dict[str, Any]:
@@ -112,14 +114,14 @@ def add_event(session: Session, cycle: Cycle, now: dt.datetime, event_type: str,
     return event_type
 
 
-def event_row(cycle: Cycle, now: dt.datetime, event_type: str, **payload: Any) -> dict[str, Any]:
+def event_row(cycle: CycleRecord, now: dt.datetime, event_type: str, **payload: Any) -> dict[str, Any]:
     """An outbox row, as `add_event` adds it, for `write` (or `start`) to insert."""
     body = {"cycle_id": cycle.id, "cycle": cycle.key, "definition": cycle.definition_id,
             "definition_version": cycle.definition_version, "at": now.isoformat(), **payload}
     return {"cycle_id": cycle.id, "event_type": event_type, "payload": body, "created_at": now}
 
 
-def history_row(store: Store, cycle: Cycle, now: dt.datetime, actor: str, action: str, *, trigger: str | None,
+def history_row(store: Store, cycle: CycleRecord, now: dt.datetime, actor: str, action: str, *, trigger: str | None,
                 from_state: str | None, to_state: str | None, comment: str | None, data: dict[str, Any],
                 strand: str | None = None) -> dict[str, Any]:
     row = {"cycle_id": cycle.id, "at": now, "actor": actor, "action": action, "trigger": trigger,
@@ -130,7 +132,7 @@ def history_row(store: Store, cycle: Cycle, now: dt.datetime, actor: str, action
     return row
 
 
-def write(session: Session, cycle: Cycle, moved: dict[str, Any], history: dict[str, Any],
+def write(session: Session, cycle: CycleRecord, moved: dict[str, Any], history: dict[str, Any],
           events: list[dict[str, Any]], *, strand_move: dict[str, Any] | None = None,
           new_strands: list[dict[str, Any]] = (),  # type: ignore[assignment]
           cancel: dict[str, Any] | None = None) -> list[str]:
@@ -138,13 +140,15 @@ def write(session: Session, cycle: Cycle, moved: dict[str, Any], history: dict[s
     the outbox rows (in order), the strand row moved or the strand rows opened, and the deadlines
     cancelled; returns the event types.
 
-    The UPDATE always bumps the version, so every command on a cycle (stage moves and strand
-    fires alike) serialises against the others. A lost check raises StaleDataError with nothing
-    written, which `Store.unit_of_work` reports as ConcurrentChange; the loaded `cycle` follows the row.
-    On PostgreSQL it all goes in one statement (`one_statement`), elsewhere one per table.
+    The UPDATE always bumps the version (to `cycle.version + 1`), so every command on a cycle (stage
+    moves and strand fires alike) serialises against the others. A lost check raises StaleDataError
+    with nothing written, which `Store.unit_of_work` reports as ConcurrentChange. A `Cycle` the session
+    holds for this row (the sweep's) follows it. On PostgreSQL it all goes in one statement
+    (`one_statement`), elsewhere one per table.
     """
     connection = session.connection()
     version = cycle.version
+    held = session.identity_map.get(identity_key(Cycle, cycle.id))  # the sweep's, when it holds one
     try:
         if connection.dialect.name == "postgresql":
             params = {"where_id": cycle.id, "where_version": version, "m_version": version + 1}
@@ -179,9 +183,11 @@ def write(session: Session, cycle: Cycle, moved: dict[str, Any], history: dict[s
                     "where_cycle": cycle.id, "where_stage": cancel["stage"], "status": "cancelled",
                     "done_at": cancel["done_at"], "last_error": cancel["last_error"]})
     except BaseException:
-        session.expire(cycle)  # whatever the caller does with the transaction, the row is reloaded
+        if held is not None:
+            session.expire(held)  # whatever the caller does with the transaction, the row is reloaded
         raise
-    for name, value in moved.items():
-        set_committed_value(cycle, name, value)
-    set_committed_value(cycle, "version", version + 1)
+    if held is not None:
+        for name, value in moved.items():
+            set_committed_value(held, name, value)
+        set_committed_value(held, "version", version + 1)
     return [e["event_type"] for e in events]

@@ -28,7 +28,7 @@ from workflow.definition.calendar import Timeline
 from workflow.definition.model import ENTERED, FIRED, Definition, milestone_key
 from workflow.definition.planning import check_plan
 from workflow.errors import InvalidInput
-from workflow.store.models import Cycle
+from workflow.store.models import Cycle, CycleRecord
 from workflow.store.unit import Store
 from workflow.time.actuals import known_dates, uses_events
 from workflow.time.clock import local_date
@@ -104,7 +104,7 @@ def check_outside_folder(engine: Store, path: Path, definition: Definition, ackn
             "is an administrator's act: give --outside-folder if that is what you mean")
 
 
-def enter(session: Session, cycle: Cycle, definition: Definition, stage_id: str, now: dt.datetime,
+def enter(session: Session, cycle: CycleRecord, definition: Definition, stage_id: str, now: dt.datetime,
           *, from_state: str | None, events: list[dict[str, Any]],
           trigger: str | None = None) -> list[dict[str, Any]]:
     """Entering a stage: its events (appended to `events`) and the rows of its strands not yet open.

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -75,15 +76,30 @@ class Store:
         """One transaction; a lost optimistic check becomes a sentence for the user."""
         session = self.sessions()
         try:
-            with session.begin():
+            with _said(), session.begin():
                 session.connection(execution_options={WRITE_OPTION: True})
                 yield session
-        except StaleDataError:
-            raise ConcurrentChange(CONCURRENT_CHANGE) from None
-        except OperationalError as exc:
-            if "locked" in str(exc).lower():
-                raise ConcurrentChange("the database was busy with another command; nothing was written: "
-                                       "try again") from None
-            raise
         finally:
             session.close()
+
+    @contextmanager
+    def core_unit(self) -> Iterator[Connection]:
+        """`unit_of_work` on a bare connection, for bookkeeping that makes no ORM object (the outbox's marks):
+        a session would cost more than the statement it runs."""
+        bind = self.sessions.kw["bind"]
+        with bind.connect() as connection, _said(), connection.execution_options(**{WRITE_OPTION: True}).begin():
+            yield connection
+
+
+@contextmanager
+def _said() -> Iterator[None]:
+    """A lost optimistic check, or SQLite's lock, as a sentence for the user."""
+    try:
+        yield
+    except StaleDataError:
+        raise ConcurrentChange(CONCURRENT_CHANGE) from None
+    except OperationalError as exc:
+        if "locked" in str(exc).lower():
+            raise ConcurrentChange("the database was busy with another command; nothing was written: "
+                                   "try again") from None
+        raise

@@ -25,7 +25,7 @@ from workflow.definition.model import (
     PeriodDate,
     milestone_key,
 )
-from workflow.store.models import Cycle, HistoryEntry
+from workflow.store.models import CycleRecord, HistoryEntry
 from workflow.time.clock import local_date
 
 CHANGE = "meeting"
@@ -105,7 +105,7 @@ def uses_events(definition: Definition) -> bool:
     return _USES_EVENTS[key]
 
 
-def known_dates(session: Session, cycle: Cycle, definition: Definition) -> dict[str, dt.date]:
+def known_dates(session: Session, cycle: CycleRecord, definition: Definition) -> dict[str, dt.date]:
     """'entered:<stage>' and 'fired:<trigger>' days, the latest of each, from the history; and the day
     of each meeting that moved (a cancelled one keeps the day it had)."""
     moved = {meeting: change.day for meeting, change in changes(session, cycle.id).items()}
@@ -127,6 +127,6 @@ def known_dates(session: Session, cycle: Cycle, definition: Definition) -> dict[
     return found
 
 
-def timeline_of(session: Session, cycle: Cycle, definition: Definition) -> Timeline:
+def timeline_of(session: Session, cycle: CycleRecord, definition: Definition) -> Timeline:
     """The cycle's timeline: planned dates, with the entries and firings it knows already."""
     return Timeline(definition, cycle.year, known_dates(session, cycle, definition))

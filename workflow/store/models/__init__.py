@@ -23,6 +23,7 @@ from workflow.store.models.cycles import (
     NAMING,
     Base,
     Cycle,
+    CycleRecord,
     DatabaseMark,
     Deadline,
     Decision,
@@ -43,4 +44,4 @@ from workflow.store.models.minutes import MinuteNumber, MinutesApproval, Minutes
 from workflow.store.models.operations import Heartbeat, RefusalCount, WorkerRestart
 from workflow.store.models.panels import PanelMember
 
-__all__ = ["NAMING", "Account", "AccountLink", "AgendaChange", "ApiToken", "Base", "CalendarFeed", "CaseContact", "CaseFieldValue", "CaseLetter", "CaseLetterPost", "Cycle", "DatabaseMark", "Deadline", "Decision", "DecisionAttendee", "DefinitionSnapshot", "Document", "Effect", "ErasedFile", "Heartbeat", "HistoryEntry", "IdempotentResponse", "InstanceSequence", "Mail", "MinuteNumber", "MinutesApproval", "MinutesVersion", "OutboxEvent", "PanelMember", "Paper", "RefusalCount", "SignInAttempt", "SimulatedNow", "StoredChunk", "StoredFile", "StrandState", "UTCDateTime", "WebSession", "WorkerRestart"]
+__all__ = ["NAMING", "Account", "AccountLink", "AgendaChange", "ApiToken", "Base", "CalendarFeed", "CaseContact", "CaseFieldValue", "CaseLetter", "CaseLetterPost", "Cycle", "CycleRecord", "DatabaseMark", "Deadline", "Decision", "DecisionAttendee", "DefinitionSnapshot", "Document", "Effect", "ErasedFile", "Heartbeat", "HistoryEntry", "IdempotentResponse", "InstanceSequence", "Mail", "MinuteNumber", "MinutesApproval", "MinutesVersion", "OutboxEvent", "PanelMember", "Paper", "RefusalCount", "SignInAttempt", "SimulatedNow", "StoredChunk", "StoredFile", "StrandState", "UTCDateTime", "WebSession", "WorkerRestart"]

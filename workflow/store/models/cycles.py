@@ -7,7 +7,7 @@ the latest migration describe the same tables, which a test checks.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -101,6 +101,30 @@ class Cycle(Base):
     __mapper_args__ = {"version_id_col": version}
 
     strands: Mapped[list[StrandState]] = relationship(back_populates="cycle", order_by="StrandState.id")
+
+
+class CycleRecord(Protocol):
+    """What a command reads of a cycle: a loaded `Cycle`, or the plain row a fire reads instead
+    (`workflow.commands.cycles.CycleRow`, which makes no ORM object)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def definition_id(self) -> str: ...
+    @property
+    def definition_version(self) -> int: ...
+    @property
+    def year(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def state_entered_at(self) -> dt.datetime: ...
+    @property
+    def version(self) -> int: ...
 
 
 class StrandState(Base):
