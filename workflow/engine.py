@@ -152,6 +152,10 @@ class Engine(Store):
     def list_cycles(self) -> list[dict[str, Any]]:
         return status.list_cycles(self)
 
+    def running_by_version(self, shown: int) -> dict[tuple[str, int], tuple[list[dict[str, Any]], int]]:
+        """The first `shown` running cycles on each definition version, and how many run on it."""
+        return status.running_by_version(self, shown)
+
     def register(self, definition_ref: str, reader: str | None = None) -> Register:
         """The open instances of a definition; exempt ones listed only to a `reader` entitled to them."""
         return register.register(self, definition_ref, reader)

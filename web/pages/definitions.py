@@ -46,7 +46,12 @@ class Running:
 class Version:
     number: int
     registered_at: dt.datetime | None
-    cycles: list[Running] = field(default_factory=list)
+    cycles: list[Running] = field(default_factory=list)  # the first `SHOWN`
+    running: int = 0  # every running cycle on this version
+
+    @property
+    def more(self) -> int:
+        return self.running - len(self.cycles)
 
 
 @dataclass(frozen=True)
@@ -67,18 +72,16 @@ class Broken:
     problems: int
 
 
-def running_by_version(request: Request) -> dict[tuple[str, int], list[Running]]:
+SHOWN = 10
+"""Running cycles named on each version; the rest are counted (a thousand links would bury the versions)."""
+
+
+def running_by_version(request: Request) -> dict[tuple[str, int], tuple[list[Running], int]]:
     engine = request.app.state.cycle.engine
     cycles: KnownCycles = request.app.state.cycles
-    found: dict[tuple[str, int], list[Running]] = {}
-    for row in engine.list_cycles():
-        if row["status"] != "active":
-            continue
-        key = (row["definition"], row["version"])  # the row just read: no query, and a session per version
-        definition = cycles.version(*key)
-        found.setdefault((row["definition"], row["version"]), []).append(
-            Running(row["cycle"], cycle_title(definition, row["year"], row["cycle"]), row["stage_title"]))
-    return found
+    return {key: ([Running(row["cycle"], cycle_title(cycles.version(*key), row["year"], row["cycle"]),
+                           row["stage_title"]) for row in rows], count)
+            for key, (rows, count) in engine.running_by_version(SHOWN).items()}
 
 
 def catalogue(request: Request) -> tuple[list[Listed], list[Broken]]:
@@ -94,7 +97,7 @@ def catalogue(request: Request) -> tuple[list[Listed], list[Broken]]:
         except DefinitionError as exc:
             broken.append(Broken(path.name, path.stem, len(exc.problems)))
             continue
-        versions = [Version(v, at, running.get((d.id, v), [])) for i, v, at in stored if i == d.id]
+        versions = [Version(v, at, *running.get((d.id, v), ([], 0))) for i, v, at in stored if i == d.id]
         if d.version not in {v.number for v in versions}:
             versions.append(Version(d.version, None))  # in the folder, not yet started on
         listed.append(Listed(d, path.name, sorted(versions, key=lambda v: -v.number)))

@@ -72,6 +72,21 @@ def list_cycles(engine: Store) -> list[dict[str, Any]]:
         return result
 
 
+def running_by_version(engine: Store, shown: int) -> dict[tuple[str, int], tuple[list[dict[str, Any]], int]]:
+    """(definition, version) -> the first `shown` running cycles on it (as `list_cycles` gives each) and how many
+    run on it in all: the definitions list names a few and counts the rest, however many cycles run."""
+    found: dict[tuple[str, int], tuple[list[dict[str, Any]], int]] = {}
+    with engine.sessions() as session:
+        for c in session.execute(select(Cycle.key, Cycle.definition_id, Cycle.definition_version, Cycle.year,
+                                        Cycle.state).where(Cycle.status == "active").order_by(Cycle.id)):
+            rows, count = found.get((c.definition_id, c.definition_version), ([], 0))
+            if len(rows) < shown:
+                definition = engine.catalog.snapshot(session, c.definition_id, c.definition_version)
+                rows.append({"cycle": c.key, "year": c.year, "stage_title": definition.stages[c.state].title})
+            found[(c.definition_id, c.definition_version)] = (rows, count + 1)
+    return found
+
+
 def decision_register(found: Iterable[Decision]) -> list[dict[str, Any]]:
     """A cycle's decisions (in id order) as `status` lists them, each saying whether it is still in force."""
     rows = list(found)

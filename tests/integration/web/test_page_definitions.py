@@ -108,6 +108,19 @@ def test_the_list_shows_each_version_and_the_running_cycles_on_it(web: Site, fol
     assert "Errors in draft.yaml" in errors.text and "There is a problem" in errors.text
 
 
+def test_a_version_with_many_running_cycles_names_ten_and_counts_the_rest(web: Site, folder: Path) -> None:
+    for year in range(2021, 2033):
+        web.engine.start("community_safety_strategy", year, "head_of_partnerships")
+    client, _ = admin(web)
+    page = client.get("/definitions", headers=HTML)
+    assert page.status_code == 200
+    start = page.text.index("Versions of Community Safety Strategy")
+    running = page.text[start:page.text.index("</table>", start)]
+    named = re.findall(r'href="/cycles/(community_safety_strategy-\d+)"', running)
+    assert named == [f"community_safety_strategy-{year}" for year in range(2021, 2031)]
+    assert "and 2 more running cycles (<code>cycle list</code> lists them all)" in running
+
+
 def test_a_definition_shows_its_stages_transitions_boards_timeline_and_state_diagram(web: Site, folder: Path) -> None:
     client, _ = admin(web)
     page = client.get("/definitions/community_safety_strategy?year=2021", headers=HTML)
