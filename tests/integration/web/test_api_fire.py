@@ -9,6 +9,8 @@ its CSRF token; the history row names the token or session it came through; refu
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event, select
@@ -32,6 +34,22 @@ def ready_to_fire(web: Site, officer: dict[str, str]) -> None:
                                 json={"board": "mk_together", "item": "early_findings", "votes_for": MK_TOGETHER_VOTES,
                                       "apologies": ["police_area_commander"]})
     assert decided.status_code == 201, decided.text
+
+
+@contextmanager
+def statements_sent(web: Site) -> Iterator[list[str]]:
+    """The SQL the site's engine sends while the block runs, in order."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    bind = web.engine.sessions.kw["bind"]
+    event.listen(bind, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(bind, "before_cursor_execute", seen)
 
 
 def last_via(web: Site) -> str | None:
@@ -111,18 +129,9 @@ def test_a_fire_by_id_reads_who_asks_and_where_they_sit_in_one_query(web: Site) 
     assert too_large.status_code == 404
     assert too_large.json()["detail"] == "there is no cycle '99999999999'"
 
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    bind = web.engine.sessions.kw["bind"]
-    event.listen(bind, "before_cursor_execute", seen)
-    try:
+    with statements_sent(web) as statements:
         fired = web.client().post(f"/api/v1/cycles/{web.engine.definition_of(CYCLE)[0].id}/fire", headers=officer,
                                   json=FIRST)
-    finally:
-        event.remove(bind, "before_cursor_execute", seen)
     assert fired.status_code == 200, fired.text
     assert fired.json()["cycle"] == CYCLE
     # The token's row and the cycle's row come back together, and the cycle's row is not asked for again.
@@ -135,21 +144,12 @@ def test_on_sqlite_a_forged_token_is_refused_without_taking_the_write_lock(tmp_p
     """The embedded default has one write lock, taken as a command begins: a stranger's request must not hold it."""
     with served_site(f"sqlite:///{tmp_path / 'cycle.db'}", tmp_path / "data") as web:
         officer = start(web)
-        statements: list[str] = []
-
-        def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            statements.append(statement)
-
-        bind = web.engine.sessions.kw["bind"]
-        event.listen(bind, "before_cursor_execute", seen)
-        try:
+        with statements_sent(web) as statements:
             forged = web.client().post(f"/api/v1/cycles/{CYCLE}/fire", headers={"Authorization": "Bearer cyc_forged"},
                                        json=FIRST)
             assert forged.status_code == 401
             assert not [s for s in statements if "IMMEDIATE" in s], statements
             gated = web.client().post(f"/api/v1/cycles/{CYCLE}/fire", headers=officer, json=FIRST)
-        finally:
-            event.remove(bind, "before_cursor_execute", seen)
         # The officer's fire is a command: it takes the lock, and is refused by the gate, not by the sign-in.
         assert gated.status_code == 422 and "not possible yet" in gated.json()["detail"], gated.text
         assert [s for s in statements if "IMMEDIATE" in s]
