@@ -5,19 +5,18 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.orm import ORMExecuteState, Session
 
 from tests.conftest import REPO, SHIPPED, empty_tables, make_settings
 from tests.helpers import AUTHOR, CYCLE, counts, cycle_version, paper_file
 from workflow.app import App, build
 from workflow.errors import ConcurrentChange, CycleFinished, GateNotMet, NotAllowedFromHere, Refused
 from workflow.player import Player
-from workflow.store.models import Cycle
 from workflow.time.clock import SimulatedClock
 
 
@@ -29,25 +28,30 @@ def race_app(pg_app: App, pg_url: str, tmp_path: Path, clock: SimulatedClock) ->
     app.close()
 
 
-def _hold_after_reading_the_cycle(app: App, barrier: threading.Barrier) -> None:
-    """Make every command wait, once it has read the cycle row, until the other has read it too."""
+@contextmanager
+def _held_after_reading_the_cycle(app: App, barrier: threading.Barrier) -> Iterator[set[str]]:
+    """Make each racing command wait, once it has read the cycle's row, until the other has read it too: both
+    then write from the same version. Watched at the driver, so it holds however the engine reads the row."""
+    bind = app.engine.sessions.kw["bind"]
+    held: set[str] = set()
 
-    @event.listens_for(Session, "do_orm_execute")
-    def _wait(state: ORMExecuteState) -> Any:
-        racing = threading.current_thread().name.startswith("officer")
-        if racing and state.is_select and any(m.class_ is Cycle for m in state.all_mappers):
-            frozen = state.invoke_statement().freeze()
+    def wait(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        racing = threading.current_thread().name
+        if (racing.startswith("officer") and racing not in held and statement.lstrip().upper().startswith("SELECT")
+                and "FROM cycles" in statement):
+            held.add(racing)
             barrier.wait(timeout=10)
-            return frozen()
-        return None
 
-    app._race_listener = _wait  # type: ignore[attr-defined]
+    event.listen(bind, "after_cursor_execute", wait)
+    try:
+        yield held  # the racing threads held so far
+    finally:
+        event.remove(bind, "after_cursor_execute", wait)
 
 
 def test_two_officers_at_once_one_wins_the_other_is_told(race_app: App) -> None:
     race_app.engine.start("race", 2026, "officer_a")
     barrier = threading.Barrier(2)
-    _hold_after_reading_the_cycle(race_app, barrier)
     outcomes: dict[str, Any] = {}
 
     def act(officer: str, trigger: str) -> None:
@@ -58,13 +62,12 @@ def test_two_officers_at_once_one_wins_the_other_is_told(race_app: App) -> None:
 
     threads = [threading.Thread(target=act, args=("officer_a", "approve"), name="officer-a"),
                threading.Thread(target=act, args=("officer_b", "withdraw"), name="officer-b")]
-    try:
+    with _held_after_reading_the_cycle(race_app, barrier) as held:
         for t in threads:
             t.start()
         for t in threads:
             t.join(timeout=30)
-    finally:
-        event.remove(Session, "do_orm_execute", race_app._race_listener)  # type: ignore[attr-defined]
+    assert held == {"officer-a", "officer-b"}  # both read the cycle before either wrote
     refused = [o for o in outcomes.values() if isinstance(o, Exception)]
     won = [o for o in outcomes.values() if not isinstance(o, Exception)]
     assert len(won) == 1 and len(refused) == 1, outcomes
