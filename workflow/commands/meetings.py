@@ -122,8 +122,8 @@ def change_meeting(engine: Store, cycle_ref: str | int, meeting_id: str, actor: 
         # The cycle's row before its deadlines, as the StageEntered planners lock them: planning the same entry's
         # deadlines the other way round, each waited for the other. Locked before it is read, so what the
         # checks below see is what this command changes.
-        cycle = cycle_for_writing(session, find_cycle(session, cycle_ref).id)
-        assert cycle is not None
+        cycle = find_cycle(session, cycle_ref)
+        cycle_for_writing(session, cycle.id)  # read again, locked, into the same object
         definition = definition_of(engine, session, cycle)
         require_manager(definition, actor)
         ensure_active(cycle)

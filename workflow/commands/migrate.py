@@ -199,8 +199,8 @@ def migrate(engine: Store, cycle_ref: str, to_version: int, actor: str, *, mappi
     now = engine.clock.now()
     with engine.unit_of_work() as session:
         # The cycle's row before its deadlines (below), as a fire and the StageEntered planners lock them.
-        cycle = cycle_for_writing(session, find_cycle(session, cycle_ref).id)
-        assert cycle is not None
+        cycle = find_cycle(session, cycle_ref)
+        cycle_for_writing(session, cycle.id)  # read again, locked, into the same object
         move, target = plan(engine, session, cycle, to_version, actor, mapping or {})
         if dry_run:
             return move  # nothing was added to the session: the transaction ends with nothing written
