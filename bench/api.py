@@ -138,6 +138,22 @@ def serve(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes
     raise RuntimeError("cycle web did not start")
 
 
+def serve_floor(port: int) -> subprocess.Popen[bytes]:
+    """The fire endpoint doing no work (`bench/api_floor.py`), on uvicorn as `cycle web` runs it, one process."""
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.api_floor:app", "--port", str(port),
+                                "--log-level", "warning", "--no-access-log"], cwd=Path(__file__).parent.parent,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/api/v1/cycles/1/fire", timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("the empty fire endpoint did not start")
+
+
 def profiled(pid: int, out: Path, work: Callable[[], float]) -> None:
     """Run `work` while py-spy (a dev dependency) samples process `pid` and its children; print the parts."""
     spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
@@ -173,6 +189,9 @@ def main() -> None:
         server = serve(settings, args.port, args.server_workers)
         clients = [httpx.Client(base_url=f"http://127.0.0.1:{args.port}", timeout=30,
                                 headers={"Authorization": f"Bearer {token}"}) for _ in range(args.threads)]
+        floor = None if args.skip_fires else serve_floor(args.port + 1)
+        floor_clients = [httpx.Client(base_url=f"http://127.0.0.1:{args.port + 1}", timeout=30,
+                                      headers={"Authorization": f"Bearer {token}"}) for _ in range(args.threads)]
         try:
             def through_api(client: httpx.Client):  # type: ignore[no-untyped-def]
                 def fire(cycle_id: int, trigger: str) -> None:
@@ -184,9 +203,12 @@ def main() -> None:
             if not args.skip_fires:
                 direct = [lambda cid, trigger: engine.fire(cid, trigger, LOOP_ACTOR)] * args.threads
                 api = [through_api(c) for c in clients]
-                fire_round(args.threads, 1.0, direct, ids, states)  # warm-up of both paths
+                empty = [through_api(c) for c in floor_clients]
+                fire_round(args.threads, 1.0, direct, ids, states)  # warm-up of every path
                 fire_round(args.threads, 1.0, api, ids, states)
+                fire_round(args.threads, 1.0, empty, ids, list(states))
                 engine_rates, api_rates, server_cpu, client_cpu, engine_cpu = [], [], [], [], []
+                floor_rates, floor_cpu = [], []
                 for _ in range(args.rounds):
                     client0, t0 = time.process_time(), time.perf_counter()
                     engine_rates.append(fire_round(args.threads, args.seconds, direct, ids, states))
@@ -197,6 +219,11 @@ def main() -> None:
                     fired = api_rates[-1] * (time.perf_counter() - t0)
                     server_cpu.append((tree_cpu(server.pid) - server0) / fired * 1e6)
                     client_cpu.append((time.process_time() - client0) / fired * 1e6)
+                    assert floor is not None
+                    server0, t0 = tree_cpu(floor.pid), time.perf_counter()
+                    floor_rates.append(fire_round(args.threads, args.seconds, empty, ids, list(states)))
+                    floor_cpu.append((tree_cpu(floor.pid) - server0) / (floor_rates[-1] * (time.perf_counter() - t0))
+                                     * 1e6)
                 engine_rate, api_rate = statistics.median(engine_rates), statistics.median(api_rates)
                 print(f"fires, {args.threads} client threads, {args.rounds} rounds of {args.seconds:.0f} s (medians), "
                       f"'cycle web' with {args.server_workers} process(es):")
@@ -204,6 +231,13 @@ def main() -> None:
                 print(f"  POST /api/v1/cycles/{{id}}/fire   {api_rate:8.0f} fires/s   ratio {api_rate / engine_rate:.2f}")
                 print(f"  CPU per engine fire in process {statistics.median(engine_cpu):,.0f} us; per API fire: server {statistics.median(server_cpu):,.0f} us (all its processes), "
                       f"client {statistics.median(client_cpu):,.0f} us (this process); load average {load()}")
+                floor_rate, engine_us, empty_us = (statistics.median(floor_rates), statistics.median(engine_cpu),
+                                                   statistics.median(floor_cpu))
+                print(f"  the fire endpoint doing no work  {floor_rate:8.0f} requests/s   ratio "
+                      f"{floor_rate / engine_rate:.2f} (bench/api_floor.py: FastAPI and one move to a thread, "
+                      f"server CPU {empty_us:,.0f} us a request)")
+                print(f"  so on one CPU-bound server process no API fire passes ratio engine / (engine + empty) = "
+                      f"{engine_us:,.0f} / ({engine_us:,.0f} + {empty_us:,.0f}) = {engine_us / (engine_us + empty_us):.2f}")
                 if args.profile is not None:
                     profiled(server.pid, args.profile, lambda: fire_round(args.threads, args.seconds, api, ids, states))
             if args.skip_mywork:
@@ -234,8 +268,11 @@ def main() -> None:
             print(f"  CPU per request: my_work() {core_cpu / args.mywork_requests * 1000:.1f} ms, the server "
                   f"{(tree_cpu(server.pid) - server0) / args.mywork_requests * 1000:.1f} ms; load average {load()}")
         finally:
-            for c in clients:
+            for c in clients + floor_clients:
                 c.close()
+            if floor is not None:
+                floor.terminate()
+                floor.wait(10)
             server.terminate()
             server.wait(10)
             app.close()
