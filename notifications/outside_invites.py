@@ -5,6 +5,7 @@ those case roles who has an email is sent the meeting's invitation too (iCalenda
 once per cycle, meeting and contact (the mail row's unique key), through the same outbox. They are the
 invitation's only attendee: no board member's address, no paper, no link into the site. A contact with no
 email gets no invitation (a letter is what a reminder addressed to their role is for).
+A move or cancellation of the meeting afterwards is sent to those invited by `outside_updates`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,14 @@ from celery import Celery, signals
 from kombu.entity import Queue
 from sqlalchemy.exc import OperationalError
 
-from notifications import agenda_notice, publication, reminders, rescheduling, smtp_oauth
+from notifications import (
+    agenda_notice,
+    outside_updates,
+    publication,
+    reminders,
+    rescheduling,
+    smtp_oauth,
+)
 from notifications.agenda_issue import EVENT as AGENDA_ISSUED
 from notifications.agenda_issue import AgendaPacks
 from notifications.agenda_notice import AGENDA_NOTICE
@@ -100,6 +107,8 @@ class Runtime:
         handlers.on("StageEntered", "papers", publication.carry_action(self.app.engine, domain, self.links))
         handlers.on("MeetingChanged", "meeting", rescheduling.notify_action(self.app.engine, domain, self.links))
         handlers.on("MeetingChanged", "agenda", functools.partial(agenda_notice.plan_moved, self.app.engine))
+        # The case's contacts the meeting invited: their own update, whether or not the board's templates exist.
+        handlers.on("MeetingChanged", "contacts", outside_updates.update_action(self.app.engine, domain))
         documents = self.documents()
         # Rendering takes seconds: it happens before the handler's write transaction, not inside it.
         handlers.on("GatePassed", "documents", documents.apply, prepare=documents.prepare)

@@ -4,9 +4,9 @@
 The form posts to a check page (the command's own dry run, so every refusal it would give is given
 here, beside the field it concerns); "Tell the members" posts the same fields hidden and runs the
 command, whose MeetingChanged event has the workers send each member of the board the calendar
-update. Who may do this is the command's rule, asked before anything is shown: a board's committee manager
-(`require_manager`) sees the meetings of the boards they manage, and another board's meeting is refused
-(`board_manager`).
+update (and each case contact its invitation went to, their own: `notifications.outside_updates`). Who may do
+this is the command's rule, asked before anything is shown: a board's committee manager (`require_manager`)
+sees the meetings of the boards they manage, and another board's meeting is refused (`board_manager`).
 """
 
 from __future__ import annotations
@@ -172,7 +172,8 @@ def post_form(request: Request, seen: Viewer, cycle: str, meeting: str, typed: T
     at_time = f" at {change.start:%H:%M}" if change.start and not change.cancelled else ""
     what = "is cancelled" if change.cancelled else f"moves to {long_date(change.day)}{at_time}"
     return done(f"/cycles/{at.cycle.key}/meetings",
-                f"The {found.meeting.title} {what}; its {members} members are sent the calendar update by email")
+                f"The {found.meeting.title} {what}; its {members} members are sent the calendar update by email"
+                + ("; so are the case's contacts who were sent its invitation" if found.meeting.invite else ""))
 
 
 @router.get("/cycles/{cycle}/meetings")
