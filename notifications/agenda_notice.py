@@ -48,7 +48,7 @@ def plan(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime)
     if entered is None:
         return
     cycle, definition, stage = entered
-    _plan(session, cycle, definition, stage, event.id, now)
+    _plan(engine, session, cycle, definition, stage, event.id, now)
 
 
 def plan_moved(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime) -> None:
@@ -62,17 +62,17 @@ def plan_moved(engine: Engine, session: Session, event: OutboxEvent, now: dt.dat
     entry = session.scalar(select(func.max(OutboxEvent.id)).where(OutboxEvent.cycle_id == cycle.id,
                                                                   OutboxEvent.event_type == "StageEntered"))
     if entry is not None and stage.due == MilestoneDate(event.payload.get("meeting", "")):
-        _plan(session, cycle, definition, stage, entry, now)
+        _plan(engine, session, cycle, definition, stage, entry, now)
 
 
-def _plan(session: Session, cycle: Cycle, definition: Definition, stage: Stage, entry: int,
+def _plan(engine: Engine, session: Session, cycle: Cycle, definition: Definition, stage: Stage, entry: int,
           now: dt.datetime) -> None:
     if stage.board is None or not isinstance(stage.due, MilestoneDate) or stage.due.milestone not in \
             definition.meetings:
         return
     day = timeline_of(session, cycle, definition).milestone(stage.due.milestone)
     notice = definition.boards[stage.board].agenda.notice
-    insert_pending(session, [pending_row(
+    insert_pending(engine, session, [pending_row(
         key=f"{AGENDA_NOTICE}:{stage.board}:{day.isoformat()}", cycle_id=cycle.id, stage=stage.id, strand=None,
         kind=AGENDA_NOTICE, trigger=None, entry=entry, due_at=at_local(warning_day(day, notice), REMINDER_HOUR),
         now=now, data={"board": stage.board, "day": day.isoformat()})])

@@ -163,7 +163,7 @@ def plan(engine: Engine, session: Session, event: OutboxEvent, now: dt.datetime)
         return
     occurrences = [occurrence for rule_id in stage.reminders
                    for occurrence in first_occurrences(definition.reminders[rule_id], due, event.created_at)]
-    insert_pending(session, reminder_rows(cycle.id, stage.id, event.id, occurrences, now))
+    insert_pending(engine, session, reminder_rows(cycle.id, stage.id, event.id, occurrences, now))
 
 
 def latest_papers(rows: Iterable[Paper]) -> list[Paper]:
@@ -250,8 +250,8 @@ def send_action(engine: Engine, domain: str, links: Links | None = None
                           "recipient": to, "meeting": None}),
                       lambda key: message_id(key, domain))  # contacts outside the directory: what is theirs only
         if occurrence.kind == "overdue" and rule.overdue_every:
-            insert_pending(session, reminder_rows(cycle.id, stage.id, row.entry,
-                                                  [overdue(rule, due, occurrence.n + rule.overdue_every)], now))
+            insert_pending(engine, session, reminder_rows(cycle.id, stage.id, row.entry,
+                                                          [overdue(rule, due, occurrence.n + rule.overdue_every)], now))
         return "done"
 
     return act

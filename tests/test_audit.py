@@ -69,7 +69,7 @@ def test_replace_is_refused_without_the_pragma_too(trail: App) -> None:
 
 def test_every_history_row_is_chained_and_verifies(trail: App) -> None:
     with trail.engine.sessions() as session:
-        report = verify_history(session)
+        report = verify_history(trail.engine, session)
         hashes = [h for (h,) in session.connection().execute(text("SELECT hash FROM history ORDER BY id"))]
     assert (report.cycles, report.rows, report.broken) == (1, 3, [])
     assert all(h and len(h) == 64 for h in hashes) and len(set(hashes)) == len(hashes)

@@ -155,7 +155,7 @@ def test_retention_erases_personal_fields_and_the_history_still_verifies(case_ap
 def verified(app: App) -> list[str]:
     """What `cycle history verify` finds wrong: nothing, for a history the application wrote."""
     with app.engine.sessions() as session:
-        return verify(session, sealer=app.engine.sealer,
+        return verify(app.engine, session, sealer=app.engine.sealer,
                       definition_of=lambda d, v: app.engine.catalog.snapshot(session, d, v)).problems
 
 

@@ -184,12 +184,12 @@ def test_a_reference_changed_outside_the_commands_is_named_by_the_audit(cases: A
     engine = cases.engine
     engine.start("cases", None, OFFICER)
     with engine.sessions() as session:
-        clean = verify(session, definition_of=lambda d, v: engine.catalog.snapshot(session, d, v)).as_json()
+        clean = verify(engine, session, definition_of=lambda d, v: engine.catalog.snapshot(session, d, v)).as_json()
     assert clean["ok"], clean
     with cases.database.begin() as connection:  # a yearly-looking row slipped past the one-a-year rule by hand
         connection.execute(text("UPDATE cycles SET reference = NULL, key = 'cases-2026'"))
     with engine.sessions() as session:
-        found = verify(session, definition_of=lambda d, v: engine.catalog.snapshot(session, d, v)).as_json()
+        found = verify(engine, session, definition_of=lambda d, v: engine.catalog.snapshot(session, d, v)).as_json()
     problems = [p for c in found["cycles"] for p in c["problems"]]
     assert any("has the reference (none) but history row 1 (start) recorded TST-2026-001" in p for p in problems), problems
 

@@ -80,7 +80,7 @@ def test_a_database_of_yearly_cycles_migrates_unchanged(database_url: str, tmp_p
     try:
         assert again.engine.status(CYCLE).stage == "early_findings"
         with again.engine.sessions() as session:
-            report = verify(session, definition_of=lambda d, v: again.engine.catalog.snapshot(session, d, v))
+            report = verify(again.engine, session, definition_of=lambda d, v: again.engine.catalog.snapshot(session, d, v))
         assert report.as_json()["ok"], report.as_json()
     finally:
         again.close()

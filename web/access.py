@@ -54,7 +54,7 @@ class KnownCycles:
         # saving the BEGIN and ROLLBACK round trips around it on every request that names a cycle.
         bind = engine.sessions.kw["bind"]
         self._reads = (sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"))
-                       if bind.dialect.name == "postgresql" else engine.sessions)
+                       if engine.on_postgresql else engine.sessions)
 
     def get(self, ref: str | int) -> KnownCycle:
         with self._reads() as session:

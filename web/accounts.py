@@ -149,8 +149,7 @@ class Accounts:
         # Who is asking is one SELECT on every request: on PostgreSQL, run it outside a transaction,
         # which saves the BEGIN and ROLLBACK round trips around it. (SQLite's connections are set up
         # to let SQLAlchemy begin transactions, which switching their isolation level would undo.)
-        postgresql = bind.dialect.name == "postgresql"
-        self._lookups = bind.execution_options(isolation_level="AUTOCOMMIT") if postgresql else bind
+        self._lookups = bind.execution_options(isolation_level="AUTOCOMMIT") if engine.on_postgresql else bind
 
     # -- the operator's commands -------------------------------------------------------
 

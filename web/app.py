@@ -59,8 +59,12 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The command threads start and stop with each run of the lifespan: an app served again (a test
+        # starting it twice) gets threads of its own, never the pool the last run shut down.
+        commands = _app.state.commands = Commands()
         yield
-        _app.state.commands.close()  # the commands still running end before the engine closes
+        commands.close()  # the commands still running end before the engine closes
+        # Disposing only closes the pooled connections: a later run of the lifespan opens new ones.
         cycle.close()
         process_ended()
 
@@ -71,7 +75,6 @@ def create_app(settings: Settings, *, web: WebSettings | None = None, clock: Clo
     app.state.accounts = Accounts(cycle.engine, web, link_delivery(cycle.engine, settings))
     app.state.idempotency = IdempotencyStore(cycle.engine)
     app.state.cycles = KnownCycles(cycle.engine)
-    app.state.commands = Commands()
     app.add_middleware(IdempotencyMiddleware)
     problems.install(app, page=site.error_page, sign_in_first=refusal_before_invalid)
     app.include_router(auth.router)

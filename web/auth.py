@@ -50,7 +50,7 @@ def accounts_of(request: Request) -> Accounts:
 
 
 def commands_of(request: Request) -> Commands:
-    """The worker threads of the app's `async` endpoints (`web.threads`)."""
+    """The worker threads of the app's `async` endpoints (`web.threads`), started by the app's lifespan."""
     found: Commands = request.app.state.commands
     return found
 

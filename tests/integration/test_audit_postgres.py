@@ -67,7 +67,7 @@ def test_the_chain_verifies_and_a_rewritten_row_is_found(trail: App, pg_url: str
     assert code == 1
     assert f"cycle {CYCLE}: history row 1 does not match its hash" in output
     with trail.engine.sessions() as session:
-        assert [b.row for b in verify_history(session).broken] == [1]
+        assert [b.row for b in verify_history(trail.engine, session).broken] == [1]
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_the_application_role_can_run_a_cycle_but_not_rewrite_it(
             with app.database.begin() as connection, pytest.raises(DatabaseError, match=reason):
                 connection.execute(text(statement))
         with app.engine.sessions() as session:
-            assert verify_history(session).broken == []
+            assert verify_history(app.engine, session).broken == []
     finally:
         app.close()
 
@@ -179,7 +179,7 @@ def test_a_live_database_takes_time_from_its_own_clock(live_url: str, tmp_path: 
         for at, rehearsal in [*rows, decision]:
             assert abs(at - server_now) < dt.timedelta(minutes=1) and rehearsal is False
         with app.engine.sessions() as session:
-            assert verify_history(session).broken == []
+            assert verify_history(app.engine, session).broken == []
     finally:
         app.close()
     code, output = _cli(live_url, "db", "upgrade", "--rehearsal")

@@ -105,5 +105,5 @@ def test_two_reviews_run_to_the_end_on_workers(shared: App, pg_url: str, machine
         shown = {f.id: f.value for f in engine.case_fields(cycle, COORDINATOR)}
         assert shown["subject_name"] == ERASED and shown["date_notified"] == "6 April 2026"
     with engine.sessions() as session:
-        assert verify(session, sealer=engine.sealer,
+        assert verify(engine, session, sealer=engine.sealer,
                       definition_of=lambda d, v: engine.catalog.snapshot(session, d, v)).problems == []

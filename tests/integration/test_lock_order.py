@@ -142,7 +142,7 @@ def test_the_decision_and_the_workers_handlers_never_deadlock(on_database_storag
         handled = session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(copies))).all()
         assert [(e.handled_at is not None, e.failures) for e in handled] == [(True, 0)] * len(copies)
         assert session.scalar(select(func.count()).select_from(Document)) == ROUNDS
-        assert verify_history(session).broken == []
+        assert verify_history(engine, session).broken == []
 
 
 def test_a_meeting_moved_while_its_stage_is_planned_never_deadlocks(on_database_storage: App, tmp_path: Path) -> None:

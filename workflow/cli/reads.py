@@ -255,7 +255,7 @@ def _verify_history(app: App, cycle: str | None, as_json: bool, expect_file: Pat
             raise InvalidInput(f"{expect_file} cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     with app.engine.sessions() as session:
         cycle_id = None if cycle is None else app.engine.cycle_id(session, cycle)
-        result = verify(session, cycle_id=cycle_id, sealer=app.engine.sealer, expect=expect,
+        result = verify(app.engine, session, cycle_id=cycle_id, sealer=app.engine.sealer, expect=expect,
                         definition_of=lambda d, v: app.engine.catalog.snapshot(session, d, v))
     if as_json:
         emit_json(result.as_json())

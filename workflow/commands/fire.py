@@ -64,7 +64,7 @@ def fire_seated(engine: Store, seat: Callable[[Session], tuple[CycleRow | str | 
     seated = False
     try:
         seated_before: tuple[CycleRow | str | int, str] | None = None
-        if not _on_postgresql(engine):
+        if not engine.on_postgresql:
             with engine.sessions() as reading:
                 found, reader = seat(reading)
                 seated_before = (found.id if isinstance(found, CycleRow) else found, reader)
@@ -79,11 +79,6 @@ def fire_seated(engine: Store, seat: Callable[[Session], tuple[CycleRow | str | 
         if seated:
             tally.record_refusal(engine, refused)
         raise
-
-
-def _on_postgresql(engine: Store) -> bool:
-    bind = engine.sessions.kw.get("bind")
-    return bind is not None and bind.dialect.name == "postgresql"
 
 
 def fire_in(engine: Store, session: Session, cycle_ref: str | int | CycleRow, trigger: str, actor: str, *,
@@ -124,7 +119,7 @@ def fire_in(engine: Store, session: Session, cycle_ref: str | int | CycleRow, tr
     # stages can have none, and then there is nothing to cancel.
     cancel = ({"stage": before, "done_at": now, "last_error": f"the cycle left '{before}'"}
               if may_have_deadlines(definition, before) else None)
-    events = write(session, cycle, moved, history, rows, new_strands=strands, cancel=cancel)
+    events = write(engine, session, cycle, moved, history, rows, new_strands=strands, cancel=cancel)
     return Fired(cycle.key, trigger, before, taken.dest, None, cycle.version + 1, events)
 
 
@@ -159,6 +154,6 @@ def fire_strand(engine: Store, session: Session, cycle: CycleRow, definition: De
     rows = [event_row(cycle, now, "StrandChanged", strand=strand, stage=row.stage, from_state=before,
                       to_state=after, actor=actor)]
     # The cycle's version moves with its strands: strand fires and stage moves serialise.
-    events = write(session, cycle, {"updated_at": now}, history, rows,
+    events = write(engine, session, cycle, {"updated_at": now}, history, rows,
                    strand_move={"id": row.id, "state": after, "updated_at": now})
     return Fired(cycle.key, trigger, before, after, strand, cycle.version + 1, events)

@@ -147,7 +147,7 @@ def change_meeting(engine: Store, cycle_ref: str | int, meeting_id: str, actor: 
         data = {"meeting": meeting_id, "date": new_day.isoformat(),
                 "start": new_start.strftime("%H:%M") if new_start else None, "cancelled": cancel,
                 "sequence": change.sequence, "reason": reason.strip(), "board": meeting.board}
-        followed = follow_meeting(session, cycle, definition, meeting_id, new_day, now)
+        followed = follow_meeting(engine, session, cycle, definition, meeting_id, new_day, now)
         add_history(engine, session, cycle, now, actor, CHANGE, trigger=None, from_state=cycle.state,
                     to_state=cycle.state, comment=reason.strip(), data=data)
         if followed is not None:

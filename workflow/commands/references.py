@@ -31,6 +31,7 @@ from workflow.definition.model import Definition
 from workflow.errors import CycleError, InvalidInput
 from workflow.store.catalog import Catalog
 from workflow.store.models import Cycle, DefinitionSnapshot, InstanceSequence
+from workflow.store.unit import Store
 from workflow.time.clock import local_date
 
 SEQUENCES = InstanceSequence.__table__
@@ -65,7 +66,7 @@ def given_reference(definition: Definition, reference: str | None) -> str | None
     return None
 
 
-def instance_key(session: Session, definition: Definition, year: int, typed: str | None) -> tuple[str, str | None]:
+def instance_key(store: Store, session: Session, definition: Definition, year: int, typed: str | None) -> tuple[str, str | None]:
     """The new instance's key and reference (None for a yearly cycle), numbering a case if the definition does."""
     instances = definition.instances
     if not instances.cases:
@@ -73,7 +74,7 @@ def instance_key(session: Session, definition: Definition, year: int, typed: str
     if typed is not None:
         return typed, typed
     for _ in range(MAX_PASSED_OVER):
-        number = _next_number(session, definition.id, year if instances.sequence_by_year else 0)
+        number = _next_number(store, session, definition.id, year if instances.sequence_by_year else 0)
         reference = format_reference(instances.reference or "", year, number)
         if session.scalar(select(Cycle.id).where(Cycle.key == reference)) is None:
             return reference, reference
@@ -110,8 +111,8 @@ def _known_instances(session: Session, catalog: Catalog, definition: Definition)
     return list(known.items())
 
 
-def _next_number(session: Session, definition_id: str, year: int) -> int:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+def _next_number(store: Store, session: Session, definition_id: str, year: int) -> int:
+    dialect = postgresql if store.on_postgresql else sqlite
     statement = (dialect.insert(SEQUENCES).values(definition_id=definition_id, year=year, last=1)
                  .on_conflict_do_update(index_elements=["definition_id", "year"],
                                         set_={"last": SEQUENCES.c.last + 1})

@@ -132,7 +132,7 @@ def history_row(store: Store, cycle: CycleRecord, now: dt.datetime, actor: str, 
     return row
 
 
-def write(session: Session, cycle: CycleRecord, moved: dict[str, Any], history: dict[str, Any],
+def write(store: Store, session: Session, cycle: CycleRecord, moved: dict[str, Any], history: dict[str, Any],
           events: list[dict[str, Any]], *, strand_move: dict[str, Any] | None = None,
           new_strands: list[dict[str, Any]] = (),  # type: ignore[assignment]
           cancel: dict[str, Any] | None = None) -> list[str]:
@@ -150,7 +150,7 @@ def write(session: Session, cycle: CycleRecord, moved: dict[str, Any], history: 
     version = cycle.version
     held = session.identity_map.get(identity_key(Cycle, cycle.id))  # the sweep's, when it holds one
     try:
-        if connection.dialect.name == "postgresql":
+        if store.on_postgresql:
             params = {"where_id": cycle.id, "where_version": version, "m_version": version + 1}
             params.update({f"m_{c}": v for c, v in moved.items()})
             params.update({f"h_{c}": history[c] for c in HISTORY_COLUMNS})

@@ -57,7 +57,7 @@ def start(engine: Store, definition_ref: str, year: int | None, actor: str, *, c
         with engine.unit_of_work() as session:
             if typed is not None:
                 references.check_typed(session, engine.catalog, definition, typed)
-            key, reference = references.instance_key(session, definition, year, typed)
+            key, reference = references.instance_key(engine, session, definition, year, typed)
             existing = session.scalars(select(Cycle).where(Cycle.key == key)).first()
             if existing is not None:
                 raise references.taken(definition, year, key, existing)

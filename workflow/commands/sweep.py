@@ -182,7 +182,7 @@ class Sweeper:
                                     comment="Fired by the scheduler on the date the definition sets")
             return "done"
         except GateNotMet as refused:
-            tally.count_refusal(session, refused)
+            tally.count_refusal(self.engine, session, refused)
             # Not possible yet (a strand still open): try again next working day, and say so once.
             if row.attempts == 0:
                 self._event(session, cycle, now, "TimedTransitionBlocked", stage=row.stage, trigger=row.trigger,
@@ -191,7 +191,7 @@ class Sweeper:
             row.due_at = end_of_day(add_working_days(local_date(now), 1))
             return "pending"
         except Refused as refused:
-            tally.count_refusal(session, refused)
+            tally.count_refusal(self.engine, session, refused)
             row.last_error = str(refused)
             return "skipped"
 
@@ -203,13 +203,13 @@ class Sweeper:
                                     comment="Fired by the scheduler on the date the definition sets")
             return "done"
         except GateNotMet as refused:
-            tally.count_refusal(session, refused)
+            tally.count_refusal(self.engine, session, refused)
             # The strand has not run its minimum length yet: try again at the end of the next working day.
             row.last_error = str(refused)
             row.due_at = end_of_day(add_working_days(local_date(now), 1) - dt.timedelta(days=1))
             return "pending"
         except Refused as refused:
-            tally.count_refusal(session, refused)
+            tally.count_refusal(self.engine, session, refused)
             # e.g. the survey was closed by hand already, or never launched: nothing to do, said why.
             row.last_error = str(refused)
             return "skipped"

@@ -31,6 +31,7 @@ from workflow.store.decision_digest import (
     record_digest,
 )
 from workflow.store.models import Cycle, Decision, DecisionAttendee, StrandState
+from workflow.store.unit import Store
 
 # What a decide row recorded before digests existed, as history key -> decisions column.
 COUNTED = {"outcome": "outcome", "for": "votes_for", "against": "votes_against", "abstain": "abstentions"}
@@ -66,9 +67,9 @@ class Verification:
                 "cycles": [asdict(c) for c in self.cycles]}
 
 
-def verify(session: Session, *, cycle_id: int | None = None, sealer: Sealer | None = None,
+def verify(store: Store, session: Session, *, cycle_id: int | None = None, sealer: Sealer | None = None,
            definition_of: Callable[[str, int], Definition], expect: Mapping[str, Any] | None = None) -> Verification:
-    chain = verify_history(session, cycle_id, sealer)
+    chain = verify_history(store, session, cycle_id, sealer)
     trails = {t.cycle: t for t in chain.trails}
     cycles = session.scalars(select(Cycle).where(Cycle.id == cycle_id) if cycle_id is not None
                              else select(Cycle).order_by(Cycle.id)).all()

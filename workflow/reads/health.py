@@ -157,15 +157,15 @@ def _problems(health: Health, limits: Thresholds) -> list[str]:
     return problems
 
 
-UPSERT = {"postgresql": postgresql.insert(Heartbeat), "sqlite": sqlite.insert(Heartbeat)}
+UPSERT = {True: postgresql.insert(Heartbeat), False: sqlite.insert(Heartbeat)}  # by `Store.on_postgresql`
 
 
 def beat(engine: Store, name: str, role: str, started_at: dt.datetime) -> None:
     """Record that `name` is alive now (real time)."""
     with engine.unit_of_work() as session:
-        dialect = session.get_bind().dialect.name
-        statement: Any = UPSERT[dialect].values(name=name, role=role, host=socket.gethostname(), pid=os.getpid(),
-                                           started_at=started_at, beat_at=wall_clock())
+        statement: Any = UPSERT[engine.on_postgresql].values(name=name, role=role, host=socket.gethostname(),
+                                                             pid=os.getpid(), started_at=started_at,
+                                                             beat_at=wall_clock())
         session.execute(statement.on_conflict_do_update(
             index_elements=["name"], set_={"host": statement.excluded.host, "pid": statement.excluded.pid,
                                            "started_at": statement.excluded.started_at,

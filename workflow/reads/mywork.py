@@ -119,7 +119,7 @@ def work_of(engine: Store, who: str) -> Work:
     kept = kept_for(engine)
     with engine.sessions() as session:
         # Read before the rows: a list worked out from rows newer than the digest is only ever fresher.
-        running = _running_digest(session)
+        running = _running_digest(engine, session)
         if running is not None and (whole := kept.whole(who, today, running)) is not None:
             return cast(Work, whole)
         # Columns, not ORM objects: a list of 1,000 cycles needs no identity map.
@@ -177,10 +177,10 @@ RUNNING_DIGEST = text(
 changes (every stamp only ever grows, so it never comes back to an earlier value)."""
 
 
-def _running_digest(session: Session) -> str | None:
+def _running_digest(engine: Store, session: Session) -> str | None:
     """The digest of the running cycles' stamps, or None on a database without md5 (SQLite: no list is kept
     whole there, and each cycle's work is still kept)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not engine.on_postgresql:
         return None
     return session.execute(RUNNING_DIGEST).scalar() or ""
 

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from .audit_seal import Sealer
+from .unit import Store
 
 FIELDS = ("actor", "action", "trigger", "strand", "from_state", "to_state", "comment")
 
@@ -112,11 +113,11 @@ def _check_seal(trail: CycleTrail, sealer: Sealer | None, row_id: int, seal: str
     return None if sealer is None else sealer.problem(seal, trail.cycle_id, named)
 
 
-def verify_history(session: Session, cycle_id: int | None = None, sealer: Sealer | None = None) -> ChainReport:
+def verify_history(store: Store, session: Session, cycle_id: int | None = None, sealer: Sealer | None = None) -> ChainReport:
     """Recompute every cycle's chain (or one cycle's); report the first broken link of each, and every row
     whose seal is missing or wrong."""
     connection = session.connection()
-    sql = _ROWS["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+    sql = _ROWS["postgresql" if store.on_postgresql else "sqlite"]
     where = "" if cycle_id is None else "WHERE h.cycle_id = :cycle_id"
     rows = connection.execute(text(sql.format(where=where)), {"cycle_id": cycle_id}).all()
     broken: list[BrokenLink] = []

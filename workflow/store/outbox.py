@@ -53,32 +53,29 @@ MARK_DISPATCHED = (update(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expandi
 EVENT = select(OUTBOX).where(OUTBOX.c.id == bindparam("event_id"))
 # SET handled_at takes the value given at execution; a row handled already is left as it is.
 MARK_HANDLED = update(OUTBOX).where(OUTBOX.c.id == bindparam("event_id"), OUTBOX.c.handled_at.is_(None))
-_UNWANTED: dict[tuple[str, ...], Update] = {}
 
 
 def mark_unwanted(wanted: tuple[str, ...]) -> Update:
-    """MARK_HANDLED for an event of a type no handler wants: most types, marked handled without being read.
+    """MARK_HANDLED for an event of a type none of `wanted` is: most types, marked handled without being read.
 
-    Built once per set of handled types, with one plain parameter each: an expanding `NOT IN` list was
-    rewritten into the SQL text again at every execution, a tenth of the worker's cost for such an event.
+    One plain parameter per wanted type: an expanding `NOT IN` list was rewritten into the SQL text again at
+    every execution, a tenth of the worker's cost for such an event. `Handlers.unwanted` builds it once.
     """
-    found = _UNWANTED.get(wanted)
-    if found is None:
-        found = _UNWANTED.setdefault(wanted, MARK_HANDLED.where(*(OUTBOX.c.event_type != bindparam(f"wanted_{i}")
-                                                                  for i in range(len(wanted)))))
-    return found
+    return MARK_HANDLED.where(*(OUTBOX.c.event_type != bindparam(f"wanted_{i}") for i in range(len(wanted))))
+
+
 INSERT_EFFECT = insert(EFFECTS)
 NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
 
 
-def bookkeeping(connection: Connection) -> None:
+def bookkeeping(store: Store, connection: Connection) -> None:
     """Commit this transaction without waiting for its WAL flush (PostgreSQL), for delivery marks only.
 
     A mark lost with the last moments of a database crash costs a redelivery, which the handlers
     absorb (their `effects` rows and work commit in transactions of their own, always flushed).
     Waiting for the flush was most of what an event with no handlers cost the worker.
     """
-    if connection.dialect.name == "postgresql":
+    if store.on_postgresql:
         connection.execute(NO_FLUSH_WAIT)
 
 
@@ -123,19 +120,31 @@ class Handlers:
 
     by_type: dict[str, list[tuple[str, Handler, Prepare | None]]] = field(default_factory=dict)
     backoff: Backoff = field(default_factory=Backoff)
+    # `mark_unwanted` for these handlers' types and its parameters: built at the first event after a handler
+    # is registered, then reused for every event (most are unwanted). Each Handlers has its own, so two relays
+    # of one process with different handlers each mark what they, not the other, leave unhandled.
+    _unwanted: tuple[Update, dict[str, str]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def on(self, event_type: str, name: str, handler: Handler, *, prepare: Prepare | None = None) -> None:
         self.by_type.setdefault(event_type, []).append((name, handler, prepare))
+        self._unwanted = None  # the set of wanted types may have grown
+
+    def unwanted(self) -> tuple[Update, dict[str, str]]:
+        """The statement that marks an event handled when no handler here wants its type, and its parameters
+        (add `event_id` and `handled_at`)."""
+        if self._unwanted is None:
+            wanted = tuple(self.by_type)
+            self._unwanted = (mark_unwanted(wanted),
+                              {f"wanted_{i}": event_type for i, event_type in enumerate(wanted)})
+        return self._unwanted
 
     def handle(self, engine: Store, event_id: int) -> list[str]:
         """Run every handler of the event that has not yet run; returns the names that ran now."""
         ran: list[str] = []
         with engine.core_unit() as connection:
-            bookkeeping(connection)
-            wanted = tuple(self.by_type)
-            if connection.execute(mark_unwanted(wanted), {
-                    "event_id": event_id, "handled_at": wall_clock(),
-                    **{f"wanted_{i}": event_type for i, event_type in enumerate(wanted)}}).rowcount:
+            bookkeeping(engine, connection)
+            statement, wanted = self.unwanted()
+            if connection.execute(statement, {"event_id": event_id, "handled_at": wall_clock(), **wanted}).rowcount:
                 return ran  # nothing listens to it: handled, in one statement
             event = connection.execute(EVENT, {"event_id": event_id}).first()
             if event is None:
@@ -155,7 +164,7 @@ class Handlers:
                 ran.append(name)
                 log.info("event %s (%s): %s done", event_id, event.event_type, name)
         with engine.core_unit() as connection:
-            bookkeeping(connection)
+            bookkeeping(engine, connection)
             connection.execute(MARK_HANDLED, {"event_id": event_id, "handled_at": wall_clock()})
         return ran
 

@@ -24,13 +24,13 @@ from workflow.store.unit import Store
 
 log = logging.getLogger(__name__)
 
-UPSERT = {"postgresql": postgresql.insert(RefusalCount), "sqlite": sqlite.insert(RefusalCount)}
+UPSERT = {True: postgresql.insert(RefusalCount), False: sqlite.insert(RefusalCount)}  # by `Store.on_postgresql`
 
 
-def count_refusal(session: Session, refused: CycleError) -> None:
+def count_refusal(store: Store, session: Session, refused: CycleError) -> None:
     """Add one to the refusals of `refused`'s reason, in the caller's transaction."""
-    statement: Any = UPSERT[session.get_bind().dialect.name].values(reason=refused.reason, count=1,
-                                                                    last_at=dt.datetime.now(dt.UTC))  # real time, as for heartbeats
+    statement: Any = UPSERT[store.on_postgresql].values(reason=refused.reason, count=1,
+                                                        last_at=dt.datetime.now(dt.UTC))  # real time, as for heartbeats
     session.execute(statement.on_conflict_do_update(
         index_elements=["reason"], set_={"count": RefusalCount.count + 1, "last_at": statement.excluded.last_at}))
 
@@ -39,7 +39,7 @@ def record_refusal(engine: Store, refused: CycleError) -> None:
     """Count a refused command in a transaction of its own; a figure lost is logged, never the user's error."""
     try:
         with engine.unit_of_work() as session:
-            count_refusal(session, refused)
+            count_refusal(engine, session, refused)
     except Exception as exc:  # e.g. the database busy: the person still gets the refusal, not this
         log.warning("refusal (%s) not counted: %s", refused.reason, exc)
 

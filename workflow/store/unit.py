@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Protocol
 
 from sqlalchemy import Connection
@@ -70,6 +71,13 @@ class Store:
         self.sealer = sealer
         if sealer is not None:
             install_sealer(sessions, sealer)
+
+    @cached_property
+    def on_postgresql(self) -> bool:
+        """Whether the sessions' database is PostgreSQL (else SQLite): the one place that asks, so every statement
+        or shortcut that exists on one of them only is chosen the same way."""
+        bind = self.sessions.kw.get("bind")
+        return bind is not None and bind.dialect.name == "postgresql"
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

@@ -38,9 +38,9 @@ PENDING: ColumnClause[Any] = literal_column("'pending'")
 DEADLINES: Table = Base.metadata.tables["deadlines"]
 # Built once for each backend, executed with many rows: a multi-row `.values([...])` is compiled afresh
 # every time (about 2 ms of CPU), where this is compiled once and cached.
-INSERT_PENDING: dict[str, Executable] = {
-    "postgresql": postgresql.insert(DEADLINES).on_conflict_do_nothing(index_elements=[DEADLINES.c.key]),
-    "sqlite": sqlite.insert(DEADLINES).on_conflict_do_nothing(index_elements=[DEADLINES.c.key]),
+INSERT_PENDING: dict[bool, Executable] = {  # by `Store.on_postgresql`
+    True: postgresql.insert(DEADLINES).on_conflict_do_nothing(index_elements=[DEADLINES.c.key]),
+    False: sqlite.insert(DEADLINES).on_conflict_do_nothing(index_elements=[DEADLINES.c.key]),
 }
 
 
@@ -53,7 +53,7 @@ def pending_row(*, key: str, cycle_id: int, stage: str, strand: str | None, kind
             "data": data if data is not None else {}}
 
 
-def insert_pending(session: Session, rows: list[dict[str, Any]]) -> None:
+def insert_pending(store: Store, session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert deadline rows, in order, with no read first; a row whose key exists already is left as it is.
 
     `INSERT ... ON CONFLICT (key) DO NOTHING`, so planning twice (a redelivered event, two
@@ -64,11 +64,8 @@ def insert_pending(session: Session, rows: list[dict[str, Any]]) -> None:
         unique.setdefault(row["key"], row)
     if not unique:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect not in INSERT_PENDING:
-        raise NotImplementedError(f"deadlines are planned on PostgreSQL or SQLite, not {dialect}")
     # Many rows: one executemany, which psycopg sends as one pipeline (one round trip).
-    session.execute(INSERT_PENDING[dialect], list(unique.values()))
+    session.execute(INSERT_PENDING[store.on_postgresql], list(unique.values()))
 
 
 def end_of_day(day: dt.date) -> dt.datetime:
@@ -99,7 +96,7 @@ def plan_stage(engine: Store, session: Session, event: OutboxEvent, now: dt.date
     if entered is None:
         return
     cycle, definition, stage = entered
-    insert_pending(session, stage_rows(cycle.id, definition, stage, timeline_of(session, cycle, definition),
+    insert_pending(engine, session, stage_rows(cycle.id, definition, stage, timeline_of(session, cycle, definition),
                                        event.id, now))
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from workflow.definition.calendar import Timeline
 from workflow.definition.model import Definition, ReminderRule
 from workflow.store.models import Cycle, Deadline, OutboxEvent
+from workflow.store.unit import Store
 from workflow.time.actuals import known_dates
 from workflow.time.deadlines import insert_pending, stage_rows
 from workflow.time.reminder_times import (
@@ -36,7 +37,7 @@ MOVED = "moved with the meeting"
 """How a deadline put aside by a move says so (`last_error`); a later move may bring it back."""
 
 
-def follow_meeting(session: Session, cycle: Cycle, definition: Definition, meeting: str, day: dt.date,
+def follow_meeting(store: Store, session: Session, cycle: Cycle, definition: Definition, meeting: str, day: dt.date,
                    now: dt.datetime) -> dict[str, Any] | None:
     """Before `meeting`'s move to `day` is written: if the current stage's due date moves with it, replan its
     pending deadlines and return what the history row records; None if the stage's dates stay as they were.
@@ -65,7 +66,7 @@ def follow_meeting(session: Session, cycle: Cycle, definition: Definition, meeti
     planned = {row["key"]: row for row in stage_rows(cycle.id, definition, stage, timeline, entry, now)
                if (row["key"], row["due_at"]) not in unchanged}
     planned.update((row["key"], row) for row in reminder_rows(cycle.id, stage.id, entry, occurrences, now))
-    moved = _replan(session, rows, planned, now)
+    moved = _replan(store, session, rows, planned, now)
     return {"stage": stage.id, "meeting": meeting, "from": was.isoformat(), "to": due.isoformat(), "deadlines": moved}
 
 
@@ -84,7 +85,7 @@ def _unsent(rule: ReminderRule, due: dt.date, occurrence: Occurrence, sent: set[
     return occurrence
 
 
-def _replan(session: Session, rows: list[Deadline], planned: dict[str, dict[str, Any]], now: dt.datetime) -> int:
+def _replan(store: Store, session: Session, rows: list[Deadline], planned: dict[str, dict[str, Any]], now: dt.datetime) -> int:
     """Pending rows of this entry move to their new time (a reminder no longer planned is put aside); rows
     planned now and not there before are added. Rows done (a reminder sent) are left alone: a key planned
     again is not inserted twice. Returns how many rows moved."""
@@ -102,5 +103,5 @@ def _replan(session: Session, rows: list[Deadline], planned: dict[str, dict[str,
             row.status, row.due_at, row.done_at, row.last_error = "pending", again["due_at"], None, None
             moved += 1
     known = {row.key for row in rows}
-    insert_pending(session, [row for key, row in planned.items() if key not in known])
+    insert_pending(store, session, [row for key, row in planned.items() if key not in known])
     return moved
