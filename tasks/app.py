@@ -35,7 +35,7 @@ from notifications.links import Links
 from notifications.mail import mailer_for
 from workflow.app import App, build
 from workflow.commands.sweep import Sweeper
-from workflow.errors import ConcurrentChange
+from workflow.errors import Busy, ConcurrentChange
 from workflow.settings import Settings
 from workflow.store import reachability
 from workflow.store.backoff import describe
@@ -63,7 +63,8 @@ EMBEDDED_BEAT = "cycle_embedded_beat"
 
 
 def quiet_outage(task: Callable[..., int]) -> Callable[..., int]:
-    """A periodic task that meets a database outage skips this tick: the next one runs when it is back.
+    """A periodic task that meets a database outage, or a row held past its lock wait, skips this tick: the next
+    one runs when the database is back or the row free.
 
     The outage itself is logged once per process (`workflow.store.reachability`), not once per tick with a traceback.
     """
@@ -74,6 +75,9 @@ def quiet_outage(task: Callable[..., int]) -> Callable[..., int]:
         except OperationalError as exc:
             if not reachability.is_down():
                 log.warning("%s skipped: %s", task.__name__, describe(exc))
+            return 0
+        except Busy as exc:
+            log.warning("%s skipped: %s", task.__name__, exc)
             return 0
     return run
 
@@ -93,7 +97,8 @@ class Runtime:
         if self._app is None:
             with self._lock:
                 if self._app is None:
-                    self._app = build(self.settings)
+                    # Workers wait longer for a cycle's lock than people do (`Settings.worker_lock_wait`).
+                    self._app = build(self.settings, lock_wait=self.settings.worker_lock_wait)
         return self._app
 
     def handlers(self) -> Handlers:
@@ -270,7 +275,8 @@ def create_app(settings: Settings) -> Celery:
             if settings.embedded and conf.get(EMBEDDED_BEAT):
                 return  # SQLite cannot be used in a process forked from one that used it: the worker beats for it
             # One row for the installation's scheduler: whoever leads now writes it, on its own connection.
-            beats.append(metrics.HeartbeatThread(lambda: build(settings).engine, "scheduler", "scheduler"))
+            beats.append(metrics.HeartbeatThread(lambda: build(settings, lock_wait=settings.worker_lock_wait).engine,
+                                                 "scheduler", "scheduler"))
             beats[-1].start()
 
     @signals.worker_ready.connect(weak=False)

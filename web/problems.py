@@ -2,7 +2,8 @@
 
 The status follows the error's class in `workflow.errors`: not signed in 401,
 a missing role 403, not found (or not yours to see) 404, another command won the
-race 409, refused (gate, stage, bad input) 422.
+race 409, refused (gate, stage, bad input) 422, the cycle busy with another change past the lock wait 503 (with
+Retry-After: the same request, sent again in a moment, is expected to go through).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workflow.errors import (
+    Busy,
     ConcurrentChange,
     CycleError,
     DefinitionError,
@@ -28,6 +30,8 @@ from workflow.errors import (
     UnknownActor,
     UnknownDefinition,
 )
+from workflow.store.db import waited_too_long
+from workflow.store.unit import CYCLE_BUSY
 
 from .accounts import NotSignedIn
 from .sign_in_throttle import Locked
@@ -36,6 +40,8 @@ MEDIA_TYPE = "application/problem+json"
 TITLES = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found",
           405: "Method not allowed", 409: "Changed by someone else", 413: "Too large",
           422: "Refused", 429: "Too many attempts", 503: "Service unavailable"}
+RETRY_AFTER = 5
+"""Seconds a client refused because the cycle was busy is asked to wait before sending the request again."""
 
 
 class Forbidden(CycleError):
@@ -56,7 +62,13 @@ class ProblemModel(BaseModel):
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ProblemModel, "description": TITLES[code],
            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemModel"}}}}
-    for code in (401, 403, 404, 409, 422)
+    for code in (401, 403, 404, 409, 422, 503)
+}
+PROBLEM_RESPONSES[503] |= {
+    "description": "Service unavailable: the database cannot be reached, or the cycle was busy with another change "
+                   "for longer than CYCLE_LOCK_WAIT (then with Retry-After); nothing was written, send it again",
+    "headers": {"Retry-After": {"description": "Seconds to wait before sending the request again (the cycle busy)",
+                                "schema": {"type": "integer"}}},
 }
 
 
@@ -69,17 +81,21 @@ def status_of(exc: CycleError) -> int:
         return 403
     if isinstance(exc, NotFound | UnknownDefinition | UnknownActor):
         return 404
+    if isinstance(exc, Busy):
+        return 503
     if isinstance(exc, ConcurrentChange):
         return 409
     return 422
 
 
-def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
+def problem(status: int, detail: str, *, retry_after: int | None = None, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
                             "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"WWW-Authenticate": 'Bearer realm="strategy-cycle"'} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+    headers = {"WWW-Authenticate": 'Bearer realm="strategy-cycle"'} if status == 401 else {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers or None)
 
 
 PageRenderer = Callable[[Request, int, str], Response]
@@ -93,11 +109,15 @@ def install(app: FastAPI, page: PageRenderer | None = None,
     bad token or CSRF token), so that nobody learns a request's shape before they are signed in: 401 or 403
     comes before 422."""
 
-    def answer(request: Request, status: int, detail: str, **extra: Any) -> Response:
+    def answer(request: Request, status: int, detail: str, *, retry_after: int | None = None,
+               **extra: Any) -> Response:
         if (page is not None and not request.url.path.startswith("/api/")
                 and "text/html" in request.headers.get("accept", "")):
-            return page(request, status, detail)
-        return problem(status, detail, **extra)
+            shown = page(request, status, detail)
+            if retry_after is not None:
+                shown.headers["Retry-After"] = str(retry_after)
+            return shown
+        return problem(status, detail, retry_after=retry_after, **extra)
 
     @app.exception_handler(CycleError)
     async def cycle_error(request: Request, exc: CycleError) -> Response:
@@ -109,6 +129,8 @@ def install(app: FastAPI, page: PageRenderer | None = None,
         if isinstance(exc, DefinitionError):
             extra["problems"] = [{"file": p.file, "line": p.line, "field": p.field, "message": p.message}
                                  for p in exc.problems]
+        if isinstance(exc, Busy):
+            extra["retry_after"] = RETRY_AFTER
         return answer(request, status_of(exc), str(exc), **extra)
 
     @app.exception_handler(StarletteHTTPException)
@@ -132,5 +154,7 @@ def install(app: FastAPI, page: PageRenderer | None = None,
         return answer(request, 422, "the request is not valid: " + "; ".join(sentences))
 
     @app.exception_handler(OperationalError)
-    async def database_down(request: Request, _exc: OperationalError) -> Response:
+    async def database_down(request: Request, exc: OperationalError) -> Response:
+        if waited_too_long(exc):  # a lock held past CYCLE_LOCK_WAIT outside a command's unit of work
+            return await cycle_error(request, Busy(CYCLE_BUSY))
         return answer(request, 503, "the database cannot be reached just now; nothing was written: try again shortly")

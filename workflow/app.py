@@ -64,8 +64,9 @@ def shared_clock(database: SqlEngine) -> SharedClock:
     return SharedClock(read, write)
 
 
-def build(settings: Settings, *, clock: Clock | None = None) -> App:
-    database = make_engine(settings.database_url, **settings.engine_options)
+def build(settings: Settings, *, clock: Clock | None = None, lock_wait: float | None = None) -> App:
+    """The engine for people's commands; a worker passes its own `lock_wait` (`Settings.worker_lock_wait`)."""
+    database = make_engine(settings.database_url, lock_wait=lock_wait or settings.lock_wait, **settings.engine_options)
     try:
         ensure_schema(database, auto_upgrade=settings.embedded)
         if settings.shared_clock or settings.frozen_now or isinstance(clock, (SimulatedClock, SharedClock)):

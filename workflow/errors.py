@@ -136,3 +136,11 @@ class ConcurrentChange(Refused):
     reason = "race"
 
     exit_code = 4
+
+
+class Busy(ConcurrentChange):
+    """Another change held the cycle (or the embedded database) longer than a command waits; nothing was written.
+
+    A ConcurrentChange, so whatever retries a race (the workers, the sweep) retries this too."""
+
+    reason = "busy"

@@ -95,6 +95,15 @@ class Settings:
     # database behind PgBouncer or a failover address, where a dead server may leave the sockets open.
     # Unset, a connection is tested only when in doubt (`store.reachability.ping_when_in_doubt`).
     database_pre_ping: bool = False
+    # CYCLE_LOCK_WAIT: on PostgreSQL, how long a person's command (the command line, the web service) waits for a
+    # row another transaction holds (`lock_timeout`) before it is refused with "the cycle is busy"; a cycle held
+    # by a stuck transaction otherwise keeps every request on it waiting, until the web's threads are all taken.
+    lock_wait: float = 10.0
+    # CYCLE_WORKER_LOCK_WAIT: the same for the workers and the sweep, longer: nobody is waiting at a screen, and
+    # a task refused is retried from the start (a sign-off record rendered again), so a worker waits out a slow
+    # command rather than retrying it; yet not forever, or a stuck holder would take the pool processes one by
+    # one and stop the mail of every cycle. 60 s is the longest pause between a handler's retries.
+    worker_lock_wait: float = 60.0
 
     @property
     def engine_options(self) -> dict[str, bool]:
@@ -169,4 +178,6 @@ class Settings:
                                            if env.get("CYCLE_SMTP_OAUTH_CLIENT_SECRET_FILE") else None),
             smtp_oauth_scope=env.get("CYCLE_SMTP_OAUTH_SCOPE") or "https://outlook.office365.com/.default",
             site_url=site_address(env), database_pre_ping=pre_ping == "1",
+            lock_wait=positive_number(env, "CYCLE_LOCK_WAIT", 10.0),
+            worker_lock_wait=positive_number(env, "CYCLE_WORKER_LOCK_WAIT", 60.0),
         )

@@ -22,8 +22,10 @@ from sqlalchemy.exc import OperationalError
 
 from workflow.app import App, build
 from workflow.datadir import keep_private, private_dir
-from workflow.errors import CycleError
+from workflow.errors import Busy, CycleError
 from workflow.settings import Settings
+from workflow.store.db import waited_too_long
+from workflow.store.unit import CYCLE_BUSY
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,13 +44,14 @@ class CycleGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CycleError as exc:
-            err.print(f"[bold red]error:[/] {plain(str(exc))}")
-            sys.exit(exc.exit_code)
+            _refused(exc)
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
             _disk_full()
         except OperationalError as exc:
+            if waited_too_long(exc):  # a lock held past CYCLE_LOCK_WAIT outside a command's unit of work
+                _refused(Busy(CYCLE_BUSY))
             # The database is down or unreachable: say which one and what to check, not a traceback.
             url = make_url(Settings.from_env().database_url).render_as_string(hide_password=True)
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
@@ -57,6 +60,11 @@ class CycleGroup(click.Group):
             err.print(f"[bold red]error:[/] cannot use the database at {plain(url)} ({plain(reason)}); check "
                       "CYCLE_DATABASE_URL and that the server is running, then try again. Nothing was written.")
             sys.exit(5)
+
+
+def _refused(exc: CycleError) -> NoReturn:
+    err.print(f"[bold red]error:[/] {plain(str(exc))}")
+    sys.exit(exc.exit_code)
 
 
 def _disk_full() -> NoReturn:

@@ -30,7 +30,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, lock_wait: float | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url`; on PostgreSQL its transactions wait at most `lock_wait` seconds for a row lock
+    (None: as long as it takes, for the operator's schema commands and the scheduler's lock)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -49,7 +51,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if not kwargs.get("pool_pre_ping"):
         ping_when_in_doubt(engine)
     watch(engine)
+    if lock_wait is not None:
+        _bound_lock_waits(engine, lock_wait)
     return engine
+
+
+LOCK_NOT_AVAILABLE = "55P03"
+"""PostgreSQL's SQLSTATE when `lock_timeout` (or NOWAIT) gives up on a lock another transaction holds."""
+
+
+def _bound_lock_waits(engine: Engine, seconds: float) -> None:
+    milliseconds = max(1, round(seconds * 1000))
+
+    # A SET once per new connection, not the startup packet's `options=-c lock_timeout=...`: PgBouncer refuses
+    # a connection whose startup carries `options`, and a pooled connection keeps the setting for its life.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {milliseconds}")
+        dbapi_connection.commit()
+
+
+def waited_too_long(error: BaseException) -> bool:
+    """Whether `error` (SQLAlchemy's, or the driver's) is PostgreSQL giving up on a lock after `lock_wait`."""
+    cause = getattr(error, "orig", None) or error
+    return getattr(cause, "sqlstate", None) == LOCK_NOT_AVAILABLE
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

@@ -20,17 +20,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.definition.machine import MachineCache
-from workflow.errors import ConcurrentChange
+from workflow.errors import Busy, ConcurrentChange
 from workflow.store.attachment import MAX_PAPER_BYTES
 from workflow.store.audit_seal import Sealer
 from workflow.store.audit_seal import install as install_sealer
 from workflow.store.catalog import Catalog
-from workflow.store.db import WRITE_OPTION
+from workflow.store.db import WRITE_OPTION, waited_too_long
 from workflow.store.models import Cycle
 from workflow.store.paper_store import PaperStore
 
 CONCURRENT_CHANGE = ("the cycle changed while your command was running (someone else acted on it at the same "
                      "moment); nothing was written: check 'cycle status' and try again")
+CYCLE_BUSY = "the cycle is busy with another change; nothing was written: try again in a moment"
+"""PostgreSQL: the command waited its `lock_wait` (CYCLE_LOCK_WAIT) for a row another transaction holds."""
+DATABASE_BUSY = "the database is busy with another change; nothing was written: try again in a moment"
+"""The embedded database: its one write lock was held past SQLite's busy timeout (30 s)."""
 
 
 CYCLE_LOCK = {"key_share": True}
@@ -101,13 +105,14 @@ class Store:
 
 @contextmanager
 def _said() -> Iterator[None]:
-    """A lost optimistic check, or SQLite's lock, as a sentence for the user."""
+    """A lost optimistic check, or a lock waited for too long, as a sentence for the user."""
     try:
         yield
     except StaleDataError:
         raise ConcurrentChange(CONCURRENT_CHANGE) from None
     except OperationalError as exc:
+        if waited_too_long(exc):
+            raise Busy(CYCLE_BUSY) from None
         if "locked" in str(exc).lower():
-            raise ConcurrentChange("the database was busy with another command; nothing was written: "
-                                   "try again") from None
+            raise Busy(DATABASE_BUSY) from None
         raise

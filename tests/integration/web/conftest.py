@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -166,8 +167,9 @@ def web_settings(url: str, **kw: str) -> WebSettings:
 
 @contextmanager
 def served_site(pg_url: str, data_dir: Path, definitions_dir: Path | None = None,
-                web_extra: dict[str, str] | None = None) -> Iterator[Site]:
-    """The site on the test database, on the shipped definitions or a folder of the test's own."""
+                web_extra: dict[str, str] | None = None, settings_extra: dict[str, Any] | None = None) -> Iterator[Site]:
+    """The site on the test database, on the shipped definitions or a folder of the test's own; `settings_extra`
+    replaces fields of its `Settings` (such as `lock_wait`)."""
     engine = db.make_engine(pg_url)
     db.upgrade(engine)
     db.mark_rehearsal(engine)  # the tests run on a simulated clock
@@ -178,6 +180,8 @@ def served_site(pg_url: str, data_dir: Path, definitions_dir: Path | None = None
     settings = make_settings(data_dir, pg_url)
     if definitions_dir is not None:
         settings = dataclasses.replace(settings, definitions_dir=definitions_dir)
+    if settings_extra:
+        settings = dataclasses.replace(settings, **settings_extra)
     app = create_app(settings, web=web_settings(url, **(web_extra or {})), clock=clock)
     with serve(app, port):
         site = Site(url, app, clock)
@@ -189,9 +193,10 @@ def served_site(pg_url: str, data_dir: Path, definitions_dir: Path | None = None
 
 @pytest.fixture(scope="module")
 def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Site]:
-    """The service for one test module; a module's WEB_SETTINGS (a dict) adds to its settings."""
-    with served_site(pg_url, Path(tmp_path_factory.mktemp("web")),
-                     web_extra=getattr(request.module, "WEB_SETTINGS", {})) as found:
+    """The service for one test module; a module's WEB_SETTINGS (a dict) adds to its web settings, and its
+    SETTINGS (a dict of `Settings` fields) to its settings."""
+    with served_site(pg_url, Path(tmp_path_factory.mktemp("web")), web_extra=getattr(request.module, "WEB_SETTINGS", {}),
+                     settings_extra=getattr(request.module, "SETTINGS", {})) as found:
         yield found
 
 
