@@ -30,6 +30,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from workflow.engine import Engine
+from workflow.errors import Busy
 from workflow.store.backoff import describe, doubling_delay
 from workflow.store.models import Cycle, Document, Mail, Paper
 from workflow.store.outbox import wall_clock
@@ -37,6 +38,10 @@ from workflow.store.paper_store import PaperStore, StoredFileAltered
 
 from .disclosure import WITHHELD, recipient_entitled
 from .mail import Attachment, Mailer, PermanentFailure, TemporaryFailure, build_message
+
+# The database away, or a row held past the worker's lock wait (`Busy`): either passes, and the row's
+# lease settles it; never a reason to fail a message or to send it again.
+UNAVAILABLE = (OperationalError, Busy)
 
 log = logging.getLogger(__name__)
 
@@ -147,13 +152,13 @@ class Delivery:
         try:
             with self.engine.sessions() as session:
                 entitled = recipient_entitled(self.engine, session, row)
-        except OperationalError:
+        except UNAVAILABLE:
             log.info("mail %s not handed over: the database is unreachable; it is sent after the lease", mail_id)
             return
         if not entitled:  # nothing leaves; an officer reading the row learns why
             try:
                 self._record_failure(mail_id, "failed", WITHHELD, report, claimed_at)
-            except OperationalError:
+            except UNAVAILABLE:
                 log.info("mail %s withheld; not recorded, the database is unreachable", mail_id)
             return
 
@@ -171,7 +176,7 @@ class Delivery:
             log.warning("mail %s: its lease expired before it was handed over; left to the worker that has it now",
                         mail_id)
             return
-        except OperationalError:
+        except UNAVAILABLE:
             # The database went away before DATA: nothing left; the lease puts the row back to 'retrying'.
             log.info("mail %s not handed over: the database is unreachable; it is sent after the lease", mail_id)
             return
@@ -191,7 +196,7 @@ class Delivery:
             return
         try:
             self._record_failure(mail_id, outcome, error, report, claimed_at)
-        except OperationalError:
+        except UNAVAILABLE:
             log.info("mail %s: '%s' not recorded, the database is unreachable; the lease settles it", mail_id,
                      outcome)
 
@@ -245,7 +250,7 @@ class Delivery:
                 assert stored is not None
                 stored.status, stored.last_error = ("failed", error) if error else ("sent", None)
                 stored.sent_at = None if error else wall_clock()
-        except OperationalError as exc:
+        except UNAVAILABLE as exc:
             # The outcome stands whatever the database does: the row is settled by its lease later.
             log.warning("mail %s: its outcome was not recorded, the database is unreachable: %s", mail_id,
                         describe(exc))
@@ -259,7 +264,7 @@ class Delivery:
             try:
                 self._mark_sent(mail_id, wall_clock(), claimed_at)
                 break
-            except OperationalError:
+            except UNAVAILABLE:
                 if time.monotonic() + delay > give_up:
                     log.warning("mail %s was delivered; 'sent' is kept in %s until the database is back", mail_id,
                                 noted)
