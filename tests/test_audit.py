@@ -29,7 +29,27 @@ REWRITES = [
     "INSERT OR REPLACE INTO {table} SELECT * FROM {table} WHERE id = 1",
     "INSERT INTO {table} SELECT * FROM {table} WHERE id = 1 ON CONFLICT (id) DO UPDATE SET id = excluded.id",
 ]
-TABLES = ("history", "decisions", "decision_attendees", "papers")
+TABLES = ("history", "decisions", "decision_attendees", "papers", "agenda_changes", "case_letter_posts")
+AT = "2021-07-01 09:00:00.000000"
+
+
+def agenda_change_and_post(app: App) -> None:
+    """An agenda issued late and a letter marked posted, as rows (their commands are tested with the agenda and
+    the letters): the rows someone could otherwise delete, back-date or clear the `late` mark of."""
+    with app.database.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO agenda_changes (id, board, day, seq, kind, item, data, actor, at) VALUES "
+            f"(1, 'mk_together', '2021-07-13', 1, 'issue', NULL, '{{\"version\": 1, \"late\": true}}', "
+            f"'committee_manager', '{AT}')"))
+        connection.execute(text(
+            "INSERT INTO case_contacts (id, cycle_id, role, name, address, added_by, added_at) VALUES "
+            f"(1, 1, 'family_contact', 'Ann Example', '1 High Street', 'head_of_partnerships', '{AT}')"))
+        connection.execute(text(
+            "INSERT INTO case_letters (id, key, cycle_id, contact_id, subject, pdf_sha256, created_at) VALUES "
+            f"(1, 'reminder:1', 1, 1, 'An update on the review', '{'0' * 64}', '{AT}')"))
+        connection.execute(text(
+            "INSERT INTO case_letter_posts (id, letter_id, posted_on, posted_by, recorded_at) VALUES "
+            f"(1, 1, '2021-07-01', 'head_of_partnerships', '{AT}')"))
 
 
 @pytest.fixture
@@ -37,6 +57,7 @@ def trail(app: App, tmp_path: Path) -> App:
     app.engine.start("community_safety_strategy", 2021, AUTHOR)
     app.engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR, comment="first draft")
     carry(app, "mk_together", "early_findings")
+    agenda_change_and_post(app)
     return app
 
 

@@ -15,12 +15,14 @@ from sqlalchemy.exc import DatabaseError
 
 from tests.conftest import DEFINITIONS, make_settings
 from tests.helpers import AUTHOR, CYCLE, carry, paper_file
+from tests.test_audit import agenda_change_and_post
 from workflow.app import App, build
 from workflow.cli import main
 from workflow.store.audit import verify_history
 from workflow.time.clock import SimulatedClock, at_local
 
-TABLES = ("history", "decisions", "decision_attendees", "papers", "documents", "definitions")
+TABLES = ("history", "decisions", "decision_attendees", "papers", "documents", "definitions", "agenda_changes",
+          "case_letter_posts")
 
 
 @pytest.fixture
@@ -30,6 +32,7 @@ def trail(pg_app: App, tmp_path: Path) -> App:
     pg_app.engine.start("community_safety_strategy", 2021, AUTHOR)
     pg_app.engine.attach(CYCLE, "early_findings", paper_file(tmp_path, "ef"), AUTHOR, comment="first draft")
     carry(pg_app, "mk_together", "early_findings")
+    agenda_change_and_post(pg_app)
     return pg_app
 
 
@@ -103,6 +106,10 @@ def test_the_application_role_can_run_a_cycle_but_not_rewrite_it(
             "TRUNCATE cycles CASCADE": "permission denied",
             "UPDATE decisions SET outcome = 'lost'": "permission denied",
             "DELETE FROM papers": "permission denied",
+            "UPDATE agenda_changes SET data = '{}'": "permission denied",
+            "DELETE FROM agenda_changes": "permission denied",
+            "UPDATE case_letter_posts SET posted_on = '2021-01-01'": "permission denied",
+            "DELETE FROM case_letter_posts": "permission denied",
             "ALTER TABLE history DISABLE TRIGGER ALL": "must be owner",
             "DROP TRIGGER history_append_only ON history": "must be owner",
         }
@@ -178,6 +185,11 @@ def test_a_live_database_takes_time_from_its_own_clock(live_url: str, tmp_path: 
             decision = connection.execute(text("SELECT recorded_at, rehearsal FROM decisions")).one()
         for at, rehearsal in [*rows, decision]:
             assert abs(at - server_now) < dt.timedelta(minutes=1) and rehearsal is False
+        agenda_change_and_post(app)  # each claiming 1 July 2021
+        with app.database.connect() as connection:
+            stamped = [connection.execute(text("SELECT at FROM agenda_changes")).scalar_one(),
+                       connection.execute(text("SELECT recorded_at FROM case_letter_posts")).scalar_one()]
+        assert all(abs(at - server_now) < dt.timedelta(minutes=1) for at in stamped), stamped
         with app.engine.sessions() as session:
             assert verify_history(app.engine, session).broken == []
     finally:

@@ -147,8 +147,9 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
 
 
 APPEND_ONLY = ("history", "decisions", "decision_attendees", "papers", "documents", "definitions", "minute_numbers",
-               "minutes_versions", "minutes_approvals")
-"""The audit tables (and the minutes, kept the same way): the application may only read and add to them."""
+               "minutes_versions", "minutes_approvals", "agenda_changes", "case_letter_posts")
+"""The audit tables (and the minutes, the agendas' changes and letters marked posted, kept the same way): the
+application may only read and add to them."""
 READ_ONLY = ("alembic_version", "database_marks")
 """Written by the owner only: the schema's revision, and whether this is a rehearsal database."""
 
