@@ -102,7 +102,7 @@ def start_at_rate(app: App, cycles: list[tuple[Path, int]], rate: float, rng: ra
         if delay > 0:
             time.sleep(delay)
         before = time.perf_counter()
-        fired = app.engine.start(str(path), year, ACTOR, outside_folder=True)
+        fired = app.engine.start(path, year, ACTOR, outside_folder=True)
         after = time.perf_counter()
         started.append(Started(fired.cycle, commit=after, took=after - before, wall=dt.datetime.now(dt.UTC)))
         if i % 20 == 0:

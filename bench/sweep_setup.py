@@ -132,7 +132,7 @@ def fill(label: str, url: URL, work_dir: Path, open_cycles: int, due: int, now: 
 
     # The real cycle: registers the definition, and plan_stage writes its deadlines.
     engine.clock.set(entered_at)  # type: ignore[attr-defined]
-    engine.start(str(TIMED), REAL_YEAR, ACTOR, outside_folder=True)
+    engine.start(TIMED, REAL_YEAR, ACTOR, outside_folder=True)
     engine.clock.set(now)  # type: ignore[attr-defined]
     handlers = Handlers()
     handlers.on("StageEntered", "deadlines", functools.partial(plan_stage, engine))

@@ -66,7 +66,7 @@ class Loop:
         self.keys: list[str] = []
         self.state: dict[str, str] = {}
         for i in range(count):
-            fired = app.engine.start(str(path), FIRST_YEAR + i, LOOP_ACTOR, outside_folder=True)
+            fired = app.engine.start(path, FIRST_YEAR + i, LOOP_ACTOR, outside_folder=True)
             self.keys.append(fired.cycle)
             self.state[fired.cycle] = fired.to_state
         self._next = 0

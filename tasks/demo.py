@@ -103,7 +103,8 @@ def run_demo(settings: Settings, *, year: int, definition: str, data_dir: Path |
     try:
         engine = app.engine
         starter = next(p.id for p in loaded.people.values() if set(p.roles) & set(loaded.permissions["start"]))
-        started = engine.start(definition, year, starter, comment="Demo cycle")
+        # The operator may name the definition by path or id; the engine takes a text as an id only.
+        started = engine.start(engine.catalog.resolve_file(definition), year, starter, comment="Demo cycle")
         console.print(f"[bold]{escape(loaded.title)}[/], cycle {started.cycle}: {workers} worker processes, "
                       f"embedded database and broker in {data_dir}")
         clerk = Clerk(engine, loaded)

@@ -166,3 +166,13 @@ def test_delivery_never_sends_a_paper_whose_bytes_changed(trail: App) -> None:
         failed = session.get(Mail, mail_id)
         assert failed is not None and failed.status == "failed"
         assert "not sent: paper 1 (early_findings) no longer matches its SHA-256" in (failed.last_error or "")
+
+
+def test_verify_refuses_a_device_as_its_expectation_at_once(trail: App) -> None:
+    # Before, `--expect /dev/zero` was read until memory ran out.
+    env = {"CYCLE_DATA_DIR": str(trail.settings.data_dir), "CYCLE_DATABASE_URL": "",
+           "CYCLE_DEFINITIONS_DIR": str(DEFINITIONS)}
+    result = CliRunner().invoke(main, ["history", "verify", "--expect", "/dev/zero"], env=env)
+    assert result.exit_code == 3, result.output
+    assert "/dev/zero is a device, not a regular file; give the file an earlier 'cycle history verify --json' " \
+           "wrote" in " ".join(result.output.split())

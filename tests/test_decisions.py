@@ -113,6 +113,11 @@ def test_a_rescinded_decision_stays_in_the_register_and_no_longer_opens_the_gate
     assert "Traceback" not in again.output
     no_reason = run("rescind", CYCLE, "1", "--reason", " ", "--as", CLERK)
     assert no_reason.exit_code == 3 and "say why decision 1 is rescinded" in no_reason.stderr
+    # A decision that is not there is not found (exit 1, as the README says), however large its number.
+    for missing in ("7", "9" * 23):
+        absent = run("rescind", CYCLE, missing, "--reason", "A reason.", "--as", CLERK)
+        assert absent.exit_code == 1, absent.output
+        assert absent.stderr.strip().endswith(f"there is no decision {missing} in this cycle")
     rescinded = run("rescind", CYCLE, "1", "--reason", "The findings were superseded by new data.", "--as", CLERK,
                     "--meeting-date", "2021-07-13")
     assert rescinded.exit_code == 0, rescinded.output

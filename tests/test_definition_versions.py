@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tasks.cli import main
-from tests.conftest import DEFINITIONS, SHIPPED, SHIPPED_VERSION
+from tests.conftest import DEFINITIONS, SHIPPED, SHIPPED_VERSION, make_settings
 
 AUTHOR = "head_of_partnerships"
 
@@ -98,3 +100,39 @@ def test_the_demo_refuses_a_folder_that_is_not_its_own(cli, tmp_path: Path) -> N
     assert result.exit_code == 3
     assert "is not empty and is not an earlier demo's folder" in " ".join(result.output.split())
     assert (precious / "thesis.txt").read_text() == "years of work"
+
+
+def test_the_engine_starts_a_text_by_id_only_and_the_command_line_may_name_a_file(cli, folder: Path,  # type: ignore[no-untyped-def]
+                                                                                   tmp_path: Path) -> None:
+    # A text given to the engine (what the web passes on) is an id: the folder's `<id>.yaml`, never a path.
+    from workflow.app import build
+    from workflow.errors import UnknownDefinition
+
+    (tmp_path / "engine").mkdir()
+    app = build(dataclasses.replace(make_settings(tmp_path / "engine"), definitions_dir=folder))
+    try:
+        for named in ("/etc/passwd", "../definitions/community_safety_strategy", str(folder / f"{SHIPPED}.yaml")):
+            with pytest.raises(UnknownDefinition, match="is not a definition id"):
+                app.engine.start(named, 2021, AUTHOR)
+        with pytest.raises(UnknownDefinition, match="there is no definition 'nothing_here'"):
+            app.engine.start("nothing_here", 2021, AUTHOR)
+    finally:
+        app.close()
+    # The operator on the server's command line may name the folder's file by its path, as before.
+    started = cli("start", str(folder / f"{SHIPPED}.yaml"), "--year", "2021", "--as", AUTHOR)
+    assert started.exit_code == 0, started.output
+
+
+def test_a_device_or_pipe_named_as_a_definition_is_refused_without_reading_it(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from workflow.definition.loader import load_definition
+    from workflow.errors import DefinitionError
+
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)  # no writer: opening or reading it would block
+    for named, kind in (("/dev/zero", "a device"), (str(pipe), "a pipe")):
+        for command in (("validate", named), ("start", named, "--year", "2021", "--as", AUTHOR)):
+            refused = cli(*command)
+            assert refused.exit_code == 1 and f"there is no definition file at {named}" in refused.output
+        # The loader itself, should a file be swapped for one after that check, reads none of it.
+        with pytest.raises(DefinitionError, match=f"the file is {kind}, not a regular file"):
+            load_definition(named)

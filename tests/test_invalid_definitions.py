@@ -103,6 +103,29 @@ def test_error_text_names_the_file_line_and_field() -> None:
     assert f"{path}:{owner.line}: stages.drafting.owner: unknown role 'autor'" in text
 
 
+def test_a_file_that_is_not_a_definition_is_quoted_short_never_echoed(tmp_path: Path) -> None:
+    # A file of another kind (here shaped as /etc/passwd) names its file, line and field, and quotes at most
+    # 40 characters of one line: the problem may be shown to someone who may not read the file.
+    path = tmp_path / "passwd"
+    path.write_text("".join(f"user{n}:x:{n}:{n}:SECRET{n}:/home/u{n}:/bin/sh\n" for n in range(50)))
+    with pytest.raises(DefinitionError) as raised:
+        load_definition(path)
+    [problem] = raised.value.problems
+    assert (problem.file, problem.line, problem.field) == (str(path), 1, "definition")
+    assert problem.message == "expected a mapping, got 'user0:x:0:0:SECRET0:/home/u0:/bin/sh use...'"
+    assert "SECRET1" not in str(raised.value) and "\n" not in str(problem)
+
+
+def test_a_long_multi_line_wrong_value_is_quoted_by_its_first_line_only() -> None:
+    text = re.sub(r"(?m)^version: .*$", "version: |\n  " + "first line of a long text " * 5 + "\n  SECRET second\n  third",
+                  SHIPPED.read_text(encoding="utf-8"), count=1)
+    with pytest.raises(DefinitionError) as raised:
+        parse_definition(text, "long.yaml")
+    [problem] = raised.value.problems
+    assert (problem.line, problem.field) == (9, "version")
+    assert problem.message == "expected a whole number, got 'first line of a long text first line of ...'"
+
+
 def test_the_broken_template_is_reported_only_when_templates_are_checked() -> None:
     # Without a templates directory nothing is checked against files; the same text is then valid.
     text = (INVALID / "broken_template.yaml").read_text(encoding="utf-8")

@@ -7,7 +7,9 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from tests.helpers import AUTHOR, CLERK, CYCLE, meet, paper_file
 from web.cli import main as cycle  # the `cycle` program as installed, with every layer's commands
 from workflow.app import App
 from workflow.cli import main
+from workflow.cli.minutes import FILE_MAX
 from workflow.commands.minutes import approve_minutes, draft_minutes, edit_minutes
 from workflow.definition.loader import load_definition
 from workflow.errors import DefinitionError, InvalidInput, RoleMissing
@@ -202,6 +205,18 @@ def test_the_command_line_drafts_edits_shows_and_approves(tmp_path: Path, app: A
     assert run("show", "safer_mk", "8 Sept", "--as", CLERK)[0] == 2
     narratives.write_text("- not a mapping\n", encoding="utf-8")
     assert run("edit", "safer_mk", "2021-09-08", "--file", str(narratives), "--as", CLERK)[0] == 3
+    # A device, a pipe or a file over the limit is refused at once in a sentence: before, /dev/zero was read
+    # until memory ran out. The pipe has no writer: opening or reading it would block.
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)
+    huge = tmp_path / "huge.yaml"
+    huge.write_bytes(b"SMK2: " + b"x" * FILE_MAX)
+    for given, kind in (("/dev/zero", "is a device, not a regular file"), (str(pipe), "is a pipe, not a regular file"),
+                        (str(huge), f"is larger than {FILE_MAX} bytes")):
+        began = time.monotonic()
+        code, said = run("edit", "safer_mk", "2021-09-08", "--file", given, "--as", CLERK)
+        assert (code, said) == (3, f"error: {given} {kind}; give the narratives' YAML file"), said
+        assert time.monotonic() - began < 5
     assert run("approve", "safer_mk", "2021-09-08", "--at", "2021-09-08", "--as", CLERK)[0] == 3
     code, said = run("approve", "safer_mk", "2021-09-08", "--at", "2022-03-08", "--as", CLERK)
     assert code == 3 and "has no meeting on 8 March 2022" in said, "the day before the board met"

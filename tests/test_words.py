@@ -36,7 +36,7 @@ def test_coming_up_holds_only_the_stages_ahead_and_their_meetings() -> None:
 
 
 def test_a_refused_strand_action_and_a_second_decision_name_titles(app: App, tmp_path: Path) -> None:
-    app.engine.start(str(SHIPPED), 2021, AUTHOR)
+    app.engine.start(SHIPPED, 2021, AUTHOR)
     steps = [("early_findings", ["early_findings"], "mk_together", "discuss_early_findings"),
              ("strategic_assessment", ["strategic_assessment"], "risk_board", "sign_off_assessment"),
              ("strategic_assessment", [], "safer_mk", "present_assessment"),
@@ -60,7 +60,7 @@ def test_a_refused_strand_action_and_a_second_decision_name_titles(app: App, tmp
 
 def test_a_record_names_strand_actions_and_items_by_their_titles(app: App, tmp_path: Path) -> None:
     """The audit trail a sign-off record and its email carry reads the definition's words."""
-    app.engine.start(str(SHIPPED), 2021, AUTHOR)
+    app.engine.start(SHIPPED, 2021, AUTHOR)
     for paper in ("early_findings", "recommended_priorities", "consultation_plan"):
         app.engine.attach(CYCLE, paper, paper_file(tmp_path, paper), AUTHOR)
     for board, item, trigger in [("mk_together", "early_findings", "discuss_early_findings"),

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Path, Request
 from sqlalchemy import bindparam
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.commands.cycles import MAX_ROW_ID, ROW_COLUMNS, CycleRow, definition_of, find_cycle
 from workflow.definition.directory import find_person
 from workflow.definition.model import Definition
+from workflow.definition.reader import IDENTIFIER
 from workflow.engine import Engine
-from workflow.errors import NotFound, UnknownDefinition
+from workflow.errors import CycleError, DefinitionError, NotFound
 from workflow.store.models import Cycle
 
 from .accounts import SESSION_LOOKUP, TOKEN_LOOKUP, Principal, digest
@@ -139,22 +141,50 @@ _SEATED = {(token, by_id): (TOKEN_LOOKUP if token else SESSION_LOOKUP)
            for token in (True, False) for by_id in (True, False)}
 
 
+DEFINITION_ID = IDENTIFIER.pattern
+"""How every web entry point takes a definition: by its id, which names `<definitions folder>/<id>.yaml` and
+nothing else. Never a path: a path would let a request have the server open (and quote) any file it can read."""
+DefinitionId = Annotated[str, Path(max_length=100, pattern=DEFINITION_ID)]
+
+
 def person_in(definition: Definition, me: Principal) -> str | None:
     found = find_person(definition, me.email)
     return found.id if found else None
+
+
+def listed_in(engine: Engine, definition_id: str, me: Principal) -> str | None:
+    """The person a folder definition's directory lists as `me`, or None: also when there is no such
+    definition, or (for anyone but an admin, who manages definitions and is shown their problems) its file is
+    invalid. Whether a process exists is the directory's business, so the caller answers all of these alike."""
+    try:
+        found = find_person(engine.catalog.load_id(definition_id), me.email)
+    except DefinitionError:
+        if me.admin:
+            raise
+        found = None
+    except CycleError:  # no such id in the folder
+        found = None
+    return found.id if found else None
+
+
+def starter(engine: Engine, definition_id: str, me: Principal) -> str:
+    """Who starts a cycle of a folder definition as `me`: a definition whose directory does not list them is
+    answered exactly as one that does not exist, before anything of it is shown. Their role is the engine's
+    check, as for `cycle start --as`."""
+    person = listed_in(engine, definition_id, me)
+    if person is None:
+        raise NotFound(f"there is no definition '{definition_id}' whose directory lists you")
+    return person
 
 
 def register_reader(engine: Engine, definition_id: str, me: Principal) -> str | None:
     """Who reads a definition's register (page and API): the person its directory lists as `me`, or None for an
     admin listed nowhere in it; anyone else is told it does not exist, as for an unknown process, since whether a
     process exists is itself the directory's business."""
-    try:
-        found = find_person(engine.catalog.load(definition_id), me.email)
-    except (NotFound, UnknownDefinition):
-        found = None
+    found = listed_in(engine, definition_id, me)
     if found is None and not me.admin:
         raise NotFound(f"there is no register '{definition_id}' among the processes whose directory lists you")
-    return found.id if found else None
+    return found
 
 
 def require_admin(me: Principal, doing: str) -> None:

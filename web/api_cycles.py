@@ -15,11 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workflow.commands.decision_rules import priority_of
 from workflow.definition.directory import find_person
-from workflow.errors import NotFound, RoleMissing
+from workflow.errors import NotFound
 from workflow.reads.mywork import to_do_json, waiting_json, work_of
 from workflow.reads.papers import visible_papers
 
-from .access import engine_of, fire_seat, known_of, person_in, seat
+from .access import DEFINITION_ID, engine_of, fire_seat, known_of, seat, starter
 from .auth import AsCaller, Me, commands_of
 from .cycle_pages import Filters, page_of_cycles
 from .paging import API_LIMIT, Paging
@@ -43,7 +43,8 @@ class StrictBody(BaseModel):
 
 
 class StartCycle(StrictBody):
-    definition: str = Field(max_length=100, description="The definition's id")
+    definition: str = Field(max_length=100, pattern=DEFINITION_ID,
+                            description="The definition's id (never a path): its file in the definitions folder")
     year: int | None = Field(default=None, description="The year it begins; a case's defaults to this year")
     reference: str | None = Field(default=None, max_length=120,
                                   description="A case's reference, when its definition has the starter type it")
@@ -175,10 +176,7 @@ def list_cycles(request: Request, response: Response, me: Me, limit: Limit = Non
 @router.post("/cycles", response_model=FiredOut, status_code=201, summary="Start a cycle")
 def start_cycle(request: Request, me: Me, body: StartCycle) -> Any:
     engine = engine_of(request)
-    definition = engine.catalog.load(body.definition)
-    person = person_in(definition, me)
-    if person is None:
-        raise RoleMissing(f"{me.email} is not in the directory of '{definition.id}', so cannot start it")
+    person = starter(engine, body.definition, me)
     return dataclasses.asdict(engine.start(body.definition, body.year, person, comment=body.comment,
                                            reference=body.reference, fields=body.fields))
 

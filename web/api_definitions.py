@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from notifications import reminders
 from workflow.definition.calendar import Timeline
@@ -12,18 +12,17 @@ from workflow.definition.model import Definition
 from workflow.errors import DefinitionError
 from workflow.time.clock import local_date
 
-from .access import engine_of, register_reader
+from .access import DefinitionId, engine_of, register_reader
 from .auth import Me
 from .definition_file import parse_upload, read_text, upload_name
 from .problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1/definitions", responses=PROBLEM_RESPONSES)
-DefinitionId = Annotated[str, Path(max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="The cycle year (default: this year)")]
 
 
 def _load(request: Request, definition: str) -> Definition:
-    loaded: Definition = engine_of(request).catalog.load(definition)
+    loaded: Definition = engine_of(request).catalog.load_id(definition)
     return loaded
 
 

@@ -99,6 +99,7 @@ def problem(status: int, detail: str, *, retry_after: int | None = None, **extra
 
 
 PageRenderer = Callable[[Request, int, str], Response]
+NO_PAGE = "there is no page at this address; check it, or start from My work"
 
 
 def install(app: FastAPI, page: PageRenderer | None = None,
@@ -136,7 +137,7 @@ def install(app: FastAPI, page: PageRenderer | None = None,
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404 and page is not None:
-            return answer(request, 404, "there is no page at this address; check it, or start from My work")
+            return answer(request, 404, NO_PAGE)
         return answer(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
@@ -144,6 +145,10 @@ def install(app: FastAPI, page: PageRenderer | None = None,
         refused = await sign_in_first(request) if sign_in_first is not None else None
         if refused is not None:
             return await cycle_error(request, refused)
+        if page is not None and not request.url.path.startswith("/api/") and exc.errors() and all(
+                error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            # A page's address whose id cannot name a row (too large for one, not a number) names no page.
+            return answer(request, 404, NO_PAGE)
         sentences = []
         for error in exc.errors():
             where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path"))

@@ -89,7 +89,7 @@ class Engine(Store):
 
     # -- commands (workflow.commands) -------------------------------------------------------
 
-    def start(self, definition_ref: str, year: int | None, actor: str, *, comment: str | None = None,
+    def start(self, definition_ref: str | Path, year: int | None, actor: str, *, comment: str | None = None,
               outside_folder: bool = False, reference: str | None = None,
               fields: Mapping[str, object] | None = None) -> Fired:
         return start.start(self, definition_ref, year, actor, comment=comment, outside_folder=outside_folder,

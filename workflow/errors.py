@@ -6,6 +6,7 @@ that turns them into a message on stderr and an exit code.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -29,6 +30,21 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.field}: {self.message}"
+
+
+QUOTE_MAX = 40  # characters of a wrong value a problem quotes
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def quoted(value: object) -> str:
+    """A value from the file as a problem quotes it: its first line, at most QUOTE_MAX characters, then '...'.
+
+    The field and what was expected say what is wrong; the file itself is never echoed back. It may not be a
+    definition at all, and the problem may be shown to someone who may not read the file."""
+    text = str(value)
+    lines = text.splitlines()
+    short = _CONTROL.sub(" ", lines[0] if lines else text)[:QUOTE_MAX]
+    return f"'{short}...'" if short != text else f"'{short}'"
 
 
 class ConfigurationError(CycleError):

@@ -19,6 +19,7 @@ from workflow.errors import FieldValuesInvalid, NotFound
 from workflow.reads import contacts as reads
 
 from ..access import Seat, engine_of, known_of, seat
+from ..records import RowId
 from .render import done, render
 from .viewer import Viewer, viewer
 from .words import cycle_title
@@ -102,16 +103,16 @@ async def contacts_post(request: Request, seen: Seen, cycle: str) -> Response:
 
 
 @router.get("/cycles/{cycle}/contacts/{contact_id}")
-async def contact_page(request: Request, seen: Seen, cycle: str, contact_id: int) -> Response:
+async def contact_page(request: Request, seen: Seen, cycle: str, contact_id: RowId) -> Response:
     return await run_in_threadpool(change_form, request, seen, cycle, contact_id)
 
 
 @router.post("/cycles/{cycle}/contacts/{contact_id}")
-async def contact_post(request: Request, seen: Seen, cycle: str, contact_id: int) -> Response:
+async def contact_post(request: Request, seen: Seen, cycle: str, contact_id: RowId) -> Response:
     form = dict((await request.form()).items())
     return await run_in_threadpool(change, request, seen, cycle, contact_id, form)
 
 
 @router.post("/cycles/{cycle}/contacts/{contact_id}/remove")
-async def contact_remove(request: Request, seen: Seen, cycle: str, contact_id: int) -> Response:
+async def contact_remove(request: Request, seen: Seen, cycle: str, contact_id: RowId) -> Response:
     return await run_in_threadpool(remove, request, seen, cycle, contact_id)

@@ -24,6 +24,7 @@ from workflow.time.clock import local_date
 
 from ..access import Seat, seat
 from ..problems import status_of
+from ..records import RowId
 from .decision_form import ATTENDANCE, VOTES, Entry, blank, fill_in, members, read, register
 from .render import done, render
 from .viewer import Viewer, viewer
@@ -185,12 +186,12 @@ async def post_decision(request: Request, seen: Annotated[Viewer, Depends(viewer
 
 @router.get("/cycles/{cycle}/decisions/{decision}/rescind")
 async def rescind_form(request: Request, seen: Annotated[Viewer, Depends(viewer)], cycle: str,
-                       decision: int) -> Response:
+                       decision: RowId) -> Response:
     return await run_in_threadpool(rescind_page, request, seen, cycle, decision, None)
 
 
 @router.post("/cycles/{cycle}/decisions/{decision}/rescind")
-async def rescind_post(request: Request, seen: Annotated[Viewer, Depends(viewer)], cycle: str, decision: int,
+async def rescind_post(request: Request, seen: Annotated[Viewer, Depends(viewer)], cycle: str, decision: RowId,
                        csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
     form = dict((await request.form()).items())
     return await run_in_threadpool(rescind_page, request, seen, cycle, decision, form)

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -19,7 +19,7 @@ from workflow.definition.model import Definition
 from workflow.errors import CycleError, DefinitionError, Problem, UnknownDefinition
 from workflow.time.clock import local_date
 
-from ..access import KnownCycles
+from ..access import DefinitionId, KnownCycles
 from .listing import numbered, summary
 from .render import render
 from .state_diagram import state_diagram_svg
@@ -28,7 +28,6 @@ from .words import cycle_title, person_title, role_title, stage_title
 
 router = APIRouter(include_in_schema=False)
 MANAGES = "manages definitions"
-DefinitionId = Annotated[str, Path(max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
 YearAsked = Annotated[str, Query(max_length=20)]
 MEMBERSHIP = {"voting": "Voting member", "voting_chair": "Chair (votes)", "chair": "Chair (does not vote)",
               "advisor": "Advisor (does not vote)", "observer": "Observer (does not vote)",
@@ -123,7 +122,7 @@ def _year(request: Request, asked: str) -> tuple[int, dict[str, str]]:
 
 
 def _folder_definition(request: Request, definition: str) -> Definition:
-    loaded: Definition = request.app.state.cycle.engine.catalog.load(definition)
+    loaded: Definition = request.app.state.cycle.engine.catalog.load_id(definition)
     return loaded
 
 

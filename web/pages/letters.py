@@ -23,6 +23,7 @@ from workflow.time.clock import local_date
 from .. import outside_parties as outside
 from ..access import engine_of, known_of, seat
 from ..downloads import download_headers
+from ..records import RowId
 from .render import done, refused, render
 from .viewer import Viewer, viewer
 from .words import cycle_title, person_title
@@ -44,7 +45,7 @@ def show(request: Request, seen: Viewer, cycle: str) -> Response:
                   control=control, who=lambda person: person_title(at.definition, person))
 
 
-def pdf(request: Request, seen: Viewer, cycle: str, letter_id: int) -> Response:
+def pdf(request: Request, seen: Viewer, cycle: str, letter_id: RowId) -> Response:
     at, content = outside.letter_pdf(request, seen.principal, letter_id)
     if at.cycle.key != seat(known_of(request), seen.principal, cycle).cycle.key:
         raise NotFound(f"cycle {cycle} has no letter {letter_id}")
@@ -79,11 +80,11 @@ async def letters_page(request: Request, seen: Seen, cycle: str) -> Response:
 
 
 @router.get("/cycles/{cycle}/letters/{letter_id}/pdf")
-async def letter_pdf(request: Request, seen: Seen, cycle: str, letter_id: int) -> Response:
+async def letter_pdf(request: Request, seen: Seen, cycle: str, letter_id: RowId) -> Response:
     return await run_in_threadpool(pdf, request, seen, cycle, letter_id)
 
 
 @router.post("/cycles/{cycle}/letters/{letter_id}/posted")
-async def letter_posted(request: Request, seen: Seen, cycle: str, letter_id: int) -> Response:
+async def letter_posted(request: Request, seen: Seen, cycle: str, letter_id: RowId) -> Response:
     form = dict((await request.form()).items())
     return await run_in_threadpool(mark, request, seen, cycle, letter_id, form)

@@ -29,6 +29,7 @@ from workflow.reads import health as health_check
 from workflow.store.models import Cycle, Deadline, Mail, OutboxEvent
 
 from ..problems import status_of
+from ..records import RowId
 from .render import done, render
 from .viewer import Viewer, admin_only, viewer
 from .words import cycle_title, person_title
@@ -156,7 +157,7 @@ RETRIES: dict[str, tuple[type, Retry, str]] = {
 }
 
 
-def retry_now(request: Request, seen: Viewer, what: str, row_id: int) -> Response:
+def retry_now(request: Request, seen: Viewer, what: str, row_id: RowId) -> Response:
     admin_only(seen, DOING)
     table, action, notice = RETRIES[what]
     engine = request.app.state.cycle.engine
@@ -168,7 +169,7 @@ def retry_now(request: Request, seen: Viewer, what: str, row_id: int) -> Respons
 
 
 @router.post("/operations/{what}/{row_id}/retry")
-async def retry(request: Request, seen: Annotated[Viewer, Depends(viewer)], what: str, row_id: int) -> Response:
+async def retry(request: Request, seen: Annotated[Viewer, Depends(viewer)], what: str, row_id: RowId) -> Response:
     if what not in RETRIES:
         return await run_in_threadpool(show, request, seen, errors={"retry": f"there is nothing called '{what}' to retry"},
                                        status=404)

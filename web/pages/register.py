@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from ..access import register_reader
+from ..access import DefinitionId, register_reader
 from .render import render
 from .viewer import Viewer, viewer
 
 router = APIRouter(include_in_schema=False)
-DefinitionId = Annotated[str, Path(max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 def show(request: Request, seen: Viewer, definition: str) -> Response:

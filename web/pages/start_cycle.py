@@ -79,7 +79,7 @@ def start_now(request: Request, seen: Viewer, definition: str, year: str, commen
         field = ("reference" if "reference" in str(exc) else
                  "year" if "year" in str(exc) or "exists" in str(exc) else "definition")
         return show(request, seen, typed=typed, errors={field: str(exc)}, status=status_of(exc))
-    title = cycle_title(engine.catalog.load(definition), int(year), started.cycle)
+    title = cycle_title(engine.catalog.load_id(definition), int(year), started.cycle)
     return done(f"/cycles/{started.cycle}", f"{title} has started; it is at its first stage")
 
 

@@ -17,6 +17,7 @@ from workflow.errors import CycleError
 
 from ..accounts import Accounts
 from ..problems import status_of
+from ..records import RowId
 from .render import done, render
 from .viewer import Viewer, viewer
 
@@ -77,6 +78,6 @@ async def create(request: Request, seen: Annotated[Viewer, Depends(viewer)],
 
 
 @router.post("/tokens/{token_id}/revoke")
-async def revoke(request: Request, seen: Annotated[Viewer, Depends(viewer)], token_id: int,
+async def revoke(request: Request, seen: Annotated[Viewer, Depends(viewer)], token_id: RowId,
                  email: Annotated[str, Form(max_length=300)] = "") -> Response:
     return await run_in_threadpool(revoke_now, request, seen, email, token_id)

@@ -37,9 +37,12 @@ from workflow.errors import InvalidInput
 @click.pass_context
 def start(ctx: click.Context, definition: str, year: int | None, reference: str | None, actor: str,
           comment: str | None, outside_folder: bool, field: tuple[str, ...]) -> None:
-    """Start a cycle of DEFINITION for a year, or a case of it."""
-    result = app_for(ctx).engine.start(definition, year, actor, comment=comment, outside_folder=outside_folder,
-                                       reference=reference, fields=field_pairs(field))
+    """Start a cycle of DEFINITION (an id, or a definition file's path) for a year, or a case of it."""
+    engine = app_for(ctx).engine
+    # The operator, on the server's own command line, may name a file (a draft with --outside-folder):
+    # resolved here into a Path, which the engine takes as a file; a web request's text is only ever an id.
+    result = engine.start(engine.catalog.resolve_file(definition), year, actor, comment=comment,
+                          outside_folder=outside_folder, reference=reference, fields=field_pairs(field))
     out.print(f"Started [bold]{result.cycle}[/] at '{result.to_state}'.")
 
 

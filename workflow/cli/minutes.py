@@ -28,10 +28,11 @@ from workflow.cli.base import (
 )
 from workflow.commands.minutes import approve_minutes, draft_minutes, edit_minutes
 from workflow.definition.formatting import written_date
+from workflow.definition.textfile import NotReadable, read_limited
 from workflow.errors import InvalidInput
 from workflow.reads.minutes import Minutes, minutes_of
 
-FILE_MAX = 1_000_000
+FILE_MAX = 1_000_000  # bytes of a narratives file
 
 
 def meeting_day(text: str) -> dt.date:
@@ -108,11 +109,11 @@ def edit(ctx: click.Context, board: str, meeting: str, file: Path, actor: str) -
 
 def read_narratives(file: Path) -> dict[str, str]:
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_limited(file, FILE_MAX).decode("utf-8")
+    except NotReadable as exc:  # /dev/zero, a pipe, or too large: refused without reading it whole
+        raise InvalidInput(f"{file} {exc}; give the narratives' YAML file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"cannot read {file}: {exc.__class__.__name__}") from None
-    if len(text) > FILE_MAX:
-        raise InvalidInput(f"{file} is larger than {FILE_MAX} characters")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -23,6 +23,8 @@ from workflow.cli.base import (
 from workflow.definition.formatting import table_date
 from workflow.reads.case_data import CONTACT_ACTIONS, HISTORY_ACTIONS
 
+EXPECT_MAX = 64 * 1024 * 1024  # bytes of an earlier `cycle history verify --json`: many thousand cycles' worth
+
 
 @main.command(name="list")
 @click.argument("definition", required=False)
@@ -244,13 +246,16 @@ def fields_summary(h: dict[str, Any]) -> str:
 def _left(days: int | None) -> str:
     return "" if days is None else f"[red]{-days} overdue[/]" if days < 0 else str(days)
 def _verify_history(app: App, cycle: str | None, as_json: bool, expect_file: Path | None) -> None:
+    from workflow.definition.textfile import NotReadable, read_limited
     from workflow.errors import AuditTrailBroken, InvalidInput
     from workflow.reads.audit_report import lines, read_expect, verify
 
     expect = None
     if expect_file is not None:
         try:
-            expect = read_expect(expect_file.read_text(encoding="utf-8"), str(expect_file))
+            expect = read_expect(read_limited(expect_file, EXPECT_MAX).decode("utf-8"), str(expect_file))
+        except NotReadable as exc:  # /dev/zero, a pipe, or too large: refused without reading it whole
+            raise InvalidInput(f"{expect_file} {exc}; give the file an earlier 'cycle history verify --json' wrote") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"{expect_file} cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     with app.engine.sessions() as session:

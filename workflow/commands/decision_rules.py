@@ -15,7 +15,7 @@ from workflow.definition.calendar import Timeline
 from workflow.definition.formatting import written_date
 from workflow.definition.loader import suggest
 from workflow.definition.model import DecisionGate, Definition, Membership
-from workflow.errors import InvalidInput, MeetingNotHeld
+from workflow.errors import InvalidInput, MeetingNotHeld, NotFound
 from workflow.store.models import DecisionAttendee
 
 RESCINDED = "rescinded"
@@ -87,8 +87,8 @@ def refuse_unheld(*, board_name: str, day: dt.date, today: dt.date, given: bool)
 def check_target(*, decision_id: int, found: tuple[str, str] | None, board: str, item: str, gone: set[int],
                  reason: str | None, verb: str, definition: Definition | None = None) -> None:
     """An amendment or rescission names a decision of this cycle, on the same board and item, still in force."""
-    if found is None:
-        raise InvalidInput(f"there is no decision {decision_id} in this cycle")
+    if found is None:  # any id not among the cycle's decisions, one too large for a row included
+        raise NotFound(f"there is no decision {decision_id} in this cycle")
     if found != (board, item) and board:
         def said(on: tuple[str, str]) -> str:
             if definition is None or on[0] not in definition.boards:

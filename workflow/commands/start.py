@@ -37,10 +37,12 @@ STRANDS_OPEN = select(STRANDS.c.strand).where(STRANDS.c.cycle_id == bindparam("c
                                               STRANDS.c.strand.in_(bindparam("strands", expanding=True)))
 
 
-def start(engine: Store, definition_ref: str, year: int | None, actor: str, *, comment: str | None = None,
+def start(engine: Store, definition_ref: str | Path, year: int | None, actor: str, *, comment: str | None = None,
           outside_folder: bool = False, reference: str | None = None,
           fields: Mapping[str, object] | None = None) -> Fired:
-    path = engine.catalog.resolve_file(definition_ref)
+    """Start a cycle of `definition_ref`: a text is a definition id, only ever the folder's `<id>.yaml`;
+    a `Path` is a file the operator named on the command line (`cycle start PATH`), never a web request's."""
+    path = engine.catalog.id_file(definition_ref) if isinstance(definition_ref, str) else definition_ref
     definition = engine.catalog.load(str(path))
     if not engine.catalog.in_folder(path):
         check_outside_folder(engine, path, definition, outside_folder)

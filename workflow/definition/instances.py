@@ -12,6 +12,8 @@ import re
 import string
 from dataclasses import dataclass
 
+from workflow.errors import quoted
+
 YEARLY = "yearly"
 CASES = "cases"
 TYPED = "typed"
@@ -56,7 +58,7 @@ def pattern_problem(pattern: str) -> str | None:
     try:
         parts = list(string.Formatter().parse(pattern))
     except ValueError as exc:
-        return f"'{pattern}' is not a reference pattern: {exc} (write braces only around year or seq)"
+        return f"{quoted(pattern)} is not a reference pattern: {exc} (write braces only around year or seq)"
     names = [name for _, name, _, _ in parts if name is not None]
     for _, name, spec, conversion in parts:
         if name is None:

@@ -33,21 +33,34 @@ from workflow.definition.reader import (
     email_problem,
     suggest,
 )
-from workflow.errors import DefinitionError, Problem
+from workflow.definition.textfile import NotReadable, read_limited
+from workflow.errors import DefinitionError, Problem, quoted
 
-__all__ = ["email_problem", "load_definition", "parse_definition", "suggest"]
+__all__ = ["email_problem", "load_definition", "parse_definition", "read_definition_text", "suggest"]
+
+
+MAX_DEFINITION_BYTES = 1024 * 1024
+"""A definition file's largest size (the shipped ones are under 40 kB; an upload's limit is the same)."""
+
+
+def read_definition_text(path: Path) -> str:
+    """A definition file's text; a file that cannot be read, is not a regular file (/dev/zero, a pipe) or is
+    larger than MAX_DEFINITION_BYTES is a DefinitionError, found without reading more than the limit."""
+    try:
+        return read_limited(path, MAX_DEFINITION_BYTES).decode("utf-8")
+    except OSError as exc:
+        raise DefinitionError([Problem(str(path), None, "file", f"cannot read the file: {exc.strerror}")]) from None
+    except NotReadable as exc:
+        raise DefinitionError([Problem(str(path), None, "file", f"the file {exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise DefinitionError([Problem(str(path), None, "file", f"the file is not UTF-8 text: {exc.reason} "
+                                       f"at byte {exc.start}")]) from None
 
 
 def load_definition(path: str | Path, *, templates_dir: Path | None = None) -> Definition:
     """Read and validate a definition file; raise DefinitionError listing every problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DefinitionError([Problem(str(path), None, "file", f"cannot read the file: {exc.strerror}")]) from None
-    except UnicodeDecodeError as exc:
-        raise DefinitionError([Problem(str(path), None, "file", f"the file is not UTF-8 text: {exc.reason} "
-                                       f"at byte {exc.start}")]) from None
+    text = read_definition_text(path)
     if templates_dir is None:
         templates_dir = path.parent / "templates"
     return parse_definition(text, str(path), templates_dir=templates_dir)
@@ -63,7 +76,7 @@ def parse_definition(text: str, path: str = "<definition>", *, templates_dir: Pa
         raise DefinitionError([Problem(path, mark.line + 1 if mark else None, "yaml", f"not valid YAML: {detail}")]) from None
     except ValueError as exc:  # PyYAML builds `2022-02-30` as a date and lets ValueError out, without a line
         line, value = _unconstructable(text)
-        raise DefinitionError([Problem(path, line, "yaml", f"not valid YAML: cannot read '{value}': {exc}")]) from None
+        raise DefinitionError([Problem(path, line, "yaml", f"not valid YAML: cannot read {quoted(value)}: {exc}")]) from None
     except RecursionError:
         raise DefinitionError([Problem(path, None, "yaml", "not valid YAML: nested too deeply")]) from None
     root = reader.mapping(raw, getattr(raw, "line", 1), "definition")

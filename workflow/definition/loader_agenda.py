@@ -12,6 +12,7 @@ from workflow.definition.agenda import (
 from workflow.definition.loader_base import BuilderBase
 from workflow.definition.reader import _describe, suggest
 from workflow.definition.yamlfile import YList, YMap
+from workflow.errors import quoted
 
 LONGEST_NOTICE = 30
 
@@ -66,7 +67,7 @@ def _items(builder: BuilderBase, node: YMap, field: str) -> tuple[FixedItem, ...
         purpose = r.get(item, "purpose", where, str, required=False, default="")
         if purpose and purpose not in PURPOSES:
             r.problem(item.line_of("purpose"), f"{where}.purpose",
-                      f"unknown purpose '{purpose}'{suggest(purpose, PURPOSES)}; expected one of {', '.join(PURPOSES)}")
+                      f"unknown purpose {quoted(purpose)}{suggest(purpose, PURPOSES)}; expected one of {', '.join(PURPOSES)}")
         description = r.get(item, "description", where, str, required=False, default="")
         if title:
             found.append(FixedItem(" ".join(title.split()), purpose, " ".join(description.split())))

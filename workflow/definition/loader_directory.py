@@ -29,6 +29,7 @@ from workflow.definition.reader import (
 )
 from workflow.definition.who_acts import keeps_board
 from workflow.definition.yamlfile import YMap
+from workflow.errors import quoted
 
 MINUTE_PREFIX = re.compile(r"[A-Z]{1,10}")
 
@@ -56,7 +57,7 @@ class DirectorySections(BuilderBase):
             name = self.r.get(node, "name", field, str, required=False, default="")
             email = self.r.get(node, "email", field, str, default="")
             if email and (wrong := email_problem(email)):
-                self.r.problem(node.line_of("email"), f"{field}.email", f"{email!r} is not one email address: {wrong}")
+                self.r.problem(node.line_of("email"), f"{field}.email", f"{quoted(email)} is not one email address: {wrong}")
             roles = self.role_refs(node.get("roles", []), node.line_of("roles"), f"{field}.roles", allow_system=False)
             self.people[pid] = Person(pid, title, email, roles, name)
 
@@ -105,7 +106,7 @@ class DirectorySections(BuilderBase):
         prefix = self.r.get(node, "minute_prefix", field, str, required=False, default="")
         if prefix and not MINUTE_PREFIX.fullmatch(prefix):
             self.r.problem(node.line_of("minute_prefix"), f"{field}.minute_prefix",
-                           f"'{prefix}' is not a minute prefix; expected 1 to 10 capital letters (no digits: the "
+                           f"{quoted(prefix)} is not a minute prefix; expected 1 to 10 capital letters (no digits: the "
                            "minute's number follows it), such as SMK")
             return ""
         return str(prefix)
@@ -136,7 +137,7 @@ class DirectorySections(BuilderBase):
             link = self.r.get(node, "remote_link", field, str, required=False, default="")
             if link and not REMOTE_LINK.match(link):
                 self.r.problem(node.line_of("remote_link"), f"{field}.remote_link",
-                               f"'{link}' is not a web address; expected https://...")
+                               f"{quoted(link)} is not a web address; expected https://...")
             invite = self.r.names(node["invite"], node.line_of("invite"), f"{field}.invite") if "invite" in node else []
             if invite:  # case roles, read after the meetings
                 self.later("case role", invite, "case_roles", node.line_of("invite"), f"{field}.invite")

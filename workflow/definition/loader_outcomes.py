@@ -7,13 +7,14 @@ from workflow.definition.loader_base import BuilderBase
 from workflow.definition.model import OUTCOMES, DecisionGate
 from workflow.definition.reader import suggest
 from workflow.definition.yamlfile import YMap
+from workflow.errors import quoted
 
 OUTCOME_WORDS = {"carried": "carried", "not_carried": "not carried", "deferred": "deferred"}
 
 
 def unknown_outcome(outcome: str) -> str:
     hint = " (a vote that is not carried is 'not_carried')" if outcome == "lost" else suggest(outcome, OUTCOMES)
-    return f"unknown outcome '{outcome}'{hint}; expected one of {', '.join(OUTCOMES)}"
+    return f"unknown outcome {quoted(outcome)}{hint}; expected one of {', '.join(OUTCOMES)}"
 
 
 def item_words(builder: BuilderBase, item: str) -> str:

@@ -23,6 +23,7 @@ from workflow.definition.reader import (
     suggest,
 )
 from workflow.definition.yamlfile import YList, YMap
+from workflow.errors import quoted
 
 
 class TimeSections(BuilderBase):
@@ -40,7 +41,7 @@ class TimeSections(BuilderBase):
             return 1
         if month.lower() not in MONTHS:
             self.r.problem(node.line_of("starts_in"), "cycle.starts_in",
-                           f"unknown month '{month}'{suggest(month.lower(), MONTHS)}")
+                           f"unknown month {quoted(month)}{suggest(month.lower(), MONTHS)}")
             return 1
         return MONTHS[month.lower()]
 

@@ -25,7 +25,7 @@ from workflow.definition.model import (
     PeriodDate,
 )
 from workflow.definition.yamlfile import YMap
-from workflow.errors import Problem
+from workflow.errors import Problem, quoted
 
 T = TypeVar("T")
 
@@ -97,7 +97,7 @@ class Reader:
         if not hint and known:
             listed = ", ".join(f"'{k}'" for k in sorted(known)[:8])
             hint = f" (known: {listed}{', ...' if len(known) > 8 else ''})"
-        self.problem(line, field, f"unknown {kind} '{name}'{hint}")
+        self.problem(line, field, f"unknown {kind} {quoted(name)}{hint}")
 
     # -- typed access ---------------------------------------------------------
 
@@ -114,7 +114,7 @@ class Reader:
         for key in node:
             if key not in allowed:
                 self.problem(node.line_of(key), f"{field}.{key}" if field else str(key),
-                             f"unknown field '{key}'{suggest(key, allowed)}")
+                             f"unknown field {quoted(key)}{suggest(key, allowed)}")
 
     def get(
         self, node: YMap, key: str, field: str, kind: type[T] | tuple[type, ...], *,
@@ -177,13 +177,13 @@ class Reader:
         if m := DAY_MONTH.match(text):
             day, month_name = int(m.group(1)), m.group(2).lower()
             if month_name not in MONTHS:
-                self.problem(line, field, f"unknown month '{m.group(2)}'{suggest(month_name, MONTHS)}")
+                self.problem(line, field, f"unknown month {quoted(m.group(2))}{suggest(month_name, MONTHS)}")
                 return None
             month = MONTHS[month_name]
             try:
                 dt.date(2024, month, day)  # a leap year, so 29 February passes here
             except ValueError:
-                self.problem(line, field, f"'{text}' is not a day of the month")
+                self.problem(line, field, f"{quoted(text)} is not a day of the month")
                 return None
             if (day, month) == (29, 2):
                 self.problem(line, field, "'29 February' exists only in leap years; use 'February' (its last "
@@ -193,15 +193,15 @@ class Reader:
         if m := NTH_WEEKDAY.match(text):
             weekday, month_name = m.group(2).lower(), m.group(3).lower()
             if weekday not in WEEKDAYS:
-                self.problem(line, field, f"unknown weekday '{m.group(2)}'{suggest(weekday, WEEKDAYS)}")
+                self.problem(line, field, f"unknown weekday {quoted(m.group(2))}{suggest(weekday, WEEKDAYS)}")
                 return None
             if month_name not in MONTHS:
-                self.problem(line, field, f"unknown month '{m.group(3)}'{suggest(month_name, MONTHS)}")
+                self.problem(line, field, f"unknown month {quoted(m.group(3))}{suggest(month_name, MONTHS)}")
                 return None
             return NthWeekdayDate(ORDINALS[m.group(1).lower()], WEEKDAYS[weekday], MONTHS[month_name])
         if m := OFFSET.match(text):
             if int(m.group(1)) > MAX_OFFSET:
-                self.problem(line, field, f"'{text}' is more than {MAX_OFFSET} working days away")
+                self.problem(line, field, f"{quoted(text)} is more than {MAX_OFFSET} working days away")
                 return None
             days = int(m.group(1)) * (-1 if m.group(2).lower() == "before" else 1)
             self.milestone_refs.append((m.group(3), line, field))
@@ -221,11 +221,11 @@ class Reader:
             try:
                 iso = dt.date.fromisoformat(text)
             except ValueError:
-                self.problem(line, field, f"'{text}' is not a real date")
+                self.problem(line, field, f"{quoted(text)} is not a real date")
                 return None
             return FixedDate(iso.year, iso.month, iso.day)
         hint = suggest(lower, MONTHS)
-        self.problem(line, field, f"cannot read '{text}' as a date{hint}; expected {DATE_FORMS}")
+        self.problem(line, field, f"cannot read {quoted(text)} as a date{hint}; expected {DATE_FORMS}")
         return None
 
 
@@ -247,7 +247,7 @@ class Reader:
         unit = " ".join(m.group(2).lower().split()) + "s"
         amount = int(m.group(1))
         if amount > LONGEST[unit]:
-            self.problem(line, field, f"'{text}' is more than {LONGEST[unit]} {unit}: longer than this engine plans")
+            self.problem(line, field, f"{quoted(text)} is more than {LONGEST[unit]} {unit}: longer than this engine plans")
             return None
         return Period(amount, unit)
 
@@ -261,7 +261,7 @@ def _describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"'{value}'"
+    return quoted(value)
 
 
 def email_problem(address: str) -> str | None:

@@ -73,7 +73,7 @@ class Register:
 
 def register(engine: Store, definition_id: str, reader: str | None = None) -> Register:
     """The open instances of `definition_id`, most overdue first; exempt ones listed only to the entitled."""
-    definition = engine.catalog.load(definition_id)
+    definition = engine.catalog.load_id(definition_id)
     reader = checked_reader(definition, reader)
     today = local_date(engine.clock.now())
     with engine.sessions() as session:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from workflow.definition.loader import load_definition, parse_definition, suggest
 from workflow.definition.model import Definition
+from workflow.definition.reader import IDENTIFIER
 from workflow.errors import CycleError, DefinitionChanged, InvalidInput, UnknownDefinition
 from workflow.store.models import DefinitionSnapshot
 from workflow.store.parsed_files import ParsedFiles
@@ -82,7 +83,27 @@ class Catalog:
         raise UnknownDefinition(f"there is no definition '{ref}' in {self.directory}{suggest(ref, known)}")
 
     def load(self, ref: str) -> Definition:
+        """A definition named by path or id: for the operator's command line and files this catalog listed.
+        Anything a web request names goes through `load_id`, which never opens a path."""
         path = self.resolve_file(ref)
+        return self._parsed.load(path, self.templates_for(path))
+
+    def id_file(self, definition_id: str) -> Path:
+        """The folder's file for an id, `<folder>/<id>.yaml`, and nothing else: an id that is not one
+        (a path, `..`, anything outside [a-z][a-z0-9_]*) names no file at all."""
+        if len(definition_id) > 100 or not IDENTIFIER.match(definition_id):
+            raise UnknownDefinition(f"'{definition_id[:40]}' is not a definition id (lower-case letters, digits "
+                                    "and underscores, starting with a letter)")
+        path = self.directory / f"{definition_id}.yaml"
+        if not path.is_file():
+            known = [p.stem for p in self.files()]
+            raise UnknownDefinition(f"there is no definition '{definition_id}' in {self.directory}"
+                                    f"{suggest(definition_id, known)}")
+        return path
+
+    def load_id(self, definition_id: str) -> Definition:
+        """The folder's definition with this id (see `id_file`): what every web entry point loads."""
+        path = self.id_file(definition_id)
         return self._parsed.load(path, self.templates_for(path))
 
     def templates_for_snapshot(self, definition: Definition) -> Path:

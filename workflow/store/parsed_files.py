@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from workflow.definition.loader import load_definition, parse_definition
+from workflow.definition.loader import parse_definition, read_definition_text
 from workflow.definition.model import Definition
 from workflow.errors import DefinitionError, Problem
 
@@ -45,10 +45,7 @@ class ParsedFiles:
 
     def load(self, path: Path, templates_dir: Path) -> Definition:
         """`load_definition(path, templates_dir=...)`, parsed again only if the file or its templates changed."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return load_definition(path, templates_dir=templates_dir)  # says what is wrong with the file
+        text = read_definition_text(path)  # a DefinitionError says what is wrong with the file
         key = (str(path), str(templates_dir), hashlib.sha256(text.encode("utf-8")).hexdigest(),
                templates_seen(templates_dir))
         with self._lock:
