@@ -251,3 +251,26 @@ def test_the_shipped_review_is_listed_with_the_other_definitions(tmp_path: Path)
     assert code == 0, said
     assert "'domestic_homicide_review' version 2, 8 stages, 7 transitions, 2 boards" in said
     assert "'community_safety_strategy'" in said and "'alcohol_pspo_variation'" in said
+
+
+def test_a_resolution_naming_the_deceased_is_read_only_by_those_who_may_see_the_cases_personal_data(
+        dhr: App, tmp_path: Path) -> None:
+    engine = dhr.engine
+    engine.start(DHR, None, COORDINATOR, fields={"subject_name": "Alex Example", "date_of_death": "2026-03-30",
+                                                 "date_notified": "2026-04-06"})
+    engine.decide(FIRST, "csp_board", "commission", CLERK, votes_for=BOARD,
+                  resolution="That a review be held into the death of Alex Example at 4 Mill Lane",
+                  comment="the family of Alex Example were told")
+    shown = engine.status(FIRST, COORDINATOR).decisions[0]
+    assert "Alex Example" in shown["resolution"] and shown["withheld"] is None
+    assert "Alex Example" in engine.history(FIRST, COORDINATOR)[-1]["comment"]
+    for reader in ("housing_lead", None):  # a panel agency not entitled to personal data; the public view
+        [decision] = engine.status(FIRST, reader).decisions
+        assert (decision["resolution"], decision["withheld"], decision["outcome"]) == (None, "personal data",
+                                                                                       "carried"), reader
+        decided = [h for h in engine.history(FIRST, reader) if h["action"] == "decide"]
+        assert [(h["comment"], h["data"]["withheld"]) for h in decided] == [(None, "personal data")], reader
+    code, output = cli(tmp_path, "2026-04-07T10:00:00+01:00", "status", FIRST, "--json")
+    assert code == 0 and "Alex Example" not in output and '"withheld": "personal data"' in output
+    code, output = cli(tmp_path, "2026-04-07T10:00:00+01:00", "history", FIRST, "--as", "housing_lead", "--json")
+    assert code == 0 and "Alex Example" not in output

@@ -109,3 +109,36 @@ def test_the_data_directory_is_0700_and_every_file_in_it_0600(tmp_path: Path) ->
     wrong = {path: oct(mode) for path, mode in modes.items()
              if mode != (0o700 if (data / path).is_dir() else 0o600)}
     assert not wrong, f"not private: {wrong}"
+
+
+def test_the_resolution_comment_and_reason_of_a_private_decision_are_for_those_entitled_only(cli) -> None:  # type: ignore[no-untyped-def]
+    # The early findings' only paper is exempt: MK Together decides on them in private session.
+    votes = ("--for", "director_policy,director_childrens_services,police_area_commander")
+    first = cli("decide", CYCLE, "--board", "mk_together", "--item", "early_findings", "--as", "committee_manager",
+                *votes, "--meeting-date", "2021-07-05", "--resolution", f"That {SECRET} be referred to the police.",
+                "--comment", "the family were told in the private session")
+    assert first.exit_code == 0, first.output
+    amended = cli("decide", CYCLE, "--board", "mk_together", "--item", "early_findings", "--as", "committee_manager",
+                  *votes, "--meeting-date", "2021-07-05", "--amends", "1", "--reason", "the suspects were named",
+                  "--resolution", f"That {SECRET} be closed.")
+    assert amended.exit_code == 0, amended.output
+    secrets = (SECRET, "the family were told", "the suspects were named")
+
+    entitled = json.loads(cli("status", CYCLE, "--as", "director_policy", "--json").output)
+    assert [d["withheld"] for d in entitled["decisions"]] == [None, None]
+    assert entitled["decisions"][1]["reason"] == "the suspects were named"
+    history = cli("history", CYCLE, "--as", "director_policy", "--json").output
+    assert all(secret in history for secret in secrets[1:])
+    for reader in (["--as", "fire_group_commander"], ["--as", "scrutiny_officer"], []):
+        shown = cli("status", CYCLE, *reader, "--json")
+        assert shown.exit_code == 0, shown.output
+        decisions = json.loads(shown.output)["decisions"]
+        assert [d["withheld"] for d in decisions] == ["private business"] * 2, reader
+        assert [(d["resolution"], d["reason"], d["outcome"]) for d in decisions] == [(None, None, "carried")] * 2
+        assert not any(secret in shown.output for secret in secrets), reader
+        rows = cli("history", CYCLE, *reader, "--json")
+        assert rows.exit_code == 0 and not any(secret in rows.output for secret in secrets[1:]), reader
+        decided = [h for h in json.loads(rows.output) if h["action"] == "decide"]
+        assert [(h["comment"], h["data"]["withheld"]) for h in decided] == [(None, "private business")] * 2
+        table = cli("history", CYCLE, *reader)
+        assert "decisions' comments and reasons withheld" in table.stderr, table.stderr

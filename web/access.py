@@ -1,7 +1,8 @@
 """The signed-in person as the engine knows them: their id in the directory of the cycle concerned.
 
 A person is their email; each definition version lists them under an id of its own.
-A cycle whose directory does not list the person is, to them, a cycle that does not
+A cycle whose directory does not list the person, or that every list withholds from them (a case at a stage
+whose exempt papers they are not entitled to, `register.withheld_cycle`), is, to them, a cycle that does not
 exist: the same 404, the same sentence. Roles are then checked by the engine itself,
 as for `--as`; entitlement to exempt information by `workflow.definition.entitlement`.
 """
@@ -18,10 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.commands.cycles import MAX_ROW_ID, ROW_COLUMNS, CycleRow, definition_of, find_cycle
 from workflow.definition.directory import find_person
+from workflow.definition.entitlement import entitled_to_stage
 from workflow.definition.model import Definition
 from workflow.definition.reader import IDENTIFIER
 from workflow.engine import Engine
 from workflow.errors import CycleError, DefinitionError, NotFound
+from workflow.reads.register import withheld_cycle
 from workflow.store.models import Cycle
 
 from .accounts import SESSION_LOOKUP, TOKEN_LOOKUP, Principal, digest
@@ -37,6 +40,7 @@ class KnownCycle:
     key: str
     year: int
     definition: Definition
+    state: str  # its stage now, which decides whether it is withheld from a reader (`register.withheld_cycle`)
 
 
 class KnownCycles:
@@ -62,7 +66,14 @@ class KnownCycles:
         with self._reads() as session:
             cycle = find_cycle(session, ref)
             definition = definition_of(self.engine, session, cycle)
-        return KnownCycle(cycle.id, cycle.key, cycle.year, definition)
+        return KnownCycle(cycle.id, cycle.key, cycle.year, definition, cycle.state)
+
+    def withheld(self, cycle: KnownCycle, person: str) -> bool:
+        """Is `cycle` kept from `person` in every list (`register.withheld_cycle`), so not theirs to read either?"""
+        if not cycle.definition.instances.cases or entitled_to_stage(cycle.definition, cycle.state, person):
+            return False  # the common case, decided without reading anything
+        with self._reads() as session:
+            return withheld_cycle(session, cycle.definition, cycle.id, cycle.state, person)
 
     def version(self, definition_id: str, version: int) -> Definition:
         """The definition of a row already read this request (`Engine.list_cycles`), without reading it again;
@@ -88,12 +99,16 @@ def no_cycle(ref: str | int) -> NotFound:
 
 
 def seat(cycles: KnownCycles, me: Principal, ref: str | int) -> Seat:
-    """Where `me` sits at cycle `ref`; NotFound, as for a missing cycle, when its directory does not list them."""
+    """Where `me` sits at cycle `ref`; NotFound, as for a missing cycle, when its directory does not list them or
+    when it is withheld from them in every list (a case at a stage whose exempt papers they are not entitled to)."""
     try:
         cycle = cycles.get(ref)
     except NotFound:
         raise no_cycle(ref) from None
-    return Seat(cycle, cycle.definition, seated(cycles.engine, cycle.definition, me, ref))
+    person = seated(cycles.engine, cycle.definition, me, ref)
+    if cycles.withheld(cycle, person):
+        raise no_cycle(ref)
+    return Seat(cycle, cycle.definition, person)
 
 
 def seated(engine: Engine, definition: Definition, me: Principal, ref: str | int) -> str:
@@ -110,8 +125,9 @@ def fire_seat(engine: Engine, presented: Credential, ref: str) -> Callable[[Sess
     (`Engine.fire_seated`) by one query: the token's or session's row with the cycle's row outer-joined.
 
     The checks and sentences are `signed_in`'s and `seat`'s, in the same order: an unknown or revoked
-    credential is 401 whatever the cycle, then the CSRF token, then a cycle that is not there or does not
-    list the person is 404. The credential is read on every request, so a revocation is seen at once.
+    credential is 401 whatever the cycle, then the CSRF token, then a cycle that is not there, does not list
+    the person or is withheld from them is 404. The credential is read on every request, so a revocation is
+    seen at once.
     """
     by_id = ref.isascii() and ref.isdigit()
     statement = _SEATED[presented.token is not None, by_id]
@@ -127,7 +143,13 @@ def fire_seat(engine: Engine, presented: Credential, ref: str) -> Callable[[Sess
         if found[0] is None:  # the outer join found no cycle
             raise no_cycle(ref)
         cycle = CycleRow(*found)
-        return cycle, seated(engine, definition_of(engine, session, cycle), me, ref)
+        definition = definition_of(engine, session, cycle)
+        person = seated(engine, definition, me, ref)
+        # A case withheld from the person is no cycle to them (as `seat`); `withheld_cycle` reads nothing more
+        # for a person entitled to its stage, who is whoever may fire it in the usual case.
+        if withheld_cycle(session, definition, cycle.id, cycle.state, person):
+            raise no_cycle(ref)
+        return cycle, person
 
     return read
 

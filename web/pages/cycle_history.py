@@ -52,7 +52,8 @@ def what(definition: Definition, entry: dict[str, Any]) -> str:
         return f"Attached '{title}'" + (f" for '{kind}'" if title != kind else "")
     if action in ("decide", "rescind"):
         item = definition.item_title(str(data.get("board") or ""), str(data.get("item") or ""))
-        return f"Recorded the {board_name(definition, data.get('board'))}'s decision on '{item}': {data['outcome']}"
+        withheld = f" (its comment and reason withheld from you: {data['withheld']})" if data.get("withheld") else ""
+        return f"Recorded the {board_name(definition, data.get('board'))}'s decision on '{item}': {data['outcome']}{withheld}"
     if action == "document":
         found = definition.documents.get(data.get("spec", ""))
         return f"Made the document '{found.title if found else data.get('spec')}' ({data.get('version')})"

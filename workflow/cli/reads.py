@@ -166,7 +166,10 @@ def history(ctx: click.Context, cycle: str, verify_cycle: str | None, reader: st
     if as_json:
         emit_json(rows)
         return
-    withheld_note(sum(1 for h in rows if h["data"].get("withheld")), reader, "exempt attachment")
+    withheld_note(sum(1 for h in rows if h["action"] == "attach" and h["data"].get("withheld")), reader,
+                  "exempt attachment")
+    withheld_note(sum(1 for h in rows if h["action"] != "attach" and h["data"].get("withheld")), reader,
+                  "decision's comment and reason", "decisions' comments and reasons")
     table = Table()
     for col in ("#", "when (UTC)", "who", "what", "from", "to", "comment"):
         table.add_column(col)
@@ -175,7 +178,8 @@ def history(ctx: click.Context, cycle: str, verify_cycle: str | None, reader: st
         if h["strand"]:
             what = f"{h['strand']}: {what}"
         if h["action"] == "decide":
-            what = f"decision: {h['data']['board']} {h['data']['item']} {h['data']['outcome']}"
+            what = f"decision: {h['data']['board']} {h['data']['item']} {h['data']['outcome']}" + (
+                f" (withheld: {h['data']['withheld']})" if h["data"].get("withheld") else "")
         if h["action"] == "document":
             what = f"document {h['data']['document_id']} made ({h['data']['spec']}, {h['data']['version']})"
         if h["action"] in HISTORY_ACTIONS:

@@ -26,7 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.commands import agenda_build
-from workflow.definition.entitlement import considering_stages, private_business
+from workflow.definition.entitlement import (
+    considering_stages,
+    declares_personal,
+    entitled_to_stage,
+    may_see_personal,
+    private_business,
+)
 from workflow.definition.formatting import written_date
 from workflow.definition.model import Board, DecisionGate, Definition
 from workflow.errors import NotFound
@@ -84,6 +90,39 @@ def decision_stages(definition: Definition, board: str, item: str) -> tuple[str,
     return tuple(dict.fromkeys(source for t in definition.transitions for g in t.gates
                                if isinstance(g, DecisionGate) and (g.board, g.item) == (board, item)
                                for source in t.sources))
+
+
+def private_stages(definition: Definition, papers: list[Paper], decision: Decision) -> tuple[str, ...]:
+    """The stages `decision` closes at which it is private business by the one rule (`entitlement.private_business`),
+    with the papers attached when it was recorded (as its sign-off record's public version has it) or with today's
+    (as the minutes read it): either makes it private, so the rule fails closed. () for public business."""
+    before = [p for p in papers if p.attached_at <= decision.recorded_at]
+    return tuple(stage for stage in decision_stages(definition, decision.board, decision.item)
+                 if any(private_business(definition, rows, stage) for rows in (before, papers)))
+
+
+PRIVATE, PERSONAL = "private business", "personal data"
+"""Why a decision's resolution, reason and priorities are withheld from a reader (`resolution_withheld`)."""
+
+
+def resolution_withheld(definition: Definition, papers: list[Paper], decision: Decision,
+                        reader: str | None) -> str | None:
+    """Why `reader` (None: the public) may not read the resolution, reason and priorities of `decision` (or the
+    comment recorded with it), or None when they may: the one rule for the status, the decision register, the
+    history and the public site.
+
+    PRIVATE when it is private business (`private_stages`) and the reader is not entitled to the exempt papers of
+    such a stage (`entitlement.entitled_to_stage`): the resolution on a private item is for the exempt version only.
+    PERSONAL when the definition declares personal case fields (a case's resolution may name its subject) and the
+    reader may not see them (`entitlement.may_see_personal`).
+    """
+    private = private_stages(definition, papers, decision)
+    if private and not (reader is not None and any(entitled_to_stage(definition, stage, reader)
+                                                   for stage in private)):
+        return PRIVATE
+    if declares_personal(definition) and not may_see_personal(definition, reader):
+        return PERSONAL
+    return None
 
 
 def meeting_days(session: Session, board: str, before: dt.date) -> list[dt.date]:

@@ -91,5 +91,5 @@ def served_cycles(engine: Store, email: str, *, records: bool = True,
                 schedule(definition, cycle.year, moved.get(cycle.id, {})),
                 paper_views(definition, papers[cycle.id], person),
                 document_views(session, definition, documents[cycle.id], person),
-                decision_register(decisions[cycle.id])))
+                decision_register(definition, papers[cycle.id], decisions[cycle.id], person)))
         return found, every

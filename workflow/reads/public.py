@@ -29,12 +29,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.commands.attach import SCHEDULE_12A
-from workflow.commands.meeting_business import decision_stages
+from workflow.commands.meeting_business import PRIVATE
 from workflow.commands.meetings import Scheduled, schedule
 from workflow.definition.calendar import Timeline
 from workflow.definition.entitlement import (
     considering_stages,
-    declares_personal,
     may_see_document,
     may_see_paper,
     private_business,
@@ -336,15 +335,16 @@ def _meeting(definition: Definition, cycle: Cycle, timeline: Timeline, sitting: 
         private = [r for stage in sorted(belongs[item_id] & set(private_stages)) for r in private_stages[stage]]
         if private:  # shown only as its title and the paragraphs
             at.private, at.annex, at.papers = list(dict.fromkeys(private)), [], []
-    in_force = {d["id"] for d in decision_register(decisions) if d["in_force"]}
+    # As the public read it (no reader): a private item's resolution withheld, a case's too (it may name its
+    # subject, and is read in the public sign-off record, written without) (`meeting_business.resolution_withheld`).
+    register = {d["id"]: d for d in decision_register(definition, papers, decisions, None)}
     for decision in decisions:
-        if decision.board != spec.board or decision.meeting_date != sitting.day or decision.id not in in_force:
+        shown = register[decision.id]
+        if decision.board != spec.board or decision.meeting_date != sitting.day or not shown["in_force"]:
             continue
         at = item(decision.item)
-        if not at.private and not _private_decision(definition, papers, decision):
-            # A case's resolution may name its subject: it is read in the public sign-off record, written without.
-            resolution = "" if declares_personal(definition) else decision.resolution
-            at.decision = PublicDecision(decision.id, at.title, decision.outcome, resolution,
+        if not at.private and shown["withheld"] != PRIVATE:
+            at.decision = PublicDecision(decision.id, at.title, decision.outcome, shown["resolution"] or "",
                                          decision.votes_for, decision.votes_against, decision.abstentions,
                                          decision.meeting_date, decision.recorded_at)
     found.items = list(items.values())
@@ -371,12 +371,3 @@ def _stage_items(definition: Definition, stage: str, papers: list[Paper]) -> set
     """
     decided = {g.item for t in definition.transitions_from(stage) for g in t.gates if isinstance(g, DecisionGate)}
     return decided | {p.paper for p in papers if stage in considering_stages(definition, p.paper, p.stage)}
-
-
-def _private_decision(definition: Definition, papers: list[Paper], decision: Decision) -> bool:
-    """Is `decision` private business by the one rule (`entitlement.private_business`) at a stage it closes, with
-    the papers attached when it was recorded (as its sign-off record's public version has it) or with today's
-    (as the minutes read it)? Either withholds its resolution from the public: the rule fails closed."""
-    before = [p for p in papers if p.attached_at <= decision.recorded_at]
-    return any(private_business(definition, rows, stage)
-               for stage in decision_stages(definition, decision.board, decision.item) for rows in (before, papers))

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from workflow.commands.cycles import reader as checked_reader
 from workflow.definition.calendar import Timeline, working_days_between
 from workflow.definition.entitlement import considering_stages, entitled_to_stage
 from workflow.definition.model import Definition
+from workflow.errors import NotFound
 from workflow.reads.running_facts import known_dates_of
 from workflow.store.models import Cycle, Paper
 from workflow.store.unit import Store
@@ -108,11 +110,33 @@ def register(engine: Store, definition_id: str, reader: str | None = None) -> Re
 def withheld_from(definition: Definition, cycle: Cycle, exempt: list[Paper], reader: str | None) -> bool:
     """Is this instance kept from `reader` in a list: at a stage whose exempt papers they are not entitled to?
 
-    The one rule for the register and every list of cycles (`cycle list`, the Cycles page, `GET /api/v1/cycles`):
-    a reader not entitled never gets the reference or stage of an instance at its private stage.
+    The one rule for the register and every list of cycles (`cycle list`, the Cycles page, `GET /api/v1/cycles`),
+    and for reading one cycle by its reference (`withheld_cycle`): a reader not entitled never gets the
+    reference or stage of an instance at its private stage.
     """
-    return _private(definition, cycle, exempt) and not (
-        reader is not None and entitled_to_stage(definition, cycle.state, reader))
+    return withheld_at(definition, cycle.state, exempt, reader)
+
+
+def withheld_at(definition: Definition, state: str, exempt: list[Paper], reader: str | None) -> bool:
+    """`withheld_from`, for an instance at `state` with these exempt papers."""
+    return _private(definition, state, exempt) and not (
+        reader is not None and entitled_to_stage(definition, state, reader))
+
+
+def withheld_cycle(session: Session, definition: Definition, cycle_id: int, state: str, reader: str) -> bool:
+    """`withheld_from` for one cycle a person names by its reference (a page, an API call, `--as`), which is then
+    answered as a cycle that does not exist: a guessed reference must not confirm a case kept from every list.
+
+    Only a case (`instances.cases`) is withheld so: a case's very existence may be personal data, where a
+    strategy's cycle and its meetings are published on the public site (`public`, which withholds cases alone),
+    so answering "no cycle" would hide nothing and would shut a board member out of the cycle they work on.
+    Its exempt papers are read only for a case and a reader not entitled to its stage already, so the person
+    who acts at a stage (its owner, its board) pays no query for it.
+    """
+    if not definition.instances.cases or entitled_to_stage(definition, state, reader):
+        return False
+    exempt = list(session.scalars(select(Paper).where(Paper.cycle_id == cycle_id, Paper.exempt.is_(True))))
+    return withheld_at(definition, state, exempt, reader)
 
 
 def hidden_cycles(engine: Store, cycle_ids: list[int], reader_of: Callable[[Definition], str | None]) -> set[int]:
@@ -138,8 +162,15 @@ def hidden_cycles(engine: Store, cycle_ids: list[int], reader_of: Callable[[Defi
     return hidden
 
 
-def _private(definition: Definition, cycle: Cycle, papers: list[Paper]) -> bool:
+def refuse_withheld(session: Session, definition: Definition, cycle: Cycle, ref: str | int, reader: str | None) -> None:
+    """NotFound, in the words used for a reference that names no cycle, when `reader` (a person, not the public
+    view) reads one cycle withheld from them (`withheld_cycle`): `cycle status --as`, `cycle history --as`."""
+    if reader is not None and withheld_cycle(session, definition, cycle.id, cycle.state, reader):
+        raise NotFound(f"there is no cycle '{ref}'")
+
+
+def _private(definition: Definition, state: str, papers: list[Paper]) -> bool:
     """Is the instance's current stage the business of an exempt paper?"""
-    return any(cycle.state in considering_stages(definition, paper.paper, paper.stage) for paper in papers)
+    return any(state in considering_stages(definition, paper.paper, paper.stage) for paper in papers)
 
 

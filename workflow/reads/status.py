@@ -1,6 +1,7 @@
 """Where a cycle stands, and the list of cycles: what `cycle status` and the cycle pages show.
 
-Exempt papers are named only to a reader entitled to them (`definition.entitlement`).
+Exempt papers are named only to a reader entitled to them (`definition.entitlement`), and the resolution of a
+decision on private business only to a reader entitled to read it (`meeting_business.resolution_withheld`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from workflow.commands.cycles import definition_of, find_cycle
 from workflow.commands.cycles import reader as checked_reader
 from workflow.commands.decision_rules import superseded
 from workflow.commands.facts import facts as gate_facts
+from workflow.commands.meeting_business import resolution_withheld
 from workflow.definition import gates as gate_rules
 from workflow.definition.calendar import working_days_between
 from workflow.definition.entitlement import may_see_paper
 from workflow.definition.model import Definition, MilestoneDate
 from workflow.reads.case_data import FieldShown, shown_fields
+from workflow.reads.register import refuse_withheld
 from workflow.store.models import Cycle, Decision, Paper, StrandState
 from workflow.store.unit import Store
 
@@ -87,16 +90,24 @@ def running_by_version(engine: Store, shown: int) -> dict[tuple[str, int], tuple
     return found
 
 
-def decision_register(found: Iterable[Decision]) -> list[dict[str, Any]]:
-    """A cycle's decisions (in id order) as `status` lists them, each saying whether it is still in force."""
+def decision_register(definition: Definition, papers: list[Paper], found: Iterable[Decision],
+                      reader: str | None) -> list[dict[str, Any]]:
+    """A cycle's decisions (in id order) as `status` lists them, each saying whether it is still in force.
+
+    The resolution, reason and priorities of each only for a `reader` who may read them
+    (`meeting_business.resolution_withheld`); for anyone else they are empty and `withheld` says why."""
     rows = list(found)
     gone = superseded(d.details for d in rows)
-    return [{"id": d.id, "board": d.board, "item": d.item, "outcome": d.outcome, "for": d.votes_for,
-             "against": d.votes_against, "abstain": d.abstentions, "meeting_date": d.meeting_date.isoformat(),
-             "supersedes": (d.details or {}).get("supersedes"), "in_force": d.id not in gone,
-             "resolution": d.resolution, "reason": (d.details or {}).get("reason"),
-             "priorities": list((d.details or {}).get("priorities", []))}
-            for d in rows]
+    listed = []
+    for d in rows:
+        withheld = resolution_withheld(definition, papers, d, reader)
+        details = {} if withheld else (d.details or {})
+        listed.append({"id": d.id, "board": d.board, "item": d.item, "outcome": d.outcome, "for": d.votes_for,
+                       "against": d.votes_against, "abstain": d.abstentions, "meeting_date": d.meeting_date.isoformat(),
+                       "supersedes": (d.details or {}).get("supersedes"), "in_force": d.id not in gone,
+                       "resolution": None if withheld else d.resolution, "reason": details.get("reason"),
+                       "priorities": list(details.get("priorities", [])), "withheld": withheld})
+    return listed
 
 
 def ahead_of(definition: Definition, stage: str) -> set[str]:
@@ -123,6 +134,7 @@ def status(engine: Store, cycle_ref: str | int, reader: str | None = None) -> St
         cycle = find_cycle(session, cycle_ref)
         definition = definition_of(engine, session, cycle)
         reader = checked_reader(definition, reader)
+        refuse_withheld(session, definition, cycle, cycle_ref, reader)
         stage = definition.stages[cycle.state]
         facts = gate_facts(session, cycle, definition, now)
         timeline = facts.timeline
@@ -145,13 +157,14 @@ def status(engine: Store, cycle_ref: str | int, reader: str | None = None) -> St
                             "state": row.state, "complete": bool(lifecycle and row.state in lifecycle.finals),
                             "due": sdue, "next": next_triggers})
         papers = []
-        for p in session.scalars(select(Paper).where(Paper.cycle_id == cycle.id).order_by(Paper.id)):
+        attached = list(session.scalars(select(Paper).where(Paper.cycle_id == cycle.id).order_by(Paper.id)))
+        for p in attached:
             seen = may_see_paper(definition, p, reader)
             papers.append({"paper": p.paper, "stage": p.stage, "title": p.title if seen else "(exempt paper)",
                            "sha256": p.sha256 if seen else None, "exempt": p.exempt, "withheld": not seen,
                            "attached_at": p.attached_at.isoformat()})
-        decisions = decision_register(session.scalars(select(Decision).where(Decision.cycle_id == cycle.id)
-                                                      .order_by(Decision.id)))
+        decisions = decision_register(definition, attached, session.scalars(
+            select(Decision).where(Decision.cycle_id == cycle.id).order_by(Decision.id)), reader)
         today = facts.today
         ahead = ahead_of(definition, stage.id) if cycle.status == "active" else set()
         upcoming = [{"date": day.isoformat(), "milestone": mid, "title": title,

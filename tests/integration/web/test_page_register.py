@@ -5,6 +5,8 @@ the Cycles page, `GET /api/v1/cycles` and `cycle list`); neither register answer
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,3 +156,42 @@ def test_the_start_page_refuses_a_reference_in_another_definitions_form_without_
         assert "has the form of" in refused.text and "officer_a" not in refused.text, reference
     again = officer.post("/cycles/start", headers=HTML, data={"definition": "cases", "year": "2027", "csrf_token": csrf})
     assert again.headers["location"] == "/cycles/TST-2027-002"
+
+
+def test_a_case_withheld_from_every_list_is_no_cycle_to_its_reference_either(
+        site: Site, tmp_path: Path, pg_url: str) -> None:
+    engine = site.engine
+    case = engine.start("cases", 2028, "officer_a").cycle
+    engine.fire(case, "decide_review", "officer_a")
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF-1.4\n%named family members\n")
+    engine.attach(case, "review_report", report, "officer_a", exempt=2)
+    unknown = "TST-2028-999"
+    answer = f"there is no cycle '{case}'"
+
+    observer = site.client()  # sits in public session only: the register withholds the case from them
+    observer.headers["Authorization"] = f"Bearer {site.accounts.create_token(OBSERVER, 'test')}"
+    asked = [observer.get(f"/api/v1/cycles/{ref}{path}") for ref in (case, unknown) for path in ("", "/history")]
+    asked += [observer.post(f"/api/v1/cycles/{ref}/fire", json={"trigger": "report"}) for ref in (case, unknown)]
+    assert [r.status_code for r in asked] == [404] * 6
+    assert {r.json()["detail"].replace(unknown, case) for r in asked} == {answer}
+    assert case not in observer.get("/api/v1/cycles").text
+    browser, _ = site.signed_in_as(OBSERVER)
+    pages = [browser.get(f"/cycles/{ref}{path}", headers=HTML) for ref in (case, unknown) for path in ("", "/history")]
+    assert [p.status_code for p in pages] == [404] * 4
+    said = [html.unescape(re.findall(r"<main.*?</main>", p.text, re.S)[0]).replace(unknown, case) for p in pages]
+    assert said[:2] == said[2:] and all(f"T{answer[1:]}" in words for words in said), said
+
+    member = site.client()  # a voting member of the review board: entitled
+    member.headers["Authorization"] = f"Bearer {site.accounts.create_token(MEMBER, 'test')}"
+    assert [member.get(f"/api/v1/cycles/{case}{path}").status_code for path in ("", "/history")] == [200, 200]
+    member_browser, _ = site.signed_in_as(MEMBER)
+    assert member_browser.get(f"/cycles/{case}/history", headers=HTML).status_code == 200
+
+    env = {"CYCLE_DATA_DIR": str(tmp_path / "data"), "CYCLE_DATABASE_URL": pg_url,
+           "CYCLE_DEFINITIONS_DIR": str(engine.catalog.directory), "CYCLE_NOW": "2026-03-20T10:00:00+00:00"}
+    for command in ("status", "history"):
+        refused = CliRunner().invoke(main, [command, case, "--as", "observer_a"], env=env)
+        assert refused.exit_code != 0 and answer in refused.output, refused.output
+        shown = CliRunner().invoke(main, [command, case, "--as", "member_a", "--json"], env=env)
+        assert shown.exit_code == 0 and case in shown.output, shown.output
