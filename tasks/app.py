@@ -49,6 +49,8 @@ from .leader import SchedulerLock
 log = logging.getLogger(__name__)
 
 HANDLE_EVENT = "cycle.handle_event"
+# What `handle_event` retries with backoff: the database away, a race lost, a row held past the lock wait (Busy).
+RETRIED = (OperationalError, ConcurrentChange)
 RELAY = "cycle.relay"
 SWEEP = "cycle.sweep"
 DELIVER_MAIL = "cycle.deliver_mail"
@@ -207,7 +209,7 @@ def create_app(settings: Settings) -> Celery:
     app.runtime = runtime
     conf = app.conf
 
-    @app.task(name=HANDLE_EVENT, bind=True, autoretry_for=(OperationalError, ConcurrentChange),
+    @app.task(name=HANDLE_EVENT, bind=True, autoretry_for=RETRIED,
               retry_backoff=True, retry_backoff_max=60, max_retries=None)
     def handle_event(task: Any, event_id: int) -> list[str]:
         return runtime.handlers().handle(runtime.app.engine, event_id)

@@ -108,7 +108,7 @@ def test_the_lock_wait_is_set_on_each_connection_and_the_workers_wait_longer(set
 
 
 def test_a_worker_meeting_a_held_cycle_is_refused_with_what_its_task_retries(officer: App, settings: Settings) -> None:
-    from tasks.app import HANDLE_EVENT, create_app
+    from tasks.app import RETRIED, create_app
 
     celery = create_app(settings)
     runtime = celery.runtime  # type: ignore[attr-defined]
@@ -122,7 +122,7 @@ def test_a_worker_meeting_a_held_cycle_is_refused_with_what_its_task_retries(off
         with held(settings.database_url), pytest.raises(Busy) as refused:
             handlers.handle(runtime.app.engine, entered)
         # `handle_event` retries it with backoff, as it retries a race or a database outage.
-        assert isinstance(refused.value, celery.tasks[HANDLE_EVENT].autoretry_for)
+        assert isinstance(refused.value, RETRIED)
         with officer.engine.sessions() as session:
             assert session.get(OutboxEvent, entered).handled_at is None  # left for the retry
         assert handlers.handle(runtime.app.engine, entered) == ["deadlines"]  # the retry, once the cycle is free
