@@ -127,15 +127,8 @@ def serve(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes
     process = subprocess.Popen([sys.executable, "-m", "web", "web", "--port", str(port),
                                 "--workers", str(workers)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120  # each process imports the whole app; slow on a loaded machine
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("cycle web did not start")
+    return answering(process, lambda: httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1),
+                     "cycle web")
 
 
 def serve_floor(port: int) -> subprocess.Popen[bytes]:
@@ -143,15 +136,21 @@ def serve_floor(port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.api_floor:app", "--port", str(port),
                                 "--log-level", "warning", "--no-access-log"], cwd=Path(__file__).parent.parent,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
+    return answering(process, lambda: httpx.post(f"http://127.0.0.1:{port}/api/v1/cycles/1/fire", timeout=1),
+                     "the empty fire endpoint")
+
+
+def answering(process: subprocess.Popen[bytes], probe: Callable[[], object], name: str) -> subprocess.Popen[bytes]:
+    """`process` once `probe` gets any answer from it; stopped, and an error, after two minutes without one."""
+    deadline = time.monotonic() + 120  # each process imports the whole app; slow on a loaded machine
     while time.monotonic() < deadline:
         try:
-            httpx.post(f"http://127.0.0.1:{port}/api/v1/cycles/1/fire", timeout=1)
+            probe()
             return process
         except httpx.TransportError:
             time.sleep(0.2)
     process.terminate()
-    raise RuntimeError("the empty fire endpoint did not start")
+    raise RuntimeError(f"{name} did not start")
 
 
 def profiled(pid: int, out: Path, work: Callable[[], float]) -> None:
